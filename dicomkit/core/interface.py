@@ -1,0 +1,370 @@
+"""What every HTTP backend implements, and the request/response values that cross it.
+
+A transport only moves bytes: it sends a :class:`Request` and returns a :class:`Response` whose
+body streams. Protocol knowledge stays in the core. Sync and async method names differ
+(``send``/``asend``, ``read``/``aread`` ...) so one class may implement both interfaces.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Union
+
+from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
+
+__all__ = [
+    "AsyncTransport",
+    "Body",
+    "BodySource",
+    "Headers",
+    "HeadersInput",
+    "Request",
+    "Response",
+    "StreamBody",
+    "Timeout",
+    "Transport",
+]
+
+HeadersInput = Union["Headers", Mapping[str, str], Sequence[tuple[str, str]], None]
+
+
+class Headers:
+    """Case-insensitive HTTP header fields that keep order and repeated fields."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: HeadersInput = None) -> None:
+        if items is None:
+            self._items: list[tuple[str, str]] = []
+        elif isinstance(items, Headers):
+            self._items = list(items._items)
+        elif isinstance(items, Mapping):
+            self._items = [(str(k), str(v)) for k, v in items.items()]
+        else:
+            self._items = [(str(k), str(v)) for k, v in items]
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The first value of ``name``, or ``default``."""
+        lowered = name.lower()
+        for key, value in self._items:
+            if key.lower() == lowered:
+                return value
+        return default
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of ``name``, in order."""
+        lowered = name.lower()
+        return [value for key, value in self._items if key.lower() == lowered]
+
+    def add(self, name: str, value: str) -> None:
+        """Append a field, keeping any existing ones."""
+        self._items.append((name, value))
+
+    def set(self, name: str, value: str) -> None:
+        """Replace every field called ``name`` by one."""
+        self.remove(name)
+        self._items.append((name, value))
+
+    def remove(self, name: str) -> None:
+        """Drop every field called ``name``."""
+        lowered = name.lower()
+        self._items = [(k, v) for k, v in self._items if k.lower() != lowered]
+
+    def items(self) -> list[tuple[str, str]]:
+        """All fields as (name, value) pairs, repeated fields included."""
+        return list(self._items)
+
+    def copy(self) -> Headers:
+        return Headers(self)
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Headers):
+            return NotImplemented
+        return sorted((k.lower(), v) for k, v in self._items) == sorted(
+            (k.lower(), v) for k, v in other._items
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = [(k, "[hidden]" if k.lower() in _SECRET_HEADERS else v) for k, v in self._items]
+        return f"Headers({shown!r})"
+
+
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+BodySource = Callable[[], Iterable[bytes]]
+"""A callable that returns a *fresh* iterable of byte chunks each time it is called."""
+
+
+class StreamBody:
+    """A replayable streamed request body: every iteration starts again from the first byte.
+
+    A retried upload must re-send the whole body, so a body is a factory of iterators rather
+    than one iterator. ``length`` lets a transport send ``Content-Length`` instead of chunking.
+    """
+
+    __slots__ = ("_source", "length")
+
+    def __init__(self, source: BodySource, length: int | None = None) -> None:
+        if not callable(source):
+            raise InvalidArgumentError("StreamBody needs a callable that returns fresh chunks")
+        self._source = source
+        self.length = length
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._source():
+            if chunk:
+                yield bytes(chunk) if not isinstance(chunk, bytes) else chunk
+
+
+Body = Union[bytes, StreamBody, None]
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """Seconds to wait for a connection and between received bytes; None waits forever."""
+
+    connect: float | None = 10.0
+    read: float | None = 60.0
+
+
+@dataclass
+class Request:
+    """One HTTP request, built by the core and sent by a transport."""
+
+    method: str
+    url: str
+    headers: Headers = field(default_factory=Headers)
+    body: Body = None
+    timeout: Timeout = field(default_factory=Timeout)
+
+    def __post_init__(self) -> None:
+        self.method = self.method.upper()
+        if not isinstance(self.headers, Headers):
+            self.headers = Headers(self.headers)
+        if callable(self.body) and not isinstance(self.body, StreamBody):
+            self.body = StreamBody(self.body)
+        elif self.body is not None and not isinstance(self.body, (bytes, StreamBody)):
+            if isinstance(self.body, (bytearray, memoryview)):
+                self.body = bytes(self.body)
+            else:
+                raise InvalidArgumentError(
+                    "a request body is bytes, a StreamBody, or a callable returning chunks"
+                )
+
+    @property
+    def content_length(self) -> int | None:
+        """The body's length when known without reading it."""
+        if self.body is None:
+            return 0
+        if isinstance(self.body, bytes):
+            return len(self.body)
+        return self.body.length
+
+    def iter_body(self) -> Iterator[bytes]:
+        """A fresh iterator over the body; call again to replay it."""
+        if self.body is None:
+            return iter(())
+        if isinstance(self.body, bytes):
+            return iter((self.body,) if self.body else ())
+        return iter(self.body)
+
+
+class Response:
+    """A received status and headers, and a body that streams on demand.
+
+    A sync backend passes ``stream`` (an iterator of chunks) and ``on_close``; an async backend
+    passes ``astream`` and ``on_aclose``. Reading after close raises
+    :class:`TransportClosedError`; closing twice is harmless.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        headers: HeadersInput = None,
+        *,
+        stream: Iterable[bytes] | None = None,
+        on_close: Callable[[], None] | None = None,
+        astream: AsyncIterable[bytes] | None = None,
+        on_aclose: Callable[[], Awaitable[None]] | None = None,
+        url: str = "",
+        request: Request | None = None,
+    ) -> None:
+        self.status = status
+        self.headers = Headers(headers)
+        self.url = url
+        self.request = request
+        self._stream = stream
+        self._on_close = on_close
+        self._astream = astream
+        self._on_aclose = on_aclose
+        self._consumed = False
+        self._closed = False
+
+    @property
+    def is_closed(self) -> bool:
+        return self._closed
+
+    def _start_reading(self) -> None:
+        if self._closed:
+            raise TransportClosedError("the response is closed")
+        if self._consumed:
+            raise TransportClosedError("the response body was already read")
+        self._consumed = True
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        """Yield the body as it arrives; the response closes when the body ends."""
+        self._start_reading()
+        if self._stream is None:
+            if self._astream is not None:
+                raise TypeError("this response streams asynchronously: use aiter_bytes()")
+            self.close()
+            return
+        try:
+            for chunk in self._stream:
+                if self._closed:
+                    raise TransportClosedError("the response was closed while reading")
+                if chunk:
+                    yield chunk
+        finally:
+            self.close()
+
+    def read(self) -> bytes:
+        """The whole body: only for small answers (JSON, errors)."""
+        return b"".join(self.iter_bytes())
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._on_close is not None:
+            self._on_close()
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """Yield the body as it arrives; the response closes when the body ends."""
+        self._start_reading()
+        if self._astream is None:
+            if self._stream is not None:
+                raise TypeError("this response streams synchronously: use iter_bytes()")
+            await self.aclose()
+            return
+        try:
+            async for chunk in self._astream:
+                if self._closed:
+                    raise TransportClosedError("the response was closed while reading")
+                if chunk:
+                    yield chunk
+        finally:
+            await self.aclose()
+
+    async def aread(self) -> bytes:
+        """The whole body: only for small answers (JSON, errors)."""
+        return b"".join([chunk async for chunk in self.aiter_bytes()])
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._on_aclose is not None:
+            await self._on_aclose()
+        elif self._on_close is not None:
+            self._on_close()
+
+    def __enter__(self) -> Response:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Response:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status}>"
+
+
+class Transport(ABC):
+    """A synchronous HTTP backend. It must be safe to share between threads."""
+
+    @abstractmethod
+    def send(self, request: Request) -> Response:
+        """Send ``request``; return once status and headers arrived, body unread."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release what the transport opened; a second call does nothing."""
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncTransport(ABC):
+    """An asynchronous HTTP backend."""
+
+    @abstractmethod
+    async def asend(self, request: Request) -> Response:
+        """Send ``request``; return once status and headers arrived, body unread."""
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Release what the transport opened; a second call does nothing."""
+
+    async def __aenter__(self) -> AsyncTransport:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

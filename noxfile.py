@@ -1,0 +1,94 @@
+"""Developer tasks: ``nox -s tests lint typecheck docs bench demo``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = Path(__file__).parent
+PLUGINS = sorted(str(p.parent) for p in ROOT.glob("plugins/*/pyproject.toml"))
+
+
+def _install_everything(session: nox.Session, extras: str = "test,server,render") -> None:
+    editable: list[str] = ["-e", f".[{extras}]"]
+    for plugin in PLUGINS:
+        editable += ["-e", plugin]
+    session.install(*editable)
+
+
+def _in_private_network(session: nox.Session) -> bool:
+    """Orthanc 1.10 always binds 0.0.0.0: as root, run tests in a loopback-only namespace."""
+    if os.environ.get("DICOMKIT_NO_NETNS"):
+        return False
+    return (
+        hasattr(os, "geteuid")
+        and os.geteuid() == 0
+        and shutil.which("unshare") is not None
+        and shutil.which("ip") is not None
+    )
+
+
+def _run_isolated(session: nox.Session, *cmd: str) -> None:
+    if _in_private_network(session):
+        session.run(
+            "unshare",
+            "--net",
+            "sh",
+            "-c",
+            'ip link set lo up && exec "$@"',
+            "sh",
+            *cmd,
+            external=True,
+        )
+    else:
+        session.run(*cmd)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite, Orthanc included when it is installed (always under CI=true)."""
+    _install_everything(session)
+    args = session.posargs or ["--cov=dicomkit", "--cov-report=term-missing:skip-covered"]
+    _run_isolated(session, "python", "-m", "pytest", *args)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    _install_everything(session)
+    session.install("mypy", "types-requests")
+    session.run("mypy", "--strict", "dicomkit")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Run every Python example in README.md and docs/ against the reference server."""
+    _install_everything(session)
+    _run_isolated(session, "python", "-m", "pytest", "tests/test_docs.py", *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The README's main job: upload, search, download, retrieve and delete on a local server."""
+    session.install("-e", ".[server]")
+    session.run("python", "-m", "dicomkit.demo", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Speed and memory benchmarks; ``nox -s bench -- --quick`` for the CI-sized run."""
+    _install_everything(session)
+    session.install("dicomweb-client", "psutil")
+    _run_isolated(session, "python", "-m", "benchmarks", *session.posargs)

@@ -1,0 +1,3 @@
+from dicomkit.testing._profiles import register_profiles
+
+register_profiles()
