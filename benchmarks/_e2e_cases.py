@@ -1,0 +1,250 @@
+"""One end-to-end benchmark case per process, so that each peak RSS is the case's own.
+
+Run as ``python -m benchmarks._e2e_cases CASE --url ... [--option value ...]``; prints one JSON
+line: the seconds the work took, the process's peak RSS in MiB, and what was moved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import inspect
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ACCEPT_STUDY = 'multipart/related; type="application/dicom"; transfer-syntax=*'
+
+
+def _peak_rss_mib(include_children: bool = False) -> float:
+    who = resource.RUSAGE_CHILDREN if include_children else resource.RUSAGE_SELF
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def _supported(fn: Callable[..., Any], **options: Any) -> dict[str, Any]:
+    """Keep only the keyword arguments ``fn`` accepts (settings differ between versions)."""
+    params = inspect.signature(fn).parameters
+    return {k: v for k, v in options.items() if k in params and v is not None}
+
+
+def _files(folder: str) -> list[Path]:
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file())
+
+
+def dicomkit_retrieve(args: argparse.Namespace) -> dict[str, Any]:
+    from dicomkit import DicomClient
+
+    with DicomClient(args.url, transport=args.transport) as client:
+        start = time.perf_counter()
+        datasets = client.retrieve_study(args.study)
+        seconds = time.perf_counter() - start
+        size = sum(len(ds.PixelData) for ds in datasets)
+    return {"seconds": seconds, "count": len(datasets), "pixel_bytes": size}
+
+
+def dwc_retrieve(args: argparse.Namespace) -> dict[str, Any]:
+    from dicomweb_client.api import DICOMwebClient
+
+    client = DICOMwebClient(args.url)
+    start = time.perf_counter()
+    datasets = client.retrieve_study(args.study)
+    seconds = time.perf_counter() - start
+    size = sum(len(ds.PixelData) for ds in datasets)
+    return {"seconds": seconds, "count": len(datasets), "pixel_bytes": size}
+
+
+def dicomkit_download(args: argparse.Namespace) -> dict[str, Any]:
+    from dicomkit import DicomClient
+
+    with DicomClient(args.url, transport=args.transport) as client:
+        start = time.perf_counter()
+        paths = client.download_dicom(args.out, args.study)
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "count": len(paths)}
+
+
+def curl_download(args: argparse.Namespace) -> dict[str, Any]:
+    target = f"{args.url.rstrip('/')}/studies/{args.study}"
+    start = time.perf_counter()
+    subprocess.run(
+        ["curl", "-sSf", "-H", f"Accept: {ACCEPT_STUDY}", "-o", args.out, target], check=True
+    )
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "bytes": Path(args.out).stat().st_size, "children": True}
+
+
+def dicomkit_upload(args: argparse.Namespace) -> dict[str, Any]:
+    from dicomkit import DicomClient
+
+    with DicomClient(args.url, transport=args.transport) as client:
+        options = _supported(
+            client.upload_dicom_folder,
+            workers=args.workers,
+            max_workers=args.workers,
+            concurrency=args.workers,
+            batch_size=args.batch,
+        )
+        start = time.perf_counter()
+        report = client.upload_dicom_folder(args.folder, **options)
+        seconds = time.perf_counter() - start
+    stored = getattr(report, "stored", [])
+    return {"seconds": seconds, "stored": len(stored), "options": sorted(options)}
+
+
+def dwc_store(args: argparse.Namespace) -> dict[str, Any]:
+    import pydicom
+    from dicomweb_client.api import DICOMwebClient
+
+    client = DICOMwebClient(args.url)
+    files = _files(args.folder)
+    start = time.perf_counter()
+    for first in range(0, len(files), args.batch):
+        batch = [pydicom.dcmread(p) for p in files[first : first + args.batch]]
+        client.store_instances(batch)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "stored": len(files)}
+
+
+def curl_parallel_post(args: argparse.Namespace) -> dict[str, Any]:
+    bodies = _files(args.folder)
+    target = f"{args.url.rstrip('/')}/studies"
+
+    def post(body: Path) -> None:
+        boundary = body.name.split(".")[0]
+        content_type = f'multipart/related; type="application/dicom"; boundary={boundary}'
+        subprocess.run(
+            [
+                "curl",
+                "-sSf",
+                "-o",
+                "/dev/null",
+                "-X",
+                "POST",
+                "-H",
+                f"Content-Type: {content_type}",
+                "-H",
+                "Accept: application/dicom+json",
+                "--data-binary",
+                f"@{body}",
+                target,
+            ],
+            check=True,
+        )
+
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(args.workers or 4) as pool:
+        list(pool.map(post, bodies))
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "bodies": len(bodies), "children": True}
+
+
+def async_series(args: argparse.Namespace) -> dict[str, Any]:
+    from dicomkit import AsyncDicomClient
+
+    series = args.series.split(",")
+
+    async def main() -> int:
+        async with AsyncDicomClient(args.url, transport=args.transport) as client:
+            results = await asyncio.gather(
+                *(client.retrieve_series(args.study, uid) for uid in series)
+            )
+        return sum(len(datasets) for datasets in results)
+
+    start = time.perf_counter()
+    count = asyncio.run(main())
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "count": count}
+
+
+def curl_series(args: argparse.Namespace) -> dict[str, Any]:
+    base = args.url.rstrip("/")
+    commands = [
+        [
+            "curl",
+            "-sSf",
+            "-o",
+            "/dev/null",
+            "-H",
+            f"Accept: {ACCEPT_STUDY}",
+            f"{base}/studies/{args.study}/series/{uid}",
+        ]
+        for uid in args.series.split(",")
+    ]
+    start = time.perf_counter()
+    running = [subprocess.Popen(command) for command in commands]
+    if any(process.wait() for process in running):
+        raise SystemExit("a curl fetch failed")
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "fetches": len(commands), "children": True}
+
+
+def dicomkit_qido(args: argparse.Namespace) -> dict[str, Any]:
+    from dicomkit import DicomClient
+
+    with DicomClient(args.url, transport=args.transport) as client:
+        client.search_for_studies({"PatientID": args.patient})
+        start = time.perf_counter()
+        for _ in range(args.n):
+            client.search_for_studies({"PatientID": args.patient})
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "per_request_ms": 1000 * seconds / args.n}
+
+
+def urllib3_qido(args: argparse.Namespace) -> dict[str, Any]:
+    import urllib3
+
+    pool = urllib3.PoolManager()
+    target = f"{args.url.rstrip('/')}/studies?PatientID={args.patient}"
+    headers = {"Accept": "application/dicom+json"}
+    pool.request("GET", target, headers=headers)
+    start = time.perf_counter()
+    for _ in range(args.n):
+        response = pool.request("GET", target, headers=headers)
+        json.loads(response.data or b"[]")
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "per_request_ms": 1000 * seconds / args.n}
+
+
+CASES: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+    "dicomkit_retrieve": dicomkit_retrieve,
+    "dwc_retrieve": dwc_retrieve,
+    "dicomkit_download": dicomkit_download,
+    "curl_download": curl_download,
+    "dicomkit_upload": dicomkit_upload,
+    "dwc_store": dwc_store,
+    "curl_parallel_post": curl_parallel_post,
+    "async_series": async_series,
+    "curl_series": curl_series,
+    "dicomkit_qido": dicomkit_qido,
+    "urllib3_qido": urllib3_qido,
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("case", choices=sorted(CASES))
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--study", default="")
+    parser.add_argument("--series", default="")
+    parser.add_argument("--transport", default="requests")
+    parser.add_argument("--folder", default="")
+    parser.add_argument("--out", default="")
+    parser.add_argument("--patient", default="BENCH")
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--n", type=int, default=1000)
+    args = parser.parse_args(argv)
+    figures = CASES[args.case](args)
+    figures["max_rss_mib"] = round(_peak_rss_mib(bool(figures.pop("children", False))), 1)
+    json.dump(figures, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
