@@ -1,0 +1,468 @@
+"""DICOMweb URLs: resource paths under a configurable root, and QIDO-RS query strings.
+
+How a URL is put together::
+
+    {base_url}{/api_version}{/partitions/{partition}}{/prefix}/studies/{study}/...
+    └ base ─┘└─ optional ──┘└──── optional ────────┘└optional┘└ resource path ┘
+
+- ``base_url`` is an ``http`` or ``https`` URL whose path may be empty or carry segments
+  (``http://host/dcm4chee-arc/aets/DCM4CHEE/rs``); a trailing slash is ignored. It may not carry a
+  query, a fragment, credentials (pass ``auth=`` to the client instead) or ``.``/``..`` segments.
+- ``api_version`` is one segment such as ``v1``; ``"v1"``, ``"/v1"``, ``"v1/"`` and ``1`` all
+  give ``/v1``.
+- ``partition`` adds ``/partitions/{name}`` (Azure's data partitions); the name is
+  percent-encoded and may not be ``.`` or ``..``.
+- A *prefix* (``qido_prefix``, ``wado_prefix``, ``stow_prefix``, ``delete_prefix``) is one or
+  more path segments appended after base, version and partition for that service only, e.g.
+  ``qido_prefix="qidors"`` gives ``{root}/qidors/studies``. Slashes around it are ignored and each
+  segment is percent-encoded. DELETE uses ``delete_prefix`` when given, else the WADO prefix,
+  because it targets the very resource WADO-RS retrieves.
+
+Every UID goes through :func:`~dicomkit.core.uids.validate_uid` before it reaches a path, and every
+query key and value is percent-encoded (UTF-8, RFC 3986 unreserved characters kept), so no caller
+value can add a path segment, a query parameter or a fragment.
+
+``resolve`` turns a BulkDataURI or RetrieveURL from a server into an absolute URL. A relative
+reference is resolved against the WADO root. An absolute one is accepted only when it has the
+base URL's scheme, host and port: following a server-supplied link to another origin would send
+the caller's credentials there. Pass ``allow_other_origin=True`` to accept such links anyway.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+
+from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.uids import validate_uid
+
+__all__ = [
+    "DicomWebURLs",
+    "Level",
+    "Resource",
+    "build_query",
+    "encode_query",
+    "normalize_attribute",
+    "percent_encode",
+]
+
+Level = Literal["studies", "series", "instances"]
+Resource = Literal["metadata", "rendered", "thumbnail", "frames", "bulkdata"]
+
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_PATH_SAFE = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@%/"
+)
+_BASE_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^?#]*)$")
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_HEX_TAG_RE = re.compile(r"^\(?([0-9A-Fa-f]{4}),?([0-9A-Fa-f]{4})\)?$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_LEVELS = ("studies", "series", "instances")
+_RESOURCES = ("metadata", "rendered", "thumbnail", "frames", "bulkdata")
+_PREVIEW = 80
+
+
+def _preview(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _PREVIEW else text[:_PREVIEW] + "..."
+
+
+def percent_encode(text: str, safe: str = "") -> str:
+    """Percent-encode ``text`` as UTF-8, keeping RFC 3986 unreserved characters and ``safe``."""
+    keep = _UNRESERVED | frozenset(safe.encode("ascii"))
+    return "".join(chr(b) if b in keep else f"%{b:02X}" for b in text.encode("utf-8"))
+
+
+def _segment(value: str, what: str) -> str:
+    if not isinstance(value, str) or value in ("", ".", ".."):
+        raise InvalidArgumentError(f"{what} {_preview(value)} is not a usable path segment")
+    return percent_encode(value)
+
+
+def _segments(value: str | None, what: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{what} must be a string, not {type(value).__name__}")
+    parts = value.strip("/").split("/")
+    if parts == [""]:
+        return ""
+    return "".join("/" + _segment(p, what) for p in parts)
+
+
+def _api_version(value: str | int | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"v{value}"
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"api_version must be a string like 'v1', not {_preview(value)}")
+    text = value.strip().strip("/")
+    if not text:
+        return ""
+    if "/" in text:
+        raise InvalidArgumentError(f"api_version {_preview(value)} must be a single segment")
+    return "/" + _segment(text, "api_version")
+
+
+class _Origin:
+    """Scheme, host and port of a URL, compared case-insensitively with default ports filled."""
+
+    def __init__(self, scheme: str, authority: str) -> None:
+        self.scheme = scheme.lower()
+        if "@" in authority:
+            raise InvalidArgumentError(
+                "credentials in the URL are not accepted; pass auth= to the client instead"
+            )
+        host, port = authority, ""
+        if authority.startswith("["):
+            end = authority.find("]")
+            host, rest = authority[: end + 1], authority[end + 1 :]
+            if end < 0 or (rest and not rest.startswith(":")):
+                raise InvalidArgumentError(f"bad host in URL: {_preview(authority)}")
+            port = rest[1:]
+        elif ":" in authority:
+            host, port = authority.rsplit(":", 1)
+        if not host or any(c in host for c in " \t\r\n\\"):
+            raise InvalidArgumentError(f"bad host in URL: {_preview(authority)}")
+        if port and not port.isdigit():
+            raise InvalidArgumentError(f"bad port in URL: {_preview(authority)}")
+        self.host = host.lower()
+        self.port = int(port) if port else _DEFAULT_PORTS.get(self.scheme, 0)
+        self.authority = authority
+
+    def key(self) -> tuple[str, str, int]:
+        return (self.scheme, self.host, self.port)
+
+
+def _split_url(url: str, what: str) -> tuple[_Origin, str]:
+    match = _BASE_RE.match(url)
+    if match is None:
+        raise InvalidArgumentError(
+            f"{what} {_preview(url)} must be an absolute http(s) URL without query or fragment"
+        )
+    scheme, authority, path = match.groups()
+    if scheme.lower() not in _DEFAULT_PORTS:
+        raise InvalidArgumentError(f"{what} {_preview(url)} must use http or https")
+    return _Origin(scheme, authority), path
+
+
+def _remove_dot_segments(path: str) -> str:
+    out: list[str] = []
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == "..":
+            if len(out) > 1:
+                out.pop()
+            if last:
+                out.append("")
+        elif segment == ".":
+            if last:
+                out.append("")
+        else:
+            out.append(segment)
+    return "/".join(out)
+
+
+class DicomWebURLs:
+    """Absolute URLs for every DICOMweb resource of one server (see the module docstring)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_version: str | int | None = None,
+        partition: str | None = None,
+        qido_prefix: str | None = None,
+        wado_prefix: str | None = None,
+        stow_prefix: str | None = None,
+        delete_prefix: str | None = None,
+    ) -> None:
+        if not isinstance(base_url, str):
+            raise InvalidArgumentError(f"base_url must be a string, not {type(base_url).__name__}")
+        origin, path = _split_url(base_url.strip(), "base_url")
+        path = path.rstrip("/")
+        if any(c not in _PATH_SAFE for c in path):
+            raise InvalidArgumentError(
+                f"base_url path {_preview(path)} has characters that must be percent-encoded"
+            )
+        if any(s in (".", "..") for s in path.split("/")):
+            raise InvalidArgumentError(f"base_url path {_preview(path)} has '.' or '..' segments")
+        self._origin = origin
+        self.base_url = f"{origin.scheme}://{origin.authority}{path}"
+        self.api_version = _api_version(api_version)
+        self.partition = partition
+        part = "" if partition is None else "/partitions/" + _segment(partition, "partition")
+        self.root = self.base_url + self.api_version + part
+        self.qido_root = self.root + _segments(qido_prefix, "qido_prefix")
+        self.wado_root = self.root + _segments(wado_prefix, "wado_prefix")
+        self.stow_root = self.root + _segments(stow_prefix, "stow_prefix")
+        self.delete_root = (
+            self.wado_root
+            if delete_prefix is None
+            else self.root + _segments(delete_prefix, "delete_prefix")
+        )
+
+    def __repr__(self) -> str:
+        return f"DicomWebURLs({self.root!r})"
+
+    @staticmethod
+    def _resource_path(study: str | None, series: str | None, instance: str | None) -> str:
+        if series is not None and study is None:
+            raise InvalidArgumentError("a series UID needs the study UID too")
+        if instance is not None and series is None:
+            raise InvalidArgumentError("an instance UID needs the series UID too")
+        path = ""
+        if study is not None:
+            path += "/studies/" + validate_uid(study, "StudyInstanceUID")
+        if series is not None:
+            path += "/series/" + validate_uid(series, "SeriesInstanceUID")
+        if instance is not None:
+            path += "/instances/" + validate_uid(instance, "SOPInstanceUID")
+        return path
+
+    def search(
+        self,
+        level: Level,
+        study: str | None = None,
+        series: str | None = None,
+        query: Mapping[str, Any] | Iterable[tuple[str, str]] | None = None,
+    ) -> str:
+        """QIDO-RS URL: search ``level`` within an optional study (and series).
+
+        ``query`` is either pairs from :func:`build_query` or a mapping of search filters that is
+        passed to :func:`build_query`.
+        """
+        if level not in _LEVELS:
+            raise InvalidArgumentError(f"level must be one of {_LEVELS}, not {_preview(level)}")
+        if level == "studies" and (study is not None or series is not None):
+            raise InvalidArgumentError("a study search cannot be scoped to a study or series")
+        if level == "series" and series is not None:
+            raise InvalidArgumentError("a series search cannot be scoped to a series")
+        url = self.qido_root + self._resource_path(study, series, None) + "/" + level
+        pairs = build_query(query) if isinstance(query, Mapping) else list(query or ())
+        encoded = encode_query(pairs)
+        return f"{url}?{encoded}" if encoded else url
+
+    def retrieve(
+        self,
+        study: str,
+        series: str | None = None,
+        instance: str | None = None,
+        *,
+        resource: Resource | None = None,
+        frames: int | Iterable[int] | None = None,
+    ) -> str:
+        """WADO-RS URL of a study, series or instance, or of one of its sub-resources.
+
+        ``frames`` (1-based numbers) selects frames of an instance: alone or with
+        ``resource="frames"`` it gives ``.../frames/1,3``; with ``"rendered"`` or ``"thumbnail"``
+        it gives ``.../frames/1,3/rendered``.
+        """
+        if study is None:
+            raise InvalidArgumentError("retrieve needs a StudyInstanceUID")
+        if resource is not None and resource not in _RESOURCES:
+            raise InvalidArgumentError(
+                f"resource must be None or one of {_RESOURCES}, not {_preview(resource)}"
+            )
+        url = self.wado_root + self._resource_path(study, series, instance)
+        if resource == "frames" and frames is None:
+            raise InvalidArgumentError("resource='frames' needs frame numbers")
+        if frames is not None:
+            if instance is None:
+                raise InvalidArgumentError("frames belong to an instance: pass its SOPInstanceUID")
+            if resource not in (None, "frames", "rendered", "thumbnail"):
+                raise InvalidArgumentError(f"frames cannot be combined with resource={resource!r}")
+            url += "/frames/" + _frame_list(frames)
+            if resource in ("rendered", "thumbnail"):
+                url += "/" + resource
+            return url
+        return url if resource is None else f"{url}/{resource}"
+
+    def store(self, study: str | None = None) -> str:
+        """STOW-RS URL, optionally restricted to one study."""
+        return self.stow_root + (self._resource_path(study, None, None) or "/studies")
+
+    def delete(self, study: str, series: str | None = None, instance: str | None = None) -> str:
+        """URL a DELETE removes: a study, a series or an instance."""
+        if study is None:
+            raise InvalidArgumentError("delete needs a StudyInstanceUID")
+        return self.delete_root + self._resource_path(study, series, instance)
+
+    def resolve(self, uri: str, *, allow_other_origin: bool = False) -> str:
+        """Make a server-supplied BulkDataURI or RetrieveURL absolute (see module docstring)."""
+        if not isinstance(uri, str) or not uri.strip():
+            raise InvalidArgumentError(f"cannot resolve {_preview(uri)} as a URL")
+        uri = uri.strip()
+        if any(c in uri for c in " \t\r\n"):
+            raise InvalidArgumentError(f"URL {_preview(uri)} contains whitespace")
+        if uri.startswith("//"):
+            uri = f"{self._origin.scheme}:{uri}"
+        if _SCHEME_RE.match(uri):
+            origin, _ = _split_url(uri.split("?", 1)[0].split("#", 1)[0], "URL")
+            if origin.key() != self._origin.key() and not allow_other_origin:
+                raise InvalidArgumentError(
+                    f"refusing to follow {_preview(uri)}: it is not on {self._origin.scheme}://"
+                    f"{self._origin.authority}, and the request would carry your credentials there"
+                )
+            return uri
+        cut = min((i for i in (uri.find("?"), uri.find("#")) if i >= 0), default=len(uri))
+        path, tail = uri[:cut], uri[cut:]
+        prefix = f"{self._origin.scheme}://{self._origin.authority}"
+        if not path.startswith("/"):
+            path = self.wado_root[len(prefix) :] + "/" + path
+        return prefix + _remove_dot_segments(path) + tail
+
+
+def _frame_list(frames: int | Iterable[int]) -> str:
+    numbers = [frames] if isinstance(frames, int) else list(frames)
+    if not numbers:
+        raise InvalidArgumentError("frames must name at least one frame")
+    for number in numbers:
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            raise InvalidArgumentError(
+                f"frame numbers are positive integers, not {_preview(number)}"
+            )
+    return ",".join(str(n) for n in numbers)
+
+
+def normalize_attribute(name: str | int) -> str:
+    """The QIDO attribute ID for a keyword, a tag or a dotted sequence path.
+
+    Keywords must be DICOM dictionary keywords and are kept as keywords (DICOMweb accepts them);
+    tags may be given as ``0x00100020``, ``"00100020"``, ``"0010,0020"`` or ``"(0010,0020)"`` and
+    become eight upper-case hex digits. Sequence paths join components with dots.
+    """
+    if isinstance(name, int) and not isinstance(name, bool):
+        if not 0 <= name <= 0xFFFFFFFF:
+            raise InvalidArgumentError(f"tag {name!r} is out of range")
+        return f"{name:08X}"
+    if not isinstance(name, str) or not name:
+        raise InvalidArgumentError(f"attribute {_preview(name)} is not a keyword or a tag")
+    return ".".join(_attribute_component(part) for part in name.split("."))
+
+
+def _attribute_component(part: str) -> str:
+    match = _HEX_TAG_RE.match(part.strip())
+    if match:
+        return (match.group(1) + match.group(2)).upper()
+    if tag_for_keyword(part) is None:
+        raise InvalidArgumentError(f"{_preview(part)} is neither a DICOM keyword nor a tag")
+    return part
+
+
+def _vr_of(attribute: str) -> str | None:
+    last = attribute.rsplit(".", 1)[-1]
+    tag = tag_for_keyword(last) if not _HEX_TAG_RE.match(last) else int(last, 16)
+    try:
+        return str(dictionary_VR(tag)) if tag is not None else None
+    except KeyError:
+        return None
+
+
+def _format_scalar(value: Any, vr: str | None) -> str:
+    if isinstance(value, bool) or value is None:
+        raise InvalidArgumentError(f"{_preview(value)} is not a searchable value")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        if vr == "DA":
+            return value.strftime("%Y%m%d")
+        if vr == "TM":
+            return _format_time(value.time())
+        text = value.strftime("%Y%m%d%H%M%S") + (
+            f".{value.microsecond:06d}" if value.microsecond else ""
+        )
+        return text + value.strftime("%z")
+    if isinstance(value, datetime.date):
+        return value.strftime("%Y%m%d")
+    if isinstance(value, datetime.time):
+        return _format_time(value)
+    raise InvalidArgumentError(f"cannot search for a value of type {type(value).__name__}")
+
+
+def _format_time(value: datetime.time) -> str:
+    text = value.strftime("%H%M%S")
+    return text + f".{value.microsecond:06d}" if value.microsecond else text
+
+
+def _format_value(attribute: str, value: Any) -> str:
+    vr = _vr_of(attribute)
+    if isinstance(value, tuple):
+        if len(value) != 2 or (value[0] is None and value[1] is None):
+            raise InvalidArgumentError(
+                f"a range for {attribute} is a (start, end) pair with at least one end, "
+                f"not {_preview(value)}"
+            )
+        low, high = (None if v is None else _format_scalar(v, vr) for v in value)
+        return f"{low or ''}-{high or ''}"
+    if isinstance(value, list | set | frozenset):
+        items = sorted(value) if isinstance(value, set | frozenset) else value
+        texts = [_format_scalar(v, vr) for v in items]
+        if not texts:
+            raise InvalidArgumentError(f"an empty list cannot be matched for {attribute}")
+    else:
+        texts = [_format_scalar(value, vr)]
+    if vr == "UI":
+        for text in texts:
+            for uid in text.split(",") if text else ():
+                validate_uid(uid, attribute)
+    return ",".join(texts)
+
+
+def build_query(
+    search_filters: Mapping[str | int, Any] | Mapping[str, Any] | None = None,
+    *,
+    fuzzymatching: bool | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+    fields: str | Iterable[str | int] | None = None,
+) -> list[tuple[str, str]]:
+    """QIDO-RS query parameters as ordered ``(name, value)`` pairs (not yet percent-encoded).
+
+    ``search_filters`` maps keywords or tags to values: strings (wildcards ``*`` and ``?`` pass
+    through; ``""`` asks for universal matching), numbers, ``date``/``time``/``datetime`` (DA, TM
+    or DT form by the attribute's VR), lists or sets (comma-joined; UIDs are validated for UI
+    attributes), or ``(start, end)`` tuples for ranges where ``None`` leaves an end open.
+    A ``None`` value is skipped. ``fields`` adds one ``includefield`` per attribute, or
+    ``includefield=all``.
+    """
+    pairs: list[tuple[str, str]] = []
+    for key, value in (search_filters or {}).items():
+        if value is None:
+            continue
+        attribute = normalize_attribute(key)
+        pairs.append((attribute, _format_value(attribute, value)))
+    if fields is not None:
+        names = [fields] if isinstance(fields, str | int) else list(fields)
+        if any(isinstance(n, str) and n.lower() == "all" for n in names):
+            pairs.append(("includefield", "all"))
+        else:
+            pairs.extend(("includefield", normalize_attribute(n)) for n in names)
+    if fuzzymatching is not None:
+        if not isinstance(fuzzymatching, bool):
+            raise InvalidArgumentError(
+                f"fuzzymatching must be a bool, not {_preview(fuzzymatching)}"
+            )
+        pairs.append(("fuzzymatching", "true" if fuzzymatching else "false"))
+    for name, number in (("limit", limit), ("offset", offset)):
+        if number is None:
+            continue
+        if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+            raise InvalidArgumentError(
+                f"{name} must be a non-negative integer, not {_preview(number)}"
+            )
+        pairs.append((name, str(number)))
+    return pairs
+
+
+def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
+    """``name=value&...`` with names and values percent-encoded; no leading ``?``."""
+    return "&".join(f"{percent_encode(str(k))}={percent_encode(str(v))}" for k, v in pairs)
