@@ -7,6 +7,12 @@ Pass any of these as ``auth=`` to :class:`~dicomkit.DicomClient` or
 
 from __future__ import annotations
 
+from dicomkit._auth.adapters import (
+    AZURE_DICOM_SCOPE,
+    GOOGLE_HEALTHCARE_SCOPE,
+    AzureCredential,
+    GoogleCredentials,
+)
 from dicomkit._auth.base import (
     Auth,
     AuthInput,
@@ -18,15 +24,24 @@ from dicomkit._auth.base import (
     check_transport_security,
     resolve_auth,
 )
+from dicomkit._auth.oauth2 import OAuth2ClientCredentials
+from dicomkit._auth.tokens import Token, TokenAuth
 
 __all__ = [
+    "AZURE_DICOM_SCOPE",
+    "GOOGLE_HEALTHCARE_SCOPE",
     "Auth",
     "AuthInput",
+    "AzureCredential",
     "BasicAuth",
     "BearerToken",
     "CallableAuth",
+    "GoogleCredentials",
     "HeaderCallable",
     "InsecureCredentialsWarning",
+    "OAuth2ClientCredentials",
+    "Token",
+    "TokenAuth",
     "check_transport_security",
     "resolve_auth",
 ]

@@ -1,0 +1,292 @@
+"""OAuth2 client credentials (RFC 6749 section 4.4) over the client's own transport.
+
+The token request goes through the same :class:`~dicomkit.core.interface.Transport` as the
+DICOMweb requests, so there is no second HTTP stack with its own TLS and proxy settings. The
+request body holding the client secret is a :class:`StreamBody`, whose ``repr`` shows no bytes.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import json
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from dicomkit._auth.base import _MASK, _checked_secret, _Secret, check_transport_security
+from dicomkit._auth.tokens import Clock, Token, TokenAuth
+from dicomkit.core.errors import AuthError, InvalidArgumentError
+from dicomkit.core.interface import (
+    AsyncTransport,
+    Headers,
+    Request,
+    Response,
+    StreamBody,
+    Timeout,
+    Transport,
+)
+
+__all__ = ["LEGACY_ENV_KEYS", "OAuth2ClientCredentials"]
+
+LEGACY_ENV_KEYS = ("authority", "client_id", "client_secret", "oauth_resource")
+"""Keys of the legacy ``AUTH_CONNECTION_INFO`` dict, all required."""
+
+_MAX_TOKEN_RESPONSE = 1 << 20
+_MAX_DETAIL = 300
+
+
+class OAuth2ClientCredentials(TokenAuth):
+    """A service identity's bearer token from an OAuth2 token endpoint, renewed before expiry.
+
+    ``scope`` (a string or several) and ``resource`` (the older Azure AD v1 parameter) are sent
+    when given. ``client_auth="body"`` sends the client id and secret as form fields (what Azure
+    AD expects); ``"basic"`` sends them in an ``Authorization: Basic`` header (RFC 6749 2.3.1).
+    ``token_requests`` counts the requests made to the token endpoint.
+    """
+
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        scope: str | Sequence[str] | None = None,
+        resource: str | None = None,
+        *,
+        refresh_margin: float = 60.0,
+        client_auth: str = "body",
+        timeout: Timeout | None = None,
+        clock: Clock = time.time,
+    ) -> None:
+        super().__init__(refresh_margin=refresh_margin, clock=clock)
+        if not isinstance(token_url, str) or urlsplit(token_url).scheme not in ("http", "https"):
+            raise InvalidArgumentError("token_url must be an http:// or https:// URL")
+        if not isinstance(client_id, str) or not client_id:
+            raise InvalidArgumentError("client_id must be a non-empty str")
+        if client_auth not in ("body", "basic"):
+            raise InvalidArgumentError('client_auth must be "body" or "basic"')
+        self.token_url = token_url
+        self.client_id = client_id
+        self._client_secret = _checked_secret(client_secret, "the client secret")
+        if scope is None or isinstance(scope, str):
+            self.scope = scope
+        else:
+            self.scope = " ".join(scope)
+        self.resource = resource
+        self.client_auth = client_auth
+        self.timeout = timeout or Timeout()
+        self.token_requests = 0
+        check_transport_security(token_url, self, stacklevel=2)
+
+    @classmethod
+    def from_env(
+        cls,
+        name: str = "AUTH_CONNECTION_INFO",
+        *,
+        environ: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> OAuth2ClientCredentials:
+        """Build from the legacy ``AUTH_CONNECTION_INFO`` variable of the Azure DICOM client.
+
+        Its value is a Python dict literal (JSON is accepted too) with ``authority`` (e.g.
+        ``https://login.microsoftonline.com/{tenant}``), ``client_id``, ``client_secret`` and
+        ``oauth_resource``. It is parsed with :func:`ast.literal_eval`, never executed, and
+        mapped to the Microsoft identity platform: ``{authority}/oauth2/v2.0/token`` with scope
+        ``{oauth_resource}/.default``. Errors name the variable and key, never the value.
+        """
+        raw = _read_env(name, environ)
+        if raw is None:
+            raise AuthError(f"the environment variable {name} is not set")
+        info = _parse_legacy(raw)
+        if info is None:
+            raise AuthError(
+                f"{name} is not a dict literal such as {{'authority': ..., 'client_id': ..., "
+                "'client_secret': ..., 'oauth_resource': ...}"
+            )
+        missing = [key for key in LEGACY_ENV_KEYS if key not in info]
+        if missing:
+            raise AuthError(f"{name} is missing the key(s): {', '.join(missing)}")
+        for key in LEGACY_ENV_KEYS:
+            if not isinstance(info[key], (str, _Secret)) or not info[key]:
+                raise AuthError(f"{name}[{key!r}] must be a non-empty string")
+        authority = str(info["authority"]).rstrip("/")
+        parts = urlsplit(authority)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise AuthError(
+                f"{name}['authority'] must be a URL such as https://login.example/tenant"
+            )
+        return cls(
+            f"{authority}/oauth2/v2.0/token",
+            str(info["client_id"]),
+            info["client_secret"],  # type: ignore[arg-type]
+            scope=f"{info['oauth_resource']}/.default",
+            **options,
+        )
+
+    def _worth_retry(self, failed: str | None, new: Token) -> bool:
+        # A token the endpoint just issued is as fresh as it gets: always worth one retry.
+        return True
+
+    def token_request(self) -> Request:
+        """The POST this provider sends to the token endpoint (secret inside, body unshown)."""
+        fields = [("grant_type", "client_credentials")]
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        secret = self._client_secret.reveal()
+        if self.client_auth == "basic":
+            basic = _basic_value(quote(self.client_id, safe=""), quote(secret, safe=""))
+            headers["Authorization"] = basic
+        else:
+            fields += [("client_id", self.client_id), ("client_secret", secret)]
+        if self.scope:
+            fields.append(("scope", self.scope))
+        if self.resource:
+            fields.append(("resource", self.resource))
+        body = urlencode(fields).encode("ascii")
+        return Request(
+            "POST",
+            self.token_url,
+            Headers(headers),
+            StreamBody(lambda: (body,), len(body)),
+            self.timeout,
+        )
+
+    def _fetch(self, transport: Transport) -> Token:
+        self.token_requests += 1
+        response = transport.send(self.token_request())
+        try:
+            body = _read_bounded(response.iter_bytes())
+        finally:
+            response.close()
+        return self._parse(response, body)
+
+    async def _afetch(self, transport: AsyncTransport) -> Token:
+        self.token_requests += 1
+        response = await transport.asend(self.token_request())
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > _MAX_TOKEN_RESPONSE:
+                    raise AuthError("the token endpoint's answer is larger than 1 MiB")
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        return self._parse(response, b"".join(chunks))
+
+    def _parse(self, response: Response, body: bytes) -> Token:
+        payload = _json_object(body)
+        if not 200 <= response.status < 300:
+            detail = self._error_detail(payload)
+            raise AuthError(
+                f"the token request to {self.token_url} failed with HTTP {response.status}{detail}"
+            )
+        if payload is None:
+            raise AuthError(f"the token endpoint {self.token_url} did not answer with JSON")
+        access_token = payload.get("access_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise AuthError(f"the token endpoint {self.token_url} answered without access_token")
+        token_type = payload.get("token_type", "Bearer")
+        if not isinstance(token_type, str) or token_type.lower() != "bearer":
+            raise AuthError(f"unsupported OAuth2 token_type {str(token_type)[:40]!r}")
+        lifetime = _seconds(payload.get("expires_in"))
+        expires_at = None if lifetime is None else self._clock() + lifetime
+        if any(ch in access_token for ch in "\r\n\0"):
+            raise AuthError(
+                f"the token endpoint {self.token_url} sent an access_token with a line break"
+            )
+        return Token(_Secret(access_token), expires_at)
+
+    def _error_detail(self, payload: dict[str, Any] | None) -> str:
+        """RFC 6749 5.2 ``error``/``error_description``, with our own secret scrubbed out."""
+        if payload is None:
+            return ""
+        parts = [str(payload[key]) for key in ("error", "error_description") if key in payload]
+        text = ": ".join(parts)[:_MAX_DETAIL]
+        secret = self._client_secret.reveal()
+        if len(secret) >= 4:
+            text = text.replace(secret, _MASK)
+        return f": {text}" if text else ""
+
+    def __repr__(self) -> str:
+        return (
+            f"OAuth2ClientCredentials(token_url={self.token_url!r}, client_id={self.client_id!r}, "
+            f"client_secret={_MASK}, scope={self.scope!r}, resource={self.resource!r})"
+        )
+
+
+def _basic_value(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
+def _read_bounded(chunks: Iterable[bytes]) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > _MAX_TOKEN_RESPONSE:
+            raise AuthError("the token endpoint's answer is larger than 1 MiB")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    """The body as a JSON object, or None (errors are swallowed: they quote the token)."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _seconds(value: object) -> float | None:
+    """``expires_in`` as seconds; some endpoints send it as a string."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if value >= 0 else None
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if number >= 0 else None
+    return None
+
+
+def _read_env(name: str, environ: Mapping[str, str] | None) -> _Secret | None:
+    """The variable's value, wrapped at once so no frame of ours holds it in plain text."""
+    value = (os.environ if environ is None else environ).get(name)
+    return _Secret(value) if value and value.strip() else None
+
+
+def _parse_legacy(raw: _Secret) -> dict[str, object] | None:
+    """The legacy dict with stripped strings and the client secret wrapped, or None.
+
+    JSON or a Python literal; never executed. Parse errors are not re-raised: a SyntaxError
+    carries the offending source line, which holds the secret.
+    """
+    text = raw.reveal().strip()
+    value: object = None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return None
+    if not isinstance(value, dict):
+        return None
+    info: dict[str, object] = {}
+    for key, item in value.items():
+        if isinstance(item, str):
+            item = item.strip()
+            if key == "client_secret" and item:
+                item = _Secret(item)
+        info[str(key)] = item
+    return info
