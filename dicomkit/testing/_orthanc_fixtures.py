@@ -1,0 +1,84 @@
+"""pytest fixtures that share one Orthanc per session and reset it for every test.
+
+Outside CI a missing Orthanc (or a shared network namespace) skips the tests with a hint on
+how to enable them; under ``CI=true`` the same condition fails them, so CI never passes by
+silently running nothing against Orthanc.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+
+from dicomkit.testing.orthanc import (
+    OrthancServer,
+    namespace_refusal,
+    orthanc_missing_reason,
+)
+
+__all__ = [
+    "orthanc",
+    "orthanc_server",
+    "orthanc_server_with_auth",
+    "orthanc_with_auth",
+    "require_orthanc",
+]
+
+_ENABLE_HINT = (
+    "to enable the Orthanc tests: apt-get install orthanc orthanc-dicomweb, then run "
+    "`nox -s tests` as root or "
+    "`unshare --net sh -c 'ip link set lo up && exec python -m pytest tests/orthanc'`"
+)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+def require_orthanc() -> None:
+    """Skip (or, under ``CI=true``, fail) when Orthanc cannot be started here."""
+    reason = orthanc_missing_reason() or namespace_refusal()
+    if reason is None:
+        return
+    if _in_ci():
+        pytest.fail(f"CI=true requires the Orthanc tests to run: {reason}", pytrace=False)
+    pytest.skip(f"Orthanc tests skipped: {reason}. {_ENABLE_HINT}")
+
+
+def _serve(
+    factory: pytest.TempPathFactory, users: dict[str, str] | None
+) -> Iterator[OrthancServer]:
+    require_orthanc()
+    with OrthancServer(factory.mktemp("orthanc"), users=users) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def orthanc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrthancServer]:
+    """One Orthanc without authentication for the whole session."""
+    yield from _serve(tmp_path_factory, None)
+
+
+@pytest.fixture(scope="session")
+def orthanc_server_with_auth(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[OrthancServer]:
+    """One Orthanc with HTTP basic auth for user ``alice`` (password in ``.users``)."""
+    yield from _serve(tmp_path_factory, {"alice": secrets.token_urlsafe(12)})
+
+
+@pytest.fixture
+def orthanc(orthanc_server: OrthancServer) -> OrthancServer:
+    """The session's Orthanc with an empty store."""
+    orthanc_server.reset()
+    return orthanc_server
+
+
+@pytest.fixture
+def orthanc_with_auth(orthanc_server_with_auth: OrthancServer) -> OrthancServer:
+    """The session's basic-auth Orthanc with an empty store."""
+    orthanc_server_with_auth.reset()
+    return orthanc_server_with_auth
