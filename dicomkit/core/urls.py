@@ -74,7 +74,11 @@ def _preview(value: object) -> str:
 def percent_encode(text: str, safe: str = "") -> str:
     """Percent-encode ``text`` as UTF-8, keeping RFC 3986 unreserved characters and ``safe``."""
     keep = _UNRESERVED | frozenset(safe.encode("ascii"))
-    return "".join(chr(b) if b in keep else f"%{b:02X}" for b in text.encode("utf-8"))
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgumentError(f"{_preview(text)} is not valid Unicode text") from None
+    return "".join(chr(b) if b in keep else f"%{b:02X}" for b in data)
 
 
 def _segment(value: str, what: str) -> str:
