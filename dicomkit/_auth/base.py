@@ -270,7 +270,8 @@ def check_transport_security(url: str, auth: Auth | None, *, stacklevel: int = 2
     """Warn (:class:`InsecureCredentialsWarning`) if ``auth`` would go unencrypted to ``url``.
 
     Clients call this when they are built. Loopback hosts are exempt because local test
-    servers rarely have TLS. Returns True when it warned.
+    servers rarely have TLS. ``stacklevel`` counts from the caller: the default 2 blames the
+    code that called the caller (the one building the client). Returns True when it warned.
     """
     if auth is None or not is_insecure_url(url):
         return False
