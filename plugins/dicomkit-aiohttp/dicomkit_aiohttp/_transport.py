@@ -1,0 +1,172 @@
+"""``AiohttpTransport``: dicomkit's :class:`~dicomkit.core.AsyncTransport` on an aiohttp session.
+
+Written only against dicomkit's public API, as any third-party backend would be. aiohttp is
+imported when a transport is built, not when this module is imported, so the registry can list
+the backend even where aiohttp is missing and say what to install.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+from dicomkit.core import AsyncTransport, Request, Response
+from dicomkit.core.errors import (
+    InvalidArgumentError,
+    TransportClosedError,
+    TransportNotFoundError,
+)
+from dicomkit_aiohttp._errors import BodySourceError, translated_errors
+from dicomkit_aiohttp._redirects import RedirectFollower
+from dicomkit_aiohttp._tls import ClientCert, ssl_option
+
+if TYPE_CHECKING:
+    import ssl
+
+    import aiohttp
+
+__all__ = ["CHUNK_SIZE", "AiohttpTransport"]
+
+CHUNK_SIZE = 65536
+"""Largest response chunk handed to the caller; aiohttp yields smaller ones as they arrive."""
+
+_INSTALL_HINT = "the 'aiohttp' transport needs aiohttp: pip install dicomkit-aiohttp (or aiohttp)"
+
+
+def _require_aiohttp() -> None:
+    """Fail at construction, naming the package to install, rather than on the first request."""
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError as exc:
+        raise TransportNotFoundError(_INSTALL_HINT) from exc
+
+
+async def _body_chunks(request: Request) -> AsyncIterator[bytes]:
+    """The request body as aiohttp wants it; a failing body source is marked as the caller's."""
+    chunks: Iterator[bytes] = request.iter_body()
+    while True:
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise BodySourceError(exc) from exc
+        yield chunk
+
+
+class AiohttpTransport(AsyncTransport):
+    """Send dicomkit requests with aiohttp; bodies stream both ways.
+
+    ``session`` lets the caller bring an ``aiohttp.ClientSession`` of their own, which is then
+    used as it is and never closed here. Otherwise a session is opened on the first request
+    (aiohttp binds it to the running event loop) and closed by :meth:`aclose`.
+    ``pool_maxsize`` caps open connections; it defaults to 100 so that 100 concurrent requests
+    each holding an unread response never wait for one another.
+    """
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        verify: bool | str = True,
+        cert: ClientCert = None,
+        max_redirects: int = 10,
+        pool_maxsize: int = 100,
+        trust_env: bool = False,
+    ) -> None:
+        _require_aiohttp()
+        import aiohttp
+
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            raise InvalidArgumentError("session must be an aiohttp.ClientSession")
+        if pool_maxsize < 1:
+            raise InvalidArgumentError("pool_maxsize must be at least 1")
+        self._ssl: bool | ssl.SSLContext = ssl_option(verify, cert)
+        self._custom_tls = verify is not True or cert is not None
+        self._redirects = RedirectFollower(max_redirects)
+        self._pool_maxsize = pool_maxsize
+        self._trust_env = trust_env
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise TransportClosedError("the aiohttp transport is closed")
+        if self._session is None:
+            import aiohttp
+
+            connector = aiohttp.TCPConnector(limit=self._pool_maxsize, ssl=self._ssl)
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=self._trust_env)
+        elif self._session.closed:
+            raise TransportClosedError("the aiohttp session given to this transport is closed")
+        return self._session
+
+    async def asend(self, request: Request) -> Response:
+        session = self._open_session()
+        with translated_errors():
+            return await self._redirects.follow(request, lambda r: self._send_once(session, r))
+
+    async def _send_once(self, session: aiohttp.ClientSession, request: Request) -> Response:
+        import aiohttp
+        from yarl import URL
+
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=request.timeout.connect, sock_read=request.timeout.read
+        )
+        headers = request.headers.copy()
+        length = request.content_length
+        data: bytes | AsyncIterator[bytes] | None
+        if request.body is None:
+            data = None
+        elif isinstance(request.body, bytes):
+            data = request.body
+        else:
+            data = _body_chunks(request)
+            if length is not None:
+                headers.set("Content-Length", str(length))
+        options: dict[str, Any] = {}
+        if "Content-Type" not in headers:
+            options["skip_auto_headers"] = ("Content-Type",)
+        if self._custom_tls and not self._owns_session:
+            options["ssl"] = self._ssl
+        response = await session.request(
+            request.method,
+            URL(request.url, encoded=True),
+            headers=headers.items(),
+            data=data,
+            timeout=timeout,
+            allow_redirects=False,
+            **options,
+        )
+        return Response(
+            response.status,
+            list(response.headers.items()),
+            astream=self._stream(response),
+            on_aclose=lambda: self._release(response),
+            url=str(response.url),
+            request=request,
+        )
+
+    async def _stream(self, response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+        with translated_errors():
+            async for chunk in response.content.iter_chunked(CHUNK_SIZE):
+                yield chunk
+
+    async def _release(self, response: aiohttp.ClientResponse) -> None:
+        """Return the connection to the pool, or close it if the body was not read to the end."""
+        with translated_errors():
+            response.release()
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session:
+            with translated_errors():
+                await session.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<AiohttpTransport {state}>"

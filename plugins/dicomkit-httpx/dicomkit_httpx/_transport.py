@@ -1,0 +1,271 @@
+"""``HttpxTransport``: one class that is both a sync and an async dicomkit transport, on httpx.
+
+Written only against dicomkit's public API, as any third-party backend would be. httpx is
+imported when a transport is built, not when this module is imported, so the registry can list
+the backend even where httpx is missing and say what to install. The ``httpx.Client`` and the
+``httpx.AsyncClient`` are each opened on first use, so a sync-only user never builds the async
+one and the reverse.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+from dicomkit.core import AsyncTransport, Request, Response, Transport
+from dicomkit.core.errors import (
+    InvalidArgumentError,
+    TransportClosedError,
+    TransportNotFoundError,
+)
+from dicomkit_httpx._errors import BodySourceError, translated_errors
+from dicomkit_httpx._redirects import RedirectFollower
+from dicomkit_httpx._tls import ClientCert, ssl_option
+
+if TYPE_CHECKING:
+    import ssl
+    from types import TracebackType
+
+    import httpx
+
+__all__ = ["HttpxTransport"]
+
+_INSTALL_HINT = "the 'httpx' transport needs httpx: pip install dicomkit-httpx (or httpx)"
+
+
+def _require_httpx() -> None:
+    """Fail at construction, naming the package to install, rather than on the first request."""
+    try:
+        import httpx  # noqa: F401
+    except ImportError as exc:
+        raise TransportNotFoundError(_INSTALL_HINT) from exc
+
+
+def _body_chunks(request: Request) -> Iterator[bytes]:
+    """The request body for httpx; a failing body source is marked as the caller's."""
+    chunks = request.iter_body()
+    while True:
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise BodySourceError(exc) from exc
+        yield chunk
+
+
+async def _abody_chunks(request: Request) -> AsyncIterator[bytes]:
+    """The same chunks for ``httpx.AsyncClient``, which only takes async iterables."""
+    for chunk in _body_chunks(request):
+        yield chunk
+
+
+class HttpxTransport(Transport, AsyncTransport):
+    """Send dicomkit requests with httpx, from sync (``send``) or async (``asend``) code.
+
+    ``client`` / ``async_client`` let the caller bring httpx clients of their own; those are
+    used as they are and never closed here. ``close()`` closes the sync client we opened and
+    ``aclose()`` both; after either, the transport refuses new requests. ``pool_maxsize`` is
+    the number of idle keep-alive connections kept; open connections are not capped, so
+    threads and tasks holding unread responses never wait for one another.
+    """
+
+    def __init__(
+        self,
+        *,
+        client: httpx.Client | None = None,
+        async_client: httpx.AsyncClient | None = None,
+        verify: bool | str = True,
+        cert: ClientCert = None,
+        max_redirects: int = 10,
+        pool_maxsize: int = 10,
+        trust_env: bool = True,
+    ) -> None:
+        _require_httpx()
+        import httpx
+
+        if client is not None and not isinstance(client, httpx.Client):
+            raise InvalidArgumentError("client must be an httpx.Client")
+        if async_client is not None and not isinstance(async_client, httpx.AsyncClient):
+            raise InvalidArgumentError("async_client must be an httpx.AsyncClient")
+        if pool_maxsize < 0:
+            raise InvalidArgumentError("pool_maxsize must be 0 or more")
+        self._verify: bool | ssl.SSLContext = ssl_option(verify, cert)
+        self._limits = httpx.Limits(max_connections=None, max_keepalive_connections=pool_maxsize)
+        self._trust_env = trust_env
+        self._redirects = RedirectFollower(max_redirects)
+        self._client = client
+        self._owns_client = client is None
+        self._async_client = async_client
+        self._owns_async_client = async_client is None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _client_options(self) -> dict[str, Any]:
+        return {
+            "verify": self._verify,
+            "limits": self._limits,
+            "trust_env": self._trust_env,
+            "follow_redirects": False,
+            "timeout": None,
+        }
+
+    def _open_client(self) -> httpx.Client:
+        import httpx
+
+        with self._lock:
+            if self._closed:
+                raise TransportClosedError("the httpx transport is closed")
+            if self._client is None:
+                self._client = httpx.Client(**self._client_options())
+            client = self._client
+        if client.is_closed:
+            raise TransportClosedError("the httpx.Client given to this transport is closed")
+        return client
+
+    def _open_async_client(self) -> httpx.AsyncClient:
+        import httpx
+
+        with self._lock:
+            if self._closed:
+                raise TransportClosedError("the httpx transport is closed")
+            if self._async_client is None:
+                self._async_client = httpx.AsyncClient(**self._client_options())
+            client = self._async_client
+        if client.is_closed:
+            raise TransportClosedError("the httpx.AsyncClient given to this transport is closed")
+        return client
+
+    def _timeout(self, request: Request) -> httpx.Timeout:
+        import httpx
+
+        timeout = request.timeout
+        return httpx.Timeout(
+            connect=timeout.connect, read=timeout.read, write=timeout.read, pool=None
+        )
+
+    def _build(
+        self, client: httpx.Client | httpx.AsyncClient, request: Request, *, asynchronous: bool
+    ) -> httpx.Request:
+        headers = request.headers.copy()
+        content: bytes | Iterator[bytes] | AsyncIterator[bytes] | None
+        if request.body is None or isinstance(request.body, bytes):
+            content = request.body
+        else:
+            content = _abody_chunks(request) if asynchronous else _body_chunks(request)
+            length = request.content_length
+            if length is not None:
+                headers.set("Content-Length", str(length))
+        return client.build_request(
+            request.method,
+            request.url,
+            headers=headers.items(),
+            content=content,
+            timeout=self._timeout(request),
+        )
+
+    # -- sync -----------------------------------------------------------------------------
+
+    def send(self, request: Request) -> Response:
+        client = self._open_client()
+        with translated_errors():
+            return self._redirects.follow(request, lambda r: self._send_once(client, r))
+
+    def _send_once(self, client: httpx.Client, request: Request) -> Response:
+        sent = client.send(self._build(client, request, asynchronous=False), stream=True)
+        return Response(
+            sent.status_code,
+            sent.headers.multi_items(),
+            stream=self._stream(sent),
+            on_close=lambda: self._close_response(sent),
+            url=str(sent.url),
+            request=request,
+        )
+
+    @staticmethod
+    def _stream(response: httpx.Response) -> Iterator[bytes]:
+        with translated_errors():
+            yield from response.iter_bytes()
+
+    @staticmethod
+    def _close_response(response: httpx.Response) -> None:
+        """Return the connection to the pool, or drop it if the body was not read to the end."""
+        with translated_errors():
+            response.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            client, self._client = self._client, None
+        if client is not None and self._owns_client:
+            with translated_errors():
+                client.close()
+
+    # -- async ----------------------------------------------------------------------------
+
+    async def asend(self, request: Request) -> Response:
+        client = self._open_async_client()
+        with translated_errors():
+            return await self._redirects.afollow(request, lambda r: self._asend_once(client, r))
+
+    async def _asend_once(self, client: httpx.AsyncClient, request: Request) -> Response:
+        sent = await client.send(self._build(client, request, asynchronous=True), stream=True)
+        return Response(
+            sent.status_code,
+            sent.headers.multi_items(),
+            astream=self._astream(sent),
+            on_aclose=lambda: self._aclose_response(sent),
+            url=str(sent.url),
+            request=request,
+        )
+
+    @staticmethod
+    async def _astream(response: httpx.Response) -> AsyncIterator[bytes]:
+        with translated_errors():
+            async for chunk in response.aiter_bytes():
+                yield chunk
+
+    @staticmethod
+    async def _aclose_response(response: httpx.Response) -> None:
+        with translated_errors():
+            await response.aclose()
+
+    async def aclose(self) -> None:
+        with self._lock:
+            self._closed = True
+            async_client, self._async_client = self._async_client, None
+            client, self._client = self._client, None
+        with translated_errors():
+            if async_client is not None and self._owns_async_client:
+                await async_client.aclose()
+            if client is not None and self._owns_client:
+                client.close()
+
+    # -- both -----------------------------------------------------------------------------
+
+    def __enter__(self) -> HttpxTransport:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> HttpxTransport:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<HttpxTransport {state}>"
