@@ -1,0 +1,288 @@
+"""What DicomClient and AsyncDicomClient share: options, request building, parsing helpers.
+
+Everything here is free of waiting, so the two drivers differ only in how they send, read and
+sleep. Protocol knowledge stays in :mod:`dicomkit.core.operations`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, BinaryIO, Union
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from dicomkit.core import _stow, multipart
+from dicomkit.core.dicomjson import StoreResult
+from dicomkit.core.errors import (
+    InvalidArgumentError,
+    ProtocolError,
+    StoreError,
+)
+from dicomkit.core.interface import Headers, Request, Timeout
+from dicomkit.core.operations import ERROR_BODY_LIMIT, Operations
+from dicomkit.core.retry import RetryPolicy, coerce_retry
+from dicomkit.core.urls import DicomWebURLs
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "ClientBase",
+    "InstanceInput",
+    "Progress",
+    "TimeoutInput",
+    "dataset_from_bytes",
+    "part10_bytes",
+    "stow_items",
+]
+
+DEFAULT_CHUNK_SIZE = 1 << 20
+
+Progress = Callable[[int, "int | None"], None]
+"""A progress callback: ``progress(done, total)``; ``total`` is None when unknown."""
+
+TimeoutInput = Union[Timeout, float, tuple[Union[float, None], Union[float, None]], None]  # noqa: UP007
+
+InstanceInput = Union[Dataset, str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
+"""One instance for STOW-RS: a Dataset, a file path, Part 10 bytes, or a binary file object."""
+
+
+def coerce_timeout(value: TimeoutInput) -> Timeout:
+    """A client's ``timeout=``: a Timeout, one number for both, or ``(connect, read)``."""
+    if value is None:
+        return Timeout()
+    if isinstance(value, Timeout):
+        return value
+    if isinstance(value, tuple):
+        if len(value) != 2:
+            raise InvalidArgumentError("timeout as a tuple is (connect, read)")
+        return Timeout(connect=value[0], read=value[1])
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return Timeout(connect=float(value), read=float(value))
+    raise InvalidArgumentError("timeout must be a Timeout, seconds > 0, or (connect, read)")
+
+
+class ClientBase:
+    """Options and request building common to both clients."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: Any,
+        asynchronous: bool,
+        timeout: TimeoutInput,
+        retry: RetryPolicy | int | bool | None,
+        headers: Mapping[str, str] | None,
+        api_version: str | int | None,
+        partition: str | None,
+        qido_prefix: str | None,
+        wado_prefix: str | None,
+        stow_prefix: str | None,
+        chunk_size: int,
+    ) -> None:
+        from dicomkit.auth import check_transport_security, resolve_auth
+
+        if not isinstance(chunk_size, int) or chunk_size < 1:
+            raise InvalidArgumentError("chunk_size must be a positive number of bytes")
+        self.urls = DicomWebURLs(
+            base_url,
+            api_version=api_version,
+            partition=partition,
+            qido_prefix=qido_prefix,
+            wado_prefix=wado_prefix,
+            stow_prefix=stow_prefix,
+        )
+        self.base_url = self.urls.base_url
+        self.operations = Operations(self.urls, timeout=coerce_timeout(timeout), headers=headers)
+        self.retry = coerce_retry(retry)
+        self.auth = resolve_auth(auth, asynchronous=asynchronous)
+        check_transport_security(self.urls.base_url, self.auth, stacklevel=4)
+        self.chunk_size = chunk_size
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.urls.root!r})"
+
+    # -- request building shared by the drivers ------------------------------------------------
+
+    def _search_request(
+        self,
+        level: str,
+        study: str | None,
+        series: str | None,
+        search_filters: Mapping[str, Any] | None,
+        fuzzymatching: bool | None,
+        limit: int | None,
+        offset: int | None,
+        fields: Sequence[str] | None,
+    ) -> Request:
+        filters = dict(search_filters or {})
+        if series is not None and study is None:
+            filters["SeriesInstanceUID"] = series
+            series = None
+        return self.operations.search(
+            level,
+            study=study,
+            series=series,
+            search_filters=filters,
+            fuzzymatching=fuzzymatching,
+            limit=limit,
+            offset=offset,
+            fields=fields,
+        )
+
+    @staticmethod
+    def _with_headers(request: Request, extra: Mapping[str, str]) -> Request:
+        if not extra:
+            return request
+        headers = request.headers.copy()
+        for name, value in extra.items():
+            headers.set(name, value)
+        return replace(request, headers=headers)
+
+    def stow_request(self, items: Sequence[_stow.StowItem], study: str | None) -> Request:
+        """The STOW-RS request of one batch; its body is re-read from disk on every attempt."""
+        avoid = [item.source for item in items if isinstance(item.source, bytes)]
+        boundary = multipart.new_boundary(avoid=avoid)
+        body = _stow.stow_body(items, boundary, chunk_size=self.chunk_size)
+        return self.operations.store(body, boundary, study)
+
+    def _stow_batches(
+        self,
+        instances: Iterable[InstanceInput] | InstanceInput,
+        max_count: int | None,
+        max_bytes: int | None,
+    ) -> list[list[_stow.StowItem]]:
+        return _stow.plan_batches(
+            stow_items(instances, self.chunk_size),
+            max_count=max_count or _stow.DEFAULT_BATCH_COUNT,
+            max_bytes=max_bytes or _stow.DEFAULT_BATCH_BYTES,
+        )
+
+
+def single_dataset(parts: Sequence[tuple[Headers, bytes]]) -> Dataset:
+    """The one Dataset of a single-instance retrieve."""
+    if not parts:
+        raise ProtocolError("the server answered with no instance")
+    return dataset_from_bytes(parts[0][1])
+
+
+def store_outcome(results: list[StoreResult], errors: list[StoreError]) -> StoreResult:
+    """Merge batch results; raise one StoreError carrying everything if any batch failed."""
+    merged = _stow.merge_results(results)
+    if errors:
+        if len(errors) == 1 and len(results) == 1:
+            raise errors[0]
+        raise StoreError(
+            _stow.store_error_message(merged, merged.status), merged, status=merged.status
+        )
+    return merged
+
+
+def bounded(chunks: Iterator[bytes], limit: int = ERROR_BODY_LIMIT) -> bytes:
+    """At most ``limit`` bytes of an error body; stops reading past it."""
+    kept = bytearray()
+    for chunk in chunks:
+        kept += chunk
+        if len(kept) >= limit:
+            break
+    return bytes(kept[:limit])
+
+
+def dataset_from_bytes(data: bytes, where: str = "part") -> Dataset:
+    """A pydicom Dataset from a part's bytes; a parse failure becomes a ProtocolError."""
+    try:
+        return pydicom.dcmread(io.BytesIO(data), force=True)
+    except (InvalidDicomError, ValueError, TypeError, EOFError, KeyError, OSError) as exc:
+        raise ProtocolError(
+            f"the server sent a {where} that is not a DICOM instance: {exc}"
+        ) from exc
+
+
+def part10_bytes(dataset: Dataset) -> bytes:
+    """``dataset`` encoded as a Part 10 file: preamble, file meta, data set."""
+    buffer = io.BytesIO()
+    try:
+        pydicom.dcmwrite(buffer, dataset, enforce_file_format=True)
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        raise InvalidArgumentError(f"cannot encode the dataset as a DICOM file: {exc}") from exc
+    return buffer.getvalue()
+
+
+def _path_opener(path: Path) -> _stow.Opener:
+    def opener() -> AbstractContextManager[BinaryIO]:
+        return open(path, "rb")
+
+    return opener
+
+
+def _handle_opener(handle: BinaryIO, start: int) -> _stow.Opener:
+    @contextmanager
+    def opener() -> Iterator[BinaryIO]:
+        handle.seek(start)
+        yield handle
+
+    return opener
+
+
+def stow_items(
+    instances: Iterable[InstanceInput] | InstanceInput, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> list[_stow.StowItem]:
+    """Each instance as a StowItem: files stay on disk and are re-read on every attempt."""
+    if isinstance(instances, (Dataset, str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(
+        instances, "read"
+    ):
+        instances = [instances]  # type: ignore[list-item]
+    items: list[_stow.StowItem] = []
+    for index, instance in enumerate(instances):
+        items.append(_stow_item(instance, index, chunk_size))
+    if not items:
+        raise InvalidArgumentError("no instances to store")
+    return items
+
+
+def _stow_item(instance: Any, index: int, chunk_size: int) -> _stow.StowItem:
+    if isinstance(instance, Dataset):
+        uid = str(instance.get("SOPInstanceUID", "")) or None
+        return _stow.StowItem(part10_bytes(instance), label=f"dataset {uid}", sop_instance_uid=uid)
+    if isinstance(instance, (bytes, bytearray, memoryview)):
+        return _stow.StowItem(bytes(instance), label=f"bytes #{index}")
+    if isinstance(instance, (str, os.PathLike)):
+        path = Path(instance)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise InvalidArgumentError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        if not path.is_file():
+            raise InvalidArgumentError(f"{path} is not a file")
+        return _stow.StowItem(_path_opener(path), length=size, label=str(path))
+    if hasattr(instance, "read"):
+        return _handle_item(instance, index, chunk_size)
+    raise InvalidArgumentError(
+        "an instance is a pydicom Dataset, a path, bytes or a binary file object, "
+        f"not {type(instance).__name__}"
+    )
+
+
+def _handle_item(handle: Any, index: int, chunk_size: int) -> _stow.StowItem:
+    label = str(getattr(handle, "name", f"file object #{index}"))
+    try:
+        seekable = bool(handle.seekable())
+    except (AttributeError, OSError, ValueError):
+        seekable = False
+    if seekable:
+        start = handle.tell()
+        end = handle.seek(0, os.SEEK_END)
+        handle.seek(start)
+        return _stow.StowItem(_handle_opener(handle, start), length=end - start, label=label)
+    data = bytearray()
+    while chunk := handle.read(chunk_size):
+        if not isinstance(chunk, (bytes, bytearray)):
+            raise InvalidArgumentError(f"{label} is not opened in binary mode")
+        data += chunk
+    return _stow.StowItem(bytes(data), label=label)

@@ -1,0 +1,305 @@
+"""Files on disk for the classic methods: folder scanning, DICOM sniffing, safe downloads.
+
+Uploads recognise DICOM by content, not by extension, and report every file. Downloads name
+each file after the UIDs inside the part (validated, so a server cannot steer a write outside
+the output folder) and appear only once complete: bytes go to a temporary file that is renamed
+into place at the end of the part and deleted on any error.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, BinaryIO
+
+import pydicom
+from pydicom.errors import InvalidDicomError
+
+from dicomkit.core import _stow, multipart
+from dicomkit.core.dicomjson import FailedInstance, StoreResult
+from dicomkit.core.errors import (
+    ForbiddenError,
+    HTTPError,
+    InvalidArgumentError,
+    InvalidUIDError,
+    ProtocolError,
+    UnauthorizedError,
+)
+from dicomkit.core.uids import validate_uid
+
+__all__ = [
+    "ALREADY_PRESENT_CODES",
+    "FolderUpload",
+    "FolderUploadReport",
+    "PartFileWriter",
+    "ScannedFile",
+    "scan_folder",
+    "sniff_file",
+]
+
+ALREADY_PRESENT_CODES = frozenset({0x0111, 45070})
+"""Failure reasons meaning "this instance is stored already": Duplicate SOP Instance
+(PS3.4 0111H) and the code Microsoft's DICOM service uses (45070)."""
+
+Progress = Callable[[int, "int | None"], None]
+
+_UID_TAGS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
+
+
+@dataclass
+class ScannedFile:
+    """One file found in a folder, and what its first bytes say about it."""
+
+    path: Path
+    is_dicom: bool
+    size: int = 0
+    sop_instance_uid: str | None = None
+    problem: str | None = None
+
+
+@dataclass
+class FolderUploadReport:
+    """What ``upload_dicom_folder`` did with every file it found."""
+
+    stored: list[Path] = field(default_factory=list)
+    already_present: list[Path] = field(default_factory=list)
+    failed: dict[Path, str] = field(default_factory=dict)
+    not_dicom: list[Path] = field(default_factory=list)
+    results: list[StoreResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no DICOM file failed (non-DICOM files are skipped, not failures)."""
+        return not self.failed
+
+    @property
+    def total(self) -> int:
+        return len(self.stored) + len(self.already_present) + len(self.failed) + len(self.not_dicom)
+
+    def __str__(self) -> str:
+        return (
+            f"{len(self.stored)} stored, {len(self.already_present)} already present, "
+            f"{len(self.failed)} failed, {len(self.not_dicom)} not DICOM"
+        )
+
+    def record_batch(self, batch: Sequence[ScannedFile], result: StoreResult) -> None:
+        """Attribute a batch's StoreResult to its files by SOPInstanceUID, in order."""
+        self.results.append(result)
+        outcomes: dict[str, list[FailedInstance | None]] = {}
+        for stored in result.stored:
+            outcomes.setdefault(stored.sop_instance_uid or "", []).append(None)
+        for failed in result.failed:
+            outcomes.setdefault(failed.sop_instance_uid or "", []).append(failed)
+        for scanned in batch:
+            queue = outcomes.get(scanned.sop_instance_uid or "")
+            if not queue:
+                if result.failed or not result.ok:
+                    self.failed[scanned.path] = "not acknowledged by the server"
+                else:
+                    self.stored.append(scanned.path)
+                continue
+            outcome = queue.pop(0) if len(queue) > 1 else queue[0]
+            if outcome is None:
+                self.stored.append(scanned.path)
+            elif outcome.reason_code in ALREADY_PRESENT_CODES:
+                self.already_present.append(scanned.path)
+            else:
+                self.failed[scanned.path] = _failure_text(outcome)
+
+    def record_failure(self, batch: Sequence[ScannedFile], reason: str) -> None:
+        for scanned in batch:
+            self.failed[scanned.path] = reason
+
+
+def _failure_text(failed: FailedInstance) -> str:
+    code = "" if failed.reason_code is None else f" (0x{failed.reason_code:04X})"
+    detail = f": {failed.detail}" if failed.detail else ""
+    return f"{failed.reason}{code}{detail}"
+
+
+def scan_folder(folder: str | os.PathLike[str], *, recursive: bool = True) -> list[Path]:
+    """Every regular file under ``folder``, sorted, whatever its name or extension."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise InvalidArgumentError(f"{root} is not a folder")
+    if not recursive:
+        return sorted(p for p in root.iterdir() if p.is_file())
+    found: list[Path] = []
+    for directory, subdirs, files in os.walk(root):
+        subdirs.sort()
+        found.extend(Path(directory) / name for name in sorted(files))
+    return [p for p in found if p.is_file()]
+
+
+def sniff_file(path: Path) -> ScannedFile:
+    """Whether ``path`` holds a DICOM Part 10 file, judged by its content, and its SOP UID."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(132)
+            has_prefix = len(head) == 132 and head[128:] == b"DICM"
+            handle.seek(0)
+            ds = pydicom.dcmread(handle, force=False, stop_before_pixels=True)
+    except InvalidDicomError:
+        return ScannedFile(path, is_dicom=False)
+    except OSError as exc:
+        return ScannedFile(path, is_dicom=True, problem=f"unreadable: {exc.strerror or exc}")
+    except Exception as exc:  # pydicom raises many types on damaged files
+        if has_prefix:
+            return ScannedFile(path, is_dicom=True, problem=f"damaged DICOM file: {exc}")
+        return ScannedFile(path, is_dicom=False)
+    uid = ds.get("SOPInstanceUID")
+    return ScannedFile(path, is_dicom=True, size=size, sop_instance_uid=str(uid) if uid else None)
+
+
+def scanned_item(scanned: ScannedFile) -> _stow.StowItem:
+    path = scanned.path
+
+    def opener() -> BinaryIO:
+        return open(path, "rb")
+
+    return _stow.StowItem(
+        opener,
+        length=scanned.size,
+        label=str(path),
+        sop_instance_uid=scanned.sop_instance_uid,
+    )
+
+
+class PartFileWriter:
+    """Stream WADO-RS part events into ``{study}/{series}/{instance}.dcm`` under ``root``.
+
+    Each part goes to a temporary file in ``root``; at its end the UIDs are read from the
+    file itself, validated, and the file is renamed into place (``os.replace``, so a retried
+    download overwrites atomically). ``abort()`` removes an unfinished temporary file.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.written: list[Path] = []
+        self._handle: IO[bytes] | None = None
+        self._temp: Path | None = None
+
+    @classmethod
+    def create(cls, output_folder: str | os.PathLike[str]) -> PartFileWriter:
+        """A writer into ``output_folder``, created if missing."""
+        root = Path(output_folder)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidArgumentError(f"cannot create {root}: {exc.strerror or exc}") from exc
+        return cls(root)
+
+    def feed(self, events: Iterable[multipart.Event], progress: Progress | None = None) -> None:
+        """Process events; report each completed file to ``progress(files_done, None)``."""
+        for event in events:
+            if self.handle(event) is not None and progress is not None:
+                progress(len(self.written), None)
+
+    def handle(self, event: multipart.Event) -> Path | None:
+        """Process one event; return the final path when a part was completed."""
+        if isinstance(event, multipart.PartStart):
+            self.abort()
+            fd, name = tempfile.mkstemp(prefix=".dicomkit-", suffix=".part", dir=self.root)
+            self._handle = os.fdopen(fd, "wb")
+            self._temp = Path(name)
+        elif isinstance(event, multipart.PartData):
+            if self._handle is None:
+                raise ProtocolError("multipart data arrived outside a part")
+            self._handle.write(event.data)
+        elif isinstance(event, multipart.PartEnd):
+            return self._finish()
+        return None
+
+    def _finish(self) -> Path:
+        if self._handle is None or self._temp is None:
+            raise ProtocolError("a multipart part ended before it started")
+        self._handle.close()
+        self._handle = None
+        temp, self._temp = self._temp, None
+        try:
+            target = self._target_for(temp)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        self.written.append(target)
+        return target
+
+    def _target_for(self, temp: Path) -> Path:
+        try:
+            ds = pydicom.dcmread(
+                temp, force=True, stop_before_pixels=True, specific_tags=list(_UID_TAGS)
+            )
+            uids = [str(ds.get(keyword, "")) for keyword in _UID_TAGS]
+        except Exception as exc:  # pydicom raises many types on damaged data
+            raise ProtocolError(f"the server sent a part that is not DICOM: {exc}") from exc
+        try:
+            study, series, instance = (
+                validate_uid(uid, keyword) for uid, keyword in zip(uids, _UID_TAGS, strict=True)
+            )
+        except InvalidUIDError as exc:
+            raise ProtocolError(f"the server sent an instance with a bad UID: {exc}") from exc
+        return self.root / study / series / f"{instance}.dcm"
+
+    def abort(self) -> None:
+        """Close and delete the temporary file of an unfinished part, if any."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if self._temp is not None:
+            self._temp.unlink(missing_ok=True)
+            self._temp = None
+
+
+class FolderUpload:
+    """The plan of one folder upload: files sniffed, batches formed, outcomes reported."""
+
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        recursive: bool,
+        max_count: int | None,
+        max_bytes: int | None,
+    ) -> None:
+        self.report = FolderUploadReport()
+        paths = scan_folder(folder, recursive=recursive)
+        dicom: list[ScannedFile] = []
+        for path in paths:
+            scanned = sniff_file(path)
+            if not scanned.is_dicom:
+                self.report.not_dicom.append(path)
+            elif scanned.problem is not None:
+                self.report.failed[path] = scanned.problem
+            else:
+                dicom.append(scanned)
+        self.total = len(paths)
+        self.done = self.total - len(dicom)
+        self._scanned = dicom
+        self._batches = _stow.plan_batches(
+            [scanned_item(s) for s in dicom],
+            max_count=max_count or _stow.DEFAULT_BATCH_COUNT,
+            max_bytes=max_bytes or _stow.DEFAULT_BATCH_BYTES,
+        )
+
+    def batches(self) -> Iterator[tuple[list[ScannedFile], list[_stow.StowItem]]]:
+        """Each batch with the files it came from."""
+        start = 0
+        for batch in self._batches:
+            yield self._scanned[start : start + len(batch)], batch
+            start += len(batch)
+
+    def record(self, scanned: Sequence[ScannedFile], result: StoreResult) -> None:
+        self.report.record_batch(scanned, result)
+        self.done += len(scanned)
+
+    def fail(self, scanned: Sequence[ScannedFile], error: HTTPError) -> None:
+        """A whole batch was refused; credentials problems stop the upload instead."""
+        if isinstance(error, (UnauthorizedError, ForbiddenError)):
+            raise error
+        self.report.record_failure(scanned, str(error))
+        self.done += len(scanned)

@@ -1,0 +1,152 @@
+"""The sending half of DicomClient: transport, authentication, retries, error statuses.
+
+Kept apart from the DICOMweb methods so that each file has one job; the async twin is
+:mod:`dicomkit.client._aio_driver`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+from dicomkit.client._base import (
+    DEFAULT_CHUNK_SIZE,
+    ClientBase,
+    TimeoutInput,
+    bounded,
+)
+from dicomkit.core.errors import (
+    TransportError,
+)
+from dicomkit.core.interface import Headers, Request, Response, Transport
+from dicomkit.core.operations import (
+    PartAssembler,
+    error_from_response,
+    parse_json_array,
+)
+from dicomkit.core.retry import RetryPolicy
+
+__all__ = ["SyncDriver"]
+
+_Self = TypeVar("_Self", bound="SyncDriver")
+
+
+class SyncDriver(ClientBase):
+    """Owns the transport and sends requests with authentication and retries."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: Any = "requests",
+        auth: Any = None,
+        timeout: TimeoutInput = None,
+        retry: RetryPolicy | int | bool | None = None,
+        headers: Mapping[str, str] | None = None,
+        api_version: str | int | None = None,
+        partition: str | None = None,
+        qido_prefix: str | None = None,
+        wado_prefix: str | None = None,
+        stow_prefix: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> None:
+        super().__init__(
+            base_url,
+            auth=auth,
+            asynchronous=False,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            api_version=api_version,
+            partition=partition,
+            qido_prefix=qido_prefix,
+            wado_prefix=wado_prefix,
+            stow_prefix=stow_prefix,
+            chunk_size=chunk_size,
+        )
+        self.transport: Transport
+        if isinstance(transport, Transport):
+            self.transport, self._owns_transport = transport, False
+        else:
+            from dicomkit.transports.registry import resolve_transport
+
+            self.transport, self._owns_transport = resolve_transport(transport, asynchronous=False)
+
+    def close(self) -> None:
+        """Close the transport if this client created it."""
+        if self._owns_transport:
+            self.transport.close()
+
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- sending -------------------------------------------------------------------------------
+
+    def _send(self, request: Request) -> Response:
+        """Send with auth and retries; return the final response, error statuses included."""
+        started = time.monotonic()
+        attempt = 0
+        refreshed = False
+        while True:
+            attempt += 1
+            auth_headers = self.auth.headers(self.transport) if self.auth else {}
+            try:
+                response = self.transport.send(self._with_headers(request, auth_headers))
+            except TransportError as exc:
+                delay = self.retry.next_delay(
+                    attempt, request.method, error=exc, elapsed=time.monotonic() - started
+                )
+                if delay is None:
+                    raise
+                time.sleep(delay)
+                continue
+            if response.status == 401 and self.auth is not None and not refreshed:
+                refreshed = True
+                if self.auth.refresh(self.transport, auth_headers):
+                    response.close()
+                    attempt -= 1
+                    continue
+            delay = None
+            if response.status in self.retry.retry_statuses:
+                delay = self.retry.next_delay(
+                    attempt,
+                    request.method,
+                    status=response.status,
+                    retry_after=response.headers.get("Retry-After"),
+                    elapsed=time.monotonic() - started,
+                )
+            if delay is None:
+                return response
+            response.close()
+            time.sleep(delay)
+
+    def _ok(self, request: Request) -> Response:
+        """Send; raise the matching HTTPError (with the server's bounded body) on >= 400."""
+        response = self._send(request)
+        if response.status >= 400:
+            with response:
+                body = bounded(response.iter_bytes())
+            raise error_from_response(request, response.status, response.headers, body)
+        return response
+
+    def _json(self, request: Request) -> tuple[list[dict[str, Any]], Headers]:
+        response = self._ok(request)
+        return parse_json_array(response.status, response.read()), response.headers
+
+    def _parts(self, request: Request) -> Iterator[tuple[Headers, bytes]]:
+        response = self._ok(request)
+        with response:
+            assembler = PartAssembler(response.headers)
+            for chunk in response.iter_bytes():
+                yield from assembler.feed(chunk)
+            yield from assembler.close()

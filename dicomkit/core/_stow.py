@@ -1,0 +1,170 @@
+"""STOW-RS: batching instances into requests, their streamed bodies, and the store answer.
+
+Pure like the rest of the core: an instance arrives as bytes or as an *opener* (a callable
+returning a context-managed binary file) supplied by the client layer, so a file is opened only
+while its part is being sent and again on every retry of the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from dicomkit.core import multipart
+from dicomkit.core.dicomjson import StoreResult, parse_store_response
+from dicomkit.core.errors import DicomJSONError, InvalidArgumentError, StoreError
+from dicomkit.core.interface import HeadersInput, Request, StreamBody
+from dicomkit.core.operations import error_from_response, raise_for_status
+
+__all__ = [
+    "DEFAULT_BATCH_BYTES",
+    "DEFAULT_BATCH_COUNT",
+    "Opener",
+    "StowItem",
+    "interpret_store",
+    "merge_results",
+    "plan_batches",
+    "stow_body",
+    "store_error_message",
+]
+
+DEFAULT_BATCH_COUNT = 200
+"""Instances per STOW-RS request at most."""
+DEFAULT_BATCH_BYTES = 256 * 1024 * 1024
+"""Bytes of instances per STOW-RS request at most (a single larger instance goes alone)."""
+
+Opener = Callable[[], AbstractContextManager[BinaryIO]]
+
+
+@dataclass(frozen=True)
+class StowItem:
+    """One instance to store: its bytes or a file opener, its size when known, and a label."""
+
+    source: bytes | Opener
+    length: int | None = None
+    label: str = ""
+    sop_instance_uid: str | None = None
+
+    def size(self) -> int | None:
+        if isinstance(self.source, bytes):
+            return len(self.source)
+        return self.length
+
+
+def plan_batches(
+    items: Iterable[StowItem],
+    *,
+    max_count: int = DEFAULT_BATCH_COUNT,
+    max_bytes: int = DEFAULT_BATCH_BYTES,
+) -> list[list[StowItem]]:
+    """Split items into consecutive batches bounded by count and by bytes.
+
+    An item larger than ``max_bytes`` travels alone; an item of unknown size ends its batch.
+    """
+    if max_count < 1 or max_bytes < 1:
+        raise InvalidArgumentError("batch limits must be >= 1")
+    batches: list[list[StowItem]] = []
+    current: list[StowItem] = []
+    current_bytes = 0
+    for item in items:
+        size = item.size()
+        if current and (
+            len(current) >= max_count or (size is not None and current_bytes + size > max_bytes)
+        ):
+            batches.append(current)
+            current, current_bytes = [], 0
+        current.append(item)
+        if size is None:
+            batches.append(current)
+            current, current_bytes = [], 0
+        else:
+            current_bytes += size
+    if current:
+        batches.append(current)
+    return batches
+
+
+_PART_HEADERS = (("Content-Type", "application/dicom"),)
+
+
+def _parts(items: Sequence[StowItem]) -> Iterator[multipart.Part]:
+    """Parts opened one at a time: a file stays open only while the encoder reads it."""
+    for item in items:
+        if isinstance(item.source, bytes):
+            yield multipart.Part(item.source, _PART_HEADERS)
+        else:
+            with item.source() as handle:
+                yield multipart.Part(handle, _PART_HEADERS, length=item.length)
+
+
+def stow_body(items: Sequence[StowItem], boundary: str, *, chunk_size: int = 1 << 20) -> StreamBody:
+    """A replayable multipart/related body of ``items``; its length is known when every size is."""
+    sizes = [item.size() for item in items]
+    length: int | None = None
+    if all(size is not None for size in sizes):
+        framing = multipart.multipart_length(
+            [multipart.Part(b"", _PART_HEADERS)] * len(items), boundary
+        )
+        length = None if framing is None else framing + sum(s or 0 for s in sizes)
+
+    def chunks() -> Iterator[bytes]:
+        return multipart.encode_multipart(_parts(items), boundary, chunk_size=chunk_size)
+
+    return StreamBody(chunks, length)
+
+
+def store_error_message(result: StoreResult, status: int) -> str:
+    """A one-paragraph summary naming every failure and warning."""
+    total = len(result.stored) + len(result.failed)
+    text = f"STOW-RS (HTTP {status}) stored {len(result.stored)} of {total} instance(s)"
+    details = []
+    for failed in result.failed:
+        code = "" if failed.reason_code is None else f" (0x{failed.reason_code:04X})"
+        detail = f": {failed.detail}" if failed.detail else ""
+        details.append(f"{failed.sop_instance_uid or '?'}: {failed.reason}{code}{detail}")
+    details.extend(f"warning: {text}" for text in result.warnings)
+    if details:
+        text += "; " + "; ".join(details)
+    return text
+
+
+def interpret_store(
+    request: Request, status: int, headers: HeadersInput, body: bytes
+) -> StoreResult:
+    """The StoreResult of a STOW-RS answer; StoreError when anything failed or warned.
+
+    200 with no failure is success; 202, or 4xx with a DICOM JSON body listing instances,
+    raises :class:`StoreError` carrying the result; any other error status raises the
+    matching :class:`HTTPError` (with the server's own error body, e.g. Orthanc's JSON).
+    """
+    if status >= 300 and status not in (400, 409, 202):
+        raise_for_status(request, status, headers, body)
+    try:
+        result = parse_store_response(status, body)
+    except DicomJSONError:
+        if status >= 400:
+            raise error_from_response(request, status, headers, body) from None
+        raise
+    if status >= 400 and not result.failed and not result.stored:
+        raise error_from_response(request, status, headers, body)
+    if status >= 400 or status == 202 or not result.ok or result.warnings:
+        raise StoreError(store_error_message(result, status), result, status=status)
+    return result
+
+
+def merge_results(results: Sequence[StoreResult]) -> StoreResult:
+    """One StoreResult for several batches: every stored, failed and warning kept in order."""
+    if len(results) == 1:
+        return results[0]
+    merged = StoreResult()
+    for result in results:
+        merged.stored.extend(result.stored)
+        merged.failed.extend(result.failed)
+        merged.warnings.extend(result.warnings)
+    statuses = [r.status for r in results if r.status]
+    merged.status = max(statuses) if statuses else 200
+    urls = {r.retrieve_url for r in results if r.retrieve_url}
+    merged.retrieve_url = urls.pop() if len(urls) == 1 else None
+    return merged
