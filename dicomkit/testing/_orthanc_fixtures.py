@@ -27,10 +27,10 @@ __all__ = [
     "require_orthanc",
 ]
 
-_ENABLE_HINT = (
-    "to enable the Orthanc tests: apt-get install orthanc orthanc-dicomweb, then run "
-    "`nox -s tests` as root or "
-    "`unshare --net sh -c 'ip link set lo up && exec python -m pytest tests/orthanc'`"
+_RUN_HINT = (
+    "then run the tests with `nox -s tests` as root, or with "
+    "`unshare --net sh -c 'ip link set lo up && exec python -m pytest tests/orthanc'` "
+    "(see docs/orthanc.md)"
 )
 
 
@@ -40,12 +40,13 @@ def _in_ci() -> bool:
 
 def require_orthanc() -> None:
     """Skip (or, under ``CI=true``, fail) when Orthanc cannot be started here."""
-    reason = orthanc_missing_reason() or namespace_refusal()
+    missing = orthanc_missing_reason()
+    reason = f"{missing}, {_RUN_HINT}" if missing else namespace_refusal()
     if reason is None:
         return
     if _in_ci():
         pytest.fail(f"CI=true requires the Orthanc tests to run: {reason}", pytrace=False)
-    pytest.skip(f"Orthanc tests skipped: {reason}. {_ENABLE_HINT}")
+    pytest.skip(f"Orthanc tests skipped: {reason}")
 
 
 def _serve(
