@@ -266,7 +266,7 @@ def _read_env(name: str, environ: Mapping[str, str] | None) -> _Secret | None:
 
 
 def _parse_legacy(raw: _Secret) -> dict[str, object] | None:
-    """The legacy dict with stripped strings and the client secret wrapped, or None.
+    """The legacy dict with trimmed strings and the client secret wrapped, or None.
 
     JSON or a Python literal; never executed. Parse errors are not re-raised: a SyntaxError
     carries the offending source line, which holds the secret.
@@ -285,8 +285,11 @@ def _parse_legacy(raw: _Secret) -> dict[str, object] | None:
     info: dict[str, object] = {}
     for key, item in value.items():
         if isinstance(item, str):
-            item = item.strip()
-            if key == "client_secret" and item:
-                item = _Secret(item)
+            if not item.strip():
+                item = ""
+            elif key == "client_secret":
+                item = _Secret(item)  # kept exactly: a secret's spaces are its own
+            else:
+                item = item.strip()
         info[str(key)] = item
     return info
