@@ -120,6 +120,15 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
+def _describe(exc: BaseException) -> str:
+    """``str(exc)``, which some library exceptions cannot give when half-built."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    return f"{text or type(exc).__name__} (aiohttp {type(exc).__name__})"
+
+
 def _body_source_failure(exc: BaseException) -> Exception | None:
     for link in _chain(exc):
         if isinstance(link, BodySourceError):
@@ -134,7 +143,7 @@ def translate(exc: BaseException) -> errors.DicomkitError | None:
         return None
     if target is errors.ConnectError and any(isinstance(e, ssl.SSLError) for e in _chain(exc)):
         target = errors.TLSError
-    return target(f"{str(exc) or type(exc).__name__} (aiohttp {type(exc).__name__})")
+    return target(_describe(exc))
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """Following GET/HEAD redirects with dicomkit's shared, pure redirect decision.
 
-aiohttp's own redirect handling is switched off: dicomkit decides (same rules in every backend,
-``Authorization`` dropped when the host changes) and this loop only sends and closes.
+aiohttp's own redirect handling is switched off: :func:`dicomkit.core.redirects.redirect_request`
+decides (the same rules in every backend, credentials dropped when the origin changes) and this
+loop only sends and closes.
 """
 
 from __future__ import annotations
@@ -9,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from dicomkit.core import Request, Response
-from dicomkit.core.errors import InvalidArgumentError, TooManyRedirectsError
+from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.redirects import redirect_request
 
 __all__ = ["RedirectFollower"]
 
 Send = Callable[[Request], Awaitable[Response]]
-
-_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 class RedirectFollower:
@@ -28,12 +28,22 @@ class RedirectFollower:
 
     async def follow(self, request: Request, send: Send) -> Response:
         response = await send(request)
-        hops = 0
-        while request.method in ("GET", "HEAD") and response.status in _REDIRECT_STATUSES:
-            if hops >= self.max_redirects:
+        followed = 0
+        while True:
+            try:
+                following = redirect_request(
+                    request,
+                    response.status,
+                    response.headers,
+                    redirects_followed=followed,
+                    max_redirects=self.max_redirects,
+                )
+            except BaseException:
                 await response.aclose()
-                raise TooManyRedirectsError(f"more than {self.max_redirects} redirects")
+                raise
+            if following is None:
+                return response
             await response.aclose()
-            hops += 1
-            raise NotImplementedError
-        return response
+            followed += 1
+            request = following
+            response = await send(request)

@@ -92,6 +92,15 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
+def _describe(exc: BaseException) -> str:
+    """``str(exc)``, which some library exceptions cannot give when half-built."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    return f"{text or type(exc).__name__} (httpx {type(exc).__name__})"
+
+
 def _body_source_failure(exc: BaseException) -> Exception | None:
     for link in _chain(exc):
         if isinstance(link, BodySourceError):
@@ -104,7 +113,7 @@ def translate(exc: BaseException) -> errors.DicomkitError | None:
     target: type[errors.DicomkitError] | None = error_class_for(type(exc))
     if target is None:
         return None
-    message = f"{str(exc) or type(exc).__name__} (httpx {type(exc).__name__})"
+    message = _describe(exc)
     if target is errors.HTTPError:
         response = getattr(exc, "response", None)
         status = getattr(response, "status_code", 0) or 0

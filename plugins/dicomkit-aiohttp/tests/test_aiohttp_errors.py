@@ -1,0 +1,171 @@
+"""Every aiohttp exception maps into dicomkit's error tree; cancellation and bugs pass through."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from types import ModuleType
+
+import aiohttp
+import aiohttp.client_exceptions
+import aiohttp.http_exceptions
+import pytest
+from dicomkit_aiohttp import AiohttpTransport
+from dicomkit_aiohttp._errors import (
+    BodySourceError,
+    error_class_for,
+    translate,
+    translated_errors,
+)
+
+from dicomkit.core import Request
+from dicomkit.core import errors as dk
+
+
+def _exception_classes(*modules: ModuleType) -> list[type[Exception]]:
+    found: set[type[Exception]] = set()
+    for module in modules:
+        for name in dir(module):
+            value = getattr(module, name)
+            if (
+                isinstance(value, type)
+                and issubclass(value, Exception)
+                and value.__module__.split(".")[0] == "aiohttp"
+            ):
+                found.add(value)
+    return sorted(found, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
+
+
+AIOHTTP_EXCEPTIONS = _exception_classes(aiohttp, aiohttp.client_exceptions, aiohttp.http_exceptions)
+
+
+def _half_built(cls: type[Exception]) -> Exception:
+    """An instance without running ``__init__``: many aiohttp constructors need live objects."""
+    return cls.__new__(cls)
+
+
+def test_the_walk_sees_the_exceptions_it_must() -> None:
+    names = {cls.__name__ for cls in AIOHTTP_EXCEPTIONS}
+    assert {"ClientError", "ClientPayloadError", "ServerDisconnectedError"} <= names
+    assert len(AIOHTTP_EXCEPTIONS) >= 30
+
+
+@pytest.mark.parametrize("cls", AIOHTTP_EXCEPTIONS, ids=lambda cls: cls.__name__)
+def test_every_aiohttp_exception_is_mapped(cls: type[Exception]) -> None:
+    target = error_class_for(cls)
+    assert target is not None, f"{cls.__module__}.{cls.__name__} is not mapped"
+    assert issubclass(target, dk.DicomkitError)
+    error = translate(_half_built(cls))
+    assert isinstance(error, target)
+
+
+@pytest.mark.parametrize("cls", AIOHTTP_EXCEPTIONS, ids=lambda cls: cls.__name__)
+def test_translated_errors_keeps_the_cause(cls: type[Exception]) -> None:
+    original = _half_built(cls)
+    with pytest.raises(dk.DicomkitError) as info, translated_errors():
+        raise original
+    assert info.value.__cause__ is original
+
+
+@pytest.mark.parametrize(
+    ("cls", "expected"),
+    [
+        (aiohttp.ClientConnectorError, dk.ConnectError),
+        (aiohttp.ClientConnectorCertificateError, dk.TLSError),
+        (aiohttp.ClientConnectorSSLError, dk.TLSError),
+        (aiohttp.ServerFingerprintMismatch, dk.TLSError),
+        (aiohttp.ServerTimeoutError, dk.ReadTimeout),
+        (aiohttp.ClientPayloadError, dk.ConnectionLostError),
+        (aiohttp.ServerDisconnectedError, dk.ConnectionLostError),
+        (aiohttp.ClientOSError, dk.ConnectionLostError),
+        (aiohttp.http_exceptions.ContentLengthError, dk.ConnectionLostError),
+        (aiohttp.http_exceptions.TransferEncodingError, dk.ConnectionLostError),
+        (aiohttp.TooManyRedirects, dk.TooManyRedirectsError),
+        (aiohttp.InvalidURL, dk.InvalidArgumentError),
+        (ConnectionRefusedError, dk.ConnectError),
+        (ConnectionResetError, dk.ConnectionLostError),
+    ],
+)
+def test_the_most_specific_error_is_chosen(cls: type[Exception], expected: type) -> None:
+    assert error_class_for(cls) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("ConnectionTimeoutError", dk.ConnectTimeout),
+        ("SocketTimeoutError", dk.ReadTimeout),
+        ("ClientConnectionResetError", dk.ConnectionLostError),
+    ],
+)
+def test_newer_aiohttp_classes(name: str, expected: type) -> None:
+    cls = getattr(aiohttp, name, None)
+    if cls is None:
+        pytest.skip(f"aiohttp {aiohttp.__version__} has no {name}")
+    assert error_class_for(cls) is expected
+
+
+def test_tls_failure_inside_a_connect_error_is_a_tls_error() -> None:
+    original = _half_built(aiohttp.ClientConnectorError)
+    original.__cause__ = __import__("ssl").SSLError("certificate verify failed")
+    assert isinstance(translate(original), dk.TLSError)
+
+
+@pytest.mark.parametrize(
+    "passing",
+    [
+        asyncio.CancelledError(),
+        KeyboardInterrupt(),
+        TypeError("a bug"),
+        AttributeError("a bug"),
+        dk.ReadTimeout("already ours"),
+    ],
+    ids=lambda exc: type(exc).__name__,
+)
+def test_cancellation_bugs_and_our_own_errors_pass_through(passing: BaseException) -> None:
+    with pytest.raises(type(passing)) as info, translated_errors():
+        raise passing
+    assert info.value is passing
+
+
+def test_a_failing_body_source_reaches_the_caller_unchanged() -> None:
+    own = OSError("the caller's file vanished")
+    wrapper = BodySourceError(own)
+    wrapper.__cause__ = own
+    library = aiohttp.ClientConnectionError("Failed to send bytes")
+    library.__cause__ = wrapper
+    with pytest.raises(OSError) as info, translated_errors():
+        raise library
+    assert info.value is own
+
+
+def test_a_missing_aiohttp_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "aiohttp", None)
+    with pytest.raises(dk.TransportNotFoundError, match="pip install dicomkit-aiohttp"):
+        AiohttpTransport()
+
+
+async def test_errors_on_a_live_connection_are_mapped() -> None:
+    async with AiohttpTransport() as transport:
+        with pytest.raises(dk.ConnectError) as info:
+            await transport.asend(Request("GET", "http://127.0.0.1:1/"))
+    assert isinstance(info.value.__cause__, aiohttp.ClientError)
+
+
+async def test_use_after_close_is_a_clear_error() -> None:
+    transport = AiohttpTransport()
+    await transport.aclose()
+    await transport.aclose()
+    with pytest.raises(dk.TransportClosedError):
+        await transport.asend(Request("GET", "http://127.0.0.1:1/"))
+
+
+def test_options_are_checked_when_built() -> None:
+    with pytest.raises(dk.InvalidArgumentError):
+        AiohttpTransport(max_redirects=-1)
+    with pytest.raises(dk.InvalidArgumentError):
+        AiohttpTransport(pool_maxsize=0)
+    with pytest.raises(dk.InvalidArgumentError):
+        AiohttpTransport(session=object())  # type: ignore[arg-type]
+    with pytest.raises(dk.InvalidArgumentError):
+        AiohttpTransport(verify="/no/such/ca-bundle.pem")

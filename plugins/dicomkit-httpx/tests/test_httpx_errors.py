@@ -1,0 +1,163 @@
+"""Every httpx exception maps into dicomkit's error tree; cancellation and bugs pass through."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import sys
+
+import httpx
+import pytest
+from dicomkit_httpx import HttpxTransport
+from dicomkit_httpx._errors import (
+    BodySourceError,
+    error_class_for,
+    translate,
+    translated_errors,
+)
+
+from dicomkit.core import Request
+from dicomkit.core import errors as dk
+
+HTTPX_EXCEPTIONS = sorted(
+    {
+        value
+        for module in (httpx, httpx._exceptions)
+        for name in dir(module)
+        if isinstance(value := getattr(module, name), type) and issubclass(value, Exception)
+    },
+    key=lambda cls: cls.__name__,
+)
+
+
+def _half_built(cls: type[Exception]) -> Exception:
+    """An instance without running ``__init__``, the same way for every class."""
+    return cls.__new__(cls)
+
+
+def test_the_walk_sees_the_exceptions_it_must() -> None:
+    names = {cls.__name__ for cls in HTTPX_EXCEPTIONS}
+    assert {"HTTPError", "RemoteProtocolError", "StreamError", "InvalidURL"} <= names
+    assert len(HTTPX_EXCEPTIONS) >= 25
+
+
+@pytest.mark.parametrize("cls", HTTPX_EXCEPTIONS, ids=lambda cls: cls.__name__)
+def test_every_httpx_exception_is_mapped(cls: type[Exception]) -> None:
+    target = error_class_for(cls)
+    assert target is not None, f"httpx.{cls.__name__} is not mapped"
+    assert issubclass(target, dk.DicomkitError)
+    assert isinstance(translate(_half_built(cls)), target)
+
+
+@pytest.mark.parametrize("cls", HTTPX_EXCEPTIONS, ids=lambda cls: cls.__name__)
+def test_translated_errors_keeps_the_cause(cls: type[Exception]) -> None:
+    original = _half_built(cls)
+    with pytest.raises(dk.DicomkitError) as info, translated_errors():
+        raise original
+    assert info.value.__cause__ is original
+
+
+@pytest.mark.parametrize(
+    ("cls", "expected"),
+    [
+        (httpx.ConnectTimeout, dk.ConnectTimeout),
+        (httpx.ReadTimeout, dk.ReadTimeout),
+        (httpx.PoolTimeout, dk.ConnectTimeout),
+        (httpx.WriteTimeout, dk.TimeoutError),
+        (httpx.ConnectError, dk.ConnectError),
+        (httpx.ReadError, dk.ConnectionLostError),
+        (httpx.WriteError, dk.ConnectionLostError),
+        (httpx.RemoteProtocolError, dk.ConnectionLostError),
+        (httpx.LocalProtocolError, dk.InvalidArgumentError),
+        (httpx.UnsupportedProtocol, dk.InvalidArgumentError),
+        (httpx.InvalidURL, dk.InvalidArgumentError),
+        (httpx.TooManyRedirects, dk.TooManyRedirectsError),
+        (httpx.DecodingError, dk.ProtocolError),
+        (httpx.StreamClosed, dk.TransportClosedError),
+        (ssl.SSLCertVerificationError, dk.TLSError),
+        (ConnectionRefusedError, dk.ConnectError),
+    ],
+)
+def test_the_most_specific_error_is_chosen(cls: type[Exception], expected: type) -> None:
+    assert error_class_for(cls) is expected
+
+
+def test_tls_failure_inside_a_connect_error_is_a_tls_error() -> None:
+    original = httpx.ConnectError("handshake failed")
+    original.__context__ = ssl.SSLCertVerificationError("certificate verify failed")
+    assert isinstance(translate(original), dk.TLSError)
+
+
+def test_a_status_error_keeps_its_status() -> None:
+    request = httpx.Request("GET", "http://127.0.0.1/")
+    response = httpx.Response(404, request=request)
+    error = translate(httpx.HTTPStatusError("missing", request=request, response=response))
+    assert isinstance(error, dk.NotFoundError)
+    assert error.status == 404
+
+
+@pytest.mark.parametrize(
+    "passing",
+    [
+        asyncio.CancelledError(),
+        KeyboardInterrupt(),
+        TypeError("a bug"),
+        AttributeError("a bug"),
+        dk.ReadTimeout("already ours"),
+    ],
+    ids=lambda exc: type(exc).__name__,
+)
+def test_cancellation_bugs_and_our_own_errors_pass_through(passing: BaseException) -> None:
+    with pytest.raises(type(passing)) as info, translated_errors():
+        raise passing
+    assert info.value is passing
+
+
+def test_a_failing_body_source_reaches_the_caller_unchanged() -> None:
+    own = OSError("the caller's file vanished")
+    library = httpx.WriteError("write failed")
+    library.__context__ = BodySourceError(own)
+    with pytest.raises(OSError) as info, translated_errors():
+        raise library
+    assert info.value is own
+
+
+def test_a_missing_httpx_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "httpx", None)
+    with pytest.raises(dk.TransportNotFoundError, match="pip install dicomkit-httpx"):
+        HttpxTransport()
+
+
+def test_errors_on_a_live_connection_are_mapped_sync() -> None:
+    with HttpxTransport() as transport, pytest.raises(dk.ConnectError) as info:
+        transport.send(Request("GET", "http://127.0.0.1:1/"))
+    assert isinstance(info.value.__cause__, httpx.ConnectError)
+
+
+async def test_errors_on_a_live_connection_are_mapped_async() -> None:
+    async with HttpxTransport() as transport:
+        with pytest.raises(dk.ConnectError) as info:
+            await transport.asend(Request("GET", "http://127.0.0.1:1/"))
+    assert isinstance(info.value.__cause__, httpx.ConnectError)
+
+
+async def test_close_in_either_flavour_closes_the_transport() -> None:
+    transport = HttpxTransport()
+    transport.close()
+    transport.close()
+    with pytest.raises(dk.TransportClosedError):
+        transport.send(Request("GET", "http://127.0.0.1:1/"))
+    with pytest.raises(dk.TransportClosedError):
+        await transport.asend(Request("GET", "http://127.0.0.1:1/"))
+    await transport.aclose()
+
+
+def test_options_are_checked_when_built() -> None:
+    with pytest.raises(dk.InvalidArgumentError):
+        HttpxTransport(max_redirects=-1)
+    with pytest.raises(dk.InvalidArgumentError):
+        HttpxTransport(client=object())  # type: ignore[arg-type]
+    with pytest.raises(dk.InvalidArgumentError):
+        HttpxTransport(async_client=httpx.Client())  # type: ignore[arg-type]
+    with pytest.raises(dk.InvalidArgumentError):
+        HttpxTransport(verify="/no/such/ca-bundle.pem")
