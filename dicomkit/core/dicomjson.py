@@ -12,6 +12,7 @@ yields every stored and failed instance the server reported.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,6 +85,12 @@ def _repair_element(key: str, element: object) -> dict[str, Any]:
     if not isinstance(vr, str) or len(vr) != 2:
         raise DicomJSONError(f"element {key} has an invalid vr {vr!r}")
     repaired = dict(element, vr=vr)
+    inline = element.get("InlineBinary")
+    if inline is not None:
+        try:
+            base64.b64decode(inline, validate=True)
+        except (TypeError, ValueError):
+            raise DicomJSONError(f"InlineBinary of element {key} is not base64") from None
     values = element.get("Value")
     if values is None:
         return repaired

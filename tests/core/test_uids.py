@@ -13,8 +13,10 @@ component = st.one_of(
     st.just("0"),
     st.from_regex(r"[1-9][0-9]{0,9}", fullmatch=True),
 )
-valid_uids = st.lists(component, min_size=1, max_size=12).map(".".join).filter(
-    lambda uid: len(uid) <= MAX_UID_LENGTH
+valid_uids = (
+    st.lists(component, min_size=1, max_size=12)
+    .map(".".join)
+    .filter(lambda uid: len(uid) <= MAX_UID_LENGTH)
 )
 
 
@@ -61,7 +63,7 @@ def test_invalid_uids_are_rejected_with_the_reason(uid: str, problem: str) -> No
 
 
 def test_error_names_the_argument_and_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match="StudyInstanceUID '1.x'"):
+    with pytest.raises(ValueError, match=r"StudyInstanceUID '1\.x'"):
         validate_uid("1.x", "StudyInstanceUID")
     assert issubclass(InvalidUIDError, InvalidArgumentError)
 

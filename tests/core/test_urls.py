@@ -52,7 +52,9 @@ def test_version_partition_and_path_in_the_base() -> None:
         assert urls.store() == "https://h/x/dicom/v1/partitions/p1/studies"
     assert DicomWebURLs("http://h", api_version=2).root == "http://h/v2"
     assert DicomWebURLs("http://h", api_version="").root == "http://h"
-    assert DicomWebURLs("http://h", api_version="v1.0-prerelease").root == "http://h/v1.0-prerelease"
+    assert (
+        DicomWebURLs("http://h", api_version="v1.0-prerelease").root == "http://h/v1.0-prerelease"
+    )
 
 
 @pytest.mark.parametrize("version", ["v1/v2", 1.5, True, ".."])
@@ -220,6 +222,7 @@ def test_resolve_relative_and_absolute_references() -> None:
     assert urls.resolve("a/../b/./c#f?g") == "http://H:80/dicom-web/wado/b/c#f?g"
     assert urls.resolve("../../../../x") == "http://H:80/x"
     assert urls.resolve("a/.") == "http://H:80/dicom-web/wado/a/"
+    assert urls.resolve("a/b/..") == "http://H:80/dicom-web/wado/a/"
     assert urls.resolve("/other/path") == "http://H:80/other/path"
     assert urls.resolve("//h/p") == "http://h/p"
     assert urls.resolve("http://h/abs") == "http://h/abs"
@@ -305,7 +308,9 @@ def test_aware_datetimes_carry_their_offset() -> None:
 
 
 def test_query_options() -> None:
-    assert build_query(fuzzymatching=True, limit=10, offset=0, fields=["PatientAge", 0x00100040]) == [
+    assert build_query(
+        fuzzymatching=True, limit=10, offset=0, fields=["PatientAge", 0x00100040]
+    ) == [
         ("includefield", "PatientAge"),
         ("includefield", "00100040"),
         ("fuzzymatching", "true"),
@@ -435,13 +440,27 @@ def test_every_built_url_parses_back_to_its_parts(
         root += ["partitions", partition]
     wado = root + (prefix or [])
     built = {
-        urls.store(): root + ["studies"],
-        urls.search("instances", study, series): root + ["studies", study, "series", series]
-        + ["instances"],
-        urls.retrieve(study, series, instance, frames=frames): wado
-        + ["studies", study, "series", series, "instances", instance]
-        + ["frames", ",".join(map(str, frames))],
-        urls.retrieve(study, resource="metadata"): wado + ["studies", study, "metadata"],
+        urls.store(): [*root, "studies"],
+        urls.search("instances", study, series): [
+            *root,
+            "studies",
+            study,
+            "series",
+            series,
+            "instances",
+        ],
+        urls.retrieve(study, series, instance, frames=frames): [
+            *wado,
+            "studies",
+            study,
+            "series",
+            series,
+            "instances",
+            instance,
+            "frames",
+            ",".join(map(str, frames)),
+        ],
+        urls.retrieve(study, resource="metadata"): [*wado, "studies", study, "metadata"],
     }
     for url, segments in built.items():
         got_scheme, got_netloc, got_segments, query = parse(url)
@@ -459,7 +478,8 @@ def test_random_query_values_round_trip(pairs: list[tuple[str, str]]) -> None:
     query = encode_query(pairs)
     for piece in query.split("&") if query else []:
         name, _, value = piece.partition("=")
-        assert ENCODED.match(name) and ENCODED.match(value)
+        assert ENCODED.match(name)
+        assert ENCODED.match(value)
     assert parse_qsl(query, keep_blank_values=True) == pairs
 
 
