@@ -20,7 +20,7 @@ import re
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from dicomkit.core.errors import (
     InvalidArgumentError,
@@ -357,6 +357,10 @@ class MultipartDecoder:
         self._state = _AFTER_DELIMITER
         return found + len(delimiter) - len(tail)
 
+    def _data(self, buf: bytes, start: int, stop: int) -> PartData:
+        """Body bytes as an event: the received chunk itself when it is all body."""
+        return PartData(buf if start == 0 and stop == len(buf) else buf[start:stop])
+
     def _holdback(self, buf: bytes, start: int, end: int) -> int:
         """The first index from which ``buf[index:end]`` could begin a delimiter, else ``end``."""
         delimiter = self._delimiter
@@ -377,11 +381,11 @@ class MultipartDecoder:
                 if found == -1:
                     keep = self._holdback(buf, pos, end)
                     if keep > pos:
-                        events.append(PartData(buf if pos == 0 and keep == end else buf[pos:keep]))
+                        events.append(self._data(buf, pos, keep))
                     self._pending = buf[keep:]
                     return
                 if found > pos:
-                    events.append(PartData(buf[pos:found]))
+                    events.append(self._data(buf, pos, found))
                 events.append(PartEnd())
                 pos = found + len(delimiter)
                 self._state = _AFTER_DELIMITER
@@ -462,6 +466,15 @@ class MultipartDecoder:
         self._fields.append((name, value.strip(" \t")))
 
 
+class _ViewingDecoder(MultipartDecoder):
+    """Hands out body bytes as memoryviews, for :func:`iter_parts` to copy once when joining."""
+
+    def _data(self, buf: bytes, start: int, stop: int) -> PartData:
+        if start == 0 and stop == len(buf):
+            return PartData(buf)
+        return PartData(cast(bytes, memoryview(buf)[start:stop]))
+
+
 def iter_parts(
     chunks: Iterable[bytes], boundary: str | bytes, **limits: int
 ) -> Iterator[tuple[Headers, bytes]]:
@@ -470,7 +483,7 @@ def iter_parts(
     ``limits`` are :class:`MultipartDecoder` keyword arguments. Raises :class:`MultipartError`
     if the body is malformed or ends before its closing delimiter.
     """
-    decoder = MultipartDecoder(boundary, **limits)
+    decoder = _ViewingDecoder(boundary, **limits)
     headers = Headers()
     pieces: list[bytes] = []
     for chunk in chunks:
