@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -188,6 +188,16 @@ def bounded(chunks: Iterator[bytes], limit: int = ERROR_BODY_LIMIT) -> bytes:
     """At most ``limit`` bytes of an error body; stops reading past it."""
     kept = bytearray()
     for chunk in chunks:
+        kept += chunk
+        if len(kept) >= limit:
+            break
+    return bytes(kept[:limit])
+
+
+async def abounded(chunks: AsyncIterator[bytes], limit: int = ERROR_BODY_LIMIT) -> bytes:
+    """Async twin of :func:`bounded`."""
+    kept = bytearray()
+    async for chunk in chunks:
         kept += chunk
         if len(kept) >= limit:
             break

@@ -143,6 +143,15 @@ class SyncDriver(ClientBase):
         response = self._ok(request)
         return parse_json_array(response.status, response.read()), response.headers
 
+    def _items(self, request: Request) -> list[dict[str, Any]]:
+        """The DICOM JSON objects of a search or metadata answer."""
+        return (self._json(request))[0]
+
+    def _done(self, request: Request) -> None:
+        """Send a request whose answer has no body worth reading (DELETE)."""
+        response = self._ok(request)
+        response.close()
+
     def _parts(self, request: Request) -> Iterator[tuple[Headers, bytes]]:
         response = self._ok(request)
         with response:

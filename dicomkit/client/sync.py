@@ -56,7 +56,7 @@ class DicomClient(SyncDriver):
         if get_remaining:
             return list(self._iter_search(level, study, series, **kw))
         request = self._search_request(level, study, series, **kw)
-        return self._json(request)[0]
+        return self._items(request)
 
     def _iter_search(
         self, level: str, study: str | None, series: str | None, **kw: Any
@@ -318,14 +318,14 @@ class DicomClient(SyncDriver):
 
     def retrieve_study_metadata(self, study_instance_uid: str) -> list[dict[str, Any]]:
         """DICOM JSON metadata of every instance of the study."""
-        return self._json(self.operations.metadata(study_instance_uid))[0]
+        return self._items(self.operations.metadata(study_instance_uid))
 
     def retrieve_series_metadata(
         self, study_instance_uid: str, series_instance_uid: str
     ) -> list[dict[str, Any]]:
         """DICOM JSON metadata of every instance of the series."""
         request = self.operations.metadata(study_instance_uid, series_instance_uid)
-        return self._json(request)[0]
+        return self._items(request)
 
     def retrieve_instance_metadata(
         self, study_instance_uid: str, series_instance_uid: str, sop_instance_uid: str
@@ -503,18 +503,18 @@ class DicomClient(SyncDriver):
 
     def delete_study(self, study_instance_uid: str) -> None:
         """Delete a study (405 from servers without DICOMweb DELETE, such as Orthanc)."""
-        self._ok(self.operations.delete(study_instance_uid)).close()
+        self._done(self.operations.delete(study_instance_uid))
 
     def delete_series(self, study_instance_uid: str, series_instance_uid: str) -> None:
         """Delete a series."""
-        self._ok(self.operations.delete(study_instance_uid, series_instance_uid)).close()
+        self._done(self.operations.delete(study_instance_uid, series_instance_uid))
 
     def delete_instance(
         self, study_instance_uid: str, series_instance_uid: str, sop_instance_uid: str
     ) -> None:
         """Delete an instance."""
         request = self.operations.delete(study_instance_uid, series_instance_uid, sop_instance_uid)
-        self._ok(request).close()
+        self._done(request)
 
     # -- the classic methods ---------------------------------------------------------------------
 
@@ -522,7 +522,7 @@ class DicomClient(SyncDriver):
         self, study_id: str, series_id: str | None = None, instance_id: str | None = None
     ) -> None:
         """Delete a study, a series or an instance, by whichever UIDs are given."""
-        self._ok(self.operations.delete(study_id, series_id, instance_id)).close()
+        self._done(self.operations.delete(study_id, series_id, instance_id))
 
     def upload_dicom_file(self, path: str | os.PathLike[str]) -> StoreResult:
         """Store one DICOM file, streamed from disk."""

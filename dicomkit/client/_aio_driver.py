@@ -1,0 +1,163 @@
+"""The sending half of AsyncDicomClient: transport, authentication, retries, error statuses.
+
+The twin of :mod:`dicomkit.client._sync_driver`; only the awaiting differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+from dicomkit.client._base import (
+    DEFAULT_CHUNK_SIZE,
+    ClientBase,
+    TimeoutInput,
+    abounded,
+)
+from dicomkit.core.errors import (
+    TransportError,
+)
+from dicomkit.core.interface import AsyncTransport, Headers, Request, Response
+from dicomkit.core.operations import (
+    PartAssembler,
+    error_from_response,
+    parse_json_array,
+)
+from dicomkit.core.retry import RetryPolicy
+
+__all__ = ["AsyncDriver"]
+
+_Self = TypeVar("_Self", bound="AsyncDriver")
+
+
+class AsyncDriver(ClientBase):
+    """Owns the transport and sends requests with authentication and retries."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: Any = "aiohttp",
+        auth: Any = None,
+        timeout: TimeoutInput = None,
+        retry: RetryPolicy | int | bool | None = None,
+        headers: Mapping[str, str] | None = None,
+        api_version: str | int | None = None,
+        partition: str | None = None,
+        qido_prefix: str | None = None,
+        wado_prefix: str | None = None,
+        stow_prefix: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> None:
+        super().__init__(
+            base_url,
+            auth=auth,
+            asynchronous=True,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            api_version=api_version,
+            partition=partition,
+            qido_prefix=qido_prefix,
+            wado_prefix=wado_prefix,
+            stow_prefix=stow_prefix,
+            chunk_size=chunk_size,
+        )
+        self.transport: AsyncTransport
+        if isinstance(transport, AsyncTransport):
+            self.transport, self._owns_transport = transport, False
+        else:
+            from dicomkit.transports.registry import resolve_transport
+
+            self.transport, self._owns_transport = resolve_transport(transport, asynchronous=True)
+
+    async def close(self) -> None:
+        """Close the transport if this client created it."""
+        if self._owns_transport:
+            await self.transport.aclose()
+
+    async def __aenter__(self: _Self) -> _Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- sending -------------------------------------------------------------------------------
+
+    async def _send(self, request: Request) -> Response:
+        """Send with auth and retries; return the final response, error statuses included."""
+        started = time.monotonic()
+        attempt = 0
+        refreshed = False
+        while True:
+            attempt += 1
+            auth_headers = await self.auth.aheaders(self.transport) if self.auth else {}
+            try:
+                response = await self.transport.asend(self._with_headers(request, auth_headers))
+            except TransportError as exc:
+                delay = self.retry.next_delay(
+                    attempt, request.method, error=exc, elapsed=time.monotonic() - started
+                )
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+                continue
+            if response.status == 401 and self.auth is not None and not refreshed:
+                refreshed = True
+                if await self.auth.arefresh(self.transport, auth_headers):
+                    await response.aclose()
+                    attempt -= 1
+                    continue
+            delay = None
+            if response.status in self.retry.retry_statuses:
+                delay = self.retry.next_delay(
+                    attempt,
+                    request.method,
+                    status=response.status,
+                    retry_after=response.headers.get("Retry-After"),
+                    elapsed=time.monotonic() - started,
+                )
+            if delay is None:
+                return response
+            await response.aclose()
+            await asyncio.sleep(delay)
+
+    async def _ok(self, request: Request) -> Response:
+        """Send; raise the matching HTTPError (with the server's bounded body) on >= 400."""
+        response = await self._send(request)
+        if response.status >= 400:
+            async with response:
+                body = await abounded(response.aiter_bytes())
+            raise error_from_response(request, response.status, response.headers, body)
+        return response
+
+    async def _json(self, request: Request) -> tuple[list[dict[str, Any]], Headers]:
+        response = await self._ok(request)
+        return parse_json_array(response.status, await response.aread()), response.headers
+
+    async def _items(self, request: Request) -> list[dict[str, Any]]:
+        """The DICOM JSON objects of a search or metadata answer."""
+        return (await self._json(request))[0]
+
+    async def _done(self, request: Request) -> None:
+        """Send a request whose answer has no body worth reading (DELETE)."""
+        response = await self._ok(request)
+        await response.aclose()
+
+    async def _parts(self, request: Request) -> AsyncIterator[tuple[Headers, bytes]]:
+        response = await self._ok(request)
+        async with response:
+            assembler = PartAssembler(response.headers)
+            async for chunk in response.aiter_bytes():
+                for part in assembler.feed(chunk):
+                    yield part
+            for part in assembler.close():
+                yield part

@@ -1,0 +1,587 @@
+"""AsyncDicomClient: the asyncio DICOMweb client, method for method the twin of DicomClient.
+
+Every method of :class:`~dicomkit.client.sync.DicomClient` exists here with the same
+arguments; coroutines are awaited and the ``iter_*`` methods are async generators.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydicom.dataset import Dataset
+
+from dicomkit.client._aio_driver import AsyncDriver
+from dicomkit.client._base import (
+    InstanceInput,
+    Progress,
+    dataset_from_bytes,
+    single_dataset,
+    store_outcome,
+)
+from dicomkit.client._files import FolderUpload, FolderUploadReport, PartFileWriter
+from dicomkit.core._stow import StowItem, interpret_store
+from dicomkit.core.dicomjson import StoreResult, first_value
+from dicomkit.core.errors import (
+    HTTPError,
+    StoreError,
+)
+from dicomkit.core.interface import Headers, Request
+from dicomkit.core.operations import (
+    Pager,
+    PartEvents,
+    parse_json_object,
+)
+
+__all__ = ["AsyncDicomClient"]
+
+
+class AsyncDicomClient(AsyncDriver):
+    """The asyncio DICOMweb client; same methods and arguments as DicomClient, awaited.
+
+    ``transport`` is a registered name ("aiohttp", "httpx"), an AsyncTransport class, or
+    an instance you built (which the client then never closes). ``retry`` is a RetryPolicy or
+    a number of attempts; ``auth`` a (user, password) tuple, a token, a callable or an Auth.
+    """
+
+    # -- QIDO-RS -------------------------------------------------------------------------------
+
+    async def _search(
+        self, level: str, study: str | None, series: str | None, **kw: Any
+    ) -> list[dict[str, Any]]:
+        get_remaining = kw.pop("get_remaining", False)
+        if get_remaining:
+            return [item async for item in self._iter_search(level, study, series, **kw)]
+        request = self._search_request(level, study, series, **kw)
+        return await self._items(request)
+
+    async def _iter_search(
+        self, level: str, study: str | None, series: str | None, **kw: Any
+    ) -> AsyncIterator[dict[str, Any]]:
+        pager = Pager(kw.pop("limit"), kw.pop("offset"))
+        while not pager.done:
+            request = self._search_request(
+                level, study, series, limit=pager.limit, offset=pager.offset or None, **kw
+            )
+            items, headers = await self._json(request)
+            for item in pager.accept(items, headers):
+                yield item
+
+    async def search_for_studies(
+        self,
+        search_filters: Mapping[str, Any] | None = None,
+        *,
+        fuzzymatching: bool | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        fields: Sequence[str] | None = None,
+        get_remaining: bool = False,
+    ) -> list[dict[str, Any]]:
+        """QIDO-RS studies as DICOM JSON; ``get_remaining`` follows every page."""
+        return await self._search(
+            "studies",
+            None,
+            None,
+            search_filters=search_filters,
+            fuzzymatching=fuzzymatching,
+            limit=limit,
+            offset=offset,
+            fields=fields,
+            get_remaining=get_remaining,
+        )
+
+    async def search_for_series(
+        self,
+        study_instance_uid: str | None = None,
+        search_filters: Mapping[str, Any] | None = None,
+        *,
+        fuzzymatching: bool | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        fields: Sequence[str] | None = None,
+        get_remaining: bool = False,
+    ) -> list[dict[str, Any]]:
+        """QIDO-RS series, of one study or of all."""
+        return await self._search(
+            "series",
+            study_instance_uid,
+            None,
+            search_filters=search_filters,
+            fuzzymatching=fuzzymatching,
+            limit=limit,
+            offset=offset,
+            fields=fields,
+            get_remaining=get_remaining,
+        )
+
+    async def search_for_instances(
+        self,
+        study_instance_uid: str | None = None,
+        series_instance_uid: str | None = None,
+        search_filters: Mapping[str, Any] | None = None,
+        *,
+        fuzzymatching: bool | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        fields: Sequence[str] | None = None,
+        get_remaining: bool = False,
+    ) -> list[dict[str, Any]]:
+        """QIDO-RS instances, of one series, one study, or all."""
+        return await self._search(
+            "instances",
+            study_instance_uid,
+            series_instance_uid,
+            search_filters=search_filters,
+            fuzzymatching=fuzzymatching,
+            limit=limit,
+            offset=offset,
+            fields=fields,
+            get_remaining=get_remaining,
+        )
+
+    async def iter_search_for_studies(
+        self,
+        search_filters: Mapping[str, Any] | None = None,
+        *,
+        fuzzymatching: bool | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every matching study, fetched page by page (``limit`` is the page size)."""
+        async for item in self._iter_search(
+            "studies",
+            None,
+            None,
+            search_filters=search_filters,
+            fuzzymatching=fuzzymatching,
+            limit=limit,
+            offset=offset,
+            fields=fields,
+        ):
+            yield item
+
+    async def iter_search_for_series(
+        self,
+        study_instance_uid: str | None = None,
+        search_filters: Mapping[str, Any] | None = None,
+        *,
+        fuzzymatching: bool | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every matching series, page by page."""
+        async for item in self._iter_search(
+            "series",
+            study_instance_uid,
+            None,
+            search_filters=search_filters,
+            fuzzymatching=fuzzymatching,
+            limit=limit,
+            offset=offset,
+            fields=fields,
+        ):
+            yield item
+
+    async def iter_search_for_instances(
+        self,
+        study_instance_uid: str | None = None,
+        series_instance_uid: str | None = None,
+        search_filters: Mapping[str, Any] | None = None,
+        *,
+        fuzzymatching: bool | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every matching instance, page by page."""
+        async for item in self._iter_search(
+            "instances",
+            study_instance_uid,
+            series_instance_uid,
+            search_filters=search_filters,
+            fuzzymatching=fuzzymatching,
+            limit=limit,
+            offset=offset,
+            fields=fields,
+        ):
+            yield item
+
+    async def get_patient_study_ids(self, patient_id: str) -> list[str]:
+        """StudyInstanceUIDs of every study of the patient, all pages followed."""
+        studies = self.iter_search_for_studies(
+            {"PatientID": patient_id}, fields=["StudyInstanceUID"]
+        )
+        uids = [str(first_value(s, "StudyInstanceUID")) async for s in studies]
+        return list(dict.fromkeys(uids))
+
+    # -- WADO-RS -------------------------------------------------------------------------------
+
+    async def iter_parts(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str | None = None,
+        sop_instance_uid: str | None = None,
+        *,
+        media_types: Sequence[Any] | None = None,
+        transfer_syntax: str | None = None,
+    ) -> AsyncIterator[tuple[Headers, bytes]]:
+        """Each part of a WADO-RS answer with its own headers, one part in memory at a time."""
+        request = self.operations.retrieve(
+            study_instance_uid,
+            series_instance_uid,
+            sop_instance_uid,
+            media_types=media_types,
+            transfer_syntax=transfer_syntax,
+        )
+        async for part in self._parts(request):
+            yield part
+
+    async def iter_study(
+        self,
+        study_instance_uid: str,
+        *,
+        media_types: Sequence[Any] | None = None,
+        transfer_syntax: str | None = None,
+    ) -> AsyncIterator[Dataset]:
+        """The study's instances one Dataset at a time, never the whole body in memory."""
+        parts = self.iter_parts(
+            study_instance_uid, media_types=media_types, transfer_syntax=transfer_syntax
+        )
+        async for _, body in parts:
+            yield dataset_from_bytes(body)
+
+    async def iter_series(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        *,
+        media_types: Sequence[Any] | None = None,
+        transfer_syntax: str | None = None,
+    ) -> AsyncIterator[Dataset]:
+        """The series' instances one Dataset at a time."""
+        parts = self.iter_parts(
+            study_instance_uid,
+            series_instance_uid,
+            media_types=media_types,
+            transfer_syntax=transfer_syntax,
+        )
+        async for _, body in parts:
+            yield dataset_from_bytes(body)
+
+    async def retrieve_study(
+        self,
+        study_instance_uid: str,
+        *,
+        media_types: Sequence[Any] | None = None,
+        transfer_syntax: str | None = None,
+    ) -> list[Dataset]:
+        """Every instance of the study as pydicom Datasets."""
+        return [
+            item
+            async for item in self.iter_study(
+                study_instance_uid, media_types=media_types, transfer_syntax=transfer_syntax
+            )
+        ]
+
+    async def retrieve_series(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        *,
+        media_types: Sequence[Any] | None = None,
+        transfer_syntax: str | None = None,
+    ) -> list[Dataset]:
+        """Every instance of the series as pydicom Datasets."""
+        return [
+            item
+            async for item in self.iter_series(
+                study_instance_uid,
+                series_instance_uid,
+                media_types=media_types,
+                transfer_syntax=transfer_syntax,
+            )
+        ]
+
+    async def retrieve_instance(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        sop_instance_uid: str,
+        *,
+        media_types: Sequence[Any] | None = None,
+        transfer_syntax: str | None = None,
+    ) -> Dataset:
+        """One instance as a pydicom Dataset."""
+        parts = self.iter_parts(
+            study_instance_uid,
+            series_instance_uid,
+            sop_instance_uid,
+            media_types=media_types,
+            transfer_syntax=transfer_syntax,
+        )
+        return single_dataset([part async for part in parts])
+
+    async def retrieve_study_metadata(self, study_instance_uid: str) -> list[dict[str, Any]]:
+        """DICOM JSON metadata of every instance of the study."""
+        return await self._items(self.operations.metadata(study_instance_uid))
+
+    async def retrieve_series_metadata(
+        self, study_instance_uid: str, series_instance_uid: str
+    ) -> list[dict[str, Any]]:
+        """DICOM JSON metadata of every instance of the series."""
+        request = self.operations.metadata(study_instance_uid, series_instance_uid)
+        return await self._items(request)
+
+    async def retrieve_instance_metadata(
+        self, study_instance_uid: str, series_instance_uid: str, sop_instance_uid: str
+    ) -> dict[str, Any]:
+        """DICOM JSON metadata of one instance."""
+        request = self.operations.metadata(
+            study_instance_uid, series_instance_uid, sop_instance_uid
+        )
+        response = await self._ok(request)
+        return parse_json_object(response.status, await response.aread())
+
+    async def iter_instance_frames(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        sop_instance_uid: str,
+        frame_numbers: Sequence[int],
+        *,
+        media_types: Sequence[Any] | None = None,
+        transfer_syntax: str | None = None,
+    ) -> AsyncIterator[bytes]:
+        """Frames' bytes one at a time, in the order asked (1-based numbers)."""
+        request = self.operations.frames(
+            study_instance_uid,
+            series_instance_uid,
+            sop_instance_uid,
+            frame_numbers,
+            media_types=media_types,
+            transfer_syntax=transfer_syntax,
+        )
+        async for _, body in self._parts(request):
+            yield body
+
+    async def retrieve_instance_frames(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        sop_instance_uid: str,
+        frame_numbers: Sequence[int],
+        *,
+        media_types: Sequence[Any] | None = None,
+        transfer_syntax: str | None = None,
+    ) -> list[bytes]:
+        """Frames' bytes as a list, in the order asked."""
+        return [
+            item
+            async for item in self.iter_instance_frames(
+                study_instance_uid,
+                series_instance_uid,
+                sop_instance_uid,
+                frame_numbers,
+                media_types=media_types,
+                transfer_syntax=transfer_syntax,
+            )
+        ]
+
+    async def _rendered(self, request: Request) -> bytes:
+        parts = [part async for part in self._parts(request)]
+        return parts[0][1] if parts else b""
+
+    async def retrieve_instance_rendered(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        sop_instance_uid: str,
+        *,
+        media_types: Sequence[Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """An instance rendered as an image (JPEG unless ``media_types`` says otherwise)."""
+        request = self.operations.rendered(
+            study_instance_uid,
+            series_instance_uid,
+            sop_instance_uid,
+            media_types=media_types,
+            params=params,
+        )
+        return await self._rendered(request)
+
+    async def retrieve_instance_frames_rendered(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        sop_instance_uid: str,
+        frame_numbers: Sequence[int],
+        *,
+        media_types: Sequence[Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Frames of an instance rendered as an image."""
+        request = self.operations.rendered(
+            study_instance_uid,
+            series_instance_uid,
+            sop_instance_uid,
+            frame_numbers=frame_numbers,
+            media_types=media_types,
+            params=params,
+        )
+        return await self._rendered(request)
+
+    async def retrieve_series_rendered(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        *,
+        media_types: Sequence[Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """A series rendered by the server (support varies by server)."""
+        request = self.operations.rendered(
+            study_instance_uid, series_instance_uid, media_types=media_types, params=params
+        )
+        return await self._rendered(request)
+
+    async def retrieve_study_rendered(
+        self,
+        study_instance_uid: str,
+        *,
+        media_types: Sequence[Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """A study rendered by the server (support varies by server)."""
+        request = self.operations.rendered(
+            study_instance_uid, media_types=media_types, params=params
+        )
+        return await self._rendered(request)
+
+    async def retrieve_bulkdata(
+        self,
+        uri: str,
+        byte_range: tuple[int, int | None] | None = None,
+        *,
+        media_types: Sequence[Any] | None = None,
+    ) -> list[bytes]:
+        """The parts found at a BulkDataURI (usually one), optionally a byte range of it."""
+        request = self.operations.bulkdata(uri, byte_range=byte_range, media_types=media_types)
+        return [body async for _, body in self._parts(request)]
+
+    # -- STOW-RS -------------------------------------------------------------------------------
+
+    async def _store_batch(self, items: Sequence[StowItem], study: str | None) -> StoreResult:
+        request = self.stow_request(items, study)
+        response = await self._send(request)
+        async with response:
+            body = await response.aread()
+        return interpret_store(request, response.status, response.headers, body)
+
+    async def store_instances(
+        self,
+        instances: Iterable[InstanceInput] | InstanceInput,
+        study_instance_uid: str | None = None,
+        *,
+        max_batch_instances: int | None = None,
+        max_batch_bytes: int | None = None,
+        progress: Progress | None = None,
+    ) -> StoreResult:
+        """STOW-RS: store Datasets, paths, bytes or binary files, in as many requests as needed.
+
+        Raises StoreError (carrying the whole StoreResult) when any instance failed or warned.
+        """
+        batches = self._stow_batches(instances, max_batch_instances, max_batch_bytes)
+        results: list[StoreResult] = []
+        errors: list[StoreError] = []
+        total, done = sum(len(b) for b in batches), 0
+        for batch in batches:
+            try:
+                results.append(await self._store_batch(batch, study_instance_uid))
+            except StoreError as exc:
+                results.append(exc.result)
+                errors.append(exc)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
+        return store_outcome(results, errors)
+
+    # -- DELETE --------------------------------------------------------------------------------
+
+    async def delete_study(self, study_instance_uid: str) -> None:
+        """Delete a study (405 from servers without DICOMweb DELETE, such as Orthanc)."""
+        await self._done(self.operations.delete(study_instance_uid))
+
+    async def delete_series(self, study_instance_uid: str, series_instance_uid: str) -> None:
+        """Delete a series."""
+        await self._done(self.operations.delete(study_instance_uid, series_instance_uid))
+
+    async def delete_instance(
+        self, study_instance_uid: str, series_instance_uid: str, sop_instance_uid: str
+    ) -> None:
+        """Delete an instance."""
+        request = self.operations.delete(study_instance_uid, series_instance_uid, sop_instance_uid)
+        await self._done(request)
+
+    # -- the classic methods ---------------------------------------------------------------------
+
+    async def delete_dicom(
+        self, study_id: str, series_id: str | None = None, instance_id: str | None = None
+    ) -> None:
+        """Delete a study, a series or an instance, by whichever UIDs are given."""
+        await self._done(self.operations.delete(study_id, series_id, instance_id))
+
+    async def upload_dicom_file(self, path: str | os.PathLike[str]) -> StoreResult:
+        """Store one DICOM file, streamed from disk."""
+        return await self.store_instances([Path(path)])
+
+    async def upload_dicom_folder(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        recursive: bool = True,
+        study_instance_uid: str | None = None,
+        max_batch_instances: int | None = None,
+        max_batch_bytes: int | None = None,
+        progress: Progress | None = None,
+    ) -> FolderUploadReport:
+        """Store every DICOM file under ``folder`` (recognised by content) and report per file."""
+        plan = FolderUpload(folder, recursive, max_batch_instances, max_batch_bytes)
+        for scanned, items in plan.batches():
+            try:
+                plan.record(scanned, await self._store_batch(items, study_instance_uid))
+            except StoreError as exc:
+                plan.record(scanned, exc.result)
+            except HTTPError as exc:
+                plan.fail(scanned, exc)
+            if progress is not None:
+                progress(plan.done, plan.total)
+        return plan.report
+
+    async def download_dicom(
+        self,
+        output_folder: str | os.PathLike[str],
+        study_id: str,
+        series_id: str | None = None,
+        instance_id: str | None = None,
+        *,
+        progress: Progress | None = None,
+    ) -> list[Path]:
+        """Stream a study, series or instance to ``{study}/{series}/{instance}.dcm`` files."""
+        writer = PartFileWriter.create(output_folder)
+        request = self.operations.retrieve(study_id, series_id, instance_id)
+        response = await self._ok(request)
+        async with response:
+            try:
+                events = PartEvents(response.headers)
+                async for chunk in response.aiter_bytes():
+                    writer.feed(events.feed(chunk), progress)
+                writer.feed(events.close(), progress)
+            except BaseException:
+                writer.abort()
+                raise
+        return writer.written
