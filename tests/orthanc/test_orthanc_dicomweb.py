@@ -246,3 +246,14 @@ def test_reset_empties_the_store(
     assert len(http.request("GET", "/studies").json()) == 2
     orthanc.reset()
     assert http.request("GET", "/studies").json() == []
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_json_is_compressed_when_the_client_accepts_it(
+    http: Any, study: dict[str, Any], encoding: str
+) -> None:
+    reply = http.request("GET", "/studies", headers={"Accept-Encoding": encoding})
+    assert reply.headers["Content-Encoding"] == encoding
+    assert values(reply.json(), STUDY_UID) == [study["study"]]  # urllib3 decoded it
+    plain = http.request("GET", "/studies", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers
