@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.valuerep import PersonName
 
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.uids import validate_uid
@@ -57,6 +58,9 @@ _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 _PATH_SAFE = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@%/"
 )
+_ENCODED = tuple(chr(b) if b in _UNRESERVED else f"%{b:02X}" for b in range(256))
+_PLAIN_RE = re.compile(r"[A-Za-z0-9._~-]*\Z")
+_QUERY_OPTIONS = ("includefield", "fuzzymatching", "limit", "offset")
 _BASE_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^?#]*)$")
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _HEX_TAG_RE = re.compile(r"^\(?([0-9A-Fa-f]{4}),?([0-9A-Fa-f]{4})\)?$")
@@ -73,12 +77,17 @@ def _preview(value: object) -> str:
 
 def percent_encode(text: str, safe: str = "") -> str:
     """Percent-encode ``text`` as UTF-8, keeping RFC 3986 unreserved characters and ``safe``."""
-    keep = _UNRESERVED | frozenset(safe.encode("ascii"))
+    if not safe and _PLAIN_RE.match(text):
+        return text
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidArgumentError(f"{_preview(text)} is not valid Unicode text") from None
-    return "".join(chr(b) if b in keep else f"%{b:02X}" for b in data)
+    table = _ENCODED
+    if safe:
+        keep = frozenset(safe.encode("ascii"))
+        table = tuple(chr(b) if b in keep else code for b, code in enumerate(_ENCODED))
+    return "".join(map(table.__getitem__, data))
 
 
 def _segment(value: str, what: str) -> str:
@@ -355,6 +364,11 @@ def _attribute_component(part: str) -> str:
     match = _HEX_TAG_RE.match(part.strip())
     if match:
         return (match.group(1) + match.group(2)).upper()
+    if part.lower() in _QUERY_OPTIONS:
+        raise InvalidArgumentError(
+            f"{part!r} is a query option, not an attribute: pass it as the "
+            f"{'fields' if part.lower() == 'includefield' else part.lower()}= argument"
+        )
     if tag_for_keyword(part) is None:
         raise InvalidArgumentError(f"{_preview(part)} is neither a DICOM keyword nor a tag")
     return part
@@ -374,6 +388,8 @@ def _format_scalar(value: Any, vr: str | None) -> str:
         raise InvalidArgumentError(f"{_preview(value)} is not a searchable value")
     if isinstance(value, str):
         return value
+    if isinstance(value, PersonName):
+        return str(value)
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, datetime.datetime):

@@ -353,6 +353,24 @@ def test_bad_queries(filters: dict[object, object], kwargs: dict[str, object]) -
         build_query(filters, **kwargs)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("option", "argument"),
+    [("limit", "limit="), ("IncludeField", "fields="), ("fuzzymatching", "fuzzymatching=")],
+)
+def test_query_options_in_the_filters_point_to_the_argument(option: str, argument: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=argument):
+        build_query({option: "1"})
+
+
+def test_pydicom_values_are_accepted() -> None:
+    from pydicom.valuerep import DA, IS, PersonName
+
+    pairs = build_query(
+        {"PatientName": PersonName("Doe^J*"), "StudyDate": DA("20200102"), "InstanceNumber": IS(3)}
+    )
+    assert pairs == [("PatientName", "Doe^J*"), ("StudyDate", "20200102"), ("InstanceNumber", "3")]
+
+
 def test_uid_attributes_accept_universal_matching() -> None:
     assert build_query({"SeriesInstanceUID": ""}) == [("SeriesInstanceUID", "")]
 
