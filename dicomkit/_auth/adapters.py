@@ -75,7 +75,7 @@ class AzureCredential(TokenAuth):
             return Token(secret, None)
         return Token(secret, float(expires_on))
 
-    def _fetch(self, transport: Transport) -> Token:
+    def fetch_token(self, transport: Transport) -> Token:
         if self._is_async():
             raise InvalidArgumentError(
                 "an async Azure credential needs AsyncDicomClient; use the credential's sync "
@@ -89,7 +89,7 @@ class AzureCredential(TokenAuth):
             raise _wrapped("Azure", exc) from exc
         return self._token(access)
 
-    async def _afetch(self, transport: AsyncTransport) -> Token:
+    async def afetch_token(self, transport: AsyncTransport) -> Token:
         try:
             if self._is_async():
                 access = await self._credential.get_token(*self.scopes)
@@ -169,10 +169,10 @@ class GoogleCredentials(TokenAuth):
             raise _wrapped("Google", exc) from exc
         return self._current()
 
-    def _fetch(self, transport: Transport) -> Token:
+    def fetch_token(self, transport: Transport) -> Token:
         return self._refresh_credentials()
 
-    async def _afetch(self, transport: AsyncTransport) -> Token:
+    async def afetch_token(self, transport: AsyncTransport) -> Token:
         return await asyncio.to_thread(self._refresh_credentials)
 
     def __repr__(self) -> str:

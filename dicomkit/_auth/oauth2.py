@@ -155,7 +155,7 @@ class OAuth2ClientCredentials(TokenAuth):
             self.timeout,
         )
 
-    def _fetch(self, transport: Transport) -> Token:
+    def fetch_token(self, transport: Transport) -> Token:
         self.token_requests += 1
         response = transport.send(self.token_request())
         try:
@@ -164,7 +164,7 @@ class OAuth2ClientCredentials(TokenAuth):
             response.close()
         return self._parse(response, body)
 
-    async def _afetch(self, transport: AsyncTransport) -> Token:
+    async def afetch_token(self, transport: AsyncTransport) -> Token:
         self.token_requests += 1
         response = await transport.asend(self.token_request())
         try:

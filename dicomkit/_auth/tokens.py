@@ -1,9 +1,10 @@
 """A cached, expiring token shared by threads and tasks: the base of every token provider.
 
 All caching, expiry and locking decisions live here; subclasses only say how to fetch a token
-(``_fetch`` over a sync transport, ``_afetch`` over an async one). One fetch runs at a time:
-threads queue on a ``threading.Lock`` and tasks on an ``asyncio.Lock`` (one per event loop), and
-whoever waited finds the fresh token already cached, so N concurrent callers cost one request.
+(``fetch_token`` over a sync transport, ``afetch_token`` over an async one). One fetch runs at a
+time: threads queue on a ``threading.Lock`` and tasks on an ``asyncio.Lock`` (one per event
+loop), and whoever waited finds the fresh token already cached, so N concurrent callers cost
+one request.
 """
 
 from __future__ import annotations
@@ -79,11 +80,11 @@ class TokenAuth(Auth):
         self._alocks_guard = threading.Lock()
 
     @abstractmethod
-    def _fetch(self, transport: Transport) -> Token:
+    def fetch_token(self, transport: Transport) -> Token:
         """Obtain a new token (blocking)."""
 
     @abstractmethod
-    async def _afetch(self, transport: AsyncTransport) -> Token:
+    async def afetch_token(self, transport: AsyncTransport) -> Token:
         """Obtain a new token without blocking the event loop."""
 
     def _worth_retry(self, failed: str | None, new: Token) -> bool:
@@ -120,7 +121,7 @@ class TokenAuth(Auth):
             with self._lock:
                 token = self._cached()
                 if token is None:
-                    token = self._store(self._fetch(transport))
+                    token = self._store(self.fetch_token(transport))
         return token.headers()
 
     async def aheaders(self, transport: AsyncTransport) -> dict[str, str]:
@@ -129,7 +130,7 @@ class TokenAuth(Auth):
             async with self._async_lock():
                 token = self._cached()
                 if token is None:
-                    token = self._store(await self._afetch(transport))
+                    token = self._store(await self.afetch_token(transport))
         return token.headers()
 
     def refresh(self, transport: Transport, failed_headers: Mapping[str, str]) -> bool:
@@ -138,7 +139,7 @@ class TokenAuth(Auth):
             if not self._is_stale(failed):
                 return True
             self.invalidate()
-            return self._worth_retry(failed, self._store(self._fetch(transport)))
+            return self._worth_retry(failed, self._store(self.fetch_token(transport)))
 
     async def arefresh(self, transport: AsyncTransport, failed_headers: Mapping[str, str]) -> bool:
         failed = authorization_of(failed_headers)
@@ -146,7 +147,7 @@ class TokenAuth(Auth):
             if not self._is_stale(failed):
                 return True
             self.invalidate()
-            return self._worth_retry(failed, self._store(await self._afetch(transport)))
+            return self._worth_retry(failed, self._store(await self.afetch_token(transport)))
 
     def _async_lock(self) -> asyncio.Lock:
         """The lock for the running event loop (an asyncio.Lock must not cross loops)."""
