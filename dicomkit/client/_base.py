@@ -16,7 +16,6 @@ from typing import Any, BinaryIO, Union
 
 import pydicom
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
 
 from dicomkit.core import _stow, multipart
 from dicomkit.core.dicomjson import StoreResult
@@ -206,12 +205,15 @@ async def abounded(chunks: AsyncIterator[bytes], limit: int = ERROR_BODY_LIMIT) 
 
 def dataset_from_bytes(data: bytes, where: str = "part") -> Dataset:
     """A pydicom Dataset from a part's bytes; a parse failure becomes a ProtocolError."""
+    problem = "it has no SOPInstanceUID"
     try:
-        return pydicom.dcmread(io.BytesIO(data), force=True)
-    except (InvalidDicomError, ValueError, TypeError, EOFError, KeyError, OSError) as exc:
-        raise ProtocolError(
-            f"the server sent a {where} that is not a DICOM instance: {exc}"
-        ) from exc
+        dataset = pydicom.dcmread(io.BytesIO(data), force=True)
+        meta = dataset.get("file_meta") or {}
+        if "SOPInstanceUID" in dataset or "MediaStorageSOPInstanceUID" in meta:
+            return dataset
+    except Exception as exc:  # pydicom raises many types on damaged data
+        problem = str(exc)
+    raise ProtocolError(f"the server sent a {where} that is not a DICOM instance: {problem}")
 
 
 def part10_bytes(dataset: Dataset) -> bytes:
