@@ -18,9 +18,14 @@ How a URL is put together::
   segment is percent-encoded. DELETE uses ``delete_prefix`` when given, else the WADO prefix,
   because it targets the very resource WADO-RS retrieves.
 
-Every UID goes through :func:`~dicomkit.core.uids.validate_uid` before it reaches a path, and every
-query key and value is percent-encoded (UTF-8, RFC 3986 unreserved characters kept), so no caller
-value can add a path segment, a query parameter or a fragment.
+Every UID goes through :func:`~dicomkit.core.uids.validate_uid` before it reaches a path; other
+path segments (partition, prefixes) keep only RFC 3986 unreserved characters. Query names and
+values are percent-encoded as UTF-8 except for unreserved characters and ``QUERY_SAFE``
+(``* ? , ^ : @ / ! $ ' ( )``): those mean nothing to the query syntax, and some servers (Orthanc
+1.10) compare query values without percent-decoding them, so a wildcard ``*``, a UID list's ``,``
+or a person name's ``^`` must arrive as is. ``&``, ``=``, ``+``, ``#``, ``;``, ``%``, spaces,
+controls and non-ASCII text are always encoded, so no caller value can add a path segment, a
+query parameter or a fragment.
 
 ``resolve`` turns a BulkDataURI or RetrieveURL from a server into an absolute URL. A relative
 reference is resolved against the WADO root. An absolute one is accepted only when it has the
@@ -42,6 +47,7 @@ from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.uids import validate_uid
 
 __all__ = [
+    "QUERY_SAFE",
     "DicomWebURLs",
     "Level",
     "Resource",
@@ -60,6 +66,11 @@ _PATH_SAFE = frozenset(
 )
 _ENCODED = tuple(chr(b) if b in _UNRESERVED else f"%{b:02X}" for b in range(256))
 _PLAIN_RE = re.compile(r"[A-Za-z0-9._~-]*\Z")
+QUERY_SAFE = "*?,^:@/!$'()"
+"""Characters :func:`encode_query` sends unencoded besides the unreserved ones."""
+_QUERY_TABLE = tuple(
+    chr(b) if chr(b) in QUERY_SAFE or b in _UNRESERVED else f"%{b:02X}" for b in range(256)
+)
 _QUERY_OPTIONS = ("includefield", "fuzzymatching", "limit", "offset")
 _BASE_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^?#]*)$")
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
@@ -84,7 +95,9 @@ def percent_encode(text: str, safe: str = "") -> str:
     except UnicodeEncodeError:
         raise InvalidArgumentError(f"{_preview(text)} is not valid Unicode text") from None
     table = _ENCODED
-    if safe:
+    if safe == QUERY_SAFE:
+        table = _QUERY_TABLE
+    elif safe:
         keep = frozenset(safe.encode("ascii"))
         table = tuple(chr(b) if b in keep else code for b, code in enumerate(_ENCODED))
     return "".join(map(table.__getitem__, data))
@@ -485,4 +498,7 @@ def build_query(
 
 def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
     """``name=value&...`` with names and values percent-encoded; no leading ``?``."""
-    return "&".join(f"{percent_encode(str(k))}={percent_encode(str(v))}" for k, v in pairs)
+    return "&".join(
+        f"{percent_encode(str(k), QUERY_SAFE)}={percent_encode(str(v), QUERY_SAFE)}"
+        for k, v in pairs
+    )

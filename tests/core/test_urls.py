@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from dicomkit.core.errors import InvalidArgumentError, InvalidUIDError
 from dicomkit.core.urls import (
+    QUERY_SAFE,
     DicomWebURLs,
     build_query,
     encode_query,
@@ -20,7 +21,8 @@ from dicomkit.core.urls import (
 )
 
 STUDY, SERIES, INSTANCE = "1.2.3", "1.2.3.4", "1.2.3.4.5"
-ENCODED = re.compile(r"^(?:[A-Za-z0-9\-._~]|%[0-9A-F]{2})*$")
+# What a query name or value may contain once encoded: unreserved, QUERY_SAFE, or %XX escapes.
+ENCODED = re.compile(r"^(?:[A-Za-z0-9\-._~*?,^:@/!$'()]|%[0-9A-F]{2})*$")
 
 
 def parse(url: str) -> tuple[str, str, list[str], list[tuple[str, str]]]:
@@ -390,9 +392,16 @@ def test_private_tag_values_are_formatted_without_a_known_vr() -> None:
 
 
 def test_encode_query_escapes_reserved_characters() -> None:
-    query = encode_query([("PatientID", "a&b=c#d e+f/ü%")])
-    assert query == "PatientID=a%26b%3Dc%23d%20e%2Bf%2F%C3%BC%25"
-    assert parse_qsl(query) == [("PatientID", "a&b=c#d e+f/ü%")]
+    query = encode_query([("PatientID", "a&b=c#d e+f;ü%")])
+    assert query == "PatientID=a%26b%3Dc%23d%20e%2Bf%3B%C3%BC%25"
+    assert parse_qsl(query) == [("PatientID", "a&b=c#d e+f;ü%")]
+
+
+def test_encode_query_leaves_matching_syntax_for_servers_that_do_not_decode() -> None:
+    # Orthanc 1.10 compares values raw: wildcards, UID-list commas and PN carets must stay.
+    assert QUERY_SAFE == "*?,^:@/!$'()"
+    query = encode_query(build_query({"PatientName": "Doe^J*n?", "SOPInstanceUID": ["1.2", "1.3"]}))
+    assert query == "PatientName=Doe^J*n?&SOPInstanceUID=1.2,1.3"
     assert encode_query([]) == ""
 
 
