@@ -27,6 +27,7 @@ from dicomkit.testing.data import make_instance
 from .fakes import Answer, FakeTransport
 
 BASE = "http://dicom.test/dicom-web"
+TLS_BASE = "https://dicom.test/dicom-web"
 NO_WAIT = RetryPolicy(backoff=0.0, jitter=0.0, max_attempts=4)
 
 
@@ -190,7 +191,7 @@ def token_server(request: Request, body: bytes) -> Answer:
 def test_401_refreshes_the_token_and_retries_once() -> None:
     auth = RotatingToken()
     transport = FakeTransport(token_server)
-    with DicomClient(BASE, transport=transport, auth=auth) as client:
+    with DicomClient(TLS_BASE, transport=transport, auth=auth) as client:
         assert uids(client.search_for_studies()) == ["1.2.3.2"]
     assert auth.refreshes == 1
     assert len(transport.seen) == 2
@@ -198,7 +199,8 @@ def test_401_refreshes_the_token_and_retries_once() -> None:
 
 async def test_async_401_refreshes_the_token() -> None:
     auth = RotatingToken()
-    async with AsyncDicomClient(BASE, transport=FakeTransport(token_server), auth=auth) as client:
+    client = AsyncDicomClient(TLS_BASE, transport=FakeTransport(token_server), auth=auth)
+    async with client:
         assert uids(await client.search_for_studies()) == ["1.2.3.2"]
     assert auth.refreshes == 1
 
