@@ -347,15 +347,13 @@ class MultipartDecoder:
         Returns the offset in ``data`` where parsing resumes.
         """
         delimiter = self._delimiter
-        found = (tail + data[: len(delimiter) - 1]).find(delimiter)
-        if found == -1:
+        # The tail starts at the only place a delimiter could begin: the first CR it holds.
+        if not (tail + data[: len(delimiter) - len(tail)]).startswith(delimiter):
             events.append(PartData(tail))
             return 0
-        if found:
-            events.append(PartData(tail[:found]))
         events.append(PartEnd())
         self._state = _AFTER_DELIMITER
-        return found + len(delimiter) - len(tail)
+        return len(delimiter) - len(tail)
 
     def _data(self, buf: bytes, start: int, stop: int) -> PartData:
         """Body bytes as an event: the received chunk itself when it is all body."""
@@ -397,15 +395,13 @@ class MultipartDecoder:
                 pos = self._after_delimiter(buf, pos)
                 if pos < 0:
                     return
-            elif state == _PREAMBLE:
+            else:  # the preamble: everything before the first delimiter is ignored
                 found = buf.find(delimiter, pos)
                 if found == -1:
                     self._pending = buf[max(pos, end - len(delimiter) + 1) :]
                     return
                 pos = found + len(delimiter)
                 self._state = _AFTER_DELIMITER
-            else:
-                return
 
     def _after_delimiter(self, buf: bytes, pos: int) -> int:
         """Read what follows a delimiter: ``--`` (the end) or padding and CRLF (a part)."""

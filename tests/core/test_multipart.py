@@ -122,6 +122,12 @@ def test_encode_stops_a_file_at_its_declared_length_and_fails_when_short() -> No
         b"".join(encode_multipart([short], BOUNDARY))
 
 
+def test_part_repr_shows_length_and_headers() -> None:
+    assert repr(Part(b"abc", {"Content-Type": "a/b"})) == (
+        "Part(length=3, headers=Headers([('Content-Type', 'a/b')]))"
+    )
+
+
 def test_encode_big_bytes_body_in_chunk_size_slices() -> None:
     body = b"z" * 200_000
     chunks = list(encode_multipart([Part(body), Part(bytearray(b"q"))], BOUNDARY, chunk_size=65536))
