@@ -17,6 +17,7 @@ from dicomkit.core.errors import (
     TransportNotFoundError,
 )
 from dicomkit_aiohttp._errors import BodySourceError, translated_errors
+from dicomkit_aiohttp._headers import checked_headers
 from dicomkit_aiohttp._redirects import RedirectFollower
 from dicomkit_aiohttp._tls import ClientCert, ssl_option
 
@@ -114,7 +115,7 @@ class AiohttpTransport(AsyncTransport):
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=request.timeout.connect, sock_read=request.timeout.read
         )
-        headers = request.headers.copy()
+        headers = checked_headers(request.headers)
         length = request.content_length
         data: bytes | AsyncIterator[bytes] | None
         if request.body is None:
@@ -130,9 +131,17 @@ class AiohttpTransport(AsyncTransport):
             options["skip_auto_headers"] = ("Content-Type",)
         if self._custom_tls and not self._owns_session:
             options["ssl"] = self._ssl
+        try:
+            url = URL(request.url, encoded=True)
+            # yarl checks the host and port lazily: ask now, so a bad URL fails here.
+            complete = url.host is not None and url.port is not None
+        except ValueError as exc:
+            raise InvalidArgumentError(f"invalid URL {request.url!r}: {exc}") from exc
+        if not complete:
+            raise InvalidArgumentError(f"not an absolute http(s) URL: {request.url!r}")
         response = await session.request(
             request.method,
-            URL(request.url, encoded=True),
+            url,
             headers=headers.items(),
             data=data,
             timeout=timeout,

@@ -20,6 +20,7 @@ from dicomkit.core.errors import (
     TransportNotFoundError,
 )
 from dicomkit_httpx._errors import BodySourceError, translated_errors
+from dicomkit_httpx._headers import checked_headers
 from dicomkit_httpx._redirects import RedirectFollower
 from dicomkit_httpx._tls import ClientCert, ssl_option
 
@@ -148,7 +149,7 @@ class HttpxTransport(Transport, AsyncTransport):
     def _build(
         self, client: httpx.Client | httpx.AsyncClient, request: Request, *, asynchronous: bool
     ) -> httpx.Request:
-        headers = request.headers.copy()
+        headers = checked_headers(request.headers)
         content: bytes | Iterator[bytes] | AsyncIterator[bytes] | None
         if request.body is None or isinstance(request.body, bytes):
             content = request.body
