@@ -1,0 +1,80 @@
+"""The ``dicomkit`` command. ``dicomkit serve`` runs the reference DICOMweb server."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Sequence
+
+__all__ = ["build_parser", "main"]
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM stops the server like Ctrl+C, so temporary files are removed."""
+    raise KeyboardInterrupt
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from dicomkit.testing.server import ReferenceServer
+    except ImportError as exc:
+        print(f"dicomkit serve needs the server extra: pip install 'dicomkit[server]' ({exc})")
+        return 2
+    server = ReferenceServer(
+        args.root,
+        host=args.host,
+        port=args.port,
+        api_version=args.api_version,
+        empty_result_status=args.empty_result_status,
+        duplicate_policy=args.duplicate_policy,
+    )
+    signal.signal(signal.SIGTERM, _interrupt)
+    url = server.start()
+    print(f"dicomkit reference server: DICOMweb root {url} (files under {server.root})")
+    print("Press Ctrl+C to stop.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; other subcommands register here with ``subparsers.add_parser``."""
+    parser = argparse.ArgumentParser(prog="dicomkit", description="DICOMweb tools.")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    serve = subparsers.add_parser("serve", help="run the reference DICOMweb server")
+    serve.add_argument("--root", default=None, help="folder for stored files (default: temporary)")
+    serve.add_argument("--port", type=int, default=8042, help="TCP port (0 picks a free one)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--api-version", default=None, help="path prefix such as v1 or v2")
+    serve.add_argument(
+        "--empty-result-status",
+        type=int,
+        choices=(200, 204),
+        default=200,
+        help="status of a search without results",
+    )
+    serve.add_argument(
+        "--duplicate-policy",
+        choices=("reject", "replace"),
+        default="reject",
+        help="what STOW does with an instance that is already stored",
+    )
+    serve.set_defaults(handler=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.handler(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

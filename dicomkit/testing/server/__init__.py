@@ -1,0 +1,37 @@
+"""A local DICOMweb server for tests and demos (extra ``dicomkit[server]``, built on aiohttp).
+
+Instances are files under a root folder indexed in SQLite; STOW-RS, QIDO-RS, WADO-RS and
+DELETE follow PS3.18; faults are injected on demand; auth is optional::
+
+    with ReferenceServer() as url:
+        ...  # point any DICOMweb client at url
+"""
+
+from __future__ import annotations
+
+from dicomkit.testing.server._auth import ServerAuth, ServerBasicAuth, ServerOAuth2
+from dicomkit.testing.server._context import DEFAULT_PARTITION, RecordedRequest
+from dicomkit.testing.server._faults import Fault, Faults
+from dicomkit.testing.server._runner import AsyncReferenceServer, ReferenceServer
+from dicomkit.testing.server._stow import (
+    CANNOT_UNDERSTAND,
+    DUPLICATE_INSTANCE,
+    PROCESSING_FAILURE,
+    STUDY_MISMATCH,
+)
+
+__all__ = [
+    "CANNOT_UNDERSTAND",
+    "DEFAULT_PARTITION",
+    "DUPLICATE_INSTANCE",
+    "PROCESSING_FAILURE",
+    "STUDY_MISMATCH",
+    "AsyncReferenceServer",
+    "Fault",
+    "Faults",
+    "RecordedRequest",
+    "ReferenceServer",
+    "ServerAuth",
+    "ServerBasicAuth",
+    "ServerOAuth2",
+]

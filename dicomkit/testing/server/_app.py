@@ -1,0 +1,255 @@
+"""The aiohttp application: middlewares (request log, faults, auth) and a router that maps
+DICOMweb paths, below an optional ``/v1``-style prefix and ``/partitions/{name}``, to handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from dicomkit.testing.server._auth import ServerOAuth2
+from dicomkit.testing.server._context import (
+    DEFAULT_PARTITION,
+    RecordedRequest,
+    RequestContext,
+    ServerState,
+)
+from dicomkit.testing.server._qido import QueryError, parse_query, search
+from dicomkit.testing.server._respond import FAULT_KEY, error, send, send_json
+from dicomkit.testing.server._store import InstanceRecord
+from dicomkit.testing.server._stow import handle_store
+from dicomkit.testing.server._wado import (
+    handle_bulkdata,
+    handle_frames,
+    handle_metadata,
+    handle_rendered,
+    handle_retrieve,
+)
+
+__all__ = ["STATE_KEY", "TOKEN_PATH", "build_app"]
+
+STATE_KEY = web.AppKey("dicomkit_state", ServerState)
+TOKEN_PATH = "/oauth2/token"
+_UID = r"[0-9.]+"
+_Handler = Callable[[web.Request, RequestContext, dict[str, str]], Awaitable[web.StreamResponse]]
+
+
+def _relative(state: ServerState, path: str) -> tuple[str, str | None, str] | None:
+    """(partition, name of a named partition or None, path below the DICOMweb root)."""
+    prefix = state.prefix
+    if prefix:
+        if path != prefix and not path.startswith(prefix + "/"):
+            return None
+        path = path[len(prefix) :]
+    match = re.match(r"/partitions/([^/]+)(/.*)?$", path)
+    if match:
+        return match.group(1), match.group(1), match.group(2) or "/"
+    return DEFAULT_PARTITION, None, path or "/"
+
+
+async def _search(
+    request: web.Request, ctx: RequestContext, m: dict[str, str]
+) -> web.StreamResponse:
+    level = m["level"]
+    try:
+        query = parse_query(request.query.items())
+    except QueryError as exc:
+        return await error(request, 400, str(exc))
+    records = ctx.state.store.find(ctx.partition, study=m.get("study"), series=m.get("series"))
+    scoped = {name for name in ("study", "series") if m.get(name)}
+    results = search(records, level, query, base_url=ctx.root_url, scoped=scoped)
+    if not results and ctx.state.empty_result_status == 204:
+        return await send(request, status=204)
+    return await send_json(request, results)
+
+
+def _records(ctx: RequestContext, m: dict[str, str]) -> list[InstanceRecord]:
+    return ctx.state.store.find(
+        ctx.partition, study=m.get("study"), series=m.get("series"), sop=m.get("sop")
+    )
+
+
+async def _retrieve(
+    request: web.Request, ctx: RequestContext, m: dict[str, str]
+) -> web.StreamResponse:
+    records = _records(ctx, m)
+    if not records:
+        return await error(request, 404, "no such study, series or instance")
+    return await handle_retrieve(request, ctx, records, instance_level=bool(m.get("sop")))
+
+
+async def _metadata(
+    request: web.Request, ctx: RequestContext, m: dict[str, str]
+) -> web.StreamResponse:
+    records = _records(ctx, m)
+    if not records:
+        return await error(request, 404, "no such study, series or instance")
+    return await handle_metadata(request, ctx, records)
+
+
+async def _instance_resource(
+    request: web.Request, ctx: RequestContext, m: dict[str, str]
+) -> web.StreamResponse:
+    records = _records(ctx, m)
+    if not records:
+        return await error(request, 404, "no such instance")
+    record = records[0]
+    resource = m["resource"]
+    if resource == "frames":
+        return await handle_frames(request, ctx, record, m["frames"])
+    if resource == "bulkdata":
+        return await handle_bulkdata(request, ctx, record, m["tag"])
+    frames = m.get("frames") or "1"
+    if not frames.isdigit():
+        return await error(request, 400, "rendered frames take one frame number")
+    return await handle_rendered(request, record, int(frames), thumbnail=resource == "thumbnail")
+
+
+async def _store(
+    request: web.Request, ctx: RequestContext, m: dict[str, str]
+) -> web.StreamResponse:
+    return await handle_store(request, ctx, m.get("study"))
+
+
+async def _delete(
+    request: web.Request, ctx: RequestContext, m: dict[str, str]
+) -> web.StreamResponse:
+    removed = ctx.state.store.delete(ctx.partition, m["study"], m.get("series"), m.get("sop"))
+    if not removed:
+        return await error(request, 404, "no such study, series or instance")
+    return await send(request, status=204)
+
+
+_S = rf"/studies/(?P<study>{_UID})"
+_SE = rf"{_S}/series/(?P<series>{_UID})"
+_I = rf"{_SE}/instances/(?P<sop>{_UID})"
+_TARGETS = (_I, _SE, _S)
+_ROUTE_TABLE: list[tuple[str, str, _Handler]] = [
+    ("GET", r"/(?P<level>studies|series|instances)", _search),
+    ("GET", rf"{_S}/(?P<level>series|instances)", _search),
+    ("GET", rf"{_SE}/(?P<level>instances)", _search),
+    *(("GET", target, _retrieve) for target in _TARGETS),
+    *(("GET", target + "/metadata", _metadata) for target in _TARGETS),
+    ("GET", rf"{_I}/(?P<resource>frames)/(?P<frames>[^/]+)", _instance_resource),
+    ("GET", rf"{_I}/(?P<resource>bulkdata)/(?P<tag>[0-9A-Fa-f]{{8}})", _instance_resource),
+    ("GET", rf"{_I}/(?P<resource>rendered|thumbnail)", _instance_resource),
+    ("GET", rf"{_I}/frames/(?P<frames>[^/]+)/(?P<resource>rendered|thumbnail)", _instance_resource),
+    ("POST", "/studies", _store),
+    ("POST", _S, _store),
+    *(("DELETE", target, _delete) for target in _TARGETS),
+]
+_ROUTES = [
+    (method, re.compile(pattern + "/?$"), handler) for method, pattern, handler in _ROUTE_TABLE
+]
+
+
+def _match(method: str, path: str) -> tuple[_Handler | None, dict[str, str], bool]:
+    """(handler, groups, path known): no handler but a known path means another method."""
+    known = False
+    for route_method, pattern, handler in _ROUTES:
+        found = pattern.match(path)
+        if found is None:
+            continue
+        if route_method == method or (route_method == "GET" and method == "HEAD"):
+            groups = {k: v for k, v in found.groupdict().items() if v is not None}
+            return handler, groups, True
+        known = True
+    return None, {}, known
+
+
+async def _token(request: web.Request, state: ServerState) -> web.StreamResponse:
+    if request.method != "POST":
+        return await error(request, 405, "the token endpoint takes POST")
+    if not isinstance(state.auth, ServerOAuth2):
+        return await error(request, 404, "this server does not issue tokens")
+    form = await request.post()
+    fields = {key: str(value) for key, value in form.items()}
+    reply = state.auth.token_endpoint(fields, request.headers.get("Authorization"))
+    return await send_json(
+        request, reply.body, status=reply.status, content_type="application/json"
+    )
+
+
+async def _dispatch(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE_KEY]
+    path = unquote(request.path)
+    if path in (TOKEN_PATH, state.prefix + TOKEN_PATH):
+        return await _token(request, state)
+    located = _relative(state, path)
+    if located is None:
+        return await error(request, 404, f"not a DICOMweb path: {path}")
+    partition, named, relative = located
+    handler, groups, known = _match(request.method, relative)
+    if handler is None and not known:
+        return await error(request, 404, f"not a DICOMweb resource: {path}")
+    if handler is None:
+        return await error(request, 405, f"{request.method} is not supported on {path}")
+    root = f"{state.origin or f'{request.scheme}://{request.host}'}{state.prefix}"
+    if named is not None:
+        root += f"/partitions/{named}"
+    return await handler(request, RequestContext(state, partition, root), groups)
+
+
+@web.middleware
+async def _record(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    state = request.app[STATE_KEY]
+    state.requests.append(
+        RecordedRequest(request.method, request.path, request.query_string, dict(request.headers))
+    )
+    return await handler(request)
+
+
+@web.middleware
+async def _inject_faults(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    state = request.app[STATE_KEY]
+    path = unquote(request.path)
+    located = _relative(state, path)
+    fault = state.faults.take(request.method, path, located[2] if located else path)
+    if fault is None:
+        return await handler(request)
+    if fault.delay:
+        await asyncio.sleep(fault.delay)
+    if fault.status is not None:
+        headers = dict(fault.headers)
+        if fault.retry_after is not None:
+            headers["Retry-After"] = str(fault.retry_after)
+        headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+        body = fault.body or f"fault injection: status {fault.status}".encode()
+        return await send(request, status=fault.status, headers=headers, body=body)
+    request[FAULT_KEY] = fault
+    return await handler(request)
+
+
+@web.middleware
+async def _authenticate(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    state = request.app[STATE_KEY]
+    auth = state.auth
+    if auth is None or unquote(request.path) in (TOKEN_PATH, state.prefix + TOKEN_PATH):
+        return await handler(request)
+    if auth.check(request.headers.get("Authorization")):
+        return await handler(request)
+    return await send(
+        request,
+        status=401,
+        headers={"WWW-Authenticate": auth.challenge(), "Content-Type": "text/plain"},
+        body=b"authentication required",
+    )
+
+
+def build_app(state: ServerState) -> web.Application:
+    """An application serving ``state``; one catch-all route, routing done by :func:`_match`."""
+    app = web.Application(
+        middlewares=[_record, _inject_faults, _authenticate], client_max_size=1 << 20
+    )
+    app[STATE_KEY] = state
+    app.router.add_route("*", "/{tail:.*}", _dispatch)
+    return app

@@ -1,0 +1,198 @@
+"""Instances as files under a root folder, indexed in SQLite, shared by every request thread.
+
+Each row keeps the few UIDs the routes filter on plus the instance's DICOM JSON (bulk values
+replaced by a placeholder BulkDataURI), so QIDO and metadata never reopen the files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["BULK_PLACEHOLDER", "InstanceRecord", "Store"]
+
+BULK_PLACEHOLDER = "dicomkit-bulk:"
+"""Prefix of stored BulkDataURIs; replaced by the instance's absolute URL when served."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS instances (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    partition TEXT NOT NULL,
+    study TEXT NOT NULL,
+    series TEXT NOT NULL,
+    sop TEXT NOT NULL,
+    sop_class TEXT NOT NULL,
+    transfer_syntax TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    metadata TEXT NOT NULL,
+    UNIQUE (partition, sop)
+);
+CREATE INDEX IF NOT EXISTS by_study ON instances (partition, study, series);
+"""
+_COLUMNS = "partition, study, series, sop, sop_class, transfer_syntax, path, size, metadata"
+
+
+@dataclass
+class InstanceRecord:
+    """One stored instance: where its file is and what QIDO and metadata need to know."""
+
+    partition: str
+    study: str
+    series: str
+    sop: str
+    sop_class: str
+    transfer_syntax: str
+    path: Path
+    size: int
+    metadata_text: str
+    _metadata: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The DICOM JSON object of the instance (parsed once, on first use)."""
+        if self._metadata is None:
+            self._metadata = json.loads(self.metadata_text)
+        return self._metadata
+
+
+class Store:
+    """File store plus SQLite index; every method is safe to call from any thread."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            str(root / "index.sqlite3"), check_same_thread=False, isolation_level=None
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def incoming_dir(self) -> Path:
+        """Where uploads are spooled before they are indexed (same filesystem: moves are cheap)."""
+        path = self.root / "incoming"
+        path.mkdir(exist_ok=True)
+        return path
+
+    def _file_path(self, partition: str, study: str, series: str, sop: str) -> Path:
+        return self.root / "data" / partition / study / series / f"{sop}.dcm"
+
+    def get(self, partition: str, sop: str) -> InstanceRecord | None:
+        rows = self._select("partition = ? AND sop = ?", (partition, sop))
+        return rows[0] if rows else None
+
+    def put(
+        self,
+        *,
+        partition: str,
+        study: str,
+        series: str,
+        sop: str,
+        sop_class: str,
+        transfer_syntax: str,
+        metadata: dict[str, Any],
+        source: Path,
+    ) -> InstanceRecord:
+        """Move ``source`` into place and index it, replacing any instance with the same UID."""
+        target = self._file_path(partition, study, series, sop)
+        with self._lock:
+            old = self.get(partition, sop)
+            if old is not None and old.path != target:
+                old.path.unlink(missing_ok=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source.replace(target)
+            text = json.dumps(metadata, separators=(",", ":"))
+            size = target.stat().st_size
+            self._db.execute(
+                "DELETE FROM instances WHERE partition = ? AND sop = ?", (partition, sop)
+            )
+            self._db.execute(
+                f"INSERT INTO instances ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    partition,
+                    study,
+                    series,
+                    sop,
+                    sop_class,
+                    transfer_syntax,
+                    str(target),
+                    size,
+                    text,
+                ),
+            )
+        return InstanceRecord(
+            partition, study, series, sop, sop_class, transfer_syntax, target, size, text, metadata
+        )
+
+    def find(
+        self,
+        partition: str,
+        *,
+        study: str | None = None,
+        series: str | None = None,
+        sop: str | None = None,
+    ) -> list[InstanceRecord]:
+        """Instances of a partition in storage order, narrowed by whichever UIDs are given."""
+        clauses = ["partition = ?"]
+        params: list[str] = [partition]
+        for column, value in (("study", study), ("series", series), ("sop", sop)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        return self._select(" AND ".join(clauses), tuple(params))
+
+    def delete(
+        self, partition: str, study: str, series: str | None = None, sop: str | None = None
+    ) -> int:
+        """Remove the matching instances (files and rows); returns how many were removed."""
+        with self._lock:
+            records = self.find(partition, study=study, series=series, sop=sop)
+            for record in records:
+                record.path.unlink(missing_ok=True)
+                self._db.execute(
+                    "DELETE FROM instances WHERE partition = ? AND sop = ?",
+                    (partition, record.sop),
+                )
+        return len(records)
+
+    def clear(self) -> None:
+        """Forget everything: rows, stored files and spooled uploads."""
+        with self._lock:
+            self._db.execute("DELETE FROM instances")
+            for name in ("data", "incoming"):
+                shutil.rmtree(self.root / name, ignore_errors=True)
+
+    def count(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT COUNT(*) FROM instances").fetchone()
+        return int(row[0])
+
+    def _select(self, where: str, params: tuple[str, ...]) -> list[InstanceRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM instances WHERE {where} ORDER BY seq", params
+            ).fetchall()
+        return [
+            InstanceRecord(
+                partition=row[0],
+                study=row[1],
+                series=row[2],
+                sop=row[3],
+                sop_class=row[4],
+                transfer_syntax=row[5],
+                path=Path(row[6]),
+                size=int(row[7]),
+                metadata_text=row[8],
+            )
+            for row in rows
+        ]
