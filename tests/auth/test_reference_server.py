@@ -200,3 +200,57 @@ def test_basic_auth_against_the_reference_server() -> None:
         bad = DicomClient(url, auth=("alice", "nope"), retry=False)
         with bad, pytest.raises(UnauthorizedError):
             bad.search_for_studies()
+
+
+@pytest.fixture
+def basic_server() -> Iterator[ReferenceServer]:
+    server = ReferenceServer(auth={"alice": "pw"})
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def open_server() -> Iterator[ReferenceServer]:
+    server = ReferenceServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _sent_authorization(server: ReferenceServer) -> list[bool]:
+    return [any(k.lower() == "authorization" for k in r.headers) for r in server.requests]
+
+
+def test_authorization_kept_on_a_same_host_redirect(basic_server: ReferenceServer) -> None:
+    moved = basic_server.url + "/studies?limit=5"
+    basic_server.faults.add("/studies", status=302, headers={"Location": moved})
+    with DicomClient(basic_server.url, auth=("alice", "pw"), retry=False) as client:
+        assert client.search_for_studies() == []
+    assert _sent_authorization(basic_server) == [True, True]
+
+
+def test_authorization_never_follows_a_redirect_to_another_host(
+    basic_server: ReferenceServer, open_server: ReferenceServer
+) -> None:
+    elsewhere = open_server.url.replace("127.0.0.1", "localhost") + "/studies"
+    basic_server.faults.add("/studies", status=302, headers={"Location": elsewhere})
+    with DicomClient(basic_server.url, auth=("alice", "pw"), retry=False) as client:
+        assert client.search_for_studies() == []
+    assert _sent_authorization(basic_server) == [True]
+    assert _sent_authorization(open_server) == [False]
+
+
+async def test_async_authorization_never_follows_a_redirect_to_another_host(
+    basic_server: ReferenceServer, open_server: ReferenceServer
+) -> None:
+    elsewhere = open_server.url.replace("127.0.0.1", "localhost") + "/studies"
+    basic_server.faults.add("/studies", status=307, headers={"Location": elsewhere})
+    async with AsyncDicomClient(basic_server.url, auth=("alice", "pw"), retry=False) as client:
+        assert await client.search_for_studies() == []
+    assert _sent_authorization(basic_server) == [True]
+    assert _sent_authorization(open_server) == [False]
