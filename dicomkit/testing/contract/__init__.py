@@ -1,0 +1,33 @@
+"""The transport contract suite: every backend, ours or a third party's, passes the same tests.
+
+A backend author writes one fixtures class and one-line test classes::
+
+    import pytest
+    from dicomkit.testing.contract import (
+        AsyncTransportContract, TransportContract, TransportFixtures,
+    )
+
+    class MyFixtures(TransportFixtures):
+        @pytest.fixture
+        def transport_factory(self):
+            return MyTransport              # called as MyTransport(**options)
+
+        @pytest.fixture
+        def async_transport_factory(self):
+            return MyTransport              # called inside a running event loop
+
+    class TestMySync(MyFixtures, TransportContract): ...
+    class TestMyAsync(MyFixtures, AsyncTransportContract): ...
+
+A single case may be marked as expected to fail by overriding it in the test class with
+``pytest.mark.xfail``. The suite starts its own HTTP server on 127.0.0.1
+(:mod:`dicomkit.testing._contract_server`); property tests follow the Hypothesis profile chosen
+by ``DICOMKIT_HYPOTHESIS_PROFILE`` (``fast`` by default). Register the package for assertion
+rewriting: ``pytest.register_assert_rewrite("dicomkit.testing.contract")``.
+"""
+
+from dicomkit.testing.contract._async import AsyncTransportContract
+from dicomkit.testing.contract._fixtures import TransportFixtures
+from dicomkit.testing.contract._sync import TransportContract
+
+__all__ = ["AsyncTransportContract", "TransportContract", "TransportFixtures"]

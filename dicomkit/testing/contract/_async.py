@@ -1,0 +1,359 @@
+"""The contract every asynchronous backend passes; the twin of the synchronous one.
+
+Each test runs on a private event loop (:class:`EventLoop`), so a backend's own suite needs no
+pytest-asyncio configuration; ``async_transport_factory`` is called inside that loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from urllib.parse import quote
+
+import pytest
+from hypothesis import given
+
+from dicomkit.core.errors import (
+    ConnectError,
+    ConnectionLostError,
+    ConnectTimeout,
+    ReadTimeout,
+    TooManyRedirectsError,
+    TransportClosedError,
+    TransportError,
+)
+from dicomkit.core.interface import AsyncTransport, Headers, Request, Response, StreamBody, Timeout
+from dicomkit.testing._contract_server import Blackhole, ContractServer, payload
+from dicomkit.testing.contract._fixtures import AsyncSessionFactory, TransportFixtures
+from dicomkit.testing.contract._support import (
+    Case,
+    EventLoop,
+    cases,
+    check_echo,
+    check_payload,
+    echo_of,
+    open_fd_count,
+    wait_until,
+)
+from dicomkit.testing.contract._sync import SHORT, _free_port
+
+__all__ = ["AsyncTransportContract"]
+
+Factory = Callable[..., AsyncTransport]
+
+
+async def _fetch(transport: AsyncTransport, request: Request) -> tuple[Response, bytes]:
+    async with await transport.asend(request) as response:
+        return response, await response.aread()
+
+
+async def _with_transport(factory: Factory, body: Callable[[AsyncTransport], object]) -> None:
+    built = factory()
+    try:
+        await body(built)  # type: ignore[misc]
+    finally:
+        await built.aclose()
+
+
+class AsyncTransportContract(TransportFixtures):
+    """Mix into a test class whose fixtures build the async backend under test."""
+
+    def _run(self, factory: Factory, body: Callable[[AsyncTransport], object]) -> None:
+        with EventLoop() as loop:
+            loop.run(_with_transport(factory, body))
+
+    # -- bytes, headers, statuses -------------------------------------------------------------
+
+    def test_random_exchanges_keep_status_headers_and_bytes(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        with EventLoop() as loop:
+            built = loop.run(_build(async_transport_factory))
+            try:
+
+                @given(cases())
+                def exchange(case: Case) -> None:
+                    response, received = loop.run(_fetch(built, case.request(contract_server.url)))
+                    check_echo(case, response, received)
+
+                exchange()
+            finally:
+                loop.run(built.aclose())
+
+    @pytest.mark.parametrize("mode", ["length", "chunked", "close"])
+    def test_response_framings_deliver_the_whole_body(
+        self, async_transport_factory: Factory, contract_server: ContractServer, mode: str
+    ) -> None:
+        url = f"{contract_server.url}/echo?n=300000&seed=1&mode={mode}&chunks=1,7,65536,100"
+
+        async def body(transport: AsyncTransport) -> None:
+            response, received = await _fetch(transport, Request("GET", url))
+            assert response.status == 200
+            check_payload(received, payload(1, 300000))
+
+        self._run(async_transport_factory, body)
+
+    def test_large_body_streams_in_pieces(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        size = 8 * 1024 * 1024
+
+        async def body(transport: AsyncTransport) -> None:
+            digest = hashlib.sha256()
+            pieces = 0
+            url = f"{contract_server.url}/echo?n={size}&seed=2"
+            async with await transport.asend(Request("GET", url)) as response:
+                async for chunk in response.aiter_bytes():
+                    assert len(chunk) <= 4 * 1024 * 1024
+                    digest.update(chunk)
+                    pieces += 1
+            assert pieces > 1
+            assert digest.hexdigest() == hashlib.sha256(payload(2, size)).hexdigest()
+
+        self._run(async_transport_factory, body)
+
+    def test_head_gzip_and_repeated_fields(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        base = contract_server.url
+        fields = quote('[["Set-Cookie","a=1"],["Set-Cookie","b=2"]]', safe="")
+
+        async def body(transport: AsyncTransport) -> None:
+            response, received = await _fetch(transport, Request("HEAD", f"{base}/echo?n=5000"))
+            assert (response.status, received) == (200, b"")
+            assert response.headers.get("Content-Length") == "5000"
+            zipped = Request("GET", f"{base}/echo?n=100000&seed=3&gzip=1")
+            zipped.headers.set("Accept-Encoding", "gzip")
+            response, received = await _fetch(transport, zipped)
+            check_payload(received, payload(3, 100000))
+            response, _ = await _fetch(transport, Request("GET", f"{base}/echo?rh={fields}"))
+            assert response.headers.get_all("set-cookie") == ["a=1", "b=2"]
+
+        self._run(async_transport_factory, body)
+
+    def test_request_bodies_sized_and_broken(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        data = payload(4, 200000)
+        sized = StreamBody(lambda: (data[i : i + 4096] for i in range(0, len(data), 4096)), 200000)
+        failure = ValueError("the caller's body broke")
+
+        def broken() -> object:
+            yield b"first"
+            raise failure
+
+        async def body(transport: AsyncTransport) -> None:
+            url = f"{contract_server.url}/echo"
+            response, _ = await _fetch(transport, Request("PUT", url, body=sized))
+            echo = echo_of(response)
+            assert echo["framing"] == "length"
+            assert echo["sha256"] == hashlib.sha256(data).hexdigest()
+            with pytest.raises(ValueError, match="body broke") as caught:
+                await _fetch(transport, Request("POST", url, body=StreamBody(broken)))  # type: ignore[arg-type]
+            assert caught.value is failure
+            response, _ = await _fetch(transport, Request("GET", url))
+            assert response.status == 200
+
+        self._run(async_transport_factory, body)
+
+    # -- failures -----------------------------------------------------------------------------
+
+    def test_refused_connection_and_timeouts(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        base = contract_server.url
+
+        async def body(transport: AsyncTransport) -> None:
+            refused = Request("GET", f"http://127.0.0.1:{_free_port()}/", timeout=SHORT)
+            with pytest.raises(ConnectError) as caught:
+                await transport.asend(refused)
+            assert caught.value.__cause__ is not None
+            with pytest.raises(ReadTimeout):
+                await transport.asend(Request("GET", f"{base}/echo?delay=1.5", timeout=SHORT))
+            mid = Request("GET", f"{base}/echo?n=200000&pause_at=70000&pause=1.5", timeout=SHORT)
+            response = await transport.asend(mid)
+            with pytest.raises(ReadTimeout):
+                await response.aread()
+            assert response.is_closed
+
+        self._run(async_transport_factory, body)
+
+    def test_connect_timeout(self, async_transport_factory: Factory) -> None:
+        with Blackhole() as hole:
+            if not hole.works:
+                pytest.skip("this platform accepts connections beyond the listen backlog")
+            request = Request("GET", hole.url + "/", timeout=Timeout(connect=0.3, read=5.0))
+
+            async def body(transport: AsyncTransport) -> None:
+                with pytest.raises(ConnectTimeout):
+                    await transport.asend(request)
+
+            self._run(async_transport_factory, body)
+
+    @pytest.mark.parametrize(
+        ("mode", "size", "cut"),
+        [
+            ("length", 1000, 0),
+            ("length", 300000, 150000),
+            ("chunked", 300000, 70000),
+            ("chunked", 1000, 0),
+        ],
+    )
+    def test_body_cut_short_is_connection_lost(
+        self,
+        async_transport_factory: Factory,
+        contract_server: ContractServer,
+        mode: str,
+        size: int,
+        cut: int,
+    ) -> None:
+        url = f"{contract_server.url}/echo?n={size}&mode={mode}&cut={cut}"
+
+        async def body(transport: AsyncTransport) -> None:
+            with pytest.raises(ConnectionLostError) as caught:
+                await _fetch(transport, Request("GET", url, timeout=SHORT))
+            assert caught.value.__cause__ is not None
+            response, _ = await _fetch(transport, Request("GET", f"{contract_server.url}/echo"))
+            assert response.status == 200
+
+        self._run(async_transport_factory, body)
+
+    # -- redirects ----------------------------------------------------------------------------
+
+    @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+    def test_redirects(
+        self, async_transport_factory: Factory, contract_server: ContractServer, status: int
+    ) -> None:
+        base = contract_server.url
+        url = f"{base}/redirect?n=2&status={status}&to=%2Fecho%3Fstatus%3D201"
+
+        async def body(transport: AsyncTransport) -> None:
+            for method in ("GET", "HEAD"):
+                response, _ = await _fetch(transport, Request(method, url))
+                assert response.status == 201
+                assert echo_of(response)["method"] == method
+                assert response.url == f"{base}/echo?status=201"
+            posted = Request("POST", f"{base}/redirect?status={status}", body=b"x")
+            response, received = await _fetch(transport, posted)
+            assert (response.status, received) == (status, b"redirecting")
+            with pytest.raises(TooManyRedirectsError):
+                await transport.asend(Request("GET", f"{base}/redirect?n=11"))
+
+        self._run(async_transport_factory, body)
+
+    def test_cross_host_redirect_drops_credentials(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        secrets = {"Authorization": "Bearer s3cret", "Cookie": "k=v", "X-Keep": "1"}
+        targets = [(contract_server.other_host_url, False), (contract_server.url, True)]
+
+        async def body(transport: AsyncTransport) -> None:
+            for target, kept in targets:
+                url = f"{contract_server.url}/redirect?to={target}%2Fecho"
+                response, _ = await _fetch(transport, Request("GET", url, Headers(secrets)))
+                seen = echo_of(response)["headers"]
+                assert response.url == f"{target}/echo"
+                assert seen.get("X-Keep") == "1"
+                assert (seen.get("Authorization") == "Bearer s3cret") is kept
+                assert (seen.get("Cookie") == "k=v") is kept
+
+        self._run(async_transport_factory, body)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def test_close_twice_and_use_after_close(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        url = f"{contract_server.url}/echo"
+
+        async def body() -> None:
+            built = async_transport_factory()
+            await _fetch(built, Request("GET", url))
+            await built.aclose()
+            await built.aclose()
+            with pytest.raises(TransportClosedError):
+                await built.asend(Request("GET", url))
+            async with async_transport_factory() as managed:
+                await _fetch(managed, Request("GET", url))
+            with pytest.raises(TransportClosedError):
+                await managed.asend(Request("GET", url))
+
+        with EventLoop() as loop:
+            loop.run(body())
+
+    def test_response_closed_early_leaves_transport_usable(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        base = contract_server.url
+
+        async def body(transport: AsyncTransport) -> None:
+            for _ in range(3):
+                response = await transport.asend(Request("GET", f"{base}/echo?n=3000000"))
+                chunks: AsyncIterator[bytes] = response.aiter_bytes()
+                await chunks.__anext__()
+                await response.aclose()
+                with pytest.raises(TransportClosedError):
+                    await response.aread()
+            _, received = await _fetch(transport, Request("GET", f"{base}/echo?n=10&seed=5"))
+            assert received == payload(5, 10)
+
+        self._run(async_transport_factory, body)
+
+    def test_caller_owned_session_is_left_open(
+        self, async_session_transport_factory: AsyncSessionFactory, contract_server: ContractServer
+    ) -> None:
+        url = f"{contract_server.url}/echo"
+
+        async def body() -> None:
+            built, probe = await async_session_transport_factory()
+            await _fetch(built, Request("GET", url))
+            await built.aclose()
+            assert await probe(url) == 200
+
+        with EventLoop() as loop:
+            loop.run(body())
+
+    def test_hundred_concurrent_requests(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        async def one(transport: AsyncTransport, n: int) -> None:
+            data = payload(n % 4, 500 + 37 * n)
+            url = f"{contract_server.url}/echo?n={n * 11}&seed={n % 3}"
+            response, received = await _fetch(transport, Request("POST", url, body=data))
+            assert echo_of(response)["sha256"] == hashlib.sha256(data).hexdigest()
+            check_payload(received, payload(n % 3, n * 11))
+
+        async def body(transport: AsyncTransport) -> None:
+            await asyncio.gather(*(one(transport, n) for n in range(100)))
+
+        self._run(async_transport_factory, body)
+
+    def test_no_leaked_connections_or_descriptors(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        base = contract_server.url
+        assert wait_until(lambda: contract_server.open_connections == 0)
+        before = open_fd_count()
+
+        async def body(transport: AsyncTransport) -> None:
+            for _ in range(5):
+                await _fetch(transport, Request("GET", f"{base}/echo?n=100000"))
+            await (await transport.asend(Request("GET", f"{base}/echo?n=3000000"))).aclose()
+            with pytest.raises(TransportError):
+                await _fetch(transport, Request("GET", f"{base}/echo?n=5000&cut=100"))
+            with pytest.raises(TransportError):
+                await transport.asend(Request("GET", f"{base}/echo?delay=1", timeout=SHORT))
+            refused = Request("GET", f"http://127.0.0.1:{_free_port()}/", timeout=SHORT)
+            with pytest.raises(TransportError):
+                await transport.asend(refused)
+            await _fetch(transport, Request("GET", f"{base}/redirect?n=3"))
+
+        self._run(async_transport_factory, body)
+        assert wait_until(lambda: contract_server.open_connections == 0)
+        if before is not None:
+            assert wait_until(lambda: (open_fd_count() or 0) <= before), (before, open_fd_count())
+
+
+async def _build(factory: Factory) -> AsyncTransport:
+    return factory()

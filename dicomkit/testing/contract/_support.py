@@ -1,0 +1,253 @@
+"""What the sync and async contract classes share: the server, the random cases, the checks."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from dicomkit.core.interface import Headers, Request, Response, StreamBody, Timeout
+from dicomkit.testing._contract_server import ContractServer, payload
+
+__all__ = [
+    "BODY_METHODS",
+    "Case",
+    "EventLoop",
+    "cases",
+    "check_echo",
+    "check_payload",
+    "contract_server",
+    "echo_of",
+    "open_fd_count",
+    "wait_until",
+]
+
+T = TypeVar("T")
+
+BODY_METHODS = ("POST", "PUT", "PATCH")
+EMPTY_METHODS = ("GET", "HEAD", "DELETE", "OPTIONS")
+LARGEST_BODY = 8 * 1024 * 1024
+
+_server: ContractServer | None = None
+_server_lock = threading.Lock()
+
+
+def _ensure_profiles() -> None:
+    """Third-party suites may not load dicomkit's profiles; the contract needs ``fast``."""
+    try:
+        settings.get_profile("fast")
+    except InvalidArgument:
+        from dicomkit.testing._profiles import register_profiles
+
+        register_profiles()
+
+
+_ensure_profiles()
+
+
+def contract_server() -> ContractServer:
+    """The process-wide loopback server, started on first use and left running."""
+    global _server
+    with _server_lock:
+        if _server is None:
+            _server = ContractServer().start()
+        return _server
+
+
+@dataclass
+class Case:
+    """One random exchange: what is sent, and how the server is told to answer."""
+
+    method: str
+    headers: list[tuple[str, str]]
+    body_size: int
+    body_seed: int
+    body_chunks: list[int]
+    body_kind: str  # "bytes" | "sized" | "unsized"
+    status: int
+    answer_size: int
+    answer_seed: int
+    answer_chunks: list[int]
+    answer_mode: str
+    answer_headers: list[tuple[str, str]] = field(default_factory=list)
+
+    def request(self, base_url: str) -> Request:
+        query = (
+            f"status={self.status}&n={self.answer_size}&seed={self.answer_seed}"
+            f"&mode={self.answer_mode}&chunks={','.join(map(str, self.answer_chunks))}"
+            f"&rh={quote(json.dumps(self.answer_headers), safe='')}"
+        )
+        return Request(
+            self.method,
+            f"{base_url}/echo?{query}",
+            Headers(self.headers),
+            self.body(),
+            Timeout(10.0, 30.0),
+        )
+
+    def body(self) -> bytes | StreamBody | None:
+        if self.method not in BODY_METHODS:
+            return None
+        data = payload(self.body_seed, self.body_size)
+        if self.body_kind == "bytes":
+            return data
+        sizes = self.body_chunks
+
+        def chunks() -> Iterator[bytes]:
+            offset = index = 0
+            while offset < len(data):
+                size = sizes[index % len(sizes)]
+                yield data[offset : offset + size]
+                offset += size
+                index += 1
+
+        return StreamBody(chunks, len(data) if self.body_kind == "sized" else None)
+
+    @property
+    def expected_answer(self) -> bytes:
+        if self.method == "HEAD" or self.status in (204, 304):
+            return b""
+        return payload(self.answer_seed, self.answer_size)
+
+
+_name = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9-]{0,15}\Z")
+_value = st.from_regex(r"\A[!-~]([ -~]{0,30}[!-~])?\Z")
+_sizes = st.one_of(st.integers(0, 4096), st.integers(0, 256 * 1024), st.integers(0, LARGEST_BODY))
+
+
+@st.composite
+def _chunking(draw: st.DrawFn, size: int) -> list[int]:
+    floor = max(1, size // 512)
+    return draw(st.lists(st.integers(floor, max(floor, 1 << 20)), min_size=1, max_size=5))
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> Case:
+    """Random methods, header sets, statuses 200-599 and 0-8 MB bodies both ways."""
+    method = draw(st.sampled_from(BODY_METHODS + EMPTY_METHODS))
+    headers = draw(st.lists(st.tuples(_name.map("X-T-".__add__), _value), max_size=8))
+    body_size = draw(_sizes) if method in BODY_METHODS else 0
+    answer_size = draw(_sizes)
+    return Case(
+        method=method,
+        headers=headers,
+        body_size=body_size,
+        body_seed=draw(st.integers(0, 3)),
+        body_chunks=draw(_chunking(body_size)),
+        body_kind=draw(st.sampled_from(["bytes", "sized", "unsized"])),
+        status=draw(st.integers(200, 599)),
+        answer_size=answer_size,
+        answer_seed=draw(st.integers(0, 3)),
+        answer_chunks=draw(_chunking(answer_size)),
+        answer_mode=draw(st.sampled_from(["length", "chunked", "close"])),
+        answer_headers=draw(st.lists(st.tuples(_name.map("X-R-".__add__), _value), max_size=6)),
+    )
+
+
+def echo_of(response: Response) -> dict[str, Any]:
+    """What the server saw, from the X-Echo-* headers every answer of ``/echo`` carries."""
+    return {
+        "method": response.headers.get("X-Echo-Method"),
+        "length": int(response.headers.get("X-Echo-Length") or "-1"),
+        "sha256": response.headers.get("X-Echo-Sha256"),
+        "framing": response.headers.get("X-Echo-Framing"),
+        "headers": Headers(json.loads(response.headers.get("X-Echo-Headers") or "[]")),
+    }
+
+
+def _joined(headers: Headers, name: str) -> str:
+    return ", ".join(headers.get_all(name))
+
+
+def check_payload(received: bytes, expected: bytes) -> None:
+    """Exact bytes, with a short message (never an 8 MB diff)."""
+    if received != expected:
+        first = next(
+            (i for i, (a, b) in enumerate(zip(received, expected, strict=False)) if a != b),
+            min(len(received), len(expected)),
+        )
+        raise AssertionError(
+            f"body differs: got {len(received)} bytes, expected {len(expected)}, "
+            f"first difference at offset {first}"
+        )
+
+
+def check_echo(case: Case, response: Response, received: bytes) -> None:
+    """Everything observable about one exchange: status, headers both ways, exact bytes."""
+    assert response.status == case.status
+    for name, _ in case.answer_headers:
+        assert response.headers.get_all(name) == [v for n, v in case.answer_headers if n == name]
+    echo = echo_of(response)
+    sent = payload(case.body_seed, case.body_size) if case.method in BODY_METHODS else b""
+    assert echo["method"] == case.method
+    assert echo["length"] == len(sent)
+    assert echo["sha256"] == hashlib.sha256(sent).hexdigest()
+    if sent:
+        assert echo["framing"] == ("chunked" if case.body_kind == "unsized" else "length")
+    sent_headers = Headers(case.headers)
+    for name, _ in case.headers:
+        assert _joined(echo["headers"], name) == _joined(sent_headers, name)
+    check_payload(received, case.expected_answer)
+
+
+def open_fd_count() -> int | None:
+    """Open file descriptors of this process, or None where /proc is missing."""
+    gc.collect()
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return None
+
+
+def wait_until(predicate: Callable[[], bool], seconds: float = 10.0) -> bool:
+    """Poll: the server closes its side of a connection a moment after the client did."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+class EventLoop:
+    """A private event loop, so async contract tests need no pytest-asyncio configuration."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+
+    def run(self, awaitable: Awaitable[T]) -> T:
+        async def wrapped() -> T:
+            return await awaitable
+
+        return self._loop.run_until_complete(wrapped())
+
+    def close(self) -> None:
+        try:
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.run_until_complete(self._loop.shutdown_default_executor())
+        finally:
+            self._loop.close()
+
+    def __enter__(self) -> EventLoop:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run one coroutine on a fresh private loop."""
+    with EventLoop() as loop:
+        return loop.run(make())

@@ -1,0 +1,167 @@
+"""Pieces both built-in sync backends share: body pumping, redirect loop, stdlib error mapping."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Iterator
+
+from dicomkit.core.errors import (
+    ConnectError,
+    ConnectionLostError,
+    DicomkitError,
+    InvalidArgumentError,
+    ReadTimeout,
+    TLSError,
+    TransportClosedError,
+    TransportError,
+)
+from dicomkit.core.interface import Request, Response
+from dicomkit.core.redirects import redirect_request
+
+__all__ = [
+    "CHUNK_SIZE",
+    "DRAIN_LIMIT",
+    "BodyPump",
+    "ClosedFlag",
+    "check_common_options",
+    "follow_redirects",
+    "map_stdlib_error",
+    "raise_body_error",
+]
+
+CHUNK_SIZE = 256 * 1024
+"""Bytes asked of the socket per read: large enough for GB/s, small enough never to buffer."""
+
+DRAIN_LIMIT = 64 * 1024
+"""A redirect's body up to this size is read so that its connection can be reused."""
+
+
+class BodyPump:
+    """Iterates a request body for the HTTP library and remembers what the caller's source raised.
+
+    Libraries wrap errors raised while sending (``ProtocolError('Connection aborted', exc)``);
+    an error from the caller's own body source must reach the caller unchanged.
+    """
+
+    __slots__ = ("_chunks", "error", "length")
+
+    def __init__(self, request: Request) -> None:
+        self._chunks = request.iter_body()
+        self.length = request.content_length
+        self.error: BaseException | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._chunks)
+        except StopIteration:
+            raise
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+    def __len__(self) -> int:
+        return self.length or 0
+
+
+def raise_body_error(pump: BodyPump | None) -> None:
+    """Re-raise the caller's own body error, if that is what broke the send."""
+    if pump is not None and pump.error is not None:
+        raise pump.error
+
+
+def map_stdlib_error(exc: BaseException) -> DicomkitError | None:
+    """The dicomkit error for a standard-library networking error, or None if it is not one."""
+    if isinstance(exc, DicomkitError):
+        return exc
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return TLSError(str(exc) or type(exc).__name__)
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return ReadTimeout(str(exc) or "timed out")
+    if isinstance(exc, http.client.IncompleteRead | http.client.RemoteDisconnected):
+        return ConnectionLostError(str(exc) or type(exc).__name__)
+    if isinstance(exc, ConnectionRefusedError | socket.gaierror):
+        return ConnectError(str(exc))
+    if isinstance(exc, ConnectionError | BrokenPipeError):
+        return ConnectionLostError(str(exc) or type(exc).__name__)
+    if isinstance(exc, http.client.HTTPException):
+        return ConnectionLostError(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, OSError):
+        return TransportError(str(exc) or type(exc).__name__)
+    return None
+
+
+def follow_redirects(
+    request: Request, send_once: Callable[[Request], Response], max_redirects: int
+) -> Response:
+    """Send, then follow GET/HEAD redirects as :mod:`dicomkit.core.redirects` decides."""
+    current = request
+    followed = 0
+    while True:
+        response = send_once(current)
+        try:
+            following = redirect_request(
+                current,
+                response.status,
+                response.headers,
+                redirects_followed=followed,
+                max_redirects=max_redirects,
+            )
+        except BaseException:
+            response.close()
+            raise
+        if following is None:
+            return response
+        _discard(response)
+        current = following
+        followed += 1
+
+
+def _discard(response: Response) -> None:
+    length = response.headers.get("Content-Length") or ""
+    if length.isdigit() and int(length) <= DRAIN_LIMIT:
+        for _ in response.iter_bytes():
+            pass
+    response.close()
+
+
+def check_common_options(verify: bool | str, max_redirects: int, pool_maxsize: int) -> None:
+    """Refuse impossible constructor options before anything is opened."""
+    if not isinstance(verify, bool | str):
+        raise InvalidArgumentError("verify is True, False or the path of a CA bundle")
+    if max_redirects < 0:
+        raise InvalidArgumentError("max_redirects must be >= 0")
+    if pool_maxsize < 1:
+        raise InvalidArgumentError("pool_maxsize must be >= 1")
+
+
+class ClosedFlag:
+    """A thread-safe 'closed' flag: close runs once, and sends after it fail clearly."""
+
+    __slots__ = ("_closed", "_lock", "_what")
+
+    def __init__(self, what: str) -> None:
+        self._closed = False
+        self._lock = threading.Lock()
+        self._what = what
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def check(self) -> None:
+        if self._closed:
+            raise TransportClosedError(f"the {self._what} transport is closed")
+
+    def close_once(self) -> bool:
+        """True for the one call that should release resources."""
+        with self._lock:
+            if self._closed:
+                return False
+            self._closed = True
+            return True

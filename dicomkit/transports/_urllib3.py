@@ -1,0 +1,169 @@
+"""The urllib3 backend: the thinnest layer over a connection pool, and the fastest built-in one."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.interface import Request, Response, Transport
+from dicomkit.transports._common import (
+    CHUNK_SIZE,
+    BodyPump,
+    ClosedFlag,
+    check_common_options,
+    follow_redirects,
+    map_stdlib_error,
+    raise_body_error,
+)
+from dicomkit.transports._urllib3_errors import map_urllib3_error
+
+if TYPE_CHECKING:
+    import urllib3
+
+__all__ = ["Urllib3Transport", "close_pools", "mapped_errors"]
+
+
+@contextlib.contextmanager
+def mapped_errors(pump: BodyPump | None = None) -> Iterator[None]:
+    """Turn urllib3 and stdlib networking errors into dicomkit's; let everything else through."""
+    try:
+        yield
+    except Exception as exc:
+        raise_body_error(pump)
+        if isinstance(exc, http.client.InvalidURL):
+            raise InvalidArgumentError(str(exc)) from exc
+        mapped = map_urllib3_error(exc) or map_stdlib_error(exc)
+        if mapped is None or mapped is exc:
+            raise
+        raise mapped from exc
+
+
+class Urllib3Transport(Transport):
+    """Send requests through a ``urllib3.PoolManager``.
+
+    Pass ``pool_manager`` to use one you own (dicomkit then never clears it, and ``verify``,
+    ``cert`` and ``pool_maxsize`` are the pool's business); otherwise one is built with TLS
+    verification on. Safe to share between threads.
+    """
+
+    def __init__(
+        self,
+        *,
+        pool_manager: urllib3.PoolManager | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        max_redirects: int = 10,
+        pool_maxsize: int = 10,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
+        check_common_options(verify, max_redirects, pool_maxsize)
+        import urllib3
+
+        self._urllib3 = urllib3
+        self._owns_pool = pool_manager is None
+        if pool_manager is None:
+            pool_manager = urllib3.PoolManager(
+                num_pools=10, maxsize=pool_maxsize, retries=False, **_tls_options(verify, cert)
+            )
+        self._pool = pool_manager
+        self._max_redirects = max_redirects
+        self._chunk_size = chunk_size
+        self._state = ClosedFlag("urllib3")
+
+    def send(self, request: Request) -> Response:
+        self._state.check()
+        return follow_redirects(request, self._send_once, self._max_redirects)
+
+    def _send_once(self, request: Request) -> Response:
+        self._state.check()
+        urllib3 = self._urllib3
+        headers = urllib3.HTTPHeaderDict()
+        for name, value in request.headers.items():
+            headers.add(name, value)
+        body: Any = None
+        chunked = False
+        pump: BodyPump | None = None
+        if isinstance(request.body, bytes):
+            body = request.body
+        elif request.body is not None:
+            length = request.content_length
+            if length == 0:
+                body = b""
+            else:
+                pump = body = BodyPump(request)
+                if length is None:
+                    chunked = True
+                elif "Content-Length" not in headers:
+                    headers["Content-Length"] = str(length)
+        with mapped_errors(pump):
+            raw = self._pool.urlopen(
+                request.method,
+                request.url,
+                body=body,
+                headers=headers,
+                redirect=False,
+                retries=False,
+                assert_same_host=False,
+                timeout=urllib3.Timeout(connect=request.timeout.connect, read=request.timeout.read),
+                preload_content=False,
+                decode_content=True,
+                enforce_content_length=True,
+                chunked=chunked,
+            )
+        return _wrap(raw, request, self._chunk_size)
+
+    def close(self) -> None:
+        if self._state.close_once() and self._owns_pool:
+            with mapped_errors():
+                close_pools(self._pool)
+
+
+def close_pools(manager: urllib3.PoolManager) -> None:
+    """Close every pool now: ``PoolManager.clear()`` leaves sockets to the garbage collector."""
+    pools = manager.pools
+    for key in list(pools.keys()):
+        pool = pools.get(key)
+        if pool is not None:
+            pool.close()
+    manager.clear()
+
+
+def _tls_options(verify: bool | str, cert: str | tuple[str, str] | None) -> dict[str, Any]:
+    options: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED" if verify is not False else "CERT_NONE"}
+    if isinstance(verify, str):
+        import os
+
+        options["ca_cert_dir" if os.path.isdir(verify) else "ca_certs"] = verify
+    if isinstance(cert, str):
+        options["cert_file"] = cert
+    elif cert is not None:
+        options["cert_file"], options["key_file"] = cert
+    return options
+
+
+def _wrap(raw: urllib3.BaseHTTPResponse, request: Request, chunk_size: int) -> Response:
+    finished = False
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal finished
+        with mapped_errors():
+            yield from raw.stream(chunk_size, decode_content=True)
+        finished = True
+
+    def release() -> None:
+        with mapped_errors():
+            if not finished:
+                raw.close()
+            raw.release_conn()
+
+    return Response(
+        raw.status,
+        list(raw.headers.items()),
+        stream=chunks(),
+        on_close=release,
+        url=request.url,
+        request=request,
+    )
