@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import textwrap
 import threading
 from typing import Any
 
@@ -243,3 +246,25 @@ def test_google_default_request_needs_google_auth(google_credentials: Any) -> No
         assert auth.headers(NO_TRANSPORT) == {"Authorization": "Bearer google-1"}
         request = google_credentials.refresh_requests[0]
         assert type(request).__module__ == "google.auth.transport.requests"
+
+
+def test_importing_dicomkit_auth_needs_neither_cloud_library() -> None:
+    script = textwrap.dedent(
+        """
+        import builtins, sys
+        real_import = builtins.__import__
+        def guarded(name, *args, **kwargs):
+            if name.split(".")[0] in ("azure", "google"):
+                raise ImportError("blocked: " + name)
+            return real_import(name, *args, **kwargs)
+        builtins.__import__ = guarded
+        import dicomkit
+        from dicomkit.auth import AzureCredential, GoogleCredentials
+        assert dicomkit.AzureCredential is AzureCredential
+        assert dicomkit.GoogleCredentials is GoogleCredentials
+        print("ok")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
