@@ -142,7 +142,9 @@ class OrthancServer:
     """An Orthanc process with the DICOMweb plugin, configured and owned by one test session.
 
     Use as a context manager: ``with OrthancServer(tmp_path) as orthanc: orthanc.url``.
-    Storage, index, configuration and log all live inside ``workdir``.
+    Storage, index, configuration and log all live inside ``workdir`` (a temporary folder,
+    removed on stop, when it is ``None``). ``name`` is what ``GET /system`` must answer before
+    the server counts as ours; keep the random default unless a test fakes Orthanc.
     """
 
     def __init__(
@@ -155,6 +157,7 @@ class OrthancServer:
         plugin: str = DICOMWEB_PLUGIN,
         startup_timeout: float = 30.0,
         stop_timeout: float = 10.0,
+        name: str | None = None,
     ) -> None:
         self._owns_workdir = workdir is None
         self.workdir = Path(tempfile.mkdtemp(prefix="orthanc-") if workdir is None else workdir)
@@ -165,7 +168,7 @@ class OrthancServer:
         self.plugin = plugin
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
-        self.name = f"dicomkit-{secrets.token_hex(6)}"
+        self.name = name or f"dicomkit-{secrets.token_hex(6)}"
         self.config_path = self.workdir / "orthanc.json"
         self.log_path = self.workdir / "orthanc.log"
         self._process: subprocess.Popen[bytes] | None = None

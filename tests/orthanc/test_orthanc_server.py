@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from dicomkit.testing import _orthanc_fixtures, orthanc
+from dicomkit.testing import _orthanc_fixtures
+from dicomkit.testing import orthanc as orthanc_module
 from dicomkit.testing.orthanc import (
     ALLOW_PUBLIC_ENV,
     DICOMWEB_PLUGIN,
@@ -57,7 +58,7 @@ def test_config_with_users_enables_basic_auth(tmp_path: Path) -> None:
 
 def test_loopback_is_never_a_public_interface() -> None:
     names = {name for _, name in socket.if_nameindex()}
-    public = orthanc.public_interfaces()
+    public = orthanc_module.public_interfaces()
     assert "lo" not in public
     assert set(public) <= names
 
@@ -66,8 +67,8 @@ def test_guard_refuses_a_shared_network_and_says_how_to_run(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv(ALLOW_PUBLIC_ENV, raising=False)
-    monkeypatch.setattr(orthanc, "public_interfaces", lambda: ["eth0"])
-    message = orthanc.namespace_refusal()
+    monkeypatch.setattr(orthanc_module, "public_interfaces", lambda: ["eth0"])
+    message = orthanc_module.namespace_refusal()
     assert message is not None
     assert "eth0" in message
     assert "unshare --net" in message
@@ -75,21 +76,21 @@ def test_guard_refuses_a_shared_network_and_says_how_to_run(
     with pytest.raises(OrthancError, match="refusing to start Orthanc"):
         OrthancServer(tmp_path, binary="/bin/sh", plugin=__file__).start()
     monkeypatch.setenv(ALLOW_PUBLIC_ENV, "1")
-    assert orthanc.namespace_refusal() is None
+    assert orthanc_module.namespace_refusal() is None
 
 
 def test_guard_accepts_a_loopback_only_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ALLOW_PUBLIC_ENV, raising=False)
-    monkeypatch.setattr(orthanc, "public_interfaces", lambda: [])
-    assert orthanc.namespace_refusal() is None
+    monkeypatch.setattr(orthanc_module, "public_interfaces", lambda: [])
+    assert orthanc_module.namespace_refusal() is None
 
 
 def test_missing_binary_is_reported_with_an_install_hint(tmp_path: Path) -> None:
-    reason = orthanc.orthanc_missing_reason(str(tmp_path / "Orthanc"), __file__)
+    reason = orthanc_module.orthanc_missing_reason(str(tmp_path / "Orthanc"), __file__)
     assert reason is not None
     assert "apt-get install" in reason
-    assert not orthanc.orthanc_available(str(tmp_path / "Orthanc"), __file__)
-    assert orthanc.orthanc_missing_reason("/bin/sh", str(tmp_path / "plugin.so")) is not None
+    assert not orthanc_module.orthanc_available(str(tmp_path / "Orthanc"), __file__)
+    assert orthanc_module.orthanc_missing_reason("/bin/sh", str(tmp_path / "plugin.so")) is not None
 
 
 @pytest.mark.parametrize(
@@ -153,8 +154,10 @@ def test_a_fake_that_logs_started_and_answers_with_our_name_is_ready(
     tmp_path: Path, fake_orthanc: Callable[[str], str], serve_system: Serve
 ) -> None:
     binary = fake_orthanc(f"echo '{STARTED_LINE}'\nexec sleep 60")
-    server = OrthancServer(tmp_path / "w", binary=binary, plugin=__file__, port=1)
-    server._requested_port = server.port = serve_system(server.name)
+    port = serve_system("dicomkit-fake")
+    server = OrthancServer(
+        tmp_path / "w", binary=binary, plugin=__file__, port=port, name="dicomkit-fake"
+    )
     with server:
         assert server.running
         process = server._process
@@ -179,8 +182,10 @@ def test_readiness_needs_the_started_line_in_our_own_log(
     tmp_path: Path, fake_orthanc: Callable[[str], str], serve_system: Serve
 ) -> None:
     binary = fake_orthanc("echo 'still loading'\nexec sleep 60")
-    server = OrthancServer(tmp_path, binary=binary, plugin=__file__, port=1, startup_timeout=1)
-    server._requested_port = server.port = serve_system(server.name)
+    port = serve_system("dicomkit-fake")
+    server = OrthancServer(
+        tmp_path, binary=binary, plugin=__file__, port=port, name="dicomkit-fake", startup_timeout=1
+    )
     with pytest.raises(OrthancError, match=STARTED_LINE) as caught:
         server.start()
     assert "still loading" in str(caught.value)
@@ -201,8 +206,10 @@ def test_a_process_that_ignores_sigterm_is_killed(
     tmp_path: Path, fake_orthanc: Callable[[str], str], serve_system: Serve
 ) -> None:
     binary = fake_orthanc(f"trap '' TERM\necho '{STARTED_LINE}'\nwhile :; do sleep 0.05; done")
-    server = OrthancServer(tmp_path, binary=binary, plugin=__file__, port=1, stop_timeout=0.3)
-    server._requested_port = server.port = serve_system(server.name)
+    port = serve_system("dicomkit-fake")
+    server = OrthancServer(
+        tmp_path, binary=binary, plugin=__file__, port=port, name="dicomkit-fake", stop_timeout=0.3
+    )
     server.start()
     process = server._process
     assert process is not None
