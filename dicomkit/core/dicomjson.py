@@ -210,6 +210,8 @@ def _tag_of(keyword_or_tag: str) -> str:
 
 def _pn_text(value: dict[str, Any]) -> str:
     groups = [value.get(name) or "" for name in ("Alphabetic", "Ideographic", "Phonetic")]
+    if not all(isinstance(group, str) for group in groups):
+        raise DicomJSONError(f"person name components must be strings: {_preview(repr(value))}")
     return "=".join(groups).rstrip("=")
 
 

@@ -255,6 +255,8 @@ def test_first_value() -> None:
     with pytest.raises(DicomJSONError):
         first_value({"00100020": "x"}, "PatientID")
     with pytest.raises(DicomJSONError):
+        first_value({"00100010": {"vr": "PN", "Value": [{"Alphabetic": 5}]}}, "PatientName")
+    with pytest.raises(DicomJSONError):
         first_value({"00100020": {"vr": "LO", "Value": "x"}}, "PatientID")
 
 
@@ -434,3 +436,70 @@ def test_store_response_round_trip(stored: list[str], failed: list[tuple[str, in
     assert all(f.reason == failure_reason_name(f.reason_code or 0) for f in result.failed)
     assert result.ok is (not failed)
     assert result.partial is (bool(stored) and bool(failed))
+
+
+# -- only the documented error escapes ------------------------------------------------------------
+
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+some_tags = st.sampled_from(
+    ["00100010", "00100020", "00280010", "00081199", "7FE00010", "00081197", "00091010", "zz"]
+)
+elements = st.fixed_dictionaries(
+    {},
+    optional={
+        "vr": st.sampled_from(["PN", "LO", "US", "SQ", "OB", "DS", "AT", "XX"]) | json_values,
+        "Value": st.lists(json_values | st.dictionaries(some_tags, json_values), max_size=3)
+        | json_values,
+        "InlineBinary": st.sampled_from(["AAEC", "***"]) | json_values,
+        "BulkDataURI": st.text(max_size=10) | json_values,
+    },
+)
+documents = st.dictionaries(some_tags, elements | json_values, max_size=4)
+
+
+@given(documents | json_values)
+def test_from_json_raises_only_dicom_json_error(obj: Any) -> None:
+    try:
+        ds = dataset_from_json(obj, lambda tag, vr, uri: b"")
+    except DicomJSONError:
+        return
+    assert isinstance(ds, Dataset)
+
+
+@given(st.integers(100, 599), documents | st.lists(documents, max_size=2) | json_values)
+def test_store_parsing_raises_only_dicom_json_error(status: int, obj: Any) -> None:
+    body = json.dumps(obj).encode()
+    try:
+        result = parse_store_response(status, body)
+    except DicomJSONError:
+        assert status < 400
+        return
+    assert result.status == status
+
+
+@given(st.binary(max_size=64) | (documents | json_values).map(lambda v: json.dumps(v).encode()))
+def test_json_array_parsing_raises_only_dicom_json_error(body: bytes) -> None:
+    try:
+        value = loads_json_array(body)
+    except DicomJSONError:
+        return
+    assert all(isinstance(item, dict) for item in value)
+
+
+@given(documents, st.sampled_from(["PatientName", "PatientID", "Rows", "00081199"]))
+def test_first_value_raises_only_dicom_json_error(obj: dict[str, Any], key: str) -> None:
+    tag = {"PatientName": "00100010", "PatientID": "00100020", "Rows": "00280010"}.get(key, key)
+    try:
+        value = first_value(obj, key)
+    except DicomJSONError:
+        assert not isinstance(obj[tag], dict) or not isinstance(obj[tag].get("Value", []), list)
+        return
+    if value is not None:
+        assert obj[tag]["Value"][0] is not None
