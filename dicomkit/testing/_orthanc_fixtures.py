@@ -49,12 +49,20 @@ def require_orthanc() -> None:
     pytest.skip(f"Orthanc tests skipped: {reason}")
 
 
+_SESSION_SERVERS: list[OrthancServer] = []
+
+
 def _serve(
     factory: pytest.TempPathFactory, users: dict[str, str] | None
 ) -> Iterator[OrthancServer]:
     require_orthanc()
     with OrthancServer(factory.mktemp("orthanc"), users=users) as server:
+        _SESSION_SERVERS.append(server)
         yield server
+        # Session teardown: signal every session Orthanc at once so their shutdowns overlap.
+        for other in _SESSION_SERVERS:
+            other.terminate()
+        _SESSION_SERVERS.remove(server)
 
 
 @pytest.fixture(scope="session")

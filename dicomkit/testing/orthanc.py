@@ -172,6 +172,7 @@ class OrthancServer:
         self.config_path = self.workdir / "orthanc.json"
         self.log_path = self.workdir / "orthanc.log"
         self._process: subprocess.Popen[bytes] | None = None
+        self._terminating = False
 
     @property
     def base_url(self) -> str:
@@ -289,11 +290,20 @@ class OrthancServer:
         tail = self.log_text().splitlines()[-lines:]
         return f"--- last {len(tail)} lines of {self.log_path} ---\n" + "\n".join(tail)
 
+    def terminate(self) -> None:
+        """Send SIGTERM without waiting: Orthanc needs about 2.5 s to exit, so callers that stop
+        several servers signal them all first, then :meth:`stop` each."""
+        process = self._process
+        if process is not None and process.poll() is None and not self._terminating:
+            process.send_signal(signal.SIGTERM)
+            self._terminating = True
+
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after ``stop_timeout`` seconds; a no-op when not running."""
+        self.terminate()
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+        self._terminating = False
+        if process is not None:
             try:
                 process.wait(self.stop_timeout)
             except subprocess.TimeoutExpired:

@@ -162,6 +162,8 @@ def test_a_fake_that_logs_started_and_answers_with_our_name_is_ready(
         assert server.running
         process = server._process
         assert (tmp_path / "w" / "orthanc.json").is_file()
+        server.terminate()  # signalled now, reaped by stop() on exit
+        server.terminate()
     assert not server.running
     assert process is not None
     assert process.returncode == -15  # stopped by SIGTERM
