@@ -120,7 +120,10 @@ def dataset_from_json(
 
     Without ``bulk_data_uri_handler`` an element given by BulkDataURI gets an empty value.
     """
-    repaired = _repair_dataset(obj)
+    try:
+        repaired = _repair_dataset(obj)
+    except RecursionError:
+        raise DicomJSONError("DICOM JSON is nested too deeply") from None
     raised: list[BaseException] = []
 
     def handler(tag: str, vr: str, uri: str) -> Any:

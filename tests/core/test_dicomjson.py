@@ -110,6 +110,14 @@ def test_malformed_documents_raise_dicom_json_error(obj: Any) -> None:
         dataset_from_json(obj)
 
 
+def test_deeply_nested_documents_raise_dicom_json_error() -> None:
+    obj: dict[str, Any] = {}
+    for _ in range(5000):
+        obj = {"00081199": {"vr": "SQ", "Value": [obj]}}
+    with pytest.raises(DicomJSONError, match="nested too deeply"):
+        dataset_from_json(obj)
+
+
 def test_to_json_inline_and_bulk_data() -> None:
     ds = Dataset()
     ds.PatientName = "Doe^Jane"
