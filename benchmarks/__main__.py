@@ -1,7 +1,8 @@
 """Run the named benchmarks, or every registered one: ``python -m benchmarks [name ...] [--quick]``.
 
-Each benchmark is a module ``benchmarks/<name>.py`` with ``main(argv: list[str]) -> int``; add
-its name to ``REGISTERED`` to have it run by default.
+Arguments that name no benchmark (``--quick`` ...) are passed to each one. A benchmark is a
+module ``benchmarks/<name>.py`` with ``main(argv: list[str]) -> int``; add its name to
+``REGISTERED`` to have it run by default.
 """
 
 from __future__ import annotations
@@ -13,12 +14,8 @@ REGISTERED = ["codec", "e2e"]
 
 
 def main(argv: list[str]) -> int:
-    names = [arg for arg in argv if not arg.startswith("-")] or REGISTERED
-    options = [arg for arg in argv if arg.startswith("-")]
-    unknown = [name for name in names if name not in REGISTERED]
-    if unknown:
-        print(f"unknown benchmark(s) {unknown}; registered: {REGISTERED}", file=sys.stderr)
-        return 2
+    names = [arg for arg in argv if arg in REGISTERED] or REGISTERED
+    options = [arg for arg in argv if arg not in REGISTERED]
     status = 0
     for name in names:
         print(f"== {name}", flush=True)

@@ -280,7 +280,6 @@ class MultipartDecoder:
         self._max_buffer = max_buffer
         self._state = _PREAMBLE
         self._pending = _CRLF  # so that a body opening with "--boundary" matches at once
-        self._fields: list[tuple[str, str]] = []
         self._parts = 0
         self._complete = False
 
@@ -418,7 +417,6 @@ class MultipartDecoder:
             raise MultipartLimitError(f"more than {self._max_header_line} bytes of padding")
         if buf.startswith(_CRLF, index):
             self._state = _HEADERS
-            self._fields = []
             return index + 2
         if index == end or (index == end - 1 and buf[index] == 13) or buf[pos:] == b"-":
             self._pending = buf[pos:]
@@ -428,38 +426,51 @@ class MultipartDecoder:
         )
 
     def _parse_headers(self, buf: bytes, pos: int, events: list[Event]) -> int:
-        """Consume complete header lines; at the blank line, emit :class:`PartStart`."""
-        limit = self._max_header_line
-        while True:
-            found = buf.find(_CRLF, pos, pos + limit + 2)
+        """Read the part's header block; once it is complete, emit :class:`PartStart`."""
+        if buf.startswith(_CRLF, pos):
+            fields: list[tuple[str, str]] = []
+            after = pos + 2
+        else:
+            found = buf.find(b"\r\n\r\n", pos)
             if found == -1:
-                if len(buf) - pos > limit + 1:
-                    raise MultipartLimitError(f"a part header line exceeds {limit} bytes")
+                self._check_incomplete_headers(buf, pos)
                 self._pending = buf[pos:]
                 return -1
-            if found == pos:
-                self._parts += 1
-                events.append(PartStart(Headers(self._fields)))
-                self._fields = []
-                self._state = _BODY
-                return found + 2
-            self._add_field(buf[pos:found])
-            pos = found + 2
+            fields = self._fields(buf[pos:found].decode("latin-1"))
+            after = found + 4
+        self._parts += 1
+        events.append(PartStart(Headers(fields)))
+        self._state = _BODY
+        return after
 
-    def _add_field(self, line: bytes) -> None:
-        text = line.decode("latin-1")
-        if text[0] in " \t":
-            if not self._fields:
-                raise MultipartError("a part header continuation line has nothing to continue")
-            name, value = self._fields[-1]
-            self._fields[-1] = (name, f"{value} {text.strip()}")
-            return
-        name, colon, value = text.partition(":")
-        if not colon or not _HEADER_NAME.fullmatch(name):
-            raise MultipartError(f"malformed part header line {text[:80]!r}")
-        if len(self._fields) >= self._max_headers:
-            raise MultipartLimitError(f"a part has more than {self._max_headers} header fields")
-        self._fields.append((name, value.strip(" \t")))
+    def _check_incomplete_headers(self, buf: bytes, pos: int) -> None:
+        """Fail early on a header block that can only end up too large."""
+        if buf.count(_CRLF, pos) > self._max_headers:
+            raise MultipartLimitError(f"a part has more than {self._max_headers} header lines")
+        last = buf.rfind(_CRLF, pos)
+        if len(buf) - (pos if last == -1 else last + 2) > self._max_header_line + 1:
+            raise MultipartLimitError(f"a part header line exceeds {self._max_header_line} bytes")
+
+    def _fields(self, block: str) -> list[tuple[str, str]]:
+        fields: list[tuple[str, str]] = []
+        for line in block.split("\r\n"):
+            if len(line) > self._max_header_line:
+                raise MultipartLimitError(
+                    f"a part header line exceeds {self._max_header_line} bytes"
+                )
+            if line[0] in " \t":
+                if not fields:
+                    raise MultipartError("a part header continuation line has nothing to continue")
+                name, value = fields[-1]
+                fields[-1] = (name, value + " " + line.strip(" \t"))
+                continue
+            name, colon, value = line.partition(":")
+            if not colon or not _HEADER_NAME.fullmatch(name):
+                raise MultipartError(f"malformed part header line {line[:80]!r}")
+            if len(fields) >= self._max_headers:
+                raise MultipartLimitError(f"a part has more than {self._max_headers} header fields")
+            fields.append((name, value.strip(" \t")))
+        return fields
 
 
 class _ViewingDecoder(MultipartDecoder):

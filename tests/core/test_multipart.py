@@ -297,6 +297,8 @@ def test_decoder_limits() -> None:
     with pytest.raises(MultipartLimitError):
         decode([b"--b\r\n" + b"X: v\r\n" * 5 + b"\r\n\r\n--b--"], "b", max_headers=4)
     with pytest.raises(MultipartLimitError):
+        decode([b"--b\r\n" + b"X: v\r\n" * 5], "b", max_headers=4)
+    with pytest.raises(MultipartLimitError):
         decode([b"--b" + b" " * 100 + b"\r\n\r\n\r\n--b--"], "b", max_header_line=50)
     with pytest.raises(MultipartLimitError):
         decode([b"--b\r\nX: " + b"v" * 60], "b", max_buffer=40)
@@ -382,3 +384,33 @@ def test_arbitrary_bytes_raise_only_multipart_errors_within_the_buffer_limit(
         decoder.close()
     except MultipartError:
         pass
+
+
+_GRAMMAR = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [b"--b", b"\r\n", b"\r\n--b", b"\r\n--b--", b"--", b"X: v", b":", b" ", b"\t", b"\r"]
+        ),
+        st.binary(max_size=8),
+        st.just(b"y" * 70),
+    ),
+    max_size=60,
+).map(b"".join)
+
+
+@given(_GRAMMAR, st.lists(st.integers(min_value=0), max_size=20))
+def test_near_valid_bodies_raise_only_multipart_errors_within_the_buffer_limit(
+    data: bytes, cuts: list[int]
+) -> None:
+    decoder = MultipartDecoder("b", max_header_line=64, max_headers=4, max_buffer=100)
+    events: list[Event] = []
+    try:
+        for chunk in _split(data, cuts):
+            events += decoder.feed(chunk)
+            assert decoder.buffered <= 100
+        decoder.close()
+    except MultipartError:
+        return
+    assert decoder.complete
+    assert sum(isinstance(e, PartStart) for e in events) == decoder.parts
+    assert sum(isinstance(e, PartEnd) for e in events) == decoder.parts
