@@ -66,7 +66,12 @@ class BodyPump:
             raise
 
     def __len__(self) -> int:
+        # requests sends Content-Length for a body with a length, and chunks when it is 0.
         return self.length or 0
+
+    def __bool__(self) -> bool:
+        # requests replaces a false body by an empty form (``data or {}``).
+        return True
 
 
 def raise_body_error(pump: BodyPump | None) -> None:

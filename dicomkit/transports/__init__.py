@@ -1,0 +1,47 @@
+"""HTTP transport backends and the registry that finds them by name.
+
+``get("urllib3")`` returns a backend class, ``available()`` the installed names. Backends import
+their HTTP library only when one is built, so importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from dicomkit.transports.registry import (
+    TransportNameClashWarning,
+    available,
+    clear_cache,
+    get,
+    resolve_transport,
+)
+
+if TYPE_CHECKING:
+    from dicomkit.transports._requests import RequestsTransport
+    from dicomkit.transports._urllib3 import Urllib3Transport
+
+__all__ = [
+    "RequestsTransport",
+    "TransportNameClashWarning",
+    "Urllib3Transport",
+    "available",
+    "clear_cache",
+    "get",
+    "resolve_transport",
+]
+
+_BACKENDS = {
+    "RequestsTransport": "dicomkit.transports._requests",
+    "Urllib3Transport": "dicomkit.transports._urllib3",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _BACKENDS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dicomkit.transports' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

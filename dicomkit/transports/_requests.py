@@ -1,0 +1,221 @@
+"""The requests backend, dicomkit's default: it honours what requests users already configure.
+
+A caller-owned ``requests.Session`` keeps its adapters, proxies, CA bundle and mounts; dicomkit
+only turns off requests' own redirect handling (redirects go through
+:mod:`dicomkit.core.redirects`) and reads bodies straight from urllib3 so nothing is buffered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from http.cookiejar import DefaultCookiePolicy
+from typing import TYPE_CHECKING, Any
+
+from dicomkit.core.errors import (
+    ConnectError,
+    ConnectionLostError,
+    ConnectTimeout,
+    DicomkitError,
+    InvalidArgumentError,
+    ProtocolError,
+    ReadTimeout,
+    TLSError,
+    TooManyRedirectsError,
+    TransportClosedError,
+    TransportError,
+)
+from dicomkit.core.errors import (
+    TimeoutError as DicomkitTimeoutError,
+)
+from dicomkit.core.interface import Request, Response, Transport
+from dicomkit.transports._common import (
+    CHUNK_SIZE,
+    BodyPump,
+    ClosedFlag,
+    check_common_options,
+    follow_redirects,
+    map_stdlib_error,
+    raise_body_error,
+)
+from dicomkit.transports._urllib3_errors import map_urllib3_error
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = ["RequestsTransport", "map_requests_error", "mapped_errors", "requests_table"]
+
+
+def requests_table() -> dict[type[BaseException], type[DicomkitError]]:
+    """Every exception class of ``requests.exceptions`` and the dicomkit error it becomes."""
+    from requests import exceptions as e
+
+    return {
+        e.ConnectTimeout: ConnectTimeout,
+        e.ReadTimeout: ReadTimeout,
+        e.Timeout: DicomkitTimeoutError,
+        e.SSLError: TLSError,
+        e.ProxyError: ConnectError,
+        e.ConnectionError: ConnectError,
+        e.ChunkedEncodingError: ConnectionLostError,
+        e.ContentDecodingError: ProtocolError,
+        e.TooManyRedirects: TooManyRedirectsError,
+        e.InvalidProxyURL: InvalidArgumentError,
+        e.InvalidURL: InvalidArgumentError,
+        e.InvalidSchema: InvalidArgumentError,
+        e.MissingSchema: InvalidArgumentError,
+        e.URLRequired: InvalidArgumentError,
+        e.InvalidHeader: InvalidArgumentError,
+        e.JSONDecodeError: ProtocolError,
+        e.InvalidJSONError: InvalidArgumentError,
+        e.StreamConsumedError: TransportClosedError,
+        e.RetryError: TransportError,
+        e.UnrewindableBodyError: TransportError,
+        e.HTTPError: TransportError,
+        e.RequestException: TransportError,
+        e.FileModeWarning: TransportError,
+        e.RequestsDependencyWarning: TransportError,
+        e.RequestsWarning: TransportError,
+    }
+
+
+def map_requests_error(exc: BaseException) -> DicomkitError | None:
+    """The dicomkit error for a requests exception, or None if ``exc`` is not one of requests'.
+
+    requests wraps urllib3's errors (``ConnectionError(MaxRetryError(NewConnectionError))``):
+    the wrapped error is the more precise one, so it decides when there is one.
+    """
+    table = requests_table()
+    kind = next((table[k] for k in type(exc).__mro__ if k in table), None)
+    if kind is None:
+        return None
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+    if inner is not None and not isinstance(exc, ConnectTimeout | ReadTimeout):
+        precise = map_urllib3_error(inner) or map_stdlib_error(inner)
+        if precise is not None and not (
+            kind in (ConnectTimeout, ReadTimeout) and not isinstance(precise, kind)
+        ):
+            return precise
+    return kind(str(exc) or type(exc).__name__)
+
+
+@contextlib.contextmanager
+def mapped_errors(pump: BodyPump | None = None) -> Iterator[None]:
+    """requests, urllib3 and stdlib networking errors become dicomkit's; the rest pass."""
+    try:
+        yield
+    except Exception as exc:
+        raise_body_error(pump)
+        mapped = map_requests_error(exc) or map_urllib3_error(exc) or map_stdlib_error(exc)
+        if mapped is None or mapped is exc:
+            raise
+        raise mapped from exc
+
+
+class RequestsTransport(Transport):
+    """Send requests through a ``requests.Session``.
+
+    Pass ``session`` to use one you own: dicomkit never closes it, and its own ``verify``,
+    ``cert``, proxies and adapters apply. Otherwise a session is built with TLS verification
+    on, no retries and no cookie jar (a transport only moves bytes). Safe to share between
+    threads.
+    """
+
+    def __init__(
+        self,
+        *,
+        session: requests.Session | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        max_redirects: int = 10,
+        pool_maxsize: int = 10,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
+        check_common_options(verify, max_redirects, pool_maxsize)
+        import requests
+        import requests.adapters
+
+        self._owns_session = session is None
+        if session is None:
+            session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(
+                pool_connections=10, pool_maxsize=pool_maxsize, max_retries=0
+            )
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.verify = verify
+            session.cert = cert
+            session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        self._session = session
+        self._max_redirects = max_redirects
+        self._chunk_size = chunk_size
+        self._state = ClosedFlag("requests")
+
+    def send(self, request: Request) -> Response:
+        self._state.check()
+        return follow_redirects(request, self._send_once, self._max_redirects)
+
+    def _send_once(self, request: Request) -> Response:
+        self._state.check()
+        headers: dict[str, str] = {}
+        for name, value in request.headers.items():
+            # requests keeps one value per name; a repeated field is sent as one list.
+            folded = next((key for key in headers if key.lower() == name.lower()), name)
+            headers[folded] = f"{headers[folded]}, {value}" if folded in headers else value
+        data: Any = None
+        pump: BodyPump | None = None
+        if isinstance(request.body, bytes):
+            data = request.body
+        elif request.body is not None:
+            if request.content_length == 0:
+                data = b""
+            else:
+                pump = data = BodyPump(request)
+        timeout = (request.timeout.connect, request.timeout.read)
+        with mapped_errors(pump):
+            answer = self._session.request(
+                request.method,
+                request.url,
+                headers=headers,
+                data=data,
+                stream=True,
+                allow_redirects=False,
+                timeout=timeout,
+            )
+        return _wrap(answer, request, self._chunk_size)
+
+    def close(self) -> None:
+        if self._state.close_once() and self._owns_session:
+            with mapped_errors():
+                self._session.close()
+
+
+def _wrap(answer: requests.Response, request: Request, chunk_size: int) -> Response:
+    raw = answer.raw
+    finished = False
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal finished
+        if getattr(answer, "_content_consumed", False):
+            # requests reads a 3xx body itself (Session.send looks for the next hop).
+            finished = True
+            yield answer.content
+            return
+        with mapped_errors():
+            yield from raw.stream(chunk_size, decode_content=True)
+        finished = True
+
+    def release() -> None:
+        with mapped_errors():
+            if not finished:
+                raw.close()
+            raw.release_conn()
+
+    return Response(
+        answer.status_code,
+        list(raw.headers.items()),
+        stream=chunks(),
+        on_close=release,
+        url=request.url,
+        request=request,
+    )
