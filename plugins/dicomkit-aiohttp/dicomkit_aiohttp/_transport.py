@@ -59,7 +59,8 @@ class AiohttpTransport(AsyncTransport):
     """Send dicomkit requests with aiohttp; bodies stream both ways.
 
     ``session`` lets the caller bring an ``aiohttp.ClientSession`` of their own, which is then
-    used as it is and never closed here. Otherwise a session is opened on the first request
+    used as it is (its connector's TLS settings and limits apply, not ``verify``, ``cert`` and
+    ``pool_maxsize``) and never closed here. Otherwise a session is opened on the first request
     (aiohttp binds it to the running event loop) and closed by :meth:`aclose`.
     ``pool_maxsize`` caps open connections; it defaults to 100 so that 100 concurrent requests
     each holding an unread response never wait for one another.
@@ -83,7 +84,6 @@ class AiohttpTransport(AsyncTransport):
         if pool_maxsize < 1:
             raise InvalidArgumentError("pool_maxsize must be at least 1")
         self._ssl: bool | ssl.SSLContext = ssl_option(verify, cert)
-        self._custom_tls = verify is not True or cert is not None
         self._redirects = RedirectFollower(max_redirects)
         self._pool_maxsize = pool_maxsize
         self._trust_env = trust_env
@@ -129,8 +129,6 @@ class AiohttpTransport(AsyncTransport):
         options: dict[str, Any] = {}
         if "Content-Type" not in headers:
             options["skip_auto_headers"] = ("Content-Type",)
-        if self._custom_tls and not self._owns_session:
-            options["ssl"] = self._ssl
         try:
             url = URL(request.url, encoded=True)
             # yarl checks the host and port lazily: ask now, so a bad URL fails here.

@@ -66,7 +66,8 @@ class HttpxTransport(Transport, AsyncTransport):
     """Send dicomkit requests with httpx, from sync (``send``) or async (``asend``) code.
 
     ``client`` / ``async_client`` let the caller bring httpx clients of their own; those are
-    used as they are and never closed here. ``close()`` closes the sync client we opened and
+    used as they are (their TLS settings and limits apply, not ``verify``, ``cert`` and
+    ``pool_maxsize``) and never closed here. ``close()`` closes the sync client we opened and
     ``aclose()`` both; after either, the transport refuses new requests. ``pool_maxsize`` is
     the number of idle keep-alive connections kept; open connections are not capped, so
     threads and tasks holding unread responses never wait for one another.
