@@ -24,7 +24,8 @@ def _split_multipart(content_type: str, body: bytes) -> list[Part]:
     delimiter = b"--" + match.group(1).encode()
     assert body.startswith(delimiter), "body does not start with the delimiter"
     pieces = body.split(b"\r\n" + delimiter)
-    assert pieces[-1].startswith(b"--"), "missing closing delimiter"
+    assert len(pieces) > 1, "no part ends"
+    assert body.rstrip(b"\r\n").endswith(delimiter + b"--"), "missing closing delimiter"
     first = pieces[0][len(delimiter) :]
     parts = []
     for piece in [first, *pieces[1:-1]]:

@@ -18,7 +18,7 @@ from dicomkit.testing.server._context import (
     ServerState,
 )
 from dicomkit.testing.server._qido import QueryError, parse_query, search
-from dicomkit.testing.server._respond import FAULT_KEY, error, send, send_json
+from dicomkit.testing.server._respond import ACTIVE_FAULT, error, send, send_json
 from dicomkit.testing.server._store import InstanceRecord
 from dicomkit.testing.server._stow import handle_store
 from dicomkit.testing.server._wado import (
@@ -223,8 +223,11 @@ async def _inject_faults(
         headers.setdefault("Content-Type", "text/plain; charset=utf-8")
         body = fault.body or f"fault injection: status {fault.status}".encode()
         return await send(request, status=fault.status, headers=headers, body=body)
-    request[FAULT_KEY] = fault
-    return await handler(request)
+    token = ACTIVE_FAULT.set(fault)
+    try:
+        return await handler(request)
+    finally:
+        ACTIVE_FAULT.reset(token)
 
 
 @web.middleware

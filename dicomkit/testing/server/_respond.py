@@ -7,16 +7,17 @@ import json
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from aiohttp import web
 
 from dicomkit.testing.server._faults import Fault
 
-__all__ = ["FAULT_KEY", "error", "send", "send_json", "warning_header"]
+__all__ = ["ACTIVE_FAULT", "error", "send", "send_json", "warning_header"]
 
-FAULT_KEY = "dicomkit.fault"
-"""Request key under which the fault middleware leaves the fault that applies to the body."""
+ACTIVE_FAULT: ContextVar[Fault | None] = ContextVar("dicomkit_active_fault", default=None)
+"""The fault the middleware picked for the request being handled (each request is a task)."""
 
 _BOUNDARY_PARAM = re.compile(r'(boundary=)("?)([^";]+)("?)', re.IGNORECASE)
 
@@ -48,7 +49,7 @@ async def send(
     length: int | None = None,
 ) -> web.StreamResponse:
     """Stream ``body`` or ``chunks`` (with ``length`` when known, else chunked encoding)."""
-    fault: Fault | None = request.get(FAULT_KEY)
+    fault = ACTIVE_FAULT.get()
     out_headers = dict(headers or {})
     if body is not None:
         chunks, length = [body], len(body)
@@ -75,9 +76,10 @@ async def send(
             break
         await response.write(chunk)
         sent += len(chunk)
-    if cut is not None and request.transport is not None:
-        request.transport.close()
-        raise ConnectionResetError("fault injection: connection cut")
+    if cut is not None:
+        if request.transport is not None:
+            request.transport.close()
+        return response
     await response.write_eof()
     return response
 

@@ -95,7 +95,7 @@ class _ServerCore:
         self.port = int(sock.getsockname()[1])
         runner = web.AppRunner(build_app(self.state), access_log=None, shutdown_timeout=0.5)
         await runner.setup()
-        await web.SockSite(runner, sock, shutdown_timeout=0.5).start()
+        await web.SockSite(runner, sock).start()
         self._runner = runner
         self.state.origin = self.base_url
 
@@ -109,6 +109,15 @@ class _ServerCore:
         if self._tempdir is not None:
             self._tempdir.cleanup()
             self._tempdir = None
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    """Finish handlers still running (a delayed answer, a cut stream) before the loop closes."""
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 class AsyncReferenceServer(_ServerCore):
@@ -161,6 +170,7 @@ class ReferenceServer(_ServerCore):
             ready.set()
             loop.run_forever()
             loop.run_until_complete(self._stop_in_loop())
+            _cancel_leftovers(loop)
             loop.close()
 
         self._loop = loop
