@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=None)
     options = parser.parse_args(argv)
     count = options.parts or (50 if options.quick else 500)
-    runs = options.runs or (3 if options.quick else 5)
+    runs = options.runs or (3 if options.quick else 9)
 
     payloads = _payloads(count)
     boundary = new_boundary()
