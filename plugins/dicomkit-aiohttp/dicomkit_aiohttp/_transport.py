@@ -149,16 +149,26 @@ class AiohttpTransport(AsyncTransport):
         return Response(
             response.status,
             list(response.headers.items()),
-            astream=self._stream(response),
+            astream=self._stream(session, response),
             on_aclose=lambda: self._release(response),
             url=str(response.url),
             request=request,
         )
 
-    async def _stream(self, response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+    async def _stream(
+        self, session: aiohttp.ClientSession, response: aiohttp.ClientResponse
+    ) -> AsyncIterator[bytes]:
         with translated_errors():
-            async for chunk in response.content.iter_chunked(CHUNK_SIZE):
-                yield chunk
+            try:
+                async for chunk in response.content.iter_chunked(CHUNK_SIZE):
+                    yield chunk
+            except Exception as exc:
+                # aiohttp raises a bare RuntimeError once its session is gone.
+                if self._closed or session.closed:
+                    raise TransportClosedError(
+                        "the transport was closed while this response was being read"
+                    ) from exc
+                raise
 
     async def _release(self, response: aiohttp.ClientResponse) -> None:
         """Return the connection to the pool, or close it if the body was not read to the end."""

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import aiohttp
 import pytest
 from dicomkit_aiohttp import AiohttpTransport
 
+from dicomkit.core import Request
+from dicomkit.core.errors import TransportClosedError
 from dicomkit.testing.contract import AsyncTransportContract, TransportFixtures
 
 Probe = Callable[[str], Awaitable[int]]
+
+
+class ServerURL(Protocol):
+    """What these tests use of the contract's loopback server fixture."""
+
+    url: str
 
 
 class AiohttpFixtures(TransportFixtures):
@@ -40,3 +49,20 @@ class AiohttpFixtures(TransportFixtures):
 
 
 class TestAiohttpContract(AiohttpFixtures, AsyncTransportContract): ...
+
+
+class TestAiohttpBeyondTheContract(AiohttpFixtures):
+    """Backend-specific checks that use the contract's loopback server."""
+
+    @pytest.mark.parametrize("caller_closes_session", [False, True])
+    async def test_reading_after_close_is_transport_closed(
+        self, contract_server: ServerURL, caller_closes_session: bool
+    ) -> None:
+        session = aiohttp.ClientSession()
+        transport = AiohttpTransport(session=session if caller_closes_session else None)
+        response = await transport.asend(Request("GET", f"{contract_server.url}/echo?n=3000000"))
+        await (session.close() if caller_closes_session else transport.aclose())
+        with pytest.raises(TransportClosedError):
+            await response.aread()
+        await transport.aclose()
+        await session.close()

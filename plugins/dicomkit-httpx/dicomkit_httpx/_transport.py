@@ -179,16 +179,19 @@ class HttpxTransport(Transport, AsyncTransport):
         return Response(
             sent.status_code,
             sent.headers.multi_items(),
-            stream=self._stream(sent),
+            stream=self._stream(client, sent),
             on_close=lambda: self._close_response(sent),
             url=str(sent.url),
             request=request,
         )
 
-    @staticmethod
-    def _stream(response: httpx.Response) -> Iterator[bytes]:
+    def _stream(self, client: httpx.Client, response: httpx.Response) -> Iterator[bytes]:
         with translated_errors():
-            yield from response.iter_bytes()
+            try:
+                yield from response.iter_bytes()
+            except Exception as exc:
+                self._raise_if_closed(client, exc)
+                raise
 
     @staticmethod
     def _close_response(response: httpx.Response) -> None:
@@ -216,17 +219,29 @@ class HttpxTransport(Transport, AsyncTransport):
         return Response(
             sent.status_code,
             sent.headers.multi_items(),
-            astream=self._astream(sent),
+            astream=self._astream(client, sent),
             on_aclose=lambda: self._aclose_response(sent),
             url=str(sent.url),
             request=request,
         )
 
-    @staticmethod
-    async def _astream(response: httpx.Response) -> AsyncIterator[bytes]:
+    async def _astream(
+        self, client: httpx.AsyncClient, response: httpx.Response
+    ) -> AsyncIterator[bytes]:
         with translated_errors():
-            async for chunk in response.aiter_bytes():
-                yield chunk
+            try:
+                async for chunk in response.aiter_bytes():
+                    yield chunk
+            except Exception as exc:
+                self._raise_if_closed(client, exc)
+                raise
+
+    def _raise_if_closed(self, client: httpx.Client | httpx.AsyncClient, exc: Exception) -> None:
+        """A read that failed because the transport (or the caller's client) closed says so."""
+        if self._closed or client.is_closed:
+            raise TransportClosedError(
+                "the transport was closed while this response was being read"
+            ) from exc
 
     @staticmethod
     async def _aclose_response(response: httpx.Response) -> None:

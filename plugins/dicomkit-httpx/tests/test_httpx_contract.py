@@ -6,11 +6,14 @@ One class serves both interfaces, so both halves of the contract run against it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import httpx
 import pytest
 from dicomkit_httpx import HttpxTransport
 
+from dicomkit.core import Request
+from dicomkit.core.errors import TransportClosedError
 from dicomkit.testing.contract import (
     AsyncTransportContract,
     TransportContract,
@@ -19,6 +22,12 @@ from dicomkit.testing.contract import (
 
 Probe = Callable[[str], int]
 AsyncProbe = Callable[[str], Awaitable[int]]
+
+
+class ServerURL(Protocol):
+    """What these tests use of the contract's loopback server fixture."""
+
+    url: str
 
 
 class HttpxFixtures(TransportFixtures):
@@ -68,3 +77,33 @@ class TestHttpxSyncContract(HttpxFixtures, TransportContract): ...
 
 
 class TestHttpxAsyncContract(HttpxFixtures, AsyncTransportContract): ...
+
+
+class TestHttpxBeyondTheContract(HttpxFixtures):
+    """Backend-specific checks that use the contract's loopback server."""
+
+    @pytest.mark.parametrize("caller_closes_client", [False, True])
+    def test_reading_after_close_is_transport_closed(
+        self, contract_server: ServerURL, caller_closes_client: bool
+    ) -> None:
+        client = httpx.Client()
+        transport = HttpxTransport(client=client if caller_closes_client else None)
+        response = transport.send(Request("GET", f"{contract_server.url}/echo?n=3000000"))
+        (client.close if caller_closes_client else transport.close)()
+        with pytest.raises(TransportClosedError):
+            response.read()
+        transport.close()
+        client.close()
+
+    @pytest.mark.parametrize("caller_closes_client", [False, True])
+    async def test_reading_after_aclose_is_transport_closed(
+        self, contract_server: ServerURL, caller_closes_client: bool
+    ) -> None:
+        client = httpx.AsyncClient()
+        transport = HttpxTransport(async_client=client if caller_closes_client else None)
+        response = await transport.asend(Request("GET", f"{contract_server.url}/echo?n=3000000"))
+        await (client.aclose() if caller_closes_client else transport.aclose())
+        with pytest.raises(TransportClosedError):
+            await response.aread()
+        await transport.aclose()
+        await client.aclose()
