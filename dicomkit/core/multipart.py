@@ -267,7 +267,10 @@ class MultipartDecoder:
         max_boundary_length: int = 256,
         max_buffer: int = 64 * 1024,
     ) -> None:
-        marker = boundary.encode("latin-1") if isinstance(boundary, str) else bytes(boundary)
+        try:
+            marker = boundary.encode("ascii") if isinstance(boundary, str) else bytes(boundary)
+        except UnicodeEncodeError as exc:
+            raise MultipartError(f"a multipart boundary is ASCII, not {boundary!r}") from exc
         if len(marker) > max_boundary_length:
             raise MultipartLimitError(
                 f"boundary of {len(marker)} bytes exceeds max_boundary_length={max_boundary_length}"
@@ -330,13 +333,12 @@ class MultipartDecoder:
     def close(self) -> list[Event]:
         """Signal the end of the body; raise :class:`MultipartError` if it was cut short."""
         state = self._state
-        if state == _CLOSED:
+        if state in (_EPILOGUE, _CLOSED):
+            self._state = _CLOSED
             return []
-        self._state = _CLOSED if state != _FAILED else _FAILED
-        if state == _EPILOGUE:
-            return []
+        self._state = _FAILED
         if state == _FAILED:
-            raise MultipartError("the multipart body was malformed")
+            raise MultipartError("the multipart body was malformed or cut short")
         where = f"inside part {self._parts}" if self._parts else "before the first part"
         raise MultipartError(f"the multipart body ended {where}, without a closing delimiter")
 

@@ -279,6 +279,8 @@ def test_decoder_close_reports_truncation(body: bytes) -> None:
     assert not decoder.complete
     with pytest.raises(MultipartError, match="ended"):
         decoder.close()
+    with pytest.raises(MultipartError, match="cut short"):
+        decoder.close()
 
 
 def test_decoder_limits() -> None:
@@ -290,6 +292,8 @@ def test_decoder_limits() -> None:
         MultipartDecoder("")
     with pytest.raises(MultipartError):
         MultipartDecoder("a\r\nb")
+    with pytest.raises(MultipartError):
+        MultipartDecoder("gr\u00fc\u00df")
     with pytest.raises(MultipartLimitError):
         decode([b"--b\r\nX: " + b"v" * 100 + b"\r\n\r\n\r\n--b--"], "b", max_header_line=50)
     with pytest.raises(MultipartLimitError):
