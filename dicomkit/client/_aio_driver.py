@@ -23,6 +23,7 @@ from dicomkit.core.errors import (
 from dicomkit.core.interface import AsyncTransport, Headers, Request, Response
 from dicomkit.core.operations import (
     PartAssembler,
+    apply_byte_range,
     error_from_response,
     parse_json_array,
 )
@@ -151,6 +152,19 @@ class AsyncDriver(ClientBase):
         """Send a request whose answer has no body worth reading (DELETE)."""
         response = await self._ok(request)
         await response.aclose()
+
+    async def _bulk(
+        self, request: Request, byte_range: tuple[int, int | None] | None
+    ) -> list[bytes]:
+        """Bulk data parts, trimmed to ``byte_range`` if the server sent everything."""
+        response = await self._ok(request)
+        parts: list[bytes] = []
+        async with response:
+            assembler = PartAssembler(response.headers)
+            async for chunk in response.aiter_bytes():
+                parts.extend(body for _, body in assembler.feed(chunk))
+            parts.extend(body for _, body in assembler.close())
+        return apply_byte_range(parts, response.status, byte_range)
 
     async def _parts(self, request: Request) -> AsyncIterator[tuple[Headers, bytes]]:
         response = await self._ok(request)

@@ -144,7 +144,7 @@ class ClientBase:
             headers.set(name, value)
         return replace(request, headers=headers)
 
-    def stow_request(self, items: Sequence[_stow.StowItem], study: str | None) -> Request:
+    def _stow_request(self, items: Sequence[_stow.StowItem], study: str | None) -> Request:
         """The STOW-RS request of one batch; its body is re-read from disk on every attempt."""
         avoid = [item.source for item in items if isinstance(item.source, bytes)]
         boundary = multipart.new_boundary(avoid=avoid)

@@ -23,6 +23,7 @@ from dicomkit.core.errors import (
 from dicomkit.core.interface import Headers, Request, Response, Transport
 from dicomkit.core.operations import (
     PartAssembler,
+    apply_byte_range,
     error_from_response,
     parse_json_array,
 )
@@ -151,6 +152,17 @@ class SyncDriver(ClientBase):
         """Send a request whose answer has no body worth reading (DELETE)."""
         response = self._ok(request)
         response.close()
+
+    def _bulk(self, request: Request, byte_range: tuple[int, int | None] | None) -> list[bytes]:
+        """Bulk data parts, trimmed to ``byte_range`` if the server sent everything."""
+        response = self._ok(request)
+        parts: list[bytes] = []
+        with response:
+            assembler = PartAssembler(response.headers)
+            for chunk in response.iter_bytes():
+                parts.extend(body for _, body in assembler.feed(chunk))
+            parts.extend(body for _, body in assembler.close())
+        return apply_byte_range(parts, response.status, byte_range)
 
     def _parts(self, request: Request) -> Iterator[tuple[Headers, bytes]]:
         response = self._ok(request)

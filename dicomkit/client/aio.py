@@ -471,12 +471,12 @@ class AsyncDicomClient(AsyncDriver):
     ) -> list[bytes]:
         """The parts found at a BulkDataURI (usually one), optionally a byte range of it."""
         request = self.operations.bulkdata(uri, byte_range=byte_range, media_types=media_types)
-        return [body async for _, body in self._parts(request)]
+        return await self._bulk(request, byte_range)
 
     # -- STOW-RS -------------------------------------------------------------------------------
 
     async def _store_batch(self, items: Sequence[StowItem], study: str | None) -> StoreResult:
-        request = self.stow_request(items, study)
+        request = self._stow_request(items, study)
         response = await self._send(request)
         async with response:
             body = await response.aread()

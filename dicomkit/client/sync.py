@@ -460,12 +460,12 @@ class DicomClient(SyncDriver):
     ) -> list[bytes]:
         """The parts found at a BulkDataURI (usually one), optionally a byte range of it."""
         request = self.operations.bulkdata(uri, byte_range=byte_range, media_types=media_types)
-        return [body for _, body in self._parts(request)]
+        return self._bulk(request, byte_range)
 
     # -- STOW-RS -------------------------------------------------------------------------------
 
     def _store_batch(self, items: Sequence[StowItem], study: str | None) -> StoreResult:
-        request = self.stow_request(items, study)
+        request = self._stow_request(items, study)
         response = self._send(request)
         with response:
             body = response.read()

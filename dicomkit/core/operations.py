@@ -28,6 +28,7 @@ from dicomkit.core.urls import DicomWebURLs, build_query, encode_query
 __all__ = [
     "ERROR_BODY_LIMIT",
     "USER_AGENT",
+    "apply_byte_range",
     "Operations",
     "PartAssembler",
     "PartEvents",
@@ -326,6 +327,21 @@ def raise_for_status(request: Request, status: int, headers: HeadersInput, body:
     """Raise the matching :class:`HTTPError` when ``status`` is an error (>= 400)."""
     if status >= 400:
         raise error_from_response(request, status, headers, body)
+
+
+def apply_byte_range(
+    bodies: list[bytes], status: int, byte_range: tuple[int, int | None] | None
+) -> list[bytes]:
+    """Bulk data trimmed to ``byte_range`` when the server ignored the Range header (200, not 206).
+
+    Servers may answer a ranged request with the whole resource; the caller still gets only
+    the bytes it asked for.
+    """
+    if byte_range is None or status == 206:
+        return bodies
+    first, last = byte_range
+    stop = None if last is None else last + 1
+    return [body[first:stop] for body in bodies]
 
 
 def parse_json_array(status: int, body: bytes) -> list[dict[str, Any]]:

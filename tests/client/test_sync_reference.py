@@ -85,20 +85,18 @@ def test_parts_carry_their_own_headers(client: DicomClient) -> None:
 
 
 def test_metadata_and_bulkdata(client: DicomClient) -> None:
-    ds = make_instance(rows=8, cols=8)
+    ds = make_instance(rows=64, cols=64)
     uids = (ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID)
     client.store_instances([ds])
     study_meta = client.retrieve_study_metadata(uids[0])
     series_meta = client.retrieve_series_metadata(*uids[:2])
     instance_meta = client.retrieve_instance_metadata(*uids)
     assert len(study_meta) == len(series_meta) == 1
-    assert first_value(instance_meta, "Rows") == 8
-    pixel = instance_meta["7FE00010"]
-    if "BulkDataURI" in pixel:
-        data = b"".join(client.retrieve_bulkdata(pixel["BulkDataURI"]))
-        assert data == ds.PixelData
-        partial = b"".join(client.retrieve_bulkdata(pixel["BulkDataURI"], byte_range=(0, 9)))
-        assert partial == ds.PixelData[:10]
+    assert first_value(instance_meta, "Rows") == 64
+    uri = instance_meta["7FE00010"]["BulkDataURI"]
+    assert b"".join(client.retrieve_bulkdata(uri)) == ds.PixelData
+    assert client.retrieve_bulkdata(uri, byte_range=(3, 9)) == [ds.PixelData[3:10]]
+    assert client.retrieve_bulkdata(uri, byte_range=(8000, None)) == [ds.PixelData[8000:]]
 
 
 @pytest.mark.parametrize("syntax", ["1.2.840.10008.1.2.1", RLELossless])
