@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import http.client
+import importlib
 import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator
+from types import ModuleType
 
 from dicomkit.core.errors import (
     ConnectError,
@@ -17,6 +19,7 @@ from dicomkit.core.errors import (
     TLSError,
     TransportClosedError,
     TransportError,
+    TransportNotFoundError,
 )
 from dicomkit.core.interface import Request, Response
 from dicomkit.core.redirects import redirect_request
@@ -28,6 +31,7 @@ __all__ = [
     "ClosedFlag",
     "check_common_options",
     "follow_redirects",
+    "import_library",
     "map_stdlib_error",
     "raise_body_error",
 ]
@@ -133,6 +137,16 @@ def _discard(response: Response) -> None:
         for _ in response.iter_bytes():
             pass
     response.close()
+
+
+def import_library(name: str) -> ModuleType:
+    """Import a backend's HTTP library on first use; a missing one says what to install."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise TransportNotFoundError(
+            f"the {name!r} transport needs the {name} package: pip install {name}"
+        ) from exc
 
 
 def check_common_options(verify: bool | str, max_redirects: int, pool_maxsize: int) -> None:

@@ -35,10 +35,11 @@ from dicomkit.transports._common import (
     ClosedFlag,
     check_common_options,
     follow_redirects,
+    import_library,
     map_stdlib_error,
     raise_body_error,
 )
-from dicomkit.transports._urllib3_errors import map_urllib3_error
+from dicomkit.transports._urllib3_errors import describe, map_urllib3_error
 
 if TYPE_CHECKING:
     import requests
@@ -90,13 +91,14 @@ def map_requests_error(exc: BaseException) -> DicomkitError | None:
     if kind is None:
         return None
     inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
-    if inner is not None and not isinstance(exc, ConnectTimeout | ReadTimeout):
+    if inner is not None:
         precise = map_urllib3_error(inner) or map_stdlib_error(inner)
-        if precise is not None and not (
-            kind in (ConnectTimeout, ReadTimeout) and not isinstance(precise, kind)
-        ):
+        if precise is not None and (kind in _VAGUE or isinstance(precise, kind)):
             return precise
-    return kind(str(exc) or type(exc).__name__)
+    return kind(describe(exc))
+
+
+_VAGUE = (ConnectError, TransportError)
 
 
 @contextlib.contextmanager
@@ -132,8 +134,7 @@ class RequestsTransport(Transport):
         chunk_size: int = CHUNK_SIZE,
     ) -> None:
         check_common_options(verify, max_redirects, pool_maxsize)
-        import requests
-        import requests.adapters
+        requests = import_library("requests")
 
         self._owns_session = session is None
         if session is None:

@@ -15,6 +15,7 @@ from dicomkit.transports._common import (
     ClosedFlag,
     check_common_options,
     follow_redirects,
+    import_library,
     map_stdlib_error,
     raise_body_error,
 )
@@ -60,9 +61,7 @@ class Urllib3Transport(Transport):
         chunk_size: int = CHUNK_SIZE,
     ) -> None:
         check_common_options(verify, max_redirects, pool_maxsize)
-        import urllib3
-
-        self._urllib3 = urllib3
+        self._urllib3 = urllib3 = import_library("urllib3")
         self._owns_pool = pool_manager is None
         if pool_manager is None:
             pool_manager = urllib3.PoolManager(

@@ -25,13 +25,22 @@ from dicomkit.core.errors import (
     TimeoutError as DicomkitTimeoutError,
 )
 
-__all__ = ["map_urllib3_error", "urllib3_table"]
+__all__ = ["describe", "map_urllib3_error", "urllib3_table"]
 
 Mapper = Callable[[BaseException], DicomkitError]
 
 
+def describe(exc: BaseException) -> str:
+    """``str(exc)``, even for library exceptions whose ``__str__`` itself can fail."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def _plain(kind: type[DicomkitError]) -> Mapper:
-    return lambda exc: kind(str(exc) or type(exc).__name__)
+    return lambda exc: kind(describe(exc))
 
 
 def _max_retry(exc: BaseException) -> DicomkitError:
@@ -40,7 +49,7 @@ def _max_retry(exc: BaseException) -> DicomkitError:
         inner = map_urllib3_error(reason)
         if inner is not None:
             return inner
-    return ConnectError(str(exc))
+    return ConnectError(describe(exc))
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,196 @@
+"""Every exception class of urllib3 and requests is mapped explicitly into dicomkit's tree.
+
+The lists are read from the libraries themselves, so a new release that adds an exception
+class fails here until someone decides what it means.
+"""
+
+from __future__ import annotations
+
+import inspect
+import socket
+import ssl
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import pytest
+import requests.exceptions
+import urllib3.exceptions
+
+from dicomkit.core import errors
+from dicomkit.core.interface import Request, StreamBody
+from dicomkit.transports import _requests, _urllib3
+from dicomkit.transports._common import BodyPump
+from dicomkit.transports._urllib3_errors import urllib3_table
+
+Mapper = Callable[[Any], Any]
+
+
+def _exception_classes(module: ModuleType) -> list[type[BaseException]]:
+    return sorted(
+        {
+            obj
+            for obj in vars(module).values()
+            if inspect.isclass(obj)
+            and issubclass(obj, Exception)
+            and obj.__module__ == module.__name__
+        },
+        key=lambda cls: cls.__name__,
+    )
+
+
+def _instance(cls: type[BaseException]) -> BaseException:
+    """Build an instance whatever the constructor wants, and make sure str() works on it."""
+    for args in [("boom",), (None, "boom"), (None, None, "boom"), (0, 0), ("boom", "boom")]:
+        try:
+            exc = cls(*args)
+            str(exc)
+            return exc
+        except Exception:
+            continue
+    exc = cls.__new__(cls)
+    exc.args = ("boom",)
+    return exc
+
+
+def _raised_through(mapped: Any, original: BaseException) -> BaseException:
+    """What leaves the backend's mapping context when ``original`` is raised inside it."""
+    try:
+        with mapped():
+            raise original
+    except BaseException as exc:
+        return exc
+    raise AssertionError("nothing was raised")
+
+
+URLLIB3 = _exception_classes(urllib3.exceptions)
+REQUESTS = _exception_classes(requests.exceptions)
+
+
+def test_the_library_lists_are_not_empty() -> None:
+    assert len(URLLIB3) > 30
+    assert len(REQUESTS) > 20
+
+
+@pytest.mark.parametrize("cls", URLLIB3, ids=lambda cls: cls.__name__)
+def test_every_urllib3_exception_is_mapped_explicitly(cls: type[BaseException]) -> None:
+    assert cls in urllib3_table(), f"urllib3.exceptions.{cls.__name__} has no mapping"
+
+
+@pytest.mark.parametrize("cls", REQUESTS, ids=lambda cls: cls.__name__)
+def test_every_requests_exception_is_mapped_explicitly(cls: type[BaseException]) -> None:
+    assert cls in _requests.requests_table(), f"requests.exceptions.{cls.__name__} has no mapping"
+
+
+@pytest.mark.parametrize(
+    ("mapped", "cls"),
+    [(_urllib3.mapped_errors, cls) for cls in URLLIB3]
+    + [(_requests.mapped_errors, cls) for cls in URLLIB3 + REQUESTS],
+    ids=lambda value: getattr(value, "__name__", "") or getattr(value, "__module__", ""),
+)
+def test_each_library_exception_becomes_a_dicomkit_error_with_its_cause(
+    mapped: Any, cls: type[BaseException]
+) -> None:
+    original = _instance(cls)
+    raised = _raised_through(mapped, original)
+    assert isinstance(raised, errors.DicomkitError)
+    assert raised.__cause__ is original
+
+
+def _new_connection_error() -> urllib3.exceptions.NewConnectionError:
+    return urllib3.exceptions.NewConnectionError(None, "refused")  # type: ignore[arg-type]
+
+
+PRECISE: list[tuple[BaseException, type[errors.DicomkitError]]] = [
+    (_new_connection_error(), errors.ConnectError),
+    (urllib3.exceptions.ConnectTimeoutError("slow"), errors.ConnectTimeout),
+    (urllib3.exceptions.ReadTimeoutError(None, "/", "slow"), errors.ReadTimeout),  # type: ignore[arg-type]
+    (urllib3.exceptions.IncompleteRead(10, 20), errors.ConnectionLostError),
+    (urllib3.exceptions.ProtocolError("Connection broken"), errors.ConnectionLostError),
+    (urllib3.exceptions.SSLError("bad cert"), errors.TLSError),
+    (urllib3.exceptions.ClosedPoolError(None, "closed"), errors.TransportClosedError),  # type: ignore[arg-type]
+    (urllib3.exceptions.LocationParseError("::"), errors.InvalidArgumentError),
+    (
+        urllib3.exceptions.MaxRetryError(None, "/", _new_connection_error()),  # type: ignore[arg-type]
+        errors.ConnectError,
+    ),
+    (
+        urllib3.exceptions.MaxRetryError(None, "/", urllib3.exceptions.ConnectTimeoutError()),  # type: ignore[arg-type]
+        errors.ConnectTimeout,
+    ),
+    (ConnectionResetError("reset"), errors.ConnectionLostError),
+    (ConnectionRefusedError("refused"), errors.ConnectError),
+    (socket.gaierror("no such host"), errors.ConnectError),
+    (TimeoutError("timed out"), errors.ReadTimeout),
+    (ssl.SSLError("handshake"), errors.TLSError),
+]
+
+REQUESTS_PRECISE: list[tuple[BaseException, type[errors.DicomkitError]]] = [
+    (
+        requests.exceptions.ConnectionError(
+            urllib3.exceptions.MaxRetryError(None, "/", _new_connection_error())  # type: ignore[arg-type]
+        ),
+        errors.ConnectError,
+    ),
+    (
+        requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError("aborted")),
+        errors.ConnectionLostError,
+    ),
+    (requests.exceptions.ConnectTimeout("slow"), errors.ConnectTimeout),
+    (requests.exceptions.ReadTimeout("slow"), errors.ReadTimeout),
+    (requests.exceptions.SSLError("cert"), errors.TLSError),
+    (requests.exceptions.ChunkedEncodingError("cut"), errors.ConnectionLostError),
+    (requests.exceptions.InvalidURL("::"), errors.InvalidArgumentError),
+]
+
+
+@pytest.mark.parametrize(("original", "expected"), PRECISE, ids=lambda v: type(v).__name__)
+@pytest.mark.parametrize("mapped", [_urllib3.mapped_errors, _requests.mapped_errors])
+def test_precise_mapping(
+    mapped: Any, original: BaseException, expected: type[errors.DicomkitError]
+) -> None:
+    raised = _raised_through(mapped, original)
+    assert isinstance(raised, expected)
+    assert raised.__cause__ is original
+
+
+@pytest.mark.parametrize(("original", "expected"), REQUESTS_PRECISE, ids=lambda v: repr(v)[:40])
+def test_precise_requests_mapping(
+    original: BaseException, expected: type[errors.DicomkitError]
+) -> None:
+    raised = _raised_through(_requests.mapped_errors, original)
+    assert type(raised) is expected
+    assert raised.__cause__ is original
+
+
+@pytest.mark.parametrize("mapped", [_urllib3.mapped_errors, _requests.mapped_errors])
+@pytest.mark.parametrize(
+    "original",
+    [KeyboardInterrupt(), TypeError("ours"), ValueError("ours"), errors.NotFoundError(404)],
+)
+def test_cancellation_programming_errors_and_our_own_pass_through(
+    mapped: Any, original: BaseException
+) -> None:
+    assert _raised_through(mapped, original) is original
+
+
+@pytest.mark.parametrize("mapped", [_urllib3.mapped_errors, _requests.mapped_errors])
+def test_the_callers_body_error_wins_over_the_library_wrapper(mapped: Any) -> None:
+    failure = OSError("the caller's file vanished")
+
+    def source() -> Any:
+        yield b"x"
+        raise failure
+
+    pump = BodyPump(Request("POST", "http://h/", body=StreamBody(source)))
+
+    def send() -> None:
+        with mapped(pump):
+            try:
+                list(pump)
+            except OSError as exc:
+                raise urllib3.exceptions.ProtocolError("Connection aborted.", exc) from exc
+
+    with pytest.raises(OSError, match="vanished") as caught:
+        send()
+    assert caught.value is failure
