@@ -54,8 +54,9 @@ def _run_isolated(session: nox.Session, *cmd: str) -> None:
 def tests(session: nox.Session) -> None:
     """The whole test suite, Orthanc included when it is installed (always under CI=true)."""
     _install_everything(session)
-    args = session.posargs or ["--cov=dicomkit", "--cov-report=term-missing:skip-covered"]
-    _run_isolated(session, "python", "-m", "pytest", *args)
+    # coverage starts before pytest so that modules the pytest11 plugin imports are measured
+    _run_isolated(session, "python", "-m", "coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("python", "-m", "coverage", "report", "--skip-covered", "--sort=cover")
 
 
 @nox.session
