@@ -5,6 +5,11 @@ DELETE follow PS3.18; faults are injected on demand; auth is optional::
 
     with ReferenceServer() as url:
         ...  # point any DICOMweb client at url
+
+Modules, one job each: ``_store`` (files and SQLite index), ``_qido`` (matching and result
+shaping), ``_wado`` (retrieval), ``_stow`` (uploads), ``_faults`` (scripted misbehaviour),
+``_auth`` (basic and OAuth2), ``_app`` (routing and middlewares), ``_runner`` (thread or
+event-loop hosting). See docs/reference-server.md.
 """
 
 from __future__ import annotations
