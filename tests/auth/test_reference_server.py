@@ -254,3 +254,32 @@ async def test_async_authorization_never_follows_a_redirect_to_another_host(
         assert await client.search_for_studies() == []
     assert _sent_authorization(basic_server) == [True]
     assert _sent_authorization(open_server) == [False]
+
+
+@pytest.mark.parametrize("transport", ["requests", "urllib3", "httpx"])
+def test_token_flow_over_every_sync_transport(
+    oauth_server: ReferenceServer, transport: str
+) -> None:
+    with DicomClient(oauth_server.url, auth=credentials(oauth_server), transport=transport) as c:
+        assert c.search_for_studies() == []
+        server_auth(oauth_server).expire_tokens()
+        assert c.search_for_series() == []
+    assert server_auth(oauth_server).token_requests == 2
+    assert server_auth(oauth_server).rejected == 1
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+async def test_token_flow_over_every_async_transport(transport: str) -> None:
+    server_side = ServerOAuth2({CLIENT_ID: CLIENT_SECRET})
+    server = AsyncReferenceServer(auth=server_side)
+    url = await server.start()
+    try:
+        auth = credentials(server)
+        async with AsyncDicomClient(url, auth=auth, transport=transport) as client:
+            assert await client.search_for_studies() == []
+            server_side.expire_tokens()
+            assert await client.search_for_series() == []
+        assert server_side.token_requests == 2
+        assert server_side.rejected == 1
+    finally:
+        await server.stop()
