@@ -21,6 +21,7 @@ from pydicom.errors import InvalidDicomError
 from dicomkit.core import _stow, multipart
 from dicomkit.core.dicomjson import FailedInstance, StoreResult
 from dicomkit.core.errors import (
+    DicomkitError,
     ForbiddenError,
     HTTPError,
     InvalidArgumentError,
@@ -201,6 +202,13 @@ class PartFileWriter:
 
     def handle(self, event: multipart.Event) -> Path | None:
         """Process one event; return the final path when a part was completed."""
+        try:
+            return self._handle_event(event)
+        except OSError as exc:
+            self.abort()
+            raise DicomkitError(f"cannot write the download under {self.root}: {exc}") from exc
+
+    def _handle_event(self, event: multipart.Event) -> Path | None:
         if isinstance(event, multipart.PartStart):
             self.abort()
             fd, name = tempfile.mkstemp(prefix=".dicomkit-", suffix=".part", dir=self.root)

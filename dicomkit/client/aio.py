@@ -584,4 +584,4 @@ class AsyncDicomClient(AsyncDriver):
             except BaseException:
                 writer.abort()
                 raise
-        return writer.written
+        return list(dict.fromkeys(writer.written))

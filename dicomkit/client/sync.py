@@ -573,4 +573,4 @@ class DicomClient(SyncDriver):
             except BaseException:
                 writer.abort()
                 raise
-        return writer.written
+        return list(dict.fromkeys(writer.written))

@@ -110,7 +110,10 @@ def stow_body(items: Sequence[StowItem], boundary: str, *, chunk_size: int = 1 <
         length = None if framing is None else framing + sum(s or 0 for s in sizes)
 
     def chunks() -> Iterator[bytes]:
-        return multipart.encode_multipart(_parts(items), boundary, chunk_size=chunk_size)
+        try:
+            yield from multipart.encode_multipart(_parts(items), boundary, chunk_size=chunk_size)
+        except OSError as exc:
+            raise InvalidArgumentError(f"cannot read an instance to store: {exc}") from exc
 
     return StreamBody(chunks, length)
 
