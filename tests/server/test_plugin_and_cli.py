@@ -94,23 +94,29 @@ def test_plugin_module_imports_nothing_heavy():
 
 
 def test_cli_serve_binds_loopback_and_answers(tmp_path: Path):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dicomkit.cli", "serve", "--root", str(tmp_path), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_clean_env(),
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert "DICOMweb root http://127.0.0.1:" in line, line
-        url = line.split("DICOMweb root ", 1)[1].split()[0]
-        with urllib.request.urlopen(url + "/studies", timeout=10) as response:
-            assert response.status == 200
-            assert response.read() == b"[]"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    command = [
+        sys.executable,
+        "-m",
+        "dicomkit.cli",
+        "serve",
+        "--root",
+        str(tmp_path),
+        "--port",
+        "0",
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_clean_env()
+    ) as process:
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            assert "DICOMweb root http://127.0.0.1:" in line, line
+            url = line.split("DICOMweb root ", 1)[1].split()[0]
+            with urllib.request.urlopen(url + "/studies", timeout=10) as response:
+                assert response.status == 200
+                assert response.read() == b"[]"
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
     assert process.returncode == 0
     assert (tmp_path / "index.sqlite3").exists()

@@ -51,6 +51,11 @@ class _LazyFile:
     def seekable(self) -> bool:
         return False
 
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        self._done = True
+
     def read(self, size: int = -1) -> bytes:
         if self._done:
             return b""
@@ -106,13 +111,17 @@ def _plan_instances(
     return None
 
 
-def _instance_part(ctx: RequestContext, record: InstanceRecord, syntax: str) -> Part:
+def _instance_part(
+    ctx: RequestContext, record: InstanceRecord, syntax: str, opened: list[_LazyFile]
+) -> Part:
     headers = {
         "Content-Type": f"application/dicom; transfer-syntax={syntax}",
         "Content-Location": ctx.instance_url(record.study, record.series, record.sop),
     }
     if syntax == record.transfer_syntax:
-        return Part(cast(BinaryIO, _LazyFile(record.path)), headers, length=record.size)
+        lazy = _LazyFile(record.path)
+        opened.append(lazy)
+        return Part(cast(BinaryIO, lazy), headers, length=record.size)
     return Part(explicit_little_endian_bytes(record.path, record.transfer_syntax), headers)
 
 
@@ -129,24 +138,31 @@ async def handle_retrieve(
     if plan is None:
         return await error(request, 406, "no acceptable representation of the instances")
     single, syntaxes = plan
-    if single:
-        part = _instance_part(ctx, records[0], syntaxes[0])
-        body = part.body
-        headers = {"Content-Type": str(part.headers.get("Content-Type"))}
-        if isinstance(body, bytes):
-            return await send(request, headers=headers, body=body)
-        return await send(request, headers=headers, chunks=_read_all(body), length=part.length)
-    boundary = new_boundary()
-    outer = syntaxes[0] if len(set(syntaxes)) == 1 else None
-    headers = {"Content-Type": _multipart_type("application/dicom", boundary, outer)}
-    if all(s == r.transfer_syntax for s, r in zip(syntaxes, records, strict=True)):
-        parts = [_instance_part(ctx, r, s) for r, s in zip(records, syntaxes, strict=True)]
-        length = multipart_length(parts, boundary)
-        return await send(
-            request, headers=headers, chunks=encode_multipart(parts, boundary), length=length
-        )
-    lazy = (_instance_part(ctx, r, s) for r, s in zip(records, syntaxes, strict=True))
-    return await send(request, headers=headers, chunks=encode_multipart(lazy, boundary))
+    opened: list[_LazyFile] = []
+    try:
+        if single:
+            return await _send_single(request, _instance_part(ctx, records[0], syntaxes[0], opened))
+        boundary = new_boundary()
+        outer = syntaxes[0] if len(set(syntaxes)) == 1 else None
+        headers = {"Content-Type": _multipart_type("application/dicom", boundary, outer)}
+        pairs = list(zip(records, syntaxes, strict=True))
+        if all(syntax == record.transfer_syntax for record, syntax in pairs):
+            parts = [_instance_part(ctx, record, syntax, opened) for record, syntax in pairs]
+            length = multipart_length(parts, boundary)
+            chunks = encode_multipart(parts, boundary)
+            return await send(request, headers=headers, chunks=chunks, length=length)
+        lazy = (_instance_part(ctx, record, syntax, opened) for record, syntax in pairs)
+        return await send(request, headers=headers, chunks=encode_multipart(lazy, boundary))
+    finally:
+        for handle in opened:
+            handle.close()
+
+
+async def _send_single(request: web.Request, part: Part) -> web.StreamResponse:
+    headers = {"Content-Type": str(part.headers.get("Content-Type"))}
+    if isinstance(part.body, bytes):
+        return await send(request, headers=headers, body=part.body)
+    return await send(request, headers=headers, chunks=_read_all(part.body), length=part.length)
 
 
 def _read_all(body: IO[bytes], chunk_size: int = 1 << 18) -> Iterator[bytes]:
