@@ -57,6 +57,22 @@ def payload(seed: int, size: int) -> bytes:
     return b"".join(payload_chunks(seed, size, _BLOCK))
 
 
+class _Body:
+    """An answer body that is never materialised whole: a 1 GB payload is sent from one block."""
+
+    def __init__(self, data: bytes | None = None, *, seed: int = 0, size: int = 0) -> None:
+        self._view = memoryview(data if data is not None else _block(seed))
+        self._periodic = data is None
+        self.length = len(data) if data is not None else size
+
+    def piece(self, offset: int, size: int) -> memoryview:
+        """Up to ``size`` bytes from ``offset`` (fewer where the generated block wraps)."""
+        if not self._periodic:
+            return self._view[offset : offset + size]
+        start = offset % _BLOCK
+        return self._view[start : start + min(size, _BLOCK - start)]
+
+
 class _Stop(Exception):
     """The client went away or the server is shutting down."""
 
@@ -175,9 +191,9 @@ class _Handler(socketserver.BaseRequestHandler):
         mode = query.get("mode", "length")
         self._wait(float(query.get("delay", "0")))
         if "n" in query:
-            body = payload(int(query.get("seed", "0")), int(query["n"]))
+            body = _Body(seed=int(query.get("seed", "0")), size=int(query["n"]))
         else:
-            body = json.dumps(echo).encode()
+            body = _Body(json.dumps(echo).encode())
         extra: list[tuple[str, str]] = [tuple(pair) for pair in json.loads(query.get("rh", "[]"))]
         lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}", "Server: dicomkit-contract"]
         lines += [f"X-Echo-{key.title()}: {echo[key]}" for key in ("method", "length", "sha256")]
@@ -185,17 +201,17 @@ class _Handler(socketserver.BaseRequestHandler):
         lines.append(f"X-Echo-Headers: {json.dumps(echo['headers'])}")
         lines += [f"{name}: {value}" for name, value in extra]
         if query.get("gzip") == "1":
-            body = gzip.compress(body)
+            body = _Body(gzip.compress(body.piece(0, body.length).tobytes()))
             lines.append("Content-Encoding: gzip")
         no_body = status in (204, 304) or 100 <= status < 200
         if no_body:
-            body = b""
+            body = _Body(b"")
         elif mode == "chunked":
             lines.append("Transfer-Encoding: chunked")
         elif mode == "close":
             keep_alive = False
         else:
-            lines.append(f"Content-Length: {len(body)}")
+            lines.append(f"Content-Length: {body.length}")
         lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         if echo["method"] == "HEAD" or no_body:
@@ -207,7 +223,7 @@ class _Handler(socketserver.BaseRequestHandler):
     def _send_body(
         self,
         sock: socket.socket,
-        body: bytes,
+        body: _Body,
         query: dict[str, str],
         chunked: bool,
         cut: int | None,
@@ -215,10 +231,9 @@ class _Handler(socketserver.BaseRequestHandler):
         sizes = [max(1, int(s)) for s in query.get("chunks", "65536").split(",") if s]
         pause_at = int(query.get("pause_at", "-1"))
         pause = float(query.get("pause", "0"))
-        view = memoryview(body)
         sent = 0
         index = 0
-        end = len(body) if cut is None else min(cut, len(body))
+        end = body.length if cut is None else min(cut, body.length)
         while sent < end:
             if sent == pause_at:
                 self._wait(pause)
@@ -226,12 +241,12 @@ class _Handler(socketserver.BaseRequestHandler):
             if sent < pause_at < sent + size:
                 size = pause_at - sent
             index += 1
-            piece = view[sent : sent + size]
+            piece = body.piece(sent, size)
             if chunked:
                 sock.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
             else:
                 sock.sendall(piece)
-            sent += size
+            sent += len(piece)
         if cut is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
