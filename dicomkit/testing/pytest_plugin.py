@@ -111,7 +111,8 @@ def dicomweb_server_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
 def dicomweb_server_session(
     dicomweb_server_pool: ServerPool, dicomweb_server_options: dict[str, Any]
 ) -> ReferenceServer:
-    """The session's server: started once, never reset (tests share its store)."""
+    """The session's server, started once. It is the server ``dicomweb_server`` resets before
+    each test that uses that fixture; on its own it is never reset (tests share its store)."""
     return dicomweb_server_pool.get(dict(dicomweb_server_options))
 
 
