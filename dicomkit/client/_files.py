@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,13 +138,16 @@ def scan_folder(folder: str | os.PathLike[str], *, recursive: bool = True) -> li
 
 def sniff_file(path: Path) -> ScannedFile:
     """Whether ``path`` holds a DICOM Part 10 file, judged by its content, and its SOP UID."""
+    has_prefix = False
     try:
         size = path.stat().st_size
-        with open(path, "rb") as handle:
+        with open(path, "rb") as handle, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             head = handle.read(132)
             has_prefix = len(head) == 132 and head[128:] == b"DICM"
             handle.seek(0)
             ds = pydicom.dcmread(handle, force=False, stop_before_pixels=True)
+            uid = ds.get("SOPInstanceUID")
     except InvalidDicomError:
         return ScannedFile(path, is_dicom=False)
     except OSError as exc:
@@ -152,8 +156,10 @@ def sniff_file(path: Path) -> ScannedFile:
         if has_prefix:
             return ScannedFile(path, is_dicom=True, problem=f"damaged DICOM file: {exc}")
         return ScannedFile(path, is_dicom=False)
-    uid = ds.get("SOPInstanceUID")
-    return ScannedFile(path, is_dicom=True, size=size, sop_instance_uid=str(uid) if uid else None)
+    if not uid:
+        problem = "DICOM file without a SOPInstanceUID (damaged, or not a storable instance)"
+        return ScannedFile(path, is_dicom=True, size=size, problem=problem)
+    return ScannedFile(path, is_dicom=True, size=size, sop_instance_uid=str(uid))
 
 
 def scanned_item(scanned: ScannedFile) -> _stow.StowItem:
@@ -240,10 +246,12 @@ class PartFileWriter:
 
     def _target_for(self, temp: Path) -> Path:
         try:
-            ds = pydicom.dcmread(
-                temp, force=True, stop_before_pixels=True, specific_tags=list(_UID_TAGS)
-            )
-            uids = [str(ds.get(keyword, "")) for keyword in _UID_TAGS]
+            with warnings.catch_warnings():  # the UIDs are validated below, by our rules
+                warnings.simplefilter("ignore")
+                ds = pydicom.dcmread(
+                    temp, force=True, stop_before_pixels=True, specific_tags=list(_UID_TAGS)
+                )
+                uids = [str(ds.get(keyword, "")) for keyword in _UID_TAGS]
         except Exception as exc:  # pydicom raises many types on damaged data
             raise ProtocolError(f"the server sent a part that is not DICOM: {exc}") from exc
         try:

@@ -1,0 +1,136 @@
+"""Downloads that a hostile or broken server cannot abuse, and folder scanning edge cases."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+from pydicom.dataset import Dataset
+
+from dicomkit import DicomClient
+from dicomkit.client._base import coerce_timeout
+from dicomkit.client._files import FolderUploadReport, sniff_file
+from dicomkit.core import multipart
+from dicomkit.core.dicomjson import FailedInstance, StoredInstance, StoreResult
+from dicomkit.core.errors import ConnectError, InvalidArgumentError, ProtocolError
+from dicomkit.core.interface import Request, Response, Timeout
+from dicomkit.core.retry import RetryPolicy
+from dicomkit.testing.data import dataset_bytes, make_instance
+
+from .fakes import Answer, FakeTransport
+
+BASE = "http://dicom.test/dicom-web"
+
+
+def multipart_answer(*bodies: bytes) -> Answer:
+    boundary = multipart.new_boundary()
+    parts = [multipart.Part(body, {"Content-Type": "application/dicom"}) for body in bodies]
+    content_type = f'multipart/related; type="application/dicom"; boundary={boundary}'
+    return (
+        200,
+        {"Content-Type": content_type},
+        b"".join(multipart.encode_multipart(parts, boundary)),
+    )
+
+
+def hostile_instance(sop_uid: str) -> bytes:
+    ds: Dataset = make_instance()
+    with warnings.catch_warnings():  # pydicom rightly warns about the invalid UI value
+        warnings.simplefilter("ignore")
+        ds.SOPInstanceUID = sop_uid
+        return dataset_bytes(ds)
+
+
+@pytest.mark.parametrize("sop_uid", ["../../../escaped", "1.2.3/../../x", "/etc/passwd"])
+def test_a_server_cannot_name_files_outside_the_folder(tmp_path: Path, sop_uid: str) -> None:
+    good = make_instance()
+    answer = multipart_answer(dataset_bytes(good), hostile_instance(sop_uid))
+    out = tmp_path / "inside" / "out"
+    client = DicomClient(BASE, transport=FakeTransport(lambda r, b: answer))
+    with client, pytest.raises(ProtocolError, match="bad UID"):
+        client.download_dicom(out, good.StudyInstanceUID)
+    files = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    assert files == [
+        out / good.StudyInstanceUID / good.SeriesInstanceUID / f"{good.SOPInstanceUID}.dcm"
+    ]
+
+
+def test_a_single_part_answer_without_multipart_is_accepted(tmp_path: Path) -> None:
+    ds = make_instance()
+    answer = (200, {"Content-Type": "application/dicom"}, dataset_bytes(ds))
+    with DicomClient(BASE, transport=FakeTransport(lambda r, b: answer)) as client:
+        got = client.retrieve_instance(ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID)
+        [written] = client.download_dicom(tmp_path, ds.StudyInstanceUID)
+    assert got.SOPInstanceUID == ds.SOPInstanceUID
+    assert written.read_bytes() == dataset_bytes(ds)
+
+
+class FlakyTransport(FakeTransport):
+    """Refuses the first ``failures`` connections, as a restarting server does."""
+
+    failures: int = 2
+
+    def send(self, request: Request) -> Response:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectError("connection refused")
+        return super().send(request)
+
+
+def test_connection_errors_are_retried() -> None:
+    transport = FlakyTransport(lambda r, b: (200, {}, b"[]"))
+    policy = RetryPolicy(backoff=0.0)
+    with DicomClient(BASE, transport=transport, retry=policy) as client:
+        assert client.search_for_studies() == []
+    assert transport.failures == 0
+    transport = FlakyTransport(lambda r, b: (200, {}, b"[]"))
+    with DicomClient(BASE, transport=transport, retry=False) as client, pytest.raises(ConnectError):
+        client.search_for_studies()
+
+
+def test_damaged_and_foreign_files_are_told_apart(tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.dcm"
+    damaged.write_bytes(b"\0" * 128 + b"DICM" + b"\xff" * 40)
+    text = tmp_path / "readme"
+    text.write_text("hello")
+    good = tmp_path / "GOOD.DCM"
+    good.write_bytes(dataset_bytes(make_instance()))
+    assert sniff_file(damaged).is_dicom
+    assert sniff_file(damaged).problem
+    assert not sniff_file(text).is_dicom
+    scanned = sniff_file(good)
+    assert scanned.is_dicom
+    assert scanned.problem is None
+    assert scanned.sop_instance_uid
+
+
+def test_report_attributes_outcomes_by_uid_in_order(tmp_path: Path) -> None:
+    from dicomkit.client._files import ScannedFile
+
+    files = [ScannedFile(tmp_path / n, True, sop_instance_uid=u) for n, u in
+             [("a", "1.1"), ("b", "1.1"), ("c", "1.2"), ("d", "1.3")]]  # fmt: skip
+    result = StoreResult(
+        stored=[StoredInstance("1.2.840", "1.1"), StoredInstance("1.2.840", "1.3")],
+        failed=[
+            FailedInstance("1.2.840", "1.1", 45070, "already exists"),
+            FailedInstance("1.2.840", "1.2", 0xA700, "Out of resources"),
+        ],
+        status=202,
+    )
+    report = FolderUploadReport()
+    report.record_batch(files, result)
+    assert report.stored == [tmp_path / "a", tmp_path / "d"]
+    assert report.already_present == [tmp_path / "b"]
+    assert report.failed == {tmp_path / "c": "Out of resources (0xA700)"}
+    assert not report.ok
+    assert str(report) == "2 stored, 1 already present, 1 failed, 0 not DICOM"
+
+
+def test_timeouts() -> None:
+    assert coerce_timeout(None) == Timeout()
+    assert coerce_timeout(5) == Timeout(5.0, 5.0)
+    assert coerce_timeout((1, None)) == Timeout(1, None)
+    for bad in (0, -1, "x", (1, 2, 3), True):
+        with pytest.raises(InvalidArgumentError):
+            coerce_timeout(bad)  # type: ignore[arg-type]
