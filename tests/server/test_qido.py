@@ -191,3 +191,10 @@ def test_numeric_and_instance_attributes(url, stow):
     results = _get(url, f"/studies/{study}/instances", {"InstanceNumber": "2"}).json()
     assert _values(results, "00080018") == [datasets[1].SOPInstanceUID]
     assert results[0]["00280010"]["Value"] == [64]
+
+
+def test_search_in_xml_is_406(url):
+    headers = {"Accept": 'multipart/related; type="application/dicom+xml"'}
+    assert requests.get(f"{url}/studies", headers=headers, timeout=10).status_code == 406
+    headers = {"Accept": "application/dicom+json"}
+    assert requests.get(f"{url}/studies", headers=headers, timeout=10).status_code == 200

@@ -17,6 +17,7 @@ from dicomkit.testing.server._context import (
     RequestContext,
     ServerState,
 )
+from dicomkit.testing.server._negotiate import accepted
 from dicomkit.testing.server._qido import QueryError, parse_query, search
 from dicomkit.testing.server._respond import ACTIVE_FAULT, error, send, send_json
 from dicomkit.testing.server._store import InstanceRecord
@@ -34,6 +35,7 @@ __all__ = ["STATE_KEY", "TOKEN_PATH", "build_app"]
 STATE_KEY = web.AppKey("dicomkit_state", ServerState)
 TOKEN_PATH = "/oauth2/token"
 _UID = r"[0-9.]+"
+_JSON_TYPES = {"application/dicom+json", "application/json", "*/*", "application/*"}
 _Handler = Callable[[web.Request, RequestContext, dict[str, str]], Awaitable[web.StreamResponse]]
 
 
@@ -54,6 +56,9 @@ async def _search(
     request: web.Request, ctx: RequestContext, m: dict[str, str]
 ) -> web.StreamResponse:
     level = m["level"]
+    ranges = accepted(request.headers.get("Accept"), "application/dicom+json")
+    if not any(media.type in _JSON_TYPES for media in ranges):
+        return await error(request, 406, "search results are application/dicom+json only")
     try:
         query = parse_query(request.query.items())
     except QueryError as exc:
