@@ -11,10 +11,12 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dicomkit.auth import InsecureCredentialsWarning, OAuth2ClientCredentials
 from dicomkit.core.errors import AuthError, ConnectError, InvalidArgumentError
-from dicomkit.core.interface import Request, Response
+from dicomkit.core.interface import Request, Response, Transport
 
 TOKEN_URL = "https://login.example.org/tenant/oauth2/v2.0/token"
 
@@ -295,3 +297,45 @@ def test_plain_http_token_endpoint_warns_unless_local(secret: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         OAuth2ClientCredentials("http://127.0.0.1:8080/token", "c", secret)
+
+
+class _CountingEndpoint(Transport):
+    """A minimal token endpoint for property tests (fixtures do not mix with @given)."""
+
+    def __init__(self, lifetime: int) -> None:
+        self.lifetime = lifetime
+        self.count = 0
+
+    def send(self, request: Request) -> Response:
+        self.count += 1
+        body = json.dumps({"access_token": f"t{self.count}", "expires_in": self.lifetime})
+        return Response(200, {"Content-Type": "application/json"}, stream=iter([body.encode()]))
+
+    def close(self) -> None:
+        pass
+
+
+@given(
+    lifetime=st.integers(1, 10_000),
+    margin=st.integers(0, 600),
+    steps=st.lists(st.integers(0, 6_000), max_size=25),
+)
+def test_tokens_are_never_served_expired_nor_renewed_early(
+    lifetime: int, margin: int, steps: list[int]
+) -> None:
+    now = [0.0]
+    endpoint = _CountingEndpoint(lifetime)
+    auth = OAuth2ClientCredentials(TOKEN_URL, "c", "s", clock=lambda: now[0], refresh_margin=margin)
+    issued_at: dict[str, float] = {}
+    previous: str | None = None
+    for step in [0, *steps]:
+        now[0] += step
+        token = auth.headers(endpoint)["Authorization"]
+        issued_at.setdefault(token, now[0])
+        age = now[0] - issued_at[token]
+        assert age < lifetime  # never handed out once expired
+        if previous is not None and token != previous:
+            # renewed only inside the renewal window: the margin, or half of a short lifetime
+            assert now[0] - issued_at[previous] >= lifetime - min(margin, lifetime / 2)
+        previous = token
+    assert endpoint.count == len(issued_at)
