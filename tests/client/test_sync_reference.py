@@ -175,3 +175,19 @@ def test_downloaded_file_is_the_servers_bytes(client: DicomClient, tmp_path: Pat
     [written] = client.download_dicom(tmp_path / "dst", ds.StudyInstanceUID)
     assert written.read_bytes() == source.read_bytes()
     assert pydicom.dcmread(written).file_meta.TransferSyntaxUID == RLELossless
+
+
+def test_api_version_and_partitions(tmp_path: Path, sync_backend: str) -> None:
+    from dicomkit.testing.server import ReferenceServer
+
+    ds = make_instance(patient_id="PART")
+    with ReferenceServer(tmp_path, api_version="v2") as url:
+        base = url.rsplit("/v2", 1)[0]
+        with (
+            DicomClient(base, transport=sync_backend, api_version="v2", partition="north") as north,
+            DicomClient(base, transport=sync_backend, api_version="v2", partition="south") as south,
+        ):
+            north.store_instances([ds])
+            assert north.get_patient_study_ids("PART") == [ds.StudyInstanceUID]
+            assert south.get_patient_study_ids("PART") == []
+            assert north.retrieve_study(ds.StudyInstanceUID)[0].SOPInstanceUID == ds.SOPInstanceUID
