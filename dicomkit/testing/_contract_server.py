@@ -22,6 +22,7 @@ import json
 import random
 import socket
 import socketserver
+import ssl
 import threading
 from collections.abc import Iterator
 from functools import lru_cache
@@ -85,6 +86,10 @@ class _Handler(socketserver.BaseRequestHandler):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.connection_opened()
         try:
+            if isinstance(sock, ssl.SSLSocket):
+                sock.settimeout(10.0)
+                sock.do_handshake()
+                sock.settimeout(None)
             with sock.makefile("rb", buffering=65536) as reader:
                 rfile = cast(BinaryIO, reader)
                 while not self.server.stopping.is_set() and self._one_exchange(sock, rfile):
@@ -264,8 +269,9 @@ class ContractServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", *, tls: ssl.SSLContext | None = None) -> None:
         super().__init__((host, 0), _Handler)
+        self.tls = tls
         self.stopping = threading.Event()
         self.requests_served = 0
         self.connections_accepted = 0
@@ -278,14 +284,25 @@ class ContractServer(socketserver.ThreadingTCPServer):
         return int(self.server_address[1])
 
     @property
+    def scheme(self) -> str:
+        return "http" if self.tls is None else "https"
+
+    @property
     def url(self) -> str:
         """Base URL on 127.0.0.1 (no trailing slash)."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def other_host_url(self) -> str:
         """The same server reached as another host (``localhost``): a cross-origin target."""
-        return f"http://localhost:{self.port}"
+        return f"{self.scheme}://localhost:{self.port}"
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = super().get_request()
+        if self.tls is not None:
+            # The handshake runs in the connection's own thread, not in the accept loop.
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
 
     def connection_opened(self) -> None:
         with self._count_lock:

@@ -144,10 +144,11 @@ class RequestsTransport(Transport):
             )
             session.mount("http://", adapter)
             session.mount("https://", adapter)
-            session.verify = verify
-            session.cert = cert
             session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self._session = session
+        # Given per request, because requests lets REQUESTS_CA_BUNDLE override session.verify;
+        # None leaves a caller's session to its own settings.
+        self._tls: dict[str, Any] = {"verify": verify, "cert": cert} if self._owns_session else {}
         self._max_redirects = max_redirects
         self._chunk_size = chunk_size
         self._state = ClosedFlag("requests")
@@ -182,6 +183,7 @@ class RequestsTransport(Transport):
                 stream=True,
                 allow_redirects=False,
                 timeout=timeout,
+                **self._tls,
             )
         return _wrap(answer, request, self._chunk_size)
 
