@@ -16,14 +16,41 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _pair(value: str, what: str) -> tuple[str, str]:
+    name, sep, secret = value.partition(":")
+    if not sep or not name:
+        raise ValueError(f"{what} must look like NAME:SECRET")
+    return name, secret
+
+
+def _server_auth(args: argparse.Namespace) -> object:
+    """The ``auth`` option of ReferenceServer from --basic-auth / --oauth2-client."""
+    if args.basic_auth and args.oauth2_client:
+        raise ValueError("choose either --basic-auth or --oauth2-client")
+    if args.basic_auth:
+        return dict(_pair(value, "--basic-auth") for value in args.basic_auth)
+    if args.oauth2_client:
+        from dicomkit.testing.server import ServerOAuth2
+
+        clients = dict(_pair(value, "--oauth2-client") for value in args.oauth2_client)
+        return ServerOAuth2(clients, token_lifetime=args.token_lifetime)
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     try:
         from dicomkit.testing.server import ReferenceServer
     except ImportError as exc:
         print(f"dicomkit serve needs the server extra: pip install 'dicomkit[server]' ({exc})")
         return 2
+    try:
+        auth = _server_auth(args)
+    except ValueError as exc:
+        print(f"dicomkit serve: {exc}", file=sys.stderr)
+        return 2
     server = ReferenceServer(
         args.root,
+        auth=auth,
         host=args.host,
         port=args.port,
         api_version=args.api_version,
@@ -33,6 +60,8 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     url = server.start()
     print(f"dicomkit reference server: DICOMweb root {url} (files under {server.root})")
+    if auth is not None and not isinstance(auth, dict):
+        print(f"OAuth2 token endpoint: {server.token_url}")
     print("Press Ctrl+C to stop.", flush=True)
     try:
         while True:
@@ -65,6 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("reject", "replace"),
         default="reject",
         help="what STOW does with an instance that is already stored",
+    )
+    serve.add_argument(
+        "--basic-auth",
+        action="append",
+        metavar="USER:PASSWORD",
+        help="require HTTP basic auth (repeat for several users)",
+    )
+    serve.add_argument(
+        "--oauth2-client",
+        action="append",
+        metavar="ID:SECRET",
+        help="require bearer tokens from POST /oauth2/token (client credentials; repeatable)",
+    )
+    serve.add_argument(
+        "--token-lifetime", type=float, default=3600.0, help="seconds a token stays valid"
     )
     serve.set_defaults(handler=_serve)
     return parser

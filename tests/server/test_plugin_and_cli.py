@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -93,30 +94,51 @@ def test_plugin_module_imports_nothing_heavy():
     assert result.stdout.strip() == "[]"
 
 
-def test_cli_serve_binds_loopback_and_answers(tmp_path: Path):
-    command = [
-        sys.executable,
-        "-m",
-        "dicomkit.cli",
-        "serve",
-        "--root",
-        str(tmp_path),
-        "--port",
-        "0",
-    ]
+def _serve_and_get(root: Path, *options: str) -> tuple[str, int, bytes]:
+    """Start ``dicomkit serve``, GET /studies once, stop it; (first line, status, body)."""
+    command = [sys.executable, "-m", "dicomkit.cli", "serve", "--root", str(root), "--port", "0"]
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_clean_env()
+        [*command, *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=_clean_env(),
     ) as process:
         try:
             assert process.stdout is not None
             line = process.stdout.readline()
             assert "DICOMweb root http://127.0.0.1:" in line, line
             url = line.split("DICOMweb root ", 1)[1].split()[0]
-            with urllib.request.urlopen(url + "/studies", timeout=10) as response:
-                assert response.status == 200
-                assert response.read() == b"[]"
+            try:
+                with urllib.request.urlopen(url + "/studies", timeout=10) as response:
+                    status, body = response.status, response.read()
+            except urllib.error.HTTPError as exc:
+                status, body = exc.code, exc.read()
         finally:
             process.terminate()
             process.wait(timeout=30)
     assert process.returncode == 0
+    return line, status, body
+
+
+def test_cli_serve_binds_loopback_and_answers(tmp_path: Path):
+    _, status, body = _serve_and_get(tmp_path)
+    assert (status, body) == (200, b"[]")
     assert (tmp_path / "index.sqlite3").exists()
+
+
+def test_cli_serve_with_basic_auth(tmp_path: Path):
+    _, status, _ = _serve_and_get(tmp_path, "--basic-auth", "alice:secret")
+    assert status == 401
+
+
+def test_cli_rejects_malformed_credentials(tmp_path: Path):
+    result = subprocess.run(
+        [sys.executable, "-m", "dicomkit.cli", "serve", "--basic-auth", "nocolon"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_clean_env(),
+    )
+    assert result.returncode == 2
+    assert "NAME:SECRET" in result.stderr
