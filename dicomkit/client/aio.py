@@ -6,6 +6,7 @@ arguments; coroutines are awaited and the ``iter_*`` methods are async generator
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -550,7 +551,9 @@ class AsyncDicomClient(AsyncDriver):
         progress: Progress | None = None,
     ) -> FolderUploadReport:
         """Store every DICOM file under ``folder`` (recognised by content) and report per file."""
-        plan = FolderUpload(folder, recursive, max_batch_instances, max_batch_bytes)
+        plan = await asyncio.to_thread(
+            FolderUpload, folder, recursive, max_batch_instances, max_batch_bytes
+        )
         for scanned, items in plan.batches():
             try:
                 plan.record(scanned, await self._store_batch(items, study_instance_uid))
