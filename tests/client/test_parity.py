@@ -52,3 +52,19 @@ def test_constructors_match_except_the_default_transport() -> None:
     for name in sync_init:
         if name != "transport":
             assert sync_init[name].default == async_init[name].default, name
+
+
+def test_every_public_method_is_exercised_against_the_reference_server() -> None:
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    sync_tests = "".join(
+        (here / name).read_text()
+        for name in ("test_sync_reference.py", "test_faults_and_folders.py")
+    )
+    async_tests = (here / "test_async_reference.py").read_text()
+    for name in public_methods(DicomClient):
+        if name == "close":
+            continue  # exercised by every `with` block
+        assert f".{name}(" in sync_tests, f"DicomClient.{name} has no reference-server test"
+        assert f".{name}(" in async_tests, f"AsyncDicomClient.{name} has no reference-server test"
