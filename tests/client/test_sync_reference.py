@@ -191,3 +191,20 @@ def test_api_version_and_partitions(tmp_path: Path, sync_backend: str) -> None:
             assert north.get_patient_study_ids("PART") == [ds.StudyInstanceUID]
             assert south.get_patient_study_ids("PART") == []
             assert north.retrieve_study(ds.StudyInstanceUID)[0].SOPInstanceUID == ds.SOPInstanceUID
+
+
+def test_transfer_syntax_negotiation(client: DicomClient) -> None:
+    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    ds = make_instance(transfer_syntax=ImplicitVRLittleEndian)
+    uids = (ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID)
+    client.store_instances([ds])
+    as_stored = client.retrieve_instance(*uids)
+    assert as_stored.file_meta.TransferSyntaxUID == ImplicitVRLittleEndian
+    explicit = client.retrieve_instance(*uids, transfer_syntax=ExplicitVRLittleEndian)
+    assert explicit.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
+    assert explicit.PixelData == ds.PixelData
+    by_media_type = client.retrieve_study(
+        uids[0], media_types=[("application/dicom", ExplicitVRLittleEndian)]
+    )
+    assert by_media_type[0].file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
