@@ -19,7 +19,13 @@ _FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
 
 
 def checked_headers(headers: Headers) -> Headers:
-    """A copy of ``headers`` once every name is a token and every value visible ASCII."""
+    """A copy of ``headers`` once every name is a token and every value visible ASCII.
+
+    Repeated fields whose names differ only in case are all spelled like the first one: names
+    are case-insensitive, and aiohttp keeps only the last of ``X-A`` and ``x-a``.
+    """
+    spelling: dict[str, str] = {}
+    checked = Headers()
     for name, value in headers.items():
         if not _TOKEN.fullmatch(name):
             raise InvalidArgumentError(f"invalid HTTP header name {name!r}")
@@ -27,4 +33,5 @@ def checked_headers(headers: Headers) -> Headers:
             raise InvalidArgumentError(
                 f"the value of HTTP header {name!r} must be ASCII without control characters"
             )
-    return headers.copy()
+        checked.add(spelling.setdefault(name.lower(), name), value)
+    return checked

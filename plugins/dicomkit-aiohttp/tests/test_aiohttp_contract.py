@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -9,7 +10,7 @@ import aiohttp
 import pytest
 from dicomkit_aiohttp import AiohttpTransport
 
-from dicomkit.core import Request
+from dicomkit.core import Headers, Request
 from dicomkit.core.errors import TransportClosedError
 from dicomkit.testing.contract import AsyncTransportContract, TransportFixtures
 
@@ -66,3 +67,13 @@ class TestAiohttpBeyondTheContract(AiohttpFixtures):
             await response.aread()
         await transport.aclose()
         await session.close()
+
+    async def test_repeated_fields_differing_in_case_all_arrive(
+        self, contract_server: ServerURL
+    ) -> None:
+        sent = Headers([("X-Dup", "1"), ("x-dup", "2"), ("X-DUP", "3")])
+        async with AiohttpTransport() as transport:
+            request = Request("GET", f"{contract_server.url}/echo", sent)
+            async with await transport.asend(request) as response:
+                seen = Headers(json.loads(response.headers["X-Echo-Headers"]))
+        assert seen.get_all("x-dup") == ["1", "2", "3"]

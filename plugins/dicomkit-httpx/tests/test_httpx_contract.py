@@ -5,6 +5,7 @@ One class serves both interfaces, so both halves of the contract run against it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -12,7 +13,7 @@ import httpx
 import pytest
 from dicomkit_httpx import HttpxTransport
 
-from dicomkit.core import Request
+from dicomkit.core import Headers, Request
 from dicomkit.core.errors import TransportClosedError
 from dicomkit.testing.contract import (
     AsyncTransportContract,
@@ -107,3 +108,15 @@ class TestHttpxBeyondTheContract(HttpxFixtures):
             await response.aread()
         await transport.aclose()
         await client.aclose()
+
+    async def test_repeated_fields_differing_in_case_all_arrive(
+        self, contract_server: ServerURL
+    ) -> None:
+        sent = Headers([("X-Dup", "1"), ("x-dup", "2"), ("X-DUP", "3")])
+        request = Request("GET", f"{contract_server.url}/echo", sent)
+        with HttpxTransport() as transport, transport.send(request) as response:
+            seen = Headers(json.loads(response.headers["X-Echo-Headers"]))
+        assert seen.get_all("x-dup") == ["1", "2", "3"]
+        async with HttpxTransport() as transport, await transport.asend(request) as response:
+            seen = Headers(json.loads(response.headers["X-Echo-Headers"]))
+        assert seen.get_all("x-dup") == ["1", "2", "3"]
