@@ -98,6 +98,8 @@ def map_stdlib_error(exc: BaseException) -> DicomkitError | None:
         return ConnectError(str(exc))
     if isinstance(exc, ConnectionError | BrokenPipeError):
         return ConnectionLostError(str(exc) or type(exc).__name__)
+    if isinstance(exc, http.client.InvalidURL):
+        return InvalidArgumentError(str(exc))
     if isinstance(exc, http.client.HTTPException):
         return ConnectionLostError(f"{type(exc).__name__}: {exc}")
     if isinstance(exc, OSError):

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import http.client
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import Request, Response, Transport
 from dicomkit.transports._common import (
     CHUNK_SIZE,
@@ -34,8 +32,6 @@ def mapped_errors(pump: BodyPump | None = None) -> Iterator[None]:
         yield
     except Exception as exc:
         raise_body_error(pump)
-        if isinstance(exc, http.client.InvalidURL):
-            raise InvalidArgumentError(str(exc)) from exc
         mapped = map_urllib3_error(exc) or map_stdlib_error(exc)
         if mapped is None or mapped is exc:
             raise

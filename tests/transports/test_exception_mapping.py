@@ -6,6 +6,7 @@ class fails here until someone decides what it means.
 
 from __future__ import annotations
 
+import http.client
 import inspect
 import socket
 import ssl
@@ -123,6 +124,8 @@ PRECISE: list[tuple[BaseException, type[errors.DicomkitError]]] = [
     (socket.gaierror("no such host"), errors.ConnectError),
     (TimeoutError("timed out"), errors.ReadTimeout),
     (ssl.SSLError("handshake"), errors.TLSError),
+    (http.client.InvalidURL("bad"), errors.InvalidArgumentError),
+    (http.client.IncompleteRead(b"ab", 5), errors.ConnectionLostError),
 ]
 
 REQUESTS_PRECISE: list[tuple[BaseException, type[errors.DicomkitError]]] = [
