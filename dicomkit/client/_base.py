@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO, Union
+from typing import Any, BinaryIO
 
 import pydicom
 from pydicom.dataset import Dataset
@@ -27,7 +27,7 @@ from dicomkit.core.errors import (
 from dicomkit.core.interface import Headers, Request, Timeout
 from dicomkit.core.operations import ERROR_BODY_LIMIT, Operations
 from dicomkit.core.retry import RetryPolicy, coerce_retry
-from dicomkit.core.urls import DicomWebURLs
+from dicomkit.core.urls import DicomWebURLs, Level
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -42,12 +42,12 @@ __all__ = [
 
 DEFAULT_CHUNK_SIZE = 1 << 20
 
-Progress = Callable[[int, "int | None"], None]
+Progress = Callable[[int, int | None], None]
 """A progress callback: ``progress(done, total)``; ``total`` is None when unknown."""
 
-TimeoutInput = Union[Timeout, float, tuple[Union[float, None], Union[float, None]], None]  # noqa: UP007
+TimeoutInput = Timeout | float | tuple[float | None, float | None] | None
 
-InstanceInput = Union[Dataset, str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
+InstanceInput = Dataset | str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 """One instance for STOW-RS: a Dataset, a file path, Part 10 bytes, or a binary file object."""
 
 
@@ -111,7 +111,7 @@ class ClientBase:
 
     def _search_request(
         self,
-        level: str,
+        level: Level,
         study: str | None,
         series: str | None,
         search_filters: Mapping[str, Any] | None,

@@ -46,7 +46,7 @@ ALREADY_PRESENT_CODES = frozenset({0x0111, 45070})
 """Failure reasons meaning "this instance is stored already": Duplicate SOP Instance
 (PS3.4 0111H) and the code Microsoft's DICOM service uses (45070)."""
 
-Progress = Callable[[int, "int | None"], None]
+Progress = Callable[[int, int | None], None]
 
 _UID_TAGS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 

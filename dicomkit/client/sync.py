@@ -35,6 +35,7 @@ from dicomkit.core.operations import (
     PartEvents,
     parse_json_object,
 )
+from dicomkit.core.urls import Level
 
 __all__ = ["DicomClient"]
 
@@ -50,7 +51,7 @@ class DicomClient(SyncDriver):
     # -- QIDO-RS -------------------------------------------------------------------------------
 
     def _search(
-        self, level: str, study: str | None, series: str | None, **kw: Any
+        self, level: Level, study: str | None, series: str | None, **kw: Any
     ) -> list[dict[str, Any]]:
         get_remaining = kw.pop("get_remaining", False)
         if get_remaining:
@@ -59,7 +60,7 @@ class DicomClient(SyncDriver):
         return self._items(request)
 
     def _iter_search(
-        self, level: str, study: str | None, series: str | None, **kw: Any
+        self, level: Level, study: str | None, series: str | None, **kw: Any
     ) -> Iterator[dict[str, Any]]:
         pager = Pager(kw.pop("limit"), kw.pop("offset"))
         while not pager.done:

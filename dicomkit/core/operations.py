@@ -23,7 +23,7 @@ from dicomkit.core.errors import (
 )
 from dicomkit.core.interface import Body, Headers, HeadersInput, Request, Timeout
 from dicomkit.core.uids import validate_uid
-from dicomkit.core.urls import DicomWebURLs, build_query, encode_query
+from dicomkit.core.urls import DicomWebURLs, Level, build_query, encode_query
 
 __all__ = [
     "ERROR_BODY_LIMIT",
@@ -90,7 +90,7 @@ class Operations:
 
     def search(
         self,
-        level: str,
+        level: Level,
         *,
         study: str | None = None,
         series: str | None = None,
@@ -117,7 +117,7 @@ class Operations:
             fields=fields,
         )
         url = self.urls.search(
-            level,  # type: ignore[arg-type]
+            level,
             study=_uid(study, "StudyInstanceUID"),
             series=_uid(series, "SeriesInstanceUID"),
             query=query,
