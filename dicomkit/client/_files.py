@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -19,6 +19,7 @@ from typing import IO, BinaryIO
 import pydicom
 from pydicom.errors import InvalidDicomError
 
+from dicomkit.client._base import Progress
 from dicomkit.core import _stow, multipart
 from dicomkit.core.dicomjson import FailedInstance, StoreResult
 from dicomkit.core.errors import (
@@ -45,8 +46,6 @@ __all__ = [
 ALREADY_PRESENT_CODES = frozenset({0x0111, 45070})
 """Failure reasons meaning "this instance is stored already": Duplicate SOP Instance
 (PS3.4 0111H) and the code Microsoft's DICOM service uses (45070)."""
-
-Progress = Callable[[int, int | None], None]
 
 _UID_TAGS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 
