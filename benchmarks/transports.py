@@ -10,7 +10,9 @@ ones through ``asend``; a class that is both runs twice) two figures, side by si
 
 The server is the contract suite's raw-socket server in this process's threads: it costs the
 same for every client, so ratios compress towards 1 on the small-request figure. Cases take
-turns, run after run; figures are medians.
+turns, run after run; a raw urllib3 loop runs right before each case's small GETs, and curl
+right before each case's stream, and ratios are taken against those; figures and ratios are
+medians over the runs.
 
 ``python -m benchmarks transports`` or ``python -m benchmarks transports --quick``.
 """
@@ -32,6 +34,7 @@ import urllib3
 from dicomkit.core.interface import AsyncTransport, Request, Transport
 from dicomkit.testing._contract_server import ContractServer
 from dicomkit.transports import available, get
+from dicomkit.transports._urllib3 import close_pools
 
 TARGET_OVERHEAD = 1.25
 TARGET_STREAM = 0.8
@@ -46,7 +49,7 @@ def _raw_urllib3_rate(url: str, count: int) -> float:
             pool.request("GET", url, redirect=False).data  # noqa: B018 - reading is the work
         return count / (time.perf_counter() - start)
     finally:
-        pool.clear()
+        close_pools(pool)
 
 
 def _raw_urllib3_stream(url: str) -> float:
@@ -58,7 +61,7 @@ def _raw_urllib3_stream(url: str) -> float:
         response.release_conn()
         return total / MB / (time.perf_counter() - start)
     finally:
-        pool.clear()
+        close_pools(pool)
 
 
 def _curl_stream(url: str) -> float:
@@ -151,20 +154,24 @@ def _cases() -> list[Case]:
 
 
 def _table(
-    rates: dict[str, list[float]], streams: dict[str, list[float]], curl: list[float]
+    rates: dict[str, list[float]],
+    paired_raw: dict[str, list[float]],
+    streams: dict[str, list[float]],
+    curl: dict[str, list[float]],
 ) -> tuple[list[str], dict[str, tuple[float, float]]]:
-    """Markdown rows; each ratio is the median of the per-run ratios (runs took turns)."""
-    raw = rates["raw urllib3"]
+    """Markdown rows; each ratio is the median of per-run ratios against a paired baseline."""
+    every_curl = [speed for speeds in curl.values() for speed in speeds]
     lines = [
         "| case | GET/s | time per GET vs raw urllib3 | stream MB/s | stream vs curl |",
         "|---|---:|---:|---:|---:|",
     ]
     ratios: dict[str, tuple[float, float]] = {}
     for label in rates:
-        overhead = statistics.median(r / c for r, c in zip(raw, rates[label], strict=True))
+        pairs = zip(paired_raw[label], rates[label], strict=True)
+        overhead = statistics.median(raw / rate for raw, rate in pairs)
         share = (
-            statistics.median(s / c for s, c in zip(streams[label], curl, strict=True))
-            if curl
+            statistics.median(s / c for s, c in zip(streams[label], curl[label], strict=True))
+            if every_curl
             else float("nan")
         )
         ratios[label] = (overhead, share)
@@ -172,8 +179,8 @@ def _table(
             f"| {label} | {statistics.median(rates[label]):,.0f} | {overhead:.2f}x "
             f"| {statistics.median(streams[label]):,.0f} | {share:.2f}x |"
         )
-    if curl:
-        lines.append(f"| curl -o /dev/null | | | {statistics.median(curl):,.0f} | 1.00x |")
+    if every_curl:
+        lines.append(f"| curl -o /dev/null | | | {statistics.median(every_curl):,.0f} | 1.00x |")
     return lines, ratios
 
 
@@ -188,20 +195,23 @@ def main(argv: list[str]) -> int:
     has_curl = shutil.which("curl") is not None
     cases = _cases()
     rates: dict[str, list[float]] = {label: [] for label, _, _ in cases}
+    paired_raw: dict[str, list[float]] = {label: [] for label, _, _ in cases}
     streams: dict[str, list[float]] = {label: [] for label, _, _ in cases}
-    curl: list[float] = []
+    curl: dict[str, list[float]] = {label: [] for label, _, _ in cases}
     with ContractServer() as server:
         small = f"{server.url}/echo?n=100"
         big = f"{server.url}/echo?n={size}&seed=1&chunks=262144"
         for _, rate, _ in cases:
             rate(small, 50)  # warm-up: imports, first connections, server threads
         for _ in range(runs):
-            if has_curl:
-                curl.append(_curl_stream(big))
             for label, rate, stream in cases:
+                # Baselines run right before each case: load on a shared machine drifts.
+                paired_raw[label].append(_raw_urllib3_rate(small, count))
                 rates[label].append(rate(small, count))
+                if has_curl:
+                    curl[label].append(_curl_stream(big))
                 streams[label].append(stream(big))
-    lines, ratios = _table(rates, streams, curl)
+    lines, ratios = _table(rates, paired_raw, streams, curl)
     print(f"{count} small GETs and one {size >> 20} MiB body per case and run; {runs} runs")
     print(f"CPython {platform.python_version()}, urllib3 {urllib3.__version__}")
     print("\n".join(lines))
