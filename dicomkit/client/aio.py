@@ -1,7 +1,8 @@
 """AsyncDicomClient: the asyncio DICOMweb client, method for method the twin of DicomClient.
 
 Every method of :class:`~dicomkit.client.sync.DicomClient` exists here with the same
-arguments; coroutines are awaited and the ``iter_*`` methods are async generators.
+arguments; coroutines are awaited and the ``iter_*`` methods are async generators. This file is
+generated from sync.py by tests/client/twin.py; edit sync.py and regenerate.
 """
 
 from __future__ import annotations
