@@ -58,12 +58,12 @@ def _serve(args: argparse.Namespace) -> int:
         duplicate_policy=args.duplicate_policy,
     )
     signal.signal(signal.SIGTERM, _interrupt)
-    url = server.start()
-    print(f"dicomkit reference server: DICOMweb root {url} (files under {server.root})")
-    if auth is not None and not isinstance(auth, dict):
-        print(f"OAuth2 token endpoint: {server.token_url}")
-    print("Press Ctrl+C to stop.", flush=True)
     try:
+        url = server.start()
+        print(f"dicomkit reference server: DICOMweb root {url} (files under {server.root})")
+        if auth is not None and not isinstance(auth, dict):
+            print(f"OAuth2 token endpoint: {server.token_url}")
+        print("Press Ctrl+C to stop.", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
