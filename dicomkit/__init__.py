@@ -34,7 +34,7 @@ from dicomkit.core.errors import (
     ServerError,
     ServiceUnavailableError,
     StoreError,
-    TimeoutError,
+    TimeoutError,  # noqa: A004 - dicomkit.TimeoutError is also a builtins.TimeoutError
     TLSError,
     TooManyRedirectsError,
     TooManyRequestsError,

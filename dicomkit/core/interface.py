@@ -145,7 +145,7 @@ class StreamBody:
                 yield bytes(chunk) if not isinstance(chunk, bytes) else chunk
 
 
-Body = Union[bytes, StreamBody, None]
+Body = bytes | StreamBody | None
 
 
 @dataclass(frozen=True)

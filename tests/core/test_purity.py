@@ -11,8 +11,23 @@ from pathlib import Path
 import dicomkit.core
 
 HTTP_LIBRARIES = ["requests", "urllib3", "aiohttp", "httpx"]
-IO_MODULES = {"socket", "ssl", "threading", "asyncio", "selectors", "http", "urllib", "os", "io",
-              "pathlib", "shutil", "tempfile", "subprocess", "multiprocessing", "concurrent"}
+IO_MODULES = {
+    "socket",
+    "ssl",
+    "threading",
+    "asyncio",
+    "selectors",
+    "http",
+    "urllib",
+    "os",
+    "io",
+    "pathlib",
+    "shutil",
+    "tempfile",
+    "subprocess",
+    "multiprocessing",
+    "concurrent",
+}
 CORE_DIR = Path(dicomkit.core.__file__).parent
 
 
