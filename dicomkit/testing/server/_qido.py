@@ -283,7 +283,7 @@ def _shape(
     query: Query,
     scoped: set[str],
     base_url: str,
-    study_records: list[InstanceRecord],
+    study_modalities: list[str],
 ) -> dict[str, Any]:
     record = group.first
     source = record.metadata
@@ -303,7 +303,7 @@ def _shape(
     }
     if level == "studies":
         retrieve = f"{base_url}/studies/{record.study}"
-        result["00080061"] = {"vr": "CS", "Value": _modalities(group.records)}
+        result["00080061"] = {"vr": "CS", "Value": study_modalities}
         result["00201206"] = {"vr": "IS", "Value": [len({r.series for r in group.records})]}
         result["00201208"] = {"vr": "IS", "Value": [len(group.records)]}
     elif level == "series":
@@ -317,7 +317,7 @@ def _shape(
             if tag in source and tag in wanted:
                 result[tag] = source[tag]
     if level != "studies" and _MODALITIES_IN_STUDY in wanted:
-        result[_MODALITIES_IN_STUDY] = {"vr": "CS", "Value": _modalities(study_records)}
+        result[_MODALITIES_IN_STUDY] = {"vr": "CS", "Value": study_modalities}
     result["00080056"] = {"vr": "CS", "Value": ["ONLINE"]}
     result["00081190"] = {"vr": "UR", "Value": [retrieve]}
     return dict(sorted(result.items()))
@@ -339,15 +339,18 @@ def search(
     by_study: dict[str, list[InstanceRecord]] = {}
     for record in records:
         by_study.setdefault(record.study, []).append(record)
-    matched = []
+    modalities = {study: _modalities(members) for study, members in by_study.items()}
+    enough = None if query.limit is None else query.offset + query.limit
+    matched: list[_Group] = []
     for group in _group(records, level):
-        study_records = by_study[group.first.study]
-        if _group_matches(group, level, query, _modalities(study_records)):
-            matched.append((group, study_records))
+        if _group_matches(group, level, query, modalities[group.first.study]):
+            matched.append(group)
+            if enough is not None and len(matched) >= enough:
+                break
     window = matched[query.offset :]
     if query.limit is not None:
         window = window[: query.limit]
     return [
-        _shape(group, level, query, scoped, base_url, study_records)
-        for group, study_records in window
+        _shape(group, level, query, scoped, base_url, modalities[group.first.study])
+        for group in window
     ]

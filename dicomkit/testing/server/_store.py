@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS instances (
 CREATE INDEX IF NOT EXISTS by_study ON instances (partition, study, series);
 """
 _COLUMNS = "partition, study, series, sop, sop_class, transfer_syntax, path, size, metadata"
+_SELECTED = "seq, " + _COLUMNS
 
 
 @dataclass
@@ -52,6 +53,8 @@ class InstanceRecord:
     size: int
     metadata_text: str
     _metadata: dict[str, Any] | None = field(default=None, repr=False)
+    seq: int = 0
+    """Row number in the index; a stored-again instance gets a new one."""
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -72,6 +75,8 @@ class Store:
             str(root / "index.sqlite3"), check_same_thread=False, isolation_level=None
         )
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=OFF")  # a test server: speed over durability
+        self._parsed: dict[int, dict[str, Any]] = {}
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -107,8 +112,10 @@ class Store:
         target = self._file_path(partition, study, series, sop)
         with self._lock:
             old = self.get(partition, sop)
-            if old is not None and old.path != target:
-                old.path.unlink(missing_ok=True)
+            if old is not None:
+                self._parsed.pop(old.seq, None)
+                if old.path != target:
+                    old.path.unlink(missing_ok=True)
             target.parent.mkdir(parents=True, exist_ok=True)
             source.replace(target)
             text = json.dumps(metadata, separators=(",", ":"))
@@ -158,6 +165,7 @@ class Store:
         with self._lock:
             records = self.find(partition, study=study, series=series, sop=sop)
             for record in records:
+                self._parsed.pop(record.seq, None)
                 record.path.unlink(missing_ok=True)
                 self._db.execute(
                     "DELETE FROM instances WHERE partition = ? AND sop = ?",
@@ -169,6 +177,7 @@ class Store:
         """Forget everything: rows, stored files and spooled uploads."""
         with self._lock:
             self._db.execute("DELETE FROM instances")
+            self._parsed.clear()
             for name in ("data", "incoming"):
                 shutil.rmtree(self.root / name, ignore_errors=True)
 
@@ -178,21 +187,31 @@ class Store:
         return int(row[0])
 
     def _select(self, where: str, params: tuple[str, ...]) -> list[InstanceRecord]:
+        """Matching rows in storage order; parsed DICOM JSON is cached by row (rows never change,
+        a replaced instance gets a new row)."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM instances WHERE {where} ORDER BY seq", params
+                f"SELECT {_SELECTED} FROM instances WHERE {where} ORDER BY seq", params
             ).fetchall()
-        return [
-            InstanceRecord(
-                partition=row[0],
-                study=row[1],
-                series=row[2],
-                sop=row[3],
-                sop_class=row[4],
-                transfer_syntax=row[5],
-                path=Path(row[6]),
-                size=int(row[7]),
-                metadata_text=row[8],
-            )
-            for row in rows
-        ]
+            records = []
+            for row in rows:
+                seq = int(row[0])
+                metadata = self._parsed.get(seq)
+                if metadata is None:
+                    metadata = self._parsed[seq] = json.loads(row[9])
+                records.append(
+                    InstanceRecord(
+                        partition=row[1],
+                        study=row[2],
+                        series=row[3],
+                        sop=row[4],
+                        sop_class=row[5],
+                        transfer_syntax=row[6],
+                        path=Path(row[7]),
+                        size=int(row[8]),
+                        metadata_text=row[9],
+                        _metadata=metadata,
+                        seq=seq,
+                    )
+                )
+        return records
