@@ -314,6 +314,29 @@ class AsyncTransportContract(TransportFixtures):
         with EventLoop() as loop:
             loop.run(body())
 
+    def test_max_redirects_option_and_connection_reuse(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        base = contract_server.url
+
+        async def body() -> None:
+            built = async_transport_factory(max_redirects=2)
+            try:
+                response, _ = await _fetch(built, Request("GET", f"{base}/redirect?n=1"))
+                assert response.status == 200
+                with pytest.raises(TooManyRedirectsError):
+                    await built.asend(Request("GET", f"{base}/redirect?n=2"))
+                await _fetch(built, Request("GET", f"{base}/echo?n=1000"))
+                before = contract_server.connections_accepted
+                for _ in range(10):
+                    await _fetch(built, Request("GET", f"{base}/echo?n=1000"))
+                assert contract_server.connections_accepted == before
+            finally:
+                await built.aclose()
+
+        with EventLoop() as loop:
+            loop.run(body())
+
     def test_hundred_concurrent_requests(
         self, async_transport_factory: Factory, contract_server: ContractServer
     ) -> None:

@@ -223,6 +223,15 @@ class TransportContract(TransportFixtures):
         with pytest.raises(TooManyRedirectsError):
             transport.send(Request("GET", f"{contract_server.url}/redirect?n=11"))
 
+    def test_max_redirects_option(
+        self, transport_factory: Callable[..., Transport], contract_server: ContractServer
+    ) -> None:
+        with transport_factory(max_redirects=2) as built:
+            with built.send(Request("GET", f"{contract_server.url}/redirect?n=1")) as response:
+                assert response.status == 200
+            with pytest.raises(TooManyRedirectsError):
+                built.send(Request("GET", f"{contract_server.url}/redirect?n=2"))
+
     def test_cross_host_redirect_drops_credentials(
         self, transport: Transport, contract_server: ContractServer
     ) -> None:
@@ -278,6 +287,17 @@ class TransportContract(TransportFixtures):
             response.read()
         built.close()
         assert probe(f"{contract_server.url}/echo") == 200
+
+    def test_sequential_requests_reuse_a_connection(
+        self, transport: Transport, contract_server: ContractServer
+    ) -> None:
+        url = f"{contract_server.url}/echo?n=1000"
+        transport.send(Request("GET", url)).read()
+        before = contract_server.connections_accepted
+        for _ in range(10):
+            with transport.send(Request("GET", url)) as response:
+                response.read()
+        assert contract_server.connections_accepted == before
 
     def test_eight_threads_share_one_transport(
         self, transport: Transport, contract_server: ContractServer
