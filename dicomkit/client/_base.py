@@ -204,10 +204,16 @@ async def abounded(chunks: AsyncIterator[bytes], limit: int = ERROR_BODY_LIMIT) 
 
 
 def dataset_from_bytes(data: bytes, where: str = "part") -> Dataset:
-    """A pydicom Dataset from a part's bytes; a parse failure becomes a ProtocolError."""
+    """A pydicom Dataset from a part's bytes; a parse failure becomes a ProtocolError.
+
+    The buffer is closed after reading: pydicom keeps it on ``Dataset.buffer``, and an open
+    one would hold the whole part alive beside the element values copied out of it (twice
+    the memory for a retrieved study).
+    """
     problem = "it has no SOPInstanceUID"
     try:
-        dataset = pydicom.dcmread(io.BytesIO(data), force=True)
+        with io.BytesIO(data) as buffer:
+            dataset = pydicom.dcmread(buffer, force=True)
         meta = dataset.get("file_meta") or {}
         if "SOPInstanceUID" in dataset or "MediaStorageSOPInstanceUID" in meta:
             return dataset
