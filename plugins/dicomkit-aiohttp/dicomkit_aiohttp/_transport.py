@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
 __all__ = ["CHUNK_SIZE", "AiohttpTransport"]
 
-CHUNK_SIZE = 65536
-"""Largest response chunk handed to the caller; aiohttp yields smaller ones as they arrive."""
+CHUNK_SIZE = 256 * 1024
+"""Largest response chunk handed to the caller: aiohttp's read buffer size, so one chunk is what
+one read brought in. Smaller ones are handed over as they arrive, never waited for."""
 
 _INSTALL_HINT = "the 'aiohttp' transport needs aiohttp: pip install dicomkit-aiohttp (or aiohttp)"
 

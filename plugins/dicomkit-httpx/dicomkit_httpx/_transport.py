@@ -62,6 +62,19 @@ async def _abody_chunks(request: Request) -> AsyncIterator[bytes]:
         yield chunk
 
 
+def _chunks(response: httpx.Response) -> Iterator[bytes]:
+    """The body as it arrives; the decoding layers only when a Content-Encoding needs them."""
+    if "Content-Encoding" in response.headers:
+        return response.iter_bytes()
+    return response.iter_raw()
+
+
+def _achunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    if "Content-Encoding" in response.headers:
+        return response.aiter_bytes()
+    return response.aiter_raw()
+
+
 class HttpxTransport(Transport, AsyncTransport):
     """Send dicomkit requests with httpx, from sync (``send``) or async (``asend``) code.
 
@@ -188,7 +201,7 @@ class HttpxTransport(Transport, AsyncTransport):
     def _stream(self, client: httpx.Client, response: httpx.Response) -> Iterator[bytes]:
         with translated_errors():
             try:
-                yield from response.iter_bytes()
+                yield from _chunks(response)
             except Exception as exc:
                 self._raise_if_closed(client, exc)
                 raise
@@ -230,7 +243,7 @@ class HttpxTransport(Transport, AsyncTransport):
     ) -> AsyncIterator[bytes]:
         with translated_errors():
             try:
-                async for chunk in response.aiter_bytes():
+                async for chunk in _achunks(response):
                     yield chunk
             except Exception as exc:
                 self._raise_if_closed(client, exc)
