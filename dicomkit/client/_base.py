@@ -6,6 +6,7 @@ sleep. Protocol knowledge stays in :mod:`dicomkit.core.operations`.
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import pydicom
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from dicomkit.core import _stow, multipart
 from dicomkit.core.dicomjson import StoreResult
@@ -226,10 +228,35 @@ def part10_bytes(dataset: Dataset) -> bytes:
     """``dataset`` encoded as a Part 10 file: preamble, file meta, data set."""
     buffer = io.BytesIO()
     try:
-        pydicom.dcmwrite(buffer, dataset, enforce_file_format=True)
+        pydicom.dcmwrite(buffer, _with_transfer_syntax(dataset), enforce_file_format=True)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
         raise InvalidArgumentError(f"cannot encode the dataset as a DICOM file: {exc}") from exc
     return buffer.getvalue()
+
+
+def _with_transfer_syntax(dataset: Dataset) -> Dataset:
+    """``dataset``, or a shallow copy with a Transfer Syntax UID in its file meta.
+
+    A Dataset built in memory has no file meta, and pydicom cannot write a Part 10 file
+    without knowing its encoding: use the encoding it was read with, else Explicit VR Little
+    Endian (the default every STOW-RS server accepts). The caller's Dataset is not modified.
+    """
+    meta = dataset.get("file_meta")
+    if meta is not None and "TransferSyntaxUID" in meta:
+        return dataset
+    implicit, little = dataset.original_encoding
+    syntax = ExplicitVRLittleEndian
+    if implicit and little is not False:
+        syntax = ImplicitVRLittleEndian
+    elif implicit is False and little is False:
+        syntax = ExplicitVRBigEndian
+    file_meta = FileMetaDataset()
+    for element in meta or ():
+        file_meta.add(copy.deepcopy(element))
+    file_meta.TransferSyntaxUID = syntax
+    clone = Dataset(dataset)  # shares the elements, which writing does not change
+    clone.file_meta = file_meta
+    return clone
 
 
 def _path_opener(path: Path) -> _stow.Opener:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+import pydicom
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydicom.uid import ExplicitVRLittleEndian
 
 from dicomkit.client._base import stow_items
 from dicomkit.core import multipart
@@ -91,3 +94,22 @@ def test_unsupported_instances_are_refused() -> None:
         stow_items([])
     with pytest.raises(InvalidArgumentError):
         stow_items(["/no/such/file.dcm"])
+
+
+@pytest.mark.parametrize("meta", ["none", "without transfer syntax"])
+def test_a_dataset_built_in_memory_is_sent_as_a_part10_file(meta: str) -> None:
+    built = make_instance()
+    if meta == "none":
+        del built.file_meta
+    else:
+        del built.file_meta.TransferSyntaxUID
+    before = built.to_json_dict()
+    [item] = stow_items([built])
+    assert isinstance(item.source, bytes)
+    assert item.source[128:132] == b"DICM"
+    again = pydicom.dcmread(io.BytesIO(item.source))
+    assert again.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
+    assert again.file_meta.MediaStorageSOPInstanceUID == built.SOPInstanceUID
+    assert again.PatientName == built.PatientName
+    assert built.to_json_dict() == before
+    assert "TransferSyntaxUID" not in built.get("file_meta", {})
