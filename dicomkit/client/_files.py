@@ -36,6 +36,7 @@ from dicomkit.core.uids import validate_uid
 __all__ = [
     "ALREADY_PRESENT_CODES",
     "FolderUpload",
+    "FolderScan",
     "FolderUploadReport",
     "PartFileWriter",
     "ScannedFile",
@@ -121,18 +122,70 @@ def _failure_text(failed: FailedInstance) -> str:
     return f"{failed.reason}{code}{detail}"
 
 
-def scan_folder(folder: str | os.PathLike[str], *, recursive: bool = True) -> list[Path]:
-    """Every regular file under ``folder``, sorted, whatever its name or extension."""
+@dataclass
+class FolderScan:
+    """What a folder holds: regular files to sniff, and entries that cannot be uploaded."""
+
+    files: list[Path] = field(default_factory=list)
+    unreadable: dict[Path, str] = field(default_factory=dict)
+    special: list[Path] = field(default_factory=list)
+    """Sockets, FIFOs and devices: never opened (reading a FIFO would block forever)."""
+
+
+def scan_folder(folder: str | os.PathLike[str], *, recursive: bool = True) -> FolderScan:
+    """Every entry under ``folder``, sorted, whatever its name or extension.
+
+    Links to folders are followed (each real folder is visited once, so a link loop ends);
+    a folder that cannot be listed or a broken link is recorded rather than silently skipped.
+    """
     root = Path(folder)
     if not root.is_dir():
         raise InvalidArgumentError(f"{root} is not a folder")
-    if not recursive:
-        return sorted(p for p in root.iterdir() if p.is_file())
-    found: list[Path] = []
-    for directory, subdirs, files in os.walk(root):
-        subdirs.sort()
-        found.extend(Path(directory) / name for name in sorted(files))
-    return [p for p in found if p.is_file()]
+    scan = FolderScan()
+    visited: set[tuple[int, int]] = set()
+    pending = [root]
+    while pending:
+        directory = pending.pop()
+        try:
+            status = directory.stat()
+            if (status.st_dev, status.st_ino) in visited:
+                continue
+            visited.add((status.st_dev, status.st_ino))
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as exc:
+            if directory == root:
+                raise InvalidArgumentError(f"cannot read {root}: {exc.strerror or exc}") from exc
+            scan.unreadable[directory] = f"unreadable folder: {exc.strerror or exc}"
+            continue
+        subfolders: list[Path] = []
+        for entry in entries:
+            path = Path(entry.path)
+            if _is_dir(entry):
+                subfolders.append(path)
+            elif _is_file(entry):
+                scan.files.append(path)
+            elif entry.is_symlink():
+                scan.unreadable[path] = "unreadable: a broken symbolic link"
+            else:
+                scan.special.append(path)
+        if recursive:
+            pending.extend(reversed(subfolders))
+    return scan
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def sniff_file(path: Path) -> ScannedFile:
@@ -282,9 +335,11 @@ class FolderUpload:
         max_bytes: int | None,
     ) -> None:
         self.report = FolderUploadReport()
-        paths = scan_folder(folder, recursive=recursive)
+        scan = scan_folder(folder, recursive=recursive)
+        self.report.failed.update(scan.unreadable)
+        self.report.not_dicom.extend(scan.special)
         dicom: list[ScannedFile] = []
-        for path in paths:
+        for path in scan.files:
             scanned = sniff_file(path)
             if not scanned.is_dicom:
                 self.report.not_dicom.append(path)
@@ -292,7 +347,7 @@ class FolderUpload:
                 self.report.failed[path] = scanned.problem
             else:
                 dicom.append(scanned)
-        self.total = len(paths)
+        self.total = len(scan.files) + len(scan.unreadable) + len(scan.special)
         self.done = self.total - len(dicom)
         self._scanned = dicom
         self._batches = _stow.plan_batches(

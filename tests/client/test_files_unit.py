@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydicom.dataset import Dataset
@@ -19,6 +21,7 @@ from dicomkit.core.retry import RetryPolicy
 from dicomkit.testing.data import dataset_bytes, make_instance
 
 from .fakes import Answer, FakeTransport
+from .test_driver_unit import stow_answer
 
 BASE = "http://dicom.test/dicom-web"
 
@@ -134,3 +137,59 @@ def test_timeouts() -> None:
     for bad in (0, -1, "x", (1, 2, 3), True):
         with pytest.raises(InvalidArgumentError):
             coerce_timeout(bad)  # type: ignore[arg-type]
+
+
+def storing_server(instances: list[Dataset]) -> FakeTransport:
+    """A STOW-RS server that stores whichever of ``instances`` it finds in a request body."""
+
+    def handler(request: Request, body: bytes) -> Answer:
+        sent = [ds.SOPInstanceUID for ds in instances if ds.SOPInstanceUID.encode() in body]
+        return stow_answer(sent, [], 200)
+
+    return FakeTransport(handler)
+
+
+def test_folder_links_and_special_files_are_all_accounted_for(tmp_path: Path) -> None:
+    instances = [make_instance() for _ in range(3)]
+    root, elsewhere = tmp_path / "in", tmp_path / "elsewhere"
+    (root / "sub").mkdir(parents=True)
+    elsewhere.mkdir()
+    (root / "a.dcm").write_bytes(dataset_bytes(instances[0]))
+    (root / "sub" / "a.dcm").write_bytes(dataset_bytes(instances[1]))
+    (elsewhere / "linked").write_bytes(dataset_bytes(instances[2]))
+    (root / "linked-folder").symlink_to(elsewhere, target_is_directory=True)
+    (root / "sub" / "loop").symlink_to(root, target_is_directory=True)
+    (root / "dangling").symlink_to(tmp_path / "gone")
+    os.mkfifo(root / "pipe")
+    transport = storing_server(instances)
+    with DicomClient(BASE, transport=transport) as client:
+        report = client.upload_dicom_folder(root)
+    assert sorted(report.stored) == sorted(
+        [root / "a.dcm", root / "sub" / "a.dcm", root / "linked-folder" / "linked"]
+    )
+    assert list(report.failed) == [root / "dangling"]
+    assert "broken" in report.failed[root / "dangling"]
+    assert report.not_dicom == [root / "pipe"]
+    assert report.total == 5
+
+
+def test_an_unreadable_subfolder_is_reported_and_the_rest_uploaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ds = make_instance()
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "open").mkdir()
+    (tmp_path / "open" / "x").write_bytes(dataset_bytes(ds))
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with DicomClient(BASE, transport=storing_server([ds])) as client:
+        report = client.upload_dicom_folder(tmp_path)
+    assert report.stored == [tmp_path / "open" / "x"]
+    assert report.failed == {tmp_path / "locked": "unreadable folder: Permission denied"}
+    assert not report.ok
