@@ -5,6 +5,7 @@ One class serves both interfaces, so both halves of the contract run against it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -120,3 +121,17 @@ class TestHttpxBeyondTheContract(HttpxFixtures):
         async with HttpxTransport() as transport, await transport.asend(request) as response:
             seen = Headers(json.loads(response.headers["X-Echo-Headers"]))
         assert seen.get_all("x-dup") == ["1", "2", "3"]
+
+    async def test_cancellation_passes_through_and_leaves_the_transport_usable(
+        self, contract_server: ServerURL
+    ) -> None:
+        async with HttpxTransport() as transport:
+            slow = Request("GET", f"{contract_server.url}/echo?delay=5")
+            task = asyncio.ensure_future(transport.asend(slow))
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            request = Request("GET", f"{contract_server.url}/echo?n=10&seed=1")
+            async with await transport.asend(request) as response:
+                assert len(await response.aread()) == 10
