@@ -367,8 +367,8 @@ class FolderUpload:
         self.report.record_batch(scanned, result)
         self.done += len(scanned)
 
-    def fail(self, scanned: Sequence[ScannedFile], error: HTTPError) -> None:
-        """A whole batch was refused; credentials problems stop the upload instead."""
+    def fail(self, scanned: Sequence[ScannedFile], error: DicomkitError) -> None:
+        """A whole batch was refused or unreadable; credentials problems stop the upload."""
         if isinstance(error, (UnauthorizedError, ForbiddenError)):
             raise error
         self.report.record_failure(scanned, str(error))

@@ -27,6 +27,7 @@ from dicomkit.core._stow import StowItem, interpret_store
 from dicomkit.core.dicomjson import StoreResult, first_value
 from dicomkit.core.errors import (
     HTTPError,
+    InvalidArgumentError,
     StoreError,
 )
 from dicomkit.core.interface import Headers, Request
@@ -35,6 +36,7 @@ from dicomkit.core.operations import (
     PartEvents,
     parse_json_object,
 )
+from dicomkit.core.uids import validate_uid
 from dicomkit.core.urls import Level
 
 __all__ = ["DicomClient"]
@@ -539,14 +541,20 @@ class DicomClient(SyncDriver):
         max_batch_bytes: int | None = None,
         progress: Progress | None = None,
     ) -> FolderUploadReport:
-        """Store every DICOM file under ``folder`` (recognised by content) and report per file."""
+        """Store every DICOM file under ``folder`` (recognised by content) and report per file.
+
+        A batch the server refuses, or whose file vanished since the scan, is reported per
+        file and the upload goes on; bad credentials stop it (every batch would fail alike).
+        """
+        if study_instance_uid is not None:
+            validate_uid(study_instance_uid, "StudyInstanceUID")
         plan = FolderUpload(folder, recursive, max_batch_instances, max_batch_bytes)
         for scanned, items in plan.batches():
             try:
                 plan.record(scanned, self._store_batch(items, study_instance_uid))
             except StoreError as exc:
                 plan.record(scanned, exc.result)
-            except HTTPError as exc:
+            except (HTTPError, InvalidArgumentError) as exc:
                 plan.fail(scanned, exc)
             if progress is not None:
                 progress(plan.done, plan.total)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydicom.dataset import Dataset
 
-from dicomkit import DicomClient
+from dicomkit import AsyncDicomClient, DicomClient
 from dicomkit.client._base import coerce_timeout
 from dicomkit.client._files import FolderUploadReport, sniff_file
 from dicomkit.core import multipart
@@ -193,3 +193,41 @@ def test_an_unreadable_subfolder_is_reported_and_the_rest_uploaded(
     assert report.stored == [tmp_path / "open" / "x"]
     assert report.failed == {tmp_path / "locked": "unreadable folder: Permission denied"}
     assert not report.ok
+
+
+def vanishing_folder(root: Path, instances: list[Dataset]) -> tuple[list[Path], Any]:
+    """Files 0..n-1, and a progress callback that deletes file 1 once the first batch is sent."""
+    root.mkdir()
+    paths = [root / f"{index}.dcm" for index in range(len(instances))]
+    for path, ds in zip(paths, instances, strict=True):
+        path.write_bytes(dataset_bytes(ds))
+
+    def progress(done: int, total: int | None) -> None:
+        paths[1].unlink(missing_ok=True)
+
+    return paths, progress
+
+
+def test_a_file_removed_during_the_upload_is_reported_and_the_rest_sent(tmp_path: Path) -> None:
+    instances = [make_instance() for _ in range(3)]
+    paths, progress = vanishing_folder(tmp_path / "in", instances)
+    with DicomClient(BASE, transport=storing_server(instances)) as client:
+        report = client.upload_dicom_folder(
+            tmp_path / "in", max_batch_instances=1, progress=progress
+        )
+        with pytest.raises(InvalidArgumentError):
+            client.upload_dicom_folder(tmp_path / "in", study_instance_uid="1.02")
+    assert report.stored == [paths[0], paths[2]]
+    assert list(report.failed) == [paths[1]]
+    assert "cannot read" in report.failed[paths[1]]
+
+
+async def test_async_a_file_removed_during_the_upload_is_reported(tmp_path: Path) -> None:
+    instances = [make_instance() for _ in range(3)]
+    paths, progress = vanishing_folder(tmp_path / "in", instances)
+    async with AsyncDicomClient(BASE, transport=storing_server(instances)) as client:
+        report = await client.upload_dicom_folder(
+            tmp_path / "in", max_batch_instances=1, progress=progress
+        )
+    assert report.stored == [paths[0], paths[2]]
+    assert list(report.failed) == [paths[1]]
