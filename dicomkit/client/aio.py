@@ -585,8 +585,8 @@ class AsyncDicomClient(AsyncDriver):
         progress: Progress | None = None,
     ) -> list[Path]:
         """Stream a study, series or instance to ``{study}/{series}/{instance}.dcm`` files."""
-        writer = PartFileWriter.create(output_folder)
         request = self.operations.retrieve(study_id, series_id, instance_id)
+        writer = PartFileWriter.create(output_folder)
         response = await self._ok(request)
         async with response:
             try:

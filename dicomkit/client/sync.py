@@ -570,8 +570,8 @@ class DicomClient(SyncDriver):
         progress: Progress | None = None,
     ) -> list[Path]:
         """Stream a study, series or instance to ``{study}/{series}/{instance}.dcm`` files."""
-        writer = PartFileWriter.create(output_folder)
         request = self.operations.retrieve(study_id, series_id, instance_id)
+        writer = PartFileWriter.create(output_folder)
         response = self._ok(request)
         with response:
             try:

@@ -231,3 +231,27 @@ async def test_async_a_file_removed_during_the_upload_is_reported(tmp_path: Path
         )
     assert report.stored == [paths[0], paths[2]]
     assert list(report.failed) == [paths[1]]
+
+
+@pytest.mark.parametrize("keyword", ["StudyInstanceUID", "SeriesInstanceUID"])
+def test_hostile_study_and_series_uids_in_a_part_are_refused(tmp_path: Path, keyword: str) -> None:
+    ds: Dataset = make_instance()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        setattr(ds, keyword, "..")
+    answer = multipart_answer(dataset_bytes(ds))
+    with DicomClient(BASE, transport=FakeTransport(lambda r, b: answer)) as client:
+        with pytest.raises(ProtocolError, match=keyword):
+            client.download_dicom(tmp_path / "out", "1.2.3")
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_bad_download_arguments_are_refused_before_touching_the_disk(tmp_path: Path) -> None:
+    transport = FakeTransport(lambda r, b: (500, {}, b""))
+    with DicomClient(BASE, transport=transport) as client:
+        with pytest.raises(InvalidArgumentError):
+            client.download_dicom(tmp_path / "out", "1.2.3", None, "1.2.3.4")
+        with pytest.raises(InvalidArgumentError):
+            client.download_dicom(tmp_path / "out2", "1.2/../3")
+    assert list(tmp_path.iterdir()) == []
+    assert transport.seen == []
