@@ -74,6 +74,7 @@ _QUERY_TABLE = tuple(
 _QUERY_OPTIONS = ("includefield", "fuzzymatching", "limit", "offset")
 _BASE_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^?#]*)$")
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_USERINFO_RE = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://)?)[^/?#]*@")
 _HEX_TAG_RE = re.compile(r"^\(?([0-9A-Fa-f]{4}),?([0-9A-Fa-f]{4})\)?$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LEVELS = ("studies", "series", "instances")
@@ -165,15 +166,21 @@ class _Origin:
         return (self.scheme, self.host, self.port)
 
 
+def _without_userinfo(url: str) -> str:
+    """``url`` with any ``user:password@`` masked, for error messages that quote it."""
+    return _USERINFO_RE.sub(r"\1***@", url)
+
+
 def _split_url(url: str, what: str) -> tuple[_Origin, str]:
     match = _BASE_RE.match(url)
+    shown = _preview(_without_userinfo(url))
     if match is None:
         raise InvalidArgumentError(
-            f"{what} {_preview(url)} must be an absolute http(s) URL without query or fragment"
+            f"{what} {shown} must be an absolute http(s) URL without query or fragment"
         )
     scheme, authority, path = match.groups()
     if scheme.lower() not in _DEFAULT_PORTS:
-        raise InvalidArgumentError(f"{what} {_preview(url)} must use http or https")
+        raise InvalidArgumentError(f"{what} {shown} must use http or https")
     return _Origin(scheme, authority), path
 
 

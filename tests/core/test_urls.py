@@ -528,3 +528,19 @@ def test_search_url_query_parses_back(patient_id: str, limit: int, fuzzy: bool) 
 def test_uid_lists_round_trip(values: list[str]) -> None:
     query = encode_query(build_query({"SOPInstanceUID": values}))
     assert parse_qsl(query) == [("SOPInstanceUID", ",".join(values))]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:s3cr3t-pw@host/dicom-web?x=1",
+        "ftp://user:s3cr3t-pw@host/dicom-web",
+        "https://user:s3cr3t-pw@host/dicom-web#frag",
+        "https://user:s3cr3t-pw@host/dicom-web",
+        "user:s3cr3t-pw@host/dicom-web",
+    ],
+)
+def test_a_refused_base_url_never_echoes_its_credentials(url: str) -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        DicomWebURLs(url)
+    assert "s3cr3t-pw" not in str(info.value)
