@@ -25,7 +25,6 @@ from dicomkit.core.dicomjson import FailedInstance, StoreResult
 from dicomkit.core.errors import (
     DicomkitError,
     ForbiddenError,
-    HTTPError,
     InvalidArgumentError,
     InvalidUIDError,
     ProtocolError,

@@ -240,9 +240,9 @@ def test_hostile_study_and_series_uids_in_a_part_are_refused(tmp_path: Path, key
         warnings.simplefilter("ignore")
         setattr(ds, keyword, "..")
     answer = multipart_answer(dataset_bytes(ds))
-    with DicomClient(BASE, transport=FakeTransport(lambda r, b: answer)) as client:
-        with pytest.raises(ProtocolError, match=keyword):
-            client.download_dicom(tmp_path / "out", "1.2.3")
+    client = DicomClient(BASE, transport=FakeTransport(lambda r, b: answer))
+    with client, pytest.raises(ProtocolError, match=keyword):
+        client.download_dicom(tmp_path / "out", "1.2.3")
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 
