@@ -39,7 +39,9 @@ __all__ = [
     "TimeoutInput",
     "dataset_from_bytes",
     "part10_bytes",
+    "patient_filter",
     "stow_items",
+    "unique_uids",
 ]
 
 DEFAULT_CHUNK_SIZE = 1 << 20
@@ -164,6 +166,27 @@ class ClientBase:
             max_count=max_count or _stow.DEFAULT_BATCH_COUNT,
             max_bytes=max_bytes or _stow.DEFAULT_BATCH_BYTES,
         )
+
+
+def patient_filter(patient_id: str) -> dict[str, str]:
+    """The QIDO-RS filter that matches exactly one patient's ID.
+
+    QIDO-RS has no escape character: an empty value matches every patient, ``*`` and ``?``
+    are wildcards and ``\\`` separates values. Such an ID would quietly return other patients'
+    studies (and a delete loop over them would delete those), so it is refused.
+    """
+    if not isinstance(patient_id, str) or not patient_id.strip():
+        raise InvalidArgumentError("patient_id must be a non-empty string")
+    if any(character in patient_id for character in "*?\\"):
+        raise InvalidArgumentError(
+            "patient_id may not contain '*', '?' or '\\': QIDO-RS would match other patients"
+        )
+    return {"PatientID": patient_id}
+
+
+def unique_uids(values: Iterable[Any]) -> list[str]:
+    """The distinct non-empty values as strings, in the order first seen."""
+    return list(dict.fromkeys(str(value) for value in values if value))
 
 
 def single_dataset(parts: Sequence[tuple[Headers, bytes]]) -> Dataset:

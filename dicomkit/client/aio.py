@@ -20,8 +20,10 @@ from dicomkit.client._base import (
     InstanceInput,
     Progress,
     dataset_from_bytes,
+    patient_filter,
     single_dataset,
     store_outcome,
+    unique_uids,
 )
 from dicomkit.client._files import FolderUpload, FolderUploadReport, PartFileWriter
 from dicomkit.core._stow import StowItem, interpret_store
@@ -216,12 +218,14 @@ class AsyncDicomClient(AsyncDriver):
             yield item
 
     async def get_patient_study_ids(self, patient_id: str) -> list[str]:
-        """StudyInstanceUIDs of every study of the patient, all pages followed."""
+        """StudyInstanceUIDs of every study of the patient, all pages followed.
+
+        The ID is matched exactly; an empty one or one with a QIDO wildcard is refused.
+        """
         studies = self.iter_search_for_studies(
-            {"PatientID": patient_id}, fields=["StudyInstanceUID"]
+            patient_filter(patient_id), fields=["StudyInstanceUID"]
         )
-        uids = [str(first_value(s, "StudyInstanceUID")) async for s in studies]
-        return list(dict.fromkeys(uids))
+        return unique_uids([first_value(s, "StudyInstanceUID") async for s in studies])
 
     # -- WADO-RS -------------------------------------------------------------------------------
 

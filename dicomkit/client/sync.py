@@ -18,8 +18,10 @@ from dicomkit.client._base import (
     InstanceInput,
     Progress,
     dataset_from_bytes,
+    patient_filter,
     single_dataset,
     store_outcome,
+    unique_uids,
 )
 from dicomkit.client._files import FolderUpload, FolderUploadReport, PartFileWriter
 from dicomkit.client._sync_driver import SyncDriver
@@ -211,11 +213,14 @@ class DicomClient(SyncDriver):
         )
 
     def get_patient_study_ids(self, patient_id: str) -> list[str]:
-        """StudyInstanceUIDs of every study of the patient, all pages followed."""
+        """StudyInstanceUIDs of every study of the patient, all pages followed.
+
+        The ID is matched exactly; an empty one or one with a QIDO wildcard is refused.
+        """
         studies = self.iter_search_for_studies(
-            {"PatientID": patient_id}, fields=["StudyInstanceUID"]
+            patient_filter(patient_id), fields=["StudyInstanceUID"]
         )
-        return list(dict.fromkeys(str(first_value(s, "StudyInstanceUID")) for s in studies))
+        return unique_uids([first_value(s, "StudyInstanceUID") for s in studies])
 
     # -- WADO-RS -------------------------------------------------------------------------------
 

@@ -317,3 +317,17 @@ def test_a_part_that_is_not_dicom_is_a_dicomkit_error() -> None:
         pytest.raises(DicomkitError),
     ):
         client.retrieve_instance("1.2.3", "1.2.3.4", "1.2.3.4.5")
+
+
+@pytest.mark.parametrize("patient_id", ["", "  ", "12*", "A?C", "A\\B"])
+def test_a_patient_id_that_would_match_other_patients_is_refused(patient_id: str) -> None:
+    transport = FakeTransport(lambda r, b: json_answer([study(1)]))
+    with DicomClient(BASE, transport=transport) as client, pytest.raises(InvalidArgumentError):
+        client.get_patient_study_ids(patient_id)
+    assert transport.seen == []
+
+
+def test_patient_study_ids_skip_answers_without_a_study_uid() -> None:
+    answer = json_answer([study(1), {"00100020": {"vr": "LO", "Value": ["P"]}}, study(1)])
+    with DicomClient(BASE, transport=FakeTransport(lambda r, b: answer)) as client:
+        assert client.get_patient_study_ids("P") == ["1.2.3.1"]

@@ -57,10 +57,8 @@ REPLACEMENTS = [
         "return [item async for item in self._iter_search(level, study, series, **kw)]",
     ),
     (
-        "        return list(dict.fromkeys("
-        'str(first_value(s, "StudyInstanceUID")) for s in studies))',
-        '        uids = [str(first_value(s, "StudyInstanceUID")) async for s in studies]\n'
-        "        return list(dict.fromkeys(uids))",
+        'return unique_uids([first_value(s, "StudyInstanceUID") for s in studies])',
+        'return unique_uids([first_value(s, "StudyInstanceUID") async for s in studies])',
     ),
     (
         "        return self._parts(request)\n",
