@@ -19,6 +19,7 @@ from dicomkit.testing.server._context import (
 )
 from dicomkit.testing.server._negotiate import accepted
 from dicomkit.testing.server._qido import QueryError, parse_query, search
+from dicomkit.testing.server._rendered import handle_rendered, handle_thumbnail
 from dicomkit.testing.server._respond import ACTIVE_FAULT, error, send, send_json
 from dicomkit.testing.server._store import InstanceRecord
 from dicomkit.testing.server._stow import handle_store
@@ -26,7 +27,6 @@ from dicomkit.testing.server._wado import (
     handle_bulkdata,
     handle_frames,
     handle_metadata,
-    handle_rendered,
     handle_retrieve,
 )
 
@@ -107,10 +107,25 @@ async def _instance_resource(
         return await handle_frames(request, ctx, record, m["frames"])
     if resource == "bulkdata":
         return await handle_bulkdata(request, ctx, record, m["tag"])
-    frames = m.get("frames") or "1"
-    if not frames.isdigit():
+    frames = m.get("frames")
+    if frames is not None and not frames.isdigit():
         return await error(request, 400, "rendered frames take one frame number")
-    return await handle_rendered(request, record, int(frames), thumbnail=resource == "thumbnail")
+    frame = None if frames is None else int(frames)
+    if resource == "thumbnail":
+        return await handle_thumbnail(request, records, frame=frame)
+    return await handle_rendered(request, ctx, records, frame=frame, instance_level=True)
+
+
+async def _group_resource(
+    request: web.Request, ctx: RequestContext, m: dict[str, str]
+) -> web.StreamResponse:
+    """Rendered or thumbnail of a whole study or series."""
+    records = _records(ctx, m)
+    if not records:
+        return await error(request, 404, "no such study or series")
+    if m["resource"] == "thumbnail":
+        return await handle_thumbnail(request, records, frame=None)
+    return await handle_rendered(request, ctx, records, frame=None, instance_level=False)
 
 
 async def _store(
@@ -142,6 +157,7 @@ _ROUTE_TABLE: list[tuple[str, str, _Handler]] = [
     ("GET", rf"{_I}/(?P<resource>bulkdata)/(?P<tag>[0-9A-Fa-f]{{8}})", _instance_resource),
     ("GET", rf"{_I}/(?P<resource>rendered|thumbnail)", _instance_resource),
     ("GET", rf"{_I}/frames/(?P<frames>[^/]+)/(?P<resource>rendered|thumbnail)", _instance_resource),
+    *(("GET", rf"{t}/(?P<resource>rendered|thumbnail)", _group_resource) for t in (_SE, _S)),
     ("POST", "/studies", _store),
     ("POST", _S, _store),
     *(("DELETE", target, _delete) for target in _TARGETS),

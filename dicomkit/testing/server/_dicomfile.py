@@ -38,6 +38,7 @@ __all__ = [
     "iter_file",
     "read_frames",
     "render_frame",
+    "render_frames",
 ]
 
 BULK_THRESHOLD = 1024
@@ -251,7 +252,18 @@ def bulk_value(path: Path, tag: int) -> bytes:
 
 
 def render_frame(path: Path, frame: int, media_type: str, size: int | None = None) -> bytes:
-    """A frame windowed to 8 bits and encoded as JPEG or PNG (needs Pillow and NumPy)."""
+    """One frame windowed to 8 bits and encoded as JPEG or PNG (needs Pillow and NumPy)."""
+    return render_frames(path, [frame], media_type, size)[0]
+
+
+def render_frames(
+    path: Path, frames: list[int] | None, media_type: str, size: int | None = None
+) -> list[bytes]:
+    """Frames (1-based; None for all) rendered as JPEG or PNG, decoding the pixel data once.
+
+    Raises LookupError without pixel data or for a frame out of range, NotAcceptable when the
+    pixels cannot be decoded or Pillow and NumPy are missing.
+    """
     try:
         import numpy as np
         from PIL import Image
@@ -263,20 +275,25 @@ def render_frame(path: Path, frame: int, media_type: str, size: int | None = Non
     if "PixelData" not in ds:
         raise LookupError("the instance has no pixel data")
     count = _number_of_frames(ds)
-    if frame < 1 or frame > count:
-        raise LookupError(f"frame number out of range 1..{count}: {frame}")
+    numbers = list(range(1, count + 1)) if frames is None else frames
+    bad = [n for n in numbers if n < 1 or n > count]
+    if bad:
+        raise LookupError(f"frame numbers out of range 1..{count}: {bad}")
     try:
         pixels = ds.pixel_array
-        if count > 1:
-            pixels = pixels[frame - 1]
     except Exception as exc:  # decoder plugins raise their own errors
         raise NotAcceptable(f"cannot decode the pixel data: {exc}") from exc
-    array = pixels.astype("float64")
-    low, high = float(array.min()), float(array.max())
-    scaled = (array - low) * (255.0 / (high - low)) if high > low else array * 0
-    image = Image.fromarray(scaled.astype(np.uint8))
-    if size is not None:
-        image.thumbnail((size, size))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG" if media_type == "image/png" else "JPEG")
-    return buffer.getvalue()
+    if count == 1:
+        pixels = pixels[None, ...]
+    images = []
+    for number in numbers:
+        array = pixels[number - 1].astype("float64")
+        low, high = float(array.min()), float(array.max())
+        scaled = (array - low) * (255.0 / (high - low)) if high > low else array * 0
+        image = Image.fromarray(scaled.astype(np.uint8))
+        if size is not None:
+            image.thumbnail((size, size))
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG" if media_type == "image/png" else "JPEG")
+        images.append(buffer.getvalue())
+    return images

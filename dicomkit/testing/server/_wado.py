@@ -1,5 +1,5 @@
-"""WADO-RS (PS3.18 section 10.4): instances, metadata, frames, bulk data and rendered images,
-streamed from the stored files part by part."""
+"""WADO-RS (PS3.18 section 10.4): instances, metadata, frames and bulk data, streamed from the
+stored files part by part (rendered images are in :mod:`._rendered`)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from dicomkit.testing.server._dicomfile import (
     explicit_little_endian_bytes,
     frame_media_type,
     read_frames,
-    render_frame,
 )
 from dicomkit.testing.server._negotiate import accepted, inner_type
+from dicomkit.testing.server._ranges import Unsatisfiable, byte_range, content_range
 from dicomkit.testing.server._respond import error, send
 from dicomkit.testing.server._store import BULK_PLACEHOLDER, InstanceRecord
 
@@ -30,14 +30,12 @@ __all__ = [
     "handle_bulkdata",
     "handle_frames",
     "handle_metadata",
-    "handle_rendered",
     "handle_retrieve",
 ]
 
 _ANY = {None, "*/*", "application/*"}
 _MULTIPART_ANY = {"*/*", "multipart/*"}
 _OCTET = "application/octet-stream"
-_THUMBNAIL_SIZE = 128
 
 
 class _LazyFile:
@@ -266,10 +264,25 @@ async def handle_frames(
     )
 
 
+def _bulk_single_part(header: str | None) -> bool | None:
+    """Whether to answer bulk data as a single part (True), multipart (False) or 406 (None)."""
+    for media in accepted(header, f'multipart/related; type="{_OCTET}"'):
+        if media.type == _OCTET:
+            return True
+        kind, _ = inner_type(media) if media.type == "multipart/related" else (None, None)
+        if media.type in (*_MULTIPART_ANY, "multipart/related") and kind in (*_ANY, _OCTET):
+            return False
+    return None
+
+
 async def handle_bulkdata(
     request: web.Request, ctx: RequestContext, record: InstanceRecord, tag_text: str
 ) -> web.StreamResponse:
-    """GET .../bulkdata/{tag}: the raw value, single part or multipart as the client accepts."""
+    """GET .../bulkdata/{tag}: the raw value, single part or multipart as the client accepts.
+
+    A single ``Range: bytes=...`` narrows the value: 206 with those bytes (in the one part of
+    a multipart answer, which then carries the ``Content-Range``), or 416 past the end.
+    """
     try:
         tag = int(tag_text, 16)
     except ValueError:
@@ -278,43 +291,30 @@ async def handle_bulkdata(
         value = bulk_value(record.path, tag)
     except LookupError as exc:
         return await error(request, 404, str(exc))
-    url = ctx.instance_url(record.study, record.series, record.sop) + f"/bulkdata/{tag_text}"
-    default = f'multipart/related; type="{_OCTET}"'
-    for media in accepted(request.headers.get("Accept"), default):
-        if media.type == _OCTET:
-            return await send(request, headers={"Content-Type": _OCTET}, body=value)
-        kind, _ = inner_type(media) if media.type == "multipart/related" else (None, None)
-        if media.type in (*_MULTIPART_ANY, "multipart/related") and kind in (*_ANY, _OCTET):
-            part = Part(value, {"Content-Type": _OCTET, "Content-Location": url})
-            boundary = new_boundary(avoid=[value])
-            return await send(
-                request,
-                headers={"Content-Type": _multipart_type(_OCTET, boundary)},
-                chunks=encode_multipart([part], boundary),
-                length=multipart_length([part], boundary),
-            )
-    return await error(request, 406, "bulk data is available as application/octet-stream only")
-
-
-async def handle_rendered(
-    request: web.Request, record: InstanceRecord, frame: int, *, thumbnail: bool
-) -> web.StreamResponse:
-    """GET .../rendered or .../thumbnail: JPEG (default) or PNG of one frame."""
-    chosen = None
-    for media in accepted(request.headers.get("Accept"), "image/jpeg"):
-        if media.type in ("image/jpeg", "image/png"):
-            chosen = media.type
-        elif media.type in ("*/*", "image/*"):
-            chosen = "image/jpeg"
-        if chosen:
-            break
-    if chosen is None:
-        return await error(request, 406, "rendered images are image/jpeg or image/png")
+    single = _bulk_single_part(request.headers.get("Accept"))
+    if single is None:
+        return await error(request, 406, "bulk data is available as application/octet-stream only")
+    size = len(value)
     try:
-        size = _THUMBNAIL_SIZE if thumbnail else None
-        image = render_frame(record.path, frame, chosen, size)
-    except LookupError as exc:
-        return await error(request, 404, str(exc))
-    except NotAcceptable as exc:
-        return await error(request, 406, str(exc))
-    return await send(request, headers={"Content-Type": chosen}, body=image)
+        span = byte_range(request.headers.get("Range"), size)
+    except Unsatisfiable as exc:
+        headers = {"Content-Range": content_range(None, size), "Content-Type": "text/plain"}
+        return await send(request, status=416, headers=headers, body=str(exc).encode())
+    ranged: dict[str, str] = {}
+    if span is not None:
+        value = value[span[0] : span[1] + 1]
+        ranged = {"Content-Range": content_range(span, size)}
+    status = 200 if span is None else 206
+    if single:
+        headers = {"Content-Type": _OCTET, "Accept-Ranges": "bytes", **ranged}
+        return await send(request, status=status, headers=headers, body=value)
+    url = ctx.instance_url(record.study, record.series, record.sop) + f"/bulkdata/{tag_text}"
+    part = Part(value, {"Content-Type": _OCTET, "Content-Location": url, **ranged})
+    boundary = new_boundary(avoid=[value])
+    return await send(
+        request,
+        status=status,
+        headers={"Content-Type": _multipart_type(_OCTET, boundary), "Accept-Ranges": "bytes"},
+        chunks=encode_multipart([part], boundary),
+        length=multipart_length([part], boundary),
+    )
