@@ -27,6 +27,16 @@ def _peak_rss_mib(include_children: bool = False) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
+def _current_rss_mib() -> float:
+    """Resident memory now (Linux), to tell the peak from what the process keeps."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * resource.getpagesize() / 2**20
+
+
 def _supported(fn: Callable[..., Any], **options: Any) -> dict[str, Any]:
     """Keep only the keyword arguments ``fn`` accepts (settings differ between versions)."""
     params = inspect.signature(fn).parameters
@@ -86,15 +96,14 @@ def dicomkit_upload(args: argparse.Namespace) -> dict[str, Any]:
         options = _supported(
             client.upload_dicom_folder,
             workers=args.workers,
-            max_workers=args.workers,
-            concurrency=args.workers,
-            batch_size=args.batch,
         )
         start = time.perf_counter()
         report = client.upload_dicom_folder(args.folder, **options)
         seconds = time.perf_counter() - start
-    stored = getattr(report, "stored", [])
-    return {"seconds": seconds, "stored": len(stored), "options": sorted(options)}
+    if report.failed:
+        raise SystemExit(f"upload failed: {report}")
+    shown = [f"{key}={value}" for key, value in sorted(options.items())]
+    return {"seconds": seconds, "stored": len(report.stored), "options": shown}
 
 
 def dwc_store(args: argparse.Namespace) -> dict[str, Any]:
@@ -130,6 +139,8 @@ def curl_parallel_post(args: argparse.Namespace) -> dict[str, Any]:
                 f"Content-Type: {content_type}",
                 "-H",
                 "Accept: application/dicom+json",
+                "-H",
+                "Expect:",  # no 1 s wait for a "100 Continue" that Orthanc never sends
                 "--data-binary",
                 f"@{body}",
                 target,
@@ -162,6 +173,26 @@ def async_series(args: argparse.Namespace) -> dict[str, Any]:
     return {"seconds": seconds, "count": count}
 
 
+def async_series_parts(args: argparse.Namespace) -> dict[str, Any]:
+    """The same concurrent fetches as ``async_series``, consuming each part's bytes unparsed."""
+    from dicomkit import AsyncDicomClient
+
+    series = args.series.split(",")
+
+    async def one(client: Any, uid: str) -> int:
+        return sum([len(body) async for _, body in client.iter_parts(args.study, uid)])
+
+    async def main() -> int:
+        async with AsyncDicomClient(args.url, transport=args.transport) as client:
+            sizes = await asyncio.gather(*(one(client, uid) for uid in series))
+        return sum(sizes)
+
+    start = time.perf_counter()
+    size = asyncio.run(main())
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "part_bytes": size}
+
+
 def curl_series(args: argparse.Namespace) -> dict[str, Any]:
     base = args.url.rstrip("/")
     commands = [
@@ -170,6 +201,8 @@ def curl_series(args: argparse.Namespace) -> dict[str, Any]:
             "-sSf",
             "-o",
             "/dev/null",
+            "-w",
+            "%{size_download}",
             "-H",
             f"Accept: {ACCEPT_STUDY}",
             f"{base}/studies/{args.study}/series/{uid}",
@@ -177,11 +210,13 @@ def curl_series(args: argparse.Namespace) -> dict[str, Any]:
         for uid in args.series.split(",")
     ]
     start = time.perf_counter()
-    running = [subprocess.Popen(command) for command in commands]
-    if any(process.wait() for process in running):
-        raise SystemExit("a curl fetch failed")
+    running = [subprocess.Popen(command, stdout=subprocess.PIPE) for command in commands]
+    outputs = [process.communicate()[0] for process in running]
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "fetches": len(commands), "children": True}
+    if any(process.returncode for process in running):
+        raise SystemExit("a curl fetch failed")
+    size = sum(int(out or b"0") for out in outputs)
+    return {"seconds": seconds, "fetches": len(commands), "bytes": size, "children": True}
 
 
 def dicomkit_qido(args: argparse.Namespace) -> dict[str, Any]:
@@ -220,6 +255,7 @@ CASES: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "dwc_store": dwc_store,
     "curl_parallel_post": curl_parallel_post,
     "async_series": async_series,
+    "async_series_parts": async_series_parts,
     "curl_series": curl_series,
     "dicomkit_qido": dicomkit_qido,
     "urllib3_qido": urllib3_qido,
@@ -241,6 +277,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=1000)
     args = parser.parse_args(argv)
     figures = CASES[args.case](args)
+    figures["rss_at_exit_mib"] = round(_current_rss_mib(), 1)
     figures["max_rss_mib"] = round(_peak_rss_mib(bool(figures.pop("children", False))), 1)
     json.dump(figures, sys.stdout)
     sys.stdout.write("\n")

@@ -2,11 +2,15 @@
 
 Generates its data set (never committed), starts the reference server (as a separate process)
 and Orthanc (when installed, inside the private network namespace the nox session provides),
-runs every case several times in its own process (``benchmarks._e2e_cases``) and reports the
-median time and the peak RSS of that process, with the ratio each target is judged on.
+runs every case in its own process (``benchmarks._e2e_cases``) and reports the median time and
+the peak RSS of that process, with the ratio each target of issue 7 is judged on.
+
+Runs are interleaved: run 1 of every case of a group, then run 2 in a rotated order, and so
+on, so that a burst of load on a shared machine hits every case of a comparison alike.
 
 ``python -m benchmarks e2e`` (full: 500 and 1,000 instances of 525 KB, 3 runs) or
-``python -m benchmarks e2e --quick`` (40 and 80 instances, 1 run; for CI).
+``python -m benchmarks e2e --quick`` (40 and 80 instances, 1 run; a smoke run for CI whose
+ratios mean little).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import argparse
 import contextlib
 import json
 import os
-import secrets
+import platform
 import shutil
 import socket
 import statistics
@@ -23,24 +27,34 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks._e2e_data import DataSet, make_dataset, prebuild_bodies
+
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
-PIXEL_BYTES = 512 * 512 * 2
-SERIES_COUNT = 8
+UPLOAD_WORKERS = 4
+QIDO_INSTANCES = 4
 
 
 @dataclass
-class DataSet:
-    folder: Path
-    study: str
-    series: list[str]
-    count: int
-    size: int
+class Spec:
+    """One case to run: its row label, the case name in _e2e_cases and its options."""
+
+    label: str
+    case: str
+    options: dict[str, Any]
+    before: Callable[[], None] | None = None
+
+
+@dataclass
+class Result:
+    seconds: float
+    rss_mib: float
+    figures: dict[str, Any]
 
 
 @dataclass
@@ -55,69 +69,6 @@ class Row:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _uid() -> str:
-    return "2.25." + str(int.from_bytes(secrets.token_bytes(15), "big"))
-
-
-def make_dataset(folder: Path, count: int, patient: str = "BENCH") -> DataSet:
-    """``count`` CT instances of about 525 KB in ``SERIES_COUNT`` series of one study."""
-    import pydicom
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian
-
-    folder.mkdir(parents=True, exist_ok=True)
-    study = _uid()
-    series = [_uid() for _ in range(SERIES_COUNT)]
-    size = 0
-    for index in range(count):
-        ds = Dataset()
-        ds.file_meta = FileMetaDataset()
-        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds.file_meta.MediaStorageSOPClassUID = CTImageStorage
-        ds.SOPClassUID = CTImageStorage
-        ds.SOPInstanceUID = _uid()
-        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        ds.StudyInstanceUID = study
-        ds.SeriesInstanceUID = series[index % SERIES_COUNT]
-        ds.PatientID = patient
-        ds.PatientName = "Bench^Mark"
-        ds.StudyDate = "20240102"
-        ds.Modality = "CT"
-        ds.SeriesNumber = index % SERIES_COUNT + 1
-        ds.InstanceNumber = index + 1
-        ds.Rows = ds.Columns = 512
-        ds.BitsAllocated = ds.BitsStored = 16
-        ds.HighBit = 15
-        ds.SamplesPerPixel = 1
-        ds.PixelRepresentation = 0
-        ds.PhotometricInterpretation = "MONOCHROME2"
-        ds.PixelData = os.urandom(PIXEL_BYTES)
-        path = folder / f"{index:05d}.dcm"
-        pydicom.dcmwrite(path, ds, enforce_file_format=True)
-        size += path.stat().st_size
-    return DataSet(folder, study, series, count, size)
-
-
-def prebuild_bodies(data: DataSet, target: Path, batch: int = 50) -> Path:
-    """Multipart STOW bodies of ``batch`` instances each, named ``{boundary}.bin`` for curl."""
-    from dicomkit.core.multipart import Part, encode_multipart, new_boundary
-
-    target.mkdir(parents=True, exist_ok=True)
-    files = sorted(data.folder.glob("*.dcm"))
-    for first in range(0, len(files), batch):
-        boundary = new_boundary()
-        handles = [path.open("rb") for path in files[first : first + batch]]
-        try:
-            parts = [Part(h, {"Content-Type": "application/dicom"}) for h in handles]
-            with (target / f"{boundary}.bin").open("wb") as out:
-                for chunk in encode_multipart(parts, boundary):
-                    out.write(chunk)
-        finally:
-            for handle in handles:
-                handle.close()
-    return target
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -126,6 +77,7 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def reference_server(root: Path) -> Iterator[tuple[str, Any]]:
+    """``dicomkit serve`` in its own process: the client's CPU time is not the server's."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "dicomkit.cli", "serve", "--root", str(root), "--port", str(port)],
@@ -154,19 +106,34 @@ def orthanc_server(root: Path) -> Iterator[tuple[str, Any]]:
         yield server.url, server
 
 
-def _run_case(case: str, runs: int, **options: Any) -> tuple[float, float, dict[str, Any]]:
-    figures: list[dict[str, Any]] = []
-    for _ in range(runs):
-        argv = [sys.executable, "-m", "benchmarks._e2e_cases", case]
-        for key, value in options.items():
-            argv += [f"--{key}", str(value)]
-        done = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT.parent)
-        if done.returncode != 0:
-            raise RuntimeError(f"{case} failed: {done.stderr[-2000:]}")
-        figures.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    seconds = statistics.median(f["seconds"] for f in figures)
-    rss = max(f["max_rss_mib"] for f in figures)
-    return seconds, rss, figures[-1]
+def _run_one(case: str, options: dict[str, Any]) -> Result:
+    argv = [sys.executable, "-m", "benchmarks._e2e_cases", case]
+    for key, value in options.items():
+        argv += [f"--{key}", str(value)]
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT.parent)
+    if done.returncode != 0:
+        raise RuntimeError(f"{case} failed: {done.stderr[-2000:]}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return Result(figures["seconds"], figures["max_rss_mib"], figures)
+
+
+def run_interleaved(specs: list[Spec], runs: int) -> dict[str, Result]:
+    """Median seconds and largest peak RSS of each spec, its runs interleaved with the others'."""
+    seen: dict[str, list[Result]] = {spec.label: [] for spec in specs}
+    for run in range(runs):
+        shift = run % len(specs)
+        for spec in specs[shift:] + specs[:shift]:
+            if spec.before is not None:
+                spec.before()
+            seen[spec.label].append(_run_one(spec.case, spec.options))
+    return {
+        label: Result(
+            statistics.median(r.seconds for r in results),
+            max(r.rss_mib for r in results),
+            {**results[-1].figures, "runs_s": [round(r.seconds, 4) for r in results]},
+        )
+        for label, results in seen.items()
+    }
 
 
 def _transports() -> tuple[list[str], list[str]]:
@@ -183,192 +150,234 @@ def _transports() -> tuple[list[str], list[str]]:
     return sync_names, async_names
 
 
-def _clear(url: str, study: str, orthanc: Any) -> None:
-    if orthanc is not None:
-        orthanc.reset()
-        return
-    from dicomkit import DicomClient, NotFoundError
+class Server:
+    """The server under test, emptied and filled between groups of cases."""
 
-    with DicomClient(url) as client, contextlib.suppress(NotFoundError):
-        client.delete_study(study)
+    def __init__(self, url: str, orthanc: Any) -> None:
+        self.url = url
+        self.orthanc = orthanc
+        self.studies: set[str] = set()
+
+    def clear(self) -> None:
+        if self.orthanc is not None:
+            self.orthanc.reset()
+        else:
+            from dicomkit import DicomClient, NotFoundError
+
+            with DicomClient(self.url) as client:
+                for study in self.studies:
+                    with contextlib.suppress(NotFoundError):
+                        client.delete_study(study)
+        self.studies.clear()
+
+    def load(self, data: DataSet) -> None:
+        from dicomkit import DicomClient
+
+        self.clear()
+        with DicomClient(self.url, transport="urllib3") as client:
+            report = client.upload_dicom_folder(data.folder)
+        if len(report.stored) != data.count:
+            raise SystemExit(f"loading the data set failed: {report}")
+        self.studies.add(data.study)
+
+    def warm(self, data: DataSet) -> None:
+        """Fetch the study once, unmeasured, so no case pays for the server's cold cache."""
+        _run_one("curl_download", {"url": self.url, "study": data.study, "out": os.devnull})
 
 
-def _upload(url: str, data: DataSet) -> None:
-    from dicomkit import DicomClient
+def _ratio_row(
+    work: str, label: str, r: Result, base: float, target: str, ok: bool, **extra: Any
+) -> Row:
+    return Row(work, label, r.seconds, r.rss_mib, r.seconds / base, target, ok, dict(extra))
 
-    with DicomClient(url) as client:
-        client.upload_dicom_folder(data.folder)
+
+def bench_retrieve(server: Server, small: DataSet, runs: int, sync_names: list[str]) -> list[Row]:
+    work = "retrieve study -> Datasets"
+    study_mib = small.size / 2**20
+    opts = {"url": server.url, "study": small.study}
+    specs = [Spec("dwc", "dwc_retrieve", opts)] + [
+        Spec(t, "dicomkit_retrieve", {**opts, "transport": t}) for t in sync_names
+    ]
+    got = run_interleaved(specs, runs)
+    base = got["dwc"].seconds
+    rows = [Row(work, "dicomweb-client", base, got["dwc"].rss_mib)]
+    for t in sync_names:
+        r = got[t]
+        ok = r.seconds <= 0.5 * base and r.rss_mib <= 1.5 * study_mib
+        target = f"<=0.5x dwc; RSS<=1.5x study ({1.5 * study_mib:.0f} MiB)"
+        rows.append(_ratio_row(work, f"dicomkit[{t}]", r, base, target, ok))
+    return rows
+
+
+def bench_download(
+    server: Server, small: DataSet, large: DataSet, runs: int, sync_names: list[str], work_dir: Path
+) -> list[Row]:
+    work = "download study to folder"
+    opts = {"url": server.url, "study": small.study}
+
+    def fresh(path: Path) -> Callable[[], None]:
+        return lambda: shutil.rmtree(path, ignore_errors=True)
+
+    curl_out = work_dir / "curl.body"
+    specs = [Spec("curl", "curl_download", {**opts, "out": curl_out}, fresh(curl_out))]
+    for t in sync_names:
+        out = work_dir / f"dl-{t}"
+        specs.append(Spec(t, "dicomkit_download", {**opts, "out": out, "transport": t}, fresh(out)))
+    got = run_interleaved(specs, runs)
+    base = got["curl"].seconds
+    rows = [Row(work, "curl -o file", base, got["curl"].rss_mib)]
+    for t in sync_names:
+        r = got[t]
+        ok = r.seconds <= 1.25 * base and r.rss_mib <= 100
+        rows.append(_ratio_row(work, f"dicomkit[{t}]", r, base, "<=1.25x curl; RSS<=100 MiB", ok))
+
+    server.load(large)
+    flat_work = f"download {large.count} vs {small.count} instances"
+    large_specs = []
+    for t in sync_names:
+        out = work_dir / f"dl-large-{t}"
+        large_opts = {"url": server.url, "study": large.study, "out": out, "transport": t}
+        large_specs.append(Spec(t, "dicomkit_download", large_opts, fresh(out)))
+    large_got = run_interleaved(large_specs, 1)
+    for t in sync_names:
+        r, growth = large_got[t], large_got[t].rss_mib - got[t].rss_mib
+        rows.append(
+            Row(
+                flat_work,
+                f"dicomkit[{t}]",
+                r.seconds,
+                r.rss_mib,
+                growth,
+                "RSS growth <=10 MiB (ratio column: MiB)",
+                abs(growth) <= 10 and r.rss_mib <= 100,
+            )
+        )
+    for path in work_dir.glob("dl-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    return rows
+
+
+def bench_store(
+    server: Server, small: DataSet, runs: int, sync_names: list[str], work_dir: Path
+) -> list[Row]:
+    work = f"store {small.count} instances"
+    bodies = prebuild_bodies(small, work_dir / "bodies", batch=50)
+    folder = {"url": server.url, "folder": small.folder}
+
+    def emptied() -> None:
+        server.clear()
+        server.studies.add(small.study)
+
+    specs = [
+        Spec("dwc", "dwc_store", {**folder, "batch": 50}, emptied),
+        Spec("curl", "curl_parallel_post", {**folder, "folder": bodies, "workers": 4}, emptied),
+    ] + [
+        Spec(t, "dicomkit_upload", {**folder, "transport": t, "workers": UPLOAD_WORKERS}, emptied)
+        for t in sync_names
+    ]
+    got = run_interleaved(specs, runs)
+    server.clear()
+    dwc, curl = got["dwc"].seconds, got["curl"].seconds
+    rows = [
+        Row(work, "dicomweb-client, sequential batches of 50", dwc, got["dwc"].rss_mib),
+        Row(work, "curl x4 parallel posts of prebuilt bodies", curl, 0),
+    ]
+    for t in sync_names:
+        r = got[t]
+        ok = r.seconds <= 0.6 * dwc and r.seconds <= 1.15 * curl
+        options = ",".join(r.figures.get("options", [])) or "defaults"
+        rows.append(
+            _ratio_row(
+                work,
+                f"dicomkit[{t}] upload_dicom_folder ({options})",
+                r,
+                dwc,
+                f"<=0.6x dwc; <=1.15x curl (x{r.seconds / curl:.2f})",
+                ok,
+                vs_curl=r.seconds / curl,
+            )
+        )
+    return rows
+
+
+def bench_series(server: Server, small: DataSet, runs: int, async_names: list[str]) -> list[Row]:
+    work = f"{len(small.series)} concurrent series"
+    opts = {"url": server.url, "study": small.study, "series": ",".join(small.series)}
+    specs = [Spec("curl", "curl_series", opts)]
+    for t in async_names:
+        specs.append(Spec(f"{t}-datasets", "async_series", {**opts, "transport": t}))
+        specs.append(Spec(f"{t}-parts", "async_series_parts", {**opts, "transport": t}))
+    got = run_interleaved(specs, runs)
+    base = got["curl"]
+    rows = [Row(work, f"curl x{len(small.series)} to /dev/null", base.seconds, 0)]
+    for t in async_names:
+        for kind, what in (("datasets", "retrieve_series -> Datasets"), ("parts", "iter_parts")):
+            r = got[f"{t}-{kind}"]
+            throughput = base.seconds / r.seconds
+            rows.append(
+                Row(
+                    work,
+                    f"dicomkit async[{t}] {what}",
+                    r.seconds,
+                    r.rss_mib,
+                    throughput,
+                    ">=0.9x curl throughput (ratio column: throughput)",
+                    throughput >= 0.9,
+                )
+            )
+    return rows
+
+
+def bench_qido(
+    server: Server, tiny: DataSet, runs: int, n: int, sync_names: list[str]
+) -> list[Row]:
+    work = f"{n} small QIDO searches"
+    server.load(tiny)
+    opts = {"url": server.url, "n": n, "patient": tiny.patient}
+    specs = [Spec("raw", "urllib3_qido", opts)] + [
+        Spec(t, "dicomkit_qido", {**opts, "transport": t}) for t in sync_names
+    ]
+    got = run_interleaved(specs, runs)
+    base = got["raw"].seconds
+    rows = [Row(work, "raw urllib3 loop", base, 0, extra={"per_request_ms": 1000 * base / n})]
+    for t in sync_names:
+        r = got[t]
+        rows.append(
+            _ratio_row(
+                work,
+                f"dicomkit[{t}]",
+                r,
+                base,
+                "<=1.25x raw urllib3 per request",
+                r.seconds <= 1.25 * base,
+                per_request_ms=1000 * r.seconds / n,
+            )
+        )
+    return rows
 
 
 def bench_server(
     name: str, url: str, orthanc: Any, sets: dict[str, DataSet], opts: Any
 ) -> list[Row]:
-    runs, small, large = opts.runs, sets["small"], sets["large"]
+    runs, small = opts.runs, sets["small"]
     sync_names, async_names = _transports()
+    server = Server(url, orthanc)
     rows: list[Row] = []
-    work = Path(tempfile.mkdtemp(prefix="dicomkit-bench-"))
+    work_dir = Path(tempfile.mkdtemp(prefix="dicomkit-bench-"))
     try:
-        _clear(url, small.study, orthanc)
-        _upload(url, small)
-        mib = small.size / 2**20
-
-        dwc_s, dwc_rss, _ = _run_case("dwc_retrieve", runs, url=url, study=small.study)
-        rows.append(Row("retrieve study -> Datasets", "dicomweb-client", dwc_s, dwc_rss))
-        for transport in sync_names:
-            s, rss, _ = _run_case(
-                "dicomkit_retrieve", runs, url=url, study=small.study, transport=transport
-            )
-            met = s <= 0.5 * dwc_s and rss <= 1.5 * mib + 60
-            rows.append(
-                Row(
-                    "retrieve study -> Datasets",
-                    f"dicomkit[{transport}]",
-                    s,
-                    rss,
-                    s / dwc_s,
-                    "<=0.5x dwc; RSS<=1.5x study (+60 MiB interpreter)",
-                    met,
-                )
-            )
-
-        out_file = work / "curl.body"
-        curl_s, curl_rss, _ = _run_case(
-            "curl_download", runs, url=url, study=small.study, out=out_file
-        )
-        rows.append(Row("download study to folder", "curl -o file", curl_s, curl_rss))
-        for transport in sync_names:
-            target = work / f"dl-{transport}"
-            s, rss, _ = _run_case(
-                "dicomkit_download",
-                runs,
-                url=url,
-                study=small.study,
-                out=target,
-                transport=transport,
-            )
-            shutil.rmtree(target, ignore_errors=True)
-            rows.append(
-                Row(
-                    "download study to folder",
-                    f"dicomkit[{transport}]",
-                    s,
-                    rss,
-                    s / curl_s,
-                    "<=1.25x curl; RSS<=100 MiB",
-                    s <= 1.25 * curl_s and rss <= 100,
-                )
-            )
-
-        _clear(url, small.study, orthanc)
-        _upload(url, large)
-        rss_small = next(
-            r.rss_mib
-            for r in rows
-            if r.case == "dicomkit[requests]" and r.work.startswith("download")
-        )
-        target = work / "dl-large"
-        s, rss_large, _ = _run_case(
-            "dicomkit_download", 1, url=url, study=large.study, out=target, transport="requests"
-        )
-        shutil.rmtree(target, ignore_errors=True)
-        rows.append(
-            Row(
-                f"download {large.count} vs {small.count} instances",
-                "dicomkit[requests]",
-                s,
-                rss_large,
-                rss_large - rss_small,
-                "RSS growth <=10 MiB",
-                abs(rss_large - rss_small) <= 10,
-            )
-        )
-        _clear(url, large.study, orthanc)
-
-        dwc_store_s = _store_case(url, small, orthanc, runs, "dwc_store", folder=small.folder)
-        rows.append(Row("store instances", "dicomweb-client (batches of 50)", dwc_store_s, 0))
-        bodies = prebuild_bodies(small, work / "bodies")
-        curl_store_s = _store_case(
-            url, small, orthanc, runs, "curl_parallel_post", folder=bodies, workers=4
-        )
-        rows.append(Row("store instances", "curl x4 parallel posts", curl_store_s, 0))
-        for transport in sync_names:
-            s = _store_case(
-                url,
-                small,
-                orthanc,
-                runs,
-                "dicomkit_upload",
-                folder=small.folder,
-                transport=transport,
-                workers=4,
-            )
-            rows.append(
-                Row(
-                    "store instances",
-                    f"dicomkit[{transport}] upload_dicom_folder",
-                    s,
-                    0,
-                    s / dwc_store_s,
-                    "<=0.6x dwc; <=1.15x curl",
-                    s <= 0.6 * dwc_store_s and s <= 1.15 * curl_store_s,
-                    {"vs_curl": s / curl_store_s},
-                )
-            )
-
-        _upload(url, small)
-        series = ",".join(small.series)
-        curl_series_s, _, _ = _run_case(
-            "curl_series", runs, url=url, study=small.study, series=series
-        )
-        rows.append(Row("8 concurrent series", "curl x8", curl_series_s, 0))
-        for transport in async_names:
-            s, rss, _ = _run_case(
-                "async_series", runs, url=url, study=small.study, series=series, transport=transport
-            )
-            rows.append(
-                Row(
-                    "8 concurrent series",
-                    f"dicomkit async[{transport}]",
-                    s,
-                    rss,
-                    curl_series_s / s,
-                    ">=0.9x curl throughput",
-                    curl_series_s / s >= 0.9,
-                )
-            )
-
-        n = opts.qido
-        raw_s, _, raw = _run_case("urllib3_qido", runs, url=url, n=n)
-        rows.append(Row(f"{n} QIDO searches", "raw urllib3 loop", raw_s, 0, extra=raw))
-        for transport in sync_names:
-            s, _, fig = _run_case("dicomkit_qido", runs, url=url, n=n, transport=transport)
-            rows.append(
-                Row(
-                    f"{n} QIDO searches",
-                    f"dicomkit[{transport}]",
-                    s,
-                    0,
-                    s / raw_s,
-                    "<=1.25x raw urllib3 per request",
-                    s <= 1.25 * raw_s,
-                    fig,
-                )
-            )
+        server.load(small)
+        server.warm(small)
+        rows += bench_retrieve(server, small, runs, sync_names)
+        rows += bench_series(server, small, runs, async_names)
+        rows += bench_download(server, small, sets["large"], runs, sync_names, work_dir)
+        rows += bench_store(server, small, runs, sync_names, work_dir)
+        rows += bench_qido(server, sets["tiny"], runs, opts.qido, sync_names)
+        server.clear()
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work_dir, ignore_errors=True)
     for row in rows:
         row.extra["server"] = name
     return rows
-
-
-def _store_case(url: str, data: DataSet, orthanc: Any, runs: int, case: str, **opts: Any) -> float:
-    times = []
-    for _ in range(runs):
-        _clear(url, data.study, orthanc)
-        seconds, _, _ = _run_case(case, 1, url=url, **opts)
-        times.append(seconds)
-    _clear(url, data.study, orthanc)
-    return statistics.median(times)
 
 
 def print_table(server: str, rows: list[Row]) -> None:
@@ -377,38 +386,58 @@ def print_table(server: str, rows: list[Row]) -> None:
     print("|---|---|---:|---:|---:|---|---|")
     for r in rows:
         ratio = "" if r.ratio is None else f"{r.ratio:.2f}"
-        met = "" if r.met is None else ("yes" if r.met else "NO")
+        met = "" if r.met is None else ("yes" if r.met else "**no**")
         rss = f"{r.rss_mib:.0f}" if r.rss_mib else ""
         print(f"| {r.work} | {r.case} | {r.seconds:.3f} | {rss} | {ratio} | {r.target} | {met} |")
 
 
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": model,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
 def _orthanc_usable() -> bool:
     try:
-        from dicomkit.testing.orthanc import orthanc_available
+        from dicomkit.testing.orthanc import namespace_refusal, orthanc_available
     except ImportError:
         return False
-    return bool(orthanc_available())
+    return bool(orthanc_available()) and namespace_refusal() is None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small CI-sized run")
+    parser.add_argument("--quick", action="store_true", help="small CI-sized smoke run")
     parser.add_argument("--servers", default="reference,orthanc")
+    parser.add_argument("--runs", type=int, default=None, help="runs per case (default 3; 1 quick)")
     opts = parser.parse_args(argv)
-    opts.runs = 1 if opts.quick else 3
+    opts.runs = opts.runs or (1 if opts.quick else 3)
     opts.qido = 100 if opts.quick else 1000
     small_n, large_n = (40, 80) if opts.quick else (500, 1000)
 
+    started = time.monotonic()
     scratch = Path(tempfile.mkdtemp(prefix="dicomkit-bench-data-"))
-    results: dict[str, Any] = {"quick": opts.quick, "servers": {}}
+    results: dict[str, Any] = {"quick": opts.quick, "runs": opts.runs, "machine": machine()}
+    results["servers"] = {}
     try:
         sets = {
             "small": make_dataset(scratch / "small", small_n),
             "large": make_dataset(scratch / "large", large_n),
+            "tiny": make_dataset(scratch / "tiny", QIDO_INSTANCES, patient="QIDO"),
         }
         print(
             f"data: {small_n} instances = {sets['small'].size / 1e6:.1f} MB; "
-            f"{large_n} instances = {sets['large'].size / 1e6:.1f} MB"
+            f"{large_n} instances = {sets['large'].size / 1e6:.1f} MB; {opts.runs} run(s) per case"
         )
         for server in opts.servers.split(","):
             if server == "orthanc" and not _orthanc_usable():
@@ -421,13 +450,14 @@ def main(argv: list[str] | None = None) -> int:
             with starter(scratch / f"{server}-root") as (url, handle):
                 rows = bench_server(server, url, handle, sets, opts)
             print_table(server, rows)
-            results["servers"][server] = [row.__dict__ for row in rows]
+            results["servers"][server] = [asdict(row) for row in rows]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    results["seconds"] = round(time.monotonic() - started, 1)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / ("e2e-quick.json" if opts.quick else "e2e.json")
     out.write_text(json.dumps(results, indent=2, default=str))
-    print(f"\nraw figures: {out}")
+    print(f"\nraw figures: {out} ({results['seconds']:.0f} s)")
     return 0
 
 
