@@ -40,6 +40,7 @@ from dicomkit.transports._common import (
     raise_body_error,
 )
 from dicomkit.transports._urllib3_errors import describe, map_urllib3_error
+from dicomkit.transports._verbatim import install, origin_target, sending, with_target
 
 if TYPE_CHECKING:
     import requests
@@ -121,6 +122,10 @@ class RequestsTransport(Transport):
     ``cert``, proxies and adapters apply. Otherwise a session is built with TLS verification
     on, no retries and no cookie jar (a transport only moves bytes). Safe to share between
     threads.
+
+    The request target is written exactly as dicomkit built it (``^`` stays ``^``) through a
+    session dicomkit builds; a caller's session keeps its own adapters, whose urllib3 pools
+    may percent-encode such characters (:mod:`dicomkit.transports._verbatim`).
     """
 
     def __init__(
@@ -134,7 +139,7 @@ class RequestsTransport(Transport):
         chunk_size: int = CHUNK_SIZE,
     ) -> None:
         check_common_options(verify, max_redirects, pool_maxsize)
-        requests = import_library("requests")
+        self._requests = requests = import_library("requests")
 
         self._owns_session = session is None
         if session is None:
@@ -142,6 +147,7 @@ class RequestsTransport(Transport):
             adapter = requests.adapters.HTTPAdapter(
                 pool_connections=10, pool_maxsize=pool_maxsize, max_retries=0
             )
+            install(adapter.poolmanager)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
@@ -174,17 +180,22 @@ class RequestsTransport(Transport):
             else:
                 pump = data = BodyPump(request)
         timeout = (request.timeout.connect, request.timeout.read)
+        session = self._session
+        target = origin_target(request.url)
         with mapped_errors(pump):
-            answer = self._session.request(
-                request.method,
-                request.url,
-                headers=headers,
-                data=data,
-                stream=True,
-                allow_redirects=False,
-                timeout=timeout,
-                **self._tls,
+            # Session.request, unrolled so that the prepared URL keeps dicomkit's target.
+            prepared = session.prepare_request(
+                self._requests.Request(
+                    request.method, request.url, headers=headers, data=data or {}
+                )
             )
+            if target is not None and isinstance(prepared.url, str):
+                prepared.url = with_target(prepared.url, target)
+            settings = session.merge_environment_settings(
+                prepared.url, {}, True, self._tls.get("verify"), self._tls.get("cert")
+            )
+            with sending(target):
+                answer = session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
         return _wrap(answer, request, self._chunk_size)
 
     def close(self) -> None:

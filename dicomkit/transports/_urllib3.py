@@ -18,6 +18,7 @@ from dicomkit.transports._common import (
     raise_body_error,
 )
 from dicomkit.transports._urllib3_errors import map_urllib3_error
+from dicomkit.transports._verbatim import install, origin_target, sending
 
 if TYPE_CHECKING:
     import urllib3
@@ -44,6 +45,10 @@ class Urllib3Transport(Transport):
     Pass ``pool_manager`` to use one you own (dicomkit then never clears it, and ``verify``,
     ``cert`` and ``pool_maxsize`` are the pool's business); otherwise one is built with TLS
     verification on. Safe to share between threads.
+
+    A pool manager dicomkit builds writes each request target exactly as dicomkit built it
+    (:mod:`dicomkit.transports._verbatim`); a caller's own manager is left as it is, so urllib3
+    may percent-encode characters such as ``^`` in its targets.
     """
 
     def __init__(
@@ -63,6 +68,7 @@ class Urllib3Transport(Transport):
             pool_manager = urllib3.PoolManager(
                 num_pools=10, maxsize=pool_maxsize, retries=False, **_tls_options(verify, cert)
             )
+            install(pool_manager)
         self._pool = pool_manager
         self._max_redirects = max_redirects
         self._chunk_size = chunk_size
@@ -93,7 +99,7 @@ class Urllib3Transport(Transport):
                     chunked = True
                 elif "Content-Length" not in headers:
                     headers["Content-Length"] = str(length)
-        with mapped_errors(pump):
+        with mapped_errors(pump), sending(origin_target(request.url)):
             raw = self._pool.urlopen(
                 request.method,
                 request.url,

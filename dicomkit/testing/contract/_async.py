@@ -27,12 +27,14 @@ from dicomkit.core.interface import AsyncTransport, Headers, Request, Response, 
 from dicomkit.testing._contract_server import Blackhole, ContractServer, payload
 from dicomkit.testing.contract._fixtures import AsyncSessionFactory, TransportFixtures
 from dicomkit.testing.contract._support import (
+    VERBATIM_TARGETS,
     Case,
     EventLoop,
     cases,
     check_echo,
     check_payload,
     echo_of,
+    echoed_target,
     open_fd_count,
     wait_until,
 )
@@ -129,6 +131,19 @@ class AsyncTransportContract(TransportFixtures):
             check_payload(received, payload(3, 100000))
             response, _ = await _fetch(transport, Request("GET", f"{base}/echo?rh={fields}"))
             assert response.headers.get_all("set-cookie") == ["a=1", "b=2"]
+
+        self._run(async_transport_factory, body)
+
+    @pytest.mark.parametrize("target", VERBATIM_TARGETS)
+    def test_request_target_is_sent_byte_for_byte(
+        self, async_transport_factory: Factory, contract_server: ContractServer, target: str
+    ) -> None:
+        async def body(transport: AsyncTransport) -> None:
+            response, received = await _fetch(
+                transport, Request("GET", contract_server.url + target)
+            )
+            assert response.status == 200
+            assert echoed_target(received) == target
 
         self._run(async_transport_factory, body)
 

@@ -24,12 +24,14 @@ from dicomkit.testing._contract_server import ContractServer, payload
 __all__ = [
     "BODY_METHODS",
     "Case",
+    "VERBATIM_TARGETS",
     "EventLoop",
     "cases",
     "check_echo",
     "check_payload",
     "contract_server",
     "echo_of",
+    "echoed_target",
     "open_fd_count",
     "wait_until",
 ]
@@ -39,6 +41,14 @@ T = TypeVar("T")
 BODY_METHODS = ("POST", "PUT", "PATCH")
 EMPTY_METHODS = ("GET", "HEAD", "DELETE", "OPTIONS")
 LARGEST_BODY = 8 * 1024 * 1024
+
+VERBATIM_TARGETS = (
+    "/echo?PatientName=Doe^Jane&x=a*b,c",
+    "/echo/studies/1.2.840.99/series?00100010=Doe^J*&q=?:@/!$'()&v=%C3%A9%20%26%3D%5B%5D%25",
+)
+"""Targets as dicomkit's URL builder writes them (``dicomkit.core.urls.QUERY_SAFE`` raw, the
+rest percent-encoded in upper case). They must reach the server byte for byte: Orthanc 1.10
+matches QIDO values without percent-decoding them, so ``Doe%5EJane`` would find nothing."""
 
 _server: ContractServer | None = None
 _server_lock = threading.Lock()
@@ -168,6 +178,11 @@ def echo_of(response: Response) -> dict[str, Any]:
         "framing": response.headers.get("X-Echo-Framing"),
         "headers": Headers(json.loads(response.headers.get("X-Echo-Headers") or "[]")),
     }
+
+
+def echoed_target(body: bytes) -> str:
+    """The request target the server saw, from the JSON body ``/echo`` answers with."""
+    return str(json.loads(body)["target"])
 
 
 def _joined(headers: Headers, name: str) -> str:

@@ -23,11 +23,13 @@ from dicomkit.core.interface import Headers, Request, StreamBody, Timeout, Trans
 from dicomkit.testing._contract_server import Blackhole, ContractServer, payload
 from dicomkit.testing.contract._fixtures import SessionFactory, TransportFixtures
 from dicomkit.testing.contract._support import (
+    VERBATIM_TARGETS,
     Case,
     cases,
     check_echo,
     check_payload,
     echo_of,
+    echoed_target,
     open_fd_count,
     wait_until,
 )
@@ -112,6 +114,14 @@ class TransportContract(TransportFixtures):
             response.read()
         assert response.headers.get_all("set-cookie") == ["a=1", "b=2"]
         assert response.headers.get_all("X-MANY") == ["1", "2"]
+
+    @pytest.mark.parametrize("target", VERBATIM_TARGETS)
+    def test_request_target_is_sent_byte_for_byte(
+        self, transport: Transport, contract_server: ContractServer, target: str
+    ) -> None:
+        with transport.send(Request("GET", contract_server.url + target)) as response:
+            assert response.status == 200
+            assert echoed_target(response.read()) == target
 
     def test_sized_stream_body_is_sent_with_content_length(
         self, transport: Transport, contract_server: ContractServer
