@@ -29,8 +29,10 @@ from dicomkit.client._files import FolderUpload, FolderUploadReport, PartFileWri
 from dicomkit.core._stow import StowItem, interpret_store
 from dicomkit.core.dicomjson import StoreResult, first_value
 from dicomkit.core.errors import (
+    BadRequestError,
     HTTPError,
     InvalidArgumentError,
+    NotAcceptableError,
     StoreError,
 )
 from dicomkit.core.interface import Headers, Request
@@ -400,9 +402,17 @@ class AsyncDicomClient(AsyncDriver):
             )
         ]
 
-    async def _rendered(self, request: Request) -> bytes:
-        parts = [part async for part in self._parts(request)]
-        return parts[0][1] if parts else b""
+    async def _rendered(self, request: Request, fallback: Request | None = None) -> list[bytes]:
+        """The rendered images of every part; ``fallback`` is sent when the server refuses
+        ``request`` with 400 or 406 (Orthanc 1.10 refuses multipart study/series renderings)."""
+        try:
+            parts = [part async for part in self._parts(request)]
+        except (BadRequestError, NotAcceptableError):
+            if fallback is None:
+                raise
+            request = fallback
+            parts = [part async for part in self._parts(request)]
+        return [body for _, body in parts]
 
     async def retrieve_instance_rendered(
         self,
@@ -421,7 +431,8 @@ class AsyncDicomClient(AsyncDriver):
             media_types=media_types,
             params=params,
         )
-        return await self._rendered(request)
+        images = await self._rendered(request)
+        return images[0] if images else b""
 
     async def retrieve_instance_frames_rendered(
         self,
@@ -442,7 +453,8 @@ class AsyncDicomClient(AsyncDriver):
             media_types=media_types,
             params=params,
         )
-        return await self._rendered(request)
+        images = await self._rendered(request)
+        return images[0] if images else b""
 
     async def retrieve_series_rendered(
         self,
@@ -451,12 +463,15 @@ class AsyncDicomClient(AsyncDriver):
         *,
         media_types: Sequence[Any] | None = None,
         params: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        """A series rendered by the server (support varies by server)."""
-        request = self.operations.rendered(
-            study_instance_uid, series_instance_uid, media_types=media_types, params=params
+    ) -> list[bytes]:
+        """A series rendered as images, one per part (PS3.18: one per frame); servers that
+        answer a single representative image (Orthanc) give a list of one."""
+        options: dict[str, Any] = {"media_types": media_types, "params": params}
+        request = self.operations.rendered(study_instance_uid, series_instance_uid, **options)
+        fallback = self.operations.rendered(
+            study_instance_uid, series_instance_uid, multipart=False, **options
         )
-        return await self._rendered(request)
+        return await self._rendered(request, fallback)
 
     async def retrieve_study_rendered(
         self,
@@ -464,12 +479,13 @@ class AsyncDicomClient(AsyncDriver):
         *,
         media_types: Sequence[Any] | None = None,
         params: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        """A study rendered by the server (support varies by server)."""
-        request = self.operations.rendered(
-            study_instance_uid, media_types=media_types, params=params
-        )
-        return await self._rendered(request)
+    ) -> list[bytes]:
+        """A study rendered as images, one per part (PS3.18: one per frame); servers that
+        answer a single representative image (Orthanc) give a list of one."""
+        options: dict[str, Any] = {"media_types": media_types, "params": params}
+        request = self.operations.rendered(study_instance_uid, **options)
+        fallback = self.operations.rendered(study_instance_uid, multipart=False, **options)
+        return await self._rendered(request, fallback)
 
     async def retrieve_bulkdata(
         self,

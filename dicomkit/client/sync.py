@@ -28,8 +28,10 @@ from dicomkit.client._sync_driver import SyncDriver
 from dicomkit.core._stow import StowItem, interpret_store
 from dicomkit.core.dicomjson import StoreResult, first_value
 from dicomkit.core.errors import (
+    BadRequestError,
     HTTPError,
     InvalidArgumentError,
+    NotAcceptableError,
     StoreError,
 )
 from dicomkit.core.interface import Headers, Request
@@ -388,9 +390,17 @@ class DicomClient(SyncDriver):
             )
         )
 
-    def _rendered(self, request: Request) -> bytes:
-        parts = list(self._parts(request))
-        return parts[0][1] if parts else b""
+    def _rendered(self, request: Request, fallback: Request | None = None) -> list[bytes]:
+        """The rendered images of every part; ``fallback`` is sent when the server refuses
+        ``request`` with 400 or 406 (Orthanc 1.10 refuses multipart study/series renderings)."""
+        try:
+            parts = list(self._parts(request))
+        except (BadRequestError, NotAcceptableError):
+            if fallback is None:
+                raise
+            request = fallback
+            parts = list(self._parts(request))
+        return [body for _, body in parts]
 
     def retrieve_instance_rendered(
         self,
@@ -409,7 +419,8 @@ class DicomClient(SyncDriver):
             media_types=media_types,
             params=params,
         )
-        return self._rendered(request)
+        images = self._rendered(request)
+        return images[0] if images else b""
 
     def retrieve_instance_frames_rendered(
         self,
@@ -430,7 +441,8 @@ class DicomClient(SyncDriver):
             media_types=media_types,
             params=params,
         )
-        return self._rendered(request)
+        images = self._rendered(request)
+        return images[0] if images else b""
 
     def retrieve_series_rendered(
         self,
@@ -439,12 +451,15 @@ class DicomClient(SyncDriver):
         *,
         media_types: Sequence[Any] | None = None,
         params: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        """A series rendered by the server (support varies by server)."""
-        request = self.operations.rendered(
-            study_instance_uid, series_instance_uid, media_types=media_types, params=params
+    ) -> list[bytes]:
+        """A series rendered as images, one per part (PS3.18: one per frame); servers that
+        answer a single representative image (Orthanc) give a list of one."""
+        options: dict[str, Any] = {"media_types": media_types, "params": params}
+        request = self.operations.rendered(study_instance_uid, series_instance_uid, **options)
+        fallback = self.operations.rendered(
+            study_instance_uid, series_instance_uid, multipart=False, **options
         )
-        return self._rendered(request)
+        return self._rendered(request, fallback)
 
     def retrieve_study_rendered(
         self,
@@ -452,12 +467,13 @@ class DicomClient(SyncDriver):
         *,
         media_types: Sequence[Any] | None = None,
         params: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        """A study rendered by the server (support varies by server)."""
-        request = self.operations.rendered(
-            study_instance_uid, media_types=media_types, params=params
-        )
-        return self._rendered(request)
+    ) -> list[bytes]:
+        """A study rendered as images, one per part (PS3.18: one per frame); servers that
+        answer a single representative image (Orthanc) give a list of one."""
+        options: dict[str, Any] = {"media_types": media_types, "params": params}
+        request = self.operations.rendered(study_instance_uid, **options)
+        fallback = self.operations.rendered(study_instance_uid, multipart=False, **options)
+        return self._rendered(request, fallback)
 
     def retrieve_bulkdata(
         self,

@@ -179,8 +179,16 @@ class Operations:
         frame_numbers: Iterable[int] | None = None,
         media_types: Sequence[Any] | None = None,
         params: Mapping[str, Any] | None = None,
+        multipart: bool | None = None,
     ) -> Request:
-        """Retrieve a consumer format rendering (JPEG, PNG ...) of a study, series or instance."""
+        """Retrieve a consumer format rendering (JPEG, PNG ...) of a study, series or instance.
+
+        A study or series holds many images, so PS3.18 10.4.4 has them asked for as
+        ``multipart/related; type="image/jpeg"`` (a server ignores single-part types there);
+        that is the default (``multipart=None``) for them. ``multipart=False`` asks with the
+        plain image types instead, the dialect of servers that answer one representative
+        image (Orthanc 1.10 refuses any multipart ``Accept`` there with a 400).
+        """
         frames = None
         if frame_numbers is not None:
             frames = frame_list(frame_numbers)
@@ -192,7 +200,12 @@ class Operations:
             url += ("&" if "?" in url else "?") + encode_query(
                 [(str(k), _param_text(v)) for k, v in params.items()]
             )
-        return self.request("GET", url, accept=media.accept_header("rendered", media_types))
+        accept = media.accept_header("rendered", media_types)
+        if multipart is None:
+            multipart = instance is None
+        if multipart:
+            accept = _multipart_ranges(accept)
+        return self.request("GET", url, accept=accept)
 
     def bulkdata(
         self,
@@ -224,6 +237,16 @@ class Operations:
         url = self.urls.store(_uid(study, "StudyInstanceUID"))
         headers = [("Content-Type", media.stow_content_type(boundary))]
         return self.request("POST", url, accept=_DICOM_JSON, headers=headers, body=body)
+
+
+def _multipart_ranges(accept: str) -> str:
+    """Each plain media range of ``accept`` as ``multipart/related; type=...``, q kept."""
+    ranges = []
+    for item in accept.split(","):
+        parsed = media.parse_media_type(item)
+        params = {"type": parsed.type, **parsed.params}
+        ranges.append(media.format_media_type(media.MULTIPART_RELATED, params))
+    return ", ".join(ranges)
 
 
 def _uid(value: str | None, what: str) -> str | None:

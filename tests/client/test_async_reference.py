@@ -73,9 +73,20 @@ async def test_store_search_retrieve_delete(aclient: AsyncDicomClient, tmp_path:
         await aclient.retrieve_study_metadata(study_uid)
 
 
+def striped_frames(rows: int, cols: int, frames: int) -> bytes:
+    """16-bit pixels where frame n is dark with a bright column n: frames render differently."""
+    return b"".join(
+        (4095 if col == frame else 0).to_bytes(2, "little")
+        for frame in range(frames)
+        for _ in range(rows)
+        for col in range(cols)
+    )
+
+
 @pytest.mark.parametrize("syntax", ["1.2.840.10008.1.2.1", RLELossless])
 async def test_frames_and_rendered(aclient: AsyncDicomClient, syntax: str) -> None:
-    ds = make_instance(rows=4, cols=4, frames=3, transfer_syntax=syntax)
+    pixels = striped_frames(4, 4, 3)
+    ds = make_instance(rows=4, cols=4, frames=3, transfer_syntax=syntax, PixelData=pixels)
     uids = (ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID)
     await aclient.store_instances([ds])
     frames = await aclient.retrieve_instance_frames(*uids, [2, 3])
@@ -86,14 +97,12 @@ async def test_frames_and_rendered(aclient: AsyncDicomClient, syntax: str) -> No
     assert (await aclient.retrieve_instance_rendered(*uids))[:2] == b"\xff\xd8"
     rendered = await aclient.retrieve_instance_frames_rendered(*uids, [1])
     assert rendered[:2] == b"\xff\xd8"
-    for call in (
-        aclient.retrieve_series_rendered(*uids[:2]),
-        aclient.retrieve_study_rendered(uids[0]),
-    ):
-        try:
-            assert (await call)[:2] == b"\xff\xd8"
-        except NotFoundError:
-            continue  # optional in PS3.18
+    series = await aclient.retrieve_series_rendered(*uids[:2])
+    assert len(series) == 3, "one rendered image per frame"
+    assert series[0] == await aclient.retrieve_instance_rendered(*uids)
+    assert series[2] == await aclient.retrieve_instance_frames_rendered(*uids, [3])
+    assert series[1] not in (series[0], series[2])
+    assert await aclient.retrieve_study_rendered(uids[0]) == series
 
 
 async def test_partial_store_raises(aclient: AsyncDicomClient) -> None:

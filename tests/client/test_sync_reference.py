@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -113,21 +112,35 @@ def test_frames(client: DicomClient, syntax: str) -> None:
         assert frames == [ds.PixelData[2 * size : 3 * size], ds.PixelData[:size]]
 
 
+def striped_frames(rows: int, cols: int, frames: int) -> bytes:
+    """16-bit pixels where frame n is dark with a bright column n: frames render differently."""
+    return b"".join(
+        (4095 if col == frame else 0).to_bytes(2, "little")
+        for frame in range(frames)
+        for _ in range(rows)
+        for col in range(cols)
+    )
+
+
 def test_rendered(client: DicomClient) -> None:
     pytest.importorskip("PIL")
-    ds = make_instance(rows=8, cols=8, frames=2)
+    ds = make_instance(rows=8, cols=8, frames=2, PixelData=striped_frames(8, 8, 2))
+    other = make_instance(rows=8, cols=8, study_uid=ds.StudyInstanceUID)
     uids = (ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID)
-    client.store_instances([ds])
+    other_uids = (other.StudyInstanceUID, other.SeriesInstanceUID, other.SOPInstanceUID)
+    client.store_instances([ds, other])
     jpeg = client.retrieve_instance_rendered(*uids)
     assert jpeg[:2] == b"\xff\xd8"
     png = client.retrieve_instance_frames_rendered(*uids, [2], media_types=["image/png"])
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    for call in (
-        lambda: client.retrieve_series_rendered(*uids[:2]),
-        lambda: client.retrieve_study_rendered(uids[0]),
-    ):
-        with contextlib.suppress(NotFoundError):  # optional in PS3.18
-            assert call()[:2] == b"\xff\xd8"
+    second = client.retrieve_instance_frames_rendered(*uids, [2])
+    assert second[:2] == b"\xff\xd8"
+    assert second != jpeg
+    assert client.retrieve_series_rendered(*uids[:2]) == [jpeg, second]
+    study = client.retrieve_study_rendered(uids[0], media_types=["image/png"])
+    assert len(study) == 3
+    assert study[1] == png
+    assert study[2] == client.retrieve_instance_rendered(*other_uids, media_types=["image/png"])
 
 
 def test_partial_store_raises_store_error_with_the_result(client: DicomClient) -> None:
