@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -81,6 +83,25 @@ def test_retry_after_http_date() -> None:
     wait = parse_retry_after("Tue, 14 Nov 2023 22:13:50 GMT", now=now)
     assert wait == 30.0
     assert parse_retry_after("Tue, 14 Nov 2023 22:13:00 GMT", now=now) == 0.0
+
+
+@pytest.mark.parametrize("zone", ["UTC0", "JST-9", "EST+5"])
+def test_an_http_date_without_a_named_zone_is_utc_whatever_the_local_zone(
+    zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        assert parse_retry_after("Tue, 14 Nov 2023 22:13:50 -0000", now=now) == 30.0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.parametrize(("value", "expected"), [("2.5", 2.5), ("-3", 0.0), ("nan", None)])
+def test_fractional_or_negative_seconds(value: str, expected: float | None) -> None:
+    assert parse_retry_after(value) == expected
 
 
 @pytest.mark.parametrize("value", [None, "", "soon", "-", "Tue, 99 Foo"])
