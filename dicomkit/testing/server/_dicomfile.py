@@ -37,7 +37,6 @@ __all__ = [
     "index_file",
     "iter_file",
     "read_frames",
-    "render_frame",
     "render_frames",
 ]
 
@@ -251,15 +250,11 @@ def bulk_value(path: Path, tag: int) -> bytes:
     raise LookupError("the element is not a binary value")
 
 
-def render_frame(path: Path, frame: int, media_type: str, size: int | None = None) -> bytes:
-    """One frame windowed to 8 bits and encoded as JPEG or PNG (needs Pillow and NumPy)."""
-    return render_frames(path, [frame], media_type, size)[0]
-
-
 def render_frames(
     path: Path, frames: list[int] | None, media_type: str, size: int | None = None
 ) -> list[bytes]:
-    """Frames (1-based; None for all) rendered as JPEG or PNG, decoding the pixel data once.
+    """Frames (1-based; None for all) windowed to 8 bits and encoded as JPEG or PNG (needs
+    Pillow and NumPy), decoding the pixel data once.
 
     Raises LookupError without pixel data or for a frame out of range, NotAcceptable when the
     pixels cannot be decoded or Pillow and NumPy are missing.
