@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -32,6 +32,8 @@ from dicomkit.core.retry import RetryPolicy
 __all__ = ["AsyncDriver"]
 
 _Self = TypeVar("_Self", bound="AsyncDriver")
+_K = TypeVar("_K")
+_R = TypeVar("_R")
 
 
 class AsyncDriver(ClientBase):
@@ -130,6 +132,36 @@ class AsyncDriver(ClientBase):
                 return response
             await response.aclose()
             await asyncio.sleep(delay)
+
+    async def _concurrently(
+        self,
+        send: Callable[..., Awaitable[_R]],
+        jobs: Sequence[tuple[_K, tuple[Any, ...]]],
+        workers: int,
+        settle: Callable[[_K, _R], None],
+    ) -> None:
+        """Await ``send(*args)`` for each job, ``workers`` at a time as tasks.
+
+        ``settle(key, outcome)`` runs in job order; if it raises, the other tasks are cancelled.
+        """
+        if workers <= 1 or len(jobs) <= 1:
+            for key, args in jobs:
+                settle(key, await send(*args))
+            return
+        gate = asyncio.Semaphore(workers)
+
+        async def run(args: tuple[Any, ...]) -> _R:
+            async with gate:
+                return await send(*args)
+
+        tasks = [asyncio.ensure_future(run(args)) for _, args in jobs]
+        try:
+            for (key, _), task in zip(jobs, tasks, strict=True):
+                settle(key, await task)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _ok(self, request: Request) -> Response:
         """Send; raise the matching HTTPError (with the server's bounded body) on >= 400."""

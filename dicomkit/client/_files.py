@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -337,7 +337,10 @@ class FolderUpload:
         recursive: bool,
         max_count: int | None,
         max_bytes: int | None,
+        workers: int = 1,
     ) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise InvalidArgumentError("workers must be an integer >= 1")
         self.report = FolderUploadReport()
         scan = scan_folder(folder, recursive=recursive)
         self.report.failed.update(scan.unreadable)
@@ -354,6 +357,9 @@ class FolderUpload:
         self.total = len(scan.files) + len(scan.unreadable) + len(scan.special)
         self.done = self.total - len(dicom)
         self._scanned = dicom
+        if max_count is None and workers > 1:
+            # Two batches per worker keep every worker busy without many small requests.
+            max_count = max(1, min(_stow.DEFAULT_BATCH_COUNT, -(-len(dicom) // (2 * workers))))
         self._batches = _stow.plan_batches(
             [scanned_item(s) for s in dicom],
             max_count=max_count or _stow.DEFAULT_BATCH_COUNT,
@@ -366,6 +372,27 @@ class FolderUpload:
         for batch in self._batches:
             yield self._scanned[start : start + len(batch)], batch
             start += len(batch)
+
+    def jobs(
+        self, study: str | None
+    ) -> list[tuple[list[ScannedFile], tuple[list[_stow.StowItem], str | None]]]:
+        """Each batch's files with the arguments of the request that stores them."""
+        return [(scanned, (items, study)) for scanned, items in self.batches()]
+
+    def settler(
+        self, progress: Progress | None
+    ) -> Callable[[Sequence[ScannedFile], StoreResult | DicomkitError], None]:
+        """Record one batch's outcome (its result, or the error that refused it), then report."""
+
+        def settle(scanned: Sequence[ScannedFile], outcome: StoreResult | DicomkitError) -> None:
+            if isinstance(outcome, StoreResult):
+                self.record(scanned, outcome)
+            else:
+                self.fail(scanned, outcome)
+            if progress is not None:
+                progress(self.done, self.total)
+
+        return settle
 
     def record(self, scanned: Sequence[ScannedFile], result: StoreResult) -> None:
         self.report.record_batch(scanned, result)

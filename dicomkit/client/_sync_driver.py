@@ -7,7 +7,8 @@ Kept apart from the DICOMweb methods so that each file has one job; the async tw
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -32,6 +33,8 @@ from dicomkit.core.retry import RetryPolicy
 __all__ = ["SyncDriver"]
 
 _Self = TypeVar("_Self", bound="SyncDriver")
+_K = TypeVar("_K")
+_R = TypeVar("_R")
 
 
 class SyncDriver(ClientBase):
@@ -130,6 +133,31 @@ class SyncDriver(ClientBase):
                 return response
             response.close()
             time.sleep(delay)
+
+    def _concurrently(
+        self,
+        send: Callable[..., _R],
+        jobs: Sequence[tuple[_K, tuple[Any, ...]]],
+        workers: int,
+        settle: Callable[[_K, _R], None],
+    ) -> None:
+        """Call ``send(*args)`` for each job, ``workers`` at a time on threads.
+
+        ``settle(key, outcome)`` runs on this thread in job order, so it needs no locking; if
+        it raises, jobs not yet started are cancelled.
+        """
+        if workers <= 1 or len(jobs) <= 1:
+            for key, args in jobs:
+                settle(key, send(*args))
+            return
+        with ThreadPoolExecutor(min(workers, len(jobs)), thread_name_prefix="dicomkit") as pool:
+            futures = [pool.submit(send, *args) for _, args in jobs]
+            try:
+                for (key, _), future in zip(jobs, futures, strict=True):
+                    settle(key, future.result())
+            finally:
+                for future in futures:
+                    future.cancel()
 
     def _ok(self, request: Request) -> Response:
         """Send; raise the matching HTTPError (with the server's bounded body) on >= 400."""

@@ -30,6 +30,7 @@ from dicomkit.core._stow import StowItem, interpret_store
 from dicomkit.core.dicomjson import StoreResult, first_value
 from dicomkit.core.errors import (
     BadRequestError,
+    DicomkitError,
     HTTPError,
     InvalidArgumentError,
     NotAcceptableError,
@@ -507,6 +508,17 @@ class AsyncDicomClient(AsyncDriver):
             body = await response.aread()
         return interpret_store(request, response.status, response.headers, body)
 
+    async def _store_outcome(
+        self, items: Sequence[StowItem], study: str | None
+    ) -> StoreResult | DicomkitError:
+        """One folder batch's result; a refused or unreadable batch is returned, not raised."""
+        try:
+            return await self._store_batch(items, study)
+        except StoreError as exc:
+            return exc.result
+        except (HTTPError, InvalidArgumentError) as exc:
+            return exc
+
     async def store_instances(
         self,
         instances: Iterable[InstanceInput] | InstanceInput,
@@ -572,27 +584,26 @@ class AsyncDicomClient(AsyncDriver):
         study_instance_uid: str | None = None,
         max_batch_instances: int | None = None,
         max_batch_bytes: int | None = None,
+        workers: int = 1,
         progress: Progress | None = None,
     ) -> FolderUploadReport:
         """Store every DICOM file under ``folder`` (recognised by content) and report per file.
 
         A batch the server refuses, or whose file vanished since the scan, is reported per
         file and the upload goes on; bad credentials stop it (every batch would fail alike).
+        ``workers`` > 1 sends that many STOW-RS requests at once (threads here, tasks in the
+        async client) and, unless ``max_batch_instances`` is given, splits the files into two
+        batches per worker; outcomes are still recorded and reported in folder order.
         """
         if study_instance_uid is not None:
             validate_uid(study_instance_uid, "StudyInstanceUID")
         plan = await asyncio.to_thread(
-            FolderUpload, folder, recursive, max_batch_instances, max_batch_bytes
+            FolderUpload, folder, recursive, max_batch_instances, max_batch_bytes, workers
         )
-        for scanned, items in plan.batches():
-            try:
-                plan.record(scanned, await self._store_batch(items, study_instance_uid))
-            except StoreError as exc:
-                plan.record(scanned, exc.result)
-            except (HTTPError, InvalidArgumentError) as exc:
-                plan.fail(scanned, exc)
-            if progress is not None:
-                progress(plan.done, plan.total)
+        settle = plan.settler(progress)
+        await self._concurrently(
+            self._store_outcome, plan.jobs(study_instance_uid), workers, settle
+        )
         return plan.report
 
     async def download_dicom(

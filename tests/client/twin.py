@@ -77,7 +77,10 @@ REPLACEMENTS = [
     ("plan = FolderUpload(", "plan = await asyncio.to_thread(FolderUpload, "),
 ]
 
-AWAITED = "_items|_json|_done|_ok|_send|_store_batch|store_instances|_rendered|_search|_bulk"
+AWAITED = (
+    "_items|_json|_done|_ok|_send|_store_batch|store_instances|_rendered|_search|_bulk"
+    "|_concurrently"
+)
 """Methods that are coroutines on the async driver: every call to them is awaited."""
 
 
