@@ -124,8 +124,8 @@ class RequestsTransport(Transport):
     threads.
 
     The request target is written exactly as dicomkit built it (``^`` stays ``^``) through a
-    session dicomkit builds; a caller's session keeps its own adapters, whose urllib3 pools
-    may percent-encode such characters (:mod:`dicomkit.transports._verbatim`).
+    session dicomkit builds. A caller's session is used through its own ``request()`` and
+    adapters, which may percent-encode such characters (:mod:`dicomkit.transports._verbatim`).
     """
 
     def __init__(
@@ -153,8 +153,9 @@ class RequestsTransport(Transport):
             session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self._session = session
         # Given per request, because requests lets REQUESTS_CA_BUNDLE override session.verify;
-        # None leaves a caller's session to its own settings.
-        self._tls: dict[str, Any] = {"verify": verify, "cert": cert} if self._owns_session else {}
+        # only for our own session (a caller's keeps its own settings).
+        self._verify = verify
+        self._cert = cert
         self._max_redirects = max_redirects
         self._chunk_size = chunk_size
         self._state = ClosedFlag("requests")
@@ -180,23 +181,42 @@ class RequestsTransport(Transport):
             else:
                 pump = data = BodyPump(request)
         timeout = (request.timeout.connect, request.timeout.read)
+        with mapped_errors(pump):
+            if self._owns_session:
+                answer = self._send_verbatim(request, headers, data, timeout)
+            else:
+                # A caller's Session subclass may override request() (OAuth, caching): use it.
+                answer = self._session.request(
+                    request.method,
+                    request.url,
+                    headers=headers,
+                    data=data,
+                    stream=True,
+                    allow_redirects=False,
+                    timeout=timeout,
+                )
+        return _wrap(answer, request, self._chunk_size)
+
+    def _send_verbatim(
+        self,
+        request: Request,
+        headers: dict[str, str],
+        data: Any,
+        timeout: tuple[float | None, float | None],
+    ) -> requests.Response:
+        """``Session.request`` unrolled, so the prepared URL keeps the target dicomkit built."""
         session = self._session
         target = origin_target(request.url)
-        with mapped_errors(pump):
-            # Session.request, unrolled so that the prepared URL keeps dicomkit's target.
-            prepared = session.prepare_request(
-                self._requests.Request(
-                    request.method, request.url, headers=headers, data=data or {}
-                )
-            )
-            if target is not None and isinstance(prepared.url, str):
-                prepared.url = with_target(prepared.url, target)
-            settings = session.merge_environment_settings(
-                prepared.url, {}, True, self._tls.get("verify"), self._tls.get("cert")
-            )
-            with sending(target):
-                answer = session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
-        return _wrap(answer, request, self._chunk_size)
+        prepared = session.prepare_request(
+            self._requests.Request(request.method, request.url, headers=headers, data=data or {})
+        )
+        if target is not None and isinstance(prepared.url, str):
+            prepared.url = with_target(prepared.url, target)
+        settings = session.merge_environment_settings(
+            prepared.url, {}, True, self._verify, self._cert
+        )
+        with sending(target):
+            return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
 
     def close(self) -> None:
         if self._state.close_once() and self._owns_session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from dicomkit.core.interface import Request, Transport
 from dicomkit.core.urls import encode_query
 from dicomkit.testing._contract_server import ContractServer
-from dicomkit.testing.contract._support import contract_server, echoed_target
+from dicomkit.testing.contract._support import contract_server, echo_of, echoed_target
 from dicomkit.transports import _verbatim
 from dicomkit.transports._requests import RequestsTransport
 from dicomkit.transports._urllib3 import Urllib3Transport
@@ -139,3 +140,17 @@ def test_any_query_dicomkit_builds_arrives_unchanged(
         assert _target_seen(transport, server.url + target) == target
 
     exchange()
+
+
+def test_a_callers_session_is_used_through_its_own_request(server: ContractServer) -> None:
+    class TokenSession(requests.Session):
+        def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+            kwargs["headers"] = {**kwargs.get("headers", {}), "Authorization": "Bearer t"}
+            return super().request(*args, **kwargs)
+
+    with TokenSession() as session:
+        transport = RequestsTransport(session=session)
+        with transport.send(Request("GET", f"{server.url}/echo?a=1")) as response:
+            response.read()
+        transport.close()
+    assert echo_of(response)["headers"].get("Authorization") == "Bearer t"
