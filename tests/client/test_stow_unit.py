@@ -14,11 +14,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydicom.uid import ExplicitVRLittleEndian
 
+from dicomkit import DicomClient
 from dicomkit.client._base import stow_items
 from dicomkit.core import multipart
 from dicomkit.core._stow import StowItem, plan_batches, stow_body
-from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.errors import HTTPError, InvalidArgumentError
+from dicomkit.core.interface import Request
 from dicomkit.testing.data import dataset_bytes, make_instance
+
+from .fakes import Answer, FakeTransport
 
 
 @given(
@@ -113,3 +117,19 @@ def test_a_dataset_built_in_memory_is_sent_as_a_part10_file(meta: str) -> None:
     assert again.PatientName == built.PatientName
     assert built.to_json_dict() == before
     assert "TransferSyntaxUID" not in built.get("file_meta", {})
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirected_store_is_an_error_not_a_silent_success(status: int, tmp_path: Path) -> None:
+    def handler(request: Request, body: bytes) -> Answer:
+        return status, {"Location": "https://elsewhere.test/dicom-web/studies"}, b""
+
+    with DicomClient("http://dicom.test/dicom-web", transport=FakeTransport(handler)) as client:
+        with pytest.raises(HTTPError, match="redirected") as info:
+            client.store_instances([make_instance()])
+        assert info.value.status == status
+        assert "https://elsewhere.test/dicom-web/studies" in str(info.value)
+        (tmp_path / "a.dcm").write_bytes(dataset_bytes(make_instance()))
+        report = client.upload_dicom_folder(tmp_path)
+    assert report.stored == []
+    assert list(report.failed) == [tmp_path / "a.dcm"]
