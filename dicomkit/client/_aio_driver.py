@@ -164,9 +164,13 @@ class AsyncDriver(ClientBase):
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _ok(self, request: Request) -> Response:
-        """Send; raise the matching HTTPError (with the server's bounded body) on >= 400."""
+        """Send; raise the matching HTTPError (with the server's bounded body) unless 2xx.
+
+        A 3xx here is a redirect the transport did not follow (only GET and HEAD are), so
+        the server did not act on the request: an error, never a silent success.
+        """
         response = await self._send(request)
-        if response.status >= 400:
+        if response.status >= 300:
             async with response:
                 body = await abounded(response.aiter_bytes())
             raise error_from_response(request, response.status, response.headers, body)

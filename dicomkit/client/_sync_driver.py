@@ -160,9 +160,13 @@ class SyncDriver(ClientBase):
                     future.cancel()
 
     def _ok(self, request: Request) -> Response:
-        """Send; raise the matching HTTPError (with the server's bounded body) on >= 400."""
+        """Send; raise the matching HTTPError (with the server's bounded body) unless 2xx.
+
+        A 3xx here is a redirect the transport did not follow (only GET and HEAD are), so
+        the server did not act on the request: an error, never a silent success.
+        """
         response = self._send(request)
-        if response.status >= 400:
+        if response.status >= 300:
             with response:
                 body = bounded(response.iter_bytes())
             raise error_from_response(request, response.status, response.headers, body)

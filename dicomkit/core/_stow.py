@@ -14,9 +14,9 @@ from typing import BinaryIO
 
 from dicomkit.core import multipart
 from dicomkit.core.dicomjson import StoreResult, parse_store_response
-from dicomkit.core.errors import DicomJSONError, HTTPError, InvalidArgumentError, StoreError
-from dicomkit.core.interface import Headers, HeadersInput, Request, StreamBody
-from dicomkit.core.operations import ERROR_BODY_LIMIT, error_from_response, raise_for_status
+from dicomkit.core.errors import DicomJSONError, InvalidArgumentError, StoreError
+from dicomkit.core.interface import HeadersInput, Request, StreamBody
+from dicomkit.core.operations import error_from_response, raise_for_status
 
 __all__ = [
     "DEFAULT_BATCH_BYTES",
@@ -143,7 +143,7 @@ def interpret_store(
     matching :class:`HTTPError` (with the server's own error body, e.g. Orthanc's JSON).
     """
     if 300 <= status < 400:
-        raise _redirected(request, status, headers, body)
+        raise error_from_response(request, status, headers, body)
     if status >= 300 and status not in (400, 409, 202):
         raise_for_status(request, status, headers, body)
     try:
@@ -157,22 +157,6 @@ def interpret_store(
     if status >= 400 or status == 202 or not result.ok or result.warnings:
         raise StoreError(store_error_message(result, status), result, status=status)
     return result
-
-
-def _redirected(request: Request, status: int, headers: HeadersInput, body: bytes) -> HTTPError:
-    """A redirected STOW-RS stored nothing here; uploads are never re-sent to another URL."""
-    response_headers = Headers(headers)
-    location = response_headers.get("Location")
-    where = f" to {location}" if location else ""
-    return HTTPError(
-        status,
-        f"HTTP {status}: STOW-RS to {request.url} was redirected{where} and nothing was "
-        "stored; uploads are not re-sent to another URL, so use that one as the base URL",
-        method=request.method,
-        url=request.url,
-        headers=dict(response_headers.items()),
-        body=body[:ERROR_BODY_LIMIT],
-    )
 
 
 def merge_results(results: Sequence[StoreResult]) -> StoreResult:

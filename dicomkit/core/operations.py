@@ -330,7 +330,15 @@ def error_from_response(
     reasons = reasons_from_body(kept, headers)
     cls = error_for_status(status)
     message = ""
-    if cls is MethodNotAllowedError and request.method == "DELETE":
+    if 300 <= status < 400:
+        location = Headers(headers).get("Location")
+        message = (
+            f"HTTP {status} for {request.method} {request.url}: redirected"
+            + (f" to {location}" if location else "")
+            + f", which is not followed for {request.method}, so nothing was done there;"
+            " use the final URL as the base URL"
+        )
+    elif cls is MethodNotAllowedError and request.method == "DELETE":
         message = (
             f"HTTP 405 for DELETE {request.url}: the server does not support DICOMweb DELETE"
             + (f" ({'; '.join(reasons)})" if reasons else "")

@@ -14,6 +14,7 @@ from dicomkit.auth import Auth
 from dicomkit.core.errors import (
     BadRequestError,
     DicomkitError,
+    HTTPError,
     InvalidArgumentError,
     MethodNotAllowedError,
     NotFoundError,
@@ -331,3 +332,22 @@ def test_patient_study_ids_skip_answers_without_a_study_uid() -> None:
     answer = json_answer([study(1), {"00100020": {"vr": "LO", "Value": ["P"]}}, study(1)])
     with DicomClient(BASE, transport=FakeTransport(lambda r, b: answer)) as client:
         assert client.get_patient_study_ids("P") == ["1.2.3.1"]
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_an_unfollowed_redirect_is_an_error_not_a_silent_success(status: int) -> None:
+    """Transports follow only GET/HEAD redirects: a redirected DELETE deleted nothing."""
+    answer: Answer = (status, {"Location": "https://elsewhere.test/x"}, b"")
+    with DicomClient(BASE, transport=FakeTransport(lambda r, b: answer)) as client:
+        with pytest.raises(HTTPError, match=f"HTTP {status}") as info:
+            client.delete_study("1.2.3")
+        assert info.value.status == status
+        with pytest.raises(HTTPError):
+            client.search_for_studies()
+
+
+async def test_async_an_unfollowed_redirect_is_an_error() -> None:
+    answer: Answer = (302, {"Location": "https://elsewhere.test/x"}, b"")
+    async with AsyncDicomClient(BASE, transport=FakeTransport(lambda r, b: answer)) as client:
+        with pytest.raises(HTTPError, match="HTTP 302"):
+            await client.delete_study("1.2.3")
