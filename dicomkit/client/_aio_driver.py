@@ -106,9 +106,7 @@ class AsyncDriver(ClientBase):
             try:
                 response = await self.transport.asend(self._with_headers(request, auth_headers))
             except TransportError as exc:
-                delay = self.retry.next_delay(
-                    attempt, request.method, error=exc, elapsed=time.monotonic() - started
-                )
+                delay = self._retry_delay(attempt, request, started, error=exc)
                 if delay is None:
                     raise
                 await asyncio.sleep(delay)
@@ -119,15 +117,7 @@ class AsyncDriver(ClientBase):
                     await response.aclose()
                     attempt -= 1
                     continue
-            delay = None
-            if response.status in self.retry.retry_statuses:
-                delay = self.retry.next_delay(
-                    attempt,
-                    request.method,
-                    status=response.status,
-                    retry_after=response.headers.get("Retry-After"),
-                    elapsed=time.monotonic() - started,
-                )
+            delay = self._retry_delay(attempt, request, started, response=response)
             if delay is None:
                 return response
             await response.aclose()

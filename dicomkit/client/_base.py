@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import io
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
@@ -25,8 +26,9 @@ from dicomkit.core.errors import (
     InvalidArgumentError,
     ProtocolError,
     StoreError,
+    TransportError,
 )
-from dicomkit.core.interface import Headers, Request, Timeout
+from dicomkit.core.interface import Headers, Request, Response, Timeout
 from dicomkit.core.operations import ERROR_BODY_LIMIT, Operations
 from dicomkit.core.retry import RetryPolicy, coerce_retry
 from dicomkit.core.urls import DicomWebURLs, Level
@@ -137,6 +139,32 @@ class ClientBase:
             limit=limit,
             offset=offset,
             fields=fields,
+        )
+
+    def _retry_delay(
+        self,
+        attempt: int,
+        request: Request,
+        started: float,
+        *,
+        response: Response | None = None,
+        error: TransportError | None = None,
+    ) -> float | None:
+        """Seconds to wait before sending ``request`` again after this outcome, or None.
+
+        One place for both drivers, which then only sleep their own way and send again.
+        """
+        elapsed = time.monotonic() - started
+        if response is None:
+            return self.retry.next_delay(attempt, request.method, error=error, elapsed=elapsed)
+        if response.status not in self.retry.retry_statuses:
+            return None
+        return self.retry.next_delay(
+            attempt,
+            request.method,
+            status=response.status,
+            retry_after=response.headers.get("Retry-After"),
+            elapsed=elapsed,
         )
 
     @staticmethod

@@ -107,9 +107,7 @@ class SyncDriver(ClientBase):
             try:
                 response = self.transport.send(self._with_headers(request, auth_headers))
             except TransportError as exc:
-                delay = self.retry.next_delay(
-                    attempt, request.method, error=exc, elapsed=time.monotonic() - started
-                )
+                delay = self._retry_delay(attempt, request, started, error=exc)
                 if delay is None:
                     raise
                 time.sleep(delay)
@@ -120,15 +118,7 @@ class SyncDriver(ClientBase):
                     response.close()
                     attempt -= 1
                     continue
-            delay = None
-            if response.status in self.retry.retry_statuses:
-                delay = self.retry.next_delay(
-                    attempt,
-                    request.method,
-                    status=response.status,
-                    retry_after=response.headers.get("Retry-After"),
-                    elapsed=time.monotonic() - started,
-                )
+            delay = self._retry_delay(attempt, request, started, response=response)
             if delay is None:
                 return response
             response.close()
