@@ -166,7 +166,7 @@ def scan_folder(folder: str | os.PathLike[str], *, recursive: bool = True) -> Fo
                 subfolders.append(path)
             elif _is_file(entry):
                 scan.files.append(path)
-            elif entry.is_symlink():
+            elif entry.is_symlink() and not path.exists():
                 scan.unreadable[path] = "unreadable: a broken symbolic link"
             else:
                 scan.special.append(path)

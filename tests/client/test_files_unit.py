@@ -161,6 +161,7 @@ def test_folder_links_and_special_files_are_all_accounted_for(tmp_path: Path) ->
     (root / "sub" / "loop").symlink_to(root, target_is_directory=True)
     (root / "dangling").symlink_to(tmp_path / "gone")
     os.mkfifo(root / "pipe")
+    (root / "sub" / "to-pipe").symlink_to(root / "pipe")
     transport = storing_server(instances)
     with DicomClient(BASE, transport=transport) as client:
         report = client.upload_dicom_folder(root)
@@ -169,8 +170,8 @@ def test_folder_links_and_special_files_are_all_accounted_for(tmp_path: Path) ->
     )
     assert list(report.failed) == [root / "dangling"]
     assert "broken" in report.failed[root / "dangling"]
-    assert report.not_dicom == [root / "pipe"]
-    assert report.total == 5
+    assert report.not_dicom == [root / "pipe", root / "sub" / "to-pipe"]
+    assert report.total == 6
 
 
 def test_an_unreadable_subfolder_is_reported_and_the_rest_uploaded(
