@@ -19,6 +19,7 @@ from dicomkit.core.errors import (
     HTTPError,
     InvalidArgumentError,
     MethodNotAllowedError,
+    ProtocolError,
     error_for_status,
 )
 from dicomkit.core.interface import Body, Headers, HeadersInput, Request, Timeout
@@ -395,7 +396,9 @@ class PartEvents:
 
     A multipart/related body goes through the streaming decoder; any other body (a server
     answering one part directly, a rendered image) becomes one part with the response's
-    headers. Feed chunks; each call returns the events they complete.
+    headers. Feed chunks; each call returns the events they complete. A multipart body that
+    stops early lacks its closing delimiter; a single part that stops short of its
+    ``Content-Length`` is refused too, so a cut answer never passes for a whole one.
     """
 
     def __init__(self, headers: HeadersInput) -> None:
@@ -411,6 +414,8 @@ class PartEvents:
             location = response_headers.get("Content-Location")
             if location is not None:
                 self._single.add("Content-Location", location)
+        self._expected = _declared_length(response_headers)
+        self._received = 0
         self._started = False
 
     def feed(self, data: bytes) -> list[multipart.Event]:
@@ -421,6 +426,7 @@ class PartEvents:
             self._started = True
             events.append(multipart.PartStart(self._single))
         if data:
+            self._received += len(data)
             events.append(multipart.PartData(data))
         return events
 
@@ -428,8 +434,20 @@ class PartEvents:
         if self._decoder is not None:
             return self._decoder.close()
         events = self.feed(b"")
+        if self._expected is not None and self._received < self._expected:
+            raise ProtocolError(
+                f"the answer ended after {self._received} of its {self._expected} bytes"
+            )
         events.append(multipart.PartEnd())
         return events
+
+
+def _declared_length(headers: Headers) -> int | None:
+    """The body length the server declared, when the bytes we get are those it counted."""
+    if headers.get("Content-Encoding") not in (None, "", "identity"):
+        return None  # the transport decoded the body: its length differs from the header's
+    value = (headers.get("Content-Length") or "").strip()
+    return int(value) if value.isdigit() else None
 
 
 class PartAssembler:

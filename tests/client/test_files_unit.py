@@ -256,3 +256,17 @@ def test_bad_download_arguments_are_refused_before_touching_the_disk(tmp_path: P
             client.download_dicom(tmp_path / "out2", "1.2/../3")
     assert list(tmp_path.iterdir()) == []
     assert transport.seen == []
+
+
+def test_a_single_part_answer_shorter_than_its_length_leaves_no_file(tmp_path: Path) -> None:
+    data = dataset_bytes(make_instance())
+    short = data[: len(data) // 2]
+    answer = (200, {"Content-Type": "application/dicom", "Content-Length": str(len(data))}, short)
+    client = DicomClient(BASE, transport=FakeTransport(lambda r, b: answer))
+    with client, pytest.raises(ProtocolError, match="ended after"):
+        client.download_dicom(tmp_path, "1.2.3")
+    assert list(tmp_path.iterdir()) == []
+    compressed = (200, {**answer[1], "Content-Encoding": "gzip"}, data)
+    client = DicomClient(BASE, transport=FakeTransport(lambda r, b: compressed))
+    with client:
+        assert len(client.download_dicom(tmp_path, "1.2.3")) == 1
