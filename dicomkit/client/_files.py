@@ -176,6 +176,7 @@ def scan_folder(folder: str | os.PathLike[str], *, recursive: bool = True) -> Fo
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is (or links to) a folder; a vanished or unstatable entry is not."""
     try:
         return entry.is_dir()
     except OSError:
@@ -183,6 +184,7 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is (or links to) a regular file; stat errors make it "no"."""
     try:
         return entry.is_file()
     except OSError:
