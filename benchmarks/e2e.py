@@ -188,7 +188,12 @@ class Server:
 def _ratio_row(
     work: str, label: str, r: Result, base: float, target: str, ok: bool, **extra: Any
 ) -> Row:
-    return Row(work, label, r.seconds, r.rss_mib, r.seconds / base, target, ok, dict(extra))
+    figures = {**r.figures, **extra}
+    return Row(work, label, r.seconds, r.rss_mib, r.seconds / base, target, ok, figures)
+
+
+def _base_row(work: str, label: str, r: Result, rss: bool = True) -> Row:
+    return Row(work, label, r.seconds, r.rss_mib if rss else 0, extra=dict(r.figures))
 
 
 def bench_retrieve(server: Server, small: DataSet, runs: int, sync_names: list[str]) -> list[Row]:
@@ -200,7 +205,7 @@ def bench_retrieve(server: Server, small: DataSet, runs: int, sync_names: list[s
     ]
     got = run_interleaved(specs, runs)
     base = got["dwc"].seconds
-    rows = [Row(work, "dicomweb-client", base, got["dwc"].rss_mib)]
+    rows = [_base_row(work, "dicomweb-client", got["dwc"])]
     for t in sync_names:
         r = got[t]
         ok = r.seconds <= 0.5 * base and r.rss_mib <= 1.5 * study_mib
@@ -225,7 +230,7 @@ def bench_download(
         specs.append(Spec(t, "dicomkit_download", {**opts, "out": out, "transport": t}, fresh(out)))
     got = run_interleaved(specs, runs)
     base = got["curl"].seconds
-    rows = [Row(work, "curl -o file", base, got["curl"].rss_mib)]
+    rows = [_base_row(work, "curl -o file", got["curl"])]
     for t in sync_names:
         r = got[t]
         ok = r.seconds <= 1.25 * base and r.rss_mib <= 100
@@ -250,6 +255,7 @@ def bench_download(
                 growth,
                 "RSS growth <=10 MiB (ratio column: MiB)",
                 abs(growth) <= 10 and r.rss_mib <= 100,
+                dict(r.figures),
             )
         )
     for path in work_dir.glob("dl-*"):
@@ -279,8 +285,8 @@ def bench_store(
     server.clear()
     dwc, curl = got["dwc"].seconds, got["curl"].seconds
     rows = [
-        Row(work, "dicomweb-client, sequential batches of 50", dwc, got["dwc"].rss_mib),
-        Row(work, "curl x4 parallel posts of prebuilt bodies", curl, 0),
+        _base_row(work, "dicomweb-client, sequential batches of 50", got["dwc"]),
+        _base_row(work, "curl x4 parallel posts of prebuilt bodies", got["curl"], rss=False),
     ]
     for t in sync_names:
         r = got[t]
@@ -309,22 +315,21 @@ def bench_series(server: Server, small: DataSet, runs: int, async_names: list[st
         specs.append(Spec(f"{t}-parts", "async_series_parts", {**opts, "transport": t}))
     got = run_interleaved(specs, runs)
     base = got["curl"]
-    rows = [Row(work, f"curl x{len(small.series)} to /dev/null", base.seconds, 0)]
+    rows = [_base_row(work, f"curl x{len(small.series)} to /dev/null", base, rss=False)]
     for t in async_names:
         for kind, what in (("datasets", "retrieve_series -> Datasets"), ("parts", "iter_parts")):
             r = got[f"{t}-{kind}"]
             throughput = base.seconds / r.seconds
-            rows.append(
-                Row(
-                    work,
-                    f"dicomkit async[{t}] {what}",
-                    r.seconds,
-                    r.rss_mib,
-                    throughput,
-                    ">=0.9x curl throughput (ratio column: throughput)",
-                    throughput >= 0.9,
-                )
+            row = _ratio_row(
+                work,
+                f"dicomkit async[{t}] {what}",
+                r,
+                r.seconds,
+                ">=0.9x curl throughput (ratio column: throughput)",
+                throughput >= 0.9,
             )
+            row.ratio = throughput
+            rows.append(row)
     return rows
 
 
@@ -337,9 +342,10 @@ def bench_qido(
     specs = [Spec("raw", "urllib3_qido", opts)] + [
         Spec(t, "dicomkit_qido", {**opts, "transport": t}) for t in sync_names
     ]
-    got = run_interleaved(specs, runs)
+    got = run_interleaved(specs, max(runs, 5) if runs > 1 else runs)
     base = got["raw"].seconds
-    rows = [Row(work, "raw urllib3 loop", base, 0, extra={"per_request_ms": 1000 * base / n})]
+    rows = [_base_row(work, "raw urllib3 loop", got["raw"], rss=False)]
+    rows[0].extra["per_request_ms"] = 1000 * base / n
     for t in sync_names:
         r = got[t]
         rows.append(
