@@ -20,6 +20,7 @@ import pydicom
 from pydicom.errors import InvalidDicomError
 
 from dicomkit.client._base import Progress
+from dicomkit.client._uid_scan import HEAD_BYTES, scan_uids
 from dicomkit.core import _stow, multipart
 from dicomkit.core.dicomjson import FailedInstance, StoreResult
 from dicomkit.core.errors import (
@@ -244,6 +245,7 @@ class PartFileWriter:
         self.written: list[Path] = []
         self._handle: IO[bytes] | None = None
         self._temp: Path | None = None
+        self._head = bytearray()
 
     @classmethod
     def create(cls, output_folder: str | os.PathLike[str]) -> PartFileWriter:
@@ -275,10 +277,13 @@ class PartFileWriter:
             fd, name = tempfile.mkstemp(prefix=".dicomkit-", suffix=".part", dir=self.root)
             self._handle = os.fdopen(fd, "wb")
             self._temp = Path(name)
+            self._head = bytearray()
         elif isinstance(event, multipart.PartData):
             if self._handle is None:
                 raise ProtocolError("multipart data arrived outside a part")
             self._handle.write(event.data)
+            if len(self._head) < HEAD_BYTES:
+                self._head += event.data[: HEAD_BYTES - len(self._head)]
         elif isinstance(event, multipart.PartEnd):
             return self._finish()
         return None
@@ -300,6 +305,10 @@ class PartFileWriter:
         return target
 
     def _target_for(self, temp: Path) -> Path:
+        found = scan_uids(bytes(self._head))
+        if found is not None:  # already valid UIDs, exactly what pydicom would read
+            study, series, instance = found
+            return self.root / study / series / f"{instance}.dcm"
         try:
             with warnings.catch_warnings():  # the UIDs are validated below, by our rules
                 warnings.simplefilter("ignore")
