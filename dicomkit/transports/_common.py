@@ -1,14 +1,15 @@
-"""Pieces both built-in sync backends share: body pumping, redirect loop, stdlib error mapping."""
+"""Pieces both built-in sync backends share: body pumping, stdlib error mapping, the closed flag.
+
+What third-party backends may share too lives in the public :mod:`dicomkit.transports.support`.
+"""
 
 from __future__ import annotations
 
 import http.client
-import importlib
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Iterator
-from types import ModuleType
+from collections.abc import Iterator
 
 from dicomkit.core.errors import (
     ConnectError,
@@ -19,28 +20,19 @@ from dicomkit.core.errors import (
     TLSError,
     TransportClosedError,
     TransportError,
-    TransportNotFoundError,
 )
-from dicomkit.core.interface import Request, Response
-from dicomkit.core.redirects import redirect_request
+from dicomkit.core.interface import Request
 
 __all__ = [
     "CHUNK_SIZE",
-    "DRAIN_LIMIT",
     "BodyPump",
     "ClosedFlag",
-    "check_common_options",
-    "follow_redirects",
-    "import_library",
     "map_stdlib_error",
     "raise_body_error",
 ]
 
 CHUNK_SIZE = 256 * 1024
 """Bytes asked of the socket per read: large enough for GB/s, small enough never to buffer."""
-
-DRAIN_LIMIT = 64 * 1024
-"""A redirect's body up to this size is read so that its connection can be reused."""
 
 
 class BodyPump:
@@ -105,60 +97,6 @@ def map_stdlib_error(exc: BaseException) -> DicomkitError | None:
     if isinstance(exc, OSError):
         return TransportError(str(exc) or type(exc).__name__)
     return None
-
-
-def follow_redirects(
-    request: Request, send_once: Callable[[Request], Response], max_redirects: int
-) -> Response:
-    """Send, then follow GET/HEAD redirects as :mod:`dicomkit.core.redirects` decides."""
-    current = request
-    followed = 0
-    while True:
-        response = send_once(current)
-        try:
-            following = redirect_request(
-                current,
-                response.status,
-                response.headers,
-                redirects_followed=followed,
-                max_redirects=max_redirects,
-            )
-        except BaseException:
-            response.close()
-            raise
-        if following is None:
-            return response
-        _discard(response)
-        current = following
-        followed += 1
-
-
-def _discard(response: Response) -> None:
-    length = response.headers.get("Content-Length") or ""
-    if length.isdigit() and int(length) <= DRAIN_LIMIT:
-        for _ in response.iter_bytes():
-            pass
-    response.close()
-
-
-def import_library(name: str) -> ModuleType:
-    """Import a backend's HTTP library on first use; a missing one says what to install."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        raise TransportNotFoundError(
-            f"the {name!r} transport needs the {name} package: pip install {name}"
-        ) from exc
-
-
-def check_common_options(verify: bool | str, max_redirects: int, pool_maxsize: int) -> None:
-    """Refuse impossible constructor options before anything is opened."""
-    if not isinstance(verify, bool | str):
-        raise InvalidArgumentError("verify is True, False or the path of a CA bundle")
-    if max_redirects < 0:
-        raise InvalidArgumentError("max_redirects must be >= 0")
-    if pool_maxsize < 1:
-        raise InvalidArgumentError("pool_maxsize must be >= 1")
 
 
 class ClosedFlag:

@@ -33,14 +33,17 @@ from dicomkit.transports._common import (
     CHUNK_SIZE,
     BodyPump,
     ClosedFlag,
-    check_common_options,
-    follow_redirects,
-    import_library,
     map_stdlib_error,
     raise_body_error,
 )
 from dicomkit.transports._urllib3_errors import describe, map_urllib3_error
 from dicomkit.transports._verbatim import install, origin_target, sending, with_target
+from dicomkit.transports.support import (
+    check_options,
+    drain_and_close,
+    follow_redirects,
+    import_library,
+)
 
 if TYPE_CHECKING:
     import requests
@@ -138,7 +141,7 @@ class RequestsTransport(Transport):
         pool_maxsize: int = 10,
         chunk_size: int = CHUNK_SIZE,
     ) -> None:
-        check_common_options(verify, max_redirects, pool_maxsize)
+        check_options(verify, max_redirects, pool_maxsize)
         self._requests = requests = import_library("requests")
 
         self._owns_session = session is None
@@ -162,7 +165,9 @@ class RequestsTransport(Transport):
 
     def send(self, request: Request) -> Response:
         self._state.check()
-        return follow_redirects(request, self._send_once, self._max_redirects)
+        return follow_redirects(
+            request, self._send_once, self._max_redirects, discard=drain_and_close
+        )
 
     def _send_once(self, request: Request) -> Response:
         self._state.check()

@@ -11,14 +11,17 @@ from dicomkit.transports._common import (
     CHUNK_SIZE,
     BodyPump,
     ClosedFlag,
-    check_common_options,
-    follow_redirects,
-    import_library,
     map_stdlib_error,
     raise_body_error,
 )
 from dicomkit.transports._urllib3_errors import map_urllib3_error
 from dicomkit.transports._verbatim import install, origin_target, sending
+from dicomkit.transports.support import (
+    check_options,
+    drain_and_close,
+    follow_redirects,
+    import_library,
+)
 
 if TYPE_CHECKING:
     import urllib3
@@ -61,7 +64,7 @@ class Urllib3Transport(Transport):
         pool_maxsize: int = 10,
         chunk_size: int = CHUNK_SIZE,
     ) -> None:
-        check_common_options(verify, max_redirects, pool_maxsize)
+        check_options(verify, max_redirects, pool_maxsize)
         self._urllib3 = urllib3 = import_library("urllib3")
         self._owns_pool = pool_manager is None
         if pool_manager is None:
@@ -76,7 +79,9 @@ class Urllib3Transport(Transport):
 
     def send(self, request: Request) -> Response:
         self._state.check()
-        return follow_redirects(request, self._send_once, self._max_redirects)
+        return follow_redirects(
+            request, self._send_once, self._max_redirects, discard=drain_and_close
+        )
 
     def _send_once(self, request: Request) -> Response:
         self._state.check()

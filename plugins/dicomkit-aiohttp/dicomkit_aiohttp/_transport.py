@@ -7,19 +7,21 @@ the backend even where aiohttp is missing and say what to install.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.core import AsyncTransport, Request, Response
-from dicomkit.core.errors import (
-    InvalidArgumentError,
-    TransportClosedError,
-    TransportNotFoundError,
+from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
+from dicomkit.transports.support import (
+    ClientCert,
+    abody_chunks,
+    afollow_redirects,
+    check_options,
+    checked_headers,
+    import_library,
+    ssl_option,
 )
-from dicomkit_aiohttp._errors import BodySourceError, translated_errors
-from dicomkit_aiohttp._headers import checked_headers
-from dicomkit_aiohttp._redirects import RedirectFollower
-from dicomkit_aiohttp._tls import ClientCert, ssl_option
+from dicomkit_aiohttp._errors import translated_errors
 
 if TYPE_CHECKING:
     import ssl
@@ -33,27 +35,6 @@ CHUNK_SIZE = 256 * 1024
 one read brought in. Smaller ones are handed over as they arrive, never waited for."""
 
 _INSTALL_HINT = "the 'aiohttp' transport needs aiohttp: pip install dicomkit-aiohttp (or aiohttp)"
-
-
-def _require_aiohttp() -> None:
-    """Fail at construction, naming the package to install, rather than on the first request."""
-    try:
-        import aiohttp  # noqa: F401
-    except ImportError as exc:
-        raise TransportNotFoundError(_INSTALL_HINT) from exc
-
-
-async def _body_chunks(request: Request) -> AsyncIterator[bytes]:
-    """The request body as aiohttp wants it; a failing body source is marked as the caller's."""
-    chunks: Iterator[bytes] = request.iter_body()
-    while True:
-        try:
-            chunk = next(chunks)
-        except StopIteration:
-            return
-        except Exception as exc:
-            raise BodySourceError(exc) from exc
-        yield chunk
 
 
 class AiohttpTransport(AsyncTransport):
@@ -77,15 +58,12 @@ class AiohttpTransport(AsyncTransport):
         pool_maxsize: int = 100,
         trust_env: bool = False,
     ) -> None:
-        _require_aiohttp()
-        import aiohttp
-
+        aiohttp = import_library("aiohttp", _INSTALL_HINT)
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise InvalidArgumentError("session must be an aiohttp.ClientSession")
-        if pool_maxsize < 1:
-            raise InvalidArgumentError("pool_maxsize must be at least 1")
+        check_options(verify, max_redirects, pool_maxsize)
         self._ssl: bool | ssl.SSLContext = ssl_option(verify, cert)
-        self._redirects = RedirectFollower(max_redirects)
+        self._max_redirects = max_redirects
         self._pool_maxsize = pool_maxsize
         self._trust_env = trust_env
         self._session = session
@@ -107,7 +85,9 @@ class AiohttpTransport(AsyncTransport):
     async def asend(self, request: Request) -> Response:
         session = self._open_session()
         with translated_errors():
-            return await self._redirects.follow(request, lambda r: self._send_once(session, r))
+            return await afollow_redirects(
+                request, lambda r: self._send_once(session, r), self._max_redirects
+            )
 
     async def _send_once(self, session: aiohttp.ClientSession, request: Request) -> Response:
         import aiohttp
@@ -124,7 +104,7 @@ class AiohttpTransport(AsyncTransport):
         elif isinstance(request.body, bytes):
             data = request.body
         else:
-            data = _body_chunks(request)
+            data = abody_chunks(request)
             if length is not None:
                 headers.set("Content-Length", str(length))
         options: dict[str, Any] = {}

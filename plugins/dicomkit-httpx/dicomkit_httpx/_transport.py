@@ -14,15 +14,19 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.core import AsyncTransport, Request, Response, Transport
-from dicomkit.core.errors import (
-    InvalidArgumentError,
-    TransportClosedError,
-    TransportNotFoundError,
+from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
+from dicomkit.transports.support import (
+    ClientCert,
+    abody_chunks,
+    afollow_redirects,
+    body_chunks,
+    check_options,
+    checked_headers,
+    follow_redirects,
+    import_library,
+    ssl_option,
 )
-from dicomkit_httpx._errors import BodySourceError, translated_errors
-from dicomkit_httpx._headers import checked_headers
-from dicomkit_httpx._redirects import RedirectFollower
-from dicomkit_httpx._tls import ClientCert, ssl_option
+from dicomkit_httpx._errors import translated_errors
 
 if TYPE_CHECKING:
     import ssl
@@ -35,31 +39,13 @@ __all__ = ["HttpxTransport"]
 _INSTALL_HINT = "the 'httpx' transport needs httpx: pip install dicomkit-httpx (or httpx)"
 
 
-def _require_httpx() -> None:
-    """Fail at construction, naming the package to install, rather than on the first request."""
+def _default_ca_bundle() -> str | None:
+    """httpx verifies against certifi's bundle by default; keep that when adding a client cert."""
     try:
-        import httpx  # noqa: F401
-    except ImportError as exc:
-        raise TransportNotFoundError(_INSTALL_HINT) from exc
-
-
-def _body_chunks(request: Request) -> Iterator[bytes]:
-    """The request body for httpx; a failing body source is marked as the caller's."""
-    chunks = request.iter_body()
-    while True:
-        try:
-            chunk = next(chunks)
-        except StopIteration:
-            return
-        except Exception as exc:
-            raise BodySourceError(exc) from exc
-        yield chunk
-
-
-async def _abody_chunks(request: Request) -> AsyncIterator[bytes]:
-    """The same chunks for ``httpx.AsyncClient``, which only takes async iterables."""
-    for chunk in _body_chunks(request):
-        yield chunk
+        import certifi
+    except ImportError:
+        return None
+    return str(certifi.where())
 
 
 def _chunks(response: httpx.Response) -> Iterator[bytes]:
@@ -97,19 +83,18 @@ class HttpxTransport(Transport, AsyncTransport):
         pool_maxsize: int = 10,
         trust_env: bool = True,
     ) -> None:
-        _require_httpx()
-        import httpx
-
+        httpx = import_library("httpx", _INSTALL_HINT)
         if client is not None and not isinstance(client, httpx.Client):
             raise InvalidArgumentError("client must be an httpx.Client")
         if async_client is not None and not isinstance(async_client, httpx.AsyncClient):
             raise InvalidArgumentError("async_client must be an httpx.AsyncClient")
-        if pool_maxsize < 0:
-            raise InvalidArgumentError("pool_maxsize must be 0 or more")
-        self._verify: bool | ssl.SSLContext = ssl_option(verify, cert)
+        check_options(verify, max_redirects, pool_maxsize, min_pool_maxsize=0)
+        self._verify: bool | ssl.SSLContext = ssl_option(
+            verify, cert, default_cafile=_default_ca_bundle()
+        )
         self._limits = httpx.Limits(max_connections=None, max_keepalive_connections=pool_maxsize)
         self._trust_env = trust_env
-        self._redirects = RedirectFollower(max_redirects)
+        self._max_redirects = max_redirects
         self._client = client
         self._owns_client = client is None
         self._async_client = async_client
@@ -168,7 +153,7 @@ class HttpxTransport(Transport, AsyncTransport):
         if request.body is None or isinstance(request.body, bytes):
             content = request.body
         else:
-            content = _abody_chunks(request) if asynchronous else _body_chunks(request)
+            content = abody_chunks(request) if asynchronous else body_chunks(request)
             length = request.content_length
             if length is not None:
                 headers.set("Content-Length", str(length))
@@ -185,7 +170,9 @@ class HttpxTransport(Transport, AsyncTransport):
     def send(self, request: Request) -> Response:
         client = self._open_client()
         with translated_errors():
-            return self._redirects.follow(request, lambda r: self._send_once(client, r))
+            return follow_redirects(
+                request, lambda r: self._send_once(client, r), self._max_redirects
+            )
 
     def _send_once(self, client: httpx.Client, request: Request) -> Response:
         sent = client.send(self._build(client, request, asynchronous=False), stream=True)
@@ -225,7 +212,9 @@ class HttpxTransport(Transport, AsyncTransport):
     async def asend(self, request: Request) -> Response:
         client = self._open_async_client()
         with translated_errors():
-            return await self._redirects.afollow(request, lambda r: self._asend_once(client, r))
+            return await afollow_redirects(
+                request, lambda r: self._asend_once(client, r), self._max_redirects
+            )
 
     async def _asend_once(self, client: httpx.AsyncClient, request: Request) -> Response:
         sent = await client.send(self._build(client, request, asynchronous=True), stream=True)

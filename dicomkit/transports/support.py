@@ -1,0 +1,395 @@
+"""Public building blocks for transport backends: ours, the plugins, and third parties'.
+
+Every backend has to do the same few things around its HTTP library: refuse impossible options,
+check header fields, turn ``verify``/``cert`` into TLS settings, follow redirects with the
+shared decision of :mod:`dicomkit.core.redirects`, and translate the library's exceptions into
+dicomkit's. Doing them here once keeps the backends observably alike and short. Nothing here
+imports an HTTP library, so a backend may import this module at its own import time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import socket
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from types import ModuleType
+
+from dicomkit.core import errors
+from dicomkit.core.interface import Headers, Request, Response
+from dicomkit.core.redirects import redirect_request
+
+__all__ = [
+    "DRAIN_LIMIT",
+    "STDLIB_ERRORS",
+    "BodySourceError",
+    "ClientCert",
+    "ErrorTable",
+    "ExceptionTranslator",
+    "RedirectChain",
+    "abody_chunks",
+    "afollow_redirects",
+    "body_chunks",
+    "check_options",
+    "checked_headers",
+    "describe_exception",
+    "drain_and_close",
+    "exception_chain",
+    "follow_redirects",
+    "import_library",
+    "ssl_context",
+    "ssl_option",
+]
+
+ClientCert = str | tuple[str, str] | None
+"""A client certificate: one PEM file holding certificate and key, or ``(cert, key)``."""
+
+ErrorTable = Mapping[type[BaseException], type[errors.DicomkitError]]
+"""Library exception class -> dicomkit error class; a subclass is found by its nearest ancestor."""
+
+DRAIN_LIMIT = 64 * 1024
+"""A redirect's body up to this size is read by :func:`drain_and_close` so its connection is
+reused instead of dropped."""
+
+# -- options and the library itself ----------------------------------------------------------
+
+
+def import_library(name: str, install_hint: str | None = None) -> ModuleType:
+    """Import a backend's HTTP library when the backend is built; a missing one says what to
+    install (at construction, not on the first request)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        hint = (
+            install_hint or f"the {name!r} transport needs the {name} package: pip install {name}"
+        )
+        raise errors.TransportNotFoundError(hint) from exc
+
+
+def check_options(
+    verify: bool | str, max_redirects: int, pool_maxsize: int, *, min_pool_maxsize: int = 1
+) -> None:
+    """Refuse the impossible values of the options every backend takes, before anything opens."""
+    if not isinstance(verify, bool | str):
+        raise errors.InvalidArgumentError("verify is True, False or the path of a CA bundle")
+    if max_redirects < 0:
+        raise errors.InvalidArgumentError("max_redirects must be >= 0")
+    if pool_maxsize < min_pool_maxsize:
+        raise errors.InvalidArgumentError(f"pool_maxsize must be >= {min_pool_maxsize}")
+
+
+# -- request headers -------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+
+def checked_headers(headers: Headers) -> Headers:
+    """A copy of ``headers`` once every name is a token and every value visible ASCII.
+
+    Libraries disagree on bad fields (one sends a name with a space, another raises a bare
+    ``ValueError`` for a line break, a third re-encodes non-ASCII text); checking first gives
+    callers the same :class:`~dicomkit.core.errors.InvalidArgumentError` with every backend.
+    Repeated fields whose names differ only in case are all spelled like the first one, since
+    some libraries (aiohttp) keep only the last of ``X-A`` and ``x-a``.
+    """
+    spelling: dict[str, str] = {}
+    checked = Headers()
+    for name, value in headers.items():
+        if not _TOKEN.fullmatch(name):
+            raise errors.InvalidArgumentError(f"invalid HTTP header name {name!r}")
+        if not _FIELD_VALUE.fullmatch(value):
+            raise errors.InvalidArgumentError(
+                f"the value of HTTP header {name!r} must be ASCII without control characters"
+            )
+        checked.add(spelling.setdefault(name.lower(), name), value)
+    return checked
+
+
+# -- TLS -------------------------------------------------------------------------------------
+
+
+def ssl_context(
+    verify: bool | str = True, cert: ClientCert = None, *, default_cafile: str | None = None
+) -> ssl.SSLContext:
+    """An :class:`ssl.SSLContext` for the ``verify`` and ``cert`` options.
+
+    ``verify`` is True (the default CA store, or ``default_cafile`` when the library verifies
+    against a bundle of its own, such as certifi), False (no verification) or the path of a CA
+    bundle file or directory. An unreadable file is an ``InvalidArgumentError``, a file that is
+    not a certificate or key a ``TLSError``.
+    """
+    try:
+        if verify is False:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        elif isinstance(verify, str) and os.path.isdir(verify):
+            context = ssl.create_default_context(capath=verify)
+        elif isinstance(verify, str):
+            context = ssl.create_default_context(cafile=verify)
+        else:
+            context = ssl.create_default_context(cafile=default_cafile)
+        if isinstance(cert, str):
+            context.load_cert_chain(cert)
+        elif cert is not None:
+            context.load_cert_chain(cert[0], cert[1])
+    except ssl.SSLError as exc:
+        raise errors.TLSError(f"cannot load the TLS settings: {exc}") from exc
+    except OSError as exc:
+        raise errors.InvalidArgumentError(f"cannot read a TLS file: {exc}") from exc
+    return context
+
+
+def ssl_option(
+    verify: bool | str, cert: ClientCert, *, default_cafile: str | None = None
+) -> bool | ssl.SSLContext:
+    """``verify`` itself when a library's own True/False handling suffices, else a context
+    (a CA bundle path or a client certificate needs one), built once per transport."""
+    if not isinstance(verify, bool | str):
+        raise errors.InvalidArgumentError("verify is True, False or the path of a CA bundle")
+    if cert is None and isinstance(verify, bool):
+        return verify
+    return ssl_context(verify, cert, default_cafile=default_cafile)
+
+
+# -- redirects -------------------------------------------------------------------------------
+
+
+class RedirectChain:
+    """Where one request's redirects lead: the pure decision plus the count of hops so far.
+
+    The drivers below send and close; a backend with a different way of sending (a callback
+    API, trio) drives the chain itself: after each answer, ``next_request(response)`` gives the
+    request to send next, or None when the answer is the final one.
+    """
+
+    def __init__(self, request: Request, max_redirects: int) -> None:
+        if max_redirects < 0:
+            raise errors.InvalidArgumentError("max_redirects must be >= 0")
+        self.request = request
+        self.max_redirects = max_redirects
+        self.followed = 0
+
+    def next_request(self, response: Response) -> Request | None:
+        """The request to send after ``response`` (raises ``TooManyRedirectsError`` past the
+        limit); None when ``response`` is not a redirect that is followed."""
+        following = redirect_request(
+            self.request,
+            response.status,
+            response.headers,
+            redirects_followed=self.followed,
+            max_redirects=self.max_redirects,
+        )
+        if following is not None:
+            self.request = following
+            self.followed += 1
+        return following
+
+
+def drain_and_close(response: Response) -> None:
+    """Close a redirect answer, reading a small body first so its connection can be reused."""
+    length = response.headers.get("Content-Length") or ""
+    if length.isdigit() and int(length) <= DRAIN_LIMIT:
+        for _ in response.iter_bytes():
+            pass
+    response.close()
+
+
+def follow_redirects(
+    request: Request,
+    send: Callable[[Request], Response],
+    max_redirects: int,
+    *,
+    discard: Callable[[Response], None] = Response.close,
+) -> Response:
+    """Send ``request`` with ``send`` and follow GET/HEAD redirects as the core decides.
+
+    Each answer left behind is passed to ``discard`` (closed by default); the final one is
+    returned unread. An answer that fails the decision is closed before the error leaves.
+    """
+    chain = RedirectChain(request, max_redirects)
+    response = send(request)
+    while True:
+        try:
+            following = chain.next_request(response)
+        except BaseException:
+            response.close()
+            raise
+        if following is None:
+            return response
+        discard(response)
+        response = send(following)
+
+
+async def afollow_redirects(
+    request: Request,
+    send: Callable[[Request], Awaitable[Response]],
+    max_redirects: int,
+    *,
+    discard: Callable[[Response], Awaitable[None]] = Response.aclose,
+) -> Response:
+    """:func:`follow_redirects` for async backends: ``send`` and ``discard`` are awaited."""
+    chain = RedirectChain(request, max_redirects)
+    response = await send(request)
+    while True:
+        try:
+            following = chain.next_request(response)
+        except BaseException:
+            await response.aclose()
+            raise
+        if following is None:
+            return response
+        await discard(response)
+        response = await send(following)
+
+
+# -- exceptions ------------------------------------------------------------------------------
+
+STDLIB_ERRORS: ErrorTable = {
+    ssl.SSLError: errors.TLSError,
+    ssl.CertificateError: errors.TLSError,
+    ConnectionRefusedError: errors.ConnectError,
+    socket.gaierror: errors.ConnectError,
+    ConnectionError: errors.ConnectionLostError,
+    TimeoutError: errors.TimeoutError,
+    OSError: errors.TransportError,
+}
+"""What the socket and TLS layers raise past an HTTP library, in dicomkit's tree."""
+
+
+class BodySourceError(Exception):
+    """Carries an exception raised by the caller's request body source through the library.
+
+    The caller's own error is re-raised unchanged by :meth:`ExceptionTranslator.translated`,
+    however the library wrapped it on the way: it is not a transport failure.
+    """
+
+    def __init__(self, original: Exception) -> None:
+        super().__init__(repr(original))
+        self.original = original
+
+
+def body_chunks(request: Request) -> Iterator[bytes]:
+    """``request``'s body chunks; an error of the caller's source comes out marked as such."""
+    chunks = request.iter_body()
+    while True:
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise BodySourceError(exc) from exc
+        yield chunk
+
+
+async def abody_chunks(request: Request) -> AsyncIterator[bytes]:
+    """:func:`body_chunks` as an async iterator, for libraries that take only those."""
+    for chunk in body_chunks(request):
+        yield chunk
+
+
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and its causes (or contexts) in turn, each once."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def describe_exception(exc: BaseException, library: str) -> str:
+    """``str(exc)`` with its class and library named; half-built exceptions cannot always str()."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    return f"{text or type(exc).__name__} ({library} {type(exc).__name__})"
+
+
+def _status_of(exc: BaseException) -> int:
+    for holder in (exc, getattr(exc, "response", None)):
+        for name in ("status_code", "status"):
+            try:
+                value = getattr(holder, name, None)
+            except Exception:
+                value = None
+            if isinstance(value, int):
+                return value
+    return 0
+
+
+class ExceptionTranslator:
+    """A backend's exception table made into ``translate`` and the ``translated`` context.
+
+    ``table`` is called once, on the first translation, so building the translator never
+    imports the library; :data:`STDLIB_ERRORS` fills in what the table leaves out unless
+    ``stdlib=False``. Only ``Exception`` subclasses found in the table are translated:
+    cancellation, programming errors and dicomkit's own errors pass through unchanged.
+    """
+
+    def __init__(self, library: str, table: Callable[[], ErrorTable], *, stdlib: bool = True):
+        self.library = library
+        self._make_table = table
+        self._stdlib = stdlib
+        self._table: dict[type[BaseException], type[errors.DicomkitError]] | None = None
+
+    def table(self) -> dict[type[BaseException], type[errors.DicomkitError]]:
+        """The complete table: the backend's entries, then the standard library's."""
+        if self._table is None:
+            table = dict(self._make_table())
+            if self._stdlib:
+                for cls, target in STDLIB_ERRORS.items():
+                    table.setdefault(cls, target)
+            self._table = table
+        return self._table
+
+    def error_class_for(self, exc_type: type[BaseException]) -> type[errors.DicomkitError] | None:
+        """The dicomkit class for ``exc_type``, by its nearest mapped ancestor; None = pass."""
+        if issubclass(exc_type, errors.DicomkitError) or not issubclass(exc_type, Exception):
+            return None
+        table = self.table()
+        for klass in exc_type.__mro__:
+            if klass in table:
+                return table[klass]
+        return None
+
+    def translate(self, exc: BaseException) -> errors.DicomkitError | None:
+        """The dicomkit error to raise for ``exc`` (not yet chained), or None to let it pass.
+
+        An ``HTTPError`` target takes the status of ``exc`` (or of its ``response``); a connect
+        error caused by a TLS failure becomes a ``TLSError``.
+        """
+        target = self.error_class_for(type(exc))
+        if target is None:
+            return None
+        message = describe_exception(exc, self.library)
+        if issubclass(target, errors.HTTPError):
+            status = _status_of(exc)
+            return errors.error_for_status(status)(status, message)
+        if target is errors.ConnectError and any(
+            isinstance(link, ssl.SSLError) for link in exception_chain(exc)
+        ):
+            target = errors.TLSError
+        return target(message)
+
+    @contextmanager
+    def translated(self) -> Iterator[None]:
+        """Run a block that calls the library; its exceptions leave as dicomkit's (cause kept)."""
+        try:
+            yield
+        except errors.DicomkitError:
+            raise
+        except Exception as exc:
+            for link in exception_chain(exc):
+                if isinstance(link, BodySourceError):
+                    # The caller's own exception, as they raised it (the library's wrapping hidden).
+                    raise link.original from link.original.__cause__
+            error = self.translate(exc)
+            if error is None:
+                raise
+            raise error from exc
