@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from types import ModuleType
 
 import aiohttp
 import aiohttp.client_exceptions
@@ -20,51 +18,28 @@ from dicomkit_aiohttp._errors import (
 
 from dicomkit.core import Headers, Request
 from dicomkit.core import errors as dk
+from dicomkit.testing.exception_mapping import (
+    assert_every_exception_mapped,
+    assert_passes_through,
+    library_exceptions,
+)
+
+AIOHTTP_MODULES = [aiohttp, aiohttp.client_exceptions, aiohttp.http_exceptions]
 
 
-def _exception_classes(*modules: ModuleType) -> list[type[Exception]]:
-    found: set[type[Exception]] = set()
-    for module in modules:
-        for name in dir(module):
-            value = getattr(module, name)
-            if (
-                isinstance(value, type)
-                and issubclass(value, Exception)
-                and value.__module__.split(".")[0] == "aiohttp"
-            ):
-                found.add(value)
-    return sorted(found, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
-
-
-AIOHTTP_EXCEPTIONS = _exception_classes(aiohttp, aiohttp.client_exceptions, aiohttp.http_exceptions)
-
-
-def _half_built(cls: type[Exception]) -> Exception:
-    """An instance without running ``__init__``: many aiohttp constructors need live objects."""
-    return cls.__new__(cls)
-
-
-def test_the_walk_sees_the_exceptions_it_must() -> None:
-    names = {cls.__name__ for cls in AIOHTTP_EXCEPTIONS}
+def test_every_aiohttp_exception_is_mapped_with_its_cause() -> None:
+    checked = assert_every_exception_mapped(
+        AIOHTTP_MODULES, translated_errors, expected=error_class_for
+    )
+    names = {cls.__name__ for cls in checked}
     assert {"ClientError", "ClientPayloadError", "ServerDisconnectedError"} <= names
-    assert len(AIOHTTP_EXCEPTIONS) >= 30
+    assert len(checked) >= 30
 
 
-@pytest.mark.parametrize("cls", AIOHTTP_EXCEPTIONS, ids=lambda cls: cls.__name__)
-def test_every_aiohttp_exception_is_mapped(cls: type[Exception]) -> None:
-    target = error_class_for(cls)
-    assert target is not None, f"{cls.__module__}.{cls.__name__} is not mapped"
-    assert issubclass(target, dk.DicomkitError)
-    error = translate(_half_built(cls))
-    assert isinstance(error, target)
-
-
-@pytest.mark.parametrize("cls", AIOHTTP_EXCEPTIONS, ids=lambda cls: cls.__name__)
-def test_translated_errors_keeps_the_cause(cls: type[Exception]) -> None:
-    original = _half_built(cls)
-    with pytest.raises(dk.DicomkitError) as info, translated_errors():
-        raise original
-    assert info.value.__cause__ is original
+def test_half_built_exceptions_translate_too() -> None:
+    """Many aiohttp constructors need live objects; describing one made without them works."""
+    for cls in library_exceptions(*AIOHTTP_MODULES):
+        assert isinstance(translate(cls.__new__(cls)), dk.DicomkitError), cls
 
 
 @pytest.mark.parametrize(
@@ -106,26 +81,13 @@ def test_newer_aiohttp_classes(name: str, expected: type) -> None:
 
 
 def test_tls_failure_inside_a_connect_error_is_a_tls_error() -> None:
-    original = _half_built(aiohttp.ClientConnectorError)
+    original = aiohttp.ClientConnectorError.__new__(aiohttp.ClientConnectorError)
     original.__cause__ = __import__("ssl").SSLError("certificate verify failed")
     assert isinstance(translate(original), dk.TLSError)
 
 
-@pytest.mark.parametrize(
-    "passing",
-    [
-        asyncio.CancelledError(),
-        KeyboardInterrupt(),
-        TypeError("a bug"),
-        AttributeError("a bug"),
-        dk.ReadTimeout("already ours"),
-    ],
-    ids=lambda exc: type(exc).__name__,
-)
-def test_cancellation_bugs_and_our_own_errors_pass_through(passing: BaseException) -> None:
-    with pytest.raises(type(passing)) as info, translated_errors():
-        raise passing
-    assert info.value is passing
+def test_cancellation_bugs_and_our_own_errors_pass_through() -> None:
+    assert_passes_through(translated_errors)
 
 
 def test_a_failing_body_source_reaches_the_caller_unchanged() -> None:

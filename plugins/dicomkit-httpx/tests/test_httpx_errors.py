@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 import sys
 
@@ -18,43 +17,26 @@ from dicomkit_httpx._errors import (
 
 from dicomkit.core import Headers, Request
 from dicomkit.core import errors as dk
-
-HTTPX_EXCEPTIONS = sorted(
-    {
-        value
-        for module in (httpx, httpx._exceptions)
-        for name in dir(module)
-        if isinstance(value := getattr(module, name), type) and issubclass(value, Exception)
-    },
-    key=lambda cls: cls.__name__,
+from dicomkit.testing.exception_mapping import (
+    assert_every_exception_mapped,
+    assert_passes_through,
+    library_exceptions,
 )
 
 
-def _half_built(cls: type[Exception]) -> Exception:
-    """An instance without running ``__init__``, the same way for every class."""
-    return cls.__new__(cls)
-
-
-def test_the_walk_sees_the_exceptions_it_must() -> None:
-    names = {cls.__name__ for cls in HTTPX_EXCEPTIONS}
+def test_every_httpx_exception_is_mapped_with_its_cause() -> None:
+    checked = assert_every_exception_mapped(
+        [httpx, httpx._exceptions], translated_errors, expected=error_class_for
+    )
+    names = {cls.__name__ for cls in checked}
     assert {"HTTPError", "RemoteProtocolError", "StreamError", "InvalidURL"} <= names
-    assert len(HTTPX_EXCEPTIONS) >= 25
+    assert len(checked) >= 25
 
 
-@pytest.mark.parametrize("cls", HTTPX_EXCEPTIONS, ids=lambda cls: cls.__name__)
-def test_every_httpx_exception_is_mapped(cls: type[Exception]) -> None:
-    target = error_class_for(cls)
-    assert target is not None, f"httpx.{cls.__name__} is not mapped"
-    assert issubclass(target, dk.DicomkitError)
-    assert isinstance(translate(_half_built(cls)), target)
-
-
-@pytest.mark.parametrize("cls", HTTPX_EXCEPTIONS, ids=lambda cls: cls.__name__)
-def test_translated_errors_keeps_the_cause(cls: type[Exception]) -> None:
-    original = _half_built(cls)
-    with pytest.raises(dk.DicomkitError) as info, translated_errors():
-        raise original
-    assert info.value.__cause__ is original
+def test_half_built_exceptions_translate_too() -> None:
+    """Exceptions made without ``__init__`` (no message, no request) still translate."""
+    for cls in library_exceptions(httpx, httpx._exceptions):
+        assert isinstance(translate(cls.__new__(cls)), dk.DicomkitError), cls
 
 
 @pytest.mark.parametrize(
@@ -96,21 +78,8 @@ def test_a_status_error_keeps_its_status() -> None:
     assert error.status == 404
 
 
-@pytest.mark.parametrize(
-    "passing",
-    [
-        asyncio.CancelledError(),
-        KeyboardInterrupt(),
-        TypeError("a bug"),
-        AttributeError("a bug"),
-        dk.ReadTimeout("already ours"),
-    ],
-    ids=lambda exc: type(exc).__name__,
-)
-def test_cancellation_bugs_and_our_own_errors_pass_through(passing: BaseException) -> None:
-    with pytest.raises(type(passing)) as info, translated_errors():
-        raise passing
-    assert info.value is passing
+def test_cancellation_bugs_and_our_own_errors_pass_through() -> None:
+    assert_passes_through(translated_errors)
 
 
 def test_a_failing_body_source_reaches_the_caller_unchanged() -> None:

@@ -1,0 +1,167 @@
+"""Prove that a backend maps every exception its HTTP library defines into dicomkit's tree.
+
+A backend promises that users only ever see :class:`~dicomkit.core.errors.DicomkitError`. The
+only way to keep that promise across library upgrades is to read the exception classes from the
+library itself, raise each one inside the backend's mapping context, and fail on any that leaves
+unmapped. A backend's test is then one call::
+
+    from dicomkit.testing.exception_mapping import assert_every_exception_mapped
+
+    def test_every_library_exception_is_mapped() -> None:
+        checked = assert_every_exception_mapped([mylib, mylib.exceptions], translated_errors)
+        assert len(checked) >= 20   # the walk really saw the library
+
+``mapped`` is the backend's context manager factory (called with no arguments), the one that
+wraps its send, stream reads and close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from types import ModuleType
+
+from dicomkit.core import errors
+
+__all__ = [
+    "Mapped",
+    "assert_every_exception_mapped",
+    "assert_exception_mapped",
+    "assert_passes_through",
+    "library_exceptions",
+    "sample_exception",
+]
+
+Mapped = Callable[[], AbstractContextManager[object]]
+"""A backend's mapping context factory, such as ``translated_errors``."""
+
+Expected = Callable[[type[BaseException]], "type[errors.DicomkitError] | None"]
+
+_ARGUMENT_LISTS: tuple[tuple[object, ...], ...] = (
+    ("boom",),
+    (None, "boom"),
+    (None, None, "boom"),
+    (0, 0),
+    ("boom", "boom"),
+)
+
+
+def library_exceptions(*modules: ModuleType) -> list[type[Exception]]:
+    """The ``Exception`` classes the modules hold that their own package defines.
+
+    Classes a module merely imports from elsewhere (the standard library, a dependency) are
+    left out; the list is sorted by qualified name, so parametrised test ids stay stable.
+    """
+    found: set[type[Exception]] = set()
+    for module in modules:
+        package = module.__name__.split(".")[0]
+        for value in vars(module).values():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, Exception)
+                and value.__module__.split(".")[0] == package
+            ):
+                found.add(value)
+    return sorted(found, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
+
+
+def sample_exception(cls: type[BaseException]) -> BaseException:
+    """An instance of ``cls`` whose ``str()`` works, built with the first of a few argument
+    lists its constructor accepts; failing all, one made without running ``__init__`` (many
+    library constructors want live connections or responses)."""
+    for args in _ARGUMENT_LISTS:
+        try:
+            exc = cls(*args)
+            str(exc)
+            return exc
+        except Exception:
+            continue
+    exc = cls.__new__(cls)
+    exc.args = ("boom",)
+    return exc
+
+
+def assert_exception_mapped(
+    original: BaseException | type[BaseException],
+    mapped: Mapped,
+    *,
+    expected: type[errors.DicomkitError] | None = None,
+) -> errors.DicomkitError:
+    """Raise ``original`` (or a :func:`sample_exception` of a class) inside ``mapped()``; it must
+    leave as a dicomkit error (an ``expected`` one, if given) whose ``__cause__`` it is."""
+    if isinstance(original, type):
+        original = sample_exception(original)
+    name = f"{type(original).__module__}.{type(original).__qualname__}"
+    try:
+        with mapped():
+            raise original
+    except errors.DicomkitError as error:
+        if error.__cause__ is not original:
+            raise AssertionError(f"{name} became {error!r} without being its cause") from error
+        if expected is not None and not isinstance(error, expected):
+            wanted = expected.__name__
+            raise AssertionError(f"{name} became {error!r}, not a {wanted}") from error
+        return error
+    except BaseException as other:
+        raise AssertionError(f"{name} left the mapping unmapped, as {other!r}") from other
+    raise AssertionError(f"the mapping swallowed {name}")
+
+
+def assert_every_exception_mapped(
+    classes: ModuleType | Iterable[ModuleType | type[BaseException]],
+    mapped: Mapped,
+    *,
+    expected: Expected | None = None,
+) -> list[type[BaseException]]:
+    """Check :func:`assert_exception_mapped` for every class (modules are walked with
+    :func:`library_exceptions`) and fail once, naming every class that is not mapped.
+
+    ``expected(cls)`` may give the class each must become (a backend's own table lookup); a
+    class it gives None for counts as unmapped. Returns the classes checked.
+    """
+    items = [classes] if isinstance(classes, ModuleType) else list(classes)
+    checked: list[type[BaseException]] = []
+    for item in items:
+        checked.extend(library_exceptions(item) if isinstance(item, ModuleType) else [item])
+    if not checked:
+        raise AssertionError("no exception classes to check: is the walk looking at the library?")
+    failures: list[str] = []
+    for cls in checked:
+        target = expected(cls) if expected is not None else None
+        if expected is not None and target is None:
+            failures.append(f"{cls.__module__}.{cls.__qualname__} is not in the table")
+            continue
+        try:
+            assert_exception_mapped(cls, mapped, expected=target)
+        except AssertionError as failure:
+            failures.append(str(failure))
+    if failures:
+        raise AssertionError(f"{len(failures)} unmapped:\n" + "\n".join(failures))
+    return checked
+
+
+def _passing() -> list[BaseException]:
+    return [
+        asyncio.CancelledError(),
+        KeyboardInterrupt(),
+        TypeError("a bug"),
+        AttributeError("a bug"),
+        ValueError("a bug"),
+        errors.ReadTimeout("already ours"),
+    ]
+
+
+def assert_passes_through(mapped: Mapped, *exceptions: BaseException) -> None:
+    """Cancellation, programming errors and dicomkit's own errors must leave ``mapped()`` as
+    the very objects raised (by default a sample of each kind)."""
+    for original in exceptions or _passing():
+        try:
+            with mapped():
+                raise original
+        except BaseException as left:
+            if left is not original:
+                raise AssertionError(f"{original!r} was replaced by {left!r}") from left
+        else:
+            raise AssertionError(f"the mapping swallowed {original!r}")
