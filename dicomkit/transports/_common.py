@@ -1,15 +1,18 @@
-"""Pieces both built-in sync backends share: body pumping, stdlib error mapping, the closed flag.
+"""Pieces both built-in (urllib3-based) backends share: body pumping, error mapping, streaming
+urllib3's responses, the closed flag.
 
 What third-party backends may share too lives in the public :mod:`dicomkit.transports.support`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from dicomkit.core.errors import (
     ConnectError,
@@ -21,15 +24,21 @@ from dicomkit.core.errors import (
     TransportClosedError,
     TransportError,
 )
-from dicomkit.core.interface import Request
+from dicomkit.core.interface import Request, Response
 
 __all__ = [
     "CHUNK_SIZE",
     "BodyPump",
     "ClosedFlag",
+    "ErrorMapper",
     "map_stdlib_error",
+    "mapping",
     "raise_body_error",
+    "streamed_response",
 ]
+
+ErrorMapper = Callable[[BaseException], DicomkitError | None]
+"""One library's exception -> dicomkit error function; None when the exception is not its."""
 
 CHUNK_SIZE = 256 * 1024
 """Bytes asked of the socket per read: large enough for GB/s, small enough never to buffer."""
@@ -97,6 +106,70 @@ def map_stdlib_error(exc: BaseException) -> DicomkitError | None:
     if isinstance(exc, OSError):
         return TransportError(str(exc) or type(exc).__name__)
     return None
+
+
+@contextlib.contextmanager
+def mapping(pump: BodyPump | None, *mappers: ErrorMapper) -> Iterator[None]:
+    """Errors become what the first mapper that knows them says; the rest pass unchanged.
+
+    A failure of the caller's own body source (seen by ``pump``) wins over the library's
+    wrapping of it.
+    """
+    try:
+        yield
+    except Exception as exc:
+        raise_body_error(pump)
+        for mapper in mappers:
+            mapped = mapper(exc)
+            if mapped is exc:
+                raise
+            if mapped is not None:
+                raise mapped from exc
+        raise
+
+
+def streamed_response(
+    raw: Any,
+    status: int,
+    request: Request,
+    chunk_size: int,
+    mapped: Callable[[], contextlib.AbstractContextManager[object]],
+    *,
+    read_already: Callable[[], bytes | None] = lambda: None,
+) -> Response:
+    """A :class:`Response` reading urllib3's ``raw`` response in ``chunk_size`` pieces.
+
+    Library errors while reading or closing leave through ``mapped()``; a body read to the end
+    returns its connection to the pool, one closed early drops it. ``read_already`` gives the
+    body when a library has read it itself (requests does for a 3xx).
+    """
+    finished = False
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal finished
+        early = read_already()
+        if early is not None:
+            finished = True
+            yield early
+            return
+        with mapped():
+            yield from raw.stream(chunk_size, decode_content=True)
+        finished = True
+
+    def release() -> None:
+        with mapped():
+            if not finished:
+                raw.close()
+            raw.release_conn()
+
+    return Response(
+        status,
+        list(raw.headers.items()),
+        stream=chunks(),
+        on_close=release,
+        url=request.url,
+        request=request,
+    )
 
 
 class ClosedFlag:

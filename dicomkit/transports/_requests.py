@@ -8,7 +8,6 @@ only turns off requests' own redirect handling (redirects go through
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from http.cookiejar import DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +33,8 @@ from dicomkit.transports._common import (
     BodyPump,
     ClosedFlag,
     map_stdlib_error,
-    raise_body_error,
+    mapping,
+    streamed_response,
 )
 from dicomkit.transports._urllib3_errors import describe, map_urllib3_error
 from dicomkit.transports._verbatim import install, origin_target, sending, with_target
@@ -105,17 +105,9 @@ def map_requests_error(exc: BaseException) -> DicomkitError | None:
 _VAGUE = (ConnectError, TransportError)
 
 
-@contextlib.contextmanager
-def mapped_errors(pump: BodyPump | None = None) -> Iterator[None]:
+def mapped_errors(pump: BodyPump | None = None) -> contextlib.AbstractContextManager[None]:
     """requests, urllib3 and stdlib networking errors become dicomkit's; the rest pass."""
-    try:
-        yield
-    except Exception as exc:
-        raise_body_error(pump)
-        mapped = map_requests_error(exc) or map_urllib3_error(exc) or map_stdlib_error(exc)
-        if mapped is None or mapped is exc:
-            raise
-        raise mapped from exc
+    return mapping(pump, map_requests_error, map_urllib3_error, map_stdlib_error)
 
 
 class RequestsTransport(Transport):
@@ -230,31 +222,15 @@ class RequestsTransport(Transport):
 
 
 def _wrap(answer: requests.Response, request: Request, chunk_size: int) -> Response:
-    raw = answer.raw
-    finished = False
+    def read_already() -> bytes | None:
+        # requests reads a 3xx body itself (Session.send looks for the next hop).
+        return answer.content if getattr(answer, "_content_consumed", False) else None
 
-    def chunks() -> Iterator[bytes]:
-        nonlocal finished
-        if getattr(answer, "_content_consumed", False):
-            # requests reads a 3xx body itself (Session.send looks for the next hop).
-            finished = True
-            yield answer.content
-            return
-        with mapped_errors():
-            yield from raw.stream(chunk_size, decode_content=True)
-        finished = True
-
-    def release() -> None:
-        with mapped_errors():
-            if not finished:
-                raw.close()
-            raw.release_conn()
-
-    return Response(
+    return streamed_response(
+        answer.raw,
         answer.status_code,
-        list(raw.headers.items()),
-        stream=chunks(),
-        on_close=release,
-        url=request.url,
-        request=request,
+        request,
+        chunk_size,
+        mapped_errors,
+        read_already=read_already,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.core.interface import Request, Response, Transport
@@ -12,7 +11,8 @@ from dicomkit.transports._common import (
     BodyPump,
     ClosedFlag,
     map_stdlib_error,
-    raise_body_error,
+    mapping,
+    streamed_response,
 )
 from dicomkit.transports._urllib3_errors import map_urllib3_error
 from dicomkit.transports._verbatim import install, origin_target, sending
@@ -29,17 +29,9 @@ if TYPE_CHECKING:
 __all__ = ["Urllib3Transport", "close_pools", "mapped_errors"]
 
 
-@contextlib.contextmanager
-def mapped_errors(pump: BodyPump | None = None) -> Iterator[None]:
+def mapped_errors(pump: BodyPump | None = None) -> contextlib.AbstractContextManager[None]:
     """Turn urllib3 and stdlib networking errors into dicomkit's; let everything else through."""
-    try:
-        yield
-    except Exception as exc:
-        raise_body_error(pump)
-        mapped = map_urllib3_error(exc) or map_stdlib_error(exc)
-        if mapped is None or mapped is exc:
-            raise
-        raise mapped from exc
+    return mapping(pump, map_urllib3_error, map_stdlib_error)
 
 
 class Urllib3Transport(Transport):
@@ -119,7 +111,7 @@ class Urllib3Transport(Transport):
                 enforce_content_length=True,
                 chunked=chunked,
             )
-        return _wrap(raw, request, self._chunk_size)
+        return streamed_response(raw, raw.status, request, self._chunk_size, mapped_errors)
 
     def close(self) -> None:
         if self._state.close_once() and self._owns_pool:
@@ -148,28 +140,3 @@ def _tls_options(verify: bool | str, cert: str | tuple[str, str] | None) -> dict
     elif cert is not None:
         options["cert_file"], options["key_file"] = cert
     return options
-
-
-def _wrap(raw: urllib3.BaseHTTPResponse, request: Request, chunk_size: int) -> Response:
-    finished = False
-
-    def chunks() -> Iterator[bytes]:
-        nonlocal finished
-        with mapped_errors():
-            yield from raw.stream(chunk_size, decode_content=True)
-        finished = True
-
-    def release() -> None:
-        with mapped_errors():
-            if not finished:
-                raw.close()
-            raw.release_conn()
-
-    return Response(
-        raw.status,
-        list(raw.headers.items()),
-        stream=chunks(),
-        on_close=release,
-        url=request.url,
-        request=request,
-    )
