@@ -315,6 +315,35 @@ class AsyncTransportContract(TransportFixtures):
 
         self._run(async_transport_factory, body)
 
+    def test_cancellation_passes_through_and_leaves_the_transport_usable(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        base = contract_server.url
+
+        async def body(transport: AsyncTransport) -> None:
+            task = asyncio.ensure_future(transport.asend(Request("GET", f"{base}/echo?delay=5")))
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            _, received = await _fetch(transport, Request("GET", f"{base}/echo?n=10&seed=1"))
+            assert received == payload(1, 10)
+
+        self._run(async_transport_factory, body)
+
+    def test_repeated_request_fields_differing_in_case_all_arrive(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        sent = Headers([("X-Dup", "1"), ("x-dup", "2"), ("X-DUP", "3")])
+
+        async def body(transport: AsyncTransport) -> None:
+            response, _ = await _fetch(
+                transport, Request("GET", f"{contract_server.url}/echo", sent)
+            )
+            assert echo_of(response)["headers"].get_all("x-dup") == ["1", "2", "3"]
+
+        self._run(async_transport_factory, body)
+
     def test_caller_owned_session_is_left_open(
         self, async_session_transport_factory: AsyncSessionFactory, contract_server: ContractServer
     ) -> None:
