@@ -28,6 +28,7 @@ rewriting: ``pytest.register_assert_rewrite("dicomkit.testing.contract")``.
 
 from dicomkit.testing.contract._async import AsyncTransportContract
 from dicomkit.testing.contract._fixtures import TransportFixtures
+from dicomkit.testing.contract._support import BAD_REQUESTS
 from dicomkit.testing.contract._sync import TransportContract
 
-__all__ = ["AsyncTransportContract", "TransportContract", "TransportFixtures"]
+__all__ = ["BAD_REQUESTS", "AsyncTransportContract", "TransportContract", "TransportFixtures"]

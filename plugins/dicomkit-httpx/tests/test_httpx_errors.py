@@ -17,6 +17,7 @@ from dicomkit_httpx._errors import (
 
 from dicomkit.core import Headers, Request
 from dicomkit.core import errors as dk
+from dicomkit.testing.contract import BAD_REQUESTS
 from dicomkit.testing.exception_mapping import (
     assert_every_exception_mapped,
     assert_passes_through,
@@ -132,23 +133,8 @@ def test_options_are_checked_when_built() -> None:
         HttpxTransport(verify="/no/such/ca-bundle.pem")
 
 
-@pytest.mark.parametrize(
-    ("url", "header"),
-    [
-        ("http://[::1/x", ("X-A", "b")),
-        ("/relative", ("X-A", "b")),
-        ("ftp://127.0.0.1/", ("X-A", "b")),
-        ("http://127.0.0.1:1/", ("X-A", "caf\u00e9")),
-        ("http://127.0.0.1:1/", ("X-A", "a\r\nX-Injected: 1")),
-        ("http://127.0.0.1:1/", ("Bad Name", "x")),
-    ],
-)
-async def test_bad_urls_and_headers_are_invalid_arguments(
-    url: str, header: tuple[str, str]
-) -> None:
-    request = Request("GET", url, Headers([header]))
-    async with HttpxTransport() as transport:
-        with pytest.raises(dk.InvalidArgumentError):
-            transport.send(request)
-        with pytest.raises(dk.InvalidArgumentError):
-            await transport.asend(request)
+@pytest.mark.parametrize(("url", "header"), BAD_REQUESTS)
+def test_bad_urls_and_headers_are_invalid_arguments_sync(url: str, header: tuple[str, str]) -> None:
+    """The async half of this is a contract case; the sync contract does not demand it."""
+    with HttpxTransport() as transport, pytest.raises(dk.InvalidArgumentError):
+        transport.send(Request("GET", url, Headers([header])))
