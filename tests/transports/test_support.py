@@ -1,0 +1,122 @@
+"""The public backend helpers of dicomkit.transports.support, on their own."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import subprocess
+import sys
+
+import pytest
+
+from dicomkit.core import Headers, Request, Response, errors
+from dicomkit.testing.tls import TLSFiles
+from dicomkit.transports.support import (
+    BodySourceError,
+    ExceptionTranslator,
+    RedirectChain,
+    afollow_redirects,
+    body_chunks,
+    checked_headers,
+    follow_redirects,
+    ssl_context,
+    ssl_option,
+)
+
+
+def test_importing_the_helpers_imports_no_http_library() -> None:
+    blocked = "import sys; [sys.modules.__setitem__(n, None) for n in HTTP]"
+    code = (
+        f"HTTP = ('requests', 'urllib3', 'aiohttp', 'httpx'); {blocked}; "
+        "import dicomkit.transports.support, dicomkit.testing.exception_mapping"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_checked_headers_spell_case_variants_alike_and_refuse_bad_fields() -> None:
+    checked = checked_headers(Headers([("X-Dup", "1"), ("x-dup", "2"), ("Accept", "a/b")]))
+    assert checked.items() == [("X-Dup", "1"), ("X-Dup", "2"), ("Accept", "a/b")]
+    for bad in [("Bad Name", "x"), ("X-A", "a\r\nX-B: 1"), ("X-A", "caf\u00e9")]:
+        with pytest.raises(errors.InvalidArgumentError):
+            checked_headers(Headers([bad]))
+
+
+def test_ssl_option_keeps_plain_bools_and_builds_contexts(tls_files: TLSFiles) -> None:
+    assert ssl_option(True, None) is True
+    assert ssl_option(False, None) is False
+    unverified = ssl_option(False, tls_files.client_cert)
+    assert isinstance(unverified, ssl.SSLContext)
+    assert unverified.verify_mode == ssl.CERT_NONE
+    assert ssl_context(str(tls_files.ca)).verify_mode == ssl.CERT_REQUIRED
+    with pytest.raises(errors.InvalidArgumentError):
+        ssl_context("/no/such/ca.pem")
+    with pytest.raises(errors.TLSError):
+        ssl_context(True, str(tls_files.ca))  # a certificate without its key
+    with pytest.raises(errors.InvalidArgumentError):
+        ssl_option(1, None)  # type: ignore[arg-type]
+
+
+def _redirect(request: Request) -> Response:
+    hop = int(request.url.rsplit("/", 1)[1])
+    return Response(302, [("Location", f"/{hop + 1}")], stream=[b""], request=request)
+
+
+def test_the_redirect_chain_counts_and_stops() -> None:
+    chain = RedirectChain(Request("GET", "http://h/0"), max_redirects=2)
+    assert chain.next_request(_redirect(chain.request)).url == "http://h/1"  # type: ignore[union-attr]
+    assert chain.next_request(_redirect(chain.request)).url == "http://h/2"  # type: ignore[union-attr]
+    with pytest.raises(errors.TooManyRedirectsError):
+        chain.next_request(_redirect(chain.request))
+    with pytest.raises(errors.InvalidArgumentError):
+        RedirectChain(Request("GET", "http://h/0"), max_redirects=-1)
+
+
+def test_sync_and_async_drivers_close_every_answer_left_behind() -> None:
+    sent: list[Response] = []
+
+    def send(request: Request) -> Response:
+        sent.append(_redirect(request))
+        return sent[-1]
+
+    with pytest.raises(errors.TooManyRedirectsError):
+        follow_redirects(Request("GET", "http://h/0"), send, 3)
+    assert len(sent) == 4
+    assert all(response.is_closed for response in sent)
+
+    async def asend(request: Request) -> Response:
+        return send(request)
+
+    sent.clear()
+    with pytest.raises(errors.TooManyRedirectsError):
+        asyncio.run(afollow_redirects(Request("GET", "http://h/0"), asend, 1))
+    assert len(sent) == 2
+    assert all(response.is_closed for response in sent)
+
+
+class _StatusError(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"status {status}")
+        self.status = status
+
+
+def test_the_translator_keeps_statuses_finds_tls_causes_and_frees_body_errors() -> None:
+    translator = ExceptionTranslator(
+        "lib", lambda: {_StatusError: errors.HTTPError, LookupError: errors.ConnectError}
+    )
+    error = translator.translate(_StatusError(404))
+    assert isinstance(error, errors.NotFoundError)
+    assert error.status == 404
+    wrapped = LookupError("connect failed")
+    wrapped.__cause__ = ssl.SSLError("certificate verify failed")
+    assert isinstance(translator.translate(wrapped), errors.TLSError)
+    assert isinstance(translator.translate(ConnectionResetError()), errors.ConnectionLostError)
+    assert translator.translate(TypeError("a bug")) is None
+
+    def failing() -> list[bytes]:
+        raise OSError("the caller's file vanished")
+
+    with pytest.raises(BodySourceError) as marked:
+        list(body_chunks(Request("POST", "http://h/", body=failing)))
+    with pytest.raises(OSError, match="vanished") as caught, translator.translated():
+        raise LookupError("send failed") from marked.value
+    assert caught.value is marked.value.original
