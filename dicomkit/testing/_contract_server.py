@@ -78,6 +78,16 @@ class _Stop(Exception):
     """The client went away or the server is shutting down."""
 
 
+def _read_exactly(read: Any, size: int, digest: Any) -> None:
+    """Feed ``size`` body bytes to ``digest``; a client that stops short ends the exchange."""
+    while size:
+        data = read(min(size, 1 << 20))
+        if not data:
+            raise _Stop
+        digest.update(data)
+        size -= len(data)
+
+
 class _Handler(socketserver.BaseRequestHandler):
     server: ContractServer
 
@@ -144,24 +154,12 @@ class _Handler(socketserver.BaseRequestHandler):
                     while readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
                         pass
                     return total, "chunked"
-                remaining = size
-                while remaining:
-                    data = read(min(remaining, 1 << 20))
-                    if not data:
-                        raise _Stop
-                    digest.update(data)
-                    remaining -= len(data)
+                _read_exactly(read, size, digest)
                 total += size
                 readline(_MAX_LINE)
         if "content-length" in headers:
-            remaining = int(headers["content-length"])
-            total = remaining
-            while remaining:
-                data = read(min(remaining, 1 << 20))
-                if not data:
-                    raise _Stop
-                digest.update(data)
-                remaining -= len(data)
+            total = int(headers["content-length"])
+            _read_exactly(read, total, digest)
             return total, "length"
         return 0, "none"
 
