@@ -11,6 +11,7 @@ import http.client
 import socket
 import ssl
 import threading
+from abc import abstractmethod
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,11 +25,13 @@ from dicomkit.core.errors import (
     TransportClosedError,
     TransportError,
 )
-from dicomkit.core.interface import Request, Response
+from dicomkit.core.interface import Request, Response, Transport
+from dicomkit.transports import support
 
 __all__ = [
     "CHUNK_SIZE",
     "BodyPump",
+    "BuiltinTransport",
     "ClosedFlag",
     "ErrorMapper",
     "map_stdlib_error",
@@ -197,3 +200,29 @@ class ClosedFlag:
                 return False
             self._closed = True
             return True
+
+
+class BuiltinTransport(Transport):
+    """What the built-in backends do around their library: options, closing, redirects.
+
+    A subclass builds its library's objects in ``__init__`` (after calling this one) and sends
+    one request, without following redirects, in :meth:`_send_once`.
+    """
+
+    def __init__(
+        self, name: str, verify: bool | str, max_redirects: int, pool_maxsize: int, chunk_size: int
+    ) -> None:
+        support.check_options(verify, max_redirects, pool_maxsize)
+        self._max_redirects = max_redirects
+        self._chunk_size = chunk_size
+        self._state = ClosedFlag(name)
+
+    def send(self, request: Request) -> Response:
+        self._state.check()
+        return support.follow_redirects(
+            request, self._send_once, self._max_redirects, discard=support.drain_and_close
+        )
+
+    @abstractmethod
+    def _send_once(self, request: Request) -> Response:
+        """Send ``request`` once; the answer's body unread."""

@@ -27,23 +27,18 @@ from dicomkit.core.errors import (
 from dicomkit.core.errors import (
     TimeoutError as DicomkitTimeoutError,
 )
-from dicomkit.core.interface import Request, Response, Transport
+from dicomkit.core.interface import Request, Response
+from dicomkit.transports import support
 from dicomkit.transports._common import (
     CHUNK_SIZE,
     BodyPump,
-    ClosedFlag,
+    BuiltinTransport,
     map_stdlib_error,
     mapping,
     streamed_response,
 )
 from dicomkit.transports._urllib3_errors import describe, map_urllib3_error
 from dicomkit.transports._verbatim import install, origin_target, sending, with_target
-from dicomkit.transports.support import (
-    check_options,
-    drain_and_close,
-    follow_redirects,
-    import_library,
-)
 
 if TYPE_CHECKING:
     import requests
@@ -110,7 +105,7 @@ def mapped_errors(pump: BodyPump | None = None) -> contextlib.AbstractContextMan
     return mapping(pump, map_requests_error, map_urllib3_error, map_stdlib_error)
 
 
-class RequestsTransport(Transport):
+class RequestsTransport(BuiltinTransport):
     """Send requests through a ``requests.Session``.
 
     Pass ``session`` to use one you own: dicomkit never closes it, and its own ``verify``,
@@ -133,8 +128,8 @@ class RequestsTransport(Transport):
         pool_maxsize: int = 10,
         chunk_size: int = CHUNK_SIZE,
     ) -> None:
-        check_options(verify, max_redirects, pool_maxsize)
-        self._requests = requests = import_library("requests")
+        super().__init__("requests", verify, max_redirects, pool_maxsize, chunk_size)
+        self._requests = requests = support.import_library("requests")
 
         self._owns_session = session is None
         if session is None:
@@ -151,15 +146,6 @@ class RequestsTransport(Transport):
         # only for our own session (a caller's keeps its own settings).
         self._verify = verify
         self._cert = cert
-        self._max_redirects = max_redirects
-        self._chunk_size = chunk_size
-        self._state = ClosedFlag("requests")
-
-    def send(self, request: Request) -> Response:
-        self._state.check()
-        return follow_redirects(
-            request, self._send_once, self._max_redirects, discard=drain_and_close
-        )
 
     def _send_once(self, request: Request) -> Response:
         self._state.check()

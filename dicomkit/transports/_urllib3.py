@@ -5,23 +5,18 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from dicomkit.core.interface import Request, Response, Transport
+from dicomkit.core.interface import Request, Response
+from dicomkit.transports import support
 from dicomkit.transports._common import (
     CHUNK_SIZE,
     BodyPump,
-    ClosedFlag,
+    BuiltinTransport,
     map_stdlib_error,
     mapping,
     streamed_response,
 )
 from dicomkit.transports._urllib3_errors import map_urllib3_error
 from dicomkit.transports._verbatim import install, origin_target, sending
-from dicomkit.transports.support import (
-    check_options,
-    drain_and_close,
-    follow_redirects,
-    import_library,
-)
 
 if TYPE_CHECKING:
     import urllib3
@@ -34,7 +29,7 @@ def mapped_errors(pump: BodyPump | None = None) -> contextlib.AbstractContextMan
     return mapping(pump, map_urllib3_error, map_stdlib_error)
 
 
-class Urllib3Transport(Transport):
+class Urllib3Transport(BuiltinTransport):
     """Send requests through a ``urllib3.PoolManager``.
 
     Pass ``pool_manager`` to use one you own (dicomkit then never clears it, and ``verify``,
@@ -56,8 +51,8 @@ class Urllib3Transport(Transport):
         pool_maxsize: int = 10,
         chunk_size: int = CHUNK_SIZE,
     ) -> None:
-        check_options(verify, max_redirects, pool_maxsize)
-        self._urllib3 = urllib3 = import_library("urllib3")
+        super().__init__("urllib3", verify, max_redirects, pool_maxsize, chunk_size)
+        self._urllib3 = urllib3 = support.import_library("urllib3")
         self._owns_pool = pool_manager is None
         if pool_manager is None:
             pool_manager = urllib3.PoolManager(
@@ -65,15 +60,6 @@ class Urllib3Transport(Transport):
             )
             install(pool_manager)
         self._pool = pool_manager
-        self._max_redirects = max_redirects
-        self._chunk_size = chunk_size
-        self._state = ClosedFlag("urllib3")
-
-    def send(self, request: Request) -> Response:
-        self._state.check()
-        return follow_redirects(
-            request, self._send_once, self._max_redirects, discard=drain_and_close
-        )
 
     def _send_once(self, request: Request) -> Response:
         self._state.check()
