@@ -401,14 +401,17 @@ class PartEvents:
     ``Content-Length`` is refused too, so a cut answer never passes for a whole one.
     """
 
-    def __init__(self, headers: HeadersInput) -> None:
+    def __init__(self, headers: HeadersInput, *, views: bool = False) -> None:
+        """``views``: multipart body bytes may come as memoryviews of the received chunks,
+        for a caller that joins them anyway (one copy instead of two)."""
         response_headers = Headers(headers)
         content_type = response_headers.get("Content-Type") or "application/octet-stream"
         self._single: Headers | None = None
         self._decoder: multipart.MultipartDecoder | None = None
         if media.parse_media_type(content_type).type.lower().startswith("multipart/"):
             boundary = multipart.boundary_from_content_type(content_type)
-            self._decoder = multipart.MultipartDecoder(boundary)
+            decoder = multipart._ViewingDecoder if views else multipart.MultipartDecoder
+            self._decoder = decoder(boundary)
         else:
             self._single = Headers([("Content-Type", content_type)])
             location = response_headers.get("Content-Location")
@@ -454,7 +457,7 @@ class PartAssembler:
     """Collect part events into whole parts ``(headers, body)``: one part in memory at a time."""
 
     def __init__(self, headers: HeadersInput) -> None:
-        self._events = PartEvents(headers)
+        self._events = PartEvents(headers, views=True)
         self._headers: Headers | None = None
         self._chunks: list[bytes] = []
 
