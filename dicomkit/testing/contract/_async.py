@@ -29,6 +29,7 @@ from dicomkit.testing._contract_server import Blackhole, ContractServer, payload
 from dicomkit.testing.contract._fixtures import AsyncSessionFactory, TransportFixtures
 from dicomkit.testing.contract._support import (
     BAD_REQUESTS,
+    CUT_BODIES,
     VERBATIM_TARGETS,
     Case,
     EventLoop,
@@ -218,15 +219,7 @@ class AsyncTransportContract(TransportFixtures):
 
             self._run(async_transport_factory, body)
 
-    @pytest.mark.parametrize(
-        ("mode", "size", "cut"),
-        [
-            ("length", 1000, 0),
-            ("length", 300000, 150000),
-            ("chunked", 300000, 70000),
-            ("chunked", 1000, 0),
-        ],
-    )
+    @pytest.mark.parametrize(("mode", "size", "cut"), CUT_BODIES)
     def test_body_cut_short_is_connection_lost(
         self,
         async_transport_factory: Factory,

@@ -24,6 +24,7 @@ from dicomkit.testing._contract_server import ContractServer, payload
 __all__ = [
     "BAD_REQUESTS",
     "BODY_METHODS",
+    "CUT_BODIES",
     "Case",
     "VERBATIM_TARGETS",
     "EventLoop",
@@ -61,6 +62,14 @@ BAD_REQUESTS = (
 )
 """URLs and header fields no request may carry: each is an ``InvalidArgumentError`` before
 anything is sent (no library's own ``ValueError``, no header injection, no re-encoding)."""
+
+CUT_BODIES = (
+    ("length", 1000, 0),
+    ("length", 300000, 150000),
+    ("chunked", 300000, 70000),
+    ("chunked", 1000, 0),
+)
+"""(framing, announced size, bytes sent before the server hangs up) for the cut-body cases."""
 
 _server: ContractServer | None = None
 _server_lock = threading.Lock()

@@ -23,6 +23,7 @@ from dicomkit.core.interface import Headers, Request, StreamBody, Timeout, Trans
 from dicomkit.testing._contract_server import Blackhole, ContractServer, payload
 from dicomkit.testing.contract._fixtures import SessionFactory, TransportFixtures
 from dicomkit.testing.contract._support import (
+    CUT_BODIES,
     VERBATIM_TARGETS,
     Case,
     cases,
@@ -185,15 +186,7 @@ class TransportContract(TransportFixtures):
             response.read()
         assert response.is_closed
 
-    @pytest.mark.parametrize(
-        ("mode", "size", "cut"),
-        [
-            ("length", 1000, 0),
-            ("length", 300000, 150000),
-            ("chunked", 300000, 70000),
-            ("chunked", 1000, 0),
-        ],
-    )
+    @pytest.mark.parametrize(("mode", "size", "cut"), CUT_BODIES)
     def test_body_cut_short_is_connection_lost(
         self, transport: Transport, contract_server: ContractServer, mode: str, size: int, cut: int
     ) -> None:
