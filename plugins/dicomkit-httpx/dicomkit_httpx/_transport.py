@@ -30,7 +30,6 @@ from dicomkit_httpx._errors import translated_errors
 
 if TYPE_CHECKING:
     import ssl
-    from types import TracebackType
 
     import httpx
 
@@ -263,27 +262,12 @@ class HttpxTransport(Transport, AsyncTransport):
 
     # -- both -----------------------------------------------------------------------------
 
-    def __enter__(self) -> HttpxTransport:
-        return self
+    if TYPE_CHECKING:
+        # The inherited context managers, typed as this class: ``with`` gives ``send`` and
+        # ``aclose``, ``async with`` gives ``asend`` and ``close`` too.
+        def __enter__(self) -> HttpxTransport: ...
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> HttpxTransport:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+        async def __aenter__(self) -> HttpxTransport: ...
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
