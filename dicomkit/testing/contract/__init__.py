@@ -19,16 +19,25 @@ A backend author writes one fixtures class and one-line test classes::
     class TestMySync(MyFixtures, TransportContract): ...
     class TestMyAsync(MyFixtures, AsyncTransportContract): ...
 
-A single case may be marked as expected to fail by overriding it in the test class with
-``pytest.mark.xfail``. The suite starts its own HTTP server on 127.0.0.1
-(:mod:`dicomkit.testing._contract_server`); property tests follow the Hypothesis profile chosen
-by ``DICOMKIT_HYPOTHESIS_PROFILE`` (``fast`` by default). Register the package for assertion
+Tests of your own may use the suite's server through the ``contract_server`` fixture (a
+:class:`ContractServer`: ``.url``, ``.other_host_url``). A single case may be marked as
+expected to fail by overriding it in the test class with ``pytest.mark.xfail``. The suite
+starts its own HTTP server on 127.0.0.1 (:mod:`dicomkit.testing._contract_server`); property
+tests follow the Hypothesis profile chosen by ``DICOMKIT_HYPOTHESIS_PROFILE`` (``fast`` by
+default). Register the package for assertion
 rewriting: ``pytest.register_assert_rewrite("dicomkit.testing.contract")``.
 """
 
+from dicomkit.testing._contract_server import ContractServer
 from dicomkit.testing.contract._async import AsyncTransportContract
 from dicomkit.testing.contract._fixtures import TransportFixtures
 from dicomkit.testing.contract._support import BAD_REQUESTS
 from dicomkit.testing.contract._sync import TransportContract
 
-__all__ = ["BAD_REQUESTS", "AsyncTransportContract", "TransportContract", "TransportFixtures"]
+__all__ = [
+    "BAD_REQUESTS",
+    "AsyncTransportContract",
+    "ContractServer",
+    "TransportContract",
+    "TransportFixtures",
+]

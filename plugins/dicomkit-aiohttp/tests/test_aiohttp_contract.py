@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol
 
 import aiohttp
 import pytest
@@ -11,15 +10,13 @@ from dicomkit_aiohttp import AiohttpTransport
 
 from dicomkit.core import Request
 from dicomkit.core.errors import TransportClosedError
-from dicomkit.testing.contract import AsyncTransportContract, TransportFixtures
+from dicomkit.testing.contract import (
+    AsyncTransportContract,
+    ContractServer,
+    TransportFixtures,
+)
 
 Probe = Callable[[str], Awaitable[int]]
-
-
-class ServerURL(Protocol):
-    """What these tests use of the contract's loopback server fixture."""
-
-    url: str
 
 
 class AiohttpFixtures(TransportFixtures):
@@ -56,7 +53,7 @@ class TestAiohttpBeyondTheContract(AiohttpFixtures):
 
     @pytest.mark.parametrize("caller_closes_session", [False, True])
     async def test_reading_after_close_is_transport_closed(
-        self, contract_server: ServerURL, caller_closes_session: bool
+        self, contract_server: ContractServer, caller_closes_session: bool
     ) -> None:
         session = aiohttp.ClientSession()
         transport = AiohttpTransport(session=session if caller_closes_session else None)

@@ -114,14 +114,6 @@ async def test_errors_on_a_live_connection_are_mapped() -> None:
     assert isinstance(info.value.__cause__, aiohttp.ClientError)
 
 
-async def test_use_after_close_is_a_clear_error() -> None:
-    transport = AiohttpTransport()
-    await transport.aclose()
-    await transport.aclose()
-    with pytest.raises(dk.TransportClosedError):
-        await transport.asend(Request("GET", "http://127.0.0.1:1/"))
-
-
 def test_options_are_checked_when_built() -> None:
     with pytest.raises(dk.InvalidArgumentError):
         AiohttpTransport(max_redirects=-1)

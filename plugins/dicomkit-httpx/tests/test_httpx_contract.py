@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Protocol
 
 import httpx
 import pytest
@@ -17,18 +16,13 @@ from dicomkit.core import Headers, Request
 from dicomkit.core.errors import TransportClosedError
 from dicomkit.testing.contract import (
     AsyncTransportContract,
+    ContractServer,
     TransportContract,
     TransportFixtures,
 )
 
 Probe = Callable[[str], int]
 AsyncProbe = Callable[[str], Awaitable[int]]
-
-
-class ServerURL(Protocol):
-    """What these tests use of the contract's loopback server fixture."""
-
-    url: str
 
 
 class HttpxFixtures(TransportFixtures):
@@ -85,7 +79,7 @@ class TestHttpxBeyondTheContract(HttpxFixtures):
 
     @pytest.mark.parametrize("caller_closes_client", [False, True])
     def test_reading_after_close_is_transport_closed(
-        self, contract_server: ServerURL, caller_closes_client: bool
+        self, contract_server: ContractServer, caller_closes_client: bool
     ) -> None:
         client = httpx.Client()
         transport = HttpxTransport(client=client if caller_closes_client else None)
@@ -98,7 +92,7 @@ class TestHttpxBeyondTheContract(HttpxFixtures):
 
     @pytest.mark.parametrize("caller_closes_client", [False, True])
     async def test_reading_after_aclose_is_transport_closed(
-        self, contract_server: ServerURL, caller_closes_client: bool
+        self, contract_server: ContractServer, caller_closes_client: bool
     ) -> None:
         client = httpx.AsyncClient()
         transport = HttpxTransport(async_client=client if caller_closes_client else None)
@@ -110,7 +104,7 @@ class TestHttpxBeyondTheContract(HttpxFixtures):
         await client.aclose()
 
     def test_repeated_fields_differing_in_case_all_arrive_sync(
-        self, contract_server: ServerURL
+        self, contract_server: ContractServer
     ) -> None:
         """The async half of this is a contract case; the sync contract does not demand it."""
         sent = Headers([("X-Dup", "1"), ("x-dup", "2"), ("X-DUP", "3")])
