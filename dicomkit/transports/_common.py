@@ -219,6 +219,9 @@ class BuiltinTransport(Transport):
 
     def send(self, request: Request) -> Response:
         self._state.check()
+        checked = support.checked_headers(request.headers)
+        url = support.checked_url(request.url)
+        request = Request(request.method, url, checked, request.body, request.timeout)
         return support.follow_redirects(
             request, self._send_once, self._max_redirects, discard=support.drain_and_close
         )

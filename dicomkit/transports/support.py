@@ -35,6 +35,7 @@ __all__ = [
     "body_chunks",
     "check_options",
     "checked_headers",
+    "checked_url",
     "describe_exception",
     "drain_and_close",
     "exception_chain",
@@ -107,6 +108,19 @@ def checked_headers(headers: Headers) -> Headers:
             )
         checked.add(spelling.setdefault(name.lower(), name), value)
     return checked
+
+
+def checked_url(url: str) -> str:
+    """``url`` once it is an absolute ``http``/``https`` URL with a host.
+
+    A relative or other-scheme URL would otherwise reach each library and fail differently
+    (a warning and a guess, a bare ``ValueError``, or a request to the wrong place).
+    """
+    scheme, sep, rest = url.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+    if not sep or scheme.lower() not in ("http", "https") or not host:
+        raise errors.InvalidArgumentError(f"not an absolute http(s) URL: {url[:200]!r}")
+    return url
 
 
 # -- TLS -------------------------------------------------------------------------------------

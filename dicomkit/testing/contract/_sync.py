@@ -14,6 +14,7 @@ from dicomkit.core.errors import (
     ConnectError,
     ConnectionLostError,
     ConnectTimeout,
+    InvalidArgumentError,
     ReadTimeout,
     TooManyRedirectsError,
     TransportClosedError,
@@ -23,6 +24,7 @@ from dicomkit.core.interface import Headers, Request, StreamBody, Timeout, Trans
 from dicomkit.testing._contract_server import Blackhole, ContractServer, payload
 from dicomkit.testing.contract._fixtures import SessionFactory, TransportFixtures
 from dicomkit.testing.contract._support import (
+    BAD_REQUESTS,
     CUT_BODIES,
     VERBATIM_TARGETS,
     Case,
@@ -123,6 +125,13 @@ class TransportContract(TransportFixtures):
         with transport.send(Request("GET", contract_server.url + target)) as response:
             assert response.status == 200
             assert echoed_target(response.read()) == target
+
+    @pytest.mark.parametrize(("url", "header"), BAD_REQUESTS)
+    def test_bad_urls_and_headers_are_invalid_arguments(
+        self, transport: Transport, url: str, header: tuple[str, str]
+    ) -> None:
+        with pytest.raises(InvalidArgumentError):
+            transport.send(Request("GET", url, Headers([header]), timeout=SHORT))
 
     def test_sized_stream_body_is_sent_with_content_length(
         self, transport: Transport, contract_server: ContractServer
