@@ -33,7 +33,9 @@ from dicomkit.core.errors import (
     HTTPError,
     InvalidArgumentError,
     NotAcceptableError,
+    ProtocolError,
     StoreError,
+    TransportError,
 )
 from dicomkit.core.interface import Headers, Request
 from dicomkit.core.operations import (
@@ -499,12 +501,16 @@ class DicomClient(SyncDriver):
     def _store_outcome(
         self, items: Sequence[StowItem], study: str | None
     ) -> StoreResult | DicomkitError:
-        """One folder batch's result; a refused or unreadable batch is returned, not raised."""
+        """One folder batch's result; a refused, unreadable or lost batch is returned, not raised.
+
+        A connection lost (after retries) mid-batch fails only that batch's files in the report;
+        the other batches are still sent, so the report says exactly what reached the server.
+        """
         try:
             return self._store_batch(items, study)
         except StoreError as exc:
             return exc.result
-        except (HTTPError, InvalidArgumentError) as exc:
+        except (HTTPError, InvalidArgumentError, TransportError, ProtocolError) as exc:
             return exc
 
     def store_instances(

@@ -120,3 +120,19 @@ def test_upload_folder_without_recursion(client: DicomClient, tmp_path: Path) ->
     write_instances(tmp_path / "sub", [make_instance()])
     report = client.upload_dicom_folder(tmp_path, recursive=False)
     assert report.stored == top
+
+
+def test_a_connection_lost_on_one_folder_batch_fails_only_that_batch(
+    client: DicomClient, dicomweb_server: Any, tmp_path: Path
+) -> None:
+    study = make_study(4)
+    paths = write_instances(tmp_path, study)
+    dicomweb_server.faults.add("/studies", method="POST", cut_after=0, times=1)
+    report = client.upload_dicom_folder(tmp_path, max_batch_instances=1)
+    assert len(report.failed) == 1
+    assert len(report.stored) == 3
+    assert set(report.failed) | set(report.stored) == set(paths)
+    [reason] = report.failed.values()
+    assert reason
+    stored = client.search_for_instances(study[0].StudyInstanceUID)
+    assert len(stored) in (3, 4)  # the cut answer's instance may have reached the server
