@@ -38,7 +38,7 @@ from dicomkit.transports._common import (
     streamed_response,
 )
 from dicomkit.transports._urllib3_errors import describe, map_urllib3_error
-from dicomkit.transports._verbatim import install, origin_target, sending, with_target
+from dicomkit.transports._verbatim import install, origin_target, sending
 
 if TYPE_CHECKING:
     import requests
@@ -146,6 +146,7 @@ class RequestsTransport(BuiltinTransport):
         # only for our own session (a caller's keeps its own settings).
         self._verify = verify
         self._cert = cert
+        self._environment: dict[str, dict[str, Any]] = {}
 
     def _send_once(self, request: Request) -> Response:
         self._state.check()
@@ -187,19 +188,53 @@ class RequestsTransport(BuiltinTransport):
         data: Any,
         timeout: tuple[float | None, float | None],
     ) -> requests.Response:
-        """``Session.request`` unrolled, so the prepared URL keeps the target dicomkit built."""
+        """``Session.request`` unrolled, so the prepared URL keeps the target dicomkit built.
+
+        Our session has no cookies and takes no credentials from ``.netrc`` (dicomkit's auth is
+        explicit), so the request is prepared without the session's cookie and netrc merging
+        and without re-parsing a URL dicomkit built and checked; the environment's proxy and
+        CA-bundle settings are read once per origin. Together these were about half the cost of
+        a small request.
+        """
         session = self._session
+        requests = self._requests
         target = origin_target(request.url)
-        prepared = session.prepare_request(
-            self._requests.Request(request.method, request.url, headers=headers, data=data or {})
-        )
-        if target is not None and isinstance(prepared.url, str):
-            prepared.url = with_target(prepared.url, target)
-        settings = session.merge_environment_settings(
-            prepared.url, {}, True, self._verify, self._cert
-        )
+        prepared = requests.PreparedRequest()
+        if target is None:
+            prepared.prepare(
+                method=request.method,
+                url=request.url,
+                headers=self._with_session_headers(headers),
+                data=data or {},
+            )
+        else:
+            # A printable-ASCII URL already checked to be absolute http(s): requests' own URL
+            # preparation (IDNA, re-quoting) would only re-encode what dicomkit built on purpose.
+            prepared.prepare_method(request.method)
+            prepared.url = request.url
+            prepared.prepare_headers(self._with_session_headers(headers))
+            prepared.prepare_cookies(None)
+            prepared.prepare_body(data or {}, None)
+        settings = self._environment_settings(prepared.url or request.url)
         with sending(target):
             return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
+
+    def _with_session_headers(self, headers: dict[str, str]) -> Any:
+        """Our session's default fields (User-Agent ...) under the request's own ones."""
+        merged = self._requests.structures.CaseInsensitiveDict(self._session.headers)
+        merged.update(headers)
+        return merged
+
+    def _environment_settings(self, url: str) -> dict[str, Any]:
+        """Proxies and CA bundle from the environment for ``url``'s origin, looked up once."""
+        origin = "/".join(url.split("/", 3)[:3])
+        cached = self._environment.get(origin)
+        if cached is None:
+            found = self._session.merge_environment_settings(
+                url, {}, True, self._verify, self._cert
+            )
+            cached = self._environment[origin] = dict(found)
+        return cached
 
     def close(self) -> None:
         if self._state.close_once() and self._owns_session:

@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import ssl
+import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import ModuleType
@@ -116,9 +117,13 @@ def checked_url(url: str) -> str:
     A relative or other-scheme URL would otherwise reach each library and fail differently
     (a warning and a guess, a bare ``ValueError``, or a request to the wrong place).
     """
-    scheme, sep, rest = url.partition("://")
-    host = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
-    if not sep or scheme.lower() not in ("http", "https") or not host:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port  # raises ValueError for a port that is not a number in range
+        valid = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
         raise errors.InvalidArgumentError(f"not an absolute http(s) URL: {url[:200]!r}")
     return url
 
