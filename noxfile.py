@@ -70,7 +70,8 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     _install_everything(session)
     session.install("mypy", "types-requests")
-    session.run("mypy", "--strict", "dicomkit")
+    packages = [str(p) for p in ROOT.glob("plugins/*/dicomkit_*") if p.is_dir()]
+    session.run("mypy", "--strict", "dicomkit", *sorted(packages))
 
 
 @nox.session
