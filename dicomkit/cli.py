@@ -23,6 +23,17 @@ def _pair(value: str, what: str) -> tuple[str, str]:
     return name, secret
 
 
+def _port(value: str) -> int:
+    """argparse type for --port: a bad number is a usage error, not a traceback at bind time."""
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a TCP port (0-65535)")
+    return port
+
+
 def _server_auth(args: argparse.Namespace) -> object:
     """The ``auth`` option of ReferenceServer from --basic-auth / --oauth2-client."""
     if args.basic_auth and args.oauth2_client:
@@ -41,25 +52,40 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         from dicomkit.testing.server import ReferenceServer
     except ImportError as exc:
-        print(f"dicomkit serve needs the server extra: pip install 'dicomkit[server]' ({exc})")
+        missing = exc.name or exc
+        print(
+            f"dicomkit serve needs the server extra: pip install 'dicomkit[server]'"
+            f" (missing: {missing})",
+            file=sys.stderr,
+        )
         return 2
     try:
         auth = _server_auth(args)
     except ValueError as exc:
         print(f"dicomkit serve: {exc}", file=sys.stderr)
         return 2
-    server = ReferenceServer(
-        args.root,
-        auth=auth,
-        host=args.host,
-        port=args.port,
-        api_version=args.api_version,
-        empty_result_status=args.empty_result_status,
-        duplicate_policy=args.duplicate_policy,
-    )
+    try:
+        server = ReferenceServer(
+            args.root,
+            auth=auth,
+            host=args.host,
+            port=args.port,
+            api_version=args.api_version,
+            empty_result_status=args.empty_result_status,
+            duplicate_policy=args.duplicate_policy,
+        )
+    except OSError as exc:
+        print(f"dicomkit serve: cannot use --root {args.root}: {exc}", file=sys.stderr)
+        return 1
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        url = server.start()
+        try:
+            url = server.start()
+        except OSError as exc:
+            print(
+                f"dicomkit serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
+            )
+            return 1
         print(f"dicomkit reference server: DICOMweb root {url} (files under {server.root})")
         if auth is not None and not isinstance(auth, dict):
             print(f"OAuth2 token endpoint: {server.token_url}")
@@ -79,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     serve = subparsers.add_parser("serve", help="run the reference DICOMweb server")
     serve.add_argument("--root", default=None, help="folder for stored files (default: temporary)")
-    serve.add_argument("--port", type=int, default=8042, help="TCP port (0 picks a free one)")
+    serve.add_argument(
+        "--port", type=_port, default=8042, help="TCP port (default 8042; 0 picks a free one)"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--api-version", default=None, help="path prefix such as v1 or v2")
     serve.add_argument(

@@ -14,6 +14,16 @@ event-loop hosting). See docs/reference-server.md.
 
 from __future__ import annotations
 
+try:
+    import aiohttp  # noqa: F401  (checked first so a missing extra names what to install)
+except ModuleNotFoundError as _missing:
+    if _missing.name != "aiohttp":
+        raise
+    raise ModuleNotFoundError(
+        "dicomkit.testing.server needs the server extra: pip install 'dicomkit[server]'",
+        name=_missing.name,
+    ) from _missing
+
 from dicomkit.testing.server._auth import ServerAuth, ServerBasicAuth, ServerOAuth2
 from dicomkit.testing.server._context import DEFAULT_PARTITION, RecordedRequest
 from dicomkit.testing.server._faults import Fault, Faults
