@@ -101,7 +101,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; other subcommands register here with ``subparsers.add_parser``."""
-    parser = argparse.ArgumentParser(prog="dicomkit", description="DICOMweb tools.")
+    parser = argparse.ArgumentParser(
+        prog="dicomkit",
+        description="DICOMweb tools. 'dicomkit serve' runs the reference DICOMweb server "
+        "(pip install 'dicomkit[server]') for tests and demos.",
+        epilog="Run 'dicomkit serve --help' for its options.",
+    )
     subparsers = parser.add_subparsers(dest="command", required=True)
     serve = subparsers.add_parser("serve", help="run the reference DICOMweb server")
     serve.add_argument("--root", default=None, help="folder for stored files (default: temporary)")

@@ -102,6 +102,8 @@ def dicomweb_server_options() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def dicomweb_server_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
+    """One started server per distinct set of ``dicomweb_server_options``, stopped at the end
+    of the session, so a directory that overrides the options gets its own server."""
     pool = ServerPool(tmp_path_factory)
     yield pool
     pool.close()
