@@ -126,7 +126,8 @@ def store_error_message(result: StoreResult, status: int) -> str:
     for failed in result.failed:
         code = "" if failed.reason_code is None else f" (0x{failed.reason_code:04X})"
         detail = f": {failed.detail}" if failed.detail else ""
-        details.append(f"{failed.sop_instance_uid or '?'}: {failed.reason}{code}{detail}")
+        who = failed.sop_instance_uid or "an instance the server did not name"
+        details.append(f"{who}: {failed.reason}{code}{detail}")
     details.extend(f"warning: {text}" for text in result.warnings)
     if details:
         text += "; " + "; ".join(details)

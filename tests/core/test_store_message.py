@@ -1,0 +1,27 @@
+"""The StoreError message a user reads: every failure named, even one without UIDs."""
+
+from __future__ import annotations
+
+from dicomkit.core._stow import store_error_message
+from dicomkit.core.dicomjson import FailedInstance, StoredInstance, StoreResult
+
+
+def test_a_failure_without_uids_is_described_in_words() -> None:
+    result = StoreResult(failed=[FailedInstance("", "", 0xC000, "Cannot understand")], status=409)
+    message = store_error_message(result, 409)
+    assert message.startswith("STOW-RS (HTTP 409) stored 0 of 1 instance(s)")
+    assert "an instance the server did not name: Cannot understand (0xC000)" in message
+    assert "?" not in message
+
+
+def test_named_failures_and_warnings_are_all_listed() -> None:
+    result = StoreResult(
+        stored=[StoredInstance("1.2", "1.2.3", None, None)],
+        failed=[FailedInstance("1.2", "1.2.4", 0x0110, "Processing failure", "study mismatch")],
+        warnings=["coerced"],
+        status=202,
+    )
+    message = store_error_message(result, 202)
+    assert "stored 1 of 2 instance(s)" in message
+    assert "1.2.4: Processing failure (0x0110): study mismatch" in message
+    assert "warning: coerced" in message
