@@ -197,7 +197,9 @@ class HTTPError(DicomkitError):
         if self.reasons:
             text += ": " + "; ".join(self.reasons)
         elif self.body:
-            text += ": " + self.body[:_BODY_PREVIEW].decode("utf-8", "replace").strip()
+            # one line: Orthanc pretty-prints its JSON bodies over dozens of lines
+            preview = self.body[:_BODY_PREVIEW].decode("utf-8", "replace")
+            text += ": " + " ".join(preview.split())
         return text
 
     def __reduce__(self) -> tuple[Any, ...]:
