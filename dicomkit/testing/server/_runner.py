@@ -9,7 +9,6 @@ import tempfile
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 from aiohttp import web
 
@@ -146,8 +145,27 @@ class AsyncReferenceServer(_ServerCore):
 class ReferenceServer(_ServerCore):
     """The reference server on a background thread: ``with ReferenceServer(root) as url``."""
 
-    def __init__(self, root: str | Path | None = None, **options: Any) -> None:
-        super().__init__(root, **options)
+    def __init__(
+        self,
+        root: str | Path | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_version: str | None = None,
+        auth: object = None,
+        empty_result_status: int = 200,
+        duplicate_policy: str = "reject",
+    ) -> None:
+        # the options spelled out (not **options) so editors and type checkers see them
+        super().__init__(
+            root,
+            host=host,
+            port=port,
+            api_version=api_version,
+            auth=auth,
+            empty_result_status=empty_result_status,
+            duplicate_policy=duplicate_policy,
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
