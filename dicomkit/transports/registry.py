@@ -142,9 +142,9 @@ def get(name: str) -> TransportClass:
 def _check_kind(candidate: type, asynchronous: bool) -> None:
     wanted = AsyncTransport if asynchronous else Transport
     if not issubclass(candidate, wanted):
-        kind, other = ("an async", "sync") if asynchronous else ("a sync", "async")
+        kind, other = ("an async", "a sync") if asynchronous else ("a sync", "an async")
         raise InvalidArgumentError(
-            f"{candidate.__name__} is a {other} transport but {kind} one is needed "
+            f"{candidate.__name__} is {other} transport but {kind} one is needed "
             f"(the {'AsyncDicomClient' if asynchronous else 'DicomClient'} sends with "
             f"{'asend' if asynchronous else 'send'}); installed: {', '.join(available())}"
         )
