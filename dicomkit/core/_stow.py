@@ -63,8 +63,9 @@ def plan_batches(
 
     An item larger than ``max_bytes`` travels alone; an item of unknown size ends its batch.
     """
-    if max_count < 1 or max_bytes < 1:
-        raise InvalidArgumentError("batch limits must be >= 1")
+    for name, limit in (("max_batch_instances", max_count), ("max_batch_bytes", max_bytes)):
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidArgumentError(f"{name} must be an integer >= 1, not {limit!r}")
     batches: list[list[StowItem]] = []
     current: list[StowItem] = []
     current_bytes = 0

@@ -1,9 +1,15 @@
-"""The StoreError message a user reads: every failure named, even one without UIDs."""
+"""The StoreError message a user reads: every failure named, even one without UIDs; bad
+batch limits are argument errors naming the option."""
 
 from __future__ import annotations
 
-from dicomkit.core._stow import store_error_message
+from typing import Any
+
+import pytest
+
+from dicomkit.core._stow import StowItem, plan_batches, store_error_message
 from dicomkit.core.dicomjson import FailedInstance, StoredInstance, StoreResult
+from dicomkit.core.errors import InvalidArgumentError
 
 
 def test_a_failure_without_uids_is_described_in_words() -> None:
@@ -25,3 +31,18 @@ def test_named_failures_and_warnings_are_all_listed() -> None:
     assert "stored 1 of 2 instance(s)" in message
     assert "1.2.4: Processing failure (0x0110): study mismatch" in message
     assert "warning: coerced" in message
+
+
+@pytest.mark.parametrize(
+    ("max_count", "max_bytes", "named"),
+    [
+        ("x", 10, "max_batch_instances"),
+        (-3, 10, "max_batch_instances"),
+        (True, 10, "max_batch_instances"),
+        (5, 0.5, "max_batch_bytes"),
+        (5, 0, "max_batch_bytes"),
+    ],
+)
+def test_bad_batch_limits_are_invalid_arguments(max_count: Any, max_bytes: Any, named: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=f"{named} must be an integer >= 1"):
+        plan_batches([StowItem(b"x")], max_count=max_count, max_bytes=max_bytes)
