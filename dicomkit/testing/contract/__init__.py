@@ -28,6 +28,17 @@ default). Register the package for assertion
 rewriting: ``pytest.register_assert_rewrite("dicomkit.testing.contract")``.
 """
 
+try:
+    import hypothesis  # noqa: F401  (checked first so a missing one names what to install)
+    import pytest  # noqa: F401
+except ModuleNotFoundError as _missing:
+    if _missing.name not in ("hypothesis", "pytest"):
+        raise
+    raise ModuleNotFoundError(
+        f"the transport contract suite needs {_missing.name}: pip install pytest hypothesis",
+        name=_missing.name,
+    ) from _missing
+
 from dicomkit.testing._contract_server import ContractServer
 from dicomkit.testing.contract._async import AsyncTransportContract
 from dicomkit.testing.contract._fixtures import TransportFixtures
