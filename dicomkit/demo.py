@@ -84,7 +84,8 @@ def _server(root: Path) -> Iterator[str]:
         from dicomkit.testing.server import ReferenceServer
     except ImportError as exc:
         raise SystemExit(
-            f"the reference server needs its extra: pip install 'dicomkit[server]' ({exc})"
+            "the demo's reference server needs the server extra: pip install 'dicomkit[server]'"
+            f" (missing: {exc.name or exc})"
         ) from exc
     with ReferenceServer(root) as url:
         yield str(url)

@@ -1,5 +1,5 @@
-"""What a user sees when ``dicomkit serve`` or the reference server cannot start: one line
-saying why and what to do, never a traceback."""
+"""What a user sees when ``dicomkit serve``, the demo or the reference server cannot start: one
+line saying why and what to do, never a traceback."""
 
 from __future__ import annotations
 
@@ -78,3 +78,10 @@ def test_importing_the_server_without_the_extra_says_what_to_install():
     name, message = result.stdout.strip().split(" | ")
     assert name == "aiohttp"
     assert "pip install 'dicomkit[server]'" in message
+
+
+def test_the_demo_without_the_extra_says_what_to_install():
+    result = _run(WITHOUT_AIOHTTP + "from dicomkit.demo import main\nsys.exit(main())")
+    assert result.returncode == 1
+    assert result.stderr.count("pip install 'dicomkit[server]'") == 1
+    assert "(missing: aiohttp)" in result.stderr
