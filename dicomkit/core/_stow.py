@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from dicomkit.core import multipart
 from dicomkit.core.dicomjson import StoreResult, parse_store_response
-from dicomkit.core.errors import DicomJSONError, InvalidArgumentError, StoreError
+from dicomkit.core.errors import DicomJSONError, HTTPError, InvalidArgumentError, StoreError
 from dicomkit.core.interface import HeadersInput, Request, StreamBody
 from dicomkit.core.operations import error_from_response, raise_for_status
 
@@ -155,10 +155,30 @@ def interpret_store(
             raise error_from_response(request, status, headers, body) from None
         raise
     if status >= 400 and not result.failed and not result.stored:
-        raise error_from_response(request, status, headers, body)
+        raise _unexplained_refusal(error_from_response(request, status, headers, body))
     if status >= 400 or status == 202 or not result.ok or result.warnings:
         raise StoreError(store_error_message(result, status), result, status=status)
     return result
+
+
+def _unexplained_refusal(error: HTTPError) -> HTTPError:
+    """A refusal whose DICOM JSON body lists no instance (Orthanc's answer to a part that is not
+    DICOM) gets a sentence instead of the raw JSON as its message; the body is kept."""
+    if error.reasons:
+        return error
+    message = (
+        f"HTTP {error.status} for {error.method} {error.url}: the server stored nothing and "
+        "did not say which instance it refused (Orthanc answers so when a part is not DICOM)"
+    )
+    return type(error)(
+        error.status,
+        message,
+        method=error.method,
+        url=error.url,
+        headers=error.headers,
+        body=error.body,
+        reasons=error.reasons,
+    )
 
 
 def merge_results(results: Sequence[StoreResult]) -> StoreResult:

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from dicomkit.core._stow import StowItem, plan_batches, store_error_message
+from dicomkit.core._stow import StowItem, interpret_store, plan_batches, store_error_message
 from dicomkit.core.dicomjson import FailedInstance, StoredInstance, StoreResult
-from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.errors import BadRequestError, InvalidArgumentError
+from dicomkit.core.interface import Request
 
 
 def test_a_failure_without_uids_is_described_in_words() -> None:
@@ -46,3 +47,26 @@ def test_named_failures_and_warnings_are_all_listed() -> None:
 def test_bad_batch_limits_are_invalid_arguments(max_count: Any, max_bytes: Any, named: str) -> None:
     with pytest.raises(InvalidArgumentError, match=f"{named} must be an integer >= 1"):
         plan_batches([StowItem(b"x")], max_count=max_count, max_bytes=max_bytes)
+
+
+ORTHANC_REFUSAL = (
+    b'{\n\t"00080005" : {"Value" : ["ISO_IR 100"], "vr" : "CS"},\n'
+    b'\t"00081198" : {"vr" : "SQ"},\n\t"00081199" : {"vr" : "SQ"}\n}\n'
+)
+
+
+def test_a_refusal_naming_no_instance_says_so_in_words() -> None:
+    request = Request("POST", "http://127.0.0.1:1/dicom-web/studies")
+    with pytest.raises(BadRequestError) as caught:
+        interpret_store(request, 400, {}, ORTHANC_REFUSAL)
+    error = caught.value
+    assert "stored nothing and did not say which instance it refused" in str(error)
+    assert str(error).startswith("HTTP 400 for POST http://127.0.0.1:1/dicom-web/studies: ")
+    assert error.body == ORTHANC_REFUSAL
+
+
+def test_a_refusal_with_reasons_keeps_them() -> None:
+    request = Request("POST", "http://127.0.0.1:1/studies")
+    with pytest.raises(BadRequestError) as caught:
+        interpret_store(request, 400, {"Warning": '299 x "part 1: not DICOM"'}, b"{}")
+    assert str(caught.value).endswith(": part 1: not DICOM")
