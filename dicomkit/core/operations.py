@@ -104,10 +104,8 @@ class Operations:
         """A QIDO-RS search at ``level`` ("studies", "series" or "instances")."""
         if level not in _LEVELS:
             raise InvalidArgumentError(f"search level must be one of {_LEVELS}, not {level!r}")
-        if limit is not None and limit < 0:
-            raise InvalidArgumentError("limit must be >= 0")
-        if offset is not None and offset < 0:
-            raise InvalidArgumentError("offset must be >= 0")
+        _check_count("limit", limit, minimum=0)
+        _check_count("offset", offset, minimum=0)
         if series is not None and study is None and level != "instances":
             raise InvalidArgumentError("a series UID needs its study UID here")
         query = build_query(
@@ -482,6 +480,19 @@ class PartAssembler:
         return self._collect(self._events.close())
 
 
+def _check_count(name: str, value: object, *, minimum: int) -> None:
+    """Refuse a non-integer or too small count before it is compared or sent.
+
+    ``bool`` is refused too: ``limit=True`` is a mistake, not the number one.
+    """
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidArgumentError(f"{name} must be an integer, not {repr(value)[:40]}")
+    if value < minimum:
+        raise InvalidArgumentError(f"{name} must be >= {minimum}, not {value}")
+
+
 class Pager:
     """Decide the offsets of a paged QIDO-RS search, and when to stop.
 
@@ -491,8 +502,8 @@ class Pager:
     """
 
     def __init__(self, limit: int | None = None, offset: int | None = None) -> None:
-        if limit is not None and limit < 1:
-            raise InvalidArgumentError("a page size (limit) must be >= 1")
+        _check_count("limit", limit, minimum=1)
+        _check_count("offset", offset, minimum=0)
         self.limit = limit
         self.offset = offset or 0
         self.done = False

@@ -157,3 +157,12 @@ def test_paging_stops_when_a_page_shrinks_without_a_truncation_warning() -> None
 def test_batch_limits_must_be_positive() -> None:
     with pytest.raises(errors.InvalidArgumentError):
         plan_batches([StowItem(b"x")], max_count=0)
+
+
+@pytest.mark.parametrize("name", ["limit", "offset"])
+@pytest.mark.parametrize("value", ["ten", 2.0, True, [1]])
+def test_search_counts_of_the_wrong_type_name_the_argument(name: str, value: Any) -> None:
+    with pytest.raises(errors.InvalidArgumentError, match=name):
+        OPS.search("studies", **{name: value})
+    with pytest.raises(errors.InvalidArgumentError, match=name):
+        Pager(**{name: value})
