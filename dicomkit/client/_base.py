@@ -191,8 +191,8 @@ class ClientBase:
     ) -> list[list[_stow.StowItem]]:
         return _stow.plan_batches(
             stow_items(instances, self.chunk_size),
-            max_count=max_count or _stow.DEFAULT_BATCH_COUNT,
-            max_bytes=max_bytes or _stow.DEFAULT_BATCH_BYTES,
+            max_count=_stow.DEFAULT_BATCH_COUNT if max_count is None else max_count,
+            max_bytes=_stow.DEFAULT_BATCH_BYTES if max_bytes is None else max_bytes,
         )
 
 

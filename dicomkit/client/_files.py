@@ -373,8 +373,8 @@ class FolderUpload:
             max_count = max(1, min(_stow.DEFAULT_BATCH_COUNT, -(-len(dicom) // (2 * workers))))
         self._batches = _stow.plan_batches(
             [scanned_item(s) for s in dicom],
-            max_count=max_count or _stow.DEFAULT_BATCH_COUNT,
-            max_bytes=max_bytes or _stow.DEFAULT_BATCH_BYTES,
+            max_count=_stow.DEFAULT_BATCH_COUNT if max_count is None else max_count,
+            max_bytes=_stow.DEFAULT_BATCH_BYTES if max_bytes is None else max_bytes,
         )
 
     def batches(self) -> Iterator[tuple[list[ScannedFile], list[_stow.StowItem]]]:

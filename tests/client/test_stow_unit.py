@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydicom.uid import ExplicitVRLittleEndian
 
-from dicomkit import DicomClient
+from dicomkit import AsyncDicomClient, DicomClient
 from dicomkit.client._base import stow_items
 from dicomkit.core import multipart
 from dicomkit.core._stow import StowItem, plan_batches, stow_body
@@ -133,3 +133,22 @@ def test_a_redirected_store_is_an_error_not_a_silent_success(status: int, tmp_pa
         report = client.upload_dicom_folder(tmp_path)
     assert report.stored == []
     assert list(report.failed) == [tmp_path / "a.dcm"]
+
+
+@pytest.mark.parametrize("limit", ["max_batch_instances", "max_batch_bytes"])
+async def test_a_zero_batch_limit_is_refused_not_taken_for_the_default(
+    limit: str, tmp_path: Path
+) -> None:
+    transport = FakeTransport(lambda request, body: (200, {}, b"{}"))
+    (tmp_path / "a.dcm").write_bytes(dataset_bytes(make_instance()))
+    with DicomClient("http://dicom.test/dicom-web", transport=transport) as client:
+        with pytest.raises(InvalidArgumentError, match=limit):
+            client.store_instances([make_instance()], **{limit: 0})
+        with pytest.raises(InvalidArgumentError, match=limit):
+            client.upload_dicom_folder(tmp_path, **{limit: 0})
+    async with AsyncDicomClient("http://dicom.test/dicom-web", transport=transport) as aclient:
+        with pytest.raises(InvalidArgumentError, match=limit):
+            await aclient.store_instances([make_instance()], **{limit: 0})
+        with pytest.raises(InvalidArgumentError, match=limit):
+            await aclient.upload_dicom_folder(tmp_path, **{limit: 0})
+    assert transport.seen == []
