@@ -16,6 +16,7 @@ from dicomkit.client._base import (
     ClientBase,
     TimeoutInput,
     abounded,
+    raise_transport_failure,
 )
 from dicomkit.core.errors import (
     TransportError,
@@ -108,7 +109,7 @@ class AsyncDriver(ClientBase):
             except TransportError as exc:
                 delay = self._retry_delay(attempt, request, started, error=exc)
                 if delay is None:
-                    raise
+                    raise_transport_failure(request, exc, attempt)
                 await asyncio.sleep(delay)
                 continue
             if response.status == 401 and self.auth is not None and not refreshed:

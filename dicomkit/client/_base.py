@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -42,6 +43,7 @@ __all__ = [
     "dataset_from_bytes",
     "part10_bytes",
     "patient_filter",
+    "raise_transport_failure",
     "stow_items",
     "unique_uids",
 ]
@@ -194,6 +196,30 @@ class ClientBase:
             max_count=_stow.DEFAULT_BATCH_COUNT if max_count is None else max_count,
             max_bytes=_stow.DEFAULT_BATCH_BYTES if max_bytes is None else max_bytes,
         )
+
+
+def raise_transport_failure(request: Request, error: TransportError, attempts: int) -> NoReturn:
+    """Re-raise ``error`` (same class, original as cause) naming the request that failed.
+
+    Backends word their errors after the socket ("HTTPConnection(host=...)"); the user
+    needs to know which DICOMweb call failed and whether retrying already happened.
+    """
+    message = f"{request.method} {_without_userinfo(request.url)}: {error}"
+    if attempts > 1:
+        message += f" (gave up after {attempts} attempts)"
+    try:
+        failure = type(error)(message)
+    except TypeError:  # a backend's own subclass with another constructor: keep it as is
+        raise error from error.__cause__
+    raise failure from error
+
+
+def _without_userinfo(url: str) -> str:
+    """``url`` without any ``user:password@``, so error messages never carry secrets."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def patient_filter(patient_id: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ from dicomkit.client._base import (
     ClientBase,
     TimeoutInput,
     bounded,
+    raise_transport_failure,
 )
 from dicomkit.core.errors import (
     TransportError,
@@ -109,7 +110,7 @@ class SyncDriver(ClientBase):
             except TransportError as exc:
                 delay = self._retry_delay(attempt, request, started, error=exc)
                 if delay is None:
-                    raise
+                    raise_transport_failure(request, exc, attempt)
                 time.sleep(delay)
                 continue
             if response.status == 401 and self.auth is not None and not refreshed:
