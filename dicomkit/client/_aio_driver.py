@@ -164,7 +164,8 @@ class AsyncDriver(ClientBase):
         if response.status >= 300:
             async with response:
                 body = await abounded(response.aiter_bytes())
-            raise error_from_response(request, response.status, response.headers, body)
+            error = error_from_response(request, response.status, response.headers, body)
+            raise self._explained(error)
         return response
 
     async def _json(self, request: Request) -> tuple[list[dict[str, Any]], Headers]:

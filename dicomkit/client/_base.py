@@ -24,6 +24,7 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRL
 from dicomkit.core import _stow, multipart
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import (
+    HTTPError,
     InvalidArgumentError,
     ProtocolError,
     StoreError,
@@ -109,6 +110,7 @@ class ClientBase:
         self.operations = Operations(self.urls, timeout=coerce_timeout(timeout), headers=headers)
         self.retry = coerce_retry(retry)
         self.auth = resolve_auth(auth, asynchronous=asynchronous)
+        self._client_name = "AsyncDicomClient" if asynchronous else "DicomClient"
         check_transport_security(self.urls.base_url, self.auth, stacklevel=4)
         self.chunk_size = chunk_size
 
@@ -167,6 +169,20 @@ class ClientBase:
             status=response.status,
             retry_after=response.headers.get("Retry-After"),
             elapsed=elapsed,
+        )
+
+    def _explained(self, error: HTTPError) -> HTTPError:
+        """``error``, plus how to fix a 401 caused by sending no credentials at all."""
+        if error.status != 401 or self.auth is not None:
+            return error
+        return type(error)(
+            error.status,
+            f"{error}; the server requires credentials: pass auth=... to {self._client_name}",
+            method=error.method,
+            url=error.url,
+            headers=error.headers,
+            body=error.body,
+            reasons=error.reasons,
         )
 
     @staticmethod

@@ -160,7 +160,8 @@ class SyncDriver(ClientBase):
         if response.status >= 300:
             with response:
                 body = bounded(response.iter_bytes())
-            raise error_from_response(request, response.status, response.headers, body)
+            error = error_from_response(request, response.status, response.headers, body)
+            raise self._explained(error)
         return response
 
     def _json(self, request: Request) -> tuple[list[dict[str, Any]], Headers]:

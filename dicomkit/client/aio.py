@@ -37,6 +37,7 @@ from dicomkit.core.errors import (
     ProtocolError,
     StoreError,
     TransportError,
+    UnauthorizedError,
 )
 from dicomkit.core.interface import Headers, Request
 from dicomkit.core.operations import (
@@ -508,7 +509,10 @@ class AsyncDicomClient(AsyncDriver):
         response = await self._send(request)
         async with response:
             body = await response.aread()
-        return interpret_store(request, response.status, response.headers, body)
+        try:
+            return interpret_store(request, response.status, response.headers, body)
+        except UnauthorizedError as error:
+            raise self._explained(error) from None
 
     async def _store_outcome(
         self, items: Sequence[StowItem], study: str | None

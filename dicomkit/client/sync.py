@@ -36,6 +36,7 @@ from dicomkit.core.errors import (
     ProtocolError,
     StoreError,
     TransportError,
+    UnauthorizedError,
 )
 from dicomkit.core.interface import Headers, Request
 from dicomkit.core.operations import (
@@ -496,7 +497,10 @@ class DicomClient(SyncDriver):
         response = self._send(request)
         with response:
             body = response.read()
-        return interpret_store(request, response.status, response.headers, body)
+        try:
+            return interpret_store(request, response.status, response.headers, body)
+        except UnauthorizedError as error:
+            raise self._explained(error) from None
 
     def _store_outcome(
         self, items: Sequence[StowItem], study: str | None

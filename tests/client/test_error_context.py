@@ -11,8 +11,9 @@ from dicomkit import AsyncDicomClient, DicomClient
 from dicomkit.core import errors
 from dicomkit.core.interface import Request, Response
 from dicomkit.core.retry import RetryPolicy
+from dicomkit.testing.data import make_instance
 
-from .fakes import FakeTransport, Seen
+from .fakes import Answer, FakeTransport, Seen
 
 BASE = "http://dicom.test/dicom-web"
 NO_WAIT = RetryPolicy(backoff=0.0, jitter=0.0, max_attempts=3)
@@ -79,3 +80,41 @@ async def test_async_a_transport_error_names_the_request() -> None:
     assert str(info.value).startswith(f"GET {BASE}/studies: ")
     assert "after 3 attempts" in str(info.value)
     assert isinstance(info.value.__cause__, errors.ReadTimeout)
+
+
+def _unauthorized(request: Request, body: bytes) -> Answer:
+    return 401, {"WWW-Authenticate": 'Basic realm="pacs"'}, b""
+
+
+HINT = "the server requires credentials: pass auth=... to "
+
+
+def test_a_401_without_credentials_says_to_pass_auth() -> None:
+    with DicomClient(BASE, transport=FakeTransport(_unauthorized)) as client:
+        with pytest.raises(errors.UnauthorizedError, match=f"{HINT}DicomClient") as info:
+            client.search_for_studies()
+        assert info.value.status == 401
+        assert info.value.url == f"{BASE}/studies"
+        with pytest.raises(errors.UnauthorizedError, match=f"{HINT}DicomClient"):
+            client.store_instances([make_instance()])
+
+
+async def test_async_a_401_without_credentials_says_to_pass_auth() -> None:
+    async with AsyncDicomClient(BASE, transport=FakeTransport(_unauthorized)) as client:
+        with pytest.raises(errors.UnauthorizedError, match=f"{HINT}AsyncDicomClient"):
+            await client.search_for_studies()
+        with pytest.raises(errors.UnauthorizedError, match=f"{HINT}AsyncDicomClient"):
+            await client.store_instances([make_instance()])
+
+
+def test_a_401_with_credentials_has_no_hint_to_pass_them() -> None:
+    client = DicomClient(
+        "https://dicom.test/dicom-web", transport=FakeTransport(_unauthorized), auth="token"
+    )
+    with client:
+        with pytest.raises(errors.UnauthorizedError) as info:
+            client.search_for_studies()
+        with pytest.raises(errors.UnauthorizedError) as stored:
+            client.store_instances([make_instance()])
+    assert "pass auth=" not in str(info.value)
+    assert "pass auth=" not in str(stored.value)
