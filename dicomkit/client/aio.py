@@ -25,7 +25,7 @@ from dicomkit.client._base import (
     store_outcome,
     unique_uids,
 )
-from dicomkit.client._files import FolderUpload, FolderUploadReport, PartFileWriter
+from dicomkit.client._files import FolderUpload, FolderUploadReport, PartFileWriter, sniff_file
 from dicomkit.core._stow import StowItem, interpret_store
 from dicomkit.core.dicomjson import StoreResult, first_value
 from dicomkit.core.errors import (
@@ -583,7 +583,18 @@ class AsyncDicomClient(AsyncDriver):
         await self._done(self.operations.delete(study_id, series_id, instance_id))
 
     async def upload_dicom_file(self, path: str | os.PathLike[str]) -> StoreResult:
-        """Store one DICOM file, streamed from disk."""
+        """Store one DICOM file, streamed from disk.
+
+        The file is checked first, as ``upload_dicom_folder`` checks its files: a missing,
+        unreadable or non-DICOM file raises InvalidArgumentError before any request.
+        """
+        scanned = await asyncio.to_thread(sniff_file, Path(path))
+        if not scanned.is_dicom:
+            raise InvalidArgumentError(
+                f"cannot upload {path}: not a DICOM file (no Part 10 'DICM' header)"
+            )
+        if scanned.problem:
+            raise InvalidArgumentError(f"cannot upload {path}: {scanned.problem}")
         return await self.store_instances([Path(path)])
 
     async def upload_dicom_folder(

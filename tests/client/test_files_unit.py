@@ -270,3 +270,38 @@ def test_a_single_part_answer_shorter_than_its_length_leaves_no_file(tmp_path: P
     client = DicomClient(BASE, transport=FakeTransport(lambda r, b: compressed))
     with client:
         assert len(client.download_dicom(tmp_path, "1.2.3")) == 1
+
+
+def _not_dicom_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    text = tmp_path / "notes.dcm"
+    text.write_text("not an image\n" * 20)
+    return {
+        "not DICOM": (text, "not a DICOM file"),
+        "missing": (tmp_path / "gone.dcm", "No such file"),
+        "a folder": (tmp_path, "unreadable"),
+    }
+
+
+def test_upload_dicom_file_refuses_what_is_not_a_dicom_file_before_sending(
+    tmp_path: Path,
+) -> None:
+    good = tmp_path / "good.dcm"
+    instance = make_instance()
+    good.write_bytes(dataset_bytes(instance))
+    transport = FakeTransport(lambda r, b: stow_answer([instance.SOPInstanceUID], [], 200))
+    with DicomClient(BASE, transport=transport) as client:
+        for path, reason in _not_dicom_files(tmp_path).values():
+            with pytest.raises(InvalidArgumentError, match=reason) as info:
+                client.upload_dicom_file(path)
+            assert str(path) in str(info.value)
+        assert client.upload_dicom_file(good).ok
+    assert len(transport.seen) == 1
+
+
+async def test_async_upload_dicom_file_refuses_what_is_not_a_dicom_file(tmp_path: Path) -> None:
+    transport = FakeTransport(lambda r, b: stow_answer([], [], 200))
+    async with AsyncDicomClient(BASE, transport=transport) as client:
+        for path, reason in _not_dicom_files(tmp_path).values():
+            with pytest.raises(InvalidArgumentError, match=reason):
+                await client.upload_dicom_file(path)
+    assert transport.seen == []

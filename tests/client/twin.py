@@ -75,6 +75,7 @@ REPLACEMENTS = [
     ),
     ("parts = list(self._parts(request))", "parts = [part async for part in self._parts(request)]"),
     ("plan = FolderUpload(", "plan = await asyncio.to_thread(FolderUpload, "),
+    ("scanned = sniff_file(", "scanned = await asyncio.to_thread(sniff_file, "),
 ]
 
 AWAITED = (
