@@ -636,11 +636,15 @@ class AsyncDicomClient(AsyncDriver):
         *,
         progress: Progress | None = None,
     ) -> list[Path]:
-        """Stream a study, series or instance to ``{study}/{series}/{instance}.dcm`` files."""
+        """Stream a study, series or instance to ``{study}/{series}/{instance}.dcm`` files.
+
+        The folder is created only once the server has answered with success, so a missing
+        study leaves no empty folder behind.
+        """
         request = self.operations.retrieve(study_id, series_id, instance_id)
-        writer = PartFileWriter.create(output_folder)
         response = await self._ok(request)
         async with response:
+            writer = PartFileWriter.create(output_folder)
             try:
                 events = PartEvents(response.headers)
                 async for chunk in response.aiter_bytes():

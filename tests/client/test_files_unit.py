@@ -15,7 +15,7 @@ from dicomkit.client._base import coerce_timeout
 from dicomkit.client._files import FolderUploadReport, sniff_file
 from dicomkit.core import multipart
 from dicomkit.core.dicomjson import FailedInstance, StoredInstance, StoreResult
-from dicomkit.core.errors import ConnectError, InvalidArgumentError, ProtocolError
+from dicomkit.core.errors import ConnectError, InvalidArgumentError, NotFoundError, ProtocolError
 from dicomkit.core.interface import Request, Response, Timeout
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.testing.data import dataset_bytes, make_instance
@@ -305,3 +305,45 @@ async def test_async_upload_dicom_file_refuses_what_is_not_a_dicom_file(tmp_path
             with pytest.raises(InvalidArgumentError, match=reason):
                 await client.upload_dicom_file(path)
     assert transport.seen == []
+
+
+def test_downloading_a_missing_study_creates_no_folder(tmp_path: Path) -> None:
+    client = DicomClient(BASE, transport=FakeTransport(lambda r, b: (404, {}, b"no such study")))
+    with client, pytest.raises(NotFoundError):
+        client.download_dicom(tmp_path / "out" / "study", "1.2.3")
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_async_downloading_a_missing_study_creates_no_folder(tmp_path: Path) -> None:
+    transport = FakeTransport(lambda r, b: (404, {}, b"no such study"))
+    async with AsyncDicomClient(BASE, transport=transport) as client:
+        with pytest.raises(NotFoundError):
+            await client.download_dicom(tmp_path / "out", "1.2.3")
+    assert list(tmp_path.iterdir()) == []
+
+
+class ClosingTransport(FakeTransport):
+    """Counts the answers closed by the client."""
+
+    closed_answers = 0
+
+    def send(self, request: Request) -> Response:
+        answer = super().send(request)
+
+        def closed() -> None:
+            type(self).closed_answers += 1
+
+        return Response(answer.status, answer.headers, stream=answer.iter_bytes(), on_close=closed)
+
+
+def test_a_download_folder_that_cannot_be_created_closes_the_answer(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"")
+    data = dataset_bytes(make_instance())
+    transport = ClosingTransport(lambda r, b: multipart_answer(data))
+    ClosingTransport.closed_answers = 0
+    with DicomClient(BASE, transport=transport) as client:
+        with pytest.raises(InvalidArgumentError, match="cannot create"):
+            client.download_dicom(blocker / "out", "1.2.3")
+        assert ClosingTransport.closed_answers == 1
+        assert len(client.download_dicom(tmp_path / "out", "1.2.3")) == 1
