@@ -239,7 +239,7 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
     """The body as a JSON object, or None (errors are swallowed: they quote the token)."""
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # a deeply nested array exhausts the decoder's stack
         return None
     return value if isinstance(value, dict) else None
 
@@ -248,15 +248,11 @@ def _seconds(value: object) -> float | None:
     """``expires_in`` as seconds; some endpoints send it as a string."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value) if value >= 0 else None
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return number if number >= 0 else None
-    return None
+    try:
+        number = float(value) if isinstance(value, (int, float, str)) else None
+    except (ValueError, OverflowError):  # an int too large for a float: no usable lifetime
+        return None
+    return number if number is not None and number >= 0 else None
 
 
 def _read_env(name: str, environ: Mapping[str, str] | None) -> _Secret | None:
@@ -275,7 +271,7 @@ def _parse_legacy(raw: _Secret) -> dict[str, object] | None:
     value: object = None
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         try:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):

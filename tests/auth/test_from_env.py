@@ -125,6 +125,7 @@ def test_bad_values_name_their_key(changes: dict[str, Any], message: str, secret
         "{'client_secret': 'SECRET' 'client_id': }",  # syntax error quoting the secret
         "client_secret=SECRET",
         "{'client_secret': f'SECRET'}",
+        pytest.param("[" * 100_000 + "'SECRET'", id="nested-past-the-stack"),
     ],
 )
 def test_malformed_values_never_echo_the_secret(template: str, secret: str) -> None:

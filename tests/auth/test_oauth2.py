@@ -108,10 +108,11 @@ def test_short_lived_tokens_are_reused_for_half_their_life(
     assert endpoint.count == 2
 
 
+@pytest.mark.parametrize("expires_in", [None, 10**400], ids=["absent", "too-large-for-a-float"])
 def test_without_expires_in_the_token_lives_until_a_401(
-    endpoint: Any, clock: Any, secret: str
+    endpoint: Any, clock: Any, secret: str, expires_in: int | None
 ) -> None:
-    endpoint.expires_in = None
+    endpoint.expires_in = expires_in
     auth = make(secret, clock)
     first = auth.headers(endpoint)
     clock.advance(10**7)
@@ -213,6 +214,9 @@ def test_one_provider_serves_several_event_loops(endpoint: Any, clock: Any, secr
         ),
         (500, b"<html>oops</html>", "HTTP 500"),
         (200, b"not json SECRET", "did not answer with JSON"),
+        pytest.param(
+            200, b"[" * 100_000 + b"SECRET", "did not answer with JSON", id="nested-past-the-stack"
+        ),
         (200, b'{"token_type": "Bearer"}', "without access_token"),
         (200, b'{"access_token": "x", "token_type": "mac"}', "token_type 'mac'"),
         (200, b'{"access_token": "a\\nb"}', "line break"),
