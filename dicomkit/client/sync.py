@@ -247,7 +247,7 @@ class DicomClient(SyncDriver):
             media_types=media_types,
             transfer_syntax=transfer_syntax,
         )
-        return self._parts(request)
+        yield from self._parts(request)
 
     def iter_study(
         self,
@@ -260,7 +260,8 @@ class DicomClient(SyncDriver):
         parts = self.iter_parts(
             study_instance_uid, media_types=media_types, transfer_syntax=transfer_syntax
         )
-        return (dataset_from_bytes(body) for _, body in parts)
+        for _, body in parts:
+            yield dataset_from_bytes(body)
 
     def iter_series(
         self,
@@ -277,7 +278,8 @@ class DicomClient(SyncDriver):
             media_types=media_types,
             transfer_syntax=transfer_syntax,
         )
-        return (dataset_from_bytes(body) for _, body in parts)
+        for _, body in parts:
+            yield dataset_from_bytes(body)
 
     def retrieve_study(
         self,
@@ -370,7 +372,8 @@ class DicomClient(SyncDriver):
             media_types=media_types,
             transfer_syntax=transfer_syntax,
         )
-        return (body for _, body in self._parts(request))
+        for _, body in self._parts(request):
+            yield body
 
     def retrieve_instance_frames(
         self,

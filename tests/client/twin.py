@@ -61,16 +61,16 @@ REPLACEMENTS = [
         'return unique_uids([first_value(s, "StudyInstanceUID") async for s in studies])',
     ),
     (
-        "        return self._parts(request)\n",
+        "        yield from self._parts(request)\n",
         "        async for part in self._parts(request):\n            yield part\n",
     ),
     (
-        "        return (dataset_from_bytes(body) for _, body in parts)\n",
+        "        for _, body in parts:\n            yield dataset_from_bytes(body)\n",
         "        async for _, body in parts:\n            yield dataset_from_bytes(body)\n",
     ),
     ("return single_dataset(list(parts))", "return single_dataset([part async for part in parts])"),
     (
-        "        return (body for _, body in self._parts(request))\n",
+        "        for _, body in self._parts(request):\n            yield body\n",
         "        async for _, body in self._parts(request):\n            yield body\n",
     ),
     ("parts = list(self._parts(request))", "parts = [part async for part in self._parts(request)]"),
