@@ -122,7 +122,9 @@ class AsyncTransportContract(TransportFixtures):
         self, async_transport_factory: Factory, contract_server: ContractServer
     ) -> None:
         base = contract_server.url
-        fields = quote('[["Set-Cookie","a=1"],["Set-Cookie","b=2"]]', safe="")
+        fields = quote(
+            '[["Set-Cookie","a=1"],["Set-Cookie","b=2"],["X-Many","1"],["x-many","2"]]', safe=""
+        )
 
         async def body(transport: AsyncTransport) -> None:
             response, received = await _fetch(transport, Request("HEAD", f"{base}/echo?n=5000"))
@@ -134,6 +136,7 @@ class AsyncTransportContract(TransportFixtures):
             check_payload(received, payload(3, 100000))
             response, _ = await _fetch(transport, Request("GET", f"{base}/echo?rh={fields}"))
             assert response.headers.get_all("set-cookie") == ["a=1", "b=2"]
+            assert response.headers.get_all("X-MANY") == ["1", "2"]
 
         self._run(async_transport_factory, body)
 
@@ -166,6 +169,7 @@ class AsyncTransportContract(TransportFixtures):
             response, _ = await _fetch(transport, Request("PUT", url, body=sized))
             echo = echo_of(response)
             assert echo["framing"] == "length"
+            assert echo["headers"].get("Content-Length") == str(len(data))
             assert echo["sha256"] == hashlib.sha256(data).hexdigest()
             with pytest.raises(ValueError, match="body broke") as caught:
                 await _fetch(transport, Request("POST", url, body=StreamBody(broken)))  # type: ignore[arg-type]
@@ -257,6 +261,7 @@ class AsyncTransportContract(TransportFixtures):
             posted = Request("POST", f"{base}/redirect?status={status}", body=b"x")
             response, received = await _fetch(transport, posted)
             assert (response.status, received) == (status, b"redirecting")
+            assert response.headers.get("Location") == "/echo"
             with pytest.raises(TooManyRedirectsError):
                 await transport.asend(Request("GET", f"{base}/redirect?n=11"))
 

@@ -118,6 +118,15 @@ class TransportContract(TransportFixtures):
         assert response.headers.get_all("set-cookie") == ["a=1", "b=2"]
         assert response.headers.get_all("X-MANY") == ["1", "2"]
 
+    def test_repeated_request_fields_differing_in_case_all_arrive(
+        self, transport: Transport, contract_server: ContractServer
+    ) -> None:
+        sent = Headers([("X-Dup", "1"), ("x-dup", "2"), ("X-DUP", "3")])
+        with transport.send(Request("GET", f"{contract_server.url}/echo", sent)) as response:
+            response.read()
+        # RFC 9110 5.3 lets a sender fold them into one line (requests does): same meaning.
+        assert ", ".join(echo_of(response)["headers"].get_all("x-dup")) == "1, 2, 3"
+
     @pytest.mark.parametrize("target", VERBATIM_TARGETS)
     def test_request_target_is_sent_byte_for_byte(
         self, transport: Transport, contract_server: ContractServer, target: str
