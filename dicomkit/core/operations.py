@@ -311,7 +311,7 @@ def reasons_from_body(body: bytes, headers: HeadersInput = None) -> list[str]:
     if stripped[:1] in (b"{", b"["):
         try:
             document = json.loads(stripped.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (ValueError, RecursionError):  # RecursionError: nested past the decoder's stack
             document = None
         if isinstance(document, dict):
             for key in ("Message", "Details", "message", "detail", "error", "error_description"):
@@ -448,7 +448,12 @@ def _declared_length(headers: Headers) -> int | None:
     if headers.get("Content-Encoding") not in (None, "", "identity"):
         return None  # the transport decoded the body: its length differs from the header's
     value = (headers.get("Content-Length") or "").strip()
-    return int(value) if value.isdigit() else None
+    if not (value.isascii() and value.isdigit()):  # isdigit alone passes "²", which int() refuses
+        return None
+    try:
+        return int(value)
+    except ValueError:  # more digits than int() converts
+        return None
 
 
 class PartAssembler:

@@ -87,6 +87,14 @@ def test_warning_headers_and_json_bodies_become_reasons() -> None:
     assert reasons_from_body(b"{not json") == []
     assert reasons_from_body(b'["a list"]') == []
     assert reasons_from_body(b"\xff{") == []
+    assert reasons_from_body(b"[" * 5000) == []  # nested past json's stack
+
+
+@pytest.mark.parametrize("length", ["\u00b2", "9" * 5000], ids=["superscript-two", "5000-digits"])
+def test_a_content_length_int_cannot_read_is_ignored(length: str) -> None:
+    events = PartEvents({"Content-Type": "image/jpeg", "Content-Length": length})
+    assert events.feed(b"\xff\xd8")[1] == multipart.PartData(b"\xff\xd8")
+    assert isinstance(events.close()[-1], multipart.PartEnd)
 
 
 @given(st.binary(max_size=200))
