@@ -48,8 +48,6 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     text = value.strip()
     if not text:
         return None
-    if text.isdigit():
-        return float(text)
     try:
         seconds = float(text)
     except ValueError:

@@ -78,6 +78,15 @@ def test_retry_after_seconds_lengthens_the_wait() -> None:
     assert fixed(0.0).next_delay(1, "GET", status=503, retry_after="7") == 7.0
 
 
+@pytest.mark.parametrize("value", ["\u00b2", "soon", ""])
+def test_a_retry_after_that_is_not_seconds_nor_a_date_is_ignored(value: str) -> None:
+    # "²" passes str.isdigit() but not float(); a retry then waits by the policy alone
+    assert parse_retry_after(value) is None
+    policy = fixed(0.5)
+    unset = policy.next_delay(1, "GET", status=503)
+    assert policy.next_delay(1, "GET", status=503, retry_after=value) == unset
+
+
 def test_retry_after_http_date() -> None:
     now = 1_700_000_000.0  # 2023-11-14T22:13:20Z
     wait = parse_retry_after("Tue, 14 Nov 2023 22:13:50 GMT", now=now)
