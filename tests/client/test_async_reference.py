@@ -12,6 +12,7 @@ from pydicom.uid import RLELossless
 from dicomkit import AsyncDicomClient
 from dicomkit.core.dicomjson import first_value
 from dicomkit.core.errors import InvalidArgumentError, NotFoundError, StoreError, TransportError
+from dicomkit.testing._ci import require_module
 from dicomkit.testing.data import dataset_bytes, make_instance, make_study, write_instances
 
 
@@ -93,7 +94,7 @@ async def test_frames_and_rendered(aclient: AsyncDicomClient, syntax: str) -> No
     assert [f async for f in aclient.iter_instance_frames(*uids, [2, 3])] == frames
     if syntax != RLELossless:
         assert frames[0] == ds.PixelData[32:64]
-    pytest.importorskip("PIL")
+    require_module("PIL")
     assert (await aclient.retrieve_instance_rendered(*uids))[:2] == b"\xff\xd8"
     rendered = await aclient.retrieve_instance_frames_rendered(*uids, [1])
     assert rendered[:2] == b"\xff\xd8"

@@ -16,6 +16,7 @@ from dicomkit.core.errors import (
     NotFoundError,
     StoreError,
 )
+from dicomkit.testing._ci import require_module
 from dicomkit.testing.data import dataset_bytes, make_instance, make_study, write_instances
 
 
@@ -123,7 +124,7 @@ def striped_frames(rows: int, cols: int, frames: int) -> bytes:
 
 
 def test_rendered(client: DicomClient) -> None:
-    pytest.importorskip("PIL")
+    require_module("PIL")
     ds = make_instance(rows=8, cols=8, frames=2, PixelData=striped_frames(8, 8, 2))
     other = make_instance(rows=8, cols=8, study_uid=ds.StudyInstanceUID)
     uids = (ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID)

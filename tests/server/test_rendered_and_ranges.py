@@ -11,10 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydicom.dataset import Dataset
 
+from dicomkit.testing._ci import require_module
 from dicomkit.testing.data import make_instance
 from dicomkit.testing.server._ranges import Unsatisfiable, byte_range
 
-Image = pytest.importorskip("PIL.Image")
+Image = require_module("PIL.Image")
 
 JPEG_PARTS = 'multipart/related; type="image/jpeg"'
 PNG_PARTS = 'multipart/related; type="image/png"'

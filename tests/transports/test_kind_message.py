@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.testing._ci import require_module
 from dicomkit.transports import RequestsTransport, resolve_transport
 
 
@@ -15,7 +16,7 @@ def test_a_sync_backend_for_the_async_client() -> None:
 
 
 def test_an_async_backend_for_the_sync_client() -> None:
-    aiohttp_plugin = pytest.importorskip("dicomkit_aiohttp")
+    aiohttp_plugin = require_module("dicomkit_aiohttp")
     with pytest.raises(InvalidArgumentError) as caught:
         resolve_transport(aiohttp_plugin.AiohttpTransport, asynchronous=False)
     assert "AiohttpTransport is an async transport but a sync one is needed" in str(caught.value)
