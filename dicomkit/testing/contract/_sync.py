@@ -229,12 +229,13 @@ class TransportContract(TransportFixtures):
         assert echo_of(response)["method"] == method
         assert response.url == f"{contract_server.url}/echo?status=201"
 
+    @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
     def test_post_redirect_is_not_followed(
-        self, transport: Transport, contract_server: ContractServer
+        self, transport: Transport, contract_server: ContractServer, status: int
     ) -> None:
-        url = f"{contract_server.url}/redirect?status=307"
+        url = f"{contract_server.url}/redirect?status={status}"
         with transport.send(Request("POST", url, body=b"x")) as response:
-            assert response.status == 307
+            assert response.status == status
             assert response.headers.get("Location") == "/echo"
             assert response.read() == b"redirecting"
 
