@@ -364,7 +364,7 @@ def _codes(item: dict[str, Any], tag: str) -> list[int]:
     for value in _elements(item, tag):
         try:
             codes.append(int(value))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 or Infinity
             continue
     return codes
 

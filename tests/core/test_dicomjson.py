@@ -424,6 +424,16 @@ def test_tolerates_odd_values() -> None:
     assert result == StoreResult(status=200)
 
 
+@pytest.mark.parametrize("code", [b"1e999", b"Infinity", b"-Infinity", b"NaN"])
+def test_a_reason_code_no_int_can_hold_is_skipped(code: bytes) -> None:
+    failed = b'{"00081155": {"vr": "UI", "Value": ["1.2"]}, "00081197": {"vr": "US", '
+    failed += b'"Value": [%s]}}'
+    body = b'{"00081198": {"vr": "SQ", "Value": [%s]}, "00081196": {"vr": "US", "Value": [%s]}}'
+    result = parse_store_response(409, body % (failed % code, code))
+    assert [f.sop_instance_uid for f in result.failed] == ["1.2"]
+    assert result.warnings == []
+
+
 @given(
     stored=st.lists(uid_strings, max_size=4),
     failed=st.lists(st.tuples(uid_strings, st.integers(0, 0xFFFF)), max_size=4),
