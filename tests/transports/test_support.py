@@ -6,6 +6,7 @@ import asyncio
 import ssl
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -18,6 +19,7 @@ from dicomkit.transports.support import (
     afollow_redirects,
     body_chunks,
     checked_headers,
+    drain_and_close,
     follow_redirects,
     ssl_context,
     ssl_option,
@@ -120,3 +122,25 @@ def test_the_translator_keeps_statuses_finds_tls_causes_and_frees_body_errors() 
     with pytest.raises(OSError, match="vanished") as caught, translator.translated():
         raise LookupError("send failed") from marked.value
     assert caught.value is marked.value.original
+
+
+@pytest.mark.parametrize(
+    ("length", "drained"),
+    [("3", True), ("\u00b2", False), ("9" * 5000, False), ("", False)],
+    ids=["small", "superscript-two", "5000-digits", "absent"],
+)
+def test_a_redirect_body_is_drained_only_when_its_length_is_small_and_readable(
+    length: str, drained: bool
+) -> None:
+    read: list[bytes] = []
+    closed: list[bool] = []
+
+    def body() -> Iterator[bytes]:
+        read.append(b"abc")
+        yield b"abc"
+
+    headers = Headers([("Content-Length", length)] if length else [])
+    response = Response(302, headers, stream=body(), on_close=lambda: closed.append(True))
+    drain_and_close(response)
+    assert closed == [True]
+    assert read == ([b"abc"] if drained else [])
