@@ -191,8 +191,9 @@ class AsyncTransportContract(TransportFixtures):
             with pytest.raises(ConnectError) as caught:
                 await transport.asend(refused)
             assert caught.value.__cause__ is not None
-            with pytest.raises(ReadTimeout):
+            with pytest.raises(ReadTimeout) as slow:
                 await transport.asend(Request("GET", f"{base}/echo?delay=1.5", timeout=SHORT))
+            assert slow.value.__cause__ is not None
             mid = Request("GET", f"{base}/echo?n=200000&pause_at=70000&pause=1.5", timeout=SHORT)
             response = await transport.asend(mid)
             with pytest.raises(ReadTimeout):
