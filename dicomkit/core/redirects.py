@@ -134,7 +134,10 @@ def origin_of(url: str) -> Origin:
         port_text = rest[1:] if rest.startswith(":") else ""
     else:
         host, _, port_text = hostport.partition(":")
-    port = int(port_text) if port_text.isdigit() else _DEFAULT_PORTS.get(scheme)
+    # isascii: "²" passes isdigit but not int(); the length keeps int() from refusing a
+    # thousands-digit port (the backend then refuses the URL itself)
+    readable = port_text.isascii() and port_text.isdigit() and len(port_text) <= 5
+    port = int(port_text) if readable else _DEFAULT_PORTS.get(scheme)
     return Origin(scheme, host.lower().rstrip("."), port)
 
 

@@ -178,6 +178,8 @@ class RequestsTransport(BuiltinTransport):
                     stream=True,
                     allow_redirects=False,
                     timeout=timeout,
+                    # a request's hooks replace the session's: keep theirs, ours last
+                    hooks={"response": [*self._session.hooks["response"], _hide_location]},
                 )
         return _wrap(answer, request, self._chunk_size)
 
@@ -206,6 +208,7 @@ class RequestsTransport(BuiltinTransport):
                 url=request.url,
                 headers=self._with_session_headers(headers),
                 data=data or {},
+                hooks={"response": [_hide_location]},
             )
         else:
             # A printable-ASCII URL already checked to be absolute http(s): requests' own URL
@@ -215,6 +218,7 @@ class RequestsTransport(BuiltinTransport):
             prepared.prepare_headers(self._with_session_headers(headers))
             prepared.prepare_cookies(None)
             prepared.prepare_body(data or {}, None)
+            prepared.prepare_hooks({"response": [_hide_location]})
         settings = self._environment_settings(prepared.url or request.url)
         with sending(target):
             return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
@@ -240,6 +244,16 @@ class RequestsTransport(BuiltinTransport):
         if self._state.close_once() and self._owns_session:
             with mapped_errors():
                 self._session.close()
+
+
+def _hide_location(answer: requests.Response, **_: Any) -> None:
+    """Hide a redirect's ``Location`` from requests, which parses it even when not following.
+
+    ``Session.send(allow_redirects=False)`` still works out the next hop, and a malformed
+    ``Location`` (a broken IPv6 host, raw non-UTF-8 bytes) raises a bare ``ValueError`` there.
+    dicomkit decides redirects itself from urllib3's headers, which keep the field.
+    """
+    answer.headers.pop("Location", None)
 
 
 def _wrap(answer: requests.Response, request: Request, chunk_size: int) -> Response:

@@ -195,7 +195,8 @@ class RedirectChain:
 
     def next_request(self, response: Response) -> Request | None:
         """The request to send after ``response`` (raises ``TooManyRedirectsError`` past the
-        limit); None when ``response`` is not a redirect that is followed."""
+        limit, ``ProtocolError`` for a ``Location`` no request can be sent to); None when
+        ``response`` is not a redirect that is followed."""
         following = redirect_request(
             self.request,
             response.status,
@@ -204,9 +205,31 @@ class RedirectChain:
             max_redirects=self.max_redirects,
         )
         if following is not None:
+            _check_redirect_target(self.request, following.url)
             self.request = following
             self.followed += 1
         return following
+
+
+def _check_redirect_target(request: Request, target: str) -> None:
+    """Refuse a server's redirect target that each library would fail on in its own way.
+
+    The URL comes from the server, so a bad one is the server's fault (``ProtocolError``),
+    never a bare ``ValueError``, ``UnicodeError`` or ``OverflowError`` from deep inside a
+    library: a malformed IPv6 host, a port out of range, raw non-ASCII bytes, a host name
+    that has no IDNA form.
+    """
+    try:
+        checked_url(target)
+        host = urllib.parse.urlsplit(target).hostname or ""
+        usable = target.isascii() and (":" in host or bool(host.encode("idna")))
+    except (errors.InvalidArgumentError, UnicodeError):
+        usable = False
+    if not usable:
+        raise errors.ProtocolError(
+            f"{request.method} {request.url}: the server redirected to a URL that cannot be "
+            f"requested: {target[:200]!r}"
+        )
 
 
 def drain_and_close(response: Response) -> None:

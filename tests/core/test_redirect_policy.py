@@ -110,3 +110,8 @@ def test_the_redirect_limit_is_enforced() -> None:
     assert redirect_request(request, 301, answer, redirects_followed=2, max_redirects=3)
     with pytest.raises(TooManyRedirectsError, match="more than 3"):
         redirect_request(request, 301, answer, redirects_followed=3, max_redirects=3)
+
+
+@pytest.mark.parametrize("port", ["\u00b2", "9" * 5000])
+def test_a_port_int_cannot_read_counts_as_the_default(port: str) -> None:
+    assert origin_of(f"http://h:{port}/x") == ("http", "h", 80)

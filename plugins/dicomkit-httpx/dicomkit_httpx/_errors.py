@@ -50,6 +50,9 @@ def _table() -> ErrorTable:
         httpx.StreamClosed: errors.TransportClosedError,
         httpx.StreamConsumed: errors.TransportClosedError,
         httpx.StreamError: errors.TransportError,
+        # httpx works out the next hop of every 3xx even when not following it, and the idna
+        # package refuses some host names Python's codec accepts ("xn--"): the answer's fault
+        UnicodeError: errors.ProtocolError,
     }
 
 
