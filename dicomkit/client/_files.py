@@ -253,8 +253,9 @@ class PartFileWriter:
         root = Path(output_folder)
         try:
             root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InvalidArgumentError(f"cannot create {root}: {exc.strerror or exc}") from exc
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+            reason = getattr(exc, "strerror", None) or exc
+            raise InvalidArgumentError(f"cannot create {root}: {reason}") from exc
         return cls(root)
 
     def feed(self, events: Iterable[multipart.Event], progress: Progress | None = None) -> None:

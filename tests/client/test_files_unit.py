@@ -336,7 +336,10 @@ class ClosingTransport(FakeTransport):
         return Response(answer.status, answer.headers, stream=answer.iter_bytes(), on_close=closed)
 
 
-def test_a_download_folder_that_cannot_be_created_closes_the_answer(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["a-file/out", "nul\0byte"], ids=["under-a-file", "nul-byte"])
+def test_a_download_folder_that_cannot_be_created_closes_the_answer(
+    tmp_path: Path, name: str
+) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_bytes(b"")
     data = dataset_bytes(make_instance())
@@ -344,6 +347,6 @@ def test_a_download_folder_that_cannot_be_created_closes_the_answer(tmp_path: Pa
     ClosingTransport.closed_answers = 0
     with DicomClient(BASE, transport=transport) as client:
         with pytest.raises(InvalidArgumentError, match="cannot create"):
-            client.download_dicom(blocker / "out", "1.2.3")
+            client.download_dicom(f"{tmp_path}/{name}", "1.2.3")
         assert ClosingTransport.closed_answers == 1
         assert len(client.download_dicom(tmp_path / "out", "1.2.3")) == 1
