@@ -73,7 +73,10 @@ class AzureCredential(TokenAuth):
         secret = _checked_token(getattr(access, "token", None), "Azure")
         if isinstance(expires_on, bool) or not isinstance(expires_on, (int, float)):
             return Token(secret, None)
-        return Token(secret, float(expires_on))
+        try:
+            return Token(secret, float(expires_on))
+        except OverflowError:  # an int too large for a float: no usable expiry
+            return Token(secret, None)
 
     def fetch_token(self, transport: Transport) -> Token:
         if self._is_async():

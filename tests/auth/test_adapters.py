@@ -36,6 +36,15 @@ def test_azure_sync_credential(azure_credential: Any, clock: Any) -> None:
     assert credential.calls == [(("https://dicom.healthcareapis.azure.com/.default",), {})]
 
 
+def test_azure_expires_on_too_large_for_a_float_is_no_expiry(clock: Any) -> None:
+    class Credential:
+        def get_token(self, *scopes: str) -> Any:
+            return type("AccessToken", (), {"token": "t", "expires_on": 10**400})()
+
+    auth = AzureCredential(Credential(), "scope-a", clock=clock)
+    assert auth.headers(NO_TRANSPORT) == {"Authorization": "Bearer t"}
+
+
 def test_azure_token_renewed_before_expires_on(azure_credential: Any, clock: Any) -> None:
     credential = azure_credential(lifetime=3600)
     auth = AzureCredential(credential, "scope-a", clock=clock, refresh_margin=300)
