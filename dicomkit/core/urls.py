@@ -156,8 +156,16 @@ class _Origin:
             host, port = authority.rsplit(":", 1)
         if not host or any(c in host for c in " \t\r\n\\"):
             raise InvalidArgumentError(f"bad host in URL: {_preview(authority)}")
-        if port and not port.isdigit():
+        # isascii: "²" passes isdigit but not int()
+        if port and not (
+            port.isascii() and port.isdigit() and len(port) <= 5 and int(port) < 65536
+        ):
             raise InvalidArgumentError(f"bad port in URL: {_preview(authority)}")
+        if not host.startswith("["):
+            try:
+                host.encode("idna")  # a label over 63 characters has no IDNA form
+            except UnicodeError:
+                raise InvalidArgumentError(f"bad host in URL: {_preview(authority)}") from None
         self.host = host.lower()
         self.port = int(port) if port else _DEFAULT_PORTS.get(self.scheme, 0)
         self.authority = authority

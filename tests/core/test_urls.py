@@ -111,6 +111,10 @@ def test_bad_prefixes(prefix: object) -> None:
         "http://h/a b",
         "http://h/a/../b",
         "http://h/é",
+        "http://h:\u00b2/x",  # isdigit, yet not a number int() reads
+        "http://h:65536/x",
+        pytest.param("http://h:" + "9" * 5000 + "/x", id="port-of-5000-digits"),
+        pytest.param("http://" + "a" * 64 + ".example/x", id="dns-label-over-63"),
     ],
 )
 def test_bad_base_urls(base: str) -> None:
