@@ -394,8 +394,9 @@ def _stow_item(instance: Any, index: int, chunk_size: int) -> _stow.StowItem:
         path = Path(instance)
         try:
             size = path.stat().st_size
-        except OSError as exc:
-            raise InvalidArgumentError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+            message = exc.strerror if isinstance(exc, OSError) else None
+            raise InvalidArgumentError(f"cannot read {path!s}: {message or exc}") from exc
         if not path.is_file():
             raise InvalidArgumentError(f"{path} is not a file")
         return _stow.StowItem(_path_opener(path), length=size, label=str(path))

@@ -98,6 +98,8 @@ def test_unsupported_instances_are_refused() -> None:
         stow_items([])
     with pytest.raises(InvalidArgumentError):
         stow_items(["/no/such/file.dcm"])
+    with pytest.raises(InvalidArgumentError, match="cannot read"):
+        stow_items(["bad\0name.dcm"])  # os.stat raises ValueError for a NUL byte
 
 
 @pytest.mark.parametrize("meta", ["none", "without transfer syntax"])
