@@ -69,8 +69,7 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
 
     def _run(self, factory: Factory, body: Body) -> None:
         """Build a transport, run ``body`` with it, close it."""
-        with EventLoop() as loop:
-            loop.run(lambda: _with_transport(factory, body))
+        EventLoop.once(lambda: _with_transport(factory, body))
 
     # -- bytes, headers, statuses -------------------------------------------------------------
 
@@ -390,8 +389,7 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
             with pytest.raises(TransportClosedError):
                 await built.asend(Request("GET", url))
 
-        with EventLoop() as loop:
-            loop.run(body)
+        EventLoop.once(body)
 
     def test_context_manager_closes(
         self, async_transport_factory: Factory, contract_server: ContractServer
@@ -404,8 +402,7 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
             with pytest.raises(TransportClosedError):
                 await built.asend(Request("GET", url))
 
-        with EventLoop() as loop:
-            loop.run(body)
+        EventLoop.once(body)
 
     def test_response_closed_early_leaves_transport_usable(
         self, async_transport_factory: Factory, contract_server: ContractServer
@@ -435,8 +432,7 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
             await built.aclose()
             assert await probe(url) == 200
 
-        with EventLoop() as loop:
-            loop.run(body)
+        EventLoop.once(body)
 
     def test_sequential_requests_reuse_a_connection(
         self, async_transport_factory: Factory, contract_server: ContractServer

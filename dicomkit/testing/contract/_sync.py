@@ -71,8 +71,7 @@ class TransportContract(ThreadCases, TransportFixtures):
 
     def _run(self, factory: Factory, body: Body) -> None:
         """Build a transport, run ``body`` with it, close it."""
-        with InlineLoop() as loop:
-            loop.run(lambda: _with_transport(factory, body))
+        InlineLoop.once(lambda: _with_transport(factory, body))
 
     # -- bytes, headers, statuses -------------------------------------------------------------
 
@@ -392,8 +391,7 @@ class TransportContract(ThreadCases, TransportFixtures):
             with pytest.raises(TransportClosedError):
                 built.send(Request("GET", url))
 
-        with InlineLoop() as loop:
-            loop.run(body)
+        InlineLoop.once(body)
 
     def test_context_manager_closes(
         self, transport_factory: Factory, contract_server: ContractServer
@@ -406,8 +404,7 @@ class TransportContract(ThreadCases, TransportFixtures):
             with pytest.raises(TransportClosedError):
                 built.send(Request("GET", url))
 
-        with InlineLoop() as loop:
-            loop.run(body)
+        InlineLoop.once(body)
 
     def test_response_closed_early_leaves_transport_usable(
         self, transport_factory: Factory, contract_server: ContractServer
@@ -437,8 +434,7 @@ class TransportContract(ThreadCases, TransportFixtures):
             built.close()
             assert probe(url) == 200
 
-        with InlineLoop() as loop:
-            loop.run(body)
+        InlineLoop.once(body)
 
     def test_sequential_requests_reuse_a_connection(
         self, transport_factory: Factory, contract_server: ContractServer
