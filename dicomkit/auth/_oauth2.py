@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from dicomkit._auth.base import _MASK, _checked_secret, _Secret, check_transport_security
-from dicomkit._auth.tokens import Clock, Token, TokenAuth
+from dicomkit.auth._base import _MASK, _checked_secret, _Secret, check_transport_security
+from dicomkit.auth._tokens import Clock, Token, TokenAuth
 from dicomkit.core.errors import AuthError, InvalidArgumentError
 from dicomkit.core.interface import (
     AsyncTransport,

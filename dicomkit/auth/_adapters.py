@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from dicomkit._auth.base import _Secret
-from dicomkit._auth.tokens import Clock, Token, TokenAuth
+from dicomkit.auth._base import _Secret
+from dicomkit.auth._tokens import Clock, Token, TokenAuth
 from dicomkit.core.errors import AuthError, DicomkitError, InvalidArgumentError
 from dicomkit.core.interface import AsyncTransport, Transport
 

@@ -17,7 +17,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
 
-from dicomkit._auth.base import Auth, _Secret, authorization_of
+from dicomkit.auth._base import Auth, _Secret, authorization_of
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import AsyncTransport, Transport
 
