@@ -136,9 +136,8 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
     def test_gzip_content_is_decoded(
         self, async_transport_factory: Factory, contract_server: ContractServer
     ) -> None:
-        url = f"{contract_server.url}/echo?n=100000&seed=3&gzip=1"
-
         async def body(transport: AsyncTransport) -> None:
+            url = f"{contract_server.url}/echo?n=100000&seed=3&gzip=1"
             request = Request("GET", url, Headers({"Accept-Encoding": "gzip"}))
             _, received = await _fetch(transport, request)
             check_payload(received, payload(3, 100000))
@@ -379,15 +378,15 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
     def test_close_twice_and_use_after_close(
         self, async_transport_factory: Factory, contract_server: ContractServer
     ) -> None:
-        url = f"{contract_server.url}/echo"
+        request = Request("GET", f"{contract_server.url}/echo")
 
         async def body() -> None:
             built = async_transport_factory()
-            await _fetch(built, Request("GET", url))
-            await built.aclose()
-            await built.aclose()
+            await _fetch(built, request)
+            for _ in range(2):
+                await built.aclose()
             with pytest.raises(TransportClosedError):
-                await built.asend(Request("GET", url))
+                await built.asend(request)
 
         EventLoop.once(body)
 

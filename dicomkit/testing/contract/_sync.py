@@ -138,9 +138,8 @@ class TransportContract(ThreadCases, TransportFixtures):
     def test_gzip_content_is_decoded(
         self, transport_factory: Factory, contract_server: ContractServer
     ) -> None:
-        url = f"{contract_server.url}/echo?n=100000&seed=3&gzip=1"
-
         def body(transport: Transport) -> None:
+            url = f"{contract_server.url}/echo?n=100000&seed=3&gzip=1"
             request = Request("GET", url, Headers({"Accept-Encoding": "gzip"}))
             _, received = _fetch(transport, request)
             check_payload(received, payload(3, 100000))
@@ -381,15 +380,15 @@ class TransportContract(ThreadCases, TransportFixtures):
     def test_close_twice_and_use_after_close(
         self, transport_factory: Factory, contract_server: ContractServer
     ) -> None:
-        url = f"{contract_server.url}/echo"
+        request = Request("GET", f"{contract_server.url}/echo")
 
         def body() -> None:
             built = transport_factory()
-            _fetch(built, Request("GET", url))
-            built.close()
-            built.close()
+            _fetch(built, request)
+            for _ in range(2):
+                built.close()
             with pytest.raises(TransportClosedError):
-                built.send(Request("GET", url))
+                built.send(request)
 
         InlineLoop.once(body)
 
