@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.core.interface import Request, Response
 from dicomkit.transports import support
-from dicomkit.transports._common import (
-    CHUNK_SIZE,
-    BodyPump,
-    BuiltinTransport,
-    map_stdlib_error,
-    mapping,
-    streamed_response,
-)
-from dicomkit.transports._urllib3_errors import map_urllib3_error
+from dicomkit.transports._common import CHUNK_SIZE, BuiltinTransport, streamed_response
+from dicomkit.transports._urllib3_errors import URLLIB3_ERRORS
 from dicomkit.transports._verbatim import install, origin_target, sending
 
 if TYPE_CHECKING:
@@ -23,10 +15,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Urllib3Transport", "close_pools", "mapped_errors"]
 
-
-def mapped_errors(pump: BodyPump | None = None) -> contextlib.AbstractContextManager[None]:
-    """Turn urllib3 and stdlib networking errors into dicomkit's; let everything else through."""
-    return mapping(pump, map_urllib3_error, map_stdlib_error)
+mapped_errors = URLLIB3_ERRORS.translated
+"""urllib3 and stdlib networking errors become dicomkit's; everything else passes."""
 
 
 class Urllib3Transport(BuiltinTransport):
@@ -55,8 +45,12 @@ class Urllib3Transport(BuiltinTransport):
         self._urllib3 = urllib3 = support.import_library("urllib3")
         self._owns_pool = pool_manager is None
         if pool_manager is None:
+            tls: dict[str, Any] = {}
+            if verify is not True or cert is not None:
+                # else urllib3's defaults verify as ssl_context(True) would, with no context built
+                tls["ssl_context"] = support.ssl_context(verify, cert)
             pool_manager = urllib3.PoolManager(
-                num_pools=10, maxsize=pool_maxsize, retries=False, **_tls_options(verify, cert)
+                num_pools=10, maxsize=pool_maxsize, retries=False, **tls
             )
             install(pool_manager)
         self._pool = pool_manager
@@ -69,7 +63,6 @@ class Urllib3Transport(BuiltinTransport):
             headers.add(name, value)
         body: Any = None
         chunked = False
-        pump: BodyPump | None = None
         if isinstance(request.body, bytes):
             body = request.body
         elif request.body is not None:
@@ -77,12 +70,12 @@ class Urllib3Transport(BuiltinTransport):
             if length == 0:
                 body = b""
             else:
-                pump = body = BodyPump(request)
+                body = support.body_chunks(request)
                 if length is None:
                     chunked = True
                 elif "Content-Length" not in headers:
                     headers["Content-Length"] = str(length)
-        with mapped_errors(pump), sending(origin_target(request.url)):
+        with mapped_errors(), sending(origin_target(request.url)):
             raw = self._pool.urlopen(
                 request.method,
                 request.url,
@@ -113,16 +106,3 @@ def close_pools(manager: urllib3.PoolManager) -> None:
         if pool is not None:
             pool.close()
     manager.clear()
-
-
-def _tls_options(verify: bool | str, cert: str | tuple[str, str] | None) -> dict[str, Any]:
-    options: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED" if verify is not False else "CERT_NONE"}
-    if isinstance(verify, str):
-        import os
-
-        options["ca_cert_dir" if os.path.isdir(verify) else "ca_certs"] = verify
-    if isinstance(cert, str):
-        options["cert_file"] = cert
-    elif cert is not None:
-        options["cert_file"], options["key_file"] = cert
-    return options
