@@ -1,4 +1,4 @@
-"""What only the two built-in backends share: both stand on urllib3 and follow one skeleton.
+"""What only the two built-in backends share: one skeleton around their library.
 
 Everything else they use (options, header and URL checks, TLS, redirects, error translation,
 request bodies, the closed flag, response streams) is the public
@@ -8,47 +8,14 @@ request bodies, the closed flag, response streams) is the public
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator
-from typing import Any
 
 from dicomkit.core.interface import Request, Response, Transport
 from dicomkit.transports import support
 
-__all__ = ["CHUNK_SIZE", "BuiltinTransport", "streamed_response"]
+__all__ = ["CHUNK_SIZE", "BuiltinTransport"]
 
 CHUNK_SIZE = 256 * 1024
 """Bytes asked of the socket per read: large enough for GB/s, small enough never to buffer."""
-
-
-def streamed_response(
-    raw: Any, status: int, request: Request, chunk_size: int, translated: support.Translated
-) -> Response:
-    """A :class:`Response` reading urllib3's ``raw`` response in ``chunk_size`` pieces.
-
-    Library errors while reading or closing leave through ``translated()``; a body read to
-    the end returns its connection to the pool, one closed early drops it.
-    """
-    finished = False
-
-    def chunks() -> Iterator[bytes]:
-        nonlocal finished
-        yield from support.stream_chunks(raw.stream(chunk_size, decode_content=True), translated)
-        finished = True
-
-    def release() -> None:
-        with translated():
-            if not finished:
-                raw.close()
-            raw.release_conn()
-
-    return Response(
-        status,
-        list(raw.headers.items()),
-        stream=chunks(),
-        on_close=release,
-        url=request.url,
-        request=request,
-    )
 
 
 class BuiltinTransport(Transport):

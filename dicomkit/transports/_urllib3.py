@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.core.interface import Request, Response
 from dicomkit.transports import support
-from dicomkit.transports._common import CHUNK_SIZE, BuiltinTransport, streamed_response
+from dicomkit.transports._common import CHUNK_SIZE, BuiltinTransport
 from dicomkit.transports._urllib3_errors import URLLIB3_ERRORS
 from dicomkit.transports._verbatim import install, origin_target, sending
 
@@ -90,7 +91,7 @@ class Urllib3Transport(BuiltinTransport):
                 enforce_content_length=True,
                 chunked=chunked,
             )
-        return streamed_response(raw, raw.status, request, self._chunk_size, mapped_errors)
+        return _streamed_response(raw, request, self._chunk_size)
 
     def close(self) -> None:
         if self._state.close_once() and self._owns_pool:
@@ -106,3 +107,31 @@ def close_pools(manager: urllib3.PoolManager) -> None:
         if pool is not None:
             pool.close()
     manager.clear()
+
+
+def _streamed_response(raw: Any, request: Request, chunk_size: int) -> Response:
+    """A :class:`Response` reading urllib3's ``raw`` response in ``chunk_size`` pieces.
+
+    A body read to the end returns its connection to the pool, one closed early drops it.
+    """
+    finished = False
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal finished
+        yield from support.stream_chunks(raw.stream(chunk_size, decode_content=True), mapped_errors)
+        finished = True
+
+    def release() -> None:
+        with mapped_errors():
+            if not finished:
+                raw.close()
+            raw.release_conn()
+
+    return Response(
+        raw.status,
+        list(raw.headers.items()),
+        stream=chunks(),
+        on_close=release,
+        url=request.url,
+        request=request,
+    )
