@@ -39,6 +39,16 @@ def test_importing_the_helpers_imports_no_http_library() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_importing_the_helpers_or_the_url_builder_loads_no_pydicom() -> None:
+    # core.urls, which the redirect decision uses, imports pydicom only to build a query
+    code = (
+        "import sys; sys.modules['pydicom'] = None; "
+        "import dicomkit.transports.support, dicomkit.core.urls; "
+        "from dicomkit.core.urls import DicomWebURLs; DicomWebURLs('http://h').retrieve('1.2')"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_checked_headers_spell_case_variants_alike_and_refuse_bad_fields() -> None:
     checked = checked_headers(Headers([("X-Dup", "1"), ("x-dup", "2"), ("Accept", "a/b")]))
     assert checked.items() == [("X-Dup", "1"), ("X-Dup", "2"), ("Accept", "a/b")]
