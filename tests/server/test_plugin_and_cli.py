@@ -83,7 +83,7 @@ def test_plugin_works_in_a_throwaway_project(tmp_path: Path):
 
 def test_plugin_module_imports_nothing_heavy():
     code = (
-        "import sys, dicomkit.testing.pytest_plugin\n"
+        "import sys, dicomkit_server.pytest_plugin\n"
         "heavy = [m for m in ('aiohttp', 'pydicom', 'numpy', 'PIL') if m in sys.modules]\n"
         "print(heavy)\n"
     )
