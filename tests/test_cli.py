@@ -5,15 +5,13 @@ command (so no server and no aiohttp)."""
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from dicomkit import cli
+from tests._support.python import run_python
 
 
 @dataclass
@@ -111,35 +109,27 @@ def test_serve_comes_from_the_installed_server_distribution():
     assert "--port" in sub.format_help()
 
 
-def _clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+HEAVY = {"aiohttp", "dicomkit_server._runner", "pydicom"}
 
 
-def test_importing_the_cli_and_its_help_load_no_server():
-    code = (
-        "import sys\n"
-        "import dicomkit.cli\n"
-        "assert 'dicomkit_server' not in sys.modules, 'import'\n"
-        "parser = dicomkit.cli.build_parser()\n"
-        "parser.format_help()\n"
-        "heavy = ('aiohttp', 'dicomkit_server._runner', 'pydicom')\n"
-        "print([m for m in heavy if m in sys.modules])\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=_clean_env()
-    )
+@pytest.mark.parametrize(
+    ("statement", "loaded", "absent"),
+    [
+        ("import dicomkit.cli", "dicomkit.cli", {"dicomkit_server", *HEAVY}),
+        ("import dicomkit.cli as c; c.build_parser().format_help()", "dicomkit_server.cli", HEAVY),
+    ],
+)
+def test_the_cli_and_its_help_load_no_server(statement: str, loaded: str, absent: set[str]):
+    watched = sorted({loaded, *absent})
+    report = f"import sys; print(*[m in sys.modules for m in {watched!r}])"
+    result = run_python("-c", f"{statement}; {report}")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    present = dict(zip(watched, result.stdout.split(), strict=True))
+    assert present == {m: str(m == loaded) for m in watched}
 
 
 def test_the_console_script_lists_serve():
-    result = subprocess.run(
-        [sys.executable, "-m", "dicomkit.cli", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=_clean_env(),
-    )
+    result = run_python("-m", "dicomkit.cli", "--help")
     assert result.returncode == 0, result.stderr
     assert "serve" in result.stdout
     assert "unavailable" not in result.stdout

@@ -3,29 +3,17 @@ line saying why and what to do, never a traceback."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.pop("PYTHONPATH", None)
-    return env
+from tests._support.python import run_python
 
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=_env(),
-    )
+    return run_python("-c", code)
 
 
 def _serve(*options: str) -> subprocess.CompletedProcess[str]:

@@ -5,14 +5,14 @@ they fail with an error that says what to install."""
 from __future__ import annotations
 
 import importlib
-import os
-import subprocess
 import sys
 
 import dicomkit_server
 import dicomkit_server.orthanc
 import dicomkit_server.pytest_plugin
 import pytest
+
+from tests._support.python import run_python
 
 MOVED = {
     "dicomkit.testing.server": dicomkit_server,
@@ -43,18 +43,9 @@ def test_the_warning_points_at_the_importer(monkeypatch: pytest.MonkeyPatch):
 
 @pytest.mark.parametrize("missing", ["aiohttp", "dicomkit_server"])
 def test_the_old_name_without_the_server_says_what_to_install(missing: str):
-    code = (
-        f"import sys; sys.modules[{missing!r}] = None\n"
-        "try:\n"
-        "    import dicomkit.testing.server\n"
-        "except ModuleNotFoundError as exc:\n"
-        "    print(exc.name, '|', exc)\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
-    )
-    assert result.returncode == 0, result.stderr
-    name, message = result.stdout.strip().split(" | ")
-    assert name == missing
-    assert "pip install 'dicomkit[server]'" in message
+    hide = f"import sys; sys.modules[{missing!r}] = None\n"
+    result = run_python("-c", hide + "import dicomkit.testing.server")
+    assert result.returncode == 1
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("ModuleNotFoundError: dicomkit.testing.server moved to dicomkit_server")
+    assert error.endswith(f"pip install 'dicomkit[server]' (missing: {missing})")
