@@ -28,6 +28,7 @@ __all__ = [
     "AsyncTransport",
     "Body",
     "BodySource",
+    "ClosedState",
     "Closing",
     "Headers",
     "HeadersInput",
@@ -70,6 +71,36 @@ class AsyncClosing:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+class ClosedState:
+    """Whether a thing is closed: it closes once, and any use after that fails clearly.
+
+    Responses use it as it is; a transport shared between threads uses
+    :class:`dicomkit.transports.support.ClosedFlag`, which adds a lock to :meth:`close_once`.
+    """
+
+    __slots__ = ("_closed", "_message")
+
+    def __init__(self, message: str) -> None:
+        self._closed = False
+        self._message = message
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def check(self) -> None:
+        """Raise :class:`TransportClosedError` with this state's message once closed."""
+        if self._closed:
+            raise TransportClosedError(self._message)
+
+    def close_once(self) -> bool:
+        """True for the one call that should release resources, False for every later one."""
+        if self._closed:
+            return False
+        self._closed = True
+        return True
 
 
 class Headers:
@@ -259,15 +290,14 @@ class Response(Closing, AsyncClosing):
         self._astream = astream
         self._on_aclose = on_aclose
         self._consumed = False
-        self._closed = False
+        self._state = ClosedState("the response is closed")
 
     @property
     def is_closed(self) -> bool:
-        return self._closed
+        return self._state.closed
 
     def _start_reading(self) -> None:
-        if self._closed:
-            raise TransportClosedError("the response is closed")
+        self._state.check()
         if self._consumed:
             raise TransportClosedError("the response body was already read")
         self._consumed = True
@@ -282,7 +312,7 @@ class Response(Closing, AsyncClosing):
             return
         try:
             for chunk in self._stream:
-                if self._closed:
+                if self._state.closed:
                     raise TransportClosedError("the response was closed while reading")
                 if chunk:
                     yield chunk
@@ -294,10 +324,7 @@ class Response(Closing, AsyncClosing):
         return b"".join(self.iter_bytes())
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._on_close is not None:
+        if self._state.close_once() and self._on_close is not None:
             self._on_close()
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
@@ -310,7 +337,7 @@ class Response(Closing, AsyncClosing):
             return
         try:
             async for chunk in self._astream:
-                if self._closed:
+                if self._state.closed:
                     raise TransportClosedError("the response was closed while reading")
                 if chunk:
                     yield chunk
@@ -322,9 +349,8 @@ class Response(Closing, AsyncClosing):
         return b"".join([chunk async for chunk in self.aiter_bytes()])
 
     async def aclose(self) -> None:
-        if self._closed:
+        if not self._state.close_once():
             return
-        self._closed = True
         if self._on_aclose is not None:
             await self._on_aclose()
         elif self._on_close is not None:

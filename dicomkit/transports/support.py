@@ -22,7 +22,7 @@ from contextlib import AbstractContextManager, contextmanager
 from types import ModuleType
 
 from dicomkit.core import errors
-from dicomkit.core.interface import Headers, Request, Response
+from dicomkit.core.interface import ClosedState, Headers, Request, Response
 from dicomkit.core.numbers import parse_decimal
 from dicomkit.core.redirects import redirect_request
 
@@ -32,6 +32,7 @@ __all__ = [
     "BodySourceError",
     "ClientCert",
     "ClosedFlag",
+    "Content",
     "ErrorTable",
     "ExceptionTranslator",
     "RedirectChain",
@@ -49,6 +50,7 @@ __all__ = [
     "exception_chain",
     "follow_redirects",
     "import_library",
+    "request_content",
     "ssl_context",
     "ssl_option",
     "stream_chunks",
@@ -94,32 +96,20 @@ def check_options(
         raise errors.InvalidArgumentError(f"pool_maxsize must be >= {min_pool_maxsize}")
 
 
-class ClosedFlag:
-    """A thread-safe "closed" flag: the resources go once, and sends after it fail clearly."""
+class ClosedFlag(ClosedState):
+    """A thread-safe "closed" flag: the resources go once, and sends after it fail clearly
+    ("the {what} transport is closed")."""
 
-    __slots__ = ("_closed", "_lock", "_what")
+    __slots__ = ("_lock",)
 
     def __init__(self, what: str) -> None:
-        self._closed = False
+        super().__init__(f"the {what} transport is closed")
         self._lock = threading.Lock()
-        self._what = what
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def check(self) -> None:
-        """Raise ``TransportClosedError`` ("the {what} transport is closed") once closed."""
-        if self._closed:
-            raise errors.TransportClosedError(f"the {self._what} transport is closed")
 
     def close_once(self) -> bool:
-        """True for the one call that should release resources, False for every later one."""
+        """True for the one call that should release resources, whichever thread wins."""
         with self._lock:
-            if self._closed:
-                return False
-            self._closed = True
-            return True
+            return super().close_once()
 
 
 # -- request headers -------------------------------------------------------------------------
@@ -399,6 +389,26 @@ async def abody_chunks(request: Request) -> AsyncIterator[bytes]:
     """:func:`body_chunks` as an async iterator, for libraries that take only those."""
     for chunk in body_chunks(request):
         yield chunk
+
+
+Content = bytes | Iterator[bytes] | AsyncIterator[bytes] | None
+"""A request body as :func:`request_content` hands it to a library."""
+
+
+def request_content(request: Request, *, asynchronous: bool = False) -> tuple[Headers, Content]:
+    """``request``'s checked header fields, and its body as most libraries take it.
+
+    Bytes (or no body) stay as they are; a stream becomes :func:`body_chunks` (or
+    :func:`abody_chunks` when ``asynchronous``), with ``Content-Length`` set when its length is
+    known so the library neither buffers the body to measure it nor falls back to chunking.
+    """
+    headers = checked_headers(request.headers)
+    if request.body is None or isinstance(request.body, bytes):
+        return headers, request.body
+    length = request.content_length
+    if length is not None:
+        headers.set("Content-Length", str(length))
+    return headers, abody_chunks(request) if asynchronous else body_chunks(request)
 
 
 def exception_chain(exc: BaseException) -> Iterator[BaseException]:

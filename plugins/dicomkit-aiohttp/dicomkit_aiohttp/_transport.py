@@ -7,7 +7,6 @@ the backend even where aiohttp is missing and say what to install.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.core import AsyncTransport, Request, Response
@@ -15,12 +14,11 @@ from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
 from dicomkit.transports.support import (
     ClientCert,
     ClosedFlag,
-    abody_chunks,
     afollow_redirects,
     astream_chunks,
     check_options,
-    checked_headers,
     import_library,
+    request_content,
     ssl_option,
 )
 from dicomkit_aiohttp._errors import translated_errors
@@ -97,17 +95,7 @@ class AiohttpTransport(AsyncTransport):
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=request.timeout.connect, sock_read=request.timeout.read
         )
-        headers = checked_headers(request.headers)
-        length = request.content_length
-        data: bytes | AsyncIterator[bytes] | None
-        if request.body is None:
-            data = None
-        elif isinstance(request.body, bytes):
-            data = request.body
-        else:
-            data = abody_chunks(request)
-            if length is not None:
-                headers.set("Content-Length", str(length))
+        headers, data = request_content(request, asynchronous=True)
         options: dict[str, Any] = {}
         if "Content-Type" not in headers:
             options["skip_auto_headers"] = ("Content-Type",)

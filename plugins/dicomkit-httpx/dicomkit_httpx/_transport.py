@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from dicomkit.core import AsyncTransport, Request, Response, Transport
 from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
 from dicomkit.transports.support import (
     ClientCert,
-    abody_chunks,
+    ClosedFlag,
     afollow_redirects,
     astream_chunks,
-    body_chunks,
     check_options,
-    checked_headers,
     follow_redirects,
     import_library,
+    request_content,
     ssl_option,
     stream_chunks,
 )
@@ -52,11 +51,30 @@ def _default_ca_bundle() -> str | None:
 _Client = TypeVar("_Client", "httpx.Client", "httpx.AsyncClient")
 
 
-def _usable(client: _Client, what: str) -> _Client:
-    """``client``, unless it is a caller's client they have closed already."""
-    if client.is_closed:
-        raise TransportClosedError(f"the {what} given to this transport is closed")
-    return client
+class _ClientSlot(Generic[_Client]):
+    """One httpx client of the transport: the caller's, or ours, opened on first use."""
+
+    def __init__(self, client: _Client | None, kind: type[_Client], option: str) -> None:
+        if client is not None and not isinstance(client, kind):
+            raise InvalidArgumentError(f"{option} must be an httpx.{kind.__name__}")
+        self._client: _Client | None = client
+        self._kind: type[_Client] = kind
+        self.owned = client is None
+
+    def open(self, options: dict[str, Any]) -> _Client:
+        """The client, built from ``options`` if need be; refused once a caller closed theirs."""
+        if self._client is None:
+            self._client = self._kind(**options)
+        if self._client.is_closed:
+            raise TransportClosedError(
+                f"the httpx.{self._kind.__name__} given to this transport is closed"
+            )
+        return self._client
+
+    def take_owned(self) -> _Client | None:
+        """Forget the client; return it when it is ours to close."""
+        client, self._client = self._client, None
+        return client if self.owned else None
 
 
 def _chunks(response: httpx.Response) -> Iterator[bytes]:
@@ -70,6 +88,13 @@ def _achunks(response: httpx.Response) -> AsyncIterator[bytes]:
     if "Content-Encoding" in response.headers:
         return response.aiter_bytes()
     return response.aiter_raw()
+
+
+def _answer(sent: httpx.Response, request: Request, **body: Any) -> Response:
+    """A dicomkit :class:`Response` for httpx's ``sent``; ``body`` says how it streams."""
+    return Response(
+        sent.status_code, sent.headers.multi_items(), url=str(sent.url), request=request, **body
+    )
 
 
 class HttpxTransport(Transport, AsyncTransport):
@@ -95,87 +120,53 @@ class HttpxTransport(Transport, AsyncTransport):
         trust_env: bool = True,
     ) -> None:
         httpx = import_library("httpx", _INSTALL_HINT)
-        if client is not None and not isinstance(client, httpx.Client):
-            raise InvalidArgumentError("client must be an httpx.Client")
-        if async_client is not None and not isinstance(async_client, httpx.AsyncClient):
-            raise InvalidArgumentError("async_client must be an httpx.AsyncClient")
+        self._sync = _ClientSlot(client, httpx.Client, "client")
+        self._async = _ClientSlot(async_client, httpx.AsyncClient, "async_client")
         check_options(verify, max_redirects, pool_maxsize, min_pool_maxsize=0)
-        self._verify: bool | ssl.SSLContext = ssl_option(
+        verified: bool | ssl.SSLContext = ssl_option(
             verify, cert, default_cafile=_default_ca_bundle()
         )
-        self._limits = httpx.Limits(max_connections=None, max_keepalive_connections=pool_maxsize)
-        self._trust_env = trust_env
-        self._max_redirects = max_redirects
-        self._client = client
-        self._owns_client = client is None
-        self._async_client = async_client
-        self._owns_async_client = async_client is None
-        self._lock = threading.Lock()
-        self._closed = False
-
-    def _client_options(self) -> dict[str, Any]:
-        return {
-            "verify": self._verify,
-            "limits": self._limits,
-            "trust_env": self._trust_env,
+        self._client_options: dict[str, Any] = {
+            "verify": verified,
+            "limits": httpx.Limits(max_connections=None, max_keepalive_connections=pool_maxsize),
+            "trust_env": trust_env,
             "follow_redirects": False,
             "timeout": None,
         }
+        self._max_redirects = max_redirects
+        self._lock = threading.Lock()
+        self._state = ClosedFlag("httpx")
 
-    def _open_client(self) -> httpx.Client:
-        import httpx
-
+    def _open(self, slot: _ClientSlot[_Client]) -> _Client:
         with self._lock:
-            self._check_open()
-            if self._client is None:
-                self._client = httpx.Client(**self._client_options())
-            return _usable(self._client, "httpx.Client")
-
-    def _open_async_client(self) -> httpx.AsyncClient:
-        import httpx
-
-        with self._lock:
-            self._check_open()
-            if self._async_client is None:
-                self._async_client = httpx.AsyncClient(**self._client_options())
-            return _usable(self._async_client, "httpx.AsyncClient")
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise TransportClosedError("the httpx transport is closed")
-
-    def _timeout(self, request: Request) -> httpx.Timeout:
-        import httpx
-
-        timeout = request.timeout
-        return httpx.Timeout(
-            connect=timeout.connect, read=timeout.read, write=timeout.read, pool=None
-        )
+            self._state.check()
+            return slot.open(self._client_options)
 
     def _build(
         self, client: httpx.Client | httpx.AsyncClient, request: Request, *, asynchronous: bool
     ) -> httpx.Request:
-        headers = checked_headers(request.headers)
-        content: bytes | Iterator[bytes] | AsyncIterator[bytes] | None
-        if request.body is None or isinstance(request.body, bytes):
-            content = request.body
-        else:
-            content = abody_chunks(request) if asynchronous else body_chunks(request)
-            length = request.content_length
-            if length is not None:
-                headers.set("Content-Length", str(length))
+        import httpx
+
+        headers, content = request_content(request, asynchronous=asynchronous)
+        timeout = request.timeout
         return client.build_request(
             request.method,
             request.url,
             headers=headers.items(),
             content=content,
-            timeout=self._timeout(request),
+            timeout=httpx.Timeout(
+                connect=timeout.connect, read=timeout.read, write=timeout.read, pool=None
+            ),
         )
+
+    def _closed_for(self, client: httpx.Client | httpx.AsyncClient) -> Callable[[], bool]:
+        """Whether a failed read is explained by the transport (or the caller's client) closing."""
+        return lambda: self._state.closed or client.is_closed
 
     # -- sync -----------------------------------------------------------------------------
 
     def send(self, request: Request) -> Response:
-        client = self._open_client()
+        client = self._open(self._sync)
         with translated_errors():
             return follow_redirects(
                 request, lambda r: self._send_once(client, r), self._max_redirects
@@ -183,13 +174,11 @@ class HttpxTransport(Transport, AsyncTransport):
 
     def _send_once(self, client: httpx.Client, request: Request) -> Response:
         sent = client.send(self._build(client, request, asynchronous=False), stream=True)
-        return Response(
-            sent.status_code,
-            sent.headers.multi_items(),
+        return _answer(
+            sent,
+            request,
             stream=stream_chunks(_chunks(sent), translated_errors, self._closed_for(client)),
             on_close=lambda: self._close_response(sent),
-            url=str(sent.url),
-            request=request,
         )
 
     @staticmethod
@@ -199,17 +188,17 @@ class HttpxTransport(Transport, AsyncTransport):
             response.close()
 
     def close(self) -> None:
+        self._state.close_once()
         with self._lock:
-            self._closed = True
-            client, self._client = self._client, None
-        if client is not None and self._owns_client:
+            client = self._sync.take_owned()
+        if client is not None:
             with translated_errors():
                 client.close()
 
     # -- async ----------------------------------------------------------------------------
 
     async def asend(self, request: Request) -> Response:
-        client = self._open_async_client()
+        client = self._open(self._async)
         with translated_errors():
             return await afollow_redirects(
                 request, lambda r: self._asend_once(client, r), self._max_redirects
@@ -217,18 +206,12 @@ class HttpxTransport(Transport, AsyncTransport):
 
     async def _asend_once(self, client: httpx.AsyncClient, request: Request) -> Response:
         sent = await client.send(self._build(client, request, asynchronous=True), stream=True)
-        return Response(
-            sent.status_code,
-            sent.headers.multi_items(),
+        return _answer(
+            sent,
+            request,
             astream=astream_chunks(_achunks(sent), translated_errors, self._closed_for(client)),
             on_aclose=lambda: self._aclose_response(sent),
-            url=str(sent.url),
-            request=request,
         )
-
-    def _closed_for(self, client: httpx.Client | httpx.AsyncClient) -> Callable[[], bool]:
-        """Whether a failed read is explained by the transport (or the caller's client) closing."""
-        return lambda: self._closed or client.is_closed
 
     @staticmethod
     async def _aclose_response(response: httpx.Response) -> None:
@@ -236,25 +219,16 @@ class HttpxTransport(Transport, AsyncTransport):
             await response.aclose()
 
     async def aclose(self) -> None:
+        self._state.close_once()
         with self._lock:
-            self._closed = True
-            async_client, self._async_client = self._async_client, None
-            client, self._client = self._client, None
+            async_client = self._async.take_owned()
+            client = self._sync.take_owned()
         with translated_errors():
-            if async_client is not None and self._owns_async_client:
+            if async_client is not None:
                 await async_client.aclose()
-            if client is not None and self._owns_client:
+            if client is not None:
                 client.close()
 
-    # -- both -----------------------------------------------------------------------------
-
-    if TYPE_CHECKING:
-        # The inherited context managers, typed as this class: ``with`` gives ``send`` and
-        # ``aclose``, ``async with`` gives ``asend`` and ``close`` too.
-        def __enter__(self) -> HttpxTransport: ...
-
-        async def __aenter__(self) -> HttpxTransport: ...
-
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
+        state = "closed" if self._state.closed else "open"
         return f"<HttpxTransport {state}>"
