@@ -8,30 +8,49 @@ request bodies, the closed flag, response streams) is the public
 from __future__ import annotations
 
 from abc import abstractmethod
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from dicomkit.core.interface import Request, Response, Transport
 from dicomkit.transports import support
 
-__all__ = ["CHUNK_SIZE", "BuiltinTransport"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # annotations only: not a runtime dependency
+
+__all__ = ["CHUNK_SIZE", "BuiltinOptions", "BuiltinTransport"]
 
 CHUNK_SIZE = 256 * 1024
 """Bytes asked of the socket per read: large enough for GB/s, small enough never to buffer."""
 
 
+class BuiltinOptions(support.TransportOptions, total=False):
+    """What both built-in backends take beside their caller's own session: the common
+    :class:`~dicomkit.transports.support.TransportOptions` and ``chunk_size``, the bytes per
+    body read (:data:`CHUNK_SIZE`)."""
+
+    chunk_size: int
+
+
 class BuiltinTransport(Transport):
     """What the built-in backends do around their library: options, closing, redirects.
 
-    A subclass builds its library's objects in ``__init__`` (after calling this one) and sends
-    one request, without following redirects, in :meth:`_send_once`.
+    A subclass takes its caller's session (or pool) and ``**options: Unpack[BuiltinOptions]``,
+    builds its library's objects in ``__init__`` (after calling this one, which imports the
+    library as :attr:`_library`) and sends one request, without following redirects, in
+    :meth:`_send_once`.
     """
 
     def __init__(
-        self, name: str, verify: bool | str, max_redirects: int, pool_maxsize: int, chunk_size: int
+        self,
+        library: str,
+        *,
+        chunk_size: int = CHUNK_SIZE,
+        **options: Unpack[support.TransportOptions],
     ) -> None:
-        support.check_options(verify, max_redirects, pool_maxsize)
-        self._max_redirects = max_redirects
+        self._options = support.common_options(options)
         self._chunk_size = chunk_size
-        self._state = support.ClosedFlag(name)
+        self._state = support.ClosedFlag(library)
+        self._library: ModuleType = support.import_library(library)
 
     def send(self, request: Request) -> Response:
         self._state.check()
@@ -39,7 +58,7 @@ class BuiltinTransport(Transport):
         url = support.checked_url(request.url)
         request = Request(request.method, url, checked, request.body, request.timeout)
         return support.follow_redirects(
-            request, self._send_once, self._max_redirects, discard=support.drain_and_close
+            request, self._send_once, self._options.max_redirects, discard=support.drain_and_close
         )
 
     @abstractmethod

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 from dicomkit.core import errors
 from dicomkit.core.interface import Request, Response
 from dicomkit.transports import support
-from dicomkit.transports._common import CHUNK_SIZE, BuiltinTransport
+from dicomkit.transports._common import BuiltinOptions, BuiltinTransport
 from dicomkit.transports._urllib3_errors import urllib3_table, wrapped_error
 from dicomkit.transports._verbatim import install, origin_target, sending
 
 if TYPE_CHECKING:
     import requests
+    from typing_extensions import Unpack  # annotations only: not a runtime dependency
 
 __all__ = ["REQUESTS_ERRORS", "RequestsTransport", "mapped_errors", "requests_table"]
 
@@ -80,33 +81,24 @@ class RequestsTransport(BuiltinTransport):
     """
 
     def __init__(
-        self,
-        *,
-        session: requests.Session | None = None,
-        verify: bool | str = True,
-        cert: str | tuple[str, str] | None = None,
-        max_redirects: int = 10,
-        pool_maxsize: int = 10,
-        chunk_size: int = CHUNK_SIZE,
+        self, *, session: requests.Session | None = None, **options: Unpack[BuiltinOptions]
     ) -> None:
-        super().__init__("requests", verify, max_redirects, pool_maxsize, chunk_size)
-        self._requests = requests = support.import_library("requests")
-
+        super().__init__("requests", **options)
+        self._requests = requests = self._library
         self._owns_session = session is None
         if session is None:
             session = requests.Session()
             adapter = requests.adapters.HTTPAdapter(
-                pool_connections=10, pool_maxsize=pool_maxsize, max_retries=0
+                pool_connections=10, pool_maxsize=self._options.pool_maxsize, max_retries=0
             )
             install(adapter.poolmanager)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self._session = session
-        # Given per request, because requests lets REQUESTS_CA_BUNDLE override session.verify;
-        # only for our own session (a caller's keeps its own settings).
-        self._verify = verify
-        self._cert = cert
+        # ``verify`` and ``cert`` are given per request, because requests lets
+        # REQUESTS_CA_BUNDLE override session.verify; only for our own session (a caller's
+        # keeps its own settings).
         self._environment: dict[str, dict[str, Any]] = {}
 
     def _send_once(self, request: Request) -> Response:
@@ -204,7 +196,7 @@ class RequestsTransport(BuiltinTransport):
         cached = self._environment.get(origin)
         if cached is None:
             found = self._session.merge_environment_settings(
-                url, {}, True, self._verify, self._cert
+                url, {}, True, self._options.verify, self._options.cert
             )
             cached = self._environment[origin] = dict(found)
         return cached

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from dicomkit.core.interface import Request, Response
 from dicomkit.transports import support
-from dicomkit.transports._common import CHUNK_SIZE, BuiltinTransport
+from dicomkit.transports._common import BuiltinOptions, BuiltinTransport
 from dicomkit.transports._urllib3_errors import URLLIB3_ERRORS
 from dicomkit.transports._verbatim import install, origin_target, sending
 
 if TYPE_CHECKING:
     import urllib3
+    from typing_extensions import Unpack  # annotations only: not a runtime dependency
 
 __all__ = ["Urllib3Transport", "close_pools", "mapped_errors"]
 
@@ -33,25 +34,18 @@ class Urllib3Transport(BuiltinTransport):
     """
 
     def __init__(
-        self,
-        *,
-        pool_manager: urllib3.PoolManager | None = None,
-        verify: bool | str = True,
-        cert: str | tuple[str, str] | None = None,
-        max_redirects: int = 10,
-        pool_maxsize: int = 10,
-        chunk_size: int = CHUNK_SIZE,
+        self, *, pool_manager: urllib3.PoolManager | None = None, **options: Unpack[BuiltinOptions]
     ) -> None:
-        super().__init__("urllib3", verify, max_redirects, pool_maxsize, chunk_size)
-        self._urllib3 = urllib3 = support.import_library("urllib3")
+        super().__init__("urllib3", **options)
+        self._urllib3 = urllib3 = self._library
         self._owns_pool = pool_manager is None
         if pool_manager is None:
             tls: dict[str, Any] = {}
-            if verify is not True or cert is not None:
+            if self._options.verify is not True or self._options.cert is not None:
                 # else urllib3's defaults verify as ssl_context(True) would, with no context built
-                tls["ssl_context"] = support.ssl_context(verify, cert)
+                tls["ssl_context"] = support.ssl_context(self._options.verify, self._options.cert)
             pool_manager = urllib3.PoolManager(
-                num_pools=10, maxsize=pool_maxsize, retries=False, **tls
+                num_pools=10, maxsize=self._options.pool_maxsize, retries=False, **tls
             )
             install(pool_manager)
         self._pool = pool_manager

@@ -19,7 +19,9 @@ import threading
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from types import ModuleType
+from typing import TypedDict
 
 from dicomkit.core import errors
 from dicomkit.core.interface import ClosedState, Headers, Request, Response
@@ -32,11 +34,13 @@ __all__ = [
     "BodySourceError",
     "ClientCert",
     "ClosedFlag",
+    "CommonOptions",
     "Content",
     "ErrorTable",
     "ExceptionTranslator",
     "RedirectChain",
     "SizedBody",
+    "TransportOptions",
     "Translated",
     "abody_chunks",
     "afollow_redirects",
@@ -45,6 +49,7 @@ __all__ = [
     "check_options",
     "checked_headers",
     "checked_url",
+    "common_options",
     "describe_exception",
     "drain_and_close",
     "exception_chain",
@@ -94,6 +99,54 @@ def check_options(
         raise errors.InvalidArgumentError("max_redirects must be >= 0")
     if pool_maxsize < min_pool_maxsize:
         raise errors.InvalidArgumentError(f"pool_maxsize must be >= {min_pool_maxsize}")
+
+
+class TransportOptions(TypedDict, total=False):
+    """The keyword options every backend takes (the clients pass them through).
+
+    A backend declares them once as ``**options: Unpack[TransportOptions]`` beside its own
+    (its session, ``trust_env`` ...) and reads them with :func:`common_options`: ``verify``
+    (True, False or a CA bundle path), ``cert`` (:data:`ClientCert`), ``max_redirects``,
+    ``pool_maxsize``.
+    """
+
+    verify: bool | str
+    cert: ClientCert
+    max_redirects: int
+    pool_maxsize: int
+
+
+@dataclass(frozen=True)
+class CommonOptions:
+    """:class:`TransportOptions` with every default filled in and every value checked."""
+
+    verify: bool | str
+    cert: ClientCert
+    max_redirects: int
+    pool_maxsize: int
+
+
+def common_options(
+    options: TransportOptions, *, pool_maxsize: int = 10, min_pool_maxsize: int = 1
+) -> CommonOptions:
+    """``options`` with the defaults filled in (``pool_maxsize`` is the backend's own default),
+    refused like a bad keyword argument (``TypeError``) or by :func:`check_options`."""
+    unknown = sorted(set(options) - TransportOptions.__optional_keys__)
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {unknown[0]!r}")
+    checked = CommonOptions(
+        verify=options.get("verify", True),
+        cert=options.get("cert"),
+        max_redirects=options.get("max_redirects", 10),
+        pool_maxsize=options.get("pool_maxsize", pool_maxsize),
+    )
+    check_options(
+        checked.verify,
+        checked.max_redirects,
+        checked.pool_maxsize,
+        min_pool_maxsize=min_pool_maxsize,
+    )
+    return checked
 
 
 class ClosedFlag(ClosedState):

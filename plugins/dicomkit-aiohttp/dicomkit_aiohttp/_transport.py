@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 from dicomkit.core import AsyncTransport, Request, Response
 from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
 from dicomkit.transports.support import (
-    ClientCert,
     ClosedFlag,
+    TransportOptions,
     afollow_redirects,
     astream_chunks,
-    check_options,
+    common_options,
     import_library,
     request_content,
     ssl_option,
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import ssl
 
     import aiohttp
+    from typing_extensions import Unpack
 
 __all__ = ["CHUNK_SIZE", "AiohttpTransport"]
 
@@ -42,7 +43,8 @@ class AiohttpTransport(AsyncTransport):
 
     ``session`` lets the caller bring an ``aiohttp.ClientSession`` of their own, which is then
     used as it is (its connector's TLS settings and limits apply, not ``verify``, ``cert`` and
-    ``pool_maxsize``) and never closed here. Otherwise a session is opened on the first request
+    ``pool_maxsize``: the common :class:`~dicomkit.transports.support.TransportOptions`) and
+    never closed here. Otherwise a session is opened on the first request
     (aiohttp binds it to the running event loop) and closed by :meth:`aclose`.
     ``pool_maxsize`` caps open connections; it defaults to 100 so that 100 concurrent requests
     each holding an unread response never wait for one another.
@@ -52,19 +54,16 @@ class AiohttpTransport(AsyncTransport):
         self,
         *,
         session: aiohttp.ClientSession | None = None,
-        verify: bool | str = True,
-        cert: ClientCert = None,
-        max_redirects: int = 10,
-        pool_maxsize: int = 100,
         trust_env: bool = False,
+        **options: Unpack[TransportOptions],
     ) -> None:
         aiohttp = import_library("aiohttp", _INSTALL_HINT)
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise InvalidArgumentError("session must be an aiohttp.ClientSession")
-        check_options(verify, max_redirects, pool_maxsize)
-        self._ssl: bool | ssl.SSLContext = ssl_option(verify, cert)
-        self._max_redirects = max_redirects
-        self._pool_maxsize = pool_maxsize
+        checked = common_options(options, pool_maxsize=100)
+        self._ssl: bool | ssl.SSLContext = ssl_option(checked.verify, checked.cert)
+        self._max_redirects = checked.max_redirects
+        self._pool_maxsize = checked.pool_maxsize
         self._trust_env = trust_env
         self._session = session
         self._owns_session = session is None

@@ -10,17 +10,16 @@ one and the reverse.
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from dicomkit.core import AsyncTransport, Request, Response, Transport
 from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
 from dicomkit.transports.support import (
-    ClientCert,
     ClosedFlag,
+    TransportOptions,
     afollow_redirects,
     astream_chunks,
-    check_options,
+    common_options,
     follow_redirects,
     import_library,
     request_content,
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     import ssl
 
     import httpx
+    from typing_extensions import Unpack
 
 __all__ = ["HttpxTransport"]
 
@@ -58,16 +58,16 @@ class _ClientSlot(Generic[_Client]):
         if client is not None and not isinstance(client, kind):
             raise InvalidArgumentError(f"{option} must be an httpx.{kind.__name__}")
         self._client: _Client | None = client
-        self._kind: type[_Client] = kind
+        self.kind: type[_Client] = kind
         self.owned = client is None
 
     def open(self, options: dict[str, Any]) -> _Client:
         """The client, built from ``options`` if need be; refused once a caller closed theirs."""
         if self._client is None:
-            self._client = self._kind(**options)
+            self._client = self.kind(**options)
         if self._client.is_closed:
             raise TransportClosedError(
-                f"the httpx.{self._kind.__name__} given to this transport is closed"
+                f"the httpx.{self.kind.__name__} given to this transport is closed"
             )
         return self._client
 
@@ -77,32 +77,13 @@ class _ClientSlot(Generic[_Client]):
         return client if self.owned else None
 
 
-def _chunks(response: httpx.Response) -> Iterator[bytes]:
-    """The body as it arrives; the decoding layers only when a Content-Encoding needs them."""
-    if "Content-Encoding" in response.headers:
-        return response.iter_bytes()
-    return response.iter_raw()
-
-
-def _achunks(response: httpx.Response) -> AsyncIterator[bytes]:
-    if "Content-Encoding" in response.headers:
-        return response.aiter_bytes()
-    return response.aiter_raw()
-
-
-def _answer(sent: httpx.Response, request: Request, **body: Any) -> Response:
-    """A dicomkit :class:`Response` for httpx's ``sent``; ``body`` says how it streams."""
-    return Response(
-        sent.status_code, sent.headers.multi_items(), url=str(sent.url), request=request, **body
-    )
-
-
 class HttpxTransport(Transport, AsyncTransport):
     """Send dicomkit requests with httpx, from sync (``send``) or async (``asend``) code.
 
     ``client`` / ``async_client`` let the caller bring httpx clients of their own; those are
     used as they are (their TLS settings and limits apply, not ``verify``, ``cert`` and
-    ``pool_maxsize``) and never closed here. ``close()`` closes the sync client we opened and
+    ``pool_maxsize``: the common :class:`~dicomkit.transports.support.TransportOptions`) and
+    never closed here. ``close()`` closes the sync client we opened and
     ``aclose()`` both; after either, the transport refuses new requests. ``pool_maxsize`` is
     the number of idle keep-alive connections kept; open connections are not capped, so
     threads and tasks holding unread responses never wait for one another.
@@ -113,27 +94,25 @@ class HttpxTransport(Transport, AsyncTransport):
         *,
         client: httpx.Client | None = None,
         async_client: httpx.AsyncClient | None = None,
-        verify: bool | str = True,
-        cert: ClientCert = None,
-        max_redirects: int = 10,
-        pool_maxsize: int = 10,
         trust_env: bool = True,
+        **options: Unpack[TransportOptions],
     ) -> None:
         httpx = import_library("httpx", _INSTALL_HINT)
         self._sync = _ClientSlot(client, httpx.Client, "client")
         self._async = _ClientSlot(async_client, httpx.AsyncClient, "async_client")
-        check_options(verify, max_redirects, pool_maxsize, min_pool_maxsize=0)
+        checked = common_options(options, min_pool_maxsize=0)
         verified: bool | ssl.SSLContext = ssl_option(
-            verify, cert, default_cafile=_default_ca_bundle()
+            checked.verify, checked.cert, default_cafile=_default_ca_bundle()
         )
+        keepalive = checked.pool_maxsize
         self._client_options: dict[str, Any] = {
             "verify": verified,
-            "limits": httpx.Limits(max_connections=None, max_keepalive_connections=pool_maxsize),
+            "limits": httpx.Limits(max_connections=None, max_keepalive_connections=keepalive),
             "trust_env": trust_env,
             "follow_redirects": False,
             "timeout": None,
         }
-        self._max_redirects = max_redirects
+        self._max_redirects = checked.max_redirects
         self._lock = threading.Lock()
         self._state = ClosedFlag("httpx")
 
@@ -159,9 +138,40 @@ class HttpxTransport(Transport, AsyncTransport):
             ),
         )
 
-    def _closed_for(self, client: httpx.Client | httpx.AsyncClient) -> Callable[[], bool]:
-        """Whether a failed read is explained by the transport (or the caller's client) closing."""
-        return lambda: self._state.closed or client.is_closed
+    def _answer(
+        self, sent: httpx.Response, request: Request, client: httpx.Client | httpx.AsyncClient
+    ) -> Response:
+        """A dicomkit :class:`Response` streaming ``sent`` in ``client``'s flavour, sync or async.
+
+        A read that fails once the transport (or the caller's client) was closed says so; the
+        close returns the connection to the pool, or drops it if the body was not read to the
+        end.
+        """
+
+        def closed() -> bool:
+            return self._state.closed or client.is_closed
+
+        async def aclose() -> None:
+            with translated_errors():
+                await sent.aclose()
+
+        def close() -> None:
+            with translated_errors():
+                sent.close()
+
+        decoded = "Content-Encoding" in sent.headers  # httpx's decoding layers only when needed
+        body: dict[str, Any]
+        if isinstance(client, self._async.kind):
+            chunks = sent.aiter_bytes() if decoded else sent.aiter_raw()
+            body = {
+                "astream": astream_chunks(chunks, translated_errors, closed),
+                "on_aclose": aclose,
+            }
+        else:
+            raw = sent.iter_bytes() if decoded else sent.iter_raw()
+            body = {"stream": stream_chunks(raw, translated_errors, closed), "on_close": close}
+        headers = sent.headers.multi_items()
+        return Response(sent.status_code, headers, url=str(sent.url), request=request, **body)
 
     # -- sync -----------------------------------------------------------------------------
 
@@ -174,18 +184,7 @@ class HttpxTransport(Transport, AsyncTransport):
 
     def _send_once(self, client: httpx.Client, request: Request) -> Response:
         sent = client.send(self._build(client, request, asynchronous=False), stream=True)
-        return _answer(
-            sent,
-            request,
-            stream=stream_chunks(_chunks(sent), translated_errors, self._closed_for(client)),
-            on_close=lambda: self._close_response(sent),
-        )
-
-    @staticmethod
-    def _close_response(response: httpx.Response) -> None:
-        """Return the connection to the pool, or drop it if the body was not read to the end."""
-        with translated_errors():
-            response.close()
+        return self._answer(sent, request, client)
 
     def close(self) -> None:
         self._state.close_once()
@@ -206,17 +205,7 @@ class HttpxTransport(Transport, AsyncTransport):
 
     async def _asend_once(self, client: httpx.AsyncClient, request: Request) -> Response:
         sent = await client.send(self._build(client, request, asynchronous=True), stream=True)
-        return _answer(
-            sent,
-            request,
-            astream=astream_chunks(_achunks(sent), translated_errors, self._closed_for(client)),
-            on_aclose=lambda: self._aclose_response(sent),
-        )
-
-    @staticmethod
-    async def _aclose_response(response: httpx.Response) -> None:
-        with translated_errors():
-            await response.aclose()
+        return self._answer(sent, request, client)
 
     async def aclose(self) -> None:
         self._state.close_once()
