@@ -34,19 +34,22 @@ class BuiltinOptions(support.TransportOptions, total=False):
 class BuiltinTransport(Transport):
     """What the built-in backends do around their library: options, closing, redirects.
 
-    A subclass takes its caller's session (or pool) and ``**options: Unpack[BuiltinOptions]``,
-    builds its library's objects in ``__init__`` (after calling this one, which imports the
-    library as :attr:`_library`) and sends one request, without following redirects, in
-    :meth:`_send_once`.
+    A subclass takes the caller's own session (or pool) and ``**options: Unpack[BuiltinOptions]``
+    and passes both here: this imports the library as :attr:`_library` and notes whether the
+    session is ours to close (:attr:`_owned`, when the caller gave none). The subclass then
+    builds its own session when needed, and sends one request, without following redirects,
+    in :meth:`_send_once`.
     """
 
     def __init__(
         self,
         library: str,
+        callers: object | None,
         *,
         chunk_size: int = CHUNK_SIZE,
         **options: Unpack[support.TransportOptions],
     ) -> None:
+        self._owned = callers is None
         self._options = support.common_options(options)
         self._chunk_size = chunk_size
         self._state = support.ClosedFlag(library)

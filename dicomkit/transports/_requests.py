@@ -83,23 +83,25 @@ class RequestsTransport(BuiltinTransport):
     def __init__(
         self, *, session: requests.Session | None = None, **options: Unpack[BuiltinOptions]
     ) -> None:
-        super().__init__("requests", **options)
-        self._requests = requests = self._library
-        self._owns_session = session is None
-        if session is None:
-            session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(
-                pool_connections=10, pool_maxsize=self._options.pool_maxsize, max_retries=0
-            )
-            install(adapter.poolmanager)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-        self._session = session
+        super().__init__("requests", session, **options)
+        self._session = session if session is not None else self._own_session()
         # ``verify`` and ``cert`` are given per request, because requests lets
         # REQUESTS_CA_BUNDLE override session.verify; only for our own session (a caller's
         # keeps its own settings).
         self._environment: dict[str, dict[str, Any]] = {}
+
+    def _own_session(self) -> requests.Session:
+        """A session with no retries and no cookie jar (a transport only moves bytes)."""
+        library = self._library
+        session: requests.Session = library.Session()
+        adapter = library.adapters.HTTPAdapter(
+            pool_connections=10, pool_maxsize=self._options.pool_maxsize, max_retries=0
+        )
+        install(adapter.poolmanager)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        return session
 
     def _send_once(self, request: Request) -> Response:
         self._state.check()
@@ -115,7 +117,7 @@ class RequestsTransport(BuiltinTransport):
             data = b"" if request.content_length == 0 else support.SizedBody(request)
         timeout = (request.timeout.connect, request.timeout.read)
         with mapped_errors():
-            if self._owns_session:
+            if self._owned:
                 prepared = self._prepare(request.method, request.url, headers, data)
                 answer = self._send_own(request, prepared, timeout)
             else:
@@ -151,7 +153,7 @@ class RequestsTransport(BuiltinTransport):
         without re-parsing a URL dicomkit built and checked: together these were about half the
         cost of a small request. ``test_own_preparation_matches_requests`` pins the equivalence.
         """
-        prepared: requests.PreparedRequest = self._requests.PreparedRequest()
+        prepared: requests.PreparedRequest = self._library.PreparedRequest()
         if origin_target(url) is None:
             prepared.prepare(
                 method=method, url=url, headers=self._with_session_headers(headers), data=data or {}
@@ -186,7 +188,7 @@ class RequestsTransport(BuiltinTransport):
 
     def _with_session_headers(self, headers: dict[str, str]) -> Any:
         """Our session's default fields (User-Agent ...) under the request's own ones."""
-        merged = self._requests.structures.CaseInsensitiveDict(self._session.headers)
+        merged = self._library.structures.CaseInsensitiveDict(self._session.headers)
         merged.update(headers)
         return merged
 
@@ -202,7 +204,7 @@ class RequestsTransport(BuiltinTransport):
         return cached
 
     def close(self) -> None:
-        if self._state.close_once() and self._owns_session:
+        if self._state.close_once() and self._owned:
             with mapped_errors():
                 self._session.close()
 

@@ -21,6 +21,18 @@ mapped_errors = URLLIB3_ERRORS.translated
 """urllib3 and stdlib networking errors become dicomkit's; everything else passes."""
 
 
+_URLOPEN: dict[str, Any] = {
+    "redirect": False,
+    "retries": False,
+    "assert_same_host": False,
+    "preload_content": False,
+    "decode_content": True,
+    "enforce_content_length": True,
+}
+"""What every ``urlopen`` asks of urllib3: dicomkit decides redirects and retries itself (and a
+redirect may change host), and the body streams, decoded, its length enforced."""
+
+
 class Urllib3Transport(BuiltinTransport):
     """Send requests through a ``urllib3.PoolManager``.
 
@@ -36,23 +48,24 @@ class Urllib3Transport(BuiltinTransport):
     def __init__(
         self, *, pool_manager: urllib3.PoolManager | None = None, **options: Unpack[BuiltinOptions]
     ) -> None:
-        super().__init__("urllib3", **options)
-        self._urllib3 = urllib3 = self._library
-        self._owns_pool = pool_manager is None
-        if pool_manager is None:
-            tls: dict[str, Any] = {}
-            if self._options.verify is not True or self._options.cert is not None:
-                # else urllib3's defaults verify as ssl_context(True) would, with no context built
-                tls["ssl_context"] = support.ssl_context(self._options.verify, self._options.cert)
-            pool_manager = urllib3.PoolManager(
-                num_pools=10, maxsize=self._options.pool_maxsize, retries=False, **tls
-            )
-            install(pool_manager)
-        self._pool = pool_manager
+        super().__init__("urllib3", pool_manager, **options)
+        self._pool = pool_manager if pool_manager is not None else self._own_pool()
+
+    def _own_pool(self) -> urllib3.PoolManager:
+        """A pool manager with no retries that writes request targets verbatim."""
+        tls: dict[str, Any] = {}
+        if self._options.verify is not True or self._options.cert is not None:
+            # else urllib3's defaults verify as ssl_context(True) would, with no context built
+            tls["ssl_context"] = support.ssl_context(self._options.verify, self._options.cert)
+        pool_manager: urllib3.PoolManager = self._library.PoolManager(
+            num_pools=10, maxsize=self._options.pool_maxsize, retries=False, **tls
+        )
+        install(pool_manager)
+        return pool_manager
 
     def _send_once(self, request: Request) -> Response:
         self._state.check()
-        urllib3 = self._urllib3
+        urllib3 = self._library
         headers = urllib3.HTTPHeaderDict()
         for name, value in request.headers.items():
             headers.add(name, value)
@@ -71,24 +84,13 @@ class Urllib3Transport(BuiltinTransport):
                 elif "Content-Length" not in headers:
                     headers["Content-Length"] = str(length)
         with mapped_errors(), sending(origin_target(request.url)):
-            raw = self._pool.urlopen(
-                request.method,
-                request.url,
-                body=body,
-                headers=headers,
-                redirect=False,
-                retries=False,
-                assert_same_host=False,
-                timeout=urllib3.Timeout(connect=request.timeout.connect, read=request.timeout.read),
-                preload_content=False,
-                decode_content=True,
-                enforce_content_length=True,
-                chunked=chunked,
-            )
+            timeout = urllib3.Timeout(connect=request.timeout.connect, read=request.timeout.read)
+            options = {"body": body, "headers": headers, "timeout": timeout, "chunked": chunked}
+            raw = self._pool.urlopen(request.method, request.url, **options, **_URLOPEN)
         return _streamed_response(raw, request, self._chunk_size)
 
     def close(self) -> None:
-        if self._state.close_once() and self._owns_pool:
+        if self._state.close_once() and self._owned:
             with mapped_errors():
                 close_pools(self._pool)
 

@@ -248,3 +248,5 @@ def test_bad_options_are_refused_before_anything_opens() -> None:
             backend(verify=3)  # type: ignore[arg-type]
         with pytest.raises(InvalidArgumentError):
             backend(pool_maxsize=0)
+        with pytest.raises(TypeError, match="'pool_size'"):
+            backend(pool_size=3)  # type: ignore[call-arg]

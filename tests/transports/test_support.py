@@ -22,8 +22,10 @@ from dicomkit.transports.support import (
     astream_chunks,
     body_chunks,
     checked_headers,
+    common_options,
     drain_and_close,
     follow_redirects,
+    request_content,
     ssl_context,
     ssl_option,
     stream_chunks,
@@ -218,6 +220,46 @@ def test_the_closed_flag_closes_once_and_then_refuses() -> None:
     assert flag.closed
     with pytest.raises(errors.TransportClosedError, match="the mylib transport is closed"):
         flag.check()
+
+
+def test_common_options_fill_in_defaults_and_refuse_what_python_would() -> None:
+    defaults = common_options({})
+    assert (defaults.verify, defaults.cert, defaults.max_redirects) == (True, None, 10)
+    assert defaults.pool_maxsize == 10
+    assert common_options({}, pool_maxsize=100).pool_maxsize == 100
+    given = common_options({"verify": "/ca.pem", "max_redirects": 0, "pool_maxsize": 3})
+    assert (given.verify, given.max_redirects, given.pool_maxsize) == ("/ca.pem", 0, 3)
+    assert common_options({"pool_maxsize": 0}, min_pool_maxsize=0).pool_maxsize == 0
+    with pytest.raises(TypeError, match="'verfy'"):
+        common_options({"verfy": False})  # type: ignore[typeddict-unknown-key]
+    with pytest.raises(errors.InvalidArgumentError, match="pool_maxsize"):
+        common_options({"pool_maxsize": 0})
+    with pytest.raises(errors.InvalidArgumentError, match="max_redirects"):
+        common_options({"max_redirects": -1})
+
+
+def test_request_content_keeps_bytes_and_streams_with_their_length() -> None:
+    sent = Headers([("X-A", "1")])
+    headers, content = request_content(Request("PUT", "http://h/", sent, b"abc"))
+    assert (headers.items(), content) == ([("X-A", "1")], b"abc")
+    assert request_content(Request("GET", "http://h/"))[1] is None
+    sized = Request("PUT", "http://h/", body=StreamBody(lambda: [b"ab", b"c"], 3))
+    headers, content = request_content(sized)
+    assert headers.get("Content-Length") == "3"
+    assert isinstance(content, Iterator)
+    assert b"".join(content) == b"abc"
+    unsized = Request("PUT", "http://h/", body=StreamBody(lambda: [b"x"]))
+    headers, content = request_content(unsized, asynchronous=True)
+    assert headers.get("Content-Length") is None
+    assert isinstance(content, AsyncIterator)
+
+    async def collect() -> bytes:
+        assert isinstance(content, AsyncIterator)
+        return b"".join([chunk async for chunk in content])
+
+    assert asyncio.run(collect()) == b"x"
+    with pytest.raises(errors.InvalidArgumentError):
+        request_content(Request("GET", "http://h/", Headers([("Bad Name", "x")])))
 
 
 def test_a_sized_body_reports_its_length_and_marks_the_callers_errors() -> None:
