@@ -12,25 +12,35 @@ unmapped. A backend's test is then one call::
         assert len(checked) >= 20   # the walk really saw the library
 
 ``mapped`` is the backend's context manager factory (called with no arguments), the one that
-wraps its send, stream reads and close.
+wraps its send, stream reads and close. Or subclass :class:`ExceptionMappingTests` and describe
+the library once, for the checks every backend shares::
+
+    class TestMylibErrors(ExceptionMappingTests):
+        mapping = LibraryMapping([mylib, mylib.exceptions], translated_errors, at_least=20)
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from types import ModuleType
+from typing import ClassVar
 
 from dicomkit.core import errors
+from dicomkit.transports.support import BodySourceError
 
 __all__ = [
+    "ExceptionMappingTests",
+    "LibraryMapping",
     "Mapped",
     "assert_every_exception_mapped",
     "assert_exception_mapped",
     "assert_passes_through",
     "library_exceptions",
+    "raised_through",
     "sample_exception",
 ]
 
@@ -153,15 +163,70 @@ def _passing() -> list[BaseException]:
     ]
 
 
+def raised_through(mapped: Mapped, original: BaseException) -> BaseException:
+    """What leaves ``mapped()`` when ``original`` is raised inside it (fails if nothing does)."""
+    try:
+        with mapped():
+            raise original
+    except BaseException as left:
+        return left
+    raise AssertionError(f"the mapping swallowed {original!r}")
+
+
 def assert_passes_through(mapped: Mapped, *exceptions: BaseException) -> None:
     """Cancellation, programming errors and dicomkit's own errors must leave ``mapped()`` as
     the very objects raised (by default a sample of each kind)."""
     for original in exceptions or _passing():
-        try:
-            with mapped():
-                raise original
-        except BaseException as left:
-            if left is not original:
-                raise AssertionError(f"{original!r} was replaced by {left!r}") from left
-        else:
-            raise AssertionError(f"the mapping swallowed {original!r}")
+        left = raised_through(mapped, original)
+        if left is not original:
+            raise AssertionError(f"{original!r} was replaced by {left!r}") from left
+
+
+@dataclass(frozen=True)
+class LibraryMapping:
+    """A backend's exception mapping, as :class:`ExceptionMappingTests` checks it.
+
+    ``modules`` hold the library's exception classes; ``mapped`` is the backend's mapping
+    context factory; ``expected`` its own table lookup, if any (see
+    :func:`assert_every_exception_mapped`). The walk must see at least ``at_least`` classes,
+    among them every one named in ``names``: proof that it really looked at the library.
+    """
+
+    modules: Sequence[ModuleType]
+    mapped: Mapped
+    expected: Expected | None = None
+    at_least: int = 1
+    names: Collection[str] = ()
+
+
+class ExceptionMappingTests:
+    """The exception-mapping checks every backend shares; set ``mapping`` in a subclass."""
+
+    mapping: ClassVar[LibraryMapping]
+
+    def test_every_library_exception_is_mapped_with_its_cause(self) -> None:
+        wanted = self.mapping
+        checked = assert_every_exception_mapped(
+            wanted.modules, wanted.mapped, expected=wanted.expected
+        )
+        missing = set(wanted.names) - {cls.__name__ for cls in checked}
+        assert not missing, f"the walk never saw {sorted(missing)}"
+        assert len(checked) >= wanted.at_least, f"only {len(checked)} classes seen"
+
+    def test_half_built_exceptions_translate_too(self) -> None:
+        """Exceptions made without ``__init__`` (no message, no request) still translate."""
+        for cls in library_exceptions(*self.mapping.modules):
+            assert_exception_mapped(cls.__new__(cls), self.mapping.mapped)
+
+    def test_cancellation_bugs_and_our_own_errors_pass_through(self) -> None:
+        assert_passes_through(self.mapping.mapped)
+
+    def test_a_failing_body_source_reaches_the_caller_unchanged(self) -> None:
+        """However the library chains the caller's error (cause or context), it comes out."""
+        library = library_exceptions(*self.mapping.modules)[0]
+        for link in ("__cause__", "__context__"):
+            own = OSError("the caller's file vanished")
+            raised = sample_exception(library)
+            setattr(raised, link, BodySourceError(own))
+            left = raised_through(self.mapping.mapped, raised)
+            assert left is own, f"{link}: {left!r} left instead of the caller's error"

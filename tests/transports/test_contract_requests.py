@@ -8,8 +8,16 @@ import pytest
 import requests
 
 from dicomkit.core.interface import Transport
-from dicomkit.testing.contract import TransportContract, TransportFixtures
+from dicomkit.testing.contract import CallerSession, TransportContract, TransportFixtures
 from dicomkit.transports._requests import RequestsTransport
+
+
+def _status(session: requests.Session, url: str) -> int:
+    return session.get(url).status_code
+
+
+def _close(session: requests.Session) -> None:
+    session.close()
 
 
 class RequestsFixtures(TransportFixtures):
@@ -18,12 +26,8 @@ class RequestsFixtures(TransportFixtures):
         return RequestsTransport
 
     @pytest.fixture
-    def session_transport_factory(self) -> Callable[[], tuple[Transport, Callable[[str], int]]]:
-        def build() -> tuple[Transport, Callable[[str], int]]:
-            session = requests.Session()
-            return RequestsTransport(session=session), lambda url: session.get(url).status_code
-
-        return build
+    def caller_session(self) -> CallerSession[requests.Session]:
+        return CallerSession(requests.Session, RequestsTransport, "session", _status, _close)
 
 
 class TestRequestsContract(RequestsFixtures, TransportContract):

@@ -8,8 +8,12 @@ import pytest
 import urllib3
 
 from dicomkit.core.interface import Transport
-from dicomkit.testing.contract import TransportContract, TransportFixtures
-from dicomkit.transports._urllib3 import Urllib3Transport
+from dicomkit.testing.contract import CallerSession, TransportContract, TransportFixtures
+from dicomkit.transports._urllib3 import Urllib3Transport, close_pools
+
+
+def _status(pool: urllib3.PoolManager, url: str) -> int:
+    return pool.request("GET", url).status
 
 
 class Urllib3Fixtures(TransportFixtures):
@@ -18,12 +22,10 @@ class Urllib3Fixtures(TransportFixtures):
         return Urllib3Transport
 
     @pytest.fixture
-    def session_transport_factory(self) -> Callable[[], tuple[Transport, Callable[[str], int]]]:
-        def build() -> tuple[Transport, Callable[[str], int]]:
-            pool = urllib3.PoolManager()
-            return Urllib3Transport(pool_manager=pool), lambda url: pool.request("GET", url).status
-
-        return build
+    def caller_session(self) -> CallerSession[urllib3.PoolManager]:
+        return CallerSession(
+            urllib3.PoolManager, Urllib3Transport, "pool_manager", _status, close_pools
+        )
 
 
 class TestUrllib3Contract(Urllib3Fixtures, TransportContract):

@@ -21,21 +21,11 @@ from dicomkit.testing.exception_mapping import (
     assert_every_exception_mapped,
     assert_passes_through,
     library_exceptions,
+    raised_through,
 )
 from dicomkit.transports import _requests, _urllib3
 from dicomkit.transports._urllib3_errors import urllib3_table
 from dicomkit.transports.support import body_chunks
-
-
-def _raised_through(mapped: Any, original: BaseException) -> BaseException:
-    """What leaves the backend's mapping context when ``original`` is raised inside it."""
-    try:
-        with mapped():
-            raise original
-    except BaseException as exc:
-        return exc
-    raise AssertionError("nothing was raised")
-
 
 URLLIB3 = library_exceptions(urllib3.exceptions)
 REQUESTS = library_exceptions(requests.exceptions)
@@ -120,7 +110,7 @@ REQUESTS_PRECISE: list[tuple[BaseException, type[errors.DicomkitError]]] = [
 def test_precise_mapping(
     mapped: Any, original: BaseException, expected: type[errors.DicomkitError]
 ) -> None:
-    raised = _raised_through(mapped, original)
+    raised = raised_through(mapped, original)
     assert isinstance(raised, expected)
     assert raised.__cause__ is original
 
@@ -129,7 +119,7 @@ def test_precise_mapping(
 def test_precise_requests_mapping(
     original: BaseException, expected: type[errors.DicomkitError]
 ) -> None:
-    raised = _raised_through(_requests.mapped_errors, original)
+    raised = raised_through(_requests.mapped_errors, original)
     assert type(raised) is expected
     assert raised.__cause__ is original
 

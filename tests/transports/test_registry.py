@@ -15,6 +15,7 @@ import pytest
 
 from dicomkit.core.errors import InvalidArgumentError, TransportNotFoundError
 from dicomkit.core.interface import AsyncTransport, Request, Response, Transport
+from dicomkit.testing.contract import Registration, RegistryContract
 from dicomkit.transports import registry
 from dicomkit.transports._requests import RequestsTransport
 from dicomkit.transports._urllib3 import Urllib3Transport
@@ -159,6 +160,14 @@ def test_builtins_are_registered_through_entry_points() -> None:
     assert isinstance(built, RequestsTransport)
     assert owned
     built.close()
+
+
+class TestRequestsRegistry(RegistryContract):
+    registration = Registration("dicomkit", "requests", RequestsTransport)
+
+
+class TestUrllib3Registry(RegistryContract):
+    registration = Registration("dicomkit", "urllib3", Urllib3Transport)
 
 
 class _Async(AsyncTransport):

@@ -19,6 +19,10 @@ A backend author writes one fixtures class and one-line test classes::
     class TestMySync(MyFixtures, TransportContract): ...
     class TestMyAsync(MyFixtures, AsyncTransportContract): ...
 
+A backend with caller-owned sessions overrides the ``caller_session`` (or
+``async_caller_session``) fixture to return a :class:`CallerSession`; a registered backend adds
+``class TestMyRegistry(RegistryContract): registration = Registration(dist, name, MyTransport)``.
+
 Tests of your own may use the suite's server through the ``contract_server`` fixture (a
 :class:`ContractServer`: ``.url``, ``.other_host_url``). A single case may be marked as
 expected to fail by overriding it in the test class with ``pytest.mark.xfail``. The suite
@@ -41,14 +45,18 @@ except ModuleNotFoundError as _missing:
 
 from dicomkit.testing._contract_server import ContractServer
 from dicomkit.testing.contract._async import AsyncTransportContract
-from dicomkit.testing.contract._fixtures import TransportFixtures
+from dicomkit.testing.contract._fixtures import CallerSession, TransportFixtures
+from dicomkit.testing.contract._registry import Registration, RegistryContract
 from dicomkit.testing.contract._support import BAD_REQUESTS
 from dicomkit.testing.contract._sync import TransportContract
 
 __all__ = [
     "BAD_REQUESTS",
     "AsyncTransportContract",
+    "CallerSession",
     "ContractServer",
+    "Registration",
+    "RegistryContract",
     "TransportContract",
     "TransportFixtures",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import aiohttp
 import pytest
@@ -12,11 +12,16 @@ from dicomkit.core import Request
 from dicomkit.core.errors import TransportClosedError
 from dicomkit.testing.contract import (
     AsyncTransportContract,
+    CallerSession,
     ContractServer,
     TransportFixtures,
 )
 
-Probe = Callable[[str], Awaitable[int]]
+
+async def _status(session: aiohttp.ClientSession, url: str) -> int:
+    async with session.get(url) as response:
+        await response.read()
+        return response.status
 
 
 class AiohttpFixtures(TransportFixtures):
@@ -25,24 +30,9 @@ class AiohttpFixtures(TransportFixtures):
         return AiohttpTransport
 
     @pytest.fixture
-    def async_session_transport_factory(
-        self,
-    ) -> Callable[[], Awaitable[tuple[AiohttpTransport, Probe]]]:
-        async def build() -> tuple[AiohttpTransport, Probe]:
-            session = aiohttp.ClientSession()
-
-            async def probe(url: str) -> int:
-                """GET through the caller's session (so it must still be open), then close it."""
-                try:
-                    async with session.get(url) as response:
-                        await response.read()
-                        return response.status
-                finally:
-                    await session.close()
-
-            return AiohttpTransport(session=session), probe
-
-        return build
+    def async_caller_session(self) -> CallerSession[aiohttp.ClientSession]:
+        session, close = aiohttp.ClientSession, aiohttp.ClientSession.close
+        return CallerSession(session, AiohttpTransport, "session", _status, close)
 
 
 class TestAiohttpContract(AiohttpFixtures, AsyncTransportContract): ...

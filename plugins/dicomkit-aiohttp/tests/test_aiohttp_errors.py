@@ -9,37 +9,21 @@ import aiohttp.client_exceptions
 import aiohttp.http_exceptions
 import pytest
 from dicomkit_aiohttp import AiohttpTransport
-from dicomkit_aiohttp._errors import (
-    BodySourceError,
-    error_class_for,
-    translate,
-    translated_errors,
-)
+from dicomkit_aiohttp._errors import error_class_for, translate, translated_errors
 
 from dicomkit.core import Request
 from dicomkit.core import errors as dk
-from dicomkit.testing.exception_mapping import (
-    assert_every_exception_mapped,
-    assert_passes_through,
-    library_exceptions,
-)
-
-AIOHTTP_MODULES = [aiohttp, aiohttp.client_exceptions, aiohttp.http_exceptions]
+from dicomkit.testing.exception_mapping import ExceptionMappingTests, LibraryMapping
 
 
-def test_every_aiohttp_exception_is_mapped_with_its_cause() -> None:
-    checked = assert_every_exception_mapped(
-        AIOHTTP_MODULES, translated_errors, expected=error_class_for
+class TestAiohttpErrors(ExceptionMappingTests):
+    mapping = LibraryMapping(
+        [aiohttp, aiohttp.client_exceptions, aiohttp.http_exceptions],
+        translated_errors,
+        expected=error_class_for,
+        at_least=30,
+        names={"ClientError", "ClientPayloadError", "ServerDisconnectedError"},
     )
-    names = {cls.__name__ for cls in checked}
-    assert {"ClientError", "ClientPayloadError", "ServerDisconnectedError"} <= names
-    assert len(checked) >= 30
-
-
-def test_half_built_exceptions_translate_too() -> None:
-    """Many aiohttp constructors need live objects; describing one made without them works."""
-    for cls in library_exceptions(*AIOHTTP_MODULES):
-        assert isinstance(translate(cls.__new__(cls)), dk.DicomkitError), cls
 
 
 @pytest.mark.parametrize(
@@ -86,21 +70,6 @@ def test_tls_failure_inside_a_connect_error_is_a_tls_error() -> None:
     assert isinstance(translate(original), dk.TLSError)
 
 
-def test_cancellation_bugs_and_our_own_errors_pass_through() -> None:
-    assert_passes_through(translated_errors)
-
-
-def test_a_failing_body_source_reaches_the_caller_unchanged() -> None:
-    own = OSError("the caller's file vanished")
-    wrapper = BodySourceError(own)
-    wrapper.__cause__ = own
-    library = aiohttp.ClientConnectionError("Failed to send bytes")
-    library.__cause__ = wrapper
-    with pytest.raises(OSError) as info, translated_errors():
-        raise library
-    assert info.value is own
-
-
 def test_a_missing_aiohttp_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "aiohttp", None)
     with pytest.raises(dk.TransportNotFoundError, match="pip install dicomkit-aiohttp"):
@@ -123,6 +92,8 @@ def test_options_are_checked_when_built() -> None:
         AiohttpTransport(session=object())  # type: ignore[arg-type]
     with pytest.raises(dk.InvalidArgumentError):
         AiohttpTransport(verify="/no/such/ca-bundle.pem")
+    with pytest.raises(TypeError, match="'pool_size'"):
+        AiohttpTransport(pool_size=3)  # type: ignore[call-arg]
 
 
 async def test_a_port_out_of_range_is_an_invalid_argument() -> None:

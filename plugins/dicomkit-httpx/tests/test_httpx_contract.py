@@ -6,7 +6,7 @@ One class serves both interfaces, so both halves of the contract run against it.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -16,13 +16,19 @@ from dicomkit.core import Headers, Request
 from dicomkit.core.errors import TransportClosedError
 from dicomkit.testing.contract import (
     AsyncTransportContract,
+    CallerSession,
     ContractServer,
     TransportContract,
     TransportFixtures,
 )
 
-Probe = Callable[[str], int]
-AsyncProbe = Callable[[str], Awaitable[int]]
+
+def _status(client: httpx.Client, url: str) -> int:
+    return client.get(url).status_code
+
+
+async def _astatus(client: httpx.AsyncClient, url: str) -> int:
+    return (await client.get(url)).status_code
 
 
 class HttpxFixtures(TransportFixtures):
@@ -35,37 +41,13 @@ class HttpxFixtures(TransportFixtures):
         return HttpxTransport
 
     @pytest.fixture
-    def session_transport_factory(self) -> Callable[[], tuple[HttpxTransport, Probe]]:
-        def build() -> tuple[HttpxTransport, Probe]:
-            client = httpx.Client()
-
-            def probe(url: str) -> int:
-                """GET through the caller's client (so it must still be open), then close it."""
-                try:
-                    return client.get(url).status_code
-                finally:
-                    client.close()
-
-            return HttpxTransport(client=client), probe
-
-        return build
+    def caller_session(self) -> CallerSession[httpx.Client]:
+        return CallerSession(httpx.Client, HttpxTransport, "client", _status, httpx.Client.close)
 
     @pytest.fixture
-    def async_session_transport_factory(
-        self,
-    ) -> Callable[[], Awaitable[tuple[HttpxTransport, AsyncProbe]]]:
-        async def build() -> tuple[HttpxTransport, AsyncProbe]:
-            client = httpx.AsyncClient()
-
-            async def probe(url: str) -> int:
-                try:
-                    return (await client.get(url)).status_code
-                finally:
-                    await client.aclose()
-
-            return HttpxTransport(async_client=client), probe
-
-        return build
+    def async_caller_session(self) -> CallerSession[httpx.AsyncClient]:
+        client, close = httpx.AsyncClient, httpx.AsyncClient.aclose
+        return CallerSession(client, HttpxTransport, "async_client", _astatus, close)
 
 
 class TestHttpxSyncContract(HttpxFixtures, TransportContract): ...

@@ -8,36 +8,22 @@ import sys
 import httpx
 import pytest
 from dicomkit_httpx import HttpxTransport
-from dicomkit_httpx._errors import (
-    BodySourceError,
-    error_class_for,
-    translate,
-    translated_errors,
-)
+from dicomkit_httpx._errors import error_class_for, translate, translated_errors
 
 from dicomkit.core import Headers, Request
 from dicomkit.core import errors as dk
 from dicomkit.testing.contract import BAD_REQUESTS
-from dicomkit.testing.exception_mapping import (
-    assert_every_exception_mapped,
-    assert_passes_through,
-    library_exceptions,
-)
+from dicomkit.testing.exception_mapping import ExceptionMappingTests, LibraryMapping
 
 
-def test_every_httpx_exception_is_mapped_with_its_cause() -> None:
-    checked = assert_every_exception_mapped(
-        [httpx, httpx._exceptions], translated_errors, expected=error_class_for
+class TestHttpxErrors(ExceptionMappingTests):
+    mapping = LibraryMapping(
+        [httpx, httpx._exceptions],
+        translated_errors,
+        expected=error_class_for,
+        at_least=25,
+        names={"HTTPError", "RemoteProtocolError", "StreamError", "InvalidURL"},
     )
-    names = {cls.__name__ for cls in checked}
-    assert {"HTTPError", "RemoteProtocolError", "StreamError", "InvalidURL"} <= names
-    assert len(checked) >= 25
-
-
-def test_half_built_exceptions_translate_too() -> None:
-    """Exceptions made without ``__init__`` (no message, no request) still translate."""
-    for cls in library_exceptions(httpx, httpx._exceptions):
-        assert isinstance(translate(cls.__new__(cls)), dk.DicomkitError), cls
 
 
 @pytest.mark.parametrize(
@@ -79,19 +65,6 @@ def test_a_status_error_keeps_its_status() -> None:
     assert error.status == 404
 
 
-def test_cancellation_bugs_and_our_own_errors_pass_through() -> None:
-    assert_passes_through(translated_errors)
-
-
-def test_a_failing_body_source_reaches_the_caller_unchanged() -> None:
-    own = OSError("the caller's file vanished")
-    library = httpx.WriteError("write failed")
-    library.__context__ = BodySourceError(own)
-    with pytest.raises(OSError) as info, translated_errors():
-        raise library
-    assert info.value is own
-
-
 def test_a_missing_httpx_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "httpx", None)
     with pytest.raises(dk.TransportNotFoundError, match="pip install dicomkit-httpx"):
@@ -131,6 +104,8 @@ def test_options_are_checked_when_built() -> None:
         HttpxTransport(async_client=httpx.Client())  # type: ignore[arg-type]
     with pytest.raises(dk.InvalidArgumentError):
         HttpxTransport(verify="/no/such/ca-bundle.pem")
+    with pytest.raises(TypeError, match="'pool_size'"):
+        HttpxTransport(pool_size=3)  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize(("url", "header"), BAD_REQUESTS)
