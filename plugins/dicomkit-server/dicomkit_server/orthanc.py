@@ -26,10 +26,10 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from dicomkit.core.errors import DicomkitError
+from dicomkit.core.interface import Closing
 
 __all__ = [
     "ALLOW_PUBLIC_ENV",
@@ -138,7 +138,7 @@ def _free_port() -> int:
         return port
 
 
-class OrthancServer:
+class OrthancServer(Closing):
     """An Orthanc process with the DICOMweb plugin, configured and owned by one test session.
 
     Use as a context manager: ``with OrthancServer(tmp_path) as orthanc: orthanc.url``.
@@ -349,16 +349,12 @@ class OrthancServer:
         for study_id in self._json("GET", "/studies"):
             self._json("DELETE", f"/studies/{study_id}")
 
+    def close(self) -> None:
+        """The same as :meth:`stop`: what ``with`` calls on the way out."""
+        self.stop()
+
     def __enter__(self) -> OrthancServer:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
