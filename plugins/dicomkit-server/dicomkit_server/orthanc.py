@@ -34,6 +34,7 @@ from dicomkit.core.interface import Closing
 __all__ = [
     "ALLOW_PUBLIC_ENV",
     "DICOMWEB_PLUGIN",
+    "DICOMWEB_ROOT",
     "ORTHANC_BINARY",
     "OrthancError",
     "OrthancServer",
@@ -48,6 +49,8 @@ ORTHANC_BINARY = "/usr/sbin/Orthanc"
 DICOMWEB_PLUGIN = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
 ALLOW_PUBLIC_ENV = "DICOMKIT_ORTHANC_ALLOW_PUBLIC"
 STARTED_LINE = "Orthanc has started"
+DICOMWEB_ROOT = "/dicom-web"
+"""Where Orthanc's DICOMweb plugin is configured to answer, below :attr:`OrthancServer.base_url`."""
 
 _IFF_UP = 0x1
 _IFF_LOOPBACK = 0x8
@@ -182,7 +185,7 @@ class OrthancServer(Closing):
     @property
     def url(self) -> str:
         """The DICOMweb root, e.g. ``http://127.0.0.1:8042/dicom-web``."""
-        return f"{self.base_url}/dicom-web"
+        return self.base_url + DICOMWEB_ROOT
 
     @property
     def pid(self) -> int | None:
@@ -207,7 +210,7 @@ class OrthancServer(Closing):
             "Plugins": [self.plugin],
             "DicomWeb": {
                 "Enable": True,
-                "Root": "/dicom-web/",
+                "Root": DICOMWEB_ROOT + "/",
                 "EnableWado": False,
                 "Host": f"127.0.0.1:{self.port}",
                 "Ssl": False,
