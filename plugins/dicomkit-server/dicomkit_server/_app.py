@@ -67,7 +67,7 @@ async def _search(
         query = parse_query(request.query.items())
     except QueryError as exc:
         return await error(request, 400, str(exc))
-    records = ctx.state.store.find(ctx.partition, study=m.get("study"), series=m.get("series"))
+    records = ctx.state.store.find(ctx.partition, m)
     scoped = {name for name in ("study", "series") if m.get(name)}
     results = search(records, level, query, base_url=ctx.root_url, scoped=scoped)
     if not results and ctx.state.empty_result_status == 204:
@@ -83,9 +83,7 @@ def _stored(missing: str) -> Callable[[_StoredHandler], _Handler]:
         async def with_records(
             request: web.Request, ctx: RequestContext, m: dict[str, str]
         ) -> web.StreamResponse:
-            records = ctx.state.store.find(
-                ctx.partition, study=m.get("study"), series=m.get("series"), sop=m.get("sop")
-            )
+            records = ctx.state.store.find(ctx.partition, m)
             if not records:
                 return await error(request, 404, missing)
             return await handler(request, ctx, m, records)
@@ -147,7 +145,7 @@ async def _store(
 async def _delete(
     request: web.Request, ctx: RequestContext, m: dict[str, str]
 ) -> web.StreamResponse:
-    removed = ctx.state.store.delete(ctx.partition, m["study"], m.get("series"), m.get("sop"))
+    removed = ctx.state.store.delete(ctx.partition, m)
     if not removed:
         return await error(request, 404, "no such study, series or instance")
     return await send(request, status=204)
