@@ -16,7 +16,7 @@ wraps its send, stream reads and close. Or subclass :class:`ExceptionMappingTest
 the library once, for the checks every backend shares::
 
     class TestMylibErrors(ExceptionMappingTests):
-        mapping = LibraryMapping([mylib, mylib.exceptions], translated_errors, at_least=20)
+        mapping = LibraryMapping([mylib, mylib.exceptions], MYLIB_TRANSLATOR)
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from types import ModuleType
 from typing import ClassVar
 
 from dicomkit.core import errors
-from dicomkit.transports.support import BodySourceError
+from dicomkit.transports.support import BodySourceError, ExceptionTranslator
 
 __all__ = [
     "ExceptionMappingTests",
@@ -186,17 +186,40 @@ def assert_passes_through(mapped: Mapped, *exceptions: BaseException) -> None:
 class LibraryMapping:
     """A backend's exception mapping, as :class:`ExceptionMappingTests` checks it.
 
-    ``modules`` hold the library's exception classes; ``mapped`` is the backend's mapping
-    context factory; ``expected`` its own table lookup, if any (see
+    ``modules`` hold the library's exception classes. ``mapping`` is the backend's
+    :class:`~dicomkit.transports.support.ExceptionTranslator` (then every library class in its
+    table must also be one the walk sees, proof that ``modules`` cover the library), or its
+    mapping context factory with, optionally, its own table lookup ``expected`` (see
     :func:`assert_every_exception_mapped`). The walk must see at least ``at_least`` classes,
-    among them every one named in ``names``: proof that it really looked at the library.
+    among them every one named in ``names``.
     """
 
     modules: Sequence[ModuleType]
-    mapped: Mapped
+    mapping: Mapped | ExceptionTranslator
     expected: Expected | None = None
     at_least: int = 1
     names: Collection[str] = ()
+
+    @property
+    def mapped(self) -> Mapped:
+        """The mapping context factory."""
+        if isinstance(self.mapping, ExceptionTranslator):
+            return self.mapping.translated
+        return self.mapping
+
+    @property
+    def lookup(self) -> Expected | None:
+        """The dicomkit class each library class must become, where the backend says."""
+        if self.expected is None and isinstance(self.mapping, ExceptionTranslator):
+            return self.mapping.error_class_for
+        return self.expected
+
+    def table_classes(self) -> set[type[BaseException]]:
+        """The library's own classes in the translator's table (none for a bare context)."""
+        if not isinstance(self.mapping, ExceptionTranslator):
+            return set()
+        packages = {module.__name__.split(".")[0] for module in self.modules}
+        return {cls for cls in self.mapping.table() if cls.__module__.split(".")[0] in packages}
 
 
 class ExceptionMappingTests:
@@ -207,8 +230,11 @@ class ExceptionMappingTests:
     def test_every_library_exception_is_mapped_with_its_cause(self) -> None:
         wanted = self.mapping
         checked = assert_every_exception_mapped(
-            wanted.modules, wanted.mapped, expected=wanted.expected
+            wanted.modules, wanted.mapped, expected=wanted.lookup
         )
+        seen = set(checked)
+        unseen = sorted(cls.__qualname__ for cls in wanted.table_classes() - seen)
+        assert not unseen, f"the walk never saw {unseen}: are modules missing?"
         missing = set(wanted.names) - {cls.__name__ for cls in checked}
         assert not missing, f"the walk never saw {sorted(missing)}"
         assert len(checked) >= wanted.at_least, f"only {len(checked)} classes seen"

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
 import requests
 
-from dicomkit.core.interface import Transport
 from dicomkit.testing.contract import CallerSession, TransportContract, TransportFixtures
 from dicomkit.transports._requests import RequestsTransport
 
@@ -21,13 +17,8 @@ def _close(session: requests.Session) -> None:
 
 
 class RequestsFixtures(TransportFixtures):
-    @pytest.fixture
-    def transport_factory(self) -> Callable[..., Transport]:
-        return RequestsTransport
-
-    @pytest.fixture
-    def caller_session(self) -> CallerSession[requests.Session]:
-        return CallerSession(requests.Session, RequestsTransport, "session", _status, _close)
+    backend = RequestsTransport
+    caller_session = CallerSession(requests.Session, RequestsTransport, "session", _status, _close)
 
 
 class TestRequestsContract(RequestsFixtures, TransportContract):

@@ -18,13 +18,15 @@ import urllib3.exceptions
 from dicomkit.core import errors
 from dicomkit.core.interface import Request, StreamBody
 from dicomkit.testing.exception_mapping import (
+    ExceptionMappingTests,
+    LibraryMapping,
     assert_every_exception_mapped,
     assert_passes_through,
     library_exceptions,
     raised_through,
 )
 from dicomkit.transports import _requests, _urllib3
-from dicomkit.transports._urllib3_errors import urllib3_table
+from dicomkit.transports._urllib3_errors import URLLIB3_ERRORS, urllib3_table
 from dicomkit.transports.support import body_chunks
 
 URLLIB3 = library_exceptions(urllib3.exceptions)
@@ -54,6 +56,14 @@ def test_each_requests_or_urllib3_exception_becomes_a_dicomkit_error_with_its_ca
     assert_every_exception_mapped(
         [urllib3.exceptions, requests.exceptions], _requests.mapped_errors
     )
+
+
+class TestUrllib3Errors(ExceptionMappingTests):
+    mapping = LibraryMapping([urllib3.exceptions], URLLIB3_ERRORS)
+
+
+class TestRequestsErrors(ExceptionMappingTests):
+    mapping = LibraryMapping([urllib3.exceptions, requests.exceptions], _requests.REQUESTS_ERRORS)
 
 
 def _new_connection_error() -> urllib3.exceptions.NewConnectionError:

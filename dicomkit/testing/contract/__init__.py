@@ -2,26 +2,21 @@
 
 A backend author writes one fixtures class and one-line test classes::
 
-    import pytest
     from dicomkit.testing.contract import (
-        AsyncTransportContract, TransportContract, TransportFixtures,
+        AsyncTransportContract, CallerSession, TransportContract, TransportFixtures,
     )
 
     class MyFixtures(TransportFixtures):
-        @pytest.fixture
-        def transport_factory(self):
-            return MyTransport              # called as MyTransport(**options)
-
-        @pytest.fixture
-        def async_transport_factory(self):
-            return MyTransport              # called inside a running event loop
+        backend = MyTransport               # built as MyTransport(**options)
+        caller_session = CallerSession(mylib.Session, MyTransport, "session", status, close)
 
     class TestMySync(MyFixtures, TransportContract): ...
     class TestMyAsync(MyFixtures, AsyncTransportContract): ...
 
-A backend with caller-owned sessions overrides the ``caller_session`` (or
-``async_caller_session``) fixture to return a :class:`CallerSession`; a registered backend adds
-``class TestMyRegistry(RegistryContract): registration = Registration(dist, name, MyTransport)``.
+(or overrides the fixtures :class:`TransportFixtures` names, for anything the class attributes
+cannot say). A registered backend adds
+``class TestMyRegistry(RegistryContract): registration = Registration(dist, name, MyTransport)``;
+an async backend whose reads notice a close under them adds ``AsyncReadAfterCloseContract``.
 
 Tests of your own may use the suite's server through the ``contract_server`` fixture (a
 :class:`ContractServer`: ``.url``, ``.other_host_url``). A single case may be marked as
@@ -45,6 +40,7 @@ except ModuleNotFoundError as _missing:
 
 from dicomkit.testing._contract_server import ContractServer
 from dicomkit.testing.contract._async import AsyncTransportContract
+from dicomkit.testing.contract._closing import AsyncReadAfterCloseContract
 from dicomkit.testing.contract._fixtures import CallerSession, TransportFixtures
 from dicomkit.testing.contract._registry import Registration, RegistryContract
 from dicomkit.testing.contract._support import BAD_REQUESTS
@@ -52,6 +48,7 @@ from dicomkit.testing.contract._sync import TransportContract
 
 __all__ = [
     "BAD_REQUESTS",
+    "AsyncReadAfterCloseContract",
     "AsyncTransportContract",
     "CallerSession",
     "ContractServer",

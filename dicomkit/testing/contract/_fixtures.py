@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import pytest
 
@@ -26,10 +26,10 @@ class CallerSession(Generic[S]):
     ``transport`` class and the ``keyword`` option it takes the session as, how to ``get`` a
     URL's status through the session and how to ``close`` it.
 
-    ``get`` and ``close`` return awaitables for an async session. The fixtures
-    ``caller_session`` / ``async_caller_session`` return one, and the contract's session
-    factories are built from it: the probe GETs through the session (so it must still be open)
-    and then closes it.
+    ``get`` and ``close`` return awaitables for an async session. Set one as
+    :attr:`TransportFixtures.caller_session` (or ``async_caller_session``): the contract's
+    session factories are built from it, their probe GETs through the session (so it must
+    still be open) and then closes it.
     """
 
     open: Callable[[], S]
@@ -76,17 +76,24 @@ class CallerSession(Generic[S]):
 
 
 class TransportFixtures:
-    """Override ``transport_factory`` and/or ``async_transport_factory`` in a subclass.
+    """Say which backend the contract runs against: set class attributes, or override fixtures.
 
-    ``transport_factory`` returns a callable building a fresh sync transport from keyword
-    options (``max_redirects=...`` and friends); ``async_transport_factory`` the same for an
-    async transport (it is called inside a running event loop). The optional ``caller_session``
-    (and ``async_caller_session``) fixture returns a :class:`CallerSession`: the contract then
-    builds a transport on a session the test owns and proves dicomkit left it open. Overriding
-    ``session_transport_factory`` directly (a callable giving ``(transport, probe)``, where
+    The short way: ``backend`` is the backend class, built as ``backend(**options)``
+    (``max_redirects=...`` and friends) by both halves of the contract; ``caller_session`` and
+    ``async_caller_session`` are :class:`CallerSession` values, when the backend can work on a
+    session the test owns (the contract then proves dicomkit left it open).
+
+    The long way, for anything else: override the ``transport_factory`` fixture (a callable
+    building a fresh sync transport from keyword options) and/or ``async_transport_factory``
+    (the same for an async transport, called inside a running event loop), and
+    ``session_transport_factory`` (a callable giving ``(transport, probe)``, where
     ``probe(url) -> status`` GETs through that very session) or its async twin
-    ``async_session_transport_factory`` still works.
+    ``async_session_transport_factory``.
     """
+
+    backend: ClassVar[type | None] = None
+    caller_session: ClassVar[CallerSession[Any] | None] = None
+    async_caller_session: ClassVar[CallerSession[Any] | None] = None
 
     @pytest.fixture
     def contract_server(self) -> ContractServer:
@@ -94,29 +101,29 @@ class TransportFixtures:
 
     @pytest.fixture
     def transport_factory(self) -> Callable[..., Transport]:
-        pytest.fail("override the transport_factory fixture to run TransportContract")
+        if self.backend is None:
+            pytest.fail("set backend or override transport_factory to run TransportContract")
+        return self.backend
 
     @pytest.fixture
     def async_transport_factory(self) -> Callable[..., AsyncTransport]:
-        pytest.fail("override the async_transport_factory fixture to run AsyncTransportContract")
+        if self.backend is None:
+            pytest.fail(
+                "set backend or override async_transport_factory for AsyncTransportContract"
+            )
+        return self.backend
 
     @pytest.fixture
-    def caller_session(self) -> CallerSession[Any]:
-        pytest.skip("this backend offers no caller-owned session")
+    def session_transport_factory(self) -> SessionFactory:
+        if self.caller_session is None:
+            pytest.skip("this backend offers no caller-owned session")
+        return self.caller_session.factory()
 
     @pytest.fixture
-    def async_caller_session(self) -> CallerSession[Any]:
-        pytest.skip("this backend offers no caller-owned async session")
-
-    @pytest.fixture
-    def session_transport_factory(self, caller_session: CallerSession[Any]) -> SessionFactory:
-        return caller_session.factory()
-
-    @pytest.fixture
-    def async_session_transport_factory(
-        self, async_caller_session: CallerSession[Any]
-    ) -> AsyncSessionFactory:
-        return async_caller_session.async_factory()
+    def async_session_transport_factory(self) -> AsyncSessionFactory:
+        if self.async_caller_session is None:
+            pytest.skip("this backend offers no caller-owned async session")
+        return self.async_caller_session.async_factory()
 
     @pytest.fixture
     def transport(self, transport_factory: Callable[..., Transport]) -> Iterator[Transport]:

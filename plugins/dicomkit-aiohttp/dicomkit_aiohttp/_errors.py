@@ -13,7 +13,7 @@ from __future__ import annotations
 from dicomkit.core import errors
 from dicomkit.transports.support import BodySourceError, ErrorTable, ExceptionTranslator
 
-__all__ = ["BodySourceError", "error_class_for", "translate", "translated_errors"]
+__all__ = ["TRANSLATOR", "BodySourceError", "error_class_for", "translate", "translated_errors"]
 
 
 def _table() -> ErrorTable:
@@ -70,7 +70,7 @@ def _table() -> ErrorTable:
     return table
 
 
-_TRANSLATOR = ExceptionTranslator("aiohttp", _table)
-error_class_for = _TRANSLATOR.error_class_for
-translate = _TRANSLATOR.translate
-translated_errors = _TRANSLATOR.translated
+TRANSLATOR = ExceptionTranslator("aiohttp", _table)
+error_class_for = TRANSLATOR.error_class_for
+translate = TRANSLATOR.translate
+translated_errors = TRANSLATOR.translated

@@ -6,7 +6,6 @@ One class serves both interfaces, so both halves of the contract run against it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import httpx
 import pytest
@@ -15,6 +14,7 @@ from dicomkit_httpx import HttpxTransport
 from dicomkit.core import Headers, Request
 from dicomkit.core.errors import TransportClosedError
 from dicomkit.testing.contract import (
+    AsyncReadAfterCloseContract,
     AsyncTransportContract,
     CallerSession,
     ContractServer,
@@ -32,28 +32,22 @@ async def _astatus(client: httpx.AsyncClient, url: str) -> int:
 
 
 class HttpxFixtures(TransportFixtures):
-    @pytest.fixture
-    def transport_factory(self) -> Callable[..., HttpxTransport]:
-        return HttpxTransport
-
-    @pytest.fixture
-    def async_transport_factory(self) -> Callable[..., HttpxTransport]:
-        return HttpxTransport
-
-    @pytest.fixture
-    def caller_session(self) -> CallerSession[httpx.Client]:
-        return CallerSession(httpx.Client, HttpxTransport, "client", _status, httpx.Client.close)
-
-    @pytest.fixture
-    def async_caller_session(self) -> CallerSession[httpx.AsyncClient]:
-        client, close = httpx.AsyncClient, httpx.AsyncClient.aclose
-        return CallerSession(client, HttpxTransport, "async_client", _astatus, close)
+    backend = HttpxTransport
+    caller_session = CallerSession(
+        httpx.Client, HttpxTransport, "client", _status, httpx.Client.close
+    )
+    async_caller_session = CallerSession(
+        httpx.AsyncClient, HttpxTransport, "async_client", _astatus, httpx.AsyncClient.aclose
+    )
 
 
 class TestHttpxSyncContract(HttpxFixtures, TransportContract): ...
 
 
 class TestHttpxAsyncContract(HttpxFixtures, AsyncTransportContract): ...
+
+
+class TestHttpxReadAfterClose(HttpxFixtures, AsyncReadAfterCloseContract): ...
 
 
 class TestHttpxBeyondTheContract(HttpxFixtures):
@@ -71,19 +65,6 @@ class TestHttpxBeyondTheContract(HttpxFixtures):
             response.read()
         transport.close()
         client.close()
-
-    @pytest.mark.parametrize("caller_closes_client", [False, True])
-    async def test_reading_after_aclose_is_transport_closed(
-        self, contract_server: ContractServer, caller_closes_client: bool
-    ) -> None:
-        client = httpx.AsyncClient()
-        transport = HttpxTransport(async_client=client if caller_closes_client else None)
-        response = await transport.asend(Request("GET", f"{contract_server.url}/echo?n=3000000"))
-        await (client.aclose() if caller_closes_client else transport.aclose())
-        with pytest.raises(TransportClosedError):
-            await response.aread()
-        await transport.aclose()
-        await client.aclose()
 
     def test_repeated_fields_differing_in_case_all_arrive_sync(
         self, contract_server: ContractServer

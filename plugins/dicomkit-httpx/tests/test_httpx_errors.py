@@ -8,7 +8,7 @@ import sys
 import httpx
 import pytest
 from dicomkit_httpx import HttpxTransport
-from dicomkit_httpx._errors import error_class_for, translate, translated_errors
+from dicomkit_httpx._errors import TRANSLATOR, error_class_for, translate
 
 from dicomkit.core import Headers, Request
 from dicomkit.core import errors as dk
@@ -17,13 +17,7 @@ from dicomkit.testing.exception_mapping import ExceptionMappingTests, LibraryMap
 
 
 class TestHttpxErrors(ExceptionMappingTests):
-    mapping = LibraryMapping(
-        [httpx, httpx._exceptions],
-        translated_errors,
-        expected=error_class_for,
-        at_least=25,
-        names={"HTTPError", "RemoteProtocolError", "StreamError", "InvalidURL"},
-    )
+    mapping = LibraryMapping([httpx, httpx._exceptions], TRANSLATOR)
 
 
 @pytest.mark.parametrize(
