@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import ClassVar
 
@@ -56,6 +56,14 @@ _ARGUMENT_LISTS: tuple[tuple[object, ...], ...] = (
     (0, 0),
     ("boom", "boom"),
 )
+
+
+def _shown(exc: BaseException) -> str:
+    """``repr(exc)``, or its class name when a half-built exception cannot say more."""
+    try:
+        return repr(exc)
+    except Exception:
+        return f"<{type(exc).__qualname__}>"
 
 
 def library_exceptions(*modules: ModuleType) -> list[type[Exception]]:
@@ -115,7 +123,7 @@ def assert_exception_mapped(
             raise AssertionError(f"{name} became {error!r}, not a {wanted}") from error
         return error
     except BaseException as other:
-        raise AssertionError(f"{name} left the mapping unmapped, as {other!r}") from other
+        raise AssertionError(f"{name} left the mapping unmapped, as {_shown(other)}") from other
     raise AssertionError(f"the mapping swallowed {name}")
 
 
@@ -170,7 +178,7 @@ def raised_through(mapped: Mapped, original: BaseException) -> BaseException:
             raise original
     except BaseException as left:
         return left
-    raise AssertionError(f"the mapping swallowed {original!r}")
+    raise AssertionError(f"the mapping swallowed {_shown(original)}")
 
 
 def assert_passes_through(mapped: Mapped, *exceptions: BaseException) -> None:
@@ -179,7 +187,7 @@ def assert_passes_through(mapped: Mapped, *exceptions: BaseException) -> None:
     for original in exceptions or _passing():
         left = raised_through(mapped, original)
         if left is not original:
-            raise AssertionError(f"{original!r} was replaced by {left!r}") from left
+            raise AssertionError(f"{_shown(original)} was replaced by {_shown(left)}") from left
 
 
 @dataclass(frozen=True)
@@ -191,7 +199,8 @@ class LibraryMapping:
     table must also be one the walk sees, proof that ``modules`` cover the library), or its
     mapping context factory with, optionally, its own table lookup ``expected`` (see
     :func:`assert_every_exception_mapped`). The walk must see at least ``at_least`` classes,
-    among them every one named in ``names``.
+    among them every one named in ``names``. ``precise`` pins the exact dicomkit class chosen
+    for classes where the nearest ancestor matters (a subclass mapped apart from its base).
     """
 
     modules: Sequence[ModuleType]
@@ -199,6 +208,7 @@ class LibraryMapping:
     expected: Expected | None = None
     at_least: int = 1
     names: Collection[str] = ()
+    precise: Mapping[type[BaseException], type[errors.DicomkitError]] = field(default_factory=dict)
 
     @property
     def mapped(self) -> Mapped:
@@ -239,6 +249,19 @@ class ExceptionMappingTests:
         assert not missing, f"the walk never saw {sorted(missing)}"
         assert len(checked) >= wanted.at_least, f"only {len(checked)} classes seen"
 
+    def test_the_most_specific_error_is_chosen(self) -> None:
+        wanted = self.mapping
+        wrong: list[str] = []
+        for cls, precise in wanted.precise.items():
+            chosen: type[BaseException] | None
+            if wanted.lookup is not None:
+                chosen = wanted.lookup(cls)
+            else:
+                chosen = type(raised_through(wanted.mapped, sample_exception(cls)))
+            if chosen is not precise:
+                wrong.append(f"{cls.__qualname__} became {chosen}, not {precise.__name__}")
+        assert not wrong, "\n".join(wrong)
+
     def test_half_built_exceptions_translate_too(self) -> None:
         """Exceptions made without ``__init__`` (no message, no request) still translate."""
         for cls in library_exceptions(*self.mapping.modules):
@@ -255,4 +278,4 @@ class ExceptionMappingTests:
             raised = sample_exception(library)
             setattr(raised, link, BodySourceError(own))
             left = raised_through(self.mapping.mapped, raised)
-            assert left is own, f"{link}: {left!r} left instead of the caller's error"
+            assert left is own, f"{link}: {_shown(left)} left instead of the caller's error"

@@ -8,7 +8,7 @@ import sys
 import httpx
 import pytest
 from dicomkit_httpx import HttpxTransport
-from dicomkit_httpx._errors import TRANSLATOR, error_class_for, translate
+from dicomkit_httpx._errors import TRANSLATOR, translate
 
 from dicomkit.core import Headers, Request
 from dicomkit.core import errors as dk
@@ -17,32 +17,28 @@ from dicomkit.testing.exception_mapping import ExceptionMappingTests, LibraryMap
 
 
 class TestHttpxErrors(ExceptionMappingTests):
-    mapping = LibraryMapping([httpx, httpx._exceptions], TRANSLATOR)
-
-
-@pytest.mark.parametrize(
-    ("cls", "expected"),
-    [
-        (httpx.ConnectTimeout, dk.ConnectTimeout),
-        (httpx.ReadTimeout, dk.ReadTimeout),
-        (httpx.PoolTimeout, dk.ConnectTimeout),
-        (httpx.WriteTimeout, dk.TimeoutError),
-        (httpx.ConnectError, dk.ConnectError),
-        (httpx.ReadError, dk.ConnectionLostError),
-        (httpx.WriteError, dk.ConnectionLostError),
-        (httpx.RemoteProtocolError, dk.ConnectionLostError),
-        (httpx.LocalProtocolError, dk.InvalidArgumentError),
-        (httpx.UnsupportedProtocol, dk.InvalidArgumentError),
-        (httpx.InvalidURL, dk.InvalidArgumentError),
-        (httpx.TooManyRedirects, dk.TooManyRedirectsError),
-        (httpx.DecodingError, dk.ProtocolError),
-        (httpx.StreamClosed, dk.TransportClosedError),
-        (ssl.SSLCertVerificationError, dk.TLSError),
-        (ConnectionRefusedError, dk.ConnectError),
-    ],
-)
-def test_the_most_specific_error_is_chosen(cls: type[Exception], expected: type) -> None:
-    assert error_class_for(cls) is expected
+    mapping = LibraryMapping(
+        [httpx, httpx._exceptions],
+        TRANSLATOR,
+        precise={
+            httpx.ConnectTimeout: dk.ConnectTimeout,
+            httpx.ReadTimeout: dk.ReadTimeout,
+            httpx.PoolTimeout: dk.ConnectTimeout,
+            httpx.WriteTimeout: dk.TimeoutError,
+            httpx.ConnectError: dk.ConnectError,
+            httpx.ReadError: dk.ConnectionLostError,
+            httpx.WriteError: dk.ConnectionLostError,
+            httpx.RemoteProtocolError: dk.ConnectionLostError,
+            httpx.LocalProtocolError: dk.InvalidArgumentError,
+            httpx.UnsupportedProtocol: dk.InvalidArgumentError,
+            httpx.InvalidURL: dk.InvalidArgumentError,
+            httpx.TooManyRedirects: dk.TooManyRedirectsError,
+            httpx.DecodingError: dk.ProtocolError,
+            httpx.StreamClosed: dk.TransportClosedError,
+            ssl.SSLCertVerificationError: dk.TLSError,
+            ConnectionRefusedError: dk.ConnectError,
+        },
+    )
 
 
 def test_tls_failure_inside_a_connect_error_is_a_tls_error() -> None:
