@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any
 
 __all__ = ["SLOW_CALLBACK_SECONDS", "BlockingCall", "LoopWatch", "SlowCallback"]
@@ -128,7 +128,7 @@ class _Records(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if not str(record.msg).startswith("Executing") or not isinstance(record.args, tuple):
             return
-        handle, seconds = str(record.args[0]), float(record.args[1])
+        handle, seconds = str(record.args[0]), float(str(record.args[1]))
         if record.thread != self.thread_id:
             self.other_threads.append(f"{record.threadName}: {record.getMessage()}")
             return
@@ -236,17 +236,12 @@ class LoopWatch:
         def timed_run(handle: asyncio.Handle) -> None:  # a function, so it binds to the handle
             watch._timed_run(handle)
 
-        asyncio.events.Handle._run = timed_run  # type: ignore[method-assign]
+        asyncio.events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
         self._sampler.start()
         await asyncio.sleep(0)  # asyncio decides to time a step when it starts it
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await asyncio.sleep(0)  # the step that ran last is logged while still watched
         self._stop.set()
         self._sampler.join()

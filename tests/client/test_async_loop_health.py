@@ -17,10 +17,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -28,6 +28,8 @@ from dicomkit import AsyncDicomClient, DicomClient
 from dicomkit.testing.data import make_instance, make_study, write_instances
 
 from ._loop_watch import LoopWatch
+
+_T = TypeVar("_T")
 
 BLOCKS_TODAY = pytest.mark.xfail(strict=True, reason="issue 10: async client still blocks its loop")
 
@@ -141,6 +143,20 @@ async def watch() -> AsyncIterator[LoopWatch]:
         yield made
 
 
+async def measured(
+    watch: LoopWatch,
+    what: str,
+    warm_up: Callable[[], Awaitable[object]],
+    work: Callable[[], Awaitable[_T]],
+) -> _T:
+    """Run ``warm_up()`` unwatched, then ``work()`` watched; fail if it blocked the loop."""
+    await warm_up()
+    async with watch.measuring():
+        result = await work()
+    assert watch.clean, watch.failure(what)
+    return result
+
+
 @BLOCKS_TODAY
 async def test_download_dicom_of_112_mb(
     aclient: AsyncDicomClient,
@@ -149,10 +165,12 @@ async def test_download_dicom_of_112_mb(
     small_study: Study,
     tmp_path: Path,
 ) -> None:
-    await aclient.download_dicom(tmp_path / "warm-up", small_study.uid)
-    async with watch.measuring():
-        written = await aclient.download_dicom(tmp_path / "out", big_study.uid)
-    assert watch.clean, watch.failure("download_dicom of 112 MB")
+    written = await measured(
+        watch,
+        "download_dicom of 112 MB",
+        lambda: aclient.download_dicom(tmp_path / "warm-up", small_study.uid),
+        lambda: aclient.download_dicom(tmp_path / "out", big_study.uid),
+    )
     assert sum(path.stat().st_size for path in written) == big_study.size >= 100 * MEGABYTE
 
 
@@ -160,10 +178,12 @@ async def test_download_dicom_of_112_mb(
 async def test_upload_dicom_folder_with_big_files(
     aclient: AsyncDicomClient, watch: LoopWatch, folder: Path, small_folder: Path
 ) -> None:
-    await aclient.upload_dicom_folder(small_folder)
-    async with watch.measuring():
-        report = await aclient.upload_dicom_folder(folder)
-    assert watch.clean, watch.failure("upload_dicom_folder with two 24.5 MB files")
+    report = await measured(
+        watch,
+        "upload_dicom_folder with two 24.5 MB files",
+        lambda: aclient.upload_dicom_folder(small_folder),
+        lambda: aclient.upload_dicom_folder(folder),
+    )
     assert (len(report.stored), report.not_dicom, report.failed) == (
         FOLDER_SMALL_FILES + 2,
         [folder / "notes.txt"],
@@ -175,10 +195,12 @@ async def test_upload_dicom_folder_with_big_files(
 async def test_retrieve_study_into_a_dataset_of_112_mb(
     aclient: AsyncDicomClient, watch: LoopWatch, big_study: Study, small_study: Study
 ) -> None:
-    await aclient.retrieve_study(small_study.uid)
-    async with watch.measuring():
-        datasets = await aclient.retrieve_study(big_study.uid)
-    assert watch.clean, watch.failure("retrieve_study of one 112 MB instance")
+    datasets = await measured(
+        watch,
+        "retrieve_study of one 112 MB instance",
+        lambda: aclient.retrieve_study(small_study.uid),
+        lambda: aclient.retrieve_study(big_study.uid),
+    )
     assert [len(ds.PixelData) for ds in datasets] == [2 * BIG_SIDE * BIG_SIDE]
 
 
@@ -186,10 +208,12 @@ async def test_retrieve_study_into_a_dataset_of_112_mb(
 async def test_store_instances_of_a_112_mb_path(
     aclient: AsyncDicomClient, watch: LoopWatch, big_study: Study, small_study: Study
 ) -> None:
-    await aclient.store_instances(small_study.paths)
-    async with watch.measuring():
-        result = await aclient.store_instances(big_study.paths)
-    assert watch.clean, watch.failure("store_instances of a 112 MB file")
+    result = await measured(
+        watch,
+        "store_instances of a 112 MB file",
+        lambda: aclient.store_instances(small_study.paths),
+        lambda: aclient.store_instances(big_study.paths),
+    )
     assert len(result.stored) == 1
 
 
