@@ -3,7 +3,7 @@
 The clients connect the two through a transport and nothing else: QIDO-RS searches, WADO-RS
 retrievals (instances, metadata, frames, rendered, bulk data), DELETE, and the checks that turn
 an error status into the right :class:`~dicomkit.core.errors.HTTPError`. STOW-RS bodies and
-their batching live in :mod:`dicomkit.core._stow`.
+their batching live in :mod:`dicomkit.core.stow`.
 """
 
 from __future__ import annotations
