@@ -41,7 +41,7 @@ FOLDER_SMALL_FILES = 30
 MEGABYTE = 1 << 20
 SERVE = """
 import sys
-from dicomkit.testing.server import ReferenceServer
+from dicomkit_server import ReferenceServer
 
 with ReferenceServer(sys.argv[1], duplicate_policy="replace") as url:
     print(url, flush=True)
