@@ -1,0 +1,78 @@
+"""Each DICOMweb operation as one pure exchange: its Request plus the reader of its answer.
+
+- :mod:`~dicomkit.core.operations.builder`: :class:`Operations` builds every Request;
+- :mod:`~dicomkit.core.operations.exchange`: the exchanges, state machines that read an
+  answer fed chunk by chunk (JSON, pages, parts, part events, bulk data, renderings);
+- :mod:`~dicomkit.core.operations.factory`: :class:`Exchanges` makes the exchange of each
+  operation in the server's :class:`Dialect` (:mod:`~dicomkit.core.operations.dialect`);
+- :mod:`~dicomkit.core.operations.answers`, :mod:`~dicomkit.core.operations.parts` and
+  :mod:`~dicomkit.core.operations.paging`: the pieces the exchanges read answers with.
+
+The clients connect an exchange to a transport and nothing else. STOW-RS bodies and their
+batching live in :mod:`dicomkit.core._stow`.
+"""
+
+from __future__ import annotations
+
+from dicomkit.core.operations.answers import (
+    ERROR_BODY_LIMIT,
+    apply_byte_range,
+    error_from_response,
+    parse_json_array,
+    parse_json_object,
+    raise_for_status,
+    reasons_from_body,
+)
+from dicomkit.core.operations.builder import USER_AGENT, Operations, frame_list
+from dicomkit.core.operations.dialect import DIALECTS, ORTHANC, STANDARD, Dialect, resolve_dialect
+from dicomkit.core.operations.exchange import (
+    BulkDataExchange,
+    DeleteExchange,
+    Exchange,
+    FramesExchange,
+    JsonArrayExchange,
+    JsonObjectExchange,
+    PartEventsExchange,
+    PartsExchange,
+    RenderedExchange,
+    RenderedImageExchange,
+    SearchPagesExchange,
+    Step,
+)
+from dicomkit.core.operations.factory import Exchanges
+from dicomkit.core.operations.paging import Pager
+from dicomkit.core.operations.parts import PartAssembler, PartEvents
+
+__all__ = [
+    "DIALECTS",
+    "ERROR_BODY_LIMIT",
+    "ORTHANC",
+    "STANDARD",
+    "USER_AGENT",
+    "BulkDataExchange",
+    "DeleteExchange",
+    "Dialect",
+    "Exchange",
+    "Exchanges",
+    "FramesExchange",
+    "JsonArrayExchange",
+    "JsonObjectExchange",
+    "Operations",
+    "PartAssembler",
+    "PartEvents",
+    "PartEventsExchange",
+    "Pager",
+    "PartsExchange",
+    "RenderedExchange",
+    "RenderedImageExchange",
+    "SearchPagesExchange",
+    "Step",
+    "apply_byte_range",
+    "error_from_response",
+    "frame_list",
+    "parse_json_array",
+    "parse_json_object",
+    "raise_for_status",
+    "reasons_from_body",
+    "resolve_dialect",
+]
