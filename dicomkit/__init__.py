@@ -53,6 +53,7 @@ from dicomkit.core.interface import (
     Timeout,
     Transport,
 )
+from dicomkit.core.version import __version__ as __version__
 
 if TYPE_CHECKING:
     from dicomkit.auth import (
@@ -65,8 +66,6 @@ if TYPE_CHECKING:
     from dicomkit.client import AsyncDicomClient, DicomClient, FolderUploadReport
     from dicomkit.core.dicomjson import StoreResult
     from dicomkit.core.retry import RetryPolicy
-
-__version__ = "0.1.0"
 
 _LAZY = {
     "DicomClient": "dicomkit.client",

@@ -245,6 +245,14 @@ def test_oversized_token_answer_is_refused(endpoint: Any, clock: Any, secret: st
         make(secret, clock).headers(endpoint)
 
 
+async def test_oversized_token_answer_is_refused_by_aheaders(
+    endpoint: Any, clock: Any, secret: str
+) -> None:
+    endpoint.answer = lambda number: (200, b" " * (2 << 20))
+    with pytest.raises(AuthError, match="larger than"):
+        await make(secret, clock).aheaders(endpoint)
+
+
 def test_transport_errors_pass_through_without_secret_in_any_frame(clock: Any, secret: str) -> None:
     class Unreachable:
         def send(self, request: Request) -> Response:

@@ -7,9 +7,10 @@ import gc
 import hashlib
 import json
 import os
+import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -28,13 +29,17 @@ __all__ = [
     "Case",
     "VERBATIM_TARGETS",
     "EventLoop",
+    "InlineLoop",
+    "SHORT",
     "cases",
     "check_echo",
     "check_payload",
     "contract_server",
     "echo_of",
     "echoed_target",
+    "free_port",
     "open_fd_count",
+    "server_idle",
     "wait_until",
 ]
 
@@ -70,6 +75,9 @@ CUT_BODIES = (
     ("chunked", 1000, 0),
 )
 """(framing, announced size, bytes sent before the server hangs up) for the cut-body cases."""
+
+SHORT = Timeout(connect=5.0, read=0.5)
+"""A read timeout short enough for the timeout cases, a connect timeout loose enough for CI."""
 
 _server: ContractServer | None = None
 _server_lock = threading.Lock()
@@ -242,6 +250,13 @@ def check_echo(case: Case, response: Response, received: bytes) -> None:
     check_payload(received, case.expected_answer)
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (a moment ago), for the refused-connection cases."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def open_fd_count() -> int | None:
     """Open file descriptors of this process, or None where /proc is missing."""
     gc.collect()
@@ -249,6 +264,12 @@ def open_fd_count() -> int | None:
         return len(os.listdir("/proc/self/fd"))
     except OSError:
         return None
+
+
+def server_idle(server: ContractServer) -> bool:
+    """No connection open to ``server``, once garbage (a session a case dropped) is collected."""
+    gc.collect()
+    return server.open_connections == 0
 
 
 def wait_until(predicate: Callable[[], bool], seconds: float = 10.0) -> bool:
@@ -267,9 +288,11 @@ class EventLoop:
     def __init__(self) -> None:
         self._loop = asyncio.new_event_loop()
 
-    def run(self, awaitable: Awaitable[T]) -> T:
+    def run(self, make: Callable[[], Awaitable[T]]) -> T:
+        """Await what ``make`` returns on this loop (``make`` runs inside it)."""
+
         async def wrapped() -> T:
-            return await awaitable
+            return await make()
 
         return self._loop.run_until_complete(wrapped())
 
@@ -287,7 +310,14 @@ class EventLoop:
         self.close()
 
 
-def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run one coroutine on a fresh private loop."""
-    with EventLoop() as loop:
-        return loop.run(make())
+class InlineLoop:
+    """The sync twin of :class:`EventLoop`: ``run(make)`` just calls ``make`` in this thread."""
+
+    def run(self, make: Callable[[], T]) -> T:
+        return make()
+
+    def __enter__(self) -> InlineLoop:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Nothing to close: the generated sync contract keeps its async twin's shape."""

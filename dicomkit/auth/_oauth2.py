@@ -12,22 +12,14 @@ import base64
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from dicomkit._auth.base import _MASK, _checked_secret, _Secret, check_transport_security
-from dicomkit._auth.tokens import Clock, Token, TokenAuth
+from dicomkit.auth._base import _MASK, _checked_secret, _Secret, check_transport_security
+from dicomkit.auth._tokens import Clock, Token, TokenAuth
 from dicomkit.core.errors import AuthError, InvalidArgumentError
-from dicomkit.core.interface import (
-    AsyncTransport,
-    Headers,
-    Request,
-    Response,
-    StreamBody,
-    Timeout,
-    Transport,
-)
+from dicomkit.core.interface import AsyncTransport, Headers, Request, StreamBody, Timeout, Transport
 
 __all__ = ["LEGACY_ENV_KEYS", "OAuth2ClientCredentials"]
 
@@ -156,35 +148,29 @@ class OAuth2ClientCredentials(TokenAuth):
         )
 
     def fetch_token(self, transport: Transport) -> Token:
-        self.token_requests += 1
-        response = transport.send(self.token_request())
-        try:
-            body = _read_bounded(response.iter_bytes())
-        finally:
-            response.close()
-        return self._parse(response, body)
+        exchange = self._exchange()
+        with transport.send(exchange.request) as response:
+            for chunk in response.iter_bytes():
+                exchange.feed(chunk)
+        return exchange.result(response.status)
 
     async def afetch_token(self, transport: AsyncTransport) -> Token:
-        self.token_requests += 1
-        response = await transport.asend(self.token_request())
-        try:
-            chunks: list[bytes] = []
-            size = 0
+        exchange = self._exchange()
+        async with await transport.asend(exchange.request) as response:
             async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > _MAX_TOKEN_RESPONSE:
-                    raise AuthError("the token endpoint's answer is larger than 1 MiB")
-                chunks.append(chunk)
-        finally:
-            await response.aclose()
-        return self._parse(response, b"".join(chunks))
+                exchange.feed(chunk)
+        return exchange.result(response.status)
 
-    def _parse(self, response: Response, body: bytes) -> Token:
+    def _exchange(self) -> _TokenExchange:
+        self.token_requests += 1
+        return _TokenExchange(self.token_request(), self._parse)
+
+    def _parse(self, status: int, body: bytes) -> Token:
         payload = _json_object(body)
-        if not 200 <= response.status < 300:
+        if not 200 <= status < 300:
             detail = self._error_detail(payload)
             raise AuthError(
-                f"the token request to {self.token_url} failed with HTTP {response.status}{detail}"
+                f"the token request to {self.token_url} failed with HTTP {status}{detail}"
             )
         if payload is None:
             raise AuthError(f"the token endpoint {self.token_url} did not answer with JSON")
@@ -224,15 +210,28 @@ def _basic_value(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
-def _read_bounded(chunks: Iterable[bytes]) -> bytes:
-    parts: list[bytes] = []
-    size = 0
-    for chunk in chunks:
-        size += len(chunk)
-        if size > _MAX_TOKEN_RESPONSE:
+class _TokenExchange:
+    """One token request and the reading of its answer, with no I/O of its own.
+
+    The core's exchange shape (``request``, ``feed``, ``result``): the sync and async fetches
+    only send the request and feed the body chunks, so the size limit and the parsing of the
+    answer are written once, here.
+    """
+
+    def __init__(self, request: Request, parse: Callable[[int, bytes], Token]) -> None:
+        self.request = request
+        self._parse = parse
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def feed(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > _MAX_TOKEN_RESPONSE:
             raise AuthError("the token endpoint's answer is larger than 1 MiB")
-        parts.append(chunk)
-    return b"".join(parts)
+        self._chunks.append(chunk)
+
+    def result(self, status: int) -> Token:
+        return self._parse(status, b"".join(self._chunks))
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:

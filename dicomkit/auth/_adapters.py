@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from dicomkit._auth.base import _Secret
-from dicomkit._auth.tokens import Clock, Token, TokenAuth
+from dicomkit.auth._base import _Secret
+from dicomkit.auth._tokens import Clock, Token, TokenAuth
 from dicomkit.core.errors import AuthError, DicomkitError, InvalidArgumentError
 from dicomkit.core.interface import AsyncTransport, Transport
 
@@ -29,8 +30,16 @@ AZURE_DICOM_SCOPE = "https://dicom.healthcareapis.azure.com/.default"
 GOOGLE_HEALTHCARE_SCOPE = "https://www.googleapis.com/auth/cloud-healthcare"
 
 
-def _wrapped(library: str, exc: Exception) -> AuthError:
-    return AuthError(f"the {library} credential could not get a token: {type(exc).__name__}: {exc}")
+@contextmanager
+def _credential_errors(library: str) -> Iterator[None]:
+    """Turn what a credential library raises into an AuthError (ours pass through unchanged)."""
+    try:
+        yield
+    except DicomkitError:
+        raise
+    except Exception as exc:
+        message = f"the {library} credential could not get a token: {type(exc).__name__}: {exc}"
+        raise AuthError(message) from exc
 
 
 def _checked_token(value: object, library: str) -> _Secret:
@@ -84,24 +93,16 @@ class AzureCredential(TokenAuth):
                 "an async Azure credential needs AsyncDicomClient; use the credential's sync "
                 "twin (azure.identity instead of azure.identity.aio) with DicomClient"
             )
-        try:
+        with _credential_errors("Azure"):
             access = self._credential.get_token(*self.scopes)
-        except DicomkitError:
-            raise
-        except Exception as exc:
-            raise _wrapped("Azure", exc) from exc
         return self._token(access)
 
     async def afetch_token(self, transport: AsyncTransport) -> Token:
-        try:
+        with _credential_errors("Azure"):
             if self._is_async():
                 access = await self._credential.get_token(*self.scopes)
             else:
                 access = await asyncio.to_thread(self._credential.get_token, *self.scopes)
-        except DicomkitError:
-            raise
-        except Exception as exc:
-            raise _wrapped("Azure", exc) from exc
         return self._token(access)
 
     def __repr__(self) -> str:
@@ -164,12 +165,8 @@ class GoogleCredentials(TokenAuth):
         return self._request
 
     def _refresh_credentials(self) -> Token:
-        try:
+        with _credential_errors("Google"):
             self._credentials.refresh(self._google_request())
-        except DicomkitError:
-            raise
-        except Exception as exc:
-            raise _wrapped("Google", exc) from exc
         return self._current()
 
     def fetch_token(self, transport: Transport) -> Token:

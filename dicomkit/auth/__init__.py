@@ -7,13 +7,13 @@ Pass any of these as ``auth=`` to :class:`~dicomkit.DicomClient` or
 
 from __future__ import annotations
 
-from dicomkit._auth.adapters import (
+from dicomkit.auth._adapters import (
     AZURE_DICOM_SCOPE,
     GOOGLE_HEALTHCARE_SCOPE,
     AzureCredential,
     GoogleCredentials,
 )
-from dicomkit._auth.base import (
+from dicomkit.auth._base import (
     Auth,
     AuthInput,
     BasicAuth,
@@ -24,8 +24,8 @@ from dicomkit._auth.base import (
     check_transport_security,
     resolve_auth,
 )
-from dicomkit._auth.oauth2 import OAuth2ClientCredentials
-from dicomkit._auth.tokens import Token, TokenAuth
+from dicomkit.auth._oauth2 import OAuth2ClientCredentials
+from dicomkit.auth._tokens import Token, TokenAuth
 
 __all__ = [
     "AZURE_DICOM_SCOPE",

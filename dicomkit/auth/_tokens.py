@@ -17,7 +17,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
 
-from dicomkit._auth.base import Auth, _Secret, authorization_of
+from dicomkit.auth._base import Auth, _Secret, authorization_of
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import AsyncTransport, Transport
 
@@ -106,10 +106,17 @@ class TokenAuth(Auth):
         self._state = (token, refresh_at)
         return token
 
-    def _is_stale(self, failed: str | None) -> bool:
-        """True when the 401 came from the token we still hold (nobody has replaced it yet)."""
+    def _forget_if_stale(self, failed: str | None) -> bool:
+        """After a 401: forget the token that failed, unless another caller already replaced it.
+
+        Returns True when it was forgotten (a new one must be fetched), False when the cached
+        token is already a newer one worth retrying with. Called with the fetch lock held.
+        """
         current = self._cached()
-        return current is None or failed is None or current.matches(failed)
+        if current is not None and failed is not None and not current.matches(failed):
+            return False
+        self.invalidate()
+        return True
 
     def invalidate(self) -> None:
         """Forget the cached token; the next request fetches a new one."""
@@ -119,34 +126,28 @@ class TokenAuth(Auth):
         token = self._cached()
         if token is None:
             with self._lock:
-                token = self._cached()
-                if token is None:
-                    token = self._store(self.fetch_token(transport))
+                token = self._cached() or self._store(self.fetch_token(transport))
         return token.headers()
 
     async def aheaders(self, transport: AsyncTransport) -> dict[str, str]:
         token = self._cached()
         if token is None:
             async with self._async_lock():
-                token = self._cached()
-                if token is None:
-                    token = self._store(await self.afetch_token(transport))
+                token = self._cached() or self._store(await self.afetch_token(transport))
         return token.headers()
 
     def refresh(self, transport: Transport, failed_headers: Mapping[str, str]) -> bool:
         failed = authorization_of(failed_headers)
         with self._lock:
-            if not self._is_stale(failed):
+            if not self._forget_if_stale(failed):
                 return True
-            self.invalidate()
             return self._worth_retry(failed, self._store(self.fetch_token(transport)))
 
     async def arefresh(self, transport: AsyncTransport, failed_headers: Mapping[str, str]) -> bool:
         failed = authorization_of(failed_headers)
         async with self._async_lock():
-            if not self._is_stale(failed):
+            if not self._forget_if_stale(failed):
                 return True
-            self.invalidate()
             return self._worth_retry(failed, self._store(await self.afetch_token(transport)))
 
     def _async_lock(self) -> asyncio.Lock:
