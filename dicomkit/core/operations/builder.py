@@ -14,10 +14,10 @@ from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import Body, Headers, HeadersInput, Request, Timeout
 from dicomkit.core.uids import validate_uid
 from dicomkit.core.urls import DicomWebURLs, Level, build_query, encode_query
+from dicomkit.core.version import USER_AGENT
 
 __all__ = ["USER_AGENT", "Operations", "check_count", "frame_list"]
 
-USER_AGENT = "dicomkit/0.1.0"
 _DICOM_JSON = "application/dicom+json"
 _LEVELS = ("studies", "series", "instances")
 
