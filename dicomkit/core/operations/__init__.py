@@ -26,6 +26,7 @@ from dicomkit.core.operations.answers import (
 from dicomkit.core.operations.builder import USER_AGENT, Operations, frame_list
 from dicomkit.core.operations.dialect import DIALECTS, ORTHANC, STANDARD, Dialect, resolve_dialect
 from dicomkit.core.operations.exchange import (
+    BodyExchange,
     BulkDataExchange,
     DeleteExchange,
     Exchange,
@@ -44,6 +45,7 @@ from dicomkit.core.operations.paging import Pager
 from dicomkit.core.operations.parts import PartAssembler, PartEvents
 
 __all__ = [
+    "BodyExchange",
     "DIALECTS",
     "ERROR_BODY_LIMIT",
     "ORTHANC",

@@ -35,6 +35,7 @@ from dicomkit.core.operations.paging import Pager
 from dicomkit.core.operations.parts import PartAssembler, PartEvents
 
 __all__ = [
+    "BodyExchange",
     "BulkDataExchange",
     "DeleteExchange",
     "Exchange",
@@ -82,10 +83,14 @@ class Exchange(Generic[ItemT, ResultT]):
         """Record the answer's head; a 3xx or worse is an error (only GET and HEAD redirects are
         followed by the transport, so a 3xx here means the server did not act)."""
         self.status, self.headers = status, Headers(headers)
-        if status >= 300:
+        if not self.readable(status):
             return Step.REJECT
         self.begin()
         return Step.READ
+
+    def readable(self, status: int) -> bool:
+        """Whether an answer of ``status`` carries what this exchange reads: 2xx here."""
+        return status < 300
 
     def begin(self) -> None:
         """Prepare to read the body of a success (``status`` and ``headers`` are set)."""
@@ -108,8 +113,8 @@ class Exchange(Generic[ItemT, ResultT]):
         return error_from_response(self.request, status, headers, body)
 
 
-class _Collected(Exchange[Any, ResultT]):
-    """Reads the whole body into memory; subclasses parse it in :meth:`result`."""
+class BodyExchange(Exchange[Any, ResultT]):
+    """Reads the whole body into memory; subclasses parse :attr:`body` in :meth:`result`."""
 
     def __init__(self, request: Request) -> None:
         super().__init__(request)
@@ -128,14 +133,14 @@ class _Collected(Exchange[Any, ResultT]):
         return b"".join(self._chunks)
 
 
-class JsonArrayExchange(_Collected[list[dict[str, Any]]]):
+class JsonArrayExchange(BodyExchange[list[dict[str, Any]]]):
     """A QIDO-RS or metadata answer: DICOM JSON objects (204 and an empty body are [])."""
 
     def result(self) -> list[dict[str, Any]]:
         return parse_json_array(self.status, self.body)
 
 
-class JsonObjectExchange(_Collected[dict[str, Any]]):
+class JsonObjectExchange(BodyExchange[dict[str, Any]]):
     """The one DICOM JSON object of an instance's metadata."""
 
     def result(self) -> dict[str, Any]:
@@ -247,7 +252,7 @@ class PartEventsExchange(Exchange[list[multipart.Event], None]):
         return None
 
 
-class _CollectedParts(_Streamed[None, ResultT]):
+class BodyExchangeParts(_Streamed[None, ResultT]):
     """Keeps the body of every part; :meth:`result` makes the answer of them."""
 
     def begin(self) -> None:
@@ -266,7 +271,7 @@ class _CollectedParts(_Streamed[None, ResultT]):
         return []
 
 
-class BulkDataExchange(_CollectedParts[list[bytes]]):
+class BulkDataExchange(BodyExchangeParts[list[bytes]]):
     """The parts found at a BulkDataURI, trimmed to the byte range when the server sent all."""
 
     def __init__(self, request: Request, byte_range: tuple[int, int | None] | None) -> None:
@@ -277,7 +282,7 @@ class BulkDataExchange(_CollectedParts[list[bytes]]):
         return apply_byte_range(self.bodies, self.status, self.byte_range)
 
 
-class RenderedExchange(_CollectedParts[list[bytes]]):
+class RenderedExchange(BodyExchangeParts[list[bytes]]):
     """Rendered images, one per part; ``fallback`` is asked instead when the server refuses
     ``request`` with 400 or 406 (Orthanc 1.10 refuses multipart study/series renderings)."""
 
@@ -295,7 +300,7 @@ class RenderedExchange(_CollectedParts[list[bytes]]):
         return self.bodies
 
 
-class RenderedImageExchange(_CollectedParts[bytes]):
+class RenderedImageExchange(BodyExchangeParts[bytes]):
     """One rendered image (of an instance or of its frames); empty when the body was."""
 
     def result(self) -> bytes:
