@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dicomkit.client._files import FolderUploadReport
 from dicomkit.client.sync import DicomClient
+from dicomkit.files.folder import FolderUploadReport
 
 if TYPE_CHECKING:
     from dicomkit.client.aio import AsyncDicomClient

@@ -1,63 +1,46 @@
-"""What DicomClient and AsyncDicomClient share: options, request building, parsing helpers.
+"""What DicomClient and AsyncDicomClient share: options, request building, error helpers.
 
 Everything here is free of waiting, so the two drivers differ only in how they send, read and
-sleep. Protocol knowledge stays in :mod:`dicomkit.core.operations`.
+sleep. Protocol knowledge stays in :mod:`dicomkit.core.operations`; turning inputs into
+Part 10 bytes lives in :mod:`dicomkit.files.part10`.
 """
 
 from __future__ import annotations
 
-import copy
-import io
-import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
-import pydicom
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
-
-from dicomkit.core import _stow, multipart
+from dicomkit.core import multipart, stow
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import (
     HTTPError,
     InvalidArgumentError,
-    ProtocolError,
     StoreError,
     TransportError,
 )
-from dicomkit.core.interface import Headers, Request, Response, Timeout
+from dicomkit.core.interface import Request, Response, Timeout
 from dicomkit.core.operations import ERROR_BODY_LIMIT, Operations
 from dicomkit.core.retry import RetryPolicy, coerce_retry
 from dicomkit.core.urls import DicomWebURLs, Level
+from dicomkit.files.part10 import DEFAULT_CHUNK_SIZE, InstanceInput, stow_items
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "ClientBase",
-    "InstanceInput",
-    "Progress",
     "TimeoutInput",
-    "dataset_from_bytes",
-    "part10_bytes",
+    "abounded",
+    "bounded",
+    "coerce_timeout",
     "patient_filter",
     "raise_transport_failure",
-    "stow_items",
+    "store_outcome",
     "unique_uids",
 ]
 
-DEFAULT_CHUNK_SIZE = 1 << 20
-
-Progress = Callable[[int, int | None], None]
-"""A progress callback: ``progress(done, total)``; ``total`` is None when unknown."""
-
 TimeoutInput = Timeout | float | tuple[float | None, float | None] | None
-
-InstanceInput = Dataset | str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
-"""One instance for STOW-RS: a Dataset, a file path, Part 10 bytes, or a binary file object."""
 
 
 def coerce_timeout(value: TimeoutInput) -> Timeout:
@@ -194,11 +177,11 @@ class ClientBase:
             headers.set(name, value)
         return replace(request, headers=headers)
 
-    def _stow_request(self, items: Sequence[_stow.StowItem], study: str | None) -> Request:
+    def _stow_request(self, items: Sequence[stow.StowItem], study: str | None) -> Request:
         """The STOW-RS request of one batch; its body is re-read from disk on every attempt."""
         avoid = [item.source for item in items if isinstance(item.source, bytes)]
         boundary = multipart.new_boundary(avoid=avoid)
-        body = _stow.stow_body(items, boundary, chunk_size=self.chunk_size)
+        body = stow.stow_body(items, boundary, chunk_size=self.chunk_size)
         return self.operations.store(body, boundary, study)
 
     def _stow_batches(
@@ -206,11 +189,11 @@ class ClientBase:
         instances: Iterable[InstanceInput] | InstanceInput,
         max_count: int | None,
         max_bytes: int | None,
-    ) -> list[list[_stow.StowItem]]:
-        return _stow.plan_batches(
+    ) -> list[list[stow.StowItem]]:
+        return stow.plan_batches(
             stow_items(instances, self.chunk_size),
-            max_count=_stow.DEFAULT_BATCH_COUNT if max_count is None else max_count,
-            max_bytes=_stow.DEFAULT_BATCH_BYTES if max_bytes is None else max_bytes,
+            max_count=stow.DEFAULT_BATCH_COUNT if max_count is None else max_count,
+            max_bytes=stow.DEFAULT_BATCH_BYTES if max_bytes is None else max_bytes,
         )
 
 
@@ -259,21 +242,14 @@ def unique_uids(values: Iterable[Any]) -> list[str]:
     return list(dict.fromkeys(str(value) for value in values if value))
 
 
-def single_dataset(parts: Sequence[tuple[Headers, bytes]]) -> Dataset:
-    """The one Dataset of a single-instance retrieve."""
-    if not parts:
-        raise ProtocolError("the server answered with no instance")
-    return dataset_from_bytes(parts[0][1])
-
-
 def store_outcome(results: list[StoreResult], errors: list[StoreError]) -> StoreResult:
     """Merge batch results; raise one StoreError carrying everything if any batch failed."""
-    merged = _stow.merge_results(results)
+    merged = stow.merge_results(results)
     if errors:
         if len(errors) == 1 and len(results) == 1:
             raise errors[0]
         raise StoreError(
-            _stow.store_error_message(merged, merged.status), merged, status=merged.status
+            stow.store_error_message(merged, merged.status), merged, status=merged.status
         )
     return merged
 
@@ -296,132 +272,3 @@ async def abounded(chunks: AsyncIterator[bytes], limit: int = ERROR_BODY_LIMIT) 
         if len(kept) >= limit:
             break
     return bytes(kept[:limit])
-
-
-def dataset_from_bytes(data: bytes, where: str = "part") -> Dataset:
-    """A pydicom Dataset from a part's bytes; a parse failure becomes a ProtocolError.
-
-    The buffer is closed after reading: pydicom keeps it on ``Dataset.buffer``, and an open
-    one would hold the whole part alive beside the element values copied out of it (twice
-    the memory for a retrieved study).
-    """
-    problem = "it has no SOPInstanceUID"
-    try:
-        with io.BytesIO(data) as buffer:
-            dataset = pydicom.dcmread(buffer, force=True)
-        meta = dataset.get("file_meta") or {}
-        if "SOPInstanceUID" in dataset or "MediaStorageSOPInstanceUID" in meta:
-            return dataset
-    except Exception as exc:  # pydicom raises many types on damaged data
-        problem = str(exc)
-    raise ProtocolError(f"the server sent a {where} that is not a DICOM instance: {problem}")
-
-
-def part10_bytes(dataset: Dataset) -> bytes:
-    """``dataset`` encoded as a Part 10 file: preamble, file meta, data set."""
-    buffer = io.BytesIO()
-    try:
-        pydicom.dcmwrite(buffer, _with_transfer_syntax(dataset), enforce_file_format=True)
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        raise InvalidArgumentError(f"cannot encode the dataset as a DICOM file: {exc}") from exc
-    return buffer.getvalue()
-
-
-def _with_transfer_syntax(dataset: Dataset) -> Dataset:
-    """``dataset``, or a shallow copy with a Transfer Syntax UID in its file meta.
-
-    A Dataset built in memory has no file meta, and pydicom cannot write a Part 10 file
-    without knowing its encoding: use the encoding it was read with, else Explicit VR Little
-    Endian (the default every STOW-RS server accepts). The caller's Dataset is not modified.
-    """
-    meta = dataset.get("file_meta")
-    if meta is not None and "TransferSyntaxUID" in meta:
-        return dataset
-    implicit, little = dataset.original_encoding
-    syntax = ExplicitVRLittleEndian
-    if implicit and little is not False:
-        syntax = ImplicitVRLittleEndian
-    elif implicit is False and little is False:
-        syntax = ExplicitVRBigEndian
-    file_meta = FileMetaDataset()
-    for element in meta or ():
-        file_meta.add(copy.deepcopy(element))
-    file_meta.TransferSyntaxUID = syntax
-    clone = Dataset(dataset)  # shares the elements, which writing does not change
-    clone.file_meta = file_meta
-    return clone
-
-
-def _path_opener(path: Path) -> _stow.Opener:
-    def opener() -> AbstractContextManager[BinaryIO]:
-        return open(path, "rb")
-
-    return opener
-
-
-def _handle_opener(handle: BinaryIO, start: int) -> _stow.Opener:
-    @contextmanager
-    def opener() -> Iterator[BinaryIO]:
-        handle.seek(start)
-        yield handle
-
-    return opener
-
-
-def stow_items(
-    instances: Iterable[InstanceInput] | InstanceInput, chunk_size: int = DEFAULT_CHUNK_SIZE
-) -> list[_stow.StowItem]:
-    """Each instance as a StowItem: files stay on disk and are re-read on every attempt."""
-    if isinstance(instances, (Dataset, str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(
-        instances, "read"
-    ):
-        instances = [instances]  # type: ignore[list-item]
-    items: list[_stow.StowItem] = []
-    for index, instance in enumerate(instances):
-        items.append(_stow_item(instance, index, chunk_size))
-    if not items:
-        raise InvalidArgumentError("no instances to store")
-    return items
-
-
-def _stow_item(instance: Any, index: int, chunk_size: int) -> _stow.StowItem:
-    if isinstance(instance, Dataset):
-        uid = str(instance.get("SOPInstanceUID", "")) or None
-        return _stow.StowItem(part10_bytes(instance), label=f"dataset {uid}", sop_instance_uid=uid)
-    if isinstance(instance, (bytes, bytearray, memoryview)):
-        return _stow.StowItem(bytes(instance), label=f"bytes #{index}")
-    if isinstance(instance, (str, os.PathLike)):
-        path = Path(instance)
-        try:
-            size = path.stat().st_size
-        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
-            message = exc.strerror if isinstance(exc, OSError) else None
-            raise InvalidArgumentError(f"cannot read {path!s}: {message or exc}") from exc
-        if not path.is_file():
-            raise InvalidArgumentError(f"{path} is not a file")
-        return _stow.StowItem(_path_opener(path), length=size, label=str(path))
-    if hasattr(instance, "read"):
-        return _handle_item(instance, index, chunk_size)
-    raise InvalidArgumentError(
-        "an instance is a pydicom Dataset, a path, bytes or a binary file object, "
-        f"not {type(instance).__name__}"
-    )
-
-
-def _handle_item(handle: Any, index: int, chunk_size: int) -> _stow.StowItem:
-    label = str(getattr(handle, "name", f"file object #{index}"))
-    try:
-        seekable = bool(handle.seekable())
-    except (AttributeError, OSError, ValueError):
-        seekable = False
-    if seekable:
-        start = handle.tell()
-        end = handle.seek(0, os.SEEK_END)
-        handle.seek(start)
-        return _stow.StowItem(_handle_opener(handle, start), length=end - start, label=label)
-    data = bytearray()
-    while chunk := handle.read(chunk_size):
-        if not isinstance(chunk, (bytes, bytearray)):
-            raise InvalidArgumentError(f"{label} is not opened in binary mode")
-        data += chunk
-    return _stow.StowItem(bytes(data), label=label)

@@ -16,17 +16,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from dicomkit.client._aio_driver import AsyncDriver
-from dicomkit.client._base import (
-    InstanceInput,
-    Progress,
-    dataset_from_bytes,
-    patient_filter,
-    single_dataset,
-    store_outcome,
-    unique_uids,
-)
-from dicomkit.client._files import FolderUpload, FolderUploadReport, PartFileWriter, sniff_file
-from dicomkit.core._stow import StowItem, interpret_store
+from dicomkit.client._base import patient_filter, store_outcome, unique_uids
 from dicomkit.core.dicomjson import StoreResult, first_value
 from dicomkit.core.errors import (
     BadRequestError,
@@ -45,8 +35,13 @@ from dicomkit.core.operations import (
     PartEvents,
     parse_json_object,
 )
+from dicomkit.core.stow import StowItem, interpret_store
 from dicomkit.core.uids import validate_uid
 from dicomkit.core.urls import Level
+from dicomkit.files import Progress
+from dicomkit.files.download import PartFileWriter
+from dicomkit.files.folder import FolderUpload, FolderUploadReport, sniff_file
+from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
 
 __all__ = ["AsyncDicomClient"]
 

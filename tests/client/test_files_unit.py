@@ -12,12 +12,12 @@ from pydicom.dataset import Dataset
 
 from dicomkit import AsyncDicomClient, DicomClient
 from dicomkit.client._base import coerce_timeout
-from dicomkit.client._files import FolderUploadReport, sniff_file
 from dicomkit.core import multipart
 from dicomkit.core.dicomjson import FailedInstance, StoredInstance, StoreResult
 from dicomkit.core.errors import ConnectError, InvalidArgumentError, NotFoundError, ProtocolError
 from dicomkit.core.interface import Request, Response, Timeout
 from dicomkit.core.retry import RetryPolicy
+from dicomkit.files.folder import FolderUploadReport, sniff_file
 from dicomkit.testing.data import dataset_bytes, make_instance
 
 from .fakes import Answer, FakeTransport
@@ -109,7 +109,7 @@ def test_damaged_and_foreign_files_are_told_apart(tmp_path: Path) -> None:
 
 
 def test_report_attributes_outcomes_by_uid_in_order(tmp_path: Path) -> None:
-    from dicomkit.client._files import ScannedFile
+    from dicomkit.files.folder import ScannedFile
 
     files = [ScannedFile(tmp_path / n, True, sop_instance_uid=u) for n, u in
              [("a", "1.1"), ("b", "1.1"), ("c", "1.2"), ("d", "1.3")]]  # fmt: skip

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from pydicom.uid import ExplicitVRLittleEndian
 
 from dicomkit import AsyncDicomClient, DicomClient
-from dicomkit.client._base import stow_items
 from dicomkit.core import multipart
-from dicomkit.core._stow import StowItem, plan_batches, stow_body
 from dicomkit.core.errors import HTTPError, InvalidArgumentError
 from dicomkit.core.interface import Request
+from dicomkit.core.stow import StowItem, plan_batches, stow_body
+from dicomkit.files.part10 import stow_items
 from dicomkit.testing.data import dataset_bytes, make_instance
 
 from .fakes import Answer, FakeTransport

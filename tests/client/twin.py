@@ -40,8 +40,8 @@ REPLACEMENTS = [
     ("import os\n", "import asyncio\nimport os\n"),
     ("from dicomkit.client._sync_driver import SyncDriver\n", ""),
     (
-        "from dicomkit.client._base import (",
-        "from dicomkit.client._aio_driver import AsyncDriver\nfrom dicomkit.client._base import (",
+        "from dicomkit.client._base import ",
+        "from dicomkit.client._aio_driver import AsyncDriver\nfrom dicomkit.client._base import ",
     ),
     ('__all__ = ["DicomClient"]', '__all__ = ["AsyncDicomClient"]'),
     ("-> Iterator[", "-> AsyncIterator["),

@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dicomkit.core import errors, multipart
-from dicomkit.core._stow import StowItem, plan_batches
 from dicomkit.core.dicomjson import DicomJSONError
 from dicomkit.core.interface import Request
 from dicomkit.core.operations import (
@@ -23,6 +22,7 @@ from dicomkit.core.operations import (
     parse_json_object,
     reasons_from_body,
 )
+from dicomkit.core.stow import StowItem, plan_batches
 from dicomkit.core.urls import DicomWebURLs
 
 OPS = Operations(DicomWebURLs("https://pacs.test/dicom-web"))

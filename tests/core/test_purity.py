@@ -133,7 +133,7 @@ def test_the_scan_covers_every_core_module_private_ones_included() -> None:
         info.name for info in pkgutil.walk_packages(dicomkit.core.__path__, "dicomkit.core.")
     }
     assert scanned == walked
-    assert {"dicomkit.core._stow", "dicomkit.core.operations", "dicomkit.core"} <= scanned
+    assert {"dicomkit.core.stow", "dicomkit.core.operations", "dicomkit.core"} <= scanned
 
 
 def test_core_sources_import_no_io_module_and_never_open_files() -> None:

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from dicomkit.core._stow import StowItem, interpret_store, plan_batches, store_error_message
 from dicomkit.core.dicomjson import FailedInstance, StoredInstance, StoreResult
 from dicomkit.core.errors import BadRequestError, InvalidArgumentError
 from dicomkit.core.interface import Request
+from dicomkit.core.stow import StowItem, interpret_store, plan_batches, store_error_message
 
 
 def test_a_failure_without_uids_is_described_in_words() -> None:

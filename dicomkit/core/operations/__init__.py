@@ -8,8 +8,8 @@
 - :mod:`~dicomkit.core.operations.answers`, :mod:`~dicomkit.core.operations.parts` and
   :mod:`~dicomkit.core.operations.paging`: the pieces the exchanges read answers with.
 
-The clients connect an exchange to a transport and nothing else. STOW-RS bodies and their
-batching live in :mod:`dicomkit.core._stow`.
+The clients connect an exchange to a transport and nothing else. STOW-RS bodies, batching
+and its exchange live in :mod:`dicomkit.core.stow`.
 """
 
 from __future__ import annotations

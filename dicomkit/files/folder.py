@@ -1,56 +1,45 @@
-"""Files on disk for the classic methods: folder scanning, DICOM sniffing, safe downloads.
+"""Folder upload: scanning a folder, sniffing each file, batching and reporting every file.
 
-Uploads recognise DICOM by content, not by extension, and report every file. Downloads name
-each file after the UIDs inside the part (validated, so a server cannot steer a write outside
-the output folder) and appear only once complete: bytes go to a temporary file that is renamed
-into place at the end of the part and deleted on any error.
+Uploads recognise DICOM by content, not by extension, and account for every entry found:
+stored, already present, failed (with the reason) or not DICOM.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import BinaryIO
 
 import pydicom
 from pydicom.errors import InvalidDicomError
 
-from dicomkit.client._base import Progress
-from dicomkit.client._uid_scan import HEAD_BYTES, scan_uids
-from dicomkit.core import _stow, multipart
+from dicomkit.core import stow
 from dicomkit.core.dicomjson import FailedInstance, StoreResult
 from dicomkit.core.errors import (
     DicomkitError,
     ForbiddenError,
     InvalidArgumentError,
-    InvalidUIDError,
-    ProtocolError,
     UnauthorizedError,
 )
-from dicomkit.core.uids import validate_uid
+from dicomkit.files import Progress
 
 __all__ = [
     "ALREADY_PRESENT_CODES",
     "FolderUpload",
     "FolderScan",
     "FolderUploadReport",
-    "PartFileWriter",
     "ScannedFile",
     "scan_folder",
+    "scanned_item",
     "sniff_file",
 ]
 
 ALREADY_PRESENT_CODES = frozenset({0x0111, 45070})
 """Failure reasons meaning "this instance is stored already": Duplicate SOP Instance
 (PS3.4 0111H) and the code Microsoft's DICOM service uses (45070)."""
-
-_UID_TAGS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
-_UID_TAG_NUMBERS = (0x0020000D, 0x0020000E, 0x00080018)
-"""The same three as tag numbers: looked up by number, a part's UIDs cost half as much."""
 
 
 @dataclass
@@ -218,126 +207,19 @@ def sniff_file(path: Path) -> ScannedFile:
     return ScannedFile(path, is_dicom=True, size=size, sop_instance_uid=str(uid))
 
 
-def scanned_item(scanned: ScannedFile) -> _stow.StowItem:
+def scanned_item(scanned: ScannedFile) -> stow.StowItem:
+    """The STOW item of a sniffed file: opened only while its part is sent, on every attempt."""
     path = scanned.path
 
     def opener() -> BinaryIO:
         return open(path, "rb")
 
-    return _stow.StowItem(
+    return stow.StowItem(
         opener,
         length=scanned.size,
         label=str(path),
         sop_instance_uid=scanned.sop_instance_uid,
     )
-
-
-class PartFileWriter:
-    """Stream WADO-RS part events into ``{study}/{series}/{instance}.dcm`` under ``root``.
-
-    Each part goes to a temporary file in ``root``; at its end the UIDs are read from the
-    file itself, validated, and the file is renamed into place (``os.replace``, so a retried
-    download overwrites atomically). ``abort()`` removes an unfinished temporary file.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.written: list[Path] = []
-        self._handle: IO[bytes] | None = None
-        self._temp: Path | None = None
-        self._head = bytearray()
-
-    @classmethod
-    def create(cls, output_folder: str | os.PathLike[str]) -> PartFileWriter:
-        """A writer into ``output_folder``, created if missing."""
-        root = Path(output_folder)
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
-            reason = getattr(exc, "strerror", None) or exc
-            raise InvalidArgumentError(f"cannot create {root}: {reason}") from exc
-        return cls(root)
-
-    def feed(self, events: Iterable[multipart.Event], progress: Progress | None = None) -> None:
-        """Process events; report each completed file to ``progress(files_done, None)``."""
-        for event in events:
-            if self.handle(event) is not None and progress is not None:
-                progress(len(self.written), None)
-
-    def handle(self, event: multipart.Event) -> Path | None:
-        """Process one event; return the final path when a part was completed."""
-        try:
-            return self._handle_event(event)
-        except OSError as exc:
-            self.abort()
-            raise DicomkitError(f"cannot write the download under {self.root}: {exc}") from exc
-
-    def _handle_event(self, event: multipart.Event) -> Path | None:
-        if isinstance(event, multipart.PartStart):
-            self.abort()
-            fd, name = tempfile.mkstemp(prefix=".dicomkit-", suffix=".part", dir=self.root)
-            self._handle = os.fdopen(fd, "wb")
-            self._temp = Path(name)
-            self._head = bytearray()
-        elif isinstance(event, multipart.PartData):
-            if self._handle is None:
-                raise ProtocolError("multipart data arrived outside a part")
-            self._handle.write(event.data)
-            if len(self._head) < HEAD_BYTES:
-                self._head += event.data[: HEAD_BYTES - len(self._head)]
-        elif isinstance(event, multipart.PartEnd):
-            return self._finish()
-        return None
-
-    def _finish(self) -> Path:
-        if self._handle is None or self._temp is None:
-            raise ProtocolError("a multipart part ended before it started")
-        self._handle.close()
-        self._handle = None
-        temp, self._temp = self._temp, None
-        try:
-            target = self._target_for(temp)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temp, target)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        self.written.append(target)
-        return target
-
-    def _target_for(self, temp: Path) -> Path:
-        found = scan_uids(bytes(self._head))
-        if found is not None:  # already valid UIDs, exactly what pydicom would read
-            study, series, instance = found
-            return self.root / study / series / f"{instance}.dcm"
-        try:
-            with warnings.catch_warnings():  # the UIDs are validated below, by our rules
-                warnings.simplefilter("ignore")
-                ds = pydicom.dcmread(
-                    temp,
-                    force=True,
-                    stop_before_pixels=True,
-                    specific_tags=list(_UID_TAG_NUMBERS),
-                )
-                uids = [str(ds[tag].value) if tag in ds else "" for tag in _UID_TAG_NUMBERS]
-        except Exception as exc:  # pydicom raises many types on damaged data
-            raise ProtocolError(f"the server sent a part that is not DICOM: {exc}") from exc
-        try:
-            study, series, instance = (
-                validate_uid(uid, keyword) for uid, keyword in zip(uids, _UID_TAGS, strict=True)
-            )
-        except InvalidUIDError as exc:
-            raise ProtocolError(f"the server sent an instance with a bad UID: {exc}") from exc
-        return self.root / study / series / f"{instance}.dcm"
-
-    def abort(self) -> None:
-        """Close and delete the temporary file of an unfinished part, if any."""
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
-        if self._temp is not None:
-            self._temp.unlink(missing_ok=True)
-            self._temp = None
 
 
 class FolderUpload:
@@ -371,14 +253,14 @@ class FolderUpload:
         self._scanned = dicom
         if max_count is None and workers > 1:
             # Two batches per worker keep every worker busy without many small requests.
-            max_count = max(1, min(_stow.DEFAULT_BATCH_COUNT, -(-len(dicom) // (2 * workers))))
-        self._batches = _stow.plan_batches(
+            max_count = max(1, min(stow.DEFAULT_BATCH_COUNT, -(-len(dicom) // (2 * workers))))
+        self._batches = stow.plan_batches(
             [scanned_item(s) for s in dicom],
-            max_count=_stow.DEFAULT_BATCH_COUNT if max_count is None else max_count,
-            max_bytes=_stow.DEFAULT_BATCH_BYTES if max_bytes is None else max_bytes,
+            max_count=stow.DEFAULT_BATCH_COUNT if max_count is None else max_count,
+            max_bytes=stow.DEFAULT_BATCH_BYTES if max_bytes is None else max_bytes,
         )
 
-    def batches(self) -> Iterator[tuple[list[ScannedFile], list[_stow.StowItem]]]:
+    def batches(self) -> Iterator[tuple[list[ScannedFile], list[stow.StowItem]]]:
         """Each batch with the files it came from."""
         start = 0
         for batch in self._batches:
@@ -387,7 +269,7 @@ class FolderUpload:
 
     def jobs(
         self, study: str | None
-    ) -> list[tuple[list[ScannedFile], tuple[list[_stow.StowItem], str | None]]]:
+    ) -> list[tuple[list[ScannedFile], tuple[list[stow.StowItem], str | None]]]:
         """Each batch's files with the arguments of the request that stores them."""
         return [(scanned, (items, study)) for scanned, items in self.batches()]
 

@@ -8,7 +8,7 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
-from dicomkit.client._base import dataset_from_bytes
+from dicomkit.files.part10 import dataset_from_bytes
 
 
 def _part10(pixels: bytes) -> bytes:

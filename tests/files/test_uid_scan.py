@@ -17,7 +17,7 @@ from pydicom.uid import (
     generate_uid,
 )
 
-from dicomkit.client._uid_scan import scan_uids
+from dicomkit.files.uid_scan import scan_uids
 
 SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
 

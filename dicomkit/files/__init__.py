@@ -1,0 +1,21 @@
+"""Files on disk for the clients: Part 10 encoding, folder upload and download to files.
+
+This layer sits between :mod:`dicomkit.client` and :mod:`dicomkit.core`: it reads and writes
+files but never sends anything, so it imports neither the client nor a transport nor an HTTP
+library (tests/files/test_layering.py checks it). Every function here blocks; the async
+client runs them in a worker thread so that its event loop never waits on a disk.
+
+- :mod:`dicomkit.files.part10` turns datasets, paths, bytes and file objects into STOW items;
+- :mod:`dicomkit.files.folder` scans and sniffs a folder and plans its upload;
+- :mod:`dicomkit.files.download` writes WADO-RS parts to ``study/series/instance.dcm``;
+- :mod:`dicomkit.files.uid_scan` reads an instance's three UIDs from its first bytes, fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+__all__ = ["Progress"]
+
+Progress = Callable[[int, int | None], None]
+"""A progress callback: ``progress(done, total)``; ``total`` is None when unknown."""

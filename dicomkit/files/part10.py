@@ -1,0 +1,175 @@
+"""Turning what a caller passes to ``store_instances`` into Part 10 bytes and STOW items.
+
+Datasets are encoded here, files stay on disk and are re-opened on every attempt, and the
+parts a server returns are parsed back into Datasets. Nothing here sends or waits, so the
+blocking and the async client share it (the async one calls it in a worker thread).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from dicomkit.core.errors import InvalidArgumentError, ProtocolError
+from dicomkit.core.interface import Headers
+from dicomkit.core.stow import Opener, StowItem
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "InstanceInput",
+    "dataset_from_bytes",
+    "part10_bytes",
+    "single_dataset",
+    "stow_items",
+]
+
+DEFAULT_CHUNK_SIZE = 1 << 20
+"""Bytes read from a file at a time when a STOW body is streamed."""
+
+InstanceInput = Dataset | str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
+"""One instance for STOW-RS: a Dataset, a file path, Part 10 bytes, or a binary file object."""
+
+
+def single_dataset(parts: Sequence[tuple[Headers, bytes]]) -> Dataset:
+    """The one Dataset of a single-instance retrieve."""
+    if not parts:
+        raise ProtocolError("the server answered with no instance")
+    return dataset_from_bytes(parts[0][1])
+
+
+def dataset_from_bytes(data: bytes, where: str = "part") -> Dataset:
+    """A pydicom Dataset from a part's bytes; a parse failure becomes a ProtocolError.
+
+    The buffer is closed after reading: pydicom keeps it on ``Dataset.buffer``, and an open
+    one would hold the whole part alive beside the element values copied out of it (twice
+    the memory for a retrieved study).
+    """
+    problem = "it has no SOPInstanceUID"
+    try:
+        with io.BytesIO(data) as buffer:
+            dataset = pydicom.dcmread(buffer, force=True)
+        meta = dataset.get("file_meta") or {}
+        if "SOPInstanceUID" in dataset or "MediaStorageSOPInstanceUID" in meta:
+            return dataset
+    except Exception as exc:  # pydicom raises many types on damaged data
+        problem = str(exc)
+    raise ProtocolError(f"the server sent a {where} that is not a DICOM instance: {problem}")
+
+
+def part10_bytes(dataset: Dataset) -> bytes:
+    """``dataset`` encoded as a Part 10 file: preamble, file meta, data set."""
+    buffer = io.BytesIO()
+    try:
+        pydicom.dcmwrite(buffer, _with_transfer_syntax(dataset), enforce_file_format=True)
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        raise InvalidArgumentError(f"cannot encode the dataset as a DICOM file: {exc}") from exc
+    return buffer.getvalue()
+
+
+def _with_transfer_syntax(dataset: Dataset) -> Dataset:
+    """``dataset``, or a shallow copy with a Transfer Syntax UID in its file meta.
+
+    A Dataset built in memory has no file meta, and pydicom cannot write a Part 10 file
+    without knowing its encoding: use the encoding it was read with, else Explicit VR Little
+    Endian (the default every STOW-RS server accepts). The caller's Dataset is not modified.
+    """
+    meta = dataset.get("file_meta")
+    if meta is not None and "TransferSyntaxUID" in meta:
+        return dataset
+    implicit, little = dataset.original_encoding
+    syntax = ExplicitVRLittleEndian
+    if implicit and little is not False:
+        syntax = ImplicitVRLittleEndian
+    elif implicit is False and little is False:
+        syntax = ExplicitVRBigEndian
+    file_meta = FileMetaDataset()
+    for element in meta or ():
+        file_meta.add(copy.deepcopy(element))
+    file_meta.TransferSyntaxUID = syntax
+    clone = Dataset(dataset)  # shares the elements, which writing does not change
+    clone.file_meta = file_meta
+    return clone
+
+
+def _path_opener(path: Path) -> Opener:
+    def opener() -> AbstractContextManager[BinaryIO]:
+        return open(path, "rb")
+
+    return opener
+
+
+def _handle_opener(handle: BinaryIO, start: int) -> Opener:
+    @contextmanager
+    def opener() -> Iterator[BinaryIO]:
+        handle.seek(start)
+        yield handle
+
+    return opener
+
+
+def stow_items(
+    instances: Iterable[InstanceInput] | InstanceInput, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> list[StowItem]:
+    """Each instance as a StowItem: files stay on disk and are re-read on every attempt."""
+    if isinstance(instances, (Dataset, str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(
+        instances, "read"
+    ):
+        instances = [instances]  # type: ignore[list-item]
+    items: list[StowItem] = []
+    for index, instance in enumerate(instances):
+        items.append(_stow_item(instance, index, chunk_size))
+    if not items:
+        raise InvalidArgumentError("no instances to store")
+    return items
+
+
+def _stow_item(instance: Any, index: int, chunk_size: int) -> StowItem:
+    if isinstance(instance, Dataset):
+        uid = str(instance.get("SOPInstanceUID", "")) or None
+        return StowItem(part10_bytes(instance), label=f"dataset {uid}", sop_instance_uid=uid)
+    if isinstance(instance, (bytes, bytearray, memoryview)):
+        return StowItem(bytes(instance), label=f"bytes #{index}")
+    if isinstance(instance, (str, os.PathLike)):
+        path = Path(instance)
+        try:
+            size = path.stat().st_size
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+            message = exc.strerror if isinstance(exc, OSError) else None
+            raise InvalidArgumentError(f"cannot read {path!s}: {message or exc}") from exc
+        if not path.is_file():
+            raise InvalidArgumentError(f"{path} is not a file")
+        return StowItem(_path_opener(path), length=size, label=str(path))
+    if hasattr(instance, "read"):
+        return _handle_item(instance, index, chunk_size)
+    raise InvalidArgumentError(
+        "an instance is a pydicom Dataset, a path, bytes or a binary file object, "
+        f"not {type(instance).__name__}"
+    )
+
+
+def _handle_item(handle: Any, index: int, chunk_size: int) -> StowItem:
+    label = str(getattr(handle, "name", f"file object #{index}"))
+    try:
+        seekable = bool(handle.seekable())
+    except (AttributeError, OSError, ValueError):
+        seekable = False
+    if seekable:
+        start = handle.tell()
+        end = handle.seek(0, os.SEEK_END)
+        handle.seek(start)
+        return StowItem(_handle_opener(handle, start), length=end - start, label=label)
+    data = bytearray()
+    while chunk := handle.read(chunk_size):
+        if not isinstance(chunk, (bytes, bytearray)):
+            raise InvalidArgumentError(f"{label} is not opened in binary mode")
+        data += chunk
+    return StowItem(bytes(data), label=label)
