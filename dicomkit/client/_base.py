@@ -1,43 +1,48 @@
-"""What DicomClient and AsyncDicomClient share: options, request building, error helpers.
+"""What DicomClient and AsyncDicomClient share: options, and everything that never waits.
 
-Everything here is free of waiting, so the two drivers differ only in how they send, read and
-sleep. Protocol knowledge stays in :mod:`dicomkit.core.operations`; turning inputs into
-Part 10 bytes lives in :mod:`dicomkit.files.part10`.
+The drivers differ only in how they send, read, sleep and offload; protocol knowledge stays in
+:mod:`dicomkit.core` (one exchange per operation), files in :mod:`dicomkit.files`.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
-from dicomkit.core import multipart, stow
+from dicomkit.core import stow
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import (
+    DicomkitError,
     HTTPError,
     InvalidArgumentError,
     StoreError,
     TransportError,
 )
 from dicomkit.core.interface import Request, Response, Timeout
-from dicomkit.core.operations import ERROR_BODY_LIMIT, Operations
+from dicomkit.core.operations import Dialect, Exchanges, Operations, resolve_dialect
 from dicomkit.core.retry import RetryPolicy, coerce_retry
-from dicomkit.core.urls import DicomWebURLs, Level
+from dicomkit.core.uids import validate_uid
+from dicomkit.core.urls import DicomWebURLs
+from dicomkit.files import Progress
+from dicomkit.files.folder import FolderUpload, ScannedFile
 from dicomkit.files.part10 import DEFAULT_CHUNK_SIZE, InstanceInput, stow_items
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "ClientBase",
+    "StoreTally",
     "TimeoutInput",
-    "abounded",
-    "bounded",
     "coerce_timeout",
     "patient_filter",
     "raise_transport_failure",
     "store_outcome",
     "unique_uids",
+    "uploadable",
 ]
 
 TimeoutInput = Timeout | float | tuple[float | None, float | None] | None
@@ -59,7 +64,7 @@ def coerce_timeout(value: TimeoutInput) -> Timeout:
 
 
 class ClientBase:
-    """Options and request building common to both clients."""
+    """Options, exchanges and the bookkeeping common to both clients."""
 
     def __init__(
         self,
@@ -76,6 +81,7 @@ class ClientBase:
         wado_prefix: str | None,
         stow_prefix: str | None,
         chunk_size: int,
+        dialect: str | Dialect | None,
     ) -> None:
         from dicomkit.auth import check_transport_security, resolve_auth
 
@@ -91,8 +97,10 @@ class ClientBase:
         )
         self.base_url = self.urls.base_url
         self.operations = Operations(self.urls, timeout=coerce_timeout(timeout), headers=headers)
+        self.exchanges = Exchanges(self.operations, resolve_dialect(dialect))
         self.retry = coerce_retry(retry)
         self.auth = resolve_auth(auth, asynchronous=asynchronous)
+        self._asynchronous = asynchronous
         self._client_name = "AsyncDicomClient" if asynchronous else "DicomClient"
         check_transport_security(self.urls.base_url, self.auth, stacklevel=4)
         self.chunk_size = chunk_size
@@ -100,33 +108,11 @@ class ClientBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.urls.root!r})"
 
-    # -- request building shared by the drivers ------------------------------------------------
+    def _resolve_transport(self, transport: Any) -> tuple[Any, bool]:
+        """A transport by name or class (owned, closed with the client) for this I/O style."""
+        from dicomkit.transports.registry import resolve_transport
 
-    def _search_request(
-        self,
-        level: Level,
-        study: str | None,
-        series: str | None,
-        search_filters: Mapping[str, Any] | None,
-        fuzzymatching: bool | None,
-        limit: int | None,
-        offset: int | None,
-        fields: Sequence[str] | None,
-    ) -> Request:
-        filters = dict(search_filters or {})
-        if series is not None and study is None:
-            filters["SeriesInstanceUID"] = series
-            series = None
-        return self.operations.search(
-            level,
-            study=study,
-            series=series,
-            search_filters=filters,
-            fuzzymatching=fuzzymatching,
-            limit=limit,
-            offset=offset,
-            fields=fields,
-        )
+        return resolve_transport(transport, asynchronous=self._asynchronous)
 
     def _retry_delay(
         self,
@@ -154,9 +140,9 @@ class ClientBase:
             elapsed=elapsed,
         )
 
-    def _explained(self, error: HTTPError) -> HTTPError:
+    def _explained(self, error: DicomkitError) -> DicomkitError:
         """``error``, plus how to fix a 401 caused by sending no credentials at all."""
-        if error.status != 401 or self.auth is not None:
+        if not isinstance(error, HTTPError) or error.status != 401 or self.auth is not None:
             return error
         return type(error)(
             error.status,
@@ -177,12 +163,11 @@ class ClientBase:
             headers.set(name, value)
         return replace(request, headers=headers)
 
-    def _stow_request(self, items: Sequence[stow.StowItem], study: str | None) -> Request:
-        """The STOW-RS request of one batch; its body is re-read from disk on every attempt."""
-        avoid = [item.source for item in items if isinstance(item.source, bytes)]
-        boundary = multipart.new_boundary(avoid=avoid)
-        body = stow.stow_body(items, boundary, chunk_size=self.chunk_size)
-        return self.operations.store(body, boundary, study)
+    def _stow_exchange(
+        self, items: Sequence[stow.StowItem], study: str | None
+    ) -> stow.StoreExchange:
+        """The STOW-RS exchange of one batch; its body is read from disk again on every send."""
+        return stow.store_exchange(self.operations, items, study, chunk_size=self.chunk_size)
 
     def _stow_batches(
         self,
@@ -190,11 +175,26 @@ class ClientBase:
         max_count: int | None,
         max_bytes: int | None,
     ) -> list[list[stow.StowItem]]:
+        """Instances as STOW items in batches (blocking: it encodes datasets, stats files)."""
         return stow.plan_batches(
             stow_items(instances, self.chunk_size),
             max_count=stow.DEFAULT_BATCH_COUNT if max_count is None else max_count,
             max_bytes=stow.DEFAULT_BATCH_BYTES if max_bytes is None else max_bytes,
         )
+
+    @staticmethod
+    def _folder_upload(
+        folder: str | os.PathLike[str],
+        recursive: bool,
+        study: str | None,
+        max_count: int | None,
+        max_bytes: int | None,
+        workers: int,
+    ) -> FolderUpload:
+        """The plan of a folder upload (blocking: it scans and sniffs every file)."""
+        if study is not None:
+            validate_uid(study, "StudyInstanceUID")
+        return FolderUpload(folder, recursive, max_count, max_bytes, workers)
 
 
 def raise_transport_failure(request: Request, error: TransportError, attempts: int) -> NoReturn:
@@ -254,21 +254,43 @@ def store_outcome(results: list[StoreResult], errors: list[StoreError]) -> Store
     return merged
 
 
-def bounded(chunks: Iterator[bytes], limit: int = ERROR_BODY_LIMIT) -> bytes:
-    """At most ``limit`` bytes of an error body; stops reading past it."""
-    kept = bytearray()
-    for chunk in chunks:
-        kept += chunk
-        if len(kept) >= limit:
-            break
-    return bytes(kept[:limit])
+class StoreTally:
+    """The batches of one ``store_instances`` call, their outcomes, and its progress."""
+
+    def __init__(self, batches: list[list[stow.StowItem]], progress: Progress | None) -> None:
+        self.batches = batches
+        self.progress = progress
+        self.total = sum(len(batch) for batch in batches)
+        self.done = 0
+        self.results: list[StoreResult] = []
+        self.errors: list[StoreError] = []
+
+    def jobs(self, study: str | None) -> list[tuple[int, tuple[list[stow.StowItem], str | None]]]:
+        """Each batch's size with the arguments of the request that stores it."""
+        return [(len(batch), (batch, study)) for batch in self.batches]
+
+    def settle(self, count: int, outcome: StoreResult | StoreError) -> None:
+        """Record one batch's outcome, then report progress."""
+        if isinstance(outcome, StoreError):
+            self.errors.append(outcome)
+            outcome = outcome.result
+        self.results.append(outcome)
+        self.done += count
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def outcome(self) -> StoreResult:
+        """Every batch merged; one StoreError carrying everything if any batch failed."""
+        return store_outcome(self.results, self.errors)
 
 
-async def abounded(chunks: AsyncIterator[bytes], limit: int = ERROR_BODY_LIMIT) -> bytes:
-    """Async twin of :func:`bounded`."""
-    kept = bytearray()
-    async for chunk in chunks:
-        kept += chunk
-        if len(kept) >= limit:
-            break
-    return bytes(kept[:limit])
+def uploadable(path: str | os.PathLike[str], scanned: ScannedFile) -> Path:
+    """``path``, checked as ``upload_dicom_folder`` checks its files: InvalidArgumentError for
+    a missing, unreadable or non-DICOM file, before any request."""
+    if not scanned.is_dicom:
+        raise InvalidArgumentError(
+            f"cannot upload {path}: not a DICOM file (no Part 10 'DICM' header)"
+        )
+    if scanned.problem:
+        raise InvalidArgumentError(f"cannot upload {path}: {scanned.problem}")
+    return Path(path)
