@@ -15,8 +15,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
-from pydicom.dataset import Dataset
-
 from dicomkit.client._base import (
     DEFAULT_CHUNK_SIZE,
     ClientBase,
@@ -34,14 +32,12 @@ from dicomkit.core.errors import (
     StoreError,
     TransportError,
 )
-from dicomkit.core.interface import AsyncTransport, Headers, Request, Response
-from dicomkit.core.operations import ERROR_BODY_LIMIT, Dialect, Exchange, Step
+from dicomkit.core.interface import AsyncTransport, Request, Response
+from dicomkit.core.operations import ERROR_BODY_LIMIT, Dialect, Exchange, Step, with_headers
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StowItem
-from dicomkit.core.urls import Level
 from dicomkit.files import Progress
 from dicomkit.files.download import PartFileWriter
-from dicomkit.files.part10 import dataset_from_bytes
 
 __all__ = ["AsyncDriver"]
 
@@ -119,7 +115,7 @@ class AsyncDriver(ClientBase):
             attempt += 1
             auth_headers = await self.auth.aheaders(self.transport) if self.auth else {}
             try:
-                response = await self.transport.asend(self._with_headers(request, auth_headers))
+                response = await self.transport.asend(with_headers(request, auth_headers))
             except TransportError as exc:
                 delay = self._retry_delay(attempt, request, started, error=exc)
                 if delay is None:
@@ -181,22 +177,6 @@ class AsyncDriver(ClientBase):
         async for _ in self._exchange_items(exchange):
             pass
         return exchange.result()
-
-    async def _search(
-        self, level: Level, get_remaining: bool, **options: Any
-    ) -> list[dict[str, Any]]:
-        """One page of a QIDO-RS search, or with ``get_remaining`` every page."""
-        if get_remaining:
-            pages = self._stream(self.exchanges.search_pages, level, **options)
-            return [item async for item in pages]
-        return await self._run(self.exchanges.search, level, **options)
-
-    async def _datasets(
-        self, parts: AsyncIterator[tuple[Headers, bytes]]
-    ) -> AsyncIterator[Dataset]:
-        """Each part parsed by pydicom, off the event loop."""
-        async for _, body in parts:
-            yield await offload(dataset_from_bytes, body)
 
     # -- STOW-RS and files ---------------------------------------------------------------------
 

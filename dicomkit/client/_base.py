@@ -9,58 +9,38 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 from dicomkit.core import stow
-from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import (
     DicomkitError,
     HTTPError,
     InvalidArgumentError,
-    StoreError,
     TransportError,
 )
-from dicomkit.core.interface import Request, Response, Timeout
-from dicomkit.core.operations import Dialect, Exchanges, Operations, resolve_dialect
+from dicomkit.core.interface import Request, Response
+from dicomkit.core.operations import (
+    Dialect,
+    Exchanges,
+    Operations,
+    TimeoutInput,
+    resolve_dialect,
+)
 from dicomkit.core.retry import RetryPolicy, coerce_retry
 from dicomkit.core.uids import validate_uid
 from dicomkit.core.urls import DicomWebURLs
-from dicomkit.files import Progress
 from dicomkit.files.folder import FolderUpload, ScannedFile
 from dicomkit.files.part10 import DEFAULT_CHUNK_SIZE, InstanceInput, stow_items
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "ClientBase",
-    "StoreTally",
     "TimeoutInput",
-    "coerce_timeout",
-    "patient_filter",
     "raise_transport_failure",
-    "store_outcome",
-    "unique_uids",
     "uploadable",
 ]
-
-TimeoutInput = Timeout | float | tuple[float | None, float | None] | None
-
-
-def coerce_timeout(value: TimeoutInput) -> Timeout:
-    """A client's ``timeout=``: a Timeout, one number for both, or ``(connect, read)``."""
-    if value is None:
-        return Timeout()
-    if isinstance(value, Timeout):
-        return value
-    if isinstance(value, tuple):
-        if len(value) != 2:
-            raise InvalidArgumentError("timeout as a tuple is (connect, read)")
-        return Timeout(connect=value[0], read=value[1])
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return Timeout(connect=float(value), read=float(value))
-    raise InvalidArgumentError("timeout must be a Timeout, seconds > 0, or (connect, read)")
 
 
 class ClientBase:
@@ -96,7 +76,7 @@ class ClientBase:
             stow_prefix=stow_prefix,
         )
         self.base_url = self.urls.base_url
-        self.operations = Operations(self.urls, timeout=coerce_timeout(timeout), headers=headers)
+        self.operations = Operations(self.urls, timeout=timeout, headers=headers)
         self.exchanges = Exchanges(self.operations, resolve_dialect(dialect))
         self.retry = coerce_retry(retry)
         self.auth = resolve_auth(auth, asynchronous=asynchronous)
@@ -154,15 +134,6 @@ class ClientBase:
             reasons=error.reasons,
         )
 
-    @staticmethod
-    def _with_headers(request: Request, extra: Mapping[str, str]) -> Request:
-        if not extra:
-            return request
-        headers = request.headers.copy()
-        for name, value in extra.items():
-            headers.set(name, value)
-        return replace(request, headers=headers)
-
     def _stow_exchange(
         self, items: Sequence[stow.StowItem], study: str | None
     ) -> stow.StoreExchange:
@@ -219,69 +190,6 @@ def _without_userinfo(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-
-
-def patient_filter(patient_id: str) -> dict[str, str]:
-    """The QIDO-RS filter that matches exactly one patient's ID.
-
-    QIDO-RS has no escape character: an empty value matches every patient, ``*`` and ``?``
-    are wildcards and ``\\`` separates values. Such an ID would quietly return other patients'
-    studies (and a delete loop over them would delete those), so it is refused.
-    """
-    if not isinstance(patient_id, str) or not patient_id.strip():
-        raise InvalidArgumentError("patient_id must be a non-empty string")
-    if any(character in patient_id for character in "*?\\"):
-        raise InvalidArgumentError(
-            "patient_id may not contain '*', '?' or '\\': QIDO-RS would match other patients"
-        )
-    return {"PatientID": patient_id}
-
-
-def unique_uids(values: Iterable[Any]) -> list[str]:
-    """The distinct non-empty values as strings, in the order first seen."""
-    return list(dict.fromkeys(str(value) for value in values if value))
-
-
-def store_outcome(results: list[StoreResult], errors: list[StoreError]) -> StoreResult:
-    """Merge batch results; raise one StoreError carrying everything if any batch failed."""
-    merged = stow.merge_results(results)
-    if errors:
-        if len(errors) == 1 and len(results) == 1:
-            raise errors[0]
-        raise StoreError(
-            stow.store_error_message(merged, merged.status), merged, status=merged.status
-        )
-    return merged
-
-
-class StoreTally:
-    """The batches of one ``store_instances`` call, their outcomes, and its progress."""
-
-    def __init__(self, batches: list[list[stow.StowItem]], progress: Progress | None) -> None:
-        self.batches = batches
-        self.progress = progress
-        self.total = sum(len(batch) for batch in batches)
-        self.done = 0
-        self.results: list[StoreResult] = []
-        self.errors: list[StoreError] = []
-
-    def jobs(self, study: str | None) -> list[tuple[int, tuple[list[stow.StowItem], str | None]]]:
-        """Each batch's size with the arguments of the request that stores it."""
-        return [(len(batch), (batch, study)) for batch in self.batches]
-
-    def settle(self, count: int, outcome: StoreResult | StoreError) -> None:
-        """Record one batch's outcome, then report progress."""
-        if isinstance(outcome, StoreError):
-            self.errors.append(outcome)
-            outcome = outcome.result
-        self.results.append(outcome)
-        self.done += count
-        if self.progress is not None:
-            self.progress(self.done, self.total)
-
-    def outcome(self) -> StoreResult:
-        """Every batch merged; one StoreError carrying everything if any batch failed."""
-        return store_outcome(self.results, self.errors)
 
 
 def uploadable(path: str | os.PathLike[str], scanned: ScannedFile) -> Path:

@@ -17,8 +17,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
-from pydicom.dataset import Dataset
-
 from dicomkit.client._base import (
     DEFAULT_CHUNK_SIZE,
     ClientBase,
@@ -36,14 +34,12 @@ from dicomkit.core.errors import (
     StoreError,
     TransportError,
 )
-from dicomkit.core.interface import Headers, Request, Response, Transport
-from dicomkit.core.operations import ERROR_BODY_LIMIT, Dialect, Exchange, Step
+from dicomkit.core.interface import Request, Response, Transport
+from dicomkit.core.operations import ERROR_BODY_LIMIT, Dialect, Exchange, Step, with_headers
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StowItem
-from dicomkit.core.urls import Level
 from dicomkit.files import Progress
 from dicomkit.files.download import PartFileWriter
-from dicomkit.files.part10 import dataset_from_bytes
 
 __all__ = ["SyncDriver"]
 
@@ -121,7 +117,7 @@ class SyncDriver(ClientBase):
             attempt += 1
             auth_headers = self.auth.headers(self.transport) if self.auth else {}
             try:
-                response = self.transport.send(self._with_headers(request, auth_headers))
+                response = self.transport.send(with_headers(request, auth_headers))
             except TransportError as exc:
                 delay = self._retry_delay(attempt, request, started, error=exc)
                 if delay is None:
@@ -182,18 +178,6 @@ class SyncDriver(ClientBase):
         for _ in self._exchange_items(exchange):
             pass
         return exchange.result()
-
-    def _search(self, level: Level, get_remaining: bool, **options: Any) -> list[dict[str, Any]]:
-        """One page of a QIDO-RS search, or with ``get_remaining`` every page."""
-        if get_remaining:
-            pages = self._stream(self.exchanges.search_pages, level, **options)
-            return list(pages)
-        return self._run(self.exchanges.search, level, **options)
-
-    def _datasets(self, parts: Iterator[tuple[Headers, bytes]]) -> Iterator[Dataset]:
-        """Each part parsed by pydicom, off the event loop."""
-        for _, body in parts:
-            yield offload(dataset_from_bytes, body)
 
     # -- STOW-RS and files ---------------------------------------------------------------------
 

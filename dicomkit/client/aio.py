@@ -17,13 +17,15 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from dicomkit.client._aio_driver import AsyncDriver
-from dicomkit.client._base import StoreTally, patient_filter, unique_uids, uploadable
+from dicomkit.client._base import uploadable
 from dicomkit.client._io_async import concurrently, offload
-from dicomkit.core.dicomjson import StoreResult, first_value
+from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.interface import Headers
+from dicomkit.core.operations import distinct_values, patient_filter
+from dicomkit.core.stow import StoreTally
 from dicomkit.files import Progress
 from dicomkit.files.folder import FolderUploadReport, sniff_file
-from dicomkit.files.part10 import InstanceInput, single_dataset
+from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
 
 __all__ = ["AsyncDicomClient"]
 
@@ -51,14 +53,15 @@ class AsyncDicomClient(AsyncDriver):
         get_remaining: bool = False,
     ) -> list[dict[str, Any]]:
         """QIDO-RS studies as DICOM JSON; ``get_remaining`` follows every page."""
-        return await self._search(
+        return await self._run(
+            self.exchanges.search,
             "studies",
-            get_remaining,
             search_filters=search_filters,
             fuzzymatching=fuzzymatching,
             limit=limit,
             offset=offset,
             fields=fields,
+            get_remaining=get_remaining,
         )
 
     async def search_for_series(
@@ -73,15 +76,16 @@ class AsyncDicomClient(AsyncDriver):
         get_remaining: bool = False,
     ) -> list[dict[str, Any]]:
         """QIDO-RS series, of one study or of all."""
-        return await self._search(
+        return await self._run(
+            self.exchanges.search,
             "series",
-            get_remaining,
             study=study_instance_uid,
             search_filters=search_filters,
             fuzzymatching=fuzzymatching,
             limit=limit,
             offset=offset,
             fields=fields,
+            get_remaining=get_remaining,
         )
 
     async def search_for_instances(
@@ -97,9 +101,9 @@ class AsyncDicomClient(AsyncDriver):
         get_remaining: bool = False,
     ) -> list[dict[str, Any]]:
         """QIDO-RS instances, of one series, one study, or all."""
-        return await self._search(
+        return await self._run(
+            self.exchanges.search,
             "instances",
-            get_remaining,
             study=study_instance_uid,
             series=series_instance_uid,
             search_filters=search_filters,
@@ -107,6 +111,7 @@ class AsyncDicomClient(AsyncDriver):
             limit=limit,
             offset=offset,
             fields=fields,
+            get_remaining=get_remaining,
         )
 
     async def iter_search_for_studies(
@@ -186,7 +191,7 @@ class AsyncDicomClient(AsyncDriver):
         studies = self.iter_search_for_studies(
             patient_filter(patient_id), fields=["StudyInstanceUID"]
         )
-        return unique_uids([first_value(s, "StudyInstanceUID") async for s in studies])
+        return distinct_values([study async for study in studies], "StudyInstanceUID")
 
     # -- WADO-RS -------------------------------------------------------------------------------
 
@@ -221,8 +226,8 @@ class AsyncDicomClient(AsyncDriver):
         parts = self.iter_parts(
             study_instance_uid, media_types=media_types, transfer_syntax=transfer_syntax
         )
-        async for dataset in self._datasets(parts):
-            yield dataset
+        async for _, body in parts:
+            yield await offload(dataset_from_bytes, body)
 
     async def iter_series(
         self,
@@ -239,8 +244,8 @@ class AsyncDicomClient(AsyncDriver):
             media_types=media_types,
             transfer_syntax=transfer_syntax,
         )
-        async for dataset in self._datasets(parts):
-            yield dataset
+        async for _, body in parts:
+            yield await offload(dataset_from_bytes, body)
 
     async def retrieve_study(
         self,

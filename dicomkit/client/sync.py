@@ -18,14 +18,16 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from dicomkit.client._base import StoreTally, patient_filter, unique_uids, uploadable
+from dicomkit.client._base import uploadable
 from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
-from dicomkit.core.dicomjson import StoreResult, first_value
+from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.interface import Headers
+from dicomkit.core.operations import distinct_values, patient_filter
+from dicomkit.core.stow import StoreTally
 from dicomkit.files import Progress
 from dicomkit.files.folder import FolderUploadReport, sniff_file
-from dicomkit.files.part10 import InstanceInput, single_dataset
+from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
 
 __all__ = ["DicomClient"]
 
@@ -53,14 +55,15 @@ class DicomClient(SyncDriver):
         get_remaining: bool = False,
     ) -> list[dict[str, Any]]:
         """QIDO-RS studies as DICOM JSON; ``get_remaining`` follows every page."""
-        return self._search(
+        return self._run(
+            self.exchanges.search,
             "studies",
-            get_remaining,
             search_filters=search_filters,
             fuzzymatching=fuzzymatching,
             limit=limit,
             offset=offset,
             fields=fields,
+            get_remaining=get_remaining,
         )
 
     def search_for_series(
@@ -75,15 +78,16 @@ class DicomClient(SyncDriver):
         get_remaining: bool = False,
     ) -> list[dict[str, Any]]:
         """QIDO-RS series, of one study or of all."""
-        return self._search(
+        return self._run(
+            self.exchanges.search,
             "series",
-            get_remaining,
             study=study_instance_uid,
             search_filters=search_filters,
             fuzzymatching=fuzzymatching,
             limit=limit,
             offset=offset,
             fields=fields,
+            get_remaining=get_remaining,
         )
 
     def search_for_instances(
@@ -99,9 +103,9 @@ class DicomClient(SyncDriver):
         get_remaining: bool = False,
     ) -> list[dict[str, Any]]:
         """QIDO-RS instances, of one series, one study, or all."""
-        return self._search(
+        return self._run(
+            self.exchanges.search,
             "instances",
-            get_remaining,
             study=study_instance_uid,
             series=series_instance_uid,
             search_filters=search_filters,
@@ -109,6 +113,7 @@ class DicomClient(SyncDriver):
             limit=limit,
             offset=offset,
             fields=fields,
+            get_remaining=get_remaining,
         )
 
     def iter_search_for_studies(
@@ -185,7 +190,7 @@ class DicomClient(SyncDriver):
         studies = self.iter_search_for_studies(
             patient_filter(patient_id), fields=["StudyInstanceUID"]
         )
-        return unique_uids([first_value(s, "StudyInstanceUID") for s in studies])
+        return distinct_values(list(studies), "StudyInstanceUID")
 
     # -- WADO-RS -------------------------------------------------------------------------------
 
@@ -219,7 +224,8 @@ class DicomClient(SyncDriver):
         parts = self.iter_parts(
             study_instance_uid, media_types=media_types, transfer_syntax=transfer_syntax
         )
-        yield from self._datasets(parts)
+        for _, body in parts:
+            yield offload(dataset_from_bytes, body)
 
     def iter_series(
         self,
@@ -236,7 +242,8 @@ class DicomClient(SyncDriver):
             media_types=media_types,
             transfer_syntax=transfer_syntax,
         )
-        yield from self._datasets(parts)
+        for _, body in parts:
+            yield offload(dataset_from_bytes, body)
 
     def retrieve_study(
         self,

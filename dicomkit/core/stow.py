@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_BATCH_COUNT",
     "Opener",
     "StoreExchange",
+    "StoreTally",
     "StowItem",
     "interpret_store",
     "merge_results",
@@ -226,3 +227,46 @@ def store_exchange(
     boundary = multipart.new_boundary(avoid=avoid)
     body = stow_body(items, boundary, chunk_size=chunk_size)
     return StoreExchange(operations.store(body, boundary, study))
+
+
+class StoreTally:
+    """The batches of one STOW-RS call, their outcomes in order, and its progress.
+
+    ``settle`` takes each batch's StoreResult, or the StoreError that said what failed in it;
+    ``outcome`` merges them all and raises one StoreError carrying everything if any failed.
+    """
+
+    def __init__(
+        self, batches: list[list[StowItem]], progress: Callable[[int, int | None], None] | None
+    ) -> None:
+        self.batches = batches
+        self.progress = progress
+        self.total = sum(len(batch) for batch in batches)
+        self.done = 0
+        self.results: list[StoreResult] = []
+        self.errors: list[StoreError] = []
+
+    def jobs(self, study: str | None) -> list[tuple[int, tuple[list[StowItem], str | None]]]:
+        """Each batch's size with the arguments of the request that stores it."""
+        return [(len(batch), (batch, study)) for batch in self.batches]
+
+    def settle(self, count: int, outcome: StoreResult | StoreError) -> None:
+        """Record one batch's outcome, then report progress."""
+        if isinstance(outcome, StoreError):
+            self.errors.append(outcome)
+            outcome = outcome.result
+        self.results.append(outcome)
+        self.done += count
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def outcome(self) -> StoreResult:
+        """Every batch merged; one StoreError carrying everything if any batch failed."""
+        merged = merge_results(self.results)
+        if len(self.errors) == 1 and len(self.results) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise StoreError(
+                store_error_message(merged, merged.status), merged, status=merged.status
+            )
+        return merged

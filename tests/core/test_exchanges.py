@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dicomkit.core import errors, multipart
+from dicomkit.core import errors, multipart, stow
 from dicomkit.core.interface import Headers, Request
 from dicomkit.core.operations import (
     ERROR_BODY_LIMIT,
@@ -151,7 +151,10 @@ def test_search_pages_yield_every_result_once(total: int, limit: int, offset: in
     assert len(items) == max(0, total - offset)
     assert len({json.dumps(item) for item in items}) == len(items)
     assert len(sent) <= max(0, total - offset) // limit + 1
-    assert exchange.result() is None
+    assert exchange.result() == []
+    collecting = exchanges().search("instances", limit=limit, offset=offset, get_remaining=True)
+    assert run(collecting, paged_server(total)) == ([], sent)
+    assert collecting.result() == items
 
 
 def test_search_pages_stop_when_the_server_ignores_offset() -> None:
@@ -316,3 +319,92 @@ def test_headers_of_the_answer_are_kept() -> None:
     exchange = exchanges().search("studies")
     exchange.start(200, [("Warning", '299 pacs "truncated"')])
     assert Headers(exchange.headers).get("Warning") == '299 pacs "truncated"'
+
+
+STORE_OK = {
+    "00081199": {
+        "vr": "SQ",
+        "Value": [{"00081155": {"vr": "UI", "Value": ["1.2.3.1"]}}],
+    }
+}
+STORE_FAILED = {
+    "00081198": {
+        "vr": "SQ",
+        "Value": [
+            {
+                "00081155": {"vr": "UI", "Value": ["1.2.3.2"]},
+                "00081197": {"vr": "US", "Value": [272]},
+            }
+        ],
+    }
+}
+
+
+def store(study: str | None = None) -> stow.StoreExchange:
+    operations = Operations(DicomWebURLs("https://pacs.test/dicom-web"))
+    return stow.store_exchange(operations, [stow.StowItem(b"DICM-ish")], study, chunk_size=3)
+
+
+def test_the_store_exchange_sends_a_replayable_multipart_body() -> None:
+    exchange = store(STUDY)
+    request = exchange.request
+    assert request.method == "POST"
+    assert request.url.endswith(f"/studies/{STUDY}")
+    first, second = b"".join(request.iter_body()), b"".join(request.iter_body())
+    assert first == second
+    assert b"DICM-ish" in first
+    assert len(first) == request.content_length
+
+
+@pytest.mark.parametrize("chunks", CHUNKINGS)
+def test_a_stored_batch_is_its_store_result(chunks: Chunker) -> None:
+    exchange = store()
+    run(exchange, answer(200, json.dumps(STORE_OK).encode()), chunks)
+    result = exchange.result()
+    assert [item.sop_instance_uid for item in result.stored] == ["1.2.3.1"]
+
+
+@pytest.mark.parametrize("status", [200, 202, 400, 409])
+def test_a_failure_in_a_store_response_is_a_store_error(status: int) -> None:
+    exchange = store()
+    assert exchange.start(status, [("Content-Type", "application/dicom+json")]) is Step.READ
+    exchange.feed(json.dumps(STORE_FAILED).encode())
+    exchange.close()
+    with pytest.raises(errors.StoreError) as caught:
+        exchange.result()
+    assert caught.value.result.failed[0].sop_instance_uid == "1.2.3.2"
+
+
+@pytest.mark.parametrize("status", [301, 401, 404, 413, 500])
+def test_other_store_statuses_are_rejected(status: int) -> None:
+    with pytest.raises(errors.HTTPError) as caught:
+        run(store(), answer(status, b"nope"))
+    assert caught.value.status == status
+
+
+def test_a_refusal_without_a_store_response_is_an_http_error() -> None:
+    exchange = store()
+    run(exchange, answer(400, b"<html>bad</html>", "text/html"))
+    with pytest.raises(errors.BadRequestError):
+        exchange.result()
+
+
+def test_the_store_tally_merges_batches_and_reports_progress() -> None:
+    seen: list[tuple[int, int | None]] = []
+    batches = [[stow.StowItem(b"a")], [stow.StowItem(b"b"), stow.StowItem(b"c")]]
+    tally = stow.StoreTally(batches, lambda done, total: seen.append((done, total)))
+    assert [key for key, _ in tally.jobs(STUDY)] == [1, 2]
+    ok = store()
+    run(ok, answer(200, json.dumps(STORE_OK).encode()))
+    tally.settle(1, ok.result())
+    assert tally.outcome().stored[0].sop_instance_uid == "1.2.3.1"
+    failed = store()
+    run(failed, answer(409, json.dumps(STORE_FAILED).encode()))
+    with pytest.raises(errors.StoreError) as caught:
+        failed.result()
+    tally.settle(2, caught.value)
+    assert seen == [(1, 3), (3, 3)]
+    with pytest.raises(errors.StoreError) as merged:
+        tally.outcome()
+    assert len(merged.value.result.stored) == 1
+    assert len(merged.value.result.failed) == 1

@@ -17,13 +17,22 @@ from __future__ import annotations
 from dicomkit.core.operations.answers import (
     ERROR_BODY_LIMIT,
     apply_byte_range,
+    distinct_values,
     error_from_response,
     parse_json_array,
     parse_json_object,
     raise_for_status,
     reasons_from_body,
 )
-from dicomkit.core.operations.builder import USER_AGENT, Operations, frame_list
+from dicomkit.core.operations.builder import (
+    USER_AGENT,
+    Operations,
+    TimeoutInput,
+    coerce_timeout,
+    frame_list,
+    patient_filter,
+    with_headers,
+)
 from dicomkit.core.operations.dialect import DIALECTS, ORTHANC, STANDARD, Dialect, resolve_dialect
 from dicomkit.core.operations.exchange import (
     BodyExchange,
@@ -69,12 +78,17 @@ __all__ = [
     "RenderedImageExchange",
     "SearchPagesExchange",
     "Step",
+    "TimeoutInput",
     "apply_byte_range",
+    "coerce_timeout",
+    "distinct_values",
     "error_from_response",
     "frame_list",
     "parse_json_array",
     "parse_json_object",
+    "patient_filter",
     "raise_for_status",
     "reasons_from_body",
     "resolve_dialect",
+    "with_headers",
 ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from dicomkit.core.dicomjson import loads_json_array
+from dicomkit.core.dicomjson import first_value, loads_json_array
 from dicomkit.core.errors import (
     DicomJSONError,
     HTTPError,
@@ -17,6 +18,7 @@ from dicomkit.core.interface import Headers, HeadersInput, Request
 __all__ = [
     "ERROR_BODY_LIMIT",
     "apply_byte_range",
+    "distinct_values",
     "error_from_response",
     "parse_json_array",
     "parse_json_object",
@@ -122,3 +124,9 @@ def parse_json_object(status: int, body: bytes) -> dict[str, Any]:
     if not items:
         raise DicomJSONError("the server answered with no metadata for the instance")
     return items[0]
+
+
+def distinct_values(objects: Iterable[dict[str, Any]], keyword: str) -> list[str]:
+    """The distinct non-empty first values of ``keyword`` in DICOM JSON objects, in order."""
+    values = (first_value(item, keyword) for item in objects)
+    return list(dict.fromkeys(str(value) for value in values if value))

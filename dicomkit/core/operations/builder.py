@@ -7,6 +7,7 @@ transport, and read by the exchanges of :mod:`dicomkit.core.operations.exchange`
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from dicomkit.core import media
@@ -16,10 +17,37 @@ from dicomkit.core.uids import validate_uid
 from dicomkit.core.urls import DicomWebURLs, Level, build_query, encode_query
 from dicomkit.core.version import USER_AGENT
 
-__all__ = ["USER_AGENT", "Operations", "check_count", "frame_list"]
+__all__ = [
+    "USER_AGENT",
+    "Operations",
+    "TimeoutInput",
+    "check_count",
+    "coerce_timeout",
+    "frame_list",
+    "patient_filter",
+    "with_headers",
+]
 
 _DICOM_JSON = "application/dicom+json"
 _LEVELS = ("studies", "series", "instances")
+
+TimeoutInput = Timeout | float | tuple[float | None, float | None] | None
+"""A client's ``timeout=``: a Timeout, seconds for both, or ``(connect, read)``."""
+
+
+def coerce_timeout(value: TimeoutInput) -> Timeout:
+    """A client's ``timeout=``: a Timeout, one number for both, or ``(connect, read)``."""
+    if value is None:
+        return Timeout()
+    if isinstance(value, Timeout):
+        return value
+    if isinstance(value, tuple):
+        if len(value) != 2:
+            raise InvalidArgumentError("timeout as a tuple is (connect, read)")
+        return Timeout(connect=value[0], read=value[1])
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return Timeout(connect=float(value), read=float(value))
+    raise InvalidArgumentError("timeout must be a Timeout, seconds > 0, or (connect, read)")
 
 
 class Operations:
@@ -33,11 +61,11 @@ class Operations:
         self,
         urls: DicomWebURLs,
         *,
-        timeout: Timeout | None = None,
+        timeout: TimeoutInput = None,
         headers: HeadersInput = None,
     ) -> None:
         self.urls = urls
-        self.timeout = timeout or Timeout()
+        self.timeout = coerce_timeout(timeout)
         self.headers = Headers(headers)
         if "user-agent" not in self.headers:
             self.headers.set("User-Agent", USER_AGENT)
@@ -281,3 +309,29 @@ def check_count(name: str, value: object, *, minimum: int) -> None:
         raise InvalidArgumentError(f"{name} must be an integer, not {repr(value)[:40]}")
     if value < minimum:
         raise InvalidArgumentError(f"{name} must be >= {minimum}, not {value}")
+
+
+def patient_filter(patient_id: str) -> dict[str, str]:
+    """The QIDO-RS filter that matches exactly one patient's ID.
+
+    QIDO-RS has no escape character: an empty value matches every patient, ``*`` and ``?``
+    are wildcards and ``\\`` separates values. Such an ID would quietly return other patients'
+    studies (and a delete loop over them would delete those), so it is refused.
+    """
+    if not isinstance(patient_id, str) or not patient_id.strip():
+        raise InvalidArgumentError("patient_id must be a non-empty string")
+    if any(character in patient_id for character in "*?\\"):
+        raise InvalidArgumentError(
+            "patient_id may not contain '*', '?' or '\\': QIDO-RS would match other patients"
+        )
+    return {"PatientID": patient_id}
+
+
+def with_headers(request: Request, extra: Mapping[str, str]) -> Request:
+    """``request`` with ``extra`` headers set (per attempt: credentials), the original kept."""
+    if not extra:
+        return request
+    headers = request.headers.copy()
+    for name, value in extra.items():
+        headers.set(name, value)
+    return replace(request, headers=headers)

@@ -161,18 +161,27 @@ class DeleteExchange(Exchange[Any, None]):
         return None
 
 
-class SearchPagesExchange(Exchange[dict[str, Any], None]):
+class SearchPagesExchange(Exchange[dict[str, Any], list[dict[str, Any]]]):
     """Every result of a QIDO-RS search, page after page, each result once.
 
     ``page(limit, offset)`` builds the request of one page; the :class:`Pager` decides the
-    offsets and when to stop, so a server that ignores ``offset`` cannot loop forever.
+    offsets and when to stop, so a server that ignores ``offset`` cannot loop forever. The
+    results come out as items; with ``collect`` they are kept for :meth:`result` instead.
     """
 
-    def __init__(self, page: Callable[[int | None, int | None], Request], pager: Pager) -> None:
+    def __init__(
+        self,
+        page: Callable[[int | None, int | None], Request],
+        pager: Pager,
+        *,
+        collect: bool = False,
+    ) -> None:
         super().__init__(page(pager.limit, pager.offset or None))
         self._page = page
         self._pager = pager
         self._current = JsonArrayExchange(self.request)
+        self.collect = collect
+        self.collected: list[dict[str, Any]] = []
 
     def begin(self) -> None:
         self._current = JsonArrayExchange(self.request)
@@ -187,10 +196,13 @@ class SearchPagesExchange(Exchange[dict[str, Any], None]):
             self.done = True
         else:
             self.request = self._page(self._pager.limit, self._pager.offset or None)
+        if self.collect:
+            self.collected += fresh
+            return []
         return fresh
 
-    def result(self) -> None:
-        return None
+    def result(self) -> list[dict[str, Any]]:
+        return self.collected
 
 
 class _Streamed(Exchange[ItemT, ResultT]):

@@ -16,6 +16,7 @@ from dicomkit.core.operations.dialect import STANDARD, Dialect
 from dicomkit.core.operations.exchange import (
     BulkDataExchange,
     DeleteExchange,
+    Exchange,
     FramesExchange,
     JsonArrayExchange,
     JsonObjectExchange,
@@ -55,19 +56,22 @@ class Exchanges:
         limit: int | None = None,
         offset: int | None = None,
         fields: Sequence[str] | None = None,
-    ) -> JsonArrayExchange:
-        """One page of a QIDO-RS search: its results as DICOM JSON objects."""
-        request = self.operations.search(
-            level,
-            study=study,
-            series=series,
-            search_filters=search_filters,
-            fuzzymatching=fuzzymatching,
-            limit=limit,
-            offset=offset,
-            fields=fields,
+        get_remaining: bool = False,
+    ) -> Exchange[Any, list[dict[str, Any]]]:
+        """A QIDO-RS search: one page, or with ``get_remaining`` every page (``limit`` is then
+        the page size); its result is the DICOM JSON objects found."""
+        options: dict[str, Any] = {
+            "study": study,
+            "series": series,
+            "search_filters": search_filters,
+            "fuzzymatching": fuzzymatching,
+            "fields": fields,
+        }
+        if get_remaining:
+            return self.search_pages(level, limit=limit, offset=offset, collect=True, **options)
+        return JsonArrayExchange(
+            self.operations.search(level, limit=limit, offset=offset, **options)
         )
-        return JsonArrayExchange(request)
 
     def search_pages(
         self,
@@ -80,8 +84,10 @@ class Exchanges:
         limit: int | None = None,
         offset: int | None = None,
         fields: Sequence[str] | None = None,
+        collect: bool = False,
     ) -> SearchPagesExchange:
-        """Every result of a QIDO-RS search, page by page (``limit`` is the page size)."""
+        """Every result of a QIDO-RS search, page by page (``limit`` is the page size), as
+        items, or with ``collect`` as the result."""
         page = partial(
             self._page,
             level,
@@ -91,7 +97,7 @@ class Exchanges:
             fuzzymatching=fuzzymatching,
             fields=fields,
         )
-        return SearchPagesExchange(page, Pager(limit, offset))
+        return SearchPagesExchange(page, Pager(limit, offset), collect=collect)
 
     def _page(self, level: Level, limit: int | None, offset: int | None, **kw: Any) -> Request:
         return self.operations.search(level, limit=limit, offset=offset, **kw)
