@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydicom.dataset import Dataset
 
@@ -23,11 +23,21 @@ from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.interface import Headers
-from dicomkit.core.operations import distinct_values, patient_filter
+from dicomkit.core.operations import (
+    RenderOptions,
+    RetrieveOptions,
+    SearchAllOptions,
+    SearchOptions,
+    distinct_values,
+    patient_filter,
+)
 from dicomkit.core.stow import StoreTally
 from dicomkit.files import Progress
 from dicomkit.files.folder import FolderUploadReport, sniff_file
 from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["DicomClient"]
 
@@ -47,47 +57,20 @@ class DicomClient(SyncDriver):
     def search_for_studies(
         self,
         search_filters: Mapping[str, Any] | None = None,
-        *,
-        fuzzymatching: bool | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        fields: Sequence[str] | None = None,
-        get_remaining: bool = False,
+        **options: Unpack[SearchAllOptions],
     ) -> list[dict[str, Any]]:
         """QIDO-RS studies as DICOM JSON; ``get_remaining`` follows every page."""
-        return self._run(
-            self.exchanges.search,
-            "studies",
-            search_filters=search_filters,
-            fuzzymatching=fuzzymatching,
-            limit=limit,
-            offset=offset,
-            fields=fields,
-            get_remaining=get_remaining,
-        )
+        return self._run(self.exchanges.search, "studies", None, None, search_filters, **options)
 
     def search_for_series(
         self,
         study_instance_uid: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
-        *,
-        fuzzymatching: bool | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        fields: Sequence[str] | None = None,
-        get_remaining: bool = False,
+        **options: Unpack[SearchAllOptions],
     ) -> list[dict[str, Any]]:
         """QIDO-RS series, of one study or of all."""
         return self._run(
-            self.exchanges.search,
-            "series",
-            study=study_instance_uid,
-            search_filters=search_filters,
-            fuzzymatching=fuzzymatching,
-            limit=limit,
-            offset=offset,
-            fields=fields,
-            get_remaining=get_remaining,
+            self.exchanges.search, "series", study_instance_uid, None, search_filters, **options
         )
 
     def search_for_instances(
@@ -95,92 +78,63 @@ class DicomClient(SyncDriver):
         study_instance_uid: str | None = None,
         series_instance_uid: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
-        *,
-        fuzzymatching: bool | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        fields: Sequence[str] | None = None,
-        get_remaining: bool = False,
+        **options: Unpack[SearchAllOptions],
     ) -> list[dict[str, Any]]:
         """QIDO-RS instances, of one series, one study, or all."""
         return self._run(
             self.exchanges.search,
             "instances",
-            study=study_instance_uid,
-            series=series_instance_uid,
-            search_filters=search_filters,
-            fuzzymatching=fuzzymatching,
-            limit=limit,
-            offset=offset,
-            fields=fields,
-            get_remaining=get_remaining,
+            study_instance_uid,
+            series_instance_uid,
+            search_filters,
+            **options,
         )
 
     def iter_search_for_studies(
         self,
         search_filters: Mapping[str, Any] | None = None,
-        *,
-        fuzzymatching: bool | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        fields: Sequence[str] | None = None,
+        **options: Unpack[SearchOptions],
     ) -> Iterator[dict[str, Any]]:
         """Every matching study, fetched page by page (``limit`` is the page size)."""
-        yield from self._stream(
-            self.exchanges.search_pages,
-            "studies",
-            search_filters=search_filters,
-            fuzzymatching=fuzzymatching,
-            limit=limit,
-            offset=offset,
-            fields=fields,
+        pages = self._stream(
+            self.exchanges.search_pages, "studies", None, None, search_filters, **options
         )
+        yield from pages
 
     def iter_search_for_series(
         self,
         study_instance_uid: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
-        *,
-        fuzzymatching: bool | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        fields: Sequence[str] | None = None,
+        **options: Unpack[SearchOptions],
     ) -> Iterator[dict[str, Any]]:
         """Every matching series, page by page."""
-        yield from self._stream(
+        pages = self._stream(
             self.exchanges.search_pages,
             "series",
-            study=study_instance_uid,
-            search_filters=search_filters,
-            fuzzymatching=fuzzymatching,
-            limit=limit,
-            offset=offset,
-            fields=fields,
+            study_instance_uid,
+            None,
+            search_filters,
+            **options,
         )
+        yield from pages
 
     def iter_search_for_instances(
         self,
         study_instance_uid: str | None = None,
         series_instance_uid: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
-        *,
-        fuzzymatching: bool | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        fields: Sequence[str] | None = None,
+        **options: Unpack[SearchOptions],
     ) -> Iterator[dict[str, Any]]:
         """Every matching instance, page by page."""
-        yield from self._stream(
+        pages = self._stream(
             self.exchanges.search_pages,
             "instances",
-            study=study_instance_uid,
-            series=series_instance_uid,
-            search_filters=search_filters,
-            fuzzymatching=fuzzymatching,
-            limit=limit,
-            offset=offset,
-            fields=fields,
+            study_instance_uid,
+            series_instance_uid,
+            search_filters,
+            **options,
         )
+        yield from pages
 
     def get_patient_study_ids(self, patient_id: str) -> list[str]:
         """StudyInstanceUIDs of every study of the patient, all pages followed.
@@ -199,80 +153,43 @@ class DicomClient(SyncDriver):
         study_instance_uid: str,
         series_instance_uid: str | None = None,
         sop_instance_uid: str | None = None,
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        **options: Unpack[RetrieveOptions],
     ) -> Iterator[tuple[Headers, bytes]]:
         """Each part of a WADO-RS answer with its own headers, one part in memory at a time."""
-        yield from self._stream(
-            self.exchanges.parts,
-            study_instance_uid,
-            series_instance_uid,
-            sop_instance_uid,
-            media_types=media_types,
-            transfer_syntax=transfer_syntax,
-        )
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        yield from self._stream(self.exchanges.parts, *target, **options)
 
     def iter_study(
-        self,
-        study_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        self, study_instance_uid: str, **options: Unpack[RetrieveOptions]
     ) -> Iterator[Dataset]:
         """The study's instances one Dataset at a time, never the whole body in memory."""
-        parts = self.iter_parts(
-            study_instance_uid, media_types=media_types, transfer_syntax=transfer_syntax
-        )
-        for _, body in parts:
+        for _, body in self.iter_parts(study_instance_uid, **options):
             yield offload(dataset_from_bytes, body)
 
     def iter_series(
         self,
         study_instance_uid: str,
         series_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        **options: Unpack[RetrieveOptions],
     ) -> Iterator[Dataset]:
         """The series' instances one Dataset at a time."""
-        parts = self.iter_parts(
-            study_instance_uid,
-            series_instance_uid,
-            media_types=media_types,
-            transfer_syntax=transfer_syntax,
-        )
-        for _, body in parts:
+        for _, body in self.iter_parts(study_instance_uid, series_instance_uid, **options):
             yield offload(dataset_from_bytes, body)
 
     def retrieve_study(
-        self,
-        study_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        self, study_instance_uid: str, **options: Unpack[RetrieveOptions]
     ) -> list[Dataset]:
         """Every instance of the study as pydicom Datasets."""
-        datasets = self.iter_study(
-            study_instance_uid, media_types=media_types, transfer_syntax=transfer_syntax
-        )
-        return list(datasets)
+        return list(self.iter_study(study_instance_uid, **options))
 
     def retrieve_series(
         self,
         study_instance_uid: str,
         series_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        **options: Unpack[RetrieveOptions],
     ) -> list[Dataset]:
         """Every instance of the series as pydicom Datasets."""
-        datasets = self.iter_series(
-            study_instance_uid,
-            series_instance_uid,
-            media_types=media_types,
-            transfer_syntax=transfer_syntax,
-        )
+        datasets = self.iter_series(study_instance_uid, series_instance_uid, **options)
         return list(datasets)
 
     def retrieve_instance(
@@ -280,19 +197,12 @@ class DicomClient(SyncDriver):
         study_instance_uid: str,
         series_instance_uid: str,
         sop_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        **options: Unpack[RetrieveOptions],
     ) -> Dataset:
         """One instance as a pydicom Dataset."""
-        parts = self.iter_parts(
-            study_instance_uid,
-            series_instance_uid,
-            sop_instance_uid,
-            media_types=media_types,
-            transfer_syntax=transfer_syntax,
-        )
-        return offload(single_dataset, list(parts))
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        parts = list(self.iter_parts(*target, **options))
+        return offload(single_dataset, parts)
 
     def retrieve_study_metadata(self, study_instance_uid: str) -> list[dict[str, Any]]:
         """DICOM JSON metadata of every instance of the study."""
@@ -308,12 +218,8 @@ class DicomClient(SyncDriver):
         self, study_instance_uid: str, series_instance_uid: str, sop_instance_uid: str
     ) -> dict[str, Any]:
         """DICOM JSON metadata of one instance."""
-        return self._run(
-            self.exchanges.instance_metadata,
-            study_instance_uid,
-            series_instance_uid,
-            sop_instance_uid,
-        )
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        return self._run(self.exchanges.instance_metadata, *target)
 
     def iter_instance_frames(
         self,
@@ -321,20 +227,11 @@ class DicomClient(SyncDriver):
         series_instance_uid: str,
         sop_instance_uid: str,
         frame_numbers: Sequence[int],
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        **options: Unpack[RetrieveOptions],
     ) -> Iterator[bytes]:
         """Frames' bytes one at a time, in the order asked (1-based numbers)."""
-        yield from self._stream(
-            self.exchanges.frames,
-            study_instance_uid,
-            series_instance_uid,
-            sop_instance_uid,
-            frame_numbers,
-            media_types=media_types,
-            transfer_syntax=transfer_syntax,
-        )
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        yield from self._stream(self.exchanges.frames, *target, frame_numbers, **options)
 
     def retrieve_instance_frames(
         self,
@@ -342,19 +239,11 @@ class DicomClient(SyncDriver):
         series_instance_uid: str,
         sop_instance_uid: str,
         frame_numbers: Sequence[int],
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        **options: Unpack[RetrieveOptions],
     ) -> list[bytes]:
         """Frames' bytes as a list, in the order asked."""
-        frames = self.iter_instance_frames(
-            study_instance_uid,
-            series_instance_uid,
-            sop_instance_uid,
-            frame_numbers,
-            media_types=media_types,
-            transfer_syntax=transfer_syntax,
-        )
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        frames = self.iter_instance_frames(*target, frame_numbers, **options)
         return list(frames)
 
     def retrieve_instance_rendered(
@@ -362,19 +251,11 @@ class DicomClient(SyncDriver):
         study_instance_uid: str,
         series_instance_uid: str,
         sop_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        params: Mapping[str, Any] | None = None,
+        **options: Unpack[RenderOptions],
     ) -> bytes:
         """An instance rendered as an image (JPEG unless ``media_types`` says otherwise)."""
-        return self._run(
-            self.exchanges.rendered_image,
-            study_instance_uid,
-            series_instance_uid,
-            sop_instance_uid,
-            media_types=media_types,
-            params=params,
-        )
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        return self._run(self.exchanges.rendered_image, *target, **options)
 
     def retrieve_instance_frames_rendered(
         self,
@@ -382,51 +263,29 @@ class DicomClient(SyncDriver):
         series_instance_uid: str,
         sop_instance_uid: str,
         frame_numbers: Sequence[int],
-        *,
-        media_types: Sequence[Any] | None = None,
-        params: Mapping[str, Any] | None = None,
+        **options: Unpack[RenderOptions],
     ) -> bytes:
         """Frames of an instance rendered as an image."""
-        return self._run(
-            self.exchanges.rendered_image,
-            study_instance_uid,
-            series_instance_uid,
-            sop_instance_uid,
-            frame_numbers=frame_numbers,
-            media_types=media_types,
-            params=params,
-        )
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        return self._run(self.exchanges.rendered_image, *target, frame_numbers, **options)
 
     def retrieve_series_rendered(
         self,
         study_instance_uid: str,
         series_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        params: Mapping[str, Any] | None = None,
+        **options: Unpack[RenderOptions],
     ) -> list[bytes]:
         """A series rendered as images, one per part (PS3.18: one per frame); servers that
         answer a single representative image (Orthanc) give a list of one."""
-        return self._run(
-            self.exchanges.rendered,
-            study_instance_uid,
-            series_instance_uid,
-            media_types=media_types,
-            params=params,
-        )
+        series = (study_instance_uid, series_instance_uid)
+        return self._run(self.exchanges.rendered, *series, **options)
 
     def retrieve_study_rendered(
-        self,
-        study_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        params: Mapping[str, Any] | None = None,
+        self, study_instance_uid: str, **options: Unpack[RenderOptions]
     ) -> list[bytes]:
         """A study rendered as images, one per part (PS3.18: one per frame); servers that
         answer a single representative image (Orthanc) give a list of one."""
-        return self._run(
-            self.exchanges.rendered, study_instance_uid, media_types=media_types, params=params
-        )
+        return self._run(self.exchanges.rendered, study_instance_uid, **options)
 
     def retrieve_bulkdata(
         self,
@@ -436,9 +295,7 @@ class DicomClient(SyncDriver):
         media_types: Sequence[Any] | None = None,
     ) -> list[bytes]:
         """The parts found at a BulkDataURI (usually one), optionally a byte range of it."""
-        return self._run(
-            self.exchanges.bulkdata, uri, byte_range=byte_range, media_types=media_types
-        )
+        return self._run(self.exchanges.bulkdata, uri, byte_range, media_types)
 
     # -- STOW-RS -------------------------------------------------------------------------------
 

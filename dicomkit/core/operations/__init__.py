@@ -4,7 +4,8 @@
 - :mod:`~dicomkit.core.operations.exchange`: the exchanges, state machines that read an
   answer fed chunk by chunk (JSON, pages, parts, part events, bulk data, renderings);
 - :mod:`~dicomkit.core.operations.factory`: :class:`Exchanges` makes the exchange of each
-  operation in the server's :class:`Dialect` (:mod:`~dicomkit.core.operations.dialect`);
+  operation in the server's :class:`Dialect` (:mod:`~dicomkit.core.operations.dialect`),
+  with the shared keyword options of :mod:`~dicomkit.core.operations.options`;
 - :mod:`~dicomkit.core.operations.answers`, :mod:`~dicomkit.core.operations.parts` and
   :mod:`~dicomkit.core.operations.paging`: the pieces the exchanges read answers with.
 
@@ -50,6 +51,12 @@ from dicomkit.core.operations.exchange import (
     Step,
 )
 from dicomkit.core.operations.factory import Exchanges
+from dicomkit.core.operations.options import (
+    RenderOptions,
+    RetrieveOptions,
+    SearchAllOptions,
+    SearchOptions,
+)
 from dicomkit.core.operations.paging import Pager
 from dicomkit.core.operations.parts import PartAssembler, PartEvents
 
@@ -75,7 +82,11 @@ __all__ = [
     "Pager",
     "PartsExchange",
     "RenderedExchange",
+    "RenderOptions",
     "RenderedImageExchange",
+    "RetrieveOptions",
+    "SearchAllOptions",
+    "SearchOptions",
     "SearchPagesExchange",
     "Step",
     "TimeoutInput",

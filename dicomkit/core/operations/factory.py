@@ -8,26 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dicomkit.core.interface import Request
+from dicomkit.core.operations import exchange as kinds
 from dicomkit.core.operations.builder import Operations
 from dicomkit.core.operations.dialect import STANDARD, Dialect
-from dicomkit.core.operations.exchange import (
-    BulkDataExchange,
-    DeleteExchange,
-    Exchange,
-    FramesExchange,
-    JsonArrayExchange,
-    JsonObjectExchange,
-    PartEventsExchange,
-    PartsExchange,
-    RenderedExchange,
-    RenderedImageExchange,
-    SearchPagesExchange,
+from dicomkit.core.operations.options import (
+    RenderOptions,
+    RetrieveOptions,
+    SearchOptions,
 )
 from dicomkit.core.operations.paging import Pager
 from dicomkit.core.urls import Level
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Exchanges"]
 
@@ -48,92 +44,86 @@ class Exchanges:
     def search(
         self,
         level: Level,
-        *,
         study: str | None = None,
         series: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
-        fuzzymatching: bool | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        fields: Sequence[str] | None = None,
+        *,
         get_remaining: bool = False,
-    ) -> Exchange[Any, list[dict[str, Any]]]:
+        **options: Unpack[SearchOptions],
+    ) -> kinds.Exchange[Any, list[dict[str, Any]]]:
         """A QIDO-RS search: one page, or with ``get_remaining`` every page (``limit`` is then
         the page size); its result is the DICOM JSON objects found."""
-        options: dict[str, Any] = {
-            "study": study,
-            "series": series,
-            "search_filters": search_filters,
-            "fuzzymatching": fuzzymatching,
-            "fields": fields,
-        }
         if get_remaining:
-            return self.search_pages(level, limit=limit, offset=offset, collect=True, **options)
-        return JsonArrayExchange(
-            self.operations.search(level, limit=limit, offset=offset, **options)
+            return self.search_pages(level, study, series, search_filters, collect=True, **options)
+        request = self.operations.search(
+            level, study=study, series=series, search_filters=search_filters, **options
         )
+        return kinds.JsonArrayExchange(request)
 
     def search_pages(
         self,
         level: Level,
-        *,
         study: str | None = None,
         series: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
-        fuzzymatching: bool | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        fields: Sequence[str] | None = None,
+        *,
         collect: bool = False,
-    ) -> SearchPagesExchange:
+        **options: Unpack[SearchOptions],
+    ) -> kinds.SearchPagesExchange:
         """Every result of a QIDO-RS search, page by page (``limit`` is the page size), as
         items, or with ``collect`` as the result."""
-        page = partial(
-            self._page,
+        pager = Pager(options.pop("limit", None), options.pop("offset", None))
+        page = partial(self._page, level, study, series, search_filters, options)
+        return kinds.SearchPagesExchange(page, pager, collect=collect)
+
+    def _page(
+        self,
+        level: Level,
+        study: str | None,
+        series: str | None,
+        search_filters: Mapping[str, Any] | None,
+        options: SearchOptions,
+        limit: int | None,
+        offset: int | None,
+    ) -> Request:
+        return self.operations.search(
             level,
             study=study,
             series=series,
             search_filters=search_filters,
-            fuzzymatching=fuzzymatching,
-            fields=fields,
+            limit=limit,
+            offset=offset,
+            fuzzymatching=options.get("fuzzymatching"),
+            fields=options.get("fields"),
         )
-        return SearchPagesExchange(page, Pager(limit, offset), collect=collect)
-
-    def _page(self, level: Level, limit: int | None, offset: int | None, **kw: Any) -> Request:
-        return self.operations.search(level, limit=limit, offset=offset, **kw)
 
     # -- WADO-RS -------------------------------------------------------------------------------
 
     def metadata(
         self, study: str, series: str | None = None, instance: str | None = None
-    ) -> JsonArrayExchange:
+    ) -> kinds.JsonArrayExchange:
         """DICOM JSON metadata of every instance of a study, series (or one instance)."""
-        return JsonArrayExchange(self.operations.metadata(study, series, instance))
+        return kinds.JsonArrayExchange(self.operations.metadata(study, series, instance))
 
-    def instance_metadata(self, study: str, series: str, instance: str) -> JsonObjectExchange:
+    def instance_metadata(self, study: str, series: str, instance: str) -> kinds.JsonObjectExchange:
         """The DICOM JSON object of one instance."""
-        return JsonObjectExchange(self.operations.metadata(study, series, instance))
+        return kinds.JsonObjectExchange(self.operations.metadata(study, series, instance))
 
     def parts(
         self,
         study: str,
         series: str | None = None,
         instance: str | None = None,
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
-    ) -> PartsExchange:
+        **options: Unpack[RetrieveOptions],
+    ) -> kinds.PartsExchange:
         """Each part of a WADO-RS retrieve with its own headers."""
-        request = self.operations.retrieve(
-            study, series, instance, media_types=media_types, transfer_syntax=transfer_syntax
-        )
-        return PartsExchange(request)
+        return kinds.PartsExchange(self.operations.retrieve(study, series, instance, **options))
 
     def part_events(
         self, study: str, series: str | None = None, instance: str | None = None
-    ) -> PartEventsExchange:
+    ) -> kinds.PartEventsExchange:
         """A WADO-RS retrieve as part events, for streaming the parts to files."""
-        return PartEventsExchange(self.operations.retrieve(study, series, instance))
+        return kinds.PartEventsExchange(self.operations.retrieve(study, series, instance))
 
     def frames(
         self,
@@ -141,74 +131,51 @@ class Exchanges:
         series: str,
         instance: str,
         frame_numbers: Iterable[int],
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
-    ) -> FramesExchange:
+        **options: Unpack[RetrieveOptions],
+    ) -> kinds.FramesExchange:
         """The bytes of frames (1-based numbers) of one instance, in the order asked."""
-        request = self.operations.frames(
-            study,
-            series,
-            instance,
-            frame_numbers,
-            media_types=media_types,
-            transfer_syntax=transfer_syntax,
-        )
-        return FramesExchange(request)
+        request = self.operations.frames(study, series, instance, frame_numbers, **options)
+        return kinds.FramesExchange(request)
 
     def rendered(
-        self,
-        study: str,
-        series: str | None = None,
-        *,
-        media_types: Sequence[Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-    ) -> RenderedExchange:
+        self, study: str, series: str | None = None, **options: Unpack[RenderOptions]
+    ) -> kinds.RenderedExchange:
         """A study or series rendered as images, one per part, in the server's dialect."""
-        options: dict[str, Any] = {"media_types": media_types, "params": params}
         multipart = self.dialect.multipart_renderings
         request = self.operations.rendered(study, series, multipart=multipart, **options)
         fallback = None
         if multipart and self.dialect.rendering_fallback:
             fallback = self.operations.rendered(study, series, multipart=False, **options)
-        return RenderedExchange(request, fallback)
+        return kinds.RenderedExchange(request, fallback)
 
     def rendered_image(
         self,
         study: str,
         series: str,
         instance: str,
-        *,
         frame_numbers: Iterable[int] | None = None,
-        media_types: Sequence[Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-    ) -> RenderedImageExchange:
+        **options: Unpack[RenderOptions],
+    ) -> kinds.RenderedImageExchange:
         """An instance, or frames of it, rendered as one image."""
         request = self.operations.rendered(
-            study,
-            series,
-            instance,
-            frame_numbers=frame_numbers,
-            media_types=media_types,
-            params=params,
+            study, series, instance, frame_numbers=frame_numbers, **options
         )
-        return RenderedImageExchange(request)
+        return kinds.RenderedImageExchange(request)
 
     def bulkdata(
         self,
         uri: str,
-        *,
         byte_range: tuple[int, int | None] | None = None,
         media_types: Sequence[Any] | None = None,
-    ) -> BulkDataExchange:
+    ) -> kinds.BulkDataExchange:
         """The parts at a BulkDataURI, optionally only ``(first, last)`` bytes of it."""
         request = self.operations.bulkdata(uri, byte_range=byte_range, media_types=media_types)
-        return BulkDataExchange(request, byte_range)
+        return kinds.BulkDataExchange(request, byte_range)
 
     # -- DELETE --------------------------------------------------------------------------------
 
     def delete(
         self, study: str, series: str | None = None, instance: str | None = None
-    ) -> DeleteExchange:
+    ) -> kinds.DeleteExchange:
         """Delete a study, series or instance (405 from servers without DICOMweb DELETE)."""
-        return DeleteExchange(self.operations.delete(study, series, instance))
+        return kinds.DeleteExchange(self.operations.delete(study, series, instance))
