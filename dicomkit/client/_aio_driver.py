@@ -46,6 +46,9 @@ _P = ParamSpec("_P")
 _I = TypeVar("_I")
 _R = TypeVar("_R")
 
+OFFLOAD_BYTES = 4 << 20
+"""Joining or parsing this many bytes takes milliseconds: an event loop hands it to a thread."""
+
 
 class AsyncDriver(ClientBase):
     """Owns the transport and runs exchanges with authentication and retries."""
@@ -146,10 +149,18 @@ class AsyncDriver(ClientBase):
                     raise await self._rejection(exchange, response)
                 if step is Step.READ:
                     async for chunk in response.aiter_bytes():
-                        for item in exchange.feed(chunk):
+                        for item in await self._work(exchange, exchange.feed, chunk):
                             yield item
-                    for item in exchange.close():
+                    for item in await self._work(exchange, exchange.close):
                         yield item
+
+    @staticmethod
+    async def _work(exchange: Exchange[Any, Any], work: Callable[..., _R], *args: bytes) -> _R:
+        """``work(*args)`` of ``exchange``; on a thread when it may join or parse a large
+        body (OFFLOAD_BYTES or more), so that an event loop never waits for it."""
+        if exchange.pending + sum(len(chunk) for chunk in args) < OFFLOAD_BYTES:
+            return work(*args)
+        return await offload(work, *args)
 
     async def _rejection(self, exchange: Exchange[Any, Any], response: Response) -> DicomkitError:
         """The error of a refused answer, from at most ERROR_BODY_LIMIT bytes of its body."""
@@ -176,7 +187,7 @@ class AsyncDriver(ClientBase):
         exchange = build(*args, **kwargs)
         async for _ in self._exchange_items(exchange):
             pass
-        return exchange.result()
+        return await self._work(exchange, exchange.result)
 
     # -- STOW-RS and files ---------------------------------------------------------------------
 

@@ -48,6 +48,9 @@ _P = ParamSpec("_P")
 _I = TypeVar("_I")
 _R = TypeVar("_R")
 
+OFFLOAD_BYTES = 4 << 20
+"""Joining or parsing this many bytes takes milliseconds: an event loop hands it to a thread."""
+
 
 class SyncDriver(ClientBase):
     """Owns the transport and runs exchanges with authentication and retries."""
@@ -148,10 +151,18 @@ class SyncDriver(ClientBase):
                     raise self._rejection(exchange, response)
                 if step is Step.READ:
                     for chunk in response.iter_bytes():
-                        for item in exchange.feed(chunk):
+                        for item in self._work(exchange, exchange.feed, chunk):
                             yield item
-                    for item in exchange.close():
+                    for item in self._work(exchange, exchange.close):
                         yield item
+
+    @staticmethod
+    def _work(exchange: Exchange[Any, Any], work: Callable[..., _R], *args: bytes) -> _R:
+        """``work(*args)`` of ``exchange``; on a thread when it may join or parse a large
+        body (OFFLOAD_BYTES or more), so that an event loop never waits for it."""
+        if exchange.pending + sum(len(chunk) for chunk in args) < OFFLOAD_BYTES:
+            return work(*args)
+        return offload(work, *args)
 
     def _rejection(self, exchange: Exchange[Any, Any], response: Response) -> DicomkitError:
         """The error of a refused answer, from at most ERROR_BODY_LIMIT bytes of its body."""
@@ -177,7 +188,7 @@ class SyncDriver(ClientBase):
         exchange = build(*args, **kwargs)
         for _ in self._exchange_items(exchange):
             pass
-        return exchange.result()
+        return self._work(exchange, exchange.result)
 
     # -- STOW-RS and files ---------------------------------------------------------------------
 

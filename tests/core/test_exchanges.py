@@ -408,3 +408,20 @@ def test_the_store_tally_merges_batches_and_reports_progress() -> None:
         tally.outcome()
     assert len(merged.value.result.stored) == 1
     assert len(merged.value.result.failed) == 1
+
+
+def test_pending_counts_the_bytes_a_feed_or_result_may_join() -> None:
+    parts = exchanges().parts(STUDY)
+    assert parts.pending == 0
+    status, headers, body = multipart_answer([b"x" * 1000, b"y"])(parts.request)
+    parts.start(status, headers)
+    cut = body.index(b"x" * 1000) + 600
+    assert parts.feed(body[:cut]) == []
+    assert 0 < parts.pending <= 600
+    finished = parts.feed(body[cut:]) + parts.close()
+    assert [len(part) for _, part in finished] == [1000, 1]
+    assert parts.pending == 0
+    search = exchanges().search("studies")
+    search.start(200, [])
+    search.feed(b"[]  ")
+    assert search.pending == 4

@@ -95,6 +95,12 @@ class Exchange(Generic[ItemT, ResultT]):
     def begin(self) -> None:
         """Prepare to read the body of a success (``status`` and ``headers`` are set)."""
 
+    @property
+    def pending(self) -> int:
+        """Bytes held for what is not handed out yet: the next :meth:`feed`, :meth:`close` or
+        :meth:`result` may join or parse that many, so an event loop may run it on a thread."""
+        return 0
+
     def feed(self, chunk: bytes) -> list[ItemT]:
         """Take the next body chunk; return the items it completed."""
         return []
@@ -119,13 +125,19 @@ class BodyExchange(Exchange[Any, ResultT]):
     def __init__(self, request: Request) -> None:
         super().__init__(request)
         self._chunks: list[bytes] = []
+        self._held = 0
 
     def begin(self) -> None:
-        self._chunks = []
+        self._chunks, self._held = [], 0
 
     def feed(self, chunk: bytes) -> list[Any]:
         self._chunks.append(chunk)
+        self._held += len(chunk)
         return []
+
+    @property
+    def pending(self) -> int:
+        return self._held
 
     @property
     def body(self) -> bytes:
@@ -190,6 +202,10 @@ class SearchPagesExchange(Exchange[dict[str, Any], list[dict[str, Any]]]):
     def feed(self, chunk: bytes) -> list[dict[str, Any]]:
         return self._current.feed(chunk)
 
+    @property
+    def pending(self) -> int:
+        return self._current.pending
+
     def close(self) -> list[dict[str, Any]]:
         fresh = self._pager.accept(self._current.result(), self.headers)
         if self._pager.done:
@@ -222,6 +238,11 @@ class _Streamed(Exchange[ItemT, ResultT]):
 
     def item(self, part: Part) -> ItemT:
         raise NotImplementedError
+
+    @property
+    def pending(self) -> int:
+        assembler: PartAssembler | None = getattr(self, "_assembler", None)
+        return 0 if assembler is None else assembler.held
 
 
 class PartsExchange(_Streamed[Part, None]):
@@ -264,7 +285,7 @@ class PartEventsExchange(Exchange[list[multipart.Event], None]):
         return None
 
 
-class BodyExchangeParts(_Streamed[None, ResultT]):
+class _CollectedParts(_Streamed[None, ResultT]):
     """Keeps the body of every part; :meth:`result` makes the answer of them."""
 
     def begin(self) -> None:
@@ -283,7 +304,7 @@ class BodyExchangeParts(_Streamed[None, ResultT]):
         return []
 
 
-class BulkDataExchange(BodyExchangeParts[list[bytes]]):
+class BulkDataExchange(_CollectedParts[list[bytes]]):
     """The parts found at a BulkDataURI, trimmed to the byte range when the server sent all."""
 
     def __init__(self, request: Request, byte_range: tuple[int, int | None] | None) -> None:
@@ -294,7 +315,7 @@ class BulkDataExchange(BodyExchangeParts[list[bytes]]):
         return apply_byte_range(self.bodies, self.status, self.byte_range)
 
 
-class RenderedExchange(BodyExchangeParts[list[bytes]]):
+class RenderedExchange(_CollectedParts[list[bytes]]):
     """Rendered images, one per part; ``fallback`` is asked instead when the server refuses
     ``request`` with 400 or 406 (Orthanc 1.10 refuses multipart study/series renderings)."""
 
@@ -312,7 +333,7 @@ class RenderedExchange(BodyExchangeParts[list[bytes]]):
         return self.bodies
 
 
-class RenderedImageExchange(BodyExchangeParts[bytes]):
+class RenderedImageExchange(_CollectedParts[bytes]):
     """One rendered image (of an instance or of its frames); empty when the body was."""
 
     def result(self) -> bytes:

@@ -83,19 +83,22 @@ class PartAssembler:
         self._events = PartEvents(headers, views=True)
         self._headers: Headers | None = None
         self._chunks: list[bytes] = []
+        self.held = 0
+        """Bytes of the part in progress held so far (joined when it ends)."""
 
     def _collect(self, events: list[multipart.Event]) -> list[tuple[Headers, bytes]]:
         done: list[tuple[Headers, bytes]] = []
         for event in events:
             if isinstance(event, multipart.PartStart):
                 self._headers = event.headers
-                self._chunks = []
+                self._chunks, self.held = [], 0
             elif isinstance(event, multipart.PartData):
                 self._chunks.append(event.data)
+                self.held += len(event.data)
             elif isinstance(event, multipart.PartEnd):
                 done.append((self._headers or Headers(), b"".join(self._chunks)))
                 self._headers = None
-                self._chunks = []
+                self._chunks, self.held = [], 0
         return done
 
     def feed(self, data: bytes) -> list[tuple[Headers, bytes]]:
