@@ -127,7 +127,7 @@ class TokenRules:
         self._rules = dict(rules)
         # the longest token first, so a token that begins another one never cuts it short
         tokens = sorted(self._rules, key=len, reverse=True)
-        self._pattern = re.compile("|".join(_bounded(token) for token in tokens))
+        self._pattern = re.compile("|".join(_bounded(token) for token in tokens) or "(?!)")
         self.used: Counter[str] = Counter()
 
     def apply(self, line: str) -> str:

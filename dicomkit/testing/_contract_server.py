@@ -26,7 +26,6 @@ import ssl
 import threading
 from collections.abc import Iterator
 from functools import lru_cache
-from types import TracebackType
 from typing import Any, BinaryIO, cast
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -326,12 +325,7 @@ class ContractServer(socketserver.ThreadingTCPServer):
     def __enter__(self) -> ContractServer:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
 

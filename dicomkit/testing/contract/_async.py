@@ -69,8 +69,7 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
 
     def _run(self, factory: Factory, body: Body) -> None:
         """Build a transport, run ``body`` with it, close it."""
-        with EventLoop() as loop:
-            loop.run(lambda: _with_transport(factory, body))
+        EventLoop.once(lambda: _with_transport(factory, body))
 
     # -- bytes, headers, statuses -------------------------------------------------------------
 
@@ -137,9 +136,8 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
     def test_gzip_content_is_decoded(
         self, async_transport_factory: Factory, contract_server: ContractServer
     ) -> None:
-        url = f"{contract_server.url}/echo?n=100000&seed=3&gzip=1"
-
         async def body(transport: AsyncTransport) -> None:
+            url = f"{contract_server.url}/echo?n=100000&seed=3&gzip=1"
             request = Request("GET", url, Headers({"Accept-Encoding": "gzip"}))
             _, received = await _fetch(transport, request)
             check_payload(received, payload(3, 100000))
@@ -380,18 +378,17 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
     def test_close_twice_and_use_after_close(
         self, async_transport_factory: Factory, contract_server: ContractServer
     ) -> None:
-        url = f"{contract_server.url}/echo"
+        request = Request("GET", f"{contract_server.url}/echo")
 
         async def body() -> None:
             built = async_transport_factory()
-            await _fetch(built, Request("GET", url))
-            await built.aclose()
-            await built.aclose()
+            await _fetch(built, request)
+            for _ in range(2):
+                await built.aclose()
             with pytest.raises(TransportClosedError):
-                await built.asend(Request("GET", url))
+                await built.asend(request)
 
-        with EventLoop() as loop:
-            loop.run(body)
+        EventLoop.once(body)
 
     def test_context_manager_closes(
         self, async_transport_factory: Factory, contract_server: ContractServer
@@ -404,8 +401,7 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
             with pytest.raises(TransportClosedError):
                 await built.asend(Request("GET", url))
 
-        with EventLoop() as loop:
-            loop.run(body)
+        EventLoop.once(body)
 
     def test_response_closed_early_leaves_transport_usable(
         self, async_transport_factory: Factory, contract_server: ContractServer
@@ -435,8 +431,7 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
             await built.aclose()
             assert await probe(url) == 200
 
-        with EventLoop() as loop:
-            loop.run(body)
+        EventLoop.once(body)
 
     def test_sequential_requests_reuse_a_connection(
         self, async_transport_factory: Factory, contract_server: ContractServer

@@ -296,6 +296,12 @@ class EventLoop:
 
         return self._loop.run_until_complete(wrapped())
 
+    @classmethod
+    def once(cls, make: Callable[[], Awaitable[T]]) -> T:
+        """Await what ``make`` returns on a fresh private loop, closed afterwards."""
+        with cls() as loop:
+            return loop.run(make)
+
     def close(self) -> None:
         try:
             self._loop.run_until_complete(self._loop.shutdown_asyncgens())
@@ -314,6 +320,10 @@ class InlineLoop:
     """The sync twin of :class:`EventLoop`: ``run(make)`` just calls ``make`` in this thread."""
 
     def run(self, make: Callable[[], T]) -> T:
+        return make()
+
+    @classmethod
+    def once(cls, make: Callable[[], T]) -> T:
         return make()
 
     def __enter__(self) -> InlineLoop:

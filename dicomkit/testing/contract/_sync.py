@@ -71,8 +71,7 @@ class TransportContract(ThreadCases, TransportFixtures):
 
     def _run(self, factory: Factory, body: Body) -> None:
         """Build a transport, run ``body`` with it, close it."""
-        with InlineLoop() as loop:
-            loop.run(lambda: _with_transport(factory, body))
+        InlineLoop.once(lambda: _with_transport(factory, body))
 
     # -- bytes, headers, statuses -------------------------------------------------------------
 
@@ -139,9 +138,8 @@ class TransportContract(ThreadCases, TransportFixtures):
     def test_gzip_content_is_decoded(
         self, transport_factory: Factory, contract_server: ContractServer
     ) -> None:
-        url = f"{contract_server.url}/echo?n=100000&seed=3&gzip=1"
-
         def body(transport: Transport) -> None:
+            url = f"{contract_server.url}/echo?n=100000&seed=3&gzip=1"
             request = Request("GET", url, Headers({"Accept-Encoding": "gzip"}))
             _, received = _fetch(transport, request)
             check_payload(received, payload(3, 100000))
@@ -382,18 +380,17 @@ class TransportContract(ThreadCases, TransportFixtures):
     def test_close_twice_and_use_after_close(
         self, transport_factory: Factory, contract_server: ContractServer
     ) -> None:
-        url = f"{contract_server.url}/echo"
+        request = Request("GET", f"{contract_server.url}/echo")
 
         def body() -> None:
             built = transport_factory()
-            _fetch(built, Request("GET", url))
-            built.close()
-            built.close()
+            _fetch(built, request)
+            for _ in range(2):
+                built.close()
             with pytest.raises(TransportClosedError):
-                built.send(Request("GET", url))
+                built.send(request)
 
-        with InlineLoop() as loop:
-            loop.run(body)
+        InlineLoop.once(body)
 
     def test_context_manager_closes(
         self, transport_factory: Factory, contract_server: ContractServer
@@ -406,8 +403,7 @@ class TransportContract(ThreadCases, TransportFixtures):
             with pytest.raises(TransportClosedError):
                 built.send(Request("GET", url))
 
-        with InlineLoop() as loop:
-            loop.run(body)
+        InlineLoop.once(body)
 
     def test_response_closed_early_leaves_transport_usable(
         self, transport_factory: Factory, contract_server: ContractServer
@@ -437,8 +433,7 @@ class TransportContract(ThreadCases, TransportFixtures):
             built.close()
             assert probe(url) == 200
 
-        with InlineLoop() as loop:
-            loop.run(body)
+        InlineLoop.once(body)
 
     def test_sequential_requests_reuse_a_connection(
         self, transport_factory: Factory, contract_server: ContractServer

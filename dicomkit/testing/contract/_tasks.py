@@ -40,8 +40,7 @@ class TaskCases:
             async with async_transport_factory() as transport:
                 await asyncio.gather(*(one(transport, n) for n in range(100)))
 
-        with EventLoop() as loop:
-            loop.run(body)
+        EventLoop.once(body)
 
     def test_cancellation_passes_through_and_leaves_the_transport_usable(
         self, async_transport_factory: Factory, contract_server: ContractServer
@@ -62,5 +61,4 @@ class TaskCases:
                 ) as last:
                     assert await last.aread() == payload(1, 10)
 
-        with EventLoop() as loop:
-            loop.run(body)
+        EventLoop.once(body)
