@@ -97,7 +97,7 @@ class AsyncDicomClient(AsyncDriver):
     ) -> AsyncIterator[dict[str, Any]]:
         """Every matching study, fetched page by page (``limit`` is the page size)."""
         pages = self._stream(
-            self.exchanges.search_pages, "studies", None, None, search_filters, **options
+            self.exchanges.search, "studies", None, None, search_filters, paged=True, **options
         )
         async for item in pages:
             yield item
@@ -110,11 +110,12 @@ class AsyncDicomClient(AsyncDriver):
     ) -> AsyncIterator[dict[str, Any]]:
         """Every matching series, page by page."""
         pages = self._stream(
-            self.exchanges.search_pages,
+            self.exchanges.search,
             "series",
             study_instance_uid,
             None,
             search_filters,
+            paged=True,
             **options,
         )
         async for item in pages:
@@ -129,11 +130,12 @@ class AsyncDicomClient(AsyncDriver):
     ) -> AsyncIterator[dict[str, Any]]:
         """Every matching instance, page by page."""
         pages = self._stream(
-            self.exchanges.search_pages,
+            self.exchanges.search,
             "instances",
             study_instance_uid,
             series_instance_uid,
             search_filters,
+            paged=True,
             **options,
         )
         async for item in pages:

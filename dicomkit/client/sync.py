@@ -97,7 +97,7 @@ class DicomClient(SyncDriver):
     ) -> Iterator[dict[str, Any]]:
         """Every matching study, fetched page by page (``limit`` is the page size)."""
         pages = self._stream(
-            self.exchanges.search_pages, "studies", None, None, search_filters, **options
+            self.exchanges.search, "studies", None, None, search_filters, paged=True, **options
         )
         yield from pages
 
@@ -109,11 +109,12 @@ class DicomClient(SyncDriver):
     ) -> Iterator[dict[str, Any]]:
         """Every matching series, page by page."""
         pages = self._stream(
-            self.exchanges.search_pages,
+            self.exchanges.search,
             "series",
             study_instance_uid,
             None,
             search_filters,
+            paged=True,
             **options,
         )
         yield from pages
@@ -127,11 +128,12 @@ class DicomClient(SyncDriver):
     ) -> Iterator[dict[str, Any]]:
         """Every matching instance, page by page."""
         pages = self._stream(
-            self.exchanges.search_pages,
+            self.exchanges.search,
             "instances",
             study_instance_uid,
             series_instance_uid,
             search_filters,
+            paged=True,
             **options,
         )
         yield from pages

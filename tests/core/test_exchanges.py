@@ -146,7 +146,7 @@ def paged_server(total: int, *, ignore_offset: bool = False) -> Server:
 
 @given(total=st.integers(0, 23), limit=st.integers(1, 7), offset=st.integers(0, 5))
 def test_search_pages_yield_every_result_once(total: int, limit: int, offset: int) -> None:
-    exchange = exchanges().search_pages("instances", limit=limit, offset=offset)
+    exchange = exchanges().search("instances", limit=limit, offset=offset, paged=True)
     items, sent = run(exchange, paged_server(total))
     assert len(items) == max(0, total - offset)
     assert len({json.dumps(item) for item in items}) == len(items)
@@ -158,7 +158,7 @@ def test_search_pages_yield_every_result_once(total: int, limit: int, offset: in
 
 
 def test_search_pages_stop_when_the_server_ignores_offset() -> None:
-    exchange = exchanges().search_pages("studies", limit=2)
+    exchange = exchanges().search("studies", limit=2, paged=True)
     items, sent = run(exchange, paged_server(10, ignore_offset=True))
     assert len(items) == 2
     assert len(sent) == 2
@@ -166,7 +166,7 @@ def test_search_pages_stop_when_the_server_ignores_offset() -> None:
 
 def test_search_pages_refuse_a_page_size_below_one_before_any_request() -> None:
     with pytest.raises(errors.InvalidArgumentError):
-        exchanges().search_pages("studies", limit=0)
+        exchanges().search("studies", limit=0, paged=True)
 
 
 @pytest.mark.parametrize("chunks", CHUNKINGS)

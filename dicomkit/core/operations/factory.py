@@ -49,32 +49,20 @@ class Exchanges:
         search_filters: Mapping[str, Any] | None = None,
         *,
         get_remaining: bool = False,
+        paged: bool = False,
         **options: Unpack[SearchOptions],
-    ) -> kinds.Exchange[Any, list[dict[str, Any]]]:
-        """A QIDO-RS search: one page, or with ``get_remaining`` every page (``limit`` is then
-        the page size); its result is the DICOM JSON objects found."""
-        if get_remaining:
-            return self.search_pages(level, study, series, search_filters, collect=True, **options)
-        request = self.operations.search(
-            level, study=study, series=series, search_filters=search_filters, **options
-        )
-        return kinds.JsonArrayExchange(request)
-
-    def search_pages(
-        self,
-        level: Level,
-        study: str | None = None,
-        series: str | None = None,
-        search_filters: Mapping[str, Any] | None = None,
-        *,
-        collect: bool = False,
-        **options: Unpack[SearchOptions],
-    ) -> kinds.SearchPagesExchange:
-        """Every result of a QIDO-RS search, page by page (``limit`` is the page size), as
-        items, or with ``collect`` as the result."""
+    ) -> kinds.Exchange[dict[str, Any], list[dict[str, Any]]]:
+        """A QIDO-RS search; its result is the DICOM JSON objects of one page, or with
+        ``get_remaining`` of every page. ``paged`` hands out every page's results as items
+        instead, as they come. Paging follows ``limit`` (the page size) and ``offset``."""
+        if not (get_remaining or paged):
+            request = self.operations.search(
+                level, study=study, series=series, search_filters=search_filters, **options
+            )
+            return kinds.JsonArrayExchange(request)
         pager = Pager(options.pop("limit", None), options.pop("offset", None))
         page = partial(self._page, level, study, series, search_filters, options)
-        return kinds.SearchPagesExchange(page, pager, collect=collect)
+        return kinds.SearchPagesExchange(page, pager, collect=get_remaining)
 
     def _page(
         self,
