@@ -13,6 +13,9 @@ nox.options.reuse_existing_virtualenvs = True
 
 ROOT = Path(__file__).parent
 PLUGINS = sorted(str(p.parent) for p in ROOT.glob("plugins/*/pyproject.toml"))
+SERVER = str(ROOT / "plugins" / "dicomkit-server")
+"""The ``server`` extra names dicomkit-server, which is not on PyPI: install it from here, in the
+same pip command, so the extra resolves to this checkout's copy."""
 
 
 def _install_everything(session: nox.Session, extras: str = "test,server,render") -> None:
@@ -84,7 +87,7 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def demo(session: nox.Session) -> None:
     """The README's main job: upload, search, download, retrieve and delete on a local server."""
-    session.install("-e", ".[server]")
+    session.install("-e", ".[server]", "-e", SERVER)
     session.run("python", "-m", "dicomkit.demo", *session.posargs)
 
 

@@ -100,7 +100,7 @@ def reference_server(root: Path) -> Iterator[tuple[str, Any]]:
 
 @contextlib.contextmanager
 def orthanc_server(root: Path) -> Iterator[tuple[str, Any]]:
-    from dicomkit.testing.orthanc import OrthancServer
+    from dicomkit_server.orthanc import OrthancServer
 
     with OrthancServer(root) as server:
         yield server.url, server
@@ -417,7 +417,7 @@ def machine() -> dict[str, Any]:
 
 def _orthanc_usable() -> bool:
     try:
-        from dicomkit.testing.orthanc import namespace_refusal, orthanc_available
+        from dicomkit_server.orthanc import namespace_refusal, orthanc_available
     except ImportError:
         return False
     return bool(orthanc_available()) and namespace_refusal() is None

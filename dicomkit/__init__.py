@@ -6,44 +6,11 @@ no entry point is read until a transport is looked up by name.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from dicomkit.core.errors import (
-    AuthError,
-    BadRequestError,
-    ClientError,
-    ConflictError,
-    ConnectError,
-    ConnectionLostError,
-    ConnectTimeout,
-    DicomJSONError,
-    DicomkitError,
-    ForbiddenError,
-    GatewayTimeoutError,
-    HTTPError,
-    InvalidArgumentError,
-    InvalidUIDError,
-    MethodNotAllowedError,
-    MultipartError,
-    MultipartLimitError,
-    NotAcceptableError,
-    NotFoundError,
-    ProtocolError,
-    ReadTimeout,
-    ServerError,
-    ServiceUnavailableError,
-    StoreError,
-    TimeoutError,  # noqa: A004 - dicomkit.TimeoutError is also a builtins.TimeoutError
-    TLSError,
-    TooManyRedirectsError,
-    TooManyRequestsError,
-    TransportClosedError,
-    TransportError,
-    TransportNotFoundError,
-    UnauthorizedError,
-    UnsupportedMediaTypeError,
-)
+from dicomkit._lazy import lazy_getattr
+from dicomkit.core import errors as _errors
+from dicomkit.core.errors import *  # noqa: F403 - every dicomkit error, as errors.__all__ lists them
 from dicomkit.core.interface import (
     AsyncTransport,
     Headers,
@@ -81,64 +48,25 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'dicomkit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 __all__ = [
     "AsyncDicomClient",
     "AsyncTransport",
-    "AuthError",
     "AzureCredential",
-    "BadRequestError",
     "BasicAuth",
     "BearerToken",
-    "ClientError",
-    "ConflictError",
-    "ConnectError",
-    "ConnectTimeout",
-    "ConnectionLostError",
     "DicomClient",
-    "DicomJSONError",
-    "DicomkitError",
     "FolderUploadReport",
-    "ForbiddenError",
-    "GatewayTimeoutError",
     "GoogleCredentials",
-    "HTTPError",
     "Headers",
-    "InvalidArgumentError",
-    "InvalidUIDError",
-    "MethodNotAllowedError",
-    "MultipartError",
-    "MultipartLimitError",
-    "NotAcceptableError",
-    "NotFoundError",
     "OAuth2ClientCredentials",
-    "ProtocolError",
-    "ReadTimeout",
     "Request",
     "Response",
     "RetryPolicy",
-    "ServerError",
-    "ServiceUnavailableError",
-    "StoreError",
     "StoreResult",
     "StreamBody",
-    "TLSError",
     "Timeout",
-    "TimeoutError",
-    "TooManyRedirectsError",
-    "TooManyRequestsError",
     "Transport",
-    "TransportClosedError",
-    "TransportError",
-    "TransportNotFoundError",
-    "UnauthorizedError",
-    "UnsupportedMediaTypeError",
 ]
+__all__ += _errors.__all__

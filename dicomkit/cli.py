@@ -1,154 +1,105 @@
-"""The ``dicomkit`` command. ``dicomkit serve`` runs the reference DICOMweb server."""
+"""The ``dicomkit`` command: a dispatcher whose subcommands come from installed distributions.
+
+Each entry point of the group ``dicomkit.commands`` names a :class:`Command`; the entry point's
+name is the subcommand. dicomkit-server contributes ``serve``; third parties add their own the
+same way (docs/cli.md). Commands load only when the parser is built, so importing this module
+imports no command, and a command that fails to load is listed as unavailable instead of
+breaking the others.
+"""
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import Protocol, runtime_checkable
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMANDS_GROUP", "Command", "build_parser", "main"]
 
+COMMANDS_GROUP = "dicomkit.commands"
 
-def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM stops the server like Ctrl+C, so temporary files are removed."""
-    raise KeyboardInterrupt
-
-
-def _pair(value: str, what: str) -> tuple[str, str]:
-    name, sep, secret = value.partition(":")
-    if not sep or not name:
-        raise ValueError(f"{what} must look like NAME:SECRET")
-    return name, secret
+_INSTALL_HINTS = {"serve": "pip install 'dicomkit[server]'"}
+"""Commands of our own distributions: when one is missing, say what to install."""
 
 
-def _port(value: str) -> int:
-    """argparse type for --port: a bad number is a usage error, not a traceback at bind time."""
-    try:
-        port = int(value)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a TCP port (0-65535)")
-    return port
+@runtime_checkable
+class Command(Protocol):
+    """What an entry point of the ``dicomkit.commands`` group names (an instance, or a class
+    that takes no arguments)."""
+
+    help: str
+    """One line shown by ``dicomkit --help``."""
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        """Add this command's arguments to its own subparser."""
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Do the work with the parsed arguments; return the process exit status."""
 
 
-def _server_auth(args: argparse.Namespace) -> object:
-    """The ``auth`` option of ReferenceServer from --basic-auth / --oauth2-client."""
-    if args.basic_auth and args.oauth2_client:
-        raise ValueError("choose either --basic-auth or --oauth2-client")
-    if args.basic_auth:
-        return dict(_pair(value, "--basic-auth") for value in args.basic_auth)
-    if args.oauth2_client:
-        from dicomkit.testing.server import ServerOAuth2
+@dataclass(frozen=True)
+class _Unavailable:
+    """Stands in for a command that is not installed or cannot be loaded."""
 
-        clients = dict(_pair(value, "--oauth2-client") for value in args.oauth2_client)
-        return ServerOAuth2(clients, token_lifetime=args.token_lifetime)
-    return None
+    name: str
+    reason: str
 
-
-def _serve(args: argparse.Namespace) -> int:
-    try:
-        from dicomkit.testing.server import ReferenceServer
-    except ImportError as exc:
-        missing = exc.name or exc
-        print(
-            f"dicomkit serve needs the server extra: pip install 'dicomkit[server]'"
-            f" (missing: {missing})",
-            file=sys.stderr,
-        )
+    def __call__(self, args: argparse.Namespace) -> int:
+        print(f"dicomkit {self.name}: {self.reason}", file=sys.stderr)
         return 2
-    try:
-        auth = _server_auth(args)
-    except ValueError as exc:
-        print(f"dicomkit serve: {exc}", file=sys.stderr)
-        return 2
-    try:
-        server = ReferenceServer(
-            args.root,
-            auth=auth,
-            host=args.host,
-            port=args.port,
-            api_version=args.api_version,
-            empty_result_status=args.empty_result_status,
-            duplicate_policy=args.duplicate_policy,
-        )
-    except OSError as exc:
-        print(f"dicomkit serve: cannot use --root {args.root}: {exc}", file=sys.stderr)
-        return 1
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        try:
-            url = server.start()
-        except OSError as exc:
-            print(
-                f"dicomkit serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
-            )
-            return 1
-        print(f"dicomkit reference server: DICOMweb root {url} (files under {server.root})")
-        if auth is not None and not isinstance(auth, dict):
-            print(f"OAuth2 token endpoint: {server.token_url}")
-        print("Press Ctrl+C to stop.", flush=True)
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser; other subcommands register here with ``subparsers.add_parser``."""
+def _load(entry_point: EntryPoint) -> Command:
+    loaded = entry_point.load()
+    command = loaded() if isinstance(loaded, type) else loaded
+    if not isinstance(command, Command):
+        raise TypeError(f"{entry_point.value} has no help, configure() and run()")
+    return command
+
+
+def build_parser(commands: Iterable[EntryPoint] | None = None) -> argparse.ArgumentParser:
+    """The parser with one subcommand per entry point (default: the installed ones)."""
     parser = argparse.ArgumentParser(
         prog="dicomkit",
-        description="DICOMweb tools. 'dicomkit serve' runs the reference DICOMweb server "
-        "(pip install 'dicomkit[server]') for tests and demos.",
-        epilog="Run 'dicomkit serve --help' for its options.",
+        description="DICOMweb tools. Commands come from installed distributions "
+        f"(entry-point group {COMMANDS_GROUP!r}).",
+        epilog="Run 'dicomkit COMMAND --help' for a command's options.",
     )
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    serve = subparsers.add_parser("serve", help="run the reference DICOMweb server")
-    serve.add_argument("--root", default=None, help="folder for stored files (default: temporary)")
-    serve.add_argument(
-        "--port", type=_port, default=8042, help="TCP port (default 8042; 0 picks a free one)"
+    subparsers = parser.add_subparsers(
+        title="commands", dest="command", metavar="COMMAND", required=True
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--api-version", default=None, help="path prefix such as v1 or v2")
-    serve.add_argument(
-        "--empty-result-status",
-        type=int,
-        choices=(200, 204),
-        default=200,
-        help="status of a search without results",
-    )
-    serve.add_argument(
-        "--duplicate-policy",
-        choices=("reject", "replace"),
-        default="reject",
-        help="what STOW does with an instance that is already stored",
-    )
-    serve.add_argument(
-        "--basic-auth",
-        action="append",
-        metavar="USER:PASSWORD",
-        help="require HTTP basic auth (repeat for several users)",
-    )
-    serve.add_argument(
-        "--oauth2-client",
-        action="append",
-        metavar="ID:SECRET",
-        help="require bearer tokens from POST /oauth2/token (client credentials; repeatable)",
-    )
-    serve.add_argument(
-        "--token-lifetime", type=float, default=3600.0, help="seconds a token stays valid"
-    )
-    serve.set_defaults(handler=_serve)
+    found = entry_points(group=COMMANDS_GROUP) if commands is None else commands
+    unavailable: dict[str, str] = {}
+    for entry_point in sorted(found, key=lambda ep: ep.name):
+        if entry_point.name in subparsers.choices:
+            continue  # the same name from a second distribution: the first one sorted wins
+        try:
+            command = _load(entry_point)
+        except Exception as exc:  # a broken plugin must not take the other commands down
+            hint = _INSTALL_HINTS.get(entry_point.name, "reinstall the distribution that has it")
+            unavailable[entry_point.name] = (
+                f"cannot be loaded ({type(exc).__name__}: {exc}); {hint}"
+            )
+            continue
+        sub = subparsers.add_parser(entry_point.name, help=command.help, description=command.help)
+        command.configure(sub)
+        sub.set_defaults(handler=command.run)
+    for name, hint in _INSTALL_HINTS.items():
+        if name not in subparsers.choices and name not in unavailable:
+            unavailable[name] = f"not installed: {hint}"
+    for name, reason in sorted(unavailable.items()):
+        sub = subparsers.add_parser(name, help=f"(unavailable) {reason}", add_help=False)
+        sub.set_defaults(handler=_Unavailable(name, reason))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not isinstance(args.handler, _Unavailable):
+        parser.parse_args(argv)  # argparse's own "unrecognized arguments" message and exit 2
     result: int = args.handler(args)
     return result
 

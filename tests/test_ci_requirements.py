@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dicomkit.testing._ci import in_ci, require_module, skip_or_fail
+from tests._support.ci import in_ci, require_module, skip_or_fail
 
 MISSING = "dicomkit_no_such_module_for_this_test"
 

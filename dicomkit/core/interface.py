@@ -19,15 +19,16 @@ from collections.abc import (
     Sequence,
 )
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Union
+from typing import TypeVar, Union
 
 from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
 
 __all__ = [
+    "AsyncClosing",
     "AsyncTransport",
     "Body",
     "BodySource",
+    "Closing",
     "Headers",
     "HeadersInput",
     "Request",
@@ -38,6 +39,37 @@ __all__ = [
 ]
 
 HeadersInput = Union["Headers", Mapping[str, str], Sequence[tuple[str, str]], None]
+
+
+_C = TypeVar("_C", bound="Closing")
+_A = TypeVar("_A", bound="AsyncClosing")
+
+
+class Closing:
+    """``with thing:`` closes ``thing`` at the end: the one ``__enter__``/``__exit__`` pair
+    that transports, responses, clients and test servers share instead of each writing it."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _C) -> _C:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncClosing:
+    """``async with thing:`` awaits ``thing.aclose()`` at the end (the async twin of Closing)."""
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self: _A) -> _A:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
 
 class Headers:
@@ -198,7 +230,7 @@ class Request:
         return iter(self.body)
 
 
-class Response:
+class Response(Closing, AsyncClosing):
     """A received status and headers, and a body that streams on demand.
 
     A sync backend passes ``stream`` (an iterator of chunks) and ``on_close``; an async backend
@@ -298,33 +330,11 @@ class Response:
         elif self._on_close is not None:
             self._on_close()
 
-    def __enter__(self) -> Response:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> Response:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     def __repr__(self) -> str:
         return f"<Response {self.status}>"
 
 
-class Transport(ABC):
+class Transport(Closing, ABC):
     """A synchronous HTTP backend. It must be safe to share between threads."""
 
     @abstractmethod
@@ -335,19 +345,8 @@ class Transport(ABC):
     def close(self) -> None:
         """Release what the transport opened; a second call does nothing."""
 
-    def __enter__(self) -> Transport:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class AsyncTransport(ABC):
+class AsyncTransport(AsyncClosing, ABC):
     """An asynchronous HTTP backend."""
 
     @abstractmethod
@@ -357,14 +356,3 @@ class AsyncTransport(ABC):
     @abstractmethod
     async def aclose(self) -> None:
         """Release what the transport opened; a second call does nothing."""
-
-    async def __aenter__(self) -> AsyncTransport:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

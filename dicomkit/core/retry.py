@@ -23,6 +23,7 @@ from dicomkit.core.errors import (
     ReadTimeout,
     TLSError,
 )
+from dicomkit.core.numbers import parse_decimal
 
 __all__ = [
     "DEFAULT_RETRY_METHODS",
@@ -48,7 +49,10 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     text = value.strip()
     if not text:
         return None
-    try:
+    whole = parse_decimal(text)
+    if whole is not None:  # delay-seconds, the form RFC 9110 defines
+        return float(whole)
+    try:  # servers also send "2.5" or "-3": read them leniently rather than ignore them
         seconds = float(text)
     except ValueError:
         pass

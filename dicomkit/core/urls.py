@@ -31,6 +31,11 @@ query parameter or a fragment.
 reference is resolved against the WADO root. An absolute one is accepted only when it has the
 base URL's scheme, host and port: following a server-supplied link to another origin would send
 the caller's credentials there. Pass ``allow_other_origin=True`` to accept such links anyway.
+
+The URL helpers the rest of dicomkit shares live here too, one of each: RFC 3986 reference
+resolution (:func:`resolve_reference`), the :class:`Origin` credentials are bound to
+(:func:`origin_of`), :func:`without_userinfo` for messages that quote a URL, and the frame-number
+check (:func:`frame_list`). pydicom is imported only when a query is built.
 """
 
 from __future__ import annotations
@@ -38,23 +43,26 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
-
-from pydicom.datadict import dictionary_VR, tag_for_keyword
-from pydicom.valuerep import PersonName
+from typing import Any, Literal, NamedTuple
 
 from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.numbers import parse_decimal
 from dicomkit.core.uids import validate_uid
 
 __all__ = [
     "QUERY_SAFE",
     "DicomWebURLs",
     "Level",
+    "Origin",
     "Resource",
     "build_query",
     "encode_query",
+    "frame_list",
     "normalize_attribute",
+    "origin_of",
     "percent_encode",
+    "resolve_reference",
+    "without_userinfo",
 ]
 
 Level = Literal["studies", "series", "instances"]
@@ -75,6 +83,8 @@ _QUERY_OPTIONS = ("includefield", "fuzzymatching", "limit", "offset")
 _BASE_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^?#]*)$")
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _USERINFO_RE = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://)?)[^/?#]*@")
+# RFC 3986, appendix B.
+_URI_RE = re.compile(r"^(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$", re.S)
 _HEX_TAG_RE = re.compile(r"^\(?([0-9A-Fa-f]{4}),?([0-9A-Fa-f]{4})\)?$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LEVELS = ("studies", "series", "instances")
@@ -136,52 +146,100 @@ def _api_version(value: str | int | None) -> str:
     return "/" + _segment(text, "api_version")
 
 
-class _Origin:
-    """Scheme, host and port of a URL, compared case-insensitively with default ports filled."""
+class Origin(NamedTuple):
+    """Scheme, lower-cased host and effective port: what decides where credentials may go."""
 
-    def __init__(self, scheme: str, authority: str) -> None:
-        self.scheme = scheme.lower()
-        if "@" in authority:
-            raise InvalidArgumentError(
-                "credentials in the URL are not accepted; pass auth= to the client instead"
-            )
-        host, port = authority, ""
-        if authority.startswith("["):
-            end = authority.find("]")
-            host, rest = authority[: end + 1], authority[end + 1 :]
-            if end < 0 or (rest and not rest.startswith(":")):
-                raise InvalidArgumentError(f"bad host in URL: {_preview(authority)}")
-            port = rest[1:]
-        elif ":" in authority:
-            host, port = authority.rsplit(":", 1)
-        if not host or any(c in host for c in " \t\r\n\\"):
+    scheme: str
+    host: str
+    port: int | None
+
+
+class _Parts(NamedTuple):
+    scheme: str | None
+    authority: str | None
+    path: str
+    query: str | None
+    fragment: str | None
+
+
+def _split(uri: str) -> _Parts:
+    match = _URI_RE.match(uri)
+    if match is None:  # pragma: no cover - the pattern matches every string
+        return _Parts(None, None, uri, None, None)
+    scheme, authority, path, query, fragment = match.groups()
+    return _Parts(scheme, authority, path, query, fragment)
+
+
+def _join(parts: _Parts) -> str:
+    text = ""
+    if parts.scheme is not None:
+        text += parts.scheme + ":"
+    if parts.authority is not None:
+        text += "//" + parts.authority
+    text += parts.path
+    if parts.query is not None:
+        text += "?" + parts.query
+    if parts.fragment is not None:
+        text += "#" + parts.fragment
+    return text
+
+
+def origin_of(url: str) -> Origin:
+    """The origin of an absolute URL; userinfo is ignored and default ports are made explicit.
+
+    Lenient by design (a port that is not a number counts as the default): it compares URLs
+    that a backend checks before sending anything.
+    """
+    parts = _split(url)
+    scheme = (parts.scheme or "").lower()
+    hostport = (parts.authority or "").rpartition("@")[2]
+    if hostport.startswith("["):
+        host, _, rest = hostport[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else ""
+    else:
+        host, _, port_text = hostport.partition(":")
+    port = parse_decimal(port_text, max_digits=5)
+    if port is None:
+        port = _DEFAULT_PORTS.get(scheme)
+    return Origin(scheme, host.lower().rstrip("."), port)
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without any ``user:password@``, so that messages quoting it carry no secret."""
+    return _USERINFO_RE.sub(r"\1", url, count=1)
+
+
+def _check_authority(authority: str) -> None:
+    """Refuse a base URL's authority with credentials, a bad host or a port out of range."""
+    if "@" in authority:
+        raise InvalidArgumentError(
+            "credentials in the URL are not accepted; pass auth= to the client instead"
+        )
+    host, port = authority, ""
+    if authority.startswith("["):
+        end = authority.find("]")
+        host, rest = authority[: end + 1], authority[end + 1 :]
+        if end < 0 or (rest and not rest.startswith(":")):
             raise InvalidArgumentError(f"bad host in URL: {_preview(authority)}")
-        # isascii: "²" passes isdigit but not int()
-        if port and not (
-            port.isascii() and port.isdigit() and len(port) <= 5 and int(port) < 65536
-        ):
-            raise InvalidArgumentError(f"bad port in URL: {_preview(authority)}")
-        if not host.startswith("["):
-            try:
-                host.encode("idna")  # a label over 63 characters has no IDNA form
-            except UnicodeError:
-                raise InvalidArgumentError(f"bad host in URL: {_preview(authority)}") from None
-        self.host = host.lower()
-        self.port = int(port) if port else _DEFAULT_PORTS.get(self.scheme, 0)
-        self.authority = authority
-
-    def key(self) -> tuple[str, str, int]:
-        return (self.scheme, self.host, self.port)
+        port = rest[1:]
+    elif ":" in authority:
+        host, port = authority.rsplit(":", 1)
+    if not host or any(c in authority for c in " \t\r\n\\"):
+        raise InvalidArgumentError(f"bad host in URL: {_preview(authority)}")
+    number = parse_decimal(port, max_digits=5)
+    if port and (number is None or number > 65535):
+        raise InvalidArgumentError(f"bad port in URL: {_preview(authority)}")
+    if not host.startswith("["):
+        try:
+            host.encode("idna")  # a label over 63 characters has no IDNA form
+        except UnicodeError:
+            raise InvalidArgumentError(f"bad host in URL: {_preview(authority)}") from None
 
 
-def _without_userinfo(url: str) -> str:
-    """``url`` with any ``user:password@`` masked, for error messages that quote it."""
-    return _USERINFO_RE.sub(r"\1***@", url)
-
-
-def _split_url(url: str, what: str) -> tuple[_Origin, str]:
+def _split_url(url: str, what: str) -> tuple[str, str, str]:
+    """Lower-cased scheme, authority and path of an absolute http(s) URL with a sound authority."""
     match = _BASE_RE.match(url)
-    shown = _preview(_without_userinfo(url))
+    shown = _preview(without_userinfo(url))
     if match is None:
         raise InvalidArgumentError(
             f"{what} {shown} must be an absolute http(s) URL without query or fragment"
@@ -189,25 +247,59 @@ def _split_url(url: str, what: str) -> tuple[_Origin, str]:
     scheme, authority, path = match.groups()
     if scheme.lower() not in _DEFAULT_PORTS:
         raise InvalidArgumentError(f"{what} {shown} must use http or https")
-    return _Origin(scheme, authority), path
+    _check_authority(authority)
+    return scheme.lower(), authority, path
 
 
 def _remove_dot_segments(path: str) -> str:
-    out: list[str] = []
+    """RFC 3986 section 5.2.4, written as a segment stack."""
+    if not path:
+        return path
+    absolute = path.startswith("/")
     segments = path.split("/")
+    if absolute:
+        segments = segments[1:]
+    output: list[str] = []
     for index, segment in enumerate(segments):
         last = index == len(segments) - 1
-        if segment == "..":
-            if len(out) > 1:
-                out.pop()
+        if segment == ".":
             if last:
-                out.append("")
-        elif segment == ".":
+                output.append("")
+        elif segment == "..":
+            if output:
+                output.pop()
             if last:
-                out.append("")
+                output.append("")
         else:
-            out.append(segment)
-    return "/".join(out)
+            output.append(segment)
+    result = "/".join(output)
+    return "/" + result if absolute else result
+
+
+def _merge(base: _Parts, reference_path: str) -> str:
+    if base.authority is not None and base.path == "":
+        return "/" + reference_path
+    head, slash, _ = base.path.rpartition("/")
+    return head + slash + reference_path if slash else reference_path
+
+
+def resolve_reference(base: str, reference: str) -> str:
+    """Resolve a (possibly relative) URI reference against an absolute base, RFC 3986 5.2.2."""
+    b = _split(base)
+    r = _split(reference.strip())
+    if r.scheme is not None:
+        target = _Parts(r.scheme, r.authority, _remove_dot_segments(r.path), r.query, r.fragment)
+    elif r.authority is not None:
+        target = _Parts(b.scheme, r.authority, _remove_dot_segments(r.path), r.query, r.fragment)
+    elif r.path == "":
+        query = r.query if r.query is not None else b.query
+        target = _Parts(b.scheme, b.authority, b.path, query, r.fragment)
+    elif r.path.startswith("/"):
+        target = _Parts(b.scheme, b.authority, _remove_dot_segments(r.path), r.query, r.fragment)
+    else:
+        path = _remove_dot_segments(_merge(b, r.path))
+        target = _Parts(b.scheme, b.authority, path, r.query, r.fragment)
+    return _join(target)
 
 
 class DicomWebURLs:
@@ -226,7 +318,7 @@ class DicomWebURLs:
     ) -> None:
         if not isinstance(base_url, str):
             raise InvalidArgumentError(f"base_url must be a string, not {type(base_url).__name__}")
-        origin, path = _split_url(base_url.strip(), "base_url")
+        scheme, authority, path = _split_url(base_url.strip(), "base_url")
         path = path.rstrip("/")
         if any(c not in _PATH_SAFE for c in path):
             raise InvalidArgumentError(
@@ -234,8 +326,9 @@ class DicomWebURLs:
             )
         if any(s in (".", "..") for s in path.split("/")):
             raise InvalidArgumentError(f"base_url path {_preview(path)} has '.' or '..' segments")
-        self._origin = origin
-        self.base_url = f"{origin.scheme}://{origin.authority}{path}"
+        self._origin = origin_of(f"{scheme}://{authority}")
+        self._scheme_authority = f"{scheme}://{authority}"
+        self.base_url = self._scheme_authority + path
         self.api_version = _api_version(api_version)
         self.partition = partition
         part = "" if partition is None else "/partitions/" + _segment(partition, "partition")
@@ -319,7 +412,7 @@ class DicomWebURLs:
                 raise InvalidArgumentError("frames belong to an instance: pass its SOPInstanceUID")
             if resource not in (None, "frames", "rendered", "thumbnail"):
                 raise InvalidArgumentError(f"frames cannot be combined with resource={resource!r}")
-            url += "/frames/" + _frame_list(frames)
+            url += "/frames/" + ",".join(map(str, frame_list(frames)))
             if resource in ("rendered", "thumbnail"):
                 url += "/" + resource
             return url
@@ -344,32 +437,26 @@ class DicomWebURLs:
             raise InvalidArgumentError(f"URL {_preview(uri)} contains whitespace")
         if uri.startswith("//"):
             uri = f"{self._origin.scheme}:{uri}"
-        if _SCHEME_RE.match(uri):
-            origin, _ = _split_url(uri.split("?", 1)[0].split("#", 1)[0], "URL")
-            if origin.key() != self._origin.key() and not allow_other_origin:
-                raise InvalidArgumentError(
-                    f"refusing to follow {_preview(uri)}: it is not on {self._origin.scheme}://"
-                    f"{self._origin.authority}, and the request would carry your credentials there"
-                )
-            return uri
-        cut = min((i for i in (uri.find("?"), uri.find("#")) if i >= 0), default=len(uri))
-        path, tail = uri[:cut], uri[cut:]
-        prefix = f"{self._origin.scheme}://{self._origin.authority}"
-        if not path.startswith("/"):
-            path = self.wado_root[len(prefix) :] + "/" + path
-        return prefix + _remove_dot_segments(path) + tail
-
-
-def _frame_list(frames: int | Iterable[int]) -> str:
-    numbers = [frames] if isinstance(frames, int) else list(frames)
-    if not numbers:
-        raise InvalidArgumentError("frames must name at least one frame")
-    for number in numbers:
-        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        if not _SCHEME_RE.match(uri):
+            return resolve_reference(self.wado_root + "/", uri)
+        scheme, authority, _ = _split_url(uri.split("?", 1)[0].split("#", 1)[0], "URL")
+        if origin_of(f"{scheme}://{authority}") != self._origin and not allow_other_origin:
             raise InvalidArgumentError(
-                f"frame numbers are positive integers, not {_preview(number)}"
+                f"refusing to follow {_preview(uri)}: it is not on {self._scheme_authority}, "
+                "and the request would carry your credentials there"
             )
-    return ",".join(str(n) for n in numbers)
+        return uri
+
+
+def frame_list(frame_numbers: int | Iterable[int]) -> list[int]:
+    """Frame numbers as a non-empty list of ints >= 1 (DICOM frames count from 1)."""
+    frames: list[int] = [frame_numbers] if isinstance(frame_numbers, int) else list(frame_numbers)
+    if not frames:
+        raise InvalidArgumentError("at least one frame number is needed")
+    for number in frames:
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise InvalidArgumentError(f"frame numbers are integers >= 1, not {number!r}")
+    return frames
 
 
 def normalize_attribute(name: str | int) -> str:
@@ -397,12 +484,16 @@ def _attribute_component(part: str) -> str:
             f"{part!r} is a query option, not an attribute: pass it as the "
             f"{'fields' if part.lower() == 'includefield' else part.lower()}= argument"
         )
+    from pydicom.datadict import tag_for_keyword  # pydicom loads only when queries are built
+
     if tag_for_keyword(part) is None:
         raise InvalidArgumentError(f"{_preview(part)} is neither a DICOM keyword nor a tag")
     return part
 
 
 def _vr_of(attribute: str) -> str | None:
+    from pydicom.datadict import dictionary_VR, tag_for_keyword
+
     last = attribute.rsplit(".", 1)[-1]
     tag = tag_for_keyword(last) if not _HEX_TAG_RE.match(last) else int(last, 16)
     try:
@@ -416,6 +507,8 @@ def _format_scalar(value: Any, vr: str | None) -> str:
         raise InvalidArgumentError(f"{_preview(value)} is not a searchable value")
     if isinstance(value, str):
         return value
+    from pydicom.valuerep import PersonName
+
     if isinstance(value, PersonName):
         return str(value)
     if isinstance(value, int | float):

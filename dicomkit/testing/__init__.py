@@ -1,6 +1,11 @@
-"""Public test tooling: the transport contract suite, the reference DICOMweb server, fixtures.
+"""Public test tooling for plugin authors and users: the transport contract suite
+(``contract``), TLS fixtures (``tls``), ``exception_mapping``, test data (``data``) and the
+Hypothesis profiles (``profiles``).
 
-Submodules import their heavy dependencies (aiohttp, hypothesis, pytest) only when used.
+The reference DICOMweb server, its pytest fixtures and the Orthanc runner are the
+dicomkit-server distribution (``pip install "dicomkit[server]"``, import ``dicomkit_server``);
+``server``, ``orthanc`` and ``pytest_plugin`` here are deprecated aliases of it. Submodules import
+their heavy dependencies (hypothesis, pytest) only when used.
 """
 
 __all__: list[str] = []

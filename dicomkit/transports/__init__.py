@@ -6,8 +6,9 @@ their HTTP library only when one is built, so importing this package stays cheap
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from dicomkit._lazy import lazy_getattr
 from dicomkit.transports.registry import (
     TransportNameClashWarning,
     available,
@@ -36,12 +37,4 @@ _BACKENDS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _BACKENDS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'dicomkit.transports' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _BACKENDS)

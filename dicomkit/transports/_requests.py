@@ -7,102 +7,63 @@ only turns off requests' own redirect handling (redirects go through
 
 from __future__ import annotations
 
-import contextlib
 from http.cookiejar import DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 
-from dicomkit.core.errors import (
-    ConnectError,
-    ConnectionLostError,
-    ConnectTimeout,
-    DicomkitError,
-    InvalidArgumentError,
-    ProtocolError,
-    ReadTimeout,
-    TLSError,
-    TooManyRedirectsError,
-    TransportClosedError,
-    TransportError,
-)
-from dicomkit.core.errors import (
-    TimeoutError as DicomkitTimeoutError,
-)
+from dicomkit.core import errors
 from dicomkit.core.interface import Request, Response
 from dicomkit.transports import support
-from dicomkit.transports._common import (
-    CHUNK_SIZE,
-    BodyPump,
-    BuiltinTransport,
-    map_stdlib_error,
-    mapping,
-    streamed_response,
-)
-from dicomkit.transports._urllib3_errors import describe, map_urllib3_error
+from dicomkit.transports._common import CHUNK_SIZE, BuiltinTransport
+from dicomkit.transports._urllib3_errors import urllib3_table, wrapped_error
 from dicomkit.transports._verbatim import install, origin_target, sending
 
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["RequestsTransport", "map_requests_error", "mapped_errors", "requests_table"]
+__all__ = ["REQUESTS_ERRORS", "RequestsTransport", "mapped_errors", "requests_table"]
 
 
-def requests_table() -> dict[type[BaseException], type[DicomkitError]]:
+def requests_table() -> support.ErrorTable:
     """Every exception class of ``requests.exceptions`` and the dicomkit error it becomes."""
     from requests import exceptions as e
 
     return {
-        e.ConnectTimeout: ConnectTimeout,
-        e.ReadTimeout: ReadTimeout,
-        e.Timeout: DicomkitTimeoutError,
-        e.SSLError: TLSError,
-        e.ProxyError: ConnectError,
-        e.ConnectionError: ConnectError,
-        e.ChunkedEncodingError: ConnectionLostError,
-        e.ContentDecodingError: ProtocolError,
-        e.TooManyRedirects: TooManyRedirectsError,
-        e.InvalidProxyURL: InvalidArgumentError,
-        e.InvalidURL: InvalidArgumentError,
-        e.InvalidSchema: InvalidArgumentError,
-        e.MissingSchema: InvalidArgumentError,
-        e.URLRequired: InvalidArgumentError,
-        e.InvalidHeader: InvalidArgumentError,
-        e.JSONDecodeError: ProtocolError,
-        e.InvalidJSONError: InvalidArgumentError,
-        e.StreamConsumedError: TransportClosedError,
-        e.RetryError: TransportError,
-        e.UnrewindableBodyError: TransportError,
-        e.HTTPError: TransportError,
-        e.RequestException: TransportError,
-        e.FileModeWarning: TransportError,
-        e.RequestsDependencyWarning: TransportError,
-        e.RequestsWarning: TransportError,
+        e.ConnectTimeout: errors.ConnectTimeout,
+        e.ReadTimeout: errors.ReadTimeout,
+        e.Timeout: errors.TimeoutError,
+        e.SSLError: errors.TLSError,
+        e.ProxyError: errors.ConnectError,
+        e.ConnectionError: errors.ConnectError,
+        e.ChunkedEncodingError: errors.ConnectionLostError,
+        e.ContentDecodingError: errors.ProtocolError,
+        e.TooManyRedirects: errors.TooManyRedirectsError,
+        e.InvalidProxyURL: errors.InvalidArgumentError,
+        e.InvalidURL: errors.InvalidArgumentError,
+        e.InvalidSchema: errors.InvalidArgumentError,
+        e.MissingSchema: errors.InvalidArgumentError,
+        e.URLRequired: errors.InvalidArgumentError,
+        e.InvalidHeader: errors.InvalidArgumentError,
+        e.JSONDecodeError: errors.ProtocolError,
+        e.InvalidJSONError: errors.InvalidArgumentError,
+        e.StreamConsumedError: errors.TransportClosedError,
+        e.RetryError: errors.TransportError,
+        e.UnrewindableBodyError: errors.TransportError,
+        e.HTTPError: errors.TransportError,
+        e.RequestException: errors.TransportError,
+        e.FileModeWarning: errors.TransportError,
+        e.RequestsDependencyWarning: errors.TransportError,
+        e.RequestsWarning: errors.TransportError,
     }
 
 
-def map_requests_error(exc: BaseException) -> DicomkitError | None:
-    """The dicomkit error for a requests exception, or None if ``exc`` is not one of requests'.
+REQUESTS_ERRORS = support.ExceptionTranslator(
+    "requests", lambda: {**urllib3_table(), **requests_table()}, unwrap=wrapped_error
+)
+"""requests wraps urllib3's errors (``ConnectionError(MaxRetryError(NewConnectionError))``);
+the wrapped error decides when it is the more precise one, as the translator's ``unwrap`` says."""
 
-    requests wraps urllib3's errors (``ConnectionError(MaxRetryError(NewConnectionError))``):
-    the wrapped error is the more precise one, so it decides when there is one.
-    """
-    table = requests_table()
-    kind = next((table[k] for k in type(exc).__mro__ if k in table), None)
-    if kind is None:
-        return None
-    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
-    if inner is not None:
-        precise = map_urllib3_error(inner) or map_stdlib_error(inner)
-        if precise is not None and (kind in _VAGUE or isinstance(precise, kind)):
-            return precise
-    return kind(describe(exc))
-
-
-_VAGUE = (ConnectError, TransportError)
-
-
-def mapped_errors(pump: BodyPump | None = None) -> contextlib.AbstractContextManager[None]:
-    """requests, urllib3 and stdlib networking errors become dicomkit's; the rest pass."""
-    return mapping(pump, map_requests_error, map_urllib3_error, map_stdlib_error)
+mapped_errors = REQUESTS_ERRORS.translated
+"""requests, urllib3 and stdlib networking errors become dicomkit's; everything else passes."""
 
 
 class RequestsTransport(BuiltinTransport):
@@ -156,18 +117,15 @@ class RequestsTransport(BuiltinTransport):
             folded = next((key for key in headers if key.lower() == name.lower()), name)
             headers[folded] = f"{headers[folded]}, {value}" if folded in headers else value
         data: Any = None
-        pump: BodyPump | None = None
         if isinstance(request.body, bytes):
             data = request.body
         elif request.body is not None:
-            if request.content_length == 0:
-                data = b""
-            else:
-                pump = data = BodyPump(request)
+            data = b"" if request.content_length == 0 else support.SizedBody(request)
         timeout = (request.timeout.connect, request.timeout.read)
-        with mapped_errors(pump):
+        with mapped_errors():
             if self._owns_session:
-                answer = self._send_verbatim(request, headers, data, timeout)
+                prepared = self._prepare(request.method, request.url, headers, data)
+                answer = self._send_own(request, prepared, timeout)
             else:
                 # A caller's Session subclass may override request() (OAuth, caching): use it.
                 answer = self._session.request(
@@ -181,47 +139,58 @@ class RequestsTransport(BuiltinTransport):
                     # a request's hooks replace the session's: keep theirs, ours last
                     hooks={"response": [*self._session.hooks["response"], _hide_location]},
                 )
-        return _wrap(answer, request, self._chunk_size)
+        return Response(
+            answer.status_code,
+            # urllib3's headers keep every field a server repeated; requests' merge them
+            list(answer.raw.headers.items()),
+            stream=support.stream_chunks(answer.iter_content(self._chunk_size), mapped_errors),
+            on_close=lambda: _close(answer),
+            url=request.url,
+            request=request,
+        )
 
-    def _send_verbatim(
-        self,
-        request: Request,
-        headers: dict[str, str],
-        data: Any,
-        timeout: tuple[float | None, float | None],
-    ) -> requests.Response:
-        """``Session.request`` unrolled, so the prepared URL keeps the target dicomkit built.
+    def _prepare(
+        self, method: str, url: str, headers: dict[str, str], data: Any
+    ) -> requests.PreparedRequest:
+        """What ``Session.prepare_request`` builds for our own session, URL kept verbatim.
 
         Our session has no cookies and takes no credentials from ``.netrc`` (dicomkit's auth is
-        explicit), so the request is prepared without the session's cookie and netrc merging
-        and without re-parsing a URL dicomkit built and checked; the environment's proxy and
-        CA-bundle settings are read once per origin. Together these were about half the cost of
-        a small request.
+        explicit), so the request is prepared with requests' public ``prepare_*`` steps and
+        without re-parsing a URL dicomkit built and checked: together these were about half the
+        cost of a small request. ``test_own_preparation_matches_requests`` pins the equivalence.
         """
-        session = self._session
-        requests = self._requests
-        target = origin_target(request.url)
-        prepared = requests.PreparedRequest()
-        if target is None:
+        prepared: requests.PreparedRequest = self._requests.PreparedRequest()
+        if origin_target(url) is None:
             prepared.prepare(
-                method=request.method,
-                url=request.url,
-                headers=self._with_session_headers(headers),
-                data=data or {},
-                hooks={"response": [_hide_location]},
+                method=method, url=url, headers=self._with_session_headers(headers), data=data or {}
             )
-        else:
-            # A printable-ASCII URL already checked to be absolute http(s): requests' own URL
-            # preparation (IDNA, re-quoting) would only re-encode what dicomkit built on purpose.
-            prepared.prepare_method(request.method)
-            prepared.url = request.url
-            prepared.prepare_headers(self._with_session_headers(headers))
-            prepared.prepare_cookies(None)
-            prepared.prepare_body(data or {}, None)
-            prepared.prepare_hooks({"response": [_hide_location]})
-        settings = self._environment_settings(prepared.url or request.url)
-        with sending(target):
-            return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
+            return prepared
+        # A printable-ASCII URL already checked to be absolute http(s): requests' own URL
+        # preparation (IDNA, re-quoting) would only re-encode what dicomkit built on purpose.
+        prepared.prepare_method(method)
+        prepared.url = url
+        prepared.prepare_headers(self._with_session_headers(headers))
+        prepared.prepare_cookies(None)
+        prepared.prepare_body(data or {}, None)
+        return prepared
+
+    def _send_own(
+        self,
+        request: Request,
+        prepared: requests.PreparedRequest,
+        timeout: tuple[float | None, float | None],
+    ) -> requests.Response:
+        """Send through our session's adapter, the step ``Session.send`` ends in.
+
+        ``Session.send`` would also merge cookies into a jar that refuses them all and, even
+        with ``allow_redirects=False``, read a redirect's body and parse its ``Location`` to
+        prepare the hop dicomkit decides itself.
+        """
+        url = prepared.url or request.url
+        adapter = self._session.get_adapter(url)
+        with sending(origin_target(request.url)):
+            options = {**self._environment_settings(url), "timeout": timeout}
+            return adapter.send(prepared, **options)
 
     def _with_session_headers(self, headers: dict[str, str]) -> Any:
         """Our session's default fields (User-Agent ...) under the request's own ones."""
@@ -246,26 +215,19 @@ class RequestsTransport(BuiltinTransport):
                 self._session.close()
 
 
+def _close(answer: requests.Response) -> None:
+    """Return the connection to the pool, or drop it when the body was not read to the end."""
+    with mapped_errors():
+        answer.close()
+
+
 def _hide_location(answer: requests.Response, **_: Any) -> None:
     """Hide a redirect's ``Location`` from requests, which parses it even when not following.
 
-    ``Session.send(allow_redirects=False)`` still works out the next hop, and a malformed
-    ``Location`` (a broken IPv6 host, raw non-UTF-8 bytes) raises a bare ``ValueError`` there.
-    dicomkit decides redirects itself from urllib3's headers, which keep the field.
+    Only a caller's session needs this (ours is sent without ``Session.send``).
+    ``Session.send(allow_redirects=False)`` still works out the next hop: it reads the body
+    and a malformed ``Location`` (a broken IPv6 host, raw non-UTF-8 bytes) raises a bare
+    ``ValueError`` there. dicomkit decides redirects itself from urllib3's headers, which keep
+    the field. ``test_requests_still_parses_location_when_not_following`` pins the need.
     """
     answer.headers.pop("Location", None)
-
-
-def _wrap(answer: requests.Response, request: Request, chunk_size: int) -> Response:
-    def read_already() -> bytes | None:
-        # requests reads a 3xx body itself (Session.send looks for the next hop).
-        return answer.content if getattr(answer, "_content_consumed", False) else None
-
-    return streamed_response(
-        answer.raw,
-        answer.status_code,
-        request,
-        chunk_size,
-        mapped_errors,
-        read_already=read_already,
-    )

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.core.interface import Request, Response
 from dicomkit.transports import support
-from dicomkit.transports._common import (
-    CHUNK_SIZE,
-    BodyPump,
-    BuiltinTransport,
-    map_stdlib_error,
-    mapping,
-    streamed_response,
-)
-from dicomkit.transports._urllib3_errors import map_urllib3_error
+from dicomkit.transports._common import CHUNK_SIZE, BuiltinTransport
+from dicomkit.transports._urllib3_errors import URLLIB3_ERRORS
 from dicomkit.transports._verbatim import install, origin_target, sending
 
 if TYPE_CHECKING:
@@ -23,10 +16,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Urllib3Transport", "close_pools", "mapped_errors"]
 
-
-def mapped_errors(pump: BodyPump | None = None) -> contextlib.AbstractContextManager[None]:
-    """Turn urllib3 and stdlib networking errors into dicomkit's; let everything else through."""
-    return mapping(pump, map_urllib3_error, map_stdlib_error)
+mapped_errors = URLLIB3_ERRORS.translated
+"""urllib3 and stdlib networking errors become dicomkit's; everything else passes."""
 
 
 class Urllib3Transport(BuiltinTransport):
@@ -55,8 +46,12 @@ class Urllib3Transport(BuiltinTransport):
         self._urllib3 = urllib3 = support.import_library("urllib3")
         self._owns_pool = pool_manager is None
         if pool_manager is None:
+            tls: dict[str, Any] = {}
+            if verify is not True or cert is not None:
+                # else urllib3's defaults verify as ssl_context(True) would, with no context built
+                tls["ssl_context"] = support.ssl_context(verify, cert)
             pool_manager = urllib3.PoolManager(
-                num_pools=10, maxsize=pool_maxsize, retries=False, **_tls_options(verify, cert)
+                num_pools=10, maxsize=pool_maxsize, retries=False, **tls
             )
             install(pool_manager)
         self._pool = pool_manager
@@ -69,7 +64,6 @@ class Urllib3Transport(BuiltinTransport):
             headers.add(name, value)
         body: Any = None
         chunked = False
-        pump: BodyPump | None = None
         if isinstance(request.body, bytes):
             body = request.body
         elif request.body is not None:
@@ -77,12 +71,12 @@ class Urllib3Transport(BuiltinTransport):
             if length == 0:
                 body = b""
             else:
-                pump = body = BodyPump(request)
+                body = support.body_chunks(request)
                 if length is None:
                     chunked = True
                 elif "Content-Length" not in headers:
                     headers["Content-Length"] = str(length)
-        with mapped_errors(pump), sending(origin_target(request.url)):
+        with mapped_errors(), sending(origin_target(request.url)):
             raw = self._pool.urlopen(
                 request.method,
                 request.url,
@@ -97,7 +91,7 @@ class Urllib3Transport(BuiltinTransport):
                 enforce_content_length=True,
                 chunked=chunked,
             )
-        return streamed_response(raw, raw.status, request, self._chunk_size, mapped_errors)
+        return _streamed_response(raw, request, self._chunk_size)
 
     def close(self) -> None:
         if self._state.close_once() and self._owns_pool:
@@ -115,14 +109,29 @@ def close_pools(manager: urllib3.PoolManager) -> None:
     manager.clear()
 
 
-def _tls_options(verify: bool | str, cert: str | tuple[str, str] | None) -> dict[str, Any]:
-    options: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED" if verify is not False else "CERT_NONE"}
-    if isinstance(verify, str):
-        import os
+def _streamed_response(raw: Any, request: Request, chunk_size: int) -> Response:
+    """A :class:`Response` reading urllib3's ``raw`` response in ``chunk_size`` pieces.
 
-        options["ca_cert_dir" if os.path.isdir(verify) else "ca_certs"] = verify
-    if isinstance(cert, str):
-        options["cert_file"] = cert
-    elif cert is not None:
-        options["cert_file"], options["key_file"] = cert
-    return options
+    A body read to the end returns its connection to the pool, one closed early drops it.
+    """
+    finished = False
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal finished
+        yield from support.stream_chunks(raw.stream(chunk_size, decode_content=True), mapped_errors)
+        finished = True
+
+    def release() -> None:
+        with mapped_errors():
+            if not finished:
+                raw.close()
+            raw.release_conn()
+
+    return Response(
+        raw.status,
+        list(raw.headers.items()),
+        stream=chunks(),
+        on_close=release,
+        url=request.url,
+        request=request,
+    )

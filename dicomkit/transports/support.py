@@ -9,18 +9,21 @@ imports an HTTP library, so a backend may import this module at its own import t
 
 from __future__ import annotations
 
+import http.client
 import importlib
 import os
 import re
 import socket
 import ssl
+import threading
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from types import ModuleType
 
 from dicomkit.core import errors
 from dicomkit.core.interface import Headers, Request, Response
+from dicomkit.core.numbers import parse_decimal
 from dicomkit.core.redirects import redirect_request
 
 __all__ = [
@@ -28,11 +31,15 @@ __all__ = [
     "STDLIB_ERRORS",
     "BodySourceError",
     "ClientCert",
+    "ClosedFlag",
     "ErrorTable",
     "ExceptionTranslator",
     "RedirectChain",
+    "SizedBody",
+    "Translated",
     "abody_chunks",
     "afollow_redirects",
+    "astream_chunks",
     "body_chunks",
     "check_options",
     "checked_headers",
@@ -44,6 +51,7 @@ __all__ = [
     "import_library",
     "ssl_context",
     "ssl_option",
+    "stream_chunks",
 ]
 
 ClientCert = str | tuple[str, str] | None
@@ -51,6 +59,9 @@ ClientCert = str | tuple[str, str] | None
 
 ErrorTable = Mapping[type[BaseException], type[errors.DicomkitError]]
 """Library exception class -> dicomkit error class; a subclass is found by its nearest ancestor."""
+
+Translated = Callable[[], AbstractContextManager[object]]
+"""A backend's error context factory, such as :meth:`ExceptionTranslator.translated`."""
 
 DRAIN_LIMIT = 64 * 1024
 """A redirect's body up to this size is read by :func:`drain_and_close` so its connection is
@@ -81,6 +92,34 @@ def check_options(
         raise errors.InvalidArgumentError("max_redirects must be >= 0")
     if pool_maxsize < min_pool_maxsize:
         raise errors.InvalidArgumentError(f"pool_maxsize must be >= {min_pool_maxsize}")
+
+
+class ClosedFlag:
+    """A thread-safe "closed" flag: the resources go once, and sends after it fail clearly."""
+
+    __slots__ = ("_closed", "_lock", "_what")
+
+    def __init__(self, what: str) -> None:
+        self._closed = False
+        self._lock = threading.Lock()
+        self._what = what
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def check(self) -> None:
+        """Raise ``TransportClosedError`` ("the {what} transport is closed") once closed."""
+        if self._closed:
+            raise errors.TransportClosedError(f"the {self._what} transport is closed")
+
+    def close_once(self) -> bool:
+        """True for the one call that should release resources, False for every later one."""
+        with self._lock:
+            if self._closed:
+                return False
+            self._closed = True
+            return True
 
 
 # -- request headers -------------------------------------------------------------------------
@@ -234,11 +273,8 @@ def _check_redirect_target(request: Request, target: str) -> None:
 
 def drain_and_close(response: Response) -> None:
     """Close a redirect answer, reading a small body first so its connection can be reused."""
-    length = response.headers.get("Content-Length") or ""
-    # isascii: "²" passes isdigit but not int(); the length bound keeps int() from refusing
-    # 5000 digits
-    small = length.isascii() and length.isdigit() and len(length) <= len(str(DRAIN_LIMIT))
-    if small and int(length) <= DRAIN_LIMIT:
+    length = parse_decimal(response.headers.get("Content-Length"), max_digits=len(str(DRAIN_LIMIT)))
+    if length is not None and length <= DRAIN_LIMIT:
         for _ in response.iter_bytes():
             pass
     response.close()
@@ -302,8 +338,12 @@ STDLIB_ERRORS: ErrorTable = {
     ConnectionError: errors.ConnectionLostError,
     TimeoutError: errors.TimeoutError,
     OSError: errors.TransportError,
+    http.client.InvalidURL: errors.InvalidArgumentError,
+    http.client.IncompleteRead: errors.ConnectionLostError,
+    http.client.HTTPException: errors.ConnectionLostError,
 }
-"""What the socket and TLS layers raise past an HTTP library, in dicomkit's tree."""
+"""What the socket, TLS and ``http.client`` layers raise past an HTTP library, in dicomkit's
+tree (``http.client`` speaks for libraries built on it, such as urllib3)."""
 
 
 class BodySourceError(Exception):
@@ -329,6 +369,30 @@ def body_chunks(request: Request) -> Iterator[bytes]:
         except Exception as exc:
             raise BodySourceError(exc) from exc
         yield chunk
+
+
+class SizedBody:
+    """A streamed request body for libraries that ask an iterable body its ``len()``.
+
+    Iterates :func:`body_chunks`. ``len()`` is the declared length (0 when unknown: requests
+    then sends the body chunked) and the body is always true, since some libraries replace a
+    false body by an empty form.
+    """
+
+    __slots__ = ("_chunks", "length")
+
+    def __init__(self, request: Request) -> None:
+        self._chunks = body_chunks(request)
+        self.length = request.content_length
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks
+
+    def __len__(self) -> int:
+        return self.length or 0
+
+    def __bool__(self) -> bool:
+        return True
 
 
 async def abody_chunks(request: Request) -> AsyncIterator[bytes]:
@@ -368,6 +432,9 @@ def _status_of(exc: BaseException) -> int:
     return 0
 
 
+_GENERIC = (errors.ConnectError, errors.TransportError)
+
+
 class ExceptionTranslator:
     """A backend's exception table made into ``translate`` and the ``translated`` context.
 
@@ -375,12 +442,26 @@ class ExceptionTranslator:
     imports the library; :data:`STDLIB_ERRORS` fills in what the table leaves out unless
     ``stdlib=False``. Only ``Exception`` subclasses found in the table are translated:
     cancellation, programming errors and dicomkit's own errors pass through unchanged.
+
+    ``unwrap`` names the exception a library error carries inside it, for libraries that
+    wrap one error in another (urllib3's ``MaxRetryError.reason``, the first argument of
+    requests' ``ConnectionError``): the inner one decides when it translates to something
+    more precise, or when the wrapper's own class is only the generic ``ConnectError`` or
+    ``TransportError``.
     """
 
-    def __init__(self, library: str, table: Callable[[], ErrorTable], *, stdlib: bool = True):
+    def __init__(
+        self,
+        library: str,
+        table: Callable[[], ErrorTable],
+        *,
+        stdlib: bool = True,
+        unwrap: Callable[[BaseException], BaseException | None] | None = None,
+    ):
         self.library = library
         self._make_table = table
         self._stdlib = stdlib
+        self._unwrap = unwrap
         self._table: dict[type[BaseException], type[errors.DicomkitError]] | None = None
 
     def table(self) -> dict[type[BaseException], type[errors.DicomkitError]]:
@@ -403,15 +484,21 @@ class ExceptionTranslator:
                 return table[klass]
         return None
 
-    def translate(self, exc: BaseException) -> errors.DicomkitError | None:
+    def translate(self, exc: BaseException, *, _depth: int = 0) -> errors.DicomkitError | None:
         """The dicomkit error to raise for ``exc`` (not yet chained), or None to let it pass.
 
         An ``HTTPError`` target takes the status of ``exc`` (or of its ``response``); a connect
-        error caused by a TLS failure becomes a ``TLSError``.
+        error caused by a TLS failure becomes a ``TLSError``; a wrapper may give way to the
+        error it wraps (see ``unwrap``).
         """
         target = self.error_class_for(type(exc))
         if target is None:
             return None
+        inner = self._unwrap(exc) if self._unwrap is not None and _depth < 8 else None
+        if inner is not None and inner is not exc:
+            precise = self.translate(inner, _depth=_depth + 1)
+            if precise is not None and (target in _GENERIC or isinstance(precise, target)):
+                return precise
         message = describe_exception(exc, self.library)
         if issubclass(target, errors.HTTPError):
             status = _status_of(exc)
@@ -438,3 +525,39 @@ class ExceptionTranslator:
             if error is None:
                 raise
             raise error from exc
+
+
+def stream_chunks(
+    chunks: Iterator[bytes], translated: Translated, closed: Callable[[], bool] = lambda: False
+) -> Iterator[bytes]:
+    """A response body's ``chunks`` with the library's errors translated by ``translated``.
+
+    A read that fails once ``closed()`` is true (the transport, or the caller's session, was
+    closed under it) raises ``TransportClosedError`` instead of the library's own complaint.
+    """
+    with translated():
+        try:
+            yield from chunks
+        except Exception as exc:
+            _raise_if_closed(closed, exc)
+            raise
+
+
+async def astream_chunks(
+    chunks: AsyncIterator[bytes], translated: Translated, closed: Callable[[], bool] = lambda: False
+) -> AsyncIterator[bytes]:
+    """:func:`stream_chunks` for an async body."""
+    with translated():
+        try:
+            async for chunk in chunks:
+                yield chunk
+        except Exception as exc:
+            _raise_if_closed(closed, exc)
+            raise
+
+
+def _raise_if_closed(closed: Callable[[], bool], exc: Exception) -> None:
+    if closed():
+        raise errors.TransportClosedError(
+            "the transport was closed while this response was being read"
+        ) from exc

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from dicomkit_server.orthanc import OrthancServer
 
 from dicomkit.auth import BasicAuth
 from dicomkit.client import AsyncDicomClient, DicomClient
 from dicomkit.core.errors import UnauthorizedError
 from dicomkit.testing.data import make_instance
-from dicomkit.testing.orthanc import OrthancServer
 
 
 def _alice(server: OrthancServer) -> tuple[str, str]:

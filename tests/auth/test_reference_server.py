@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dicomkit_server import AsyncReferenceServer, ReferenceServer, ServerOAuth2
 
 from dicomkit.auth import BasicAuth, OAuth2ClientCredentials
 from dicomkit.client import AsyncDicomClient, DicomClient
 from dicomkit.core.errors import AuthError, UnauthorizedError
 from dicomkit.testing.data import make_instance, make_study, write_instances
-from dicomkit.testing.server import AsyncReferenceServer, ReferenceServer, ServerOAuth2
 
 CLIENT_ID, CLIENT_SECRET = "uploader", "Server-Side-Secret-42"
 

@@ -15,7 +15,7 @@ import pytest
 from dicomkit import AsyncDicomClient, DicomClient
 from dicomkit.core.interface import AsyncTransport, Transport
 from dicomkit.core.retry import RetryPolicy
-from dicomkit.testing._ci import in_ci
+from tests._support.ci import in_ci
 
 # CI installs both plugins: a backend missing there would drop its parameters without a failure.
 CI_SYNC_BACKENDS = {"requests", "urllib3", "httpx"}

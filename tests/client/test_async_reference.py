@@ -12,8 +12,8 @@ from pydicom.uid import RLELossless
 from dicomkit import AsyncDicomClient
 from dicomkit.core.dicomjson import first_value
 from dicomkit.core.errors import InvalidArgumentError, NotFoundError, StoreError, TransportError
-from dicomkit.testing._ci import require_module
 from dicomkit.testing.data import dataset_bytes, make_instance, make_study, write_instances
+from tests._support.ci import require_module
 
 
 def uid_of(item: dict[str, Any], keyword: str) -> str:

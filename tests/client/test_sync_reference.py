@@ -16,8 +16,8 @@ from dicomkit.core.errors import (
     NotFoundError,
     StoreError,
 )
-from dicomkit.testing._ci import require_module
 from dicomkit.testing.data import dataset_bytes, make_instance, make_study, write_instances
+from tests._support.ci import require_module
 
 
 def uid_of(item: dict[str, Any], keyword: str) -> str:
@@ -192,7 +192,7 @@ def test_downloaded_file_is_the_servers_bytes(client: DicomClient, tmp_path: Pat
 
 
 def test_api_version_and_partitions(tmp_path: Path, sync_backend: str) -> None:
-    from dicomkit.testing.server import ReferenceServer
+    from dicomkit_server import ReferenceServer
 
     ds = make_instance(patient_id="PART")
     with ReferenceServer(tmp_path, api_version="v2") as url:

@@ -51,8 +51,10 @@ def test_core_imports_with_http_libraries_blocked() -> None:
             importlib.import_module(info.name)
         leaked = sorted(n for n in sys.modules if n.split(".")[0] in blocked)
         assert not leaked, leaked
+        # dicomkit._lazy is the top package's own attribute loader (importlib and sys only):
+        # the parent package always runs, so what it needs is not core's doing
         ours = sorted(n for n in sys.modules if n.startswith("dicomkit.")
-                      and not n.startswith("dicomkit.core"))
+                      and not n.startswith("dicomkit.core") and n != "dicomkit._lazy")
         assert ours == [], ours
         print("ok", len(walked))
         """

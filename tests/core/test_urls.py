@@ -16,8 +16,11 @@ from dicomkit.core.urls import (
     DicomWebURLs,
     build_query,
     encode_query,
+    frame_list,
     normalize_attribute,
+    origin_of,
     percent_encode,
+    without_userinfo,
 )
 
 STUDY, SERIES, INSTANCE = "1.2.3", "1.2.3.4", "1.2.3.4.5"
@@ -112,6 +115,7 @@ def test_bad_prefixes(prefix: object) -> None:
         "http://h/a/../b",
         "http://h/é",
         "http://h:\u00b2/x",  # isdigit, yet not a number int() reads
+        "http://h: 80/x",  # a number once stripped, but not a port a URL may carry
         "http://h:65536/x",
         pytest.param("http://h:" + "9" * 5000 + "/x", id="port-of-5000-digits"),
         pytest.param("http://" + "a" * 64 + ".example/x", id="dns-label-over-63"),
@@ -548,3 +552,53 @@ def test_a_refused_base_url_never_echoes_its_credentials(url: str) -> None:
     with pytest.raises(InvalidArgumentError) as info:
         DicomWebURLs(url)
     assert "s3cr3t-pw" not in str(info.value)
+
+
+# -- the shared URL helpers -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://user:s3cr3t@host:8042/x?y=1", "http://host:8042/x?y=1"),
+        ("https://u@h/a@b", "https://h/a@b"),  # an @ in the path is not userinfo
+        ("http://u:p@h@evil/x", "http://evil/x"),  # what urllib calls the host
+        ("user:s3cr3t@host/dicom-web", "user:host/dicom-web"),  # no // at all: still removed
+        ("http://host/x", "http://host/x"),
+    ],
+)
+def test_without_userinfo_removes_credentials(url: str, expected: str) -> None:
+    assert without_userinfo(url) == expected
+    assert "s3cr3t" not in without_userinfo(url)
+
+
+@given(
+    st.sampled_from(["http", "https"]),
+    st.text(alphabet="abc:%-", min_size=1, max_size=12),
+    st.sampled_from(["h", "pacs.example", "[::1]:8042", "h:1"]),
+    st.sampled_from(["", "/", "/x?y=@"]),
+)
+def test_without_userinfo_keeps_what_urllib_calls_the_host(
+    scheme: str, userinfo: str, hostport: str, rest: str
+) -> None:
+    url = f"{scheme}://{userinfo}@{hostport}{rest}"
+    stripped = urlsplit(without_userinfo(url))
+    assert stripped.netloc == urlsplit(url).netloc.rpartition("@")[2]
+    assert stripped.username is None
+
+
+def test_frame_list_is_the_one_frame_number_check() -> None:
+    assert frame_list(3) == [3]
+    assert frame_list(range(1, 4)) == [1, 2, 3]
+    with pytest.raises(InvalidArgumentError, match="at least one frame number is needed"):
+        frame_list([])
+    with pytest.raises(InvalidArgumentError, match=r"frame numbers are integers >= 1, not 0"):
+        frame_list([1, 0])
+
+
+def test_resolve_compares_origins_as_redirects_do() -> None:
+    urls = DicomWebURLs("http://pacs:80/dicom-web")
+    assert origin_of(urls.base_url) == ("http", "pacs", 80)
+    assert urls.resolve("http://PACS./x") == "http://PACS./x"  # the same host, spelled FQDN
+    with pytest.raises(InvalidArgumentError):
+        urls.resolve("http://pacs:8080/x")

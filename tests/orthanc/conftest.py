@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 import urllib3
+from dicomkit_server.orthanc import OrthancServer
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage
-
-from dicomkit.testing.orthanc import OrthancServer
 
 DICOM = "application/dicom"
 DICOM_JSON = "application/dicom+json"

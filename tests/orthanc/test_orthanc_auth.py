@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import urllib3
-
-from dicomkit.testing.orthanc import OrthancServer
+from dicomkit_server.orthanc import OrthancServer
 
 
 def _get(url: str, auth: tuple[str, str] | None) -> urllib3.BaseHTTPResponse:

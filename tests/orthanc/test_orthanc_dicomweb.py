@@ -15,8 +15,7 @@ from typing import Any
 
 import pydicom
 import pytest
-
-from dicomkit.testing.orthanc import OrthancServer
+from dicomkit_server.orthanc import OrthancServer
 
 DICOM = "application/dicom"
 DICOM_JSON = "application/dicom+json"

@@ -13,10 +13,9 @@ from typing import Any
 import pydicom
 import pytest
 import requests
+from dicomkit_server.orthanc import OrthancServer
 from dicomweb_client import DICOMwebClient
 from dicomweb_client.session_utils import create_session_from_user_pass
-
-from dicomkit.testing.orthanc import OrthancServer
 
 MakeInstance = Callable[..., bytes]
 

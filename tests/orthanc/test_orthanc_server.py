@@ -15,16 +15,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-from dicomkit.testing import _orthanc_fixtures
-from dicomkit.testing import orthanc as orthanc_module
-from dicomkit.testing.orthanc import (
+from dicomkit_server import orthanc as orthanc_module
+from dicomkit_server.orthanc import (
     ALLOW_PUBLIC_ENV,
     DICOMWEB_PLUGIN,
     STARTED_LINE,
     OrthancError,
     OrthancServer,
 )
+
+from tests._support import orthanc_fixtures as _orthanc_fixtures
 
 Serve = Callable[[str], int]
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import aiohttp
 import pytest
 import requests
-
-from dicomkit.testing.data import dataset_bytes, make_instance
-from dicomkit.testing.server import (
+from dicomkit_server import (
     AsyncReferenceServer,
     ReferenceServer,
     ServerBasicAuth,
     ServerOAuth2,
 )
+
+from dicomkit.testing.data import dataset_bytes, make_instance
 
 
 def test_basic_auth(stow):

@@ -3,29 +3,17 @@ line saying why and what to do, never a traceback."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
-WITHOUT_AIOHTTP = "import sys; sys.modules['aiohttp'] = None\n"
+import pytest
 
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.pop("PYTHONPATH", None)
-    return env
+from tests._support.python import run_python
 
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=_env(),
-    )
+    return run_python("-c", code)
 
 
 def _serve(*options: str) -> subprocess.CompletedProcess[str]:
@@ -59,29 +47,20 @@ def test_root_that_is_a_file_is_named(tmp_path: Path):
     assert "Traceback" not in result.stderr
 
 
-def test_serve_without_the_extra_says_what_to_install():
-    result = _run(WITHOUT_AIOHTTP + "from dicomkit.cli import main\nsys.exit(main(['serve']))")
+@pytest.mark.parametrize("missing", ["aiohttp", "dicomkit_server"])
+def test_serve_without_the_extra_says_what_to_install(missing: str):
+    hide = f"import sys; sys.modules[{missing!r}] = None\n"
+    result = _run(hide + "from dicomkit.cli import main\nsys.exit(main(['serve']))")
     assert result.returncode == 2
     assert "pip install 'dicomkit[server]'" in result.stderr
+    assert "Traceback" not in result.stderr
     assert result.stdout == ""
 
 
-def test_importing_the_server_without_the_extra_says_what_to_install():
-    result = _run(
-        WITHOUT_AIOHTTP
-        + "try:\n"
-        + "    import dicomkit.testing.server\n"
-        + "except ModuleNotFoundError as exc:\n"
-        + "    print(exc.name, '|', exc)\n"
-    )
-    assert result.returncode == 0, result.stderr
-    name, message = result.stdout.strip().split(" | ")
-    assert name == "aiohttp"
-    assert "pip install 'dicomkit[server]'" in message
-
-
-def test_the_demo_without_the_extra_says_what_to_install():
-    result = _run(WITHOUT_AIOHTTP + "from dicomkit.demo import main\nsys.exit(main())")
+@pytest.mark.parametrize("missing", ["aiohttp", "dicomkit_server"])
+def test_the_demo_without_the_extra_says_what_to_install(missing: str):
+    hide = f"import sys; sys.modules[{missing!r}] = None\n"
+    result = _run(hide + "from dicomkit.demo import main\nsys.exit(main())")
     assert result.returncode == 1
     assert result.stderr.count("pip install 'dicomkit[server]'") == 1
-    assert "(missing: aiohttp)" in result.stderr
+    assert f"(missing: {missing})" in result.stderr

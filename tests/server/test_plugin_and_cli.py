@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from tests._support.python import clean_env, run_python
 
 THROWAWAY_TESTS = """
 import json
@@ -59,12 +60,6 @@ def dicomweb_server_options():
 """
 
 
-def _clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.pop("PYTHONPATH", None)
-    return env
-
-
 def test_plugin_works_in_a_throwaway_project(tmp_path: Path):
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "conftest.py").write_text(textwrap.dedent(THROWAWAY_CONFTEST))
@@ -72,7 +67,7 @@ def test_plugin_works_in_a_throwaway_project(tmp_path: Path):
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
         cwd=tmp_path,
-        env=_clean_env(),
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -83,13 +78,11 @@ def test_plugin_works_in_a_throwaway_project(tmp_path: Path):
 
 def test_plugin_module_imports_nothing_heavy():
     code = (
-        "import sys, dicomkit.testing.pytest_plugin\n"
+        "import sys, dicomkit_server.pytest_plugin\n"
         "heavy = [m for m in ('aiohttp', 'pydicom', 'numpy', 'PIL') if m in sys.modules]\n"
         "print(heavy)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=_clean_env()
-    )
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 
@@ -102,7 +95,7 @@ def _serve_and_get(root: Path, *options: str) -> tuple[str, int, bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env=_clean_env(),
+        env=clean_env(),
     ) as process:
         try:
             assert process.stdout is not None
@@ -133,12 +126,6 @@ def test_cli_serve_with_basic_auth(tmp_path: Path):
 
 
 def test_cli_rejects_malformed_credentials(tmp_path: Path):
-    result = subprocess.run(
-        [sys.executable, "-m", "dicomkit.cli", "serve", "--basic-auth", "nocolon"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=_clean_env(),
-    )
+    result = run_python("-m", "dicomkit.cli", "serve", "--basic-auth", "nocolon")
     assert result.returncode == 2
     assert "NAME:SECRET" in result.stderr

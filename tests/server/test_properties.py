@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import requests
 import urllib3
+from dicomkit_server._qido import parse_query, search
+from dicomkit_server._store import InstanceRecord
 from hypothesis import given
 from hypothesis import strategies as st
 
 from dicomkit.testing.data import dataset_bytes, make_instance
-from dicomkit.testing.server._qido import parse_query, search
-from dicomkit.testing.server._store import InstanceRecord
 
 EARLIEST = datetime.date(1990, 1, 1)
 TEXT = st.text(alphabet="ABCabc019 -_.", min_size=1, max_size=12)

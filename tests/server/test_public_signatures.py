@@ -5,8 +5,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
-
-from dicomkit.testing.server import AsyncReferenceServer, ReferenceServer
+from dicomkit_server import AsyncReferenceServer, ReferenceServer
 
 OPTIONS = ["root", "host", "port", "api_version", "auth", "empty_result_status", "duplicate_policy"]
 

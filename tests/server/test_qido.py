@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import requests
+from dicomkit_server import ReferenceServer
 
 from dicomkit.testing.data import make_instance, make_study, new_uid
-from dicomkit.testing.server import ReferenceServer
 
 
 def _get(url: str, path: str, params: object = None) -> requests.Response:

@@ -7,13 +7,13 @@ import io
 
 import pytest
 import requests
+from dicomkit_server._ranges import Unsatisfiable, byte_range
 from hypothesis import given
 from hypothesis import strategies as st
 from pydicom.dataset import Dataset
 
-from dicomkit.testing._ci import require_module
 from dicomkit.testing.data import make_instance
-from dicomkit.testing.server._ranges import Unsatisfiable, byte_range
+from tests._support.ci import require_module
 
 Image = require_module("PIL.Image")
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 import requests
-
-from dicomkit.testing.data import dataset_bytes, make_instance, make_study, new_uid
-from dicomkit.testing.server import (
+from dicomkit_server import (
     CANNOT_UNDERSTAND,
     DUPLICATE_INSTANCE,
     STUDY_MISMATCH,
     ReferenceServer,
 )
+
+from dicomkit.testing.data import dataset_bytes, make_instance, make_study, new_uid
 
 FAILED = "00081198"
 REFERENCED = "00081199"

@@ -23,8 +23,8 @@ from dicomkit.testing.exception_mapping import (
     library_exceptions,
 )
 from dicomkit.transports import _requests, _urllib3
-from dicomkit.transports._common import BodyPump
 from dicomkit.transports._urllib3_errors import urllib3_table
+from dicomkit.transports.support import body_chunks
 
 
 def _raised_through(mapped: Any, original: BaseException) -> BaseException:
@@ -148,13 +148,13 @@ def test_the_callers_body_error_wins_over_the_library_wrapper(mapped: Any) -> No
         yield b"x"
         raise failure
 
-    pump = BodyPump(Request("POST", "http://h/", body=StreamBody(source)))
+    body = body_chunks(Request("POST", "http://h/", body=StreamBody(source)))
 
     def send() -> None:
-        with mapped(pump):
+        with mapped():
             try:
-                list(pump)
-            except OSError as exc:
+                list(body)
+            except Exception as exc:
                 raise urllib3.exceptions.ProtocolError("Connection aborted.", exc) from exc
 
     with pytest.raises(OSError, match="vanished") as caught:

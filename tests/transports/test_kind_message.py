@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dicomkit.core.errors import InvalidArgumentError
-from dicomkit.testing._ci import require_module
 from dicomkit.transports import RequestsTransport, resolve_transport
+from tests._support.ci import require_module
 
 
 def test_a_sync_backend_for_the_async_client() -> None:

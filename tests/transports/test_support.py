@@ -6,23 +6,27 @@ import asyncio
 import ssl
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from dicomkit.core import Headers, Request, Response, errors
+from dicomkit.core import Headers, Request, Response, StreamBody, errors
 from dicomkit.testing.tls import TLSFiles
 from dicomkit.transports.support import (
     BodySourceError,
+    ClosedFlag,
     ExceptionTranslator,
     RedirectChain,
+    SizedBody,
     afollow_redirects,
+    astream_chunks,
     body_chunks,
     checked_headers,
     drain_and_close,
     follow_redirects,
     ssl_context,
     ssl_option,
+    stream_chunks,
 )
 
 
@@ -31,6 +35,16 @@ def test_importing_the_helpers_imports_no_http_library() -> None:
     code = (
         f"HTTP = ('requests', 'urllib3', 'aiohttp', 'httpx'); {blocked}; "
         "import dicomkit.transports.support, dicomkit.testing.exception_mapping"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_importing_the_helpers_or_the_url_builder_loads_no_pydicom() -> None:
+    # core.urls, which the redirect decision uses, imports pydicom only to build a query
+    code = (
+        "import sys; sys.modules['pydicom'] = None; "
+        "import dicomkit.transports.support, dicomkit.core.urls; "
+        "from dicomkit.core.urls import DicomWebURLs; DicomWebURLs('http://h').retrieve('1.2')"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -144,3 +158,105 @@ def test_a_redirect_body_is_drained_only_when_its_length_is_small_and_readable(
     drain_and_close(response)
     assert closed == [True]
     assert read == ([b"abc"] if drained else [])
+
+
+class _Wrapper(Exception):
+    """Stands in for urllib3's MaxRetryError or requests' ConnectionError."""
+
+
+def test_a_wrapped_error_decides_when_it_is_more_precise() -> None:
+    translator = ExceptionTranslator(
+        "lib",
+        lambda: {_Wrapper: errors.ConnectError, LookupError: errors.ConnectionLostError},
+        unwrap=lambda exc: exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else None,
+    )
+    # the wrapper's ConnectError is generic: what it wraps decides
+    assert type(translator.translate(_Wrapper(LookupError("cut")))) is errors.ConnectionLostError
+    assert type(translator.translate(_Wrapper(TimeoutError()))) is errors.TimeoutError
+    # nothing translatable inside: the wrapper's own class
+    assert type(translator.translate(_Wrapper(TypeError("bug")))) is errors.ConnectError
+    assert type(translator.translate(_Wrapper("text"))) is errors.ConnectError
+    # without unwrap, the wrapper's class alone
+    plain = ExceptionTranslator("lib", lambda: {_Wrapper: errors.ConnectError})
+    assert type(plain.translate(_Wrapper(LookupError("cut")))) is errors.ConnectError
+
+
+def test_a_specific_wrapper_keeps_its_class_unless_the_inner_one_is_a_subclass() -> None:
+    translator = ExceptionTranslator(
+        "lib",
+        lambda: {_Wrapper: errors.TimeoutError},
+        unwrap=lambda exc: exc.args[0] if exc.args else None,
+    )
+    inner = ConnectionResetError("reset")  # ConnectionLostError: not a kind of timeout
+    assert type(translator.translate(_Wrapper(inner))) is errors.TimeoutError
+    read = ExceptionTranslator("inner", lambda: {KeyError: errors.ReadTimeout})
+    nested = ExceptionTranslator(
+        "lib", lambda: {_Wrapper: errors.TimeoutError, **read.table()}, unwrap=lambda e: e.args[0]
+    )
+    assert type(nested.translate(_Wrapper(KeyError("slow")))) is errors.ReadTimeout
+
+
+def test_stdlib_table_covers_http_client() -> None:
+    import http.client
+
+    translator = ExceptionTranslator("lib", dict)
+    assert isinstance(
+        translator.translate(http.client.IncompleteRead(b"ab", 5)), errors.ConnectionLostError
+    )
+    assert isinstance(
+        translator.translate(http.client.InvalidURL("x")), errors.InvalidArgumentError
+    )
+    assert translator.translate(ValueError("a bug")) is None
+
+
+def test_the_closed_flag_closes_once_and_then_refuses() -> None:
+    flag = ClosedFlag("mylib")
+    flag.check()
+    assert not flag.closed
+    assert flag.close_once() is True
+    assert flag.close_once() is False
+    assert flag.closed
+    with pytest.raises(errors.TransportClosedError, match="the mylib transport is closed"):
+        flag.check()
+
+
+def test_a_sized_body_reports_its_length_and_marks_the_callers_errors() -> None:
+    body = SizedBody(Request("POST", "http://h/", body=StreamBody(lambda: [b"ab", b"c"], 3)))
+    assert (len(body), bool(body), b"".join(body)) == (3, True, b"abc")
+    unsized = SizedBody(Request("POST", "http://h/", body=StreamBody(lambda: [])))
+    assert (len(unsized), bool(unsized)) == (0, True)
+
+    def failing() -> Iterator[bytes]:
+        yield b"a"
+        raise OSError("vanished")
+
+    with pytest.raises(BodySourceError):
+        list(SizedBody(Request("POST", "http://h/", body=StreamBody(failing))))
+
+
+def _broken_chunks() -> Iterator[bytes]:
+    yield b"a"
+    raise LookupError("library hiccup")
+
+
+def test_response_streams_translate_and_name_a_close_under_them() -> None:
+    translator = ExceptionTranslator("lib", lambda: {LookupError: errors.ConnectionLostError})
+    chunks = stream_chunks(_broken_chunks(), translator.translated)
+    assert next(chunks) == b"a"
+    with pytest.raises(errors.ConnectionLostError):
+        next(chunks)
+    closed = stream_chunks(_broken_chunks(), translator.translated, closed=lambda: True)
+    with pytest.raises(errors.TransportClosedError, match="closed while this response"):
+        list(closed)
+
+    async def broken() -> AsyncIterator[bytes]:
+        for chunk in _broken_chunks():
+            yield chunk
+
+    async def read(closed: bool) -> list[bytes]:
+        return [c async for c in astream_chunks(broken(), translator.translated, lambda: closed)]
+
+    with pytest.raises(errors.ConnectionLostError):
+        asyncio.run(read(False))
+    with pytest.raises(errors.TransportClosedError):
+        asyncio.run(read(True))

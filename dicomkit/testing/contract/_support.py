@@ -88,7 +88,7 @@ def _ensure_profiles() -> None:
     try:
         settings.get_profile("fast")
     except InvalidArgument:
-        from dicomkit.testing._profiles import register_profiles
+        from dicomkit.testing.profiles import register_profiles
 
         register_profiles()
 

@@ -14,8 +14,10 @@ from dicomkit.core import AsyncTransport, Request, Response
 from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
 from dicomkit.transports.support import (
     ClientCert,
+    ClosedFlag,
     abody_chunks,
     afollow_redirects,
+    astream_chunks,
     check_options,
     checked_headers,
     import_library,
@@ -68,11 +70,10 @@ class AiohttpTransport(AsyncTransport):
         self._trust_env = trust_env
         self._session = session
         self._owns_session = session is None
-        self._closed = False
+        self._state = ClosedFlag("aiohttp")
 
     def _open_session(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise TransportClosedError("the aiohttp transport is closed")
+        self._state.check()
         if self._session is None:
             import aiohttp
 
@@ -130,26 +131,16 @@ class AiohttpTransport(AsyncTransport):
         return Response(
             response.status,
             list(response.headers.items()),
-            astream=self._stream(session, response),
+            astream=astream_chunks(
+                response.content.iter_chunked(CHUNK_SIZE),
+                translated_errors,
+                # aiohttp raises a bare RuntimeError once its session is gone
+                closed=lambda: self._state.closed or session.closed,
+            ),
             on_aclose=lambda: self._release(response),
             url=str(response.url),
             request=request,
         )
-
-    async def _stream(
-        self, session: aiohttp.ClientSession, response: aiohttp.ClientResponse
-    ) -> AsyncIterator[bytes]:
-        with translated_errors():
-            try:
-                async for chunk in response.content.iter_chunked(CHUNK_SIZE):
-                    yield chunk
-            except Exception as exc:
-                # aiohttp raises a bare RuntimeError once its session is gone.
-                if self._closed or session.closed:
-                    raise TransportClosedError(
-                        "the transport was closed while this response was being read"
-                    ) from exc
-                raise
 
     async def _release(self, response: aiohttp.ClientResponse) -> None:
         """Return the connection to the pool, or close it if the body was not read to the end."""
@@ -157,14 +148,13 @@ class AiohttpTransport(AsyncTransport):
             response.release()
 
     async def aclose(self) -> None:
-        if self._closed:
+        if not self._state.close_once():
             return
-        self._closed = True
         session, self._session = self._session, None
         if session is not None and self._owns_session:
             with translated_errors():
                 await session.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
+        state = "closed" if self._state.closed else "open"
         return f"<AiohttpTransport {state}>"

@@ -10,8 +10,8 @@ one and the reverse.
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dicomkit.core import AsyncTransport, Request, Response, Transport
 from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
@@ -19,12 +19,14 @@ from dicomkit.transports.support import (
     ClientCert,
     abody_chunks,
     afollow_redirects,
+    astream_chunks,
     body_chunks,
     check_options,
     checked_headers,
     follow_redirects,
     import_library,
     ssl_option,
+    stream_chunks,
 )
 from dicomkit_httpx._errors import translated_errors
 
@@ -45,6 +47,16 @@ def _default_ca_bundle() -> str | None:
     except ImportError:
         return None
     return str(certifi.where())
+
+
+_Client = TypeVar("_Client", "httpx.Client", "httpx.AsyncClient")
+
+
+def _usable(client: _Client, what: str) -> _Client:
+    """``client``, unless it is a caller's client they have closed already."""
+    if client.is_closed:
+        raise TransportClosedError(f"the {what} given to this transport is closed")
+    return client
 
 
 def _chunks(response: httpx.Response) -> Iterator[bytes]:
@@ -114,27 +126,23 @@ class HttpxTransport(Transport, AsyncTransport):
         import httpx
 
         with self._lock:
-            if self._closed:
-                raise TransportClosedError("the httpx transport is closed")
+            self._check_open()
             if self._client is None:
                 self._client = httpx.Client(**self._client_options())
-            client = self._client
-        if client.is_closed:
-            raise TransportClosedError("the httpx.Client given to this transport is closed")
-        return client
+            return _usable(self._client, "httpx.Client")
 
     def _open_async_client(self) -> httpx.AsyncClient:
         import httpx
 
         with self._lock:
-            if self._closed:
-                raise TransportClosedError("the httpx transport is closed")
+            self._check_open()
             if self._async_client is None:
                 self._async_client = httpx.AsyncClient(**self._client_options())
-            client = self._async_client
-        if client.is_closed:
-            raise TransportClosedError("the httpx.AsyncClient given to this transport is closed")
-        return client
+            return _usable(self._async_client, "httpx.AsyncClient")
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise TransportClosedError("the httpx transport is closed")
 
     def _timeout(self, request: Request) -> httpx.Timeout:
         import httpx
@@ -178,19 +186,11 @@ class HttpxTransport(Transport, AsyncTransport):
         return Response(
             sent.status_code,
             sent.headers.multi_items(),
-            stream=self._stream(client, sent),
+            stream=stream_chunks(_chunks(sent), translated_errors, self._closed_for(client)),
             on_close=lambda: self._close_response(sent),
             url=str(sent.url),
             request=request,
         )
-
-    def _stream(self, client: httpx.Client, response: httpx.Response) -> Iterator[bytes]:
-        with translated_errors():
-            try:
-                yield from _chunks(response)
-            except Exception as exc:
-                self._raise_if_closed(client, exc)
-                raise
 
     @staticmethod
     def _close_response(response: httpx.Response) -> None:
@@ -220,29 +220,15 @@ class HttpxTransport(Transport, AsyncTransport):
         return Response(
             sent.status_code,
             sent.headers.multi_items(),
-            astream=self._astream(client, sent),
+            astream=astream_chunks(_achunks(sent), translated_errors, self._closed_for(client)),
             on_aclose=lambda: self._aclose_response(sent),
             url=str(sent.url),
             request=request,
         )
 
-    async def _astream(
-        self, client: httpx.AsyncClient, response: httpx.Response
-    ) -> AsyncIterator[bytes]:
-        with translated_errors():
-            try:
-                async for chunk in _achunks(response):
-                    yield chunk
-            except Exception as exc:
-                self._raise_if_closed(client, exc)
-                raise
-
-    def _raise_if_closed(self, client: httpx.Client | httpx.AsyncClient, exc: Exception) -> None:
-        """A read that failed because the transport (or the caller's client) closed says so."""
-        if self._closed or client.is_closed:
-            raise TransportClosedError(
-                "the transport was closed while this response was being read"
-            ) from exc
+    def _closed_for(self, client: httpx.Client | httpx.AsyncClient) -> Callable[[], bool]:
+        """Whether a failed read is explained by the transport (or the caller's client) closing."""
+        return lambda: self._closed or client.is_closed
 
     @staticmethod
     async def _aclose_response(response: httpx.Response) -> None:

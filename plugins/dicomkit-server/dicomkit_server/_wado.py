@@ -12,8 +12,8 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from dicomkit.core.media import MediaType
 from dicomkit.core.multipart import Part, encode_multipart, multipart_length, new_boundary
-from dicomkit.testing.server._context import RequestContext
-from dicomkit.testing.server._dicomfile import (
+from dicomkit_server._context import RequestContext
+from dicomkit_server._dicomfile import (
     NotAcceptable,
     bulk_value,
     decoded_frames,
@@ -21,10 +21,10 @@ from dicomkit.testing.server._dicomfile import (
     frame_media_type,
     read_frames,
 )
-from dicomkit.testing.server._negotiate import accepted, inner_type
-from dicomkit.testing.server._ranges import Unsatisfiable, byte_range, content_range
-from dicomkit.testing.server._respond import error, send
-from dicomkit.testing.server._store import BULK_PLACEHOLDER, InstanceRecord
+from dicomkit_server._negotiate import accepted, inner_type
+from dicomkit_server._ranges import Unsatisfiable, byte_range, content_range
+from dicomkit_server._respond import error, send
+from dicomkit_server._store import BULK_PLACEHOLDER, InstanceRecord
 
 __all__ = [
     "handle_bulkdata",

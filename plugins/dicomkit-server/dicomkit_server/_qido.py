@@ -11,7 +11,7 @@ from typing import Any
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 
-from dicomkit.testing.server._store import InstanceRecord
+from dicomkit_server._store import InstanceRecord
 
 __all__ = ["Level", "Query", "QueryError", "parse_query", "search"]
 

@@ -1,6 +1,8 @@
 """Hypothesis profiles for dicomkit's property tests, chosen by ``DICOMKIT_HYPOTHESIS_PROFILE``.
 
-``fast`` (the default) keeps CI short; ``thorough`` runs many more examples on demand.
+``fast`` (the default) keeps CI short; ``thorough`` runs many more examples on demand. Public
+and shipped (not in tests/) because the contract suite, which plugin authors run, honours the
+same variable.
 """
 
 from __future__ import annotations

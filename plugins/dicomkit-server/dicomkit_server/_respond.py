@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from dicomkit.testing.server._faults import Fault
+from dicomkit_server._faults import Fault
 
 __all__ = ["ACTIVE_FAULT", "error", "send", "send_json", "warning_header"]
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from dicomkit.core.multipart import Part, encode_multipart, multipart_length, new_boundary
-from dicomkit.testing.server._context import RequestContext
-from dicomkit.testing.server._dicomfile import NotAcceptable, render_frames
-from dicomkit.testing.server._negotiate import accepted, inner_type
-from dicomkit.testing.server._respond import error, send, warning_header
-from dicomkit.testing.server._store import InstanceRecord
+from dicomkit_server._context import RequestContext
+from dicomkit_server._dicomfile import NotAcceptable, render_frames
+from dicomkit_server._negotiate import accepted, inner_type
+from dicomkit_server._respond import error, send, warning_header
+from dicomkit_server._store import InstanceRecord
 
 __all__ = ["handle_rendered", "handle_thumbnail"]
 

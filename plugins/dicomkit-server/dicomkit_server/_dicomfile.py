@@ -23,7 +23,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
-from dicomkit.testing.server._store import BULK_PLACEHOLDER
+from dicomkit_server._store import BULK_PLACEHOLDER
 
 __all__ = [
     "BULK_THRESHOLD",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dicomkit.testing.server._auth import ServerAuth
-from dicomkit.testing.server._faults import Faults
-from dicomkit.testing.server._store import Store
+from dicomkit_server._auth import ServerAuth
+from dicomkit_server._faults import Faults
+from dicomkit_server._store import Store
 
 __all__ = ["DEFAULT_PARTITION", "RecordedRequest", "RequestContext", "ServerState"]
 

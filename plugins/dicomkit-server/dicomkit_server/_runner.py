@@ -12,11 +12,11 @@ from types import TracebackType
 
 from aiohttp import web
 
-from dicomkit.testing.server._app import build_app
-from dicomkit.testing.server._auth import ServerAuth, resolve_server_auth
-from dicomkit.testing.server._context import RecordedRequest, ServerState
-from dicomkit.testing.server._faults import Faults
-from dicomkit.testing.server._store import Store
+from dicomkit_server._app import build_app
+from dicomkit_server._auth import ServerAuth, resolve_server_auth
+from dicomkit_server._context import RecordedRequest, ServerState
+from dicomkit_server._faults import Faults
+from dicomkit_server._store import Store
 
 __all__ = ["AsyncReferenceServer", "ReferenceServer"]
 

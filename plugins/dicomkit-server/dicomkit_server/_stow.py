@@ -14,9 +14,9 @@ from aiohttp import web
 from dicomkit.core.errors import MultipartError, ProtocolError
 from dicomkit.core.media import parse_media_type
 from dicomkit.core.multipart import MultipartDecoder, PartData, PartEnd, PartStart
-from dicomkit.testing.server._context import RequestContext
-from dicomkit.testing.server._dicomfile import index_file
-from dicomkit.testing.server._respond import error, send_json
+from dicomkit_server._context import RequestContext
+from dicomkit_server._dicomfile import index_file
+from dicomkit_server._respond import error, send_json
 
 __all__ = [
     "CANNOT_UNDERSTAND",

@@ -10,20 +10,20 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from dicomkit.testing.server._auth import ServerOAuth2
-from dicomkit.testing.server._context import (
+from dicomkit_server._auth import ServerOAuth2
+from dicomkit_server._context import (
     DEFAULT_PARTITION,
     RecordedRequest,
     RequestContext,
     ServerState,
 )
-from dicomkit.testing.server._negotiate import accepted
-from dicomkit.testing.server._qido import QueryError, parse_query, search
-from dicomkit.testing.server._rendered import handle_rendered, handle_thumbnail
-from dicomkit.testing.server._respond import ACTIVE_FAULT, error, send, send_json
-from dicomkit.testing.server._store import InstanceRecord
-from dicomkit.testing.server._stow import handle_store
-from dicomkit.testing.server._wado import (
+from dicomkit_server._negotiate import accepted
+from dicomkit_server._qido import QueryError, parse_query, search
+from dicomkit_server._rendered import handle_rendered, handle_thumbnail
+from dicomkit_server._respond import ACTIVE_FAULT, error, send, send_json
+from dicomkit_server._store import InstanceRecord
+from dicomkit_server._stow import handle_store
+from dicomkit_server._wado import (
     handle_bulkdata,
     handle_frames,
     handle_metadata,

@@ -7,17 +7,17 @@ silently running nothing against Orthanc.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 
 import pytest
-
-from dicomkit.testing.orthanc import (
+from dicomkit_server.orthanc import (
     OrthancServer,
     namespace_refusal,
     orthanc_missing_reason,
 )
+
+from tests._support.ci import skip_or_fail
 
 __all__ = [
     "orthanc",
@@ -34,19 +34,12 @@ _RUN_HINT = (
 )
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
-
-
 def require_orthanc() -> None:
     """Skip (or, under ``CI=true``, fail) when Orthanc cannot be started here."""
     missing = orthanc_missing_reason()
     reason = f"{missing}, {_RUN_HINT}" if missing else namespace_refusal()
-    if reason is None:
-        return
-    if _in_ci():
-        pytest.fail(f"CI=true requires the Orthanc tests to run: {reason}", pytrace=False)
-    pytest.skip(f"Orthanc tests skipped: {reason}")
+    if reason is not None:
+        skip_or_fail(f"Orthanc tests skipped: {reason}")
 
 
 _SESSION_SERVERS: list[OrthancServer] = []

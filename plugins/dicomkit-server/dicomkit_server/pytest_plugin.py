@@ -1,0 +1,127 @@
+"""pytest plugin (entry point ``pytest11`` of dicomkit-server): a reference DICOMweb server
+as fixtures.
+
+``dicomweb_server`` gives each test an empty server (store, faults, request log and auth
+counters reset) that is started once per session for each distinct set of options.
+Override ``dicomweb_server_options`` to configure it, e.g. in a conftest.py::
+
+    @pytest.fixture
+    def dicomweb_server_options():
+        return {"api_version": "v1", "empty_result_status": 204}
+
+This module imports nothing heavy: aiohttp and pydicom load when a fixture is first used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from dicomkit_server import Faults, RecordedRequest, ReferenceServer, ServerAuth
+
+__all__ = [
+    "DicomwebServerFixture",
+    "ServerPool",
+    "dicomweb_server",
+    "dicomweb_server_options",
+    "dicomweb_server_pool",
+    "dicomweb_server_session",
+]
+
+
+class ServerPool:
+    """Servers started on demand, one per distinct options, all stopped at session end."""
+
+    def __init__(self, root_factory: pytest.TempPathFactory) -> None:
+        self._root_factory = root_factory
+        self._servers: dict[str, ReferenceServer] = {}
+
+    def get(self, options: dict[str, Any]) -> ReferenceServer:
+        key = repr(sorted(options.items()))
+        server = self._servers.get(key)
+        if server is None:
+            from dicomkit_server import ReferenceServer
+
+            root = self._root_factory.mktemp("dicomweb-server")
+            server = ReferenceServer(root, **options)
+            server.start()
+            self._servers[key] = server
+        return server
+
+    def close(self) -> None:
+        for server in self._servers.values():
+            server.stop()
+        self._servers.clear()
+
+
+class DicomwebServerFixture:
+    """What ``dicomweb_server`` gives a test: the URL to use and the knobs to turn."""
+
+    def __init__(self, server: ReferenceServer) -> None:
+        self.server = server
+
+    @property
+    def url(self) -> str:
+        """The DICOMweb root (API version prefix included)."""
+        return self.server.url
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    @property
+    def token_url(self) -> str:
+        return self.server.token_url
+
+    @property
+    def faults(self) -> Faults:
+        return self.server.faults
+
+    @property
+    def auth(self) -> ServerAuth | None:
+        return self.server.auth
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        return self.server.requests
+
+    def __repr__(self) -> str:
+        return f"DicomwebServerFixture(url={self.server.url!r})"
+
+
+@pytest.fixture(scope="session")
+def dicomweb_server_options() -> dict[str, Any]:
+    """Keyword arguments for ReferenceServer (api_version, auth, empty_result_status,
+    duplicate_policy); override this fixture to change them."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def dicomweb_server_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
+    """One started server per distinct set of ``dicomweb_server_options``, stopped at the end
+    of the session, so a directory that overrides the options gets its own server."""
+    pool = ServerPool(tmp_path_factory)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session")
+def dicomweb_server_session(
+    dicomweb_server_pool: ServerPool, dicomweb_server_options: dict[str, Any]
+) -> ReferenceServer:
+    """The session's server, started once. It is the server ``dicomweb_server`` resets before
+    each test that uses that fixture; on its own it is never reset (tests share its store)."""
+    return dicomweb_server_pool.get(dict(dicomweb_server_options))
+
+
+@pytest.fixture
+def dicomweb_server(
+    dicomweb_server_pool: ServerPool, dicomweb_server_options: dict[str, Any]
+) -> DicomwebServerFixture:
+    """An empty reference server for this test: ``.url``, ``.faults``, ``.server``."""
+    server = dicomweb_server_pool.get(dict(dicomweb_server_options))
+    server.reset()
+    return DicomwebServerFixture(server)

@@ -1,0 +1,135 @@
+"""The ``dicomkit`` dispatcher: subcommands come from the ``dicomkit.commands`` entry-point
+group, a broken or missing one is reported instead of crashing, and importing the CLI loads no
+command (so no server and no aiohttp)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from dicomkit import cli
+from tests._support.python import run_python
+
+
+@dataclass
+class Greet:
+    """A third-party command, as an entry point would name it."""
+
+    help: str = "say hello"
+    seen: list[argparse.Namespace] = field(default_factory=list)
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--name", default="world")
+
+    def run(self, args: argparse.Namespace) -> int:
+        self.seen.append(args)
+        print(f"hello {args.name}")
+        return 7
+
+
+@dataclass
+class FakeEntryPoint:
+    name: str
+    loaded: Any
+    value: str = "third_party.commands:greet"
+
+    def load(self) -> Any:
+        if isinstance(self.loaded, BaseException):
+            raise self.loaded
+        return self.loaded
+
+
+def _use(monkeypatch: pytest.MonkeyPatch, *found: FakeEntryPoint) -> None:
+    monkeypatch.setattr(cli, "entry_points", lambda group: list(found) if group else [])
+
+
+def test_an_entry_point_becomes_a_subcommand(monkeypatch, capsys):
+    greet = Greet()
+    _use(monkeypatch, FakeEntryPoint("greet", greet))
+    assert cli.main(["greet", "--name", "Ada"]) == 7
+    assert capsys.readouterr().out == "hello Ada\n"
+    assert greet.seen[0].name == "Ada"
+
+
+def test_an_entry_point_may_name_a_class(monkeypatch, capsys):
+    _use(monkeypatch, FakeEntryPoint("greet", Greet))
+    assert cli.main(["greet"]) == 7
+    assert "hello world" in capsys.readouterr().out
+
+
+def test_help_lists_installed_broken_and_missing_commands(monkeypatch, capsys):
+    broken = FakeEntryPoint("broken", ImportError("No module named 'gone'"))
+    _use(monkeypatch, FakeEntryPoint("greet", Greet()), broken)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+    assert exit_info.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "greet say hello" in out
+    assert "broken (unavailable) cannot be loaded (ImportError: No module named 'gone')" in out
+    assert "serve (unavailable) not installed: pip install 'dicomkit[server]'" in out
+
+
+@pytest.mark.parametrize("argv", [["broken"], ["broken", "--any", "option"], ["broken", "-h"]])
+def test_a_broken_command_is_reported_when_run(monkeypatch, capsys, argv):
+    _use(monkeypatch, FakeEntryPoint("broken", RuntimeError("boom")), FakeEntryPoint("ok", Greet))
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "dicomkit broken: cannot be loaded (RuntimeError: boom)" in err
+    assert "Traceback" not in err
+
+
+def test_an_object_without_the_protocol_is_reported(monkeypatch, capsys):
+    _use(monkeypatch, FakeEntryPoint("odd", object()))
+    assert cli.main(["odd"]) == 2
+    assert "has no help, configure() and run()" in capsys.readouterr().err
+
+
+def test_a_missing_server_says_what_to_install(monkeypatch, capsys):
+    _use(monkeypatch)
+    assert cli.main(["serve", "--port", "1"]) == 2
+    assert (
+        "dicomkit serve: not installed: pip install 'dicomkit[server]'" in capsys.readouterr().err
+    )
+
+
+def test_unknown_options_of_a_working_command_are_a_usage_error(monkeypatch, capsys):
+    _use(monkeypatch, FakeEntryPoint("greet", Greet()))
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["greet", "--nope"])
+    assert exit_info.value.code == 2
+    assert "unrecognized arguments: --nope" in capsys.readouterr().err
+
+
+def test_serve_comes_from_the_installed_server_distribution():
+    parser = cli.build_parser()
+    sub = parser._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
+    assert "--port" in sub.format_help()
+
+
+HEAVY = {"aiohttp", "dicomkit_server._runner", "pydicom"}
+
+
+@pytest.mark.parametrize(
+    ("statement", "loaded", "absent"),
+    [
+        ("import dicomkit.cli", "dicomkit.cli", {"dicomkit_server", *HEAVY}),
+        ("import dicomkit.cli as c; c.build_parser().format_help()", "dicomkit_server.cli", HEAVY),
+    ],
+)
+def test_the_cli_and_its_help_load_no_server(statement: str, loaded: str, absent: set[str]):
+    watched = sorted({loaded, *absent})
+    report = f"import sys; print(*[m in sys.modules for m in {watched!r}])"
+    result = run_python("-c", f"{statement}; {report}")
+    assert result.returncode == 0, result.stderr
+    present = dict(zip(watched, result.stdout.split(), strict=True))
+    assert present == {m: str(m == loaded) for m in watched}
+
+
+def test_the_console_script_lists_serve():
+    result = run_python("-m", "dicomkit.cli", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "serve" in result.stdout
+    assert "unavailable" not in result.stdout
