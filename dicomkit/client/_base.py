@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlsplit, urlunsplit
 
 from dicomkit.core import stow
 from dicomkit.core.errors import (
@@ -30,7 +29,7 @@ from dicomkit.core.operations import (
 )
 from dicomkit.core.retry import RetryPolicy, coerce_retry
 from dicomkit.core.uids import validate_uid
-from dicomkit.core.urls import DicomWebURLs
+from dicomkit.core.urls import DicomWebURLs, without_userinfo
 from dicomkit.files.folder import FolderUpload, ScannedFile
 from dicomkit.files.part10 import DEFAULT_CHUNK_SIZE, InstanceInput, stow_items
 
@@ -174,7 +173,7 @@ def raise_transport_failure(request: Request, error: TransportError, attempts: i
     Backends word their errors after the socket ("HTTPConnection(host=...)"); the user
     needs to know which DICOMweb call failed and whether retrying already happened.
     """
-    message = f"{request.method} {_without_userinfo(request.url)}: {error}"
+    message = f"{request.method} {without_userinfo(request.url)}: {error}"
     if attempts > 1:
         message += f" (gave up after {attempts} attempts)"
     try:
@@ -182,14 +181,6 @@ def raise_transport_failure(request: Request, error: TransportError, attempts: i
     except TypeError:  # a backend's own subclass with another constructor: keep it as is
         raise error from error.__cause__
     raise failure from error
-
-
-def _without_userinfo(url: str) -> str:
-    """``url`` without any ``user:password@``, so error messages never carry secrets."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def uploadable(path: str | os.PathLike[str], scanned: ScannedFile) -> Path:

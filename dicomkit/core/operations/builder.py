@@ -14,7 +14,7 @@ from dicomkit.core import media
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import Body, Headers, HeadersInput, Request, Timeout
 from dicomkit.core.uids import validate_uid
-from dicomkit.core.urls import DicomWebURLs, Level, build_query, encode_query
+from dicomkit.core.urls import DicomWebURLs, Level, build_query, encode_query, frame_list
 from dicomkit.core.version import USER_AGENT
 
 __all__ = [
@@ -279,17 +279,6 @@ def _target(
         _uid(series, "SeriesInstanceUID"),
         _uid(instance, "SOPInstanceUID"),
     )
-
-
-def frame_list(frame_numbers: Iterable[int]) -> list[int]:
-    """Frame numbers as a non-empty list of ints >= 1 (DICOM frames count from 1)."""
-    frames: list[int] = [frame_numbers] if isinstance(frame_numbers, int) else list(frame_numbers)
-    if not frames:
-        raise InvalidArgumentError("at least one frame number is needed")
-    for number in frames:
-        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-            raise InvalidArgumentError(f"frame numbers are integers >= 1, not {number!r}")
-    return frames
 
 
 def _param_text(value: Any) -> str:

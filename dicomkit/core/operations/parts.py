@@ -5,6 +5,7 @@ from __future__ import annotations
 from dicomkit.core import media, multipart
 from dicomkit.core.errors import ProtocolError
 from dicomkit.core.interface import Headers, HeadersInput
+from dicomkit.core.numbers import parse_decimal
 
 __all__ = ["PartAssembler", "PartEvents"]
 
@@ -67,13 +68,7 @@ def _declared_length(headers: Headers) -> int | None:
     """The body length the server declared, when the bytes we get are those it counted."""
     if headers.get("Content-Encoding") not in (None, "", "identity"):
         return None  # the transport decoded the body: its length differs from the header's
-    value = (headers.get("Content-Length") or "").strip()
-    if not (value.isascii() and value.isdigit()):  # isdigit alone passes "²", which int() refuses
-        return None
-    try:
-        return int(value)
-    except ValueError:  # more digits than int() converts
-        return None
+    return parse_decimal(headers.get("Content-Length"))
 
 
 class PartAssembler:
