@@ -4,28 +4,8 @@ Someone with an HTTP stack of their own can use the URL builder, the multipart c
 DICOM JSON helpers directly; the clients and transports are built on exactly these pieces.
 """
 
-from dicomkit.core import errors
-from dicomkit.core.interface import (
-    AsyncTransport,
-    Body,
-    BodySource,
-    Headers,
-    Request,
-    Response,
-    StreamBody,
-    Timeout,
-    Transport,
-)
+from dicomkit.core import errors, interface
+from dicomkit.core.interface import *  # noqa: F403 - the transport interface, as interface.__all__ lists it
 
-__all__ = [
-    "AsyncTransport",
-    "Body",
-    "BodySource",
-    "Headers",
-    "Request",
-    "Response",
-    "StreamBody",
-    "Timeout",
-    "Transport",
-    "errors",
-]
+__all__ = ["errors", "interface"]
+__all__ += interface.__all__

@@ -13,6 +13,7 @@ import stat
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dicomkit_server import orthanc as orthanc_module
@@ -150,14 +151,31 @@ def serve_system() -> Iterator[Serve]:
         server.server_close()
 
 
-def test_a_fake_that_logs_started_and_answers_with_our_name_is_ready(
+FakeServer = Callable[..., OrthancServer]
+
+
+@pytest.fixture
+def fake_server(
     tmp_path: Path, fake_orthanc: Callable[[str], str], serve_system: Serve
+) -> FakeServer:
+    """An OrthancServer named ``dicomkit-fake`` whose binary runs ``script`` and whose port
+    answers ``GET /system`` with the name ``answered_as``."""
+
+    def build(script: str, answered_as: str = "dicomkit-fake", **options: Any) -> OrthancServer:
+        port = serve_system(answered_as)
+        binary = fake_orthanc(script)
+        workdir = tmp_path / "w"
+        return OrthancServer(
+            workdir, binary=binary, plugin=__file__, port=port, name="dicomkit-fake", **options
+        )
+
+    return build
+
+
+def test_a_fake_that_logs_started_and_answers_with_our_name_is_ready(
+    tmp_path: Path, fake_server: FakeServer
 ) -> None:
-    binary = fake_orthanc(f"echo '{STARTED_LINE}'\nexec sleep 60")
-    port = serve_system("dicomkit-fake")
-    server = OrthancServer(
-        tmp_path / "w", binary=binary, plugin=__file__, port=port, name="dicomkit-fake"
-    )
+    server = fake_server(f"echo '{STARTED_LINE}'\nexec sleep 60")
     with server:
         assert server.running
         process = server._process
@@ -169,25 +187,16 @@ def test_a_fake_that_logs_started_and_answers_with_our_name_is_ready(
     assert process.returncode == -15  # stopped by SIGTERM
 
 
-def test_an_old_server_on_the_port_is_not_mistaken_for_ours(
-    tmp_path: Path, fake_orthanc: Callable[[str], str], serve_system: Serve
-) -> None:
-    binary = fake_orthanc(f"echo '{STARTED_LINE}'\nexec sleep 60")
-    port = serve_system("some-older-orthanc")
-    server = OrthancServer(tmp_path, binary=binary, plugin=__file__, port=port, startup_timeout=1)
+def test_an_old_server_on_the_port_is_not_mistaken_for_ours(fake_server: FakeServer) -> None:
+    script = f"echo '{STARTED_LINE}'\nexec sleep 60"
+    server = fake_server(script, answered_as="some-older-orthanc", startup_timeout=1)
     with pytest.raises(OrthancError, match="another server"):
         server.start()
     assert not server.running
 
 
-def test_readiness_needs_the_started_line_in_our_own_log(
-    tmp_path: Path, fake_orthanc: Callable[[str], str], serve_system: Serve
-) -> None:
-    binary = fake_orthanc("echo 'still loading'\nexec sleep 60")
-    port = serve_system("dicomkit-fake")
-    server = OrthancServer(
-        tmp_path, binary=binary, plugin=__file__, port=port, name="dicomkit-fake", startup_timeout=1
-    )
+def test_readiness_needs_the_started_line_in_our_own_log(fake_server: FakeServer) -> None:
+    server = fake_server("echo 'still loading'\nexec sleep 60", startup_timeout=1)
     with pytest.raises(OrthancError, match=STARTED_LINE) as caught:
         server.start()
     assert "still loading" in str(caught.value)
@@ -204,14 +213,9 @@ def test_a_process_that_dies_is_reported_with_its_log_tail(
     assert "cannot open the database" in str(caught.value)
 
 
-def test_a_process_that_ignores_sigterm_is_killed(
-    tmp_path: Path, fake_orthanc: Callable[[str], str], serve_system: Serve
-) -> None:
-    binary = fake_orthanc(f"trap '' TERM\necho '{STARTED_LINE}'\nwhile :; do sleep 0.05; done")
-    port = serve_system("dicomkit-fake")
-    server = OrthancServer(
-        tmp_path, binary=binary, plugin=__file__, port=port, name="dicomkit-fake", stop_timeout=0.3
-    )
+def test_a_process_that_ignores_sigterm_is_killed(fake_server: FakeServer) -> None:
+    script = f"trap '' TERM\necho '{STARTED_LINE}'\nwhile :; do sleep 0.05; done"
+    server = fake_server(script, stop_timeout=0.3)
     server.start()
     process = server._process
     assert process is not None

@@ -37,6 +37,10 @@ TOKEN_PATH = "/oauth2/token"
 _UID = r"[0-9.]+"
 _JSON_TYPES = {"application/dicom+json", "application/json", "*/*", "application/*"}
 _Handler = Callable[[web.Request, RequestContext, dict[str, str]], Awaitable[web.StreamResponse]]
+_StoredHandler = Callable[
+    [web.Request, RequestContext, dict[str, str], list[InstanceRecord]],
+    Awaitable[web.StreamResponse],
+]
 
 
 def _relative(state: ServerState, path: str) -> tuple[str, str | None, str] | None:
@@ -63,7 +67,7 @@ async def _search(
         query = parse_query(request.query.items())
     except QueryError as exc:
         return await error(request, 400, str(exc))
-    records = ctx.state.store.find(ctx.partition, study=m.get("study"), series=m.get("series"))
+    records = ctx.state.store.find(ctx.partition, m)
     scoped = {name for name in ("study", "series") if m.get(name)}
     results = search(records, level, query, base_url=ctx.root_url, scoped=scoped)
     if not results and ctx.state.empty_result_status == 204:
@@ -71,36 +75,42 @@ async def _search(
     return await send_json(request, results)
 
 
-def _records(ctx: RequestContext, m: dict[str, str]) -> list[InstanceRecord]:
-    return ctx.state.store.find(
-        ctx.partition, study=m.get("study"), series=m.get("series"), sop=m.get("sop")
-    )
+def _stored(missing: str) -> Callable[[_StoredHandler], _Handler]:
+    """A handler of stored resources gets the instances its path names; when there are none,
+    the request is answered 404 with ``missing`` instead."""
+
+    def wrap(handler: _StoredHandler) -> _Handler:
+        async def with_records(
+            request: web.Request, ctx: RequestContext, m: dict[str, str]
+        ) -> web.StreamResponse:
+            records = ctx.state.store.find(ctx.partition, m)
+            if not records:
+                return await error(request, 404, missing)
+            return await handler(request, ctx, m, records)
+
+        return with_records
+
+    return wrap
 
 
+@_stored("no such study, series or instance")
 async def _retrieve(
-    request: web.Request, ctx: RequestContext, m: dict[str, str]
+    request: web.Request, ctx: RequestContext, m: dict[str, str], records: list[InstanceRecord]
 ) -> web.StreamResponse:
-    records = _records(ctx, m)
-    if not records:
-        return await error(request, 404, "no such study, series or instance")
     return await handle_retrieve(request, ctx, records, instance_level=bool(m.get("sop")))
 
 
+@_stored("no such study, series or instance")
 async def _metadata(
-    request: web.Request, ctx: RequestContext, m: dict[str, str]
+    request: web.Request, ctx: RequestContext, m: dict[str, str], records: list[InstanceRecord]
 ) -> web.StreamResponse:
-    records = _records(ctx, m)
-    if not records:
-        return await error(request, 404, "no such study, series or instance")
     return await handle_metadata(request, ctx, records)
 
 
+@_stored("no such instance")
 async def _instance_resource(
-    request: web.Request, ctx: RequestContext, m: dict[str, str]
+    request: web.Request, ctx: RequestContext, m: dict[str, str], records: list[InstanceRecord]
 ) -> web.StreamResponse:
-    records = _records(ctx, m)
-    if not records:
-        return await error(request, 404, "no such instance")
     record = records[0]
     resource = m["resource"]
     if resource == "frames":
@@ -116,13 +126,11 @@ async def _instance_resource(
     return await handle_rendered(request, ctx, records, frame=frame, instance_level=True)
 
 
+@_stored("no such study or series")
 async def _group_resource(
-    request: web.Request, ctx: RequestContext, m: dict[str, str]
+    request: web.Request, ctx: RequestContext, m: dict[str, str], records: list[InstanceRecord]
 ) -> web.StreamResponse:
     """Rendered or thumbnail of a whole study or series."""
-    records = _records(ctx, m)
-    if not records:
-        return await error(request, 404, "no such study or series")
     if m["resource"] == "thumbnail":
         return await handle_thumbnail(request, records, frame=None)
     return await handle_rendered(request, ctx, records, frame=None, instance_level=False)
@@ -137,7 +145,7 @@ async def _store(
 async def _delete(
     request: web.Request, ctx: RequestContext, m: dict[str, str]
 ) -> web.StreamResponse:
-    removed = ctx.state.store.delete(ctx.partition, m["study"], m.get("series"), m.get("sop"))
+    removed = ctx.state.store.delete(ctx.partition, m)
     if not removed:
         return await error(request, 404, "no such study, series or instance")
     return await send(request, status=204)

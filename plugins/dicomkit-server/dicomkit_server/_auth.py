@@ -54,6 +54,14 @@ class ServerAuth(ABC):
         self.accepted = 0
         self.rejected = 0
 
+    def _counted(self, ok: bool) -> bool:
+        """``ok``, after counting it as one accepted or rejected request."""
+        if ok:
+            self.accepted += 1
+        else:
+            self.rejected += 1
+        return ok
+
 
 class ServerBasicAuth(ServerAuth):
     """HTTP basic with a fixed user table."""
@@ -66,11 +74,7 @@ class ServerBasicAuth(ServerAuth):
     def check(self, authorization: str | None) -> bool:
         credentials = _decode_basic(authorization or "")
         ok = credentials is not None and _same(self.users.get(credentials[0], "\0"), credentials[1])
-        if ok:
-            self.accepted += 1
-        else:
-            self.rejected += 1
-        return ok
+        return self._counted(ok)
 
     def challenge(self) -> str:
         return 'Basic realm="dicomkit reference server"'
@@ -111,8 +115,7 @@ class ServerOAuth2(ServerAuth):
         with self._lock:
             self._tokens.clear()
             self.token_requests = 0
-            self.accepted = 0
-            self.rejected = 0
+            super().reset()
 
     def issue_token(self, lifetime: float | None = None) -> str:
         """A fresh valid token, for tests that do not go through the endpoint."""
@@ -158,12 +161,7 @@ class ServerOAuth2(ServerAuth):
         now = time.monotonic()
         with self._lock:
             expires = self._tokens.get(token.strip()) if scheme.lower() == "bearer" else None
-            ok = expires is not None and expires > now
-            if ok:
-                self.accepted += 1
-            else:
-                self.rejected += 1
-        return ok
+            return self._counted(expires is not None and expires > now)
 
     def challenge(self) -> str:
         return 'Bearer realm="dicomkit reference server", error="invalid_token"'

@@ -183,8 +183,8 @@ def _number_of_frames(ds: Dataset) -> int:
         return 1
 
 
-def read_frames(path: Path, numbers: list[int]) -> list[bytes]:
-    """The requested 1-based frames as stored: native slices or encapsulated fragments.
+def _frames_of(path: Path, numbers: list[int] | None) -> tuple[Dataset, list[int]]:
+    """The data set and the 1-based frame numbers asked for (None: every frame), checked.
 
     Raises LookupError when the instance has no pixel data or a frame number is out of range.
     """
@@ -192,9 +192,29 @@ def read_frames(path: Path, numbers: list[int]) -> list[bytes]:
     if "PixelData" not in ds:
         raise LookupError("the instance has no pixel data")
     count = _number_of_frames(ds)
-    bad = [n for n in numbers if n < 1 or n > count]
+    chosen = list(range(1, count + 1)) if numbers is None else numbers
+    bad = [n for n in chosen if n < 1 or n > count]
     if bad:
         raise LookupError(f"frame numbers out of range 1..{count}: {bad}")
+    return ds, chosen
+
+
+def _decoded_pixels(ds: Dataset) -> Any:
+    """The decoded pixel array with a leading frame axis even for one frame (a NumPy array);
+    NotAcceptable when pydicom cannot decode it."""
+    try:
+        pixels = ds.pixel_array
+    except Exception as exc:  # decoder plugins raise their own errors
+        raise NotAcceptable(f"cannot decode the pixel data: {exc}") from exc
+    return pixels[None, ...] if _number_of_frames(ds) == 1 else pixels
+
+
+def read_frames(path: Path, numbers: list[int]) -> list[bytes]:
+    """The requested 1-based frames as stored: native slices or encapsulated fragments.
+
+    Raises LookupError when the instance has no pixel data or a frame number is out of range.
+    """
+    ds, numbers = _frames_of(path, numbers)
     data: bytes = ds.PixelData
     syntax = str(ds.file_meta.get("TransferSyntaxUID", ImplicitVRLittleEndian))
     if _is_native(syntax):
@@ -202,25 +222,14 @@ def read_frames(path: Path, numbers: list[int]) -> list[bytes]:
         pixels = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel", 1))
         size = (pixels * bits + 7) // 8
         return [data[(n - 1) * size : n * size] for n in numbers]
-    frames = list(generate_frames(data, number_of_frames=count))
+    frames = list(generate_frames(data, number_of_frames=_number_of_frames(ds)))
     return [frames[n - 1] for n in numbers]
 
 
 def decoded_frames(path: Path, numbers: list[int]) -> list[bytes]:
     """Encapsulated frames decoded to native little-endian bytes, where pydicom can decode them."""
-    ds = pydicom.dcmread(path)
-    if "PixelData" not in ds:
-        raise LookupError("the instance has no pixel data")
-    count = _number_of_frames(ds)
-    bad = [n for n in numbers if n < 1 or n > count]
-    if bad:
-        raise LookupError(f"frame numbers out of range 1..{count}: {bad}")
-    try:
-        pixels = ds.pixel_array
-    except Exception as exc:  # decoder plugins raise their own errors
-        raise NotAcceptable(f"cannot decode the pixel data: {exc}") from exc
-    if count == 1:
-        pixels = pixels[None, ...]
+    ds, numbers = _frames_of(path, numbers)
+    pixels = _decoded_pixels(ds)
     return [pixels[n - 1].astype(pixels.dtype.newbyteorder("<")).tobytes() for n in numbers]
 
 
@@ -266,20 +275,8 @@ def render_frames(
         raise NotAcceptable(
             "rendering needs Pillow and NumPy (pip install dicomkit[render])"
         ) from exc
-    ds = pydicom.dcmread(path)
-    if "PixelData" not in ds:
-        raise LookupError("the instance has no pixel data")
-    count = _number_of_frames(ds)
-    numbers = list(range(1, count + 1)) if frames is None else frames
-    bad = [n for n in numbers if n < 1 or n > count]
-    if bad:
-        raise LookupError(f"frame numbers out of range 1..{count}: {bad}")
-    try:
-        pixels = ds.pixel_array
-    except Exception as exc:  # decoder plugins raise their own errors
-        raise NotAcceptable(f"cannot decode the pixel data: {exc}") from exc
-    if count == 1:
-        pixels = pixels[None, ...]
+    ds, numbers = _frames_of(path, frames)
+    pixels = _decoded_pixels(ds)
     images = []
     for number in numbers:
         array = pixels[number - 1].astype("float64")

@@ -8,10 +8,10 @@ import socket
 import tempfile
 import threading
 from pathlib import Path
-from types import TracebackType
 
 from aiohttp import web
 
+from dicomkit.core.interface import AsyncClosing, Closing
 from dicomkit_server._app import build_app
 from dicomkit_server._auth import ServerAuth, resolve_server_auth
 from dicomkit_server._context import RecordedRequest, ServerState
@@ -119,7 +119,7 @@ def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
-class AsyncReferenceServer(_ServerCore):
+class AsyncReferenceServer(_ServerCore, AsyncClosing):
     """The reference server in the running event loop: ``async with ... as url``."""
 
     async def start(self) -> str:
@@ -130,44 +130,19 @@ class AsyncReferenceServer(_ServerCore):
         await self._stop_in_loop()
         self._release()
 
-    async def __aenter__(self) -> str:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
+        """The same as :meth:`stop`: what ``async with`` calls on the way out."""
         await self.stop()
 
+    async def __aenter__(self) -> str:  # type: ignore[override]  # the URL, not the server
+        return await self.start()
 
-class ReferenceServer(_ServerCore):
+
+class ReferenceServer(_ServerCore, Closing):
     """The reference server on a background thread: ``with ReferenceServer(root) as url``."""
 
-    def __init__(
-        self,
-        root: str | Path | None = None,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        api_version: str | None = None,
-        auth: object = None,
-        empty_result_status: int = 200,
-        duplicate_policy: str = "reject",
-    ) -> None:
-        # the options spelled out (not **options) so editors and type checkers see them
-        super().__init__(
-            root,
-            host=host,
-            port=port,
-            api_version=api_version,
-            auth=auth,
-            empty_result_status=empty_result_status,
-            duplicate_policy=duplicate_policy,
-        )
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
 
     def start(self) -> str:
         if self._thread is not None:
@@ -210,13 +185,9 @@ class ReferenceServer(_ServerCore):
         self._loop = None
         self._release()
 
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """The same as :meth:`stop`: what ``with`` calls on the way out."""
         self.stop()
+
+    def __enter__(self) -> str:  # type: ignore[override]  # the URL, not the server
+        return self.start()

@@ -10,6 +10,7 @@ import json
 import shutil
 import sqlite3
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ CREATE INDEX IF NOT EXISTS by_study ON instances (partition, study, series);
 """
 _COLUMNS = "partition, study, series, sop, sop_class, transfer_syntax, path, size, metadata"
 _SELECTED = "seq, " + _COLUMNS
+_UID_COLUMNS = ("study", "series", "sop")
 
 
 @dataclass
@@ -141,29 +143,22 @@ class Store:
             partition, study, series, sop, sop_class, transfer_syntax, target, size, text, metadata
         )
 
-    def find(
-        self,
-        partition: str,
-        *,
-        study: str | None = None,
-        series: str | None = None,
-        sop: str | None = None,
-    ) -> list[InstanceRecord]:
-        """Instances of a partition in storage order, narrowed by whichever UIDs are given."""
+    def find(self, partition: str, uids: Mapping[str, str]) -> list[InstanceRecord]:
+        """Instances of a partition in storage order, narrowed by whichever of ``study``,
+        ``series`` and ``sop`` ``uids`` holds: a route's named groups pass straight through
+        (its other groups, such as ``level``, are not columns and are ignored)."""
         clauses = ["partition = ?"]
         params: list[str] = [partition]
-        for column, value in (("study", study), ("series", series), ("sop", sop)):
-            if value is not None:
+        for column in _UID_COLUMNS:
+            if column in uids:
                 clauses.append(f"{column} = ?")
-                params.append(value)
+                params.append(uids[column])
         return self._select(" AND ".join(clauses), tuple(params))
 
-    def delete(
-        self, partition: str, study: str, series: str | None = None, sop: str | None = None
-    ) -> int:
-        """Remove the matching instances (files and rows); returns how many were removed."""
+    def delete(self, partition: str, uids: Mapping[str, str]) -> int:
+        """Remove the instances :meth:`find` gives (files and rows); returns how many."""
         with self._lock:
-            records = self.find(partition, study=study, series=series, sop=sop)
+            records = self.find(partition, uids)
             for record in records:
                 self._parsed.pop(record.seq, None)
                 record.path.unlink(missing_ok=True)

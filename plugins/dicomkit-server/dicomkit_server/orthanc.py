@@ -26,14 +26,15 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from dicomkit.core.errors import DicomkitError
+from dicomkit.core.interface import Closing
 
 __all__ = [
     "ALLOW_PUBLIC_ENV",
     "DICOMWEB_PLUGIN",
+    "DICOMWEB_ROOT",
     "ORTHANC_BINARY",
     "OrthancError",
     "OrthancServer",
@@ -48,6 +49,8 @@ ORTHANC_BINARY = "/usr/sbin/Orthanc"
 DICOMWEB_PLUGIN = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
 ALLOW_PUBLIC_ENV = "DICOMKIT_ORTHANC_ALLOW_PUBLIC"
 STARTED_LINE = "Orthanc has started"
+DICOMWEB_ROOT = "/dicom-web"
+"""Where Orthanc's DICOMweb plugin is configured to answer, below :attr:`OrthancServer.base_url`."""
 
 _IFF_UP = 0x1
 _IFF_LOOPBACK = 0x8
@@ -138,7 +141,7 @@ def _free_port() -> int:
         return port
 
 
-class OrthancServer:
+class OrthancServer(Closing):
     """An Orthanc process with the DICOMweb plugin, configured and owned by one test session.
 
     Use as a context manager: ``with OrthancServer(tmp_path) as orthanc: orthanc.url``.
@@ -182,7 +185,7 @@ class OrthancServer:
     @property
     def url(self) -> str:
         """The DICOMweb root, e.g. ``http://127.0.0.1:8042/dicom-web``."""
-        return f"{self.base_url}/dicom-web"
+        return self.base_url + DICOMWEB_ROOT
 
     @property
     def pid(self) -> int | None:
@@ -207,7 +210,7 @@ class OrthancServer:
             "Plugins": [self.plugin],
             "DicomWeb": {
                 "Enable": True,
-                "Root": "/dicom-web/",
+                "Root": DICOMWEB_ROOT + "/",
                 "EnableWado": False,
                 "Host": f"127.0.0.1:{self.port}",
                 "Ssl": False,
@@ -349,16 +352,12 @@ class OrthancServer:
         for study_id in self._json("GET", "/studies"):
             self._json("DELETE", f"/studies/{study_id}")
 
+    def close(self) -> None:
+        """The same as :meth:`stop`: what ``with`` calls on the way out."""
+        self.stop()
+
     def __enter__(self) -> OrthancServer:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):

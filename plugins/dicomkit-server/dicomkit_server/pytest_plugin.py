@@ -15,7 +15,7 @@ This module imports nothing heavy: aiohttp and pydicom load when a fixture is fi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import pytest
 
@@ -30,6 +30,8 @@ __all__ = [
     "dicomweb_server_pool",
     "dicomweb_server_session",
 ]
+
+_T = TypeVar("_T")
 
 
 class ServerPool:
@@ -57,36 +59,44 @@ class ServerPool:
         self._servers.clear()
 
 
+class _FromServer(Generic[_T]):
+    """A read-only attribute of the fixture that shows the same-named attribute of its server:
+    the fixture names what a test may touch without restating how each one is found."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, fixture: None, owner: type) -> _FromServer[_T]: ...
+
+    @overload
+    def __get__(self, fixture: DicomwebServerFixture, owner: type) -> _T: ...
+
+    def __get__(self, fixture: DicomwebServerFixture | None, owner: type) -> _FromServer[_T] | _T:
+        if fixture is None:
+            return self
+        value: _T = getattr(fixture.server, self._name)
+        return value
+
+    def __set__(self, fixture: DicomwebServerFixture, value: _T) -> None:
+        raise AttributeError(f"{self._name} is read-only; change it on the server")
+
+
 class DicomwebServerFixture:
     """What ``dicomweb_server`` gives a test: the URL to use and the knobs to turn."""
 
+    url: _FromServer[str] = _FromServer("The DICOMweb root (API version prefix included).")
+    base_url: _FromServer[str] = _FromServer("``http://host:port``, without the DICOMweb root.")
+    token_url: _FromServer[str] = _FromServer("The OAuth2 token endpoint (``auth='oauth2'``).")
+    faults: _FromServer[Faults] = _FromServer("Scripted misbehaviour, cleared before each test.")
+    auth: _FromServer[ServerAuth | None] = _FromServer("The server's auth scheme, or None.")
+    requests: _FromServer[list[RecordedRequest]] = _FromServer("Requests since this test began.")
+
     def __init__(self, server: ReferenceServer) -> None:
         self.server = server
-
-    @property
-    def url(self) -> str:
-        """The DICOMweb root (API version prefix included)."""
-        return self.server.url
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
-
-    @property
-    def token_url(self) -> str:
-        return self.server.token_url
-
-    @property
-    def faults(self) -> Faults:
-        return self.server.faults
-
-    @property
-    def auth(self) -> ServerAuth | None:
-        return self.server.auth
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        return self.server.requests
 
     def __repr__(self) -> str:
         return f"DicomwebServerFixture(url={self.server.url!r})"
