@@ -7,7 +7,7 @@ imports, session and connection setup are not counted; then the big call is meas
 on any callback that held the loop for 50 ms of CPU and on any blocking call (file opened,
 renamed or created, name looked up) made on the loop's thread, each listed with what it was
 doing: see tests/client/_loop_watch.py, whose judgement the ``test_watch_*`` cases check.
-The cases marked BLOCKS_TODAY fail before the async client moves that work to threads.
+Each case failed before the async client moved file work and parsing to threads.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ from dicomkit.testing.data import make_instance, make_study, write_instances
 from ._loop_watch import LoopWatch
 
 _T = TypeVar("_T")
-
-BLOCKS_TODAY = pytest.mark.xfail(strict=True, reason="issue 10: async client still blocks its loop")
 
 BIG_SIDE = 7500
 """Rows and columns of the big instance: 7500 * 7500 16-bit pixels, 112.5 MB."""
@@ -157,7 +155,6 @@ async def measured(
     return result
 
 
-@BLOCKS_TODAY
 async def test_download_dicom_of_112_mb(
     aclient: AsyncDicomClient,
     watch: LoopWatch,
@@ -174,7 +171,6 @@ async def test_download_dicom_of_112_mb(
     assert sum(path.stat().st_size for path in written) == big_study.size >= 100 * MEGABYTE
 
 
-@BLOCKS_TODAY
 async def test_upload_dicom_folder_with_big_files(
     aclient: AsyncDicomClient, watch: LoopWatch, folder: Path, small_folder: Path
 ) -> None:
@@ -191,7 +187,6 @@ async def test_upload_dicom_folder_with_big_files(
     )
 
 
-@BLOCKS_TODAY
 async def test_retrieve_study_into_a_dataset_of_112_mb(
     aclient: AsyncDicomClient, watch: LoopWatch, big_study: Study, small_study: Study
 ) -> None:
@@ -204,7 +199,6 @@ async def test_retrieve_study_into_a_dataset_of_112_mb(
     assert [len(ds.PixelData) for ds in datasets] == [2 * BIG_SIDE * BIG_SIDE]
 
 
-@BLOCKS_TODAY
 async def test_store_instances_of_a_112_mb_path(
     aclient: AsyncDicomClient, watch: LoopWatch, big_study: Study, small_study: Study
 ) -> None:
