@@ -66,6 +66,10 @@ _BLOCKING_EVENTS = frozenset(
 """Audit events of calls that block without using the CPU: file-system calls, name lookups."""
 _MODULE_FILES = (".py", ".pyc", ".so", ".pth")
 """Files that imports open: a first import is warm-up, not the client's I/O."""
+_IMPORT_SYSTEM = "<frozen importlib"
+"""An import that misses (httpcore tries one per request) re-lists a sys.path folder whose
+mtime changed (coverage writes its data files into the repository root): the import system's
+own cache refresh, not work the client put on its loop."""
 
 Frame = tuple[str, int, str]
 """(file, line, function) of one stack frame."""
@@ -154,9 +158,10 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     if watch is None or event not in _BLOCKING_EVENTS or threading.get_ident() != watch.thread_id:
         return
     target = str(args[0]) if args else ""
-    if target.endswith(_MODULE_FILES):
+    caller = sys._getframe(1)
+    if target.endswith(_MODULE_FILES) or caller.f_code.co_filename.startswith(_IMPORT_SYSTEM):
         return
-    watch.blocking_calls.append(BlockingCall(event, target, _stack(sys._getframe(1))))
+    watch.blocking_calls.append(BlockingCall(event, target, _stack(caller)))
 
 
 def _install_audit_hook() -> None:
