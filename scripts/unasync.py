@@ -65,6 +65,10 @@ RULES: dict[str, str] = {
     "async_session_transport_factory": "session_transport_factory",
     # a private event loop becomes a plain call in the caller's thread
     "EventLoop": "InlineLoop",
+    # the client: its driver, and the hand-written pair of what truly differs (tasks, threads)
+    "AsyncIterator": "Iterator",
+    "AsyncDriver": "SyncDriver",
+    "_io_async": "_io_sync",
 }
 """Token -> sync replacement, for every pair. Add a rule here when a second pair needs it."""
 
@@ -87,6 +91,22 @@ PAIRS: tuple[Pair, ...] = (
         "dicomkit/testing/contract/_sync.py",
         # concurrency is what truly differs: tasks there, threads here (hand-written pair)
         {"_tasks": "_threads", "TaskCases": "ThreadCases"},
+    ),
+    Pair(
+        "dicomkit/client/_aio_driver.py",
+        "dicomkit/client/_sync_driver.py",
+        {
+            "AsyncGenerator": "Generator",
+            "__aenter__": "__enter__",
+            "__aexit__": "__exit__",
+            "aheaders": "headers",
+            "arefresh": "refresh",
+        },
+    ),
+    Pair(
+        "dicomkit/client/aio.py",
+        "dicomkit/client/sync.py",
+        {"AsyncDicomClient": "DicomClient", "_aio_driver": "_sync_driver"},
     ),
 )
 
@@ -162,6 +182,12 @@ def _ruff(root: Path, arguments: Sequence[str], text: str) -> str:
     return done.stdout
 
 
+_SYNC_FIXES = "I,F401,UP028,C416"
+"""What removing ``async`` leaves to tidy: imports, and ``for x in it: yield x`` /
+``[x for x in it]`` (an async loop becomes ``yield from it`` / ``list(it)``)."""
+_FIX = ["--fix", "--unsafe-fixes", "--exit-zero", "--quiet"]
+
+
 def render(root: Path, pair: Pair, rules: TokenRules) -> str:
     """The full sync file for one pair: header, converted source, imports sorted, formatted."""
     source = (root / pair.source).read_text(encoding="utf-8")
@@ -171,9 +197,7 @@ def render(root: Path, pair: Pair, rules: TokenRules) -> str:
     )
     text = header + unasync_text(source, rules)
     name = ["--stdin-filename", str(root / pair.target)]
-    text = _ruff(
-        root, ["check", "--select", "I,F401", "--fix", "--exit-zero", "--quiet", *name], text
-    )
+    text = _ruff(root, ["check", "--select", _SYNC_FIXES, *_FIX, *name], text)
     return _ruff(root, ["format", "--quiet", *name], text)
 
 

@@ -113,7 +113,8 @@ def test_a_pair_rule_the_pair_does_not_use_fails_the_check(
 ) -> None:
     first = unasync.PAIRS[0]
     pair = unasync.Pair(first.source, first.target, {**first.rules, "AsyncNowhere": "Nowhere"})
-    assert unasync.run(table_copy, [pair], unasync.RULES, check=True) == 1
+    pairs = [pair, *unasync.PAIRS[1:]]  # every pair: the shared rules are used by some pair
+    assert unasync.run(table_copy, pairs, unasync.RULES, check=True) == 1
     assert f"rule 'AsyncNowhere' of {first.source} was never used" in capsys.readouterr().err
 
 

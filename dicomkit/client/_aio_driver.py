@@ -1,50 +1,63 @@
-"""The sending half of AsyncDicomClient: transport, authentication, retries, error statuses.
+"""The running half of the client: transport, authentication, retries, and one exchange runner.
 
-The twin of :mod:`dicomkit.client._sync_driver`; only the awaiting differs.
+The asyncio driver is the source; scripts/unasync.py generates the blocking one from it. Every
+operation reaches the server through :meth:`AsyncDriver._exchange_items`: send with
+authentication and retries, hand the answer's head to the exchange, feed it the body chunk by
+chunk, close it, and send again while the exchange has a next request.
 """
 
 from __future__ import annotations
 
-import asyncio
+import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from dicomkit.client._base import (
     DEFAULT_CHUNK_SIZE,
     ClientBase,
     TimeoutInput,
-    abounded,
     raise_transport_failure,
 )
+from dicomkit.client._io_async import offload, sleep
+from dicomkit.core import multipart
+from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import (
+    DicomkitError,
+    HTTPError,
+    InvalidArgumentError,
+    ProtocolError,
+    StoreError,
     TransportError,
 )
-from dicomkit.core.interface import AsyncTransport, Headers, Request, Response
-from dicomkit.core.operations import (
-    PartAssembler,
-    apply_byte_range,
-    error_from_response,
-    parse_json_array,
-)
+from dicomkit.core.interface import AsyncTransport, Request, Response
+from dicomkit.core.operations import ERROR_BODY_LIMIT, Dialect, Exchange, Step, with_headers
 from dicomkit.core.retry import RetryPolicy
+from dicomkit.core.stow import StowItem
+from dicomkit.files import Progress
+from dicomkit.files.download import PartFileWriter
 
 __all__ = ["AsyncDriver"]
 
 _Self = TypeVar("_Self", bound="AsyncDriver")
-_K = TypeVar("_K")
+_P = ParamSpec("_P")
+_I = TypeVar("_I")
 _R = TypeVar("_R")
+
+OFFLOAD_BYTES = 4 << 20
+"""Joining or parsing this many bytes takes milliseconds: an event loop hands it to a thread."""
 
 
 class AsyncDriver(ClientBase):
-    """Owns the transport and sends requests with authentication and retries."""
+    """Owns the transport and runs exchanges with authentication and retries."""
 
     def __init__(
         self,
         base_url: str,
         *,
-        transport: Any = "aiohttp",
+        transport: Any = "aiohttp",  # unasync: sync=transport: Any = "requests",
         auth: Any = None,
         timeout: TimeoutInput = None,
         retry: RetryPolicy | int | bool | None = None,
@@ -55,11 +68,12 @@ class AsyncDriver(ClientBase):
         wado_prefix: str | None = None,
         stow_prefix: str | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        dialect: str | Dialect | None = None,
     ) -> None:
         super().__init__(
             base_url,
             auth=auth,
-            asynchronous=True,
+            asynchronous=True,  # unasync: sync=asynchronous=False,
             timeout=timeout,
             retry=retry,
             headers=headers,
@@ -69,14 +83,13 @@ class AsyncDriver(ClientBase):
             wado_prefix=wado_prefix,
             stow_prefix=stow_prefix,
             chunk_size=chunk_size,
+            dialect=dialect,
         )
         self.transport: AsyncTransport
         if isinstance(transport, AsyncTransport):
             self.transport, self._owns_transport = transport, False
         else:
-            from dicomkit.transports.registry import resolve_transport
-
-            self.transport, self._owns_transport = resolve_transport(transport, asynchronous=True)
+            self.transport, self._owns_transport = self._resolve_transport(transport)
 
     async def close(self) -> None:
         """Close the transport if this client created it."""
@@ -105,12 +118,12 @@ class AsyncDriver(ClientBase):
             attempt += 1
             auth_headers = await self.auth.aheaders(self.transport) if self.auth else {}
             try:
-                response = await self.transport.asend(self._with_headers(request, auth_headers))
+                response = await self.transport.asend(with_headers(request, auth_headers))
             except TransportError as exc:
                 delay = self._retry_delay(attempt, request, started, error=exc)
                 if delay is None:
                     raise_transport_failure(request, exc, attempt)
-                await asyncio.sleep(delay)
+                await sleep(delay)
                 continue
             if response.status == 401 and self.auth is not None and not refreshed:
                 refreshed = True
@@ -122,84 +135,105 @@ class AsyncDriver(ClientBase):
             if delay is None:
                 return response
             await response.aclose()
-            await asyncio.sleep(delay)
+            await sleep(delay)
 
-    async def _concurrently(
-        self,
-        send: Callable[..., Awaitable[_R]],
-        jobs: Sequence[tuple[_K, tuple[Any, ...]]],
-        workers: int,
-        settle: Callable[[_K, _R], None],
-    ) -> None:
-        """Await ``send(*args)`` for each job, ``workers`` at a time as tasks.
+    # -- running exchanges ---------------------------------------------------------------------
 
-        ``settle(key, outcome)`` runs in job order; if it raises, the other tasks are cancelled.
-        """
-        if workers <= 1 or len(jobs) <= 1:
-            for key, args in jobs:
-                settle(key, await send(*args))
-            return
-        gate = asyncio.Semaphore(workers)
-
-        async def run(args: tuple[Any, ...]) -> _R:
-            async with gate:
-                return await send(*args)
-
-        tasks = [asyncio.ensure_future(run(args)) for _, args in jobs]
-        try:
-            for (key, _), task in zip(jobs, tasks, strict=True):
-                settle(key, await task)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def _ok(self, request: Request) -> Response:
-        """Send; raise the matching HTTPError (with the server's bounded body) unless 2xx.
-
-        A 3xx here is a redirect the transport did not follow (only GET and HEAD are), so
-        the server did not act on the request: an error, never a silent success.
-        """
-        response = await self._send(request)
-        if response.status >= 300:
+    async def _exchange_items(self, exchange: Exchange[_I, Any]) -> AsyncIterator[_I]:
+        """Run ``exchange`` to its end, yielding its items as the body arrives."""
+        while not exchange.done:
+            response = await self._send(exchange.request)
             async with response:
-                body = await abounded(response.aiter_bytes())
-            error = error_from_response(request, response.status, response.headers, body)
-            raise self._explained(error)
-        return response
+                step = exchange.start(response.status, response.headers)
+                if step is Step.REJECT:
+                    raise await self._rejection(exchange, response)
+                if step is Step.READ:
+                    async for chunk in response.aiter_bytes():
+                        for item in await self._work(exchange, exchange.feed, chunk):
+                            yield item
+                    for item in await self._work(exchange, exchange.close):
+                        yield item
 
-    async def _json(self, request: Request) -> tuple[list[dict[str, Any]], Headers]:
-        response = await self._ok(request)
-        return parse_json_array(response.status, await response.aread()), response.headers
+    @staticmethod
+    async def _work(exchange: Exchange[Any, Any], work: Callable[..., _R], *args: bytes) -> _R:
+        """``work(*args)`` of ``exchange``; on a thread when it may join or parse a large
+        body (OFFLOAD_BYTES or more), so that an event loop never waits for it."""
+        if exchange.pending + sum(len(chunk) for chunk in args) < OFFLOAD_BYTES:
+            return work(*args)
+        return await offload(work, *args)
 
-    async def _items(self, request: Request) -> list[dict[str, Any]]:
-        """The DICOM JSON objects of a search or metadata answer."""
-        return (await self._json(request))[0]
+    async def _rejection(self, exchange: Exchange[Any, Any], response: Response) -> DicomkitError:
+        """The error of a refused answer, from at most ERROR_BODY_LIMIT bytes of its body."""
+        kept = bytearray()
+        async for chunk in response.aiter_bytes():
+            kept += chunk
+            if len(kept) >= ERROR_BODY_LIMIT:
+                break
+        body = bytes(kept[:ERROR_BODY_LIMIT])
+        return self._explained(exchange.error(response.status, response.headers, body))
 
-    async def _done(self, request: Request) -> None:
-        """Send a request whose answer has no body worth reading (DELETE)."""
-        response = await self._ok(request)
-        await response.aclose()
+    async def _stream(
+        self, build: Callable[_P, Exchange[_I, Any]], *args: _P.args, **kwargs: _P.kwargs
+    ) -> AsyncGenerator[_I, None]:
+        """The items of the exchange ``build(*args, **kwargs)``; its arguments are checked at
+        the first item, so a bad one surfaces there in both clients alike."""
+        async for item in self._exchange_items(build(*args, **kwargs)):
+            yield item
 
-    async def _bulk(
-        self, request: Request, byte_range: tuple[int, int | None] | None
-    ) -> list[bytes]:
-        """Bulk data parts, trimmed to ``byte_range`` if the server sent everything."""
-        response = await self._ok(request)
-        parts: list[bytes] = []
-        async with response:
-            assembler = PartAssembler(response.headers)
-            async for chunk in response.aiter_bytes():
-                parts.extend(body for _, body in assembler.feed(chunk))
-            parts.extend(body for _, body in assembler.close())
-        return apply_byte_range(parts, response.status, byte_range)
+    async def _run(
+        self, build: Callable[_P, Exchange[Any, _R]], *args: _P.args, **kwargs: _P.kwargs
+    ) -> _R:
+        """The result of the exchange ``build(*args, **kwargs)``, its answer read whole."""
+        exchange = build(*args, **kwargs)
+        async for _ in self._exchange_items(exchange):
+            pass
+        return await self._work(exchange, exchange.result)
 
-    async def _parts(self, request: Request) -> AsyncIterator[tuple[Headers, bytes]]:
-        response = await self._ok(request)
-        async with response:
-            assembler = PartAssembler(response.headers)
-            async for chunk in response.aiter_bytes():
-                for part in assembler.feed(chunk):
-                    yield part
-            for part in assembler.close():
-                yield part
+    # -- STOW-RS and files ---------------------------------------------------------------------
+
+    async def _store_batch(
+        self, items: Sequence[StowItem], study: str | None
+    ) -> StoreResult | StoreError:
+        """The StoreResult of one STOW-RS request, or the StoreError saying what failed."""
+        try:
+            return await self._run(self._stow_exchange, items, study)
+        except StoreError as exc:
+            return exc
+
+    async def _store_outcome(
+        self, items: Sequence[StowItem], study: str | None
+    ) -> StoreResult | DicomkitError:
+        """One folder batch's result; a refused, unreadable or lost batch is returned, not raised.
+
+        A connection lost (after retries) mid-batch fails only that batch's files in the report;
+        the other batches are still sent, so the report says exactly what reached the server.
+        """
+        try:
+            outcome = await self._store_batch(items, study)
+        except (HTTPError, InvalidArgumentError, TransportError, ProtocolError) as exc:
+            return exc
+        return outcome.result if isinstance(outcome, StoreError) else outcome
+
+    async def _download(
+        self,
+        events: AsyncGenerator[list[multipart.Event], None],
+        output_folder: str | os.PathLike[str],
+        progress: Progress | None,
+    ) -> list[Path]:
+        """Write part events to files, off the event loop; the folder is made at the first.
+
+        On any failure the unfinished file is removed and the answer closed at once.
+        """
+        writer: PartFileWriter | None = None
+        try:
+            async for batch in events:
+                if writer is None:
+                    writer = await offload(PartFileWriter.create, output_folder)
+                await offload(writer.feed, batch, progress)
+        except BaseException:
+            if writer is not None:
+                await offload(writer.abort)
+            raise
+        finally:
+            await events.aclose()
+        return [] if writer is None else list(dict.fromkeys(writer.written))

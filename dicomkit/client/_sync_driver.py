@@ -1,45 +1,59 @@
-"""The sending half of DicomClient: transport, authentication, retries, error statuses.
+# Generated from dicomkit/client/_aio_driver.py by scripts/unasync.py.
+# Do not edit: change the async source and run `python scripts/unasync.py`.
+"""The running half of the client: transport, authentication, retries, and one exchange runner.
 
-Kept apart from the DICOMweb methods so that each file has one job; the async twin is
-:mod:`dicomkit.client._aio_driver`.
+The asyncio driver is the source; scripts/unasync.py generates the blocking one from it. Every
+operation reaches the server through :meth:`SyncDriver._exchange_items`: send with
+authentication and retries, hand the answer's head to the exchange, feed it the body chunk by
+chunk, close it, and send again while the exchange has a next request.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from dicomkit.client._base import (
     DEFAULT_CHUNK_SIZE,
     ClientBase,
     TimeoutInput,
-    bounded,
     raise_transport_failure,
 )
+from dicomkit.client._io_sync import offload, sleep
+from dicomkit.core import multipart
+from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import (
+    DicomkitError,
+    HTTPError,
+    InvalidArgumentError,
+    ProtocolError,
+    StoreError,
     TransportError,
 )
-from dicomkit.core.interface import Headers, Request, Response, Transport
-from dicomkit.core.operations import (
-    PartAssembler,
-    apply_byte_range,
-    error_from_response,
-    parse_json_array,
-)
+from dicomkit.core.interface import Request, Response, Transport
+from dicomkit.core.operations import ERROR_BODY_LIMIT, Dialect, Exchange, Step, with_headers
 from dicomkit.core.retry import RetryPolicy
+from dicomkit.core.stow import StowItem
+from dicomkit.files import Progress
+from dicomkit.files.download import PartFileWriter
 
 __all__ = ["SyncDriver"]
 
 _Self = TypeVar("_Self", bound="SyncDriver")
-_K = TypeVar("_K")
+_P = ParamSpec("_P")
+_I = TypeVar("_I")
 _R = TypeVar("_R")
+
+OFFLOAD_BYTES = 4 << 20
+"""Joining or parsing this many bytes takes milliseconds: an event loop hands it to a thread."""
 
 
 class SyncDriver(ClientBase):
-    """Owns the transport and sends requests with authentication and retries."""
+    """Owns the transport and runs exchanges with authentication and retries."""
 
     def __init__(
         self,
@@ -56,6 +70,7 @@ class SyncDriver(ClientBase):
         wado_prefix: str | None = None,
         stow_prefix: str | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        dialect: str | Dialect | None = None,
     ) -> None:
         super().__init__(
             base_url,
@@ -70,14 +85,13 @@ class SyncDriver(ClientBase):
             wado_prefix=wado_prefix,
             stow_prefix=stow_prefix,
             chunk_size=chunk_size,
+            dialect=dialect,
         )
         self.transport: Transport
         if isinstance(transport, Transport):
             self.transport, self._owns_transport = transport, False
         else:
-            from dicomkit.transports.registry import resolve_transport
-
-            self.transport, self._owns_transport = resolve_transport(transport, asynchronous=False)
+            self.transport, self._owns_transport = self._resolve_transport(transport)
 
     def close(self) -> None:
         """Close the transport if this client created it."""
@@ -106,12 +120,12 @@ class SyncDriver(ClientBase):
             attempt += 1
             auth_headers = self.auth.headers(self.transport) if self.auth else {}
             try:
-                response = self.transport.send(self._with_headers(request, auth_headers))
+                response = self.transport.send(with_headers(request, auth_headers))
             except TransportError as exc:
                 delay = self._retry_delay(attempt, request, started, error=exc)
                 if delay is None:
                     raise_transport_failure(request, exc, attempt)
-                time.sleep(delay)
+                sleep(delay)
                 continue
             if response.status == 401 and self.auth is not None and not refreshed:
                 refreshed = True
@@ -123,75 +137,104 @@ class SyncDriver(ClientBase):
             if delay is None:
                 return response
             response.close()
-            time.sleep(delay)
+            sleep(delay)
 
-    def _concurrently(
-        self,
-        send: Callable[..., _R],
-        jobs: Sequence[tuple[_K, tuple[Any, ...]]],
-        workers: int,
-        settle: Callable[[_K, _R], None],
-    ) -> None:
-        """Call ``send(*args)`` for each job, ``workers`` at a time on threads.
+    # -- running exchanges ---------------------------------------------------------------------
 
-        ``settle(key, outcome)`` runs on this thread in job order, so it needs no locking; if
-        it raises, jobs not yet started are cancelled.
-        """
-        if workers <= 1 or len(jobs) <= 1:
-            for key, args in jobs:
-                settle(key, send(*args))
-            return
-        with ThreadPoolExecutor(min(workers, len(jobs)), thread_name_prefix="dicomkit") as pool:
-            futures = [pool.submit(send, *args) for _, args in jobs]
-            try:
-                for (key, _), future in zip(jobs, futures, strict=True):
-                    settle(key, future.result())
-            finally:
-                for future in futures:
-                    future.cancel()
-
-    def _ok(self, request: Request) -> Response:
-        """Send; raise the matching HTTPError (with the server's bounded body) unless 2xx.
-
-        A 3xx here is a redirect the transport did not follow (only GET and HEAD are), so
-        the server did not act on the request: an error, never a silent success.
-        """
-        response = self._send(request)
-        if response.status >= 300:
+    def _exchange_items(self, exchange: Exchange[_I, Any]) -> Iterator[_I]:
+        """Run ``exchange`` to its end, yielding its items as the body arrives."""
+        while not exchange.done:
+            response = self._send(exchange.request)
             with response:
-                body = bounded(response.iter_bytes())
-            error = error_from_response(request, response.status, response.headers, body)
-            raise self._explained(error)
-        return response
+                step = exchange.start(response.status, response.headers)
+                if step is Step.REJECT:
+                    raise self._rejection(exchange, response)
+                if step is Step.READ:
+                    for chunk in response.iter_bytes():
+                        for item in self._work(exchange, exchange.feed, chunk):
+                            yield item
+                    for item in self._work(exchange, exchange.close):
+                        yield item
 
-    def _json(self, request: Request) -> tuple[list[dict[str, Any]], Headers]:
-        response = self._ok(request)
-        return parse_json_array(response.status, response.read()), response.headers
+    @staticmethod
+    def _work(exchange: Exchange[Any, Any], work: Callable[..., _R], *args: bytes) -> _R:
+        """``work(*args)`` of ``exchange``; on a thread when it may join or parse a large
+        body (OFFLOAD_BYTES or more), so that an event loop never waits for it."""
+        if exchange.pending + sum(len(chunk) for chunk in args) < OFFLOAD_BYTES:
+            return work(*args)
+        return offload(work, *args)
 
-    def _items(self, request: Request) -> list[dict[str, Any]]:
-        """The DICOM JSON objects of a search or metadata answer."""
-        return (self._json(request))[0]
+    def _rejection(self, exchange: Exchange[Any, Any], response: Response) -> DicomkitError:
+        """The error of a refused answer, from at most ERROR_BODY_LIMIT bytes of its body."""
+        kept = bytearray()
+        for chunk in response.iter_bytes():
+            kept += chunk
+            if len(kept) >= ERROR_BODY_LIMIT:
+                break
+        body = bytes(kept[:ERROR_BODY_LIMIT])
+        return self._explained(exchange.error(response.status, response.headers, body))
 
-    def _done(self, request: Request) -> None:
-        """Send a request whose answer has no body worth reading (DELETE)."""
-        response = self._ok(request)
-        response.close()
+    def _stream(
+        self, build: Callable[_P, Exchange[_I, Any]], *args: _P.args, **kwargs: _P.kwargs
+    ) -> Generator[_I, None]:
+        """The items of the exchange ``build(*args, **kwargs)``; its arguments are checked at
+        the first item, so a bad one surfaces there in both clients alike."""
+        yield from self._exchange_items(build(*args, **kwargs))
 
-    def _bulk(self, request: Request, byte_range: tuple[int, int | None] | None) -> list[bytes]:
-        """Bulk data parts, trimmed to ``byte_range`` if the server sent everything."""
-        response = self._ok(request)
-        parts: list[bytes] = []
-        with response:
-            assembler = PartAssembler(response.headers)
-            for chunk in response.iter_bytes():
-                parts.extend(body for _, body in assembler.feed(chunk))
-            parts.extend(body for _, body in assembler.close())
-        return apply_byte_range(parts, response.status, byte_range)
+    def _run(
+        self, build: Callable[_P, Exchange[Any, _R]], *args: _P.args, **kwargs: _P.kwargs
+    ) -> _R:
+        """The result of the exchange ``build(*args, **kwargs)``, its answer read whole."""
+        exchange = build(*args, **kwargs)
+        for _ in self._exchange_items(exchange):
+            pass
+        return self._work(exchange, exchange.result)
 
-    def _parts(self, request: Request) -> Iterator[tuple[Headers, bytes]]:
-        response = self._ok(request)
-        with response:
-            assembler = PartAssembler(response.headers)
-            for chunk in response.iter_bytes():
-                yield from assembler.feed(chunk)
-            yield from assembler.close()
+    # -- STOW-RS and files ---------------------------------------------------------------------
+
+    def _store_batch(
+        self, items: Sequence[StowItem], study: str | None
+    ) -> StoreResult | StoreError:
+        """The StoreResult of one STOW-RS request, or the StoreError saying what failed."""
+        try:
+            return self._run(self._stow_exchange, items, study)
+        except StoreError as exc:
+            return exc
+
+    def _store_outcome(
+        self, items: Sequence[StowItem], study: str | None
+    ) -> StoreResult | DicomkitError:
+        """One folder batch's result; a refused, unreadable or lost batch is returned, not raised.
+
+        A connection lost (after retries) mid-batch fails only that batch's files in the report;
+        the other batches are still sent, so the report says exactly what reached the server.
+        """
+        try:
+            outcome = self._store_batch(items, study)
+        except (HTTPError, InvalidArgumentError, TransportError, ProtocolError) as exc:
+            return exc
+        return outcome.result if isinstance(outcome, StoreError) else outcome
+
+    def _download(
+        self,
+        events: Generator[list[multipart.Event], None],
+        output_folder: str | os.PathLike[str],
+        progress: Progress | None,
+    ) -> list[Path]:
+        """Write part events to files, off the event loop; the folder is made at the first.
+
+        On any failure the unfinished file is removed and the answer closed at once.
+        """
+        writer: PartFileWriter | None = None
+        try:
+            for batch in events:
+                if writer is None:
+                    writer = offload(PartFileWriter.create, output_folder)
+                offload(writer.feed, batch, progress)
+        except BaseException:
+            if writer is not None:
+                offload(writer.abort)
+            raise
+        finally:
+            events.close()
+        return [] if writer is None else list(dict.fromkeys(writer.written))

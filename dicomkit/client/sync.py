@@ -1,8 +1,12 @@
-"""DicomClient: the blocking DICOMweb client, a thin driver over :mod:`dicomkit.core`.
+# Generated from dicomkit/client/aio.py by scripts/unasync.py.
+# Do not edit: change the async source and run `python scripts/unasync.py`.
+"""The DICOMweb client: each public method runs the core exchange of its operation.
 
-Each method builds its request with :class:`~dicomkit.core.operations.Operations`, sends it
-through the transport with retries and authentication, and interprets the answer with the
-core's pure functions. :mod:`dicomkit.client.aio` mirrors every method with ``await``.
+The asyncio client is the source and scripts/unasync.py generates the blocking one from it
+(docs/twins.md). A method names its exchange (:mod:`dicomkit.core.operations`) and lets the
+driver run it: ``_run`` for answers read whole, ``_stream`` for answers read part by part.
+Files and pydicom parsing go through ``offload``: a worker thread under asyncio, a plain call
+in blocking code, so the event loop never waits on a disk.
 """
 
 from __future__ import annotations
@@ -10,116 +14,63 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydicom.dataset import Dataset
 
-from dicomkit.client._base import patient_filter, store_outcome, unique_uids
+from dicomkit.client._base import uploadable
+from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
-from dicomkit.core.dicomjson import StoreResult, first_value
-from dicomkit.core.errors import (
-    BadRequestError,
-    DicomkitError,
-    HTTPError,
-    InvalidArgumentError,
-    NotAcceptableError,
-    ProtocolError,
-    StoreError,
-    TransportError,
-    UnauthorizedError,
-)
-from dicomkit.core.interface import Headers, Request
+from dicomkit.core.dicomjson import StoreResult
+from dicomkit.core.interface import Headers
 from dicomkit.core.operations import (
-    Pager,
-    PartEvents,
-    parse_json_object,
+    RenderOptions,
+    RetrieveOptions,
+    SearchAllOptions,
+    SearchOptions,
+    distinct_values,
+    patient_filter,
 )
-from dicomkit.core.stow import StowItem, interpret_store
-from dicomkit.core.uids import validate_uid
-from dicomkit.core.urls import Level
+from dicomkit.core.stow import StoreTally
 from dicomkit.files import Progress
-from dicomkit.files.download import PartFileWriter
-from dicomkit.files.folder import FolderUpload, FolderUploadReport, sniff_file
+from dicomkit.files.folder import FolderUploadReport, sniff_file
 from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["DicomClient"]
 
 
 class DicomClient(SyncDriver):
-    """A DICOMweb client (QIDO-RS, WADO-RS, STOW-RS, DELETE) over a pluggable sync transport.
+    """A DICOMweb client (QIDO-RS, WADO-RS, STOW-RS, DELETE) over a pluggable transport.
 
-    ``transport`` is a registered name ("requests", "urllib3", "httpx"), a Transport class, or
-    an instance you built (which the client then never closes). ``retry`` is a RetryPolicy or
-    a number of attempts; ``auth`` a (user, password) tuple, a token, a callable or an Auth.
+    ``transport`` is a registered name ("requests", "urllib3" or "httpx" in blocking code,
+    "aiohttp" or "httpx" under asyncio), a transport class, or an instance you built (which
+    the client then never closes). ``retry`` is a RetryPolicy or
+    a number of attempts; ``auth`` a (user, password) tuple, a token, a callable or an Auth;
+    ``dialect`` a server :class:`~dicomkit.core.operations.Dialect` or its name ("orthanc").
     """
 
     # -- QIDO-RS -------------------------------------------------------------------------------
 
-    def _search(
-        self, level: Level, study: str | None, series: str | None, **kw: Any
-    ) -> list[dict[str, Any]]:
-        get_remaining = kw.pop("get_remaining", False)
-        if get_remaining:
-            return list(self._iter_search(level, study, series, **kw))
-        request = self._search_request(level, study, series, **kw)
-        return self._items(request)
-
-    def _iter_search(
-        self, level: Level, study: str | None, series: str | None, **kw: Any
-    ) -> Iterator[dict[str, Any]]:
-        pager = Pager(kw.pop("limit"), kw.pop("offset"))
-        while not pager.done:
-            request = self._search_request(
-                level, study, series, limit=pager.limit, offset=pager.offset or None, **kw
-            )
-            items, headers = self._json(request)
-            yield from pager.accept(items, headers)
-
     def search_for_studies(
         self,
         search_filters: Mapping[str, Any] | None = None,
-        *,
-        fuzzymatching: bool | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        fields: Sequence[str] | None = None,
-        get_remaining: bool = False,
+        **options: Unpack[SearchAllOptions],
     ) -> list[dict[str, Any]]:
         """QIDO-RS studies as DICOM JSON; ``get_remaining`` follows every page."""
-        return self._search(
-            "studies",
-            None,
-            None,
-            search_filters=search_filters,
-            fuzzymatching=fuzzymatching,
-            limit=limit,
-            offset=offset,
-            fields=fields,
-            get_remaining=get_remaining,
-        )
+        return self._run(self.exchanges.search, "studies", None, None, search_filters, **options)
 
     def search_for_series(
         self,
         study_instance_uid: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
-        *,
-        fuzzymatching: bool | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        fields: Sequence[str] | None = None,
-        get_remaining: bool = False,
+        **options: Unpack[SearchAllOptions],
     ) -> list[dict[str, Any]]:
         """QIDO-RS series, of one study or of all."""
-        return self._search(
-            "series",
-            study_instance_uid,
-            None,
-            search_filters=search_filters,
-            fuzzymatching=fuzzymatching,
-            limit=limit,
-            offset=offset,
-            fields=fields,
-            get_remaining=get_remaining,
+        return self._run(
+            self.exchanges.search, "series", study_instance_uid, None, search_filters, **options
         )
 
     def search_for_instances(
@@ -127,91 +78,65 @@ class DicomClient(SyncDriver):
         study_instance_uid: str | None = None,
         series_instance_uid: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
-        *,
-        fuzzymatching: bool | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        fields: Sequence[str] | None = None,
-        get_remaining: bool = False,
+        **options: Unpack[SearchAllOptions],
     ) -> list[dict[str, Any]]:
         """QIDO-RS instances, of one series, one study, or all."""
-        return self._search(
+        return self._run(
+            self.exchanges.search,
             "instances",
             study_instance_uid,
             series_instance_uid,
-            search_filters=search_filters,
-            fuzzymatching=fuzzymatching,
-            limit=limit,
-            offset=offset,
-            fields=fields,
-            get_remaining=get_remaining,
+            search_filters,
+            **options,
         )
 
     def iter_search_for_studies(
         self,
         search_filters: Mapping[str, Any] | None = None,
-        *,
-        fuzzymatching: bool | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        fields: Sequence[str] | None = None,
+        **options: Unpack[SearchOptions],
     ) -> Iterator[dict[str, Any]]:
         """Every matching study, fetched page by page (``limit`` is the page size)."""
-        return self._iter_search(
-            "studies",
-            None,
-            None,
-            search_filters=search_filters,
-            fuzzymatching=fuzzymatching,
-            limit=limit,
-            offset=offset,
-            fields=fields,
+        pages = self._stream(
+            self.exchanges.search, "studies", None, None, search_filters, paged=True, **options
         )
+        yield from pages
 
     def iter_search_for_series(
         self,
         study_instance_uid: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
-        *,
-        fuzzymatching: bool | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        fields: Sequence[str] | None = None,
+        **options: Unpack[SearchOptions],
     ) -> Iterator[dict[str, Any]]:
         """Every matching series, page by page."""
-        return self._iter_search(
+        pages = self._stream(
+            self.exchanges.search,
             "series",
             study_instance_uid,
             None,
-            search_filters=search_filters,
-            fuzzymatching=fuzzymatching,
-            limit=limit,
-            offset=offset,
-            fields=fields,
+            search_filters,
+            paged=True,
+            **options,
         )
+        yield from pages
 
     def iter_search_for_instances(
         self,
         study_instance_uid: str | None = None,
         series_instance_uid: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
-        *,
-        fuzzymatching: bool | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        fields: Sequence[str] | None = None,
+        **options: Unpack[SearchOptions],
     ) -> Iterator[dict[str, Any]]:
         """Every matching instance, page by page."""
-        return self._iter_search(
+        pages = self._stream(
+            self.exchanges.search,
             "instances",
             study_instance_uid,
             series_instance_uid,
-            search_filters=search_filters,
-            fuzzymatching=fuzzymatching,
-            limit=limit,
-            offset=offset,
-            fields=fields,
+            search_filters,
+            paged=True,
+            **options,
         )
+        yield from pages
 
     def get_patient_study_ids(self, patient_id: str) -> list[str]:
         """StudyInstanceUIDs of every study of the patient, all pages followed.
@@ -221,7 +146,7 @@ class DicomClient(SyncDriver):
         studies = self.iter_search_for_studies(
             patient_filter(patient_id), fields=["StudyInstanceUID"]
         )
-        return unique_uids([first_value(s, "StudyInstanceUID") for s in studies])
+        return distinct_values(list(studies), "StudyInstanceUID")
 
     # -- WADO-RS -------------------------------------------------------------------------------
 
@@ -230,123 +155,73 @@ class DicomClient(SyncDriver):
         study_instance_uid: str,
         series_instance_uid: str | None = None,
         sop_instance_uid: str | None = None,
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        **options: Unpack[RetrieveOptions],
     ) -> Iterator[tuple[Headers, bytes]]:
         """Each part of a WADO-RS answer with its own headers, one part in memory at a time."""
-        request = self.operations.retrieve(
-            study_instance_uid,
-            series_instance_uid,
-            sop_instance_uid,
-            media_types=media_types,
-            transfer_syntax=transfer_syntax,
-        )
-        yield from self._parts(request)
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        yield from self._stream(self.exchanges.parts, *target, **options)
 
     def iter_study(
-        self,
-        study_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        self, study_instance_uid: str, **options: Unpack[RetrieveOptions]
     ) -> Iterator[Dataset]:
         """The study's instances one Dataset at a time, never the whole body in memory."""
-        parts = self.iter_parts(
-            study_instance_uid, media_types=media_types, transfer_syntax=transfer_syntax
-        )
-        for _, body in parts:
-            yield dataset_from_bytes(body)
+        for _, body in self.iter_parts(study_instance_uid, **options):
+            yield offload(dataset_from_bytes, body)
 
     def iter_series(
         self,
         study_instance_uid: str,
         series_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        **options: Unpack[RetrieveOptions],
     ) -> Iterator[Dataset]:
         """The series' instances one Dataset at a time."""
-        parts = self.iter_parts(
-            study_instance_uid,
-            series_instance_uid,
-            media_types=media_types,
-            transfer_syntax=transfer_syntax,
-        )
-        for _, body in parts:
-            yield dataset_from_bytes(body)
+        for _, body in self.iter_parts(study_instance_uid, series_instance_uid, **options):
+            yield offload(dataset_from_bytes, body)
 
     def retrieve_study(
-        self,
-        study_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        self, study_instance_uid: str, **options: Unpack[RetrieveOptions]
     ) -> list[Dataset]:
         """Every instance of the study as pydicom Datasets."""
-        return list(
-            self.iter_study(
-                study_instance_uid, media_types=media_types, transfer_syntax=transfer_syntax
-            )
-        )
+        return list(self.iter_study(study_instance_uid, **options))
 
     def retrieve_series(
         self,
         study_instance_uid: str,
         series_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        **options: Unpack[RetrieveOptions],
     ) -> list[Dataset]:
         """Every instance of the series as pydicom Datasets."""
-        return list(
-            self.iter_series(
-                study_instance_uid,
-                series_instance_uid,
-                media_types=media_types,
-                transfer_syntax=transfer_syntax,
-            )
-        )
+        datasets = self.iter_series(study_instance_uid, series_instance_uid, **options)
+        return list(datasets)
 
     def retrieve_instance(
         self,
         study_instance_uid: str,
         series_instance_uid: str,
         sop_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        **options: Unpack[RetrieveOptions],
     ) -> Dataset:
         """One instance as a pydicom Dataset."""
-        parts = self.iter_parts(
-            study_instance_uid,
-            series_instance_uid,
-            sop_instance_uid,
-            media_types=media_types,
-            transfer_syntax=transfer_syntax,
-        )
-        return single_dataset(list(parts))
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        parts = list(self.iter_parts(*target, **options))
+        return offload(single_dataset, parts)
 
     def retrieve_study_metadata(self, study_instance_uid: str) -> list[dict[str, Any]]:
         """DICOM JSON metadata of every instance of the study."""
-        return self._items(self.operations.metadata(study_instance_uid))
+        return self._run(self.exchanges.metadata, study_instance_uid)
 
     def retrieve_series_metadata(
         self, study_instance_uid: str, series_instance_uid: str
     ) -> list[dict[str, Any]]:
         """DICOM JSON metadata of every instance of the series."""
-        request = self.operations.metadata(study_instance_uid, series_instance_uid)
-        return self._items(request)
+        return self._run(self.exchanges.metadata, study_instance_uid, series_instance_uid)
 
     def retrieve_instance_metadata(
         self, study_instance_uid: str, series_instance_uid: str, sop_instance_uid: str
     ) -> dict[str, Any]:
         """DICOM JSON metadata of one instance."""
-        request = self.operations.metadata(
-            study_instance_uid, series_instance_uid, sop_instance_uid
-        )
-        response = self._ok(request)
-        return parse_json_object(response.status, response.read())
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        return self._run(self.exchanges.instance_metadata, *target)
 
     def iter_instance_frames(
         self,
@@ -354,21 +229,11 @@ class DicomClient(SyncDriver):
         series_instance_uid: str,
         sop_instance_uid: str,
         frame_numbers: Sequence[int],
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        **options: Unpack[RetrieveOptions],
     ) -> Iterator[bytes]:
         """Frames' bytes one at a time, in the order asked (1-based numbers)."""
-        request = self.operations.frames(
-            study_instance_uid,
-            series_instance_uid,
-            sop_instance_uid,
-            frame_numbers,
-            media_types=media_types,
-            transfer_syntax=transfer_syntax,
-        )
-        for _, body in self._parts(request):
-            yield body
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        yield from self._stream(self.exchanges.frames, *target, frame_numbers, **options)
 
     def retrieve_instance_frames(
         self,
@@ -376,53 +241,23 @@ class DicomClient(SyncDriver):
         series_instance_uid: str,
         sop_instance_uid: str,
         frame_numbers: Sequence[int],
-        *,
-        media_types: Sequence[Any] | None = None,
-        transfer_syntax: str | None = None,
+        **options: Unpack[RetrieveOptions],
     ) -> list[bytes]:
         """Frames' bytes as a list, in the order asked."""
-        return list(
-            self.iter_instance_frames(
-                study_instance_uid,
-                series_instance_uid,
-                sop_instance_uid,
-                frame_numbers,
-                media_types=media_types,
-                transfer_syntax=transfer_syntax,
-            )
-        )
-
-    def _rendered(self, request: Request, fallback: Request | None = None) -> list[bytes]:
-        """The rendered images of every part; ``fallback`` is sent when the server refuses
-        ``request`` with 400 or 406 (Orthanc 1.10 refuses multipart study/series renderings)."""
-        try:
-            parts = list(self._parts(request))
-        except (BadRequestError, NotAcceptableError):
-            if fallback is None:
-                raise
-            request = fallback
-            parts = list(self._parts(request))
-        return [body for _, body in parts]
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        frames = self.iter_instance_frames(*target, frame_numbers, **options)
+        return list(frames)
 
     def retrieve_instance_rendered(
         self,
         study_instance_uid: str,
         series_instance_uid: str,
         sop_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        params: Mapping[str, Any] | None = None,
+        **options: Unpack[RenderOptions],
     ) -> bytes:
         """An instance rendered as an image (JPEG unless ``media_types`` says otherwise)."""
-        request = self.operations.rendered(
-            study_instance_uid,
-            series_instance_uid,
-            sop_instance_uid,
-            media_types=media_types,
-            params=params,
-        )
-        images = self._rendered(request)
-        return images[0] if images else b""
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        return self._run(self.exchanges.rendered_image, *target, **options)
 
     def retrieve_instance_frames_rendered(
         self,
@@ -430,52 +265,29 @@ class DicomClient(SyncDriver):
         series_instance_uid: str,
         sop_instance_uid: str,
         frame_numbers: Sequence[int],
-        *,
-        media_types: Sequence[Any] | None = None,
-        params: Mapping[str, Any] | None = None,
+        **options: Unpack[RenderOptions],
     ) -> bytes:
         """Frames of an instance rendered as an image."""
-        request = self.operations.rendered(
-            study_instance_uid,
-            series_instance_uid,
-            sop_instance_uid,
-            frame_numbers=frame_numbers,
-            media_types=media_types,
-            params=params,
-        )
-        images = self._rendered(request)
-        return images[0] if images else b""
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        return self._run(self.exchanges.rendered_image, *target, frame_numbers, **options)
 
     def retrieve_series_rendered(
         self,
         study_instance_uid: str,
         series_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        params: Mapping[str, Any] | None = None,
+        **options: Unpack[RenderOptions],
     ) -> list[bytes]:
         """A series rendered as images, one per part (PS3.18: one per frame); servers that
         answer a single representative image (Orthanc) give a list of one."""
-        options: dict[str, Any] = {"media_types": media_types, "params": params}
-        request = self.operations.rendered(study_instance_uid, series_instance_uid, **options)
-        fallback = self.operations.rendered(
-            study_instance_uid, series_instance_uid, multipart=False, **options
-        )
-        return self._rendered(request, fallback)
+        series = (study_instance_uid, series_instance_uid)
+        return self._run(self.exchanges.rendered, *series, **options)
 
     def retrieve_study_rendered(
-        self,
-        study_instance_uid: str,
-        *,
-        media_types: Sequence[Any] | None = None,
-        params: Mapping[str, Any] | None = None,
+        self, study_instance_uid: str, **options: Unpack[RenderOptions]
     ) -> list[bytes]:
         """A study rendered as images, one per part (PS3.18: one per frame); servers that
         answer a single representative image (Orthanc) give a list of one."""
-        options: dict[str, Any] = {"media_types": media_types, "params": params}
-        request = self.operations.rendered(study_instance_uid, **options)
-        fallback = self.operations.rendered(study_instance_uid, multipart=False, **options)
-        return self._rendered(request, fallback)
+        return self._run(self.exchanges.rendered, study_instance_uid, **options)
 
     def retrieve_bulkdata(
         self,
@@ -485,35 +297,9 @@ class DicomClient(SyncDriver):
         media_types: Sequence[Any] | None = None,
     ) -> list[bytes]:
         """The parts found at a BulkDataURI (usually one), optionally a byte range of it."""
-        request = self.operations.bulkdata(uri, byte_range=byte_range, media_types=media_types)
-        return self._bulk(request, byte_range)
+        return self._run(self.exchanges.bulkdata, uri, byte_range, media_types)
 
     # -- STOW-RS -------------------------------------------------------------------------------
-
-    def _store_batch(self, items: Sequence[StowItem], study: str | None) -> StoreResult:
-        request = self._stow_request(items, study)
-        response = self._send(request)
-        with response:
-            body = response.read()
-        try:
-            return interpret_store(request, response.status, response.headers, body)
-        except UnauthorizedError as error:
-            raise self._explained(error) from None
-
-    def _store_outcome(
-        self, items: Sequence[StowItem], study: str | None
-    ) -> StoreResult | DicomkitError:
-        """One folder batch's result; a refused, unreadable or lost batch is returned, not raised.
-
-        A connection lost (after retries) mid-batch fails only that batch's files in the report;
-        the other batches are still sent, so the report says exactly what reached the server.
-        """
-        try:
-            return self._store_batch(items, study)
-        except StoreError as exc:
-            return exc.result
-        except (HTTPError, InvalidArgumentError, TransportError, ProtocolError) as exc:
-            return exc
 
     def store_instances(
         self,
@@ -528,37 +314,26 @@ class DicomClient(SyncDriver):
 
         Raises StoreError (carrying the whole StoreResult) when any instance failed or warned.
         """
-        batches = self._stow_batches(instances, max_batch_instances, max_batch_bytes)
-        results: list[StoreResult] = []
-        errors: list[StoreError] = []
-        total, done = sum(len(b) for b in batches), 0
-        for batch in batches:
-            try:
-                results.append(self._store_batch(batch, study_instance_uid))
-            except StoreError as exc:
-                results.append(exc.result)
-                errors.append(exc)
-            done += len(batch)
-            if progress is not None:
-                progress(done, total)
-        return store_outcome(results, errors)
+        batches = offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
+        tally = StoreTally(batches, progress)
+        concurrently(self._store_batch, tally.jobs(study_instance_uid), 1, tally.settle)
+        return tally.outcome()
 
     # -- DELETE --------------------------------------------------------------------------------
 
     def delete_study(self, study_instance_uid: str) -> None:
         """Delete a study (405 from servers without DICOMweb DELETE, such as Orthanc)."""
-        self._done(self.operations.delete(study_instance_uid))
+        self._run(self.exchanges.delete, study_instance_uid)
 
     def delete_series(self, study_instance_uid: str, series_instance_uid: str) -> None:
         """Delete a series."""
-        self._done(self.operations.delete(study_instance_uid, series_instance_uid))
+        self._run(self.exchanges.delete, study_instance_uid, series_instance_uid)
 
     def delete_instance(
         self, study_instance_uid: str, series_instance_uid: str, sop_instance_uid: str
     ) -> None:
         """Delete an instance."""
-        request = self.operations.delete(study_instance_uid, series_instance_uid, sop_instance_uid)
-        self._done(request)
+        self._run(self.exchanges.delete, study_instance_uid, series_instance_uid, sop_instance_uid)
 
     # -- the classic methods ---------------------------------------------------------------------
 
@@ -566,7 +341,7 @@ class DicomClient(SyncDriver):
         self, study_id: str, series_id: str | None = None, instance_id: str | None = None
     ) -> None:
         """Delete a study, a series or an instance, by whichever UIDs are given."""
-        self._done(self.operations.delete(study_id, series_id, instance_id))
+        self._run(self.exchanges.delete, study_id, series_id, instance_id)
 
     def upload_dicom_file(self, path: str | os.PathLike[str]) -> StoreResult:
         """Store one DICOM file, streamed from disk.
@@ -574,14 +349,8 @@ class DicomClient(SyncDriver):
         The file is checked first, as ``upload_dicom_folder`` checks its files: a missing,
         unreadable or non-DICOM file raises InvalidArgumentError before any request.
         """
-        scanned = sniff_file(Path(path))
-        if not scanned.is_dicom:
-            raise InvalidArgumentError(
-                f"cannot upload {path}: not a DICOM file (no Part 10 'DICM' header)"
-            )
-        if scanned.problem:
-            raise InvalidArgumentError(f"cannot upload {path}: {scanned.problem}")
-        return self.store_instances([Path(path)])
+        scanned = offload(sniff_file, Path(path))
+        return self.store_instances([uploadable(path, scanned)])
 
     def upload_dicom_folder(
         self,
@@ -598,15 +367,21 @@ class DicomClient(SyncDriver):
 
         A batch the server refuses, or whose file vanished since the scan, is reported per
         file and the upload goes on; bad credentials stop it (every batch would fail alike).
-        ``workers`` > 1 sends that many STOW-RS requests at once (threads here, tasks in the
-        async client) and, unless ``max_batch_instances`` is given, splits the files into two
-        batches per worker; outcomes are still recorded and reported in folder order.
+        ``workers`` > 1 sends that many STOW-RS requests at once (threads in blocking code,
+        tasks under asyncio) and, unless ``max_batch_instances`` is given, splits the files
+        into two batches per worker; outcomes are still recorded and reported in folder order.
         """
-        if study_instance_uid is not None:
-            validate_uid(study_instance_uid, "StudyInstanceUID")
-        plan = FolderUpload(folder, recursive, max_batch_instances, max_batch_bytes, workers)
+        plan = offload(
+            self._folder_upload,
+            folder,
+            recursive,
+            study_instance_uid,
+            max_batch_instances,
+            max_batch_bytes,
+            workers,
+        )
         settle = plan.settler(progress)
-        self._concurrently(self._store_outcome, plan.jobs(study_instance_uid), workers, settle)
+        concurrently(self._store_outcome, plan.jobs(study_instance_uid), workers, settle)
         return plan.report
 
     def download_dicom(
@@ -623,16 +398,5 @@ class DicomClient(SyncDriver):
         The folder is created only once the server has answered with success, so a missing
         study leaves no empty folder behind.
         """
-        request = self.operations.retrieve(study_id, series_id, instance_id)
-        response = self._ok(request)
-        with response:
-            writer = PartFileWriter.create(output_folder)
-            try:
-                events = PartEvents(response.headers)
-                for chunk in response.iter_bytes():
-                    writer.feed(events.feed(chunk), progress)
-                writer.feed(events.close(), progress)
-            except BaseException:
-                writer.abort()
-                raise
-        return list(dict.fromkeys(writer.written))
+        events = self._stream(self.exchanges.part_events, study_id, series_id, instance_id)
+        return self._download(events, output_folder, progress)

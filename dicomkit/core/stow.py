@@ -1,4 +1,4 @@
-"""STOW-RS: batching instances into requests, their streamed bodies, and the store answer.
+"""STOW-RS: batching instances into requests, their streamed bodies, and their exchange.
 
 Pure like the rest of the core: an instance arrives as bytes or as an *opener* (a callable
 returning a context-managed binary file) supplied by the client layer, so a file is opened only
@@ -16,16 +16,19 @@ from dicomkit.core import multipart
 from dicomkit.core.dicomjson import StoreResult, parse_store_response
 from dicomkit.core.errors import DicomJSONError, HTTPError, InvalidArgumentError, StoreError
 from dicomkit.core.interface import HeadersInput, Request, StreamBody
-from dicomkit.core.operations import error_from_response, raise_for_status
+from dicomkit.core.operations import BodyExchange, Operations, error_from_response, raise_for_status
 
 __all__ = [
     "DEFAULT_BATCH_BYTES",
     "DEFAULT_BATCH_COUNT",
     "Opener",
+    "StoreExchange",
+    "StoreTally",
     "StowItem",
     "interpret_store",
     "merge_results",
     "plan_batches",
+    "store_exchange",
     "stow_body",
     "store_error_message",
 ]
@@ -195,3 +198,75 @@ def merge_results(results: Sequence[StoreResult]) -> StoreResult:
     urls = {r.retrieve_url for r in results if r.retrieve_url}
     merged.retrieve_url = urls.pop() if len(urls) == 1 else None
     return merged
+
+
+class StoreExchange(BodyExchange[StoreResult]):
+    """A STOW-RS answer: 2xx, and 400/409 (which carry a Store response), are read whole.
+
+    :meth:`result` is :func:`interpret_store` of the answer: the StoreResult of a full
+    success; StoreError (carrying it) when anything failed or warned; the matching HTTPError
+    when a 400/409 body is no Store response. Any other status is rejected as an HTTPError.
+    """
+
+    def readable(self, status: int) -> bool:
+        return status < 300 or status in (400, 409)
+
+    def result(self) -> StoreResult:
+        return interpret_store(self.request, self.status, self.headers, self.body)
+
+
+def store_exchange(
+    operations: Operations,
+    items: Sequence[StowItem],
+    study: str | None = None,
+    *,
+    chunk_size: int = 1 << 20,
+) -> StoreExchange:
+    """The STOW-RS exchange of one batch; its body is read again from the items on every send."""
+    avoid = [item.source for item in items if isinstance(item.source, bytes)]
+    boundary = multipart.new_boundary(avoid=avoid)
+    body = stow_body(items, boundary, chunk_size=chunk_size)
+    return StoreExchange(operations.store(body, boundary, study))
+
+
+class StoreTally:
+    """The batches of one STOW-RS call, their outcomes in order, and its progress.
+
+    ``settle`` takes each batch's StoreResult, or the StoreError that said what failed in it;
+    ``outcome`` merges them all and raises one StoreError carrying everything if any failed.
+    """
+
+    def __init__(
+        self, batches: list[list[StowItem]], progress: Callable[[int, int | None], None] | None
+    ) -> None:
+        self.batches = batches
+        self.progress = progress
+        self.total = sum(len(batch) for batch in batches)
+        self.done = 0
+        self.results: list[StoreResult] = []
+        self.errors: list[StoreError] = []
+
+    def jobs(self, study: str | None) -> list[tuple[int, tuple[list[StowItem], str | None]]]:
+        """Each batch's size with the arguments of the request that stores it."""
+        return [(len(batch), (batch, study)) for batch in self.batches]
+
+    def settle(self, count: int, outcome: StoreResult | StoreError) -> None:
+        """Record one batch's outcome, then report progress."""
+        if isinstance(outcome, StoreError):
+            self.errors.append(outcome)
+            outcome = outcome.result
+        self.results.append(outcome)
+        self.done += count
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def outcome(self) -> StoreResult:
+        """Every batch merged; one StoreError carrying everything if any batch failed."""
+        merged = merge_results(self.results)
+        if len(self.errors) == 1 and len(self.results) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise StoreError(
+                store_error_message(merged, merged.status), merged, status=merged.status
+            )
+        return merged

@@ -9,6 +9,7 @@ imports an HTTP library, so a backend may import this module at its own import t
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import importlib
 import os
@@ -24,7 +25,7 @@ from types import ModuleType
 from typing import TypedDict
 
 from dicomkit.core import errors
-from dicomkit.core.interface import ClosedState, Headers, Request, Response
+from dicomkit.core.interface import ClosedState, Headers, Request, Response, StreamBody
 from dicomkit.core.numbers import parse_decimal
 from dicomkit.core.redirects import redirect_request
 
@@ -439,9 +440,22 @@ class SizedBody:
 
 
 async def abody_chunks(request: Request) -> AsyncIterator[bytes]:
-    """:func:`body_chunks` as an async iterator, for libraries that take only those."""
-    for chunk in body_chunks(request):
-        yield chunk
+    """:func:`body_chunks` as an async iterator, for libraries that take only those.
+
+    A streamed body (files opened and read as it is sent) is read chunk by chunk on a worker
+    thread, so that the event loop never waits on a disk; a bytes body is handed over as is.
+    """
+    chunks = body_chunks(request)
+    if not isinstance(request.body, StreamBody):
+        for chunk in chunks:
+            yield chunk
+        return
+    while (piece := await asyncio.to_thread(_next_chunk, chunks)) is not None:
+        yield piece
+
+
+def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
+    return next(chunks, None)
 
 
 Content = bytes | Iterator[bytes] | AsyncIterator[bytes] | None

@@ -11,11 +11,11 @@ import pytest
 from pydicom.dataset import Dataset
 
 from dicomkit import AsyncDicomClient, DicomClient
-from dicomkit.client._base import coerce_timeout
 from dicomkit.core import multipart
 from dicomkit.core.dicomjson import FailedInstance, StoredInstance, StoreResult
 from dicomkit.core.errors import ConnectError, InvalidArgumentError, NotFoundError, ProtocolError
 from dicomkit.core.interface import Request, Response, Timeout
+from dicomkit.core.operations import coerce_timeout
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.files.folder import FolderUploadReport, sniff_file
 from dicomkit.testing.data import dataset_bytes, make_instance

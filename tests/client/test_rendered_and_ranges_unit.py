@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from dicomkit import AsyncDicomClient, DicomClient
-from dicomkit.core.errors import NotAcceptableError
+from dicomkit.core.errors import InvalidArgumentError, NotAcceptableError
 from dicomkit.core.interface import Request
+from dicomkit.core.operations import ORTHANC
 
 from .fakes import Answer, FakeTransport
 
@@ -74,6 +75,23 @@ async def test_rendered_study_and_series_async(handler, expected) -> None:
         assert await client.retrieve_study_rendered(STUDY, media_types=["image/png"]) == expected
         assert await client.retrieve_series_rendered(STUDY, SERIES) == expected
     assert transport.seen[0].request.headers.get("Accept") == 'multipart/related; type="image/png"'
+
+
+@pytest.mark.parametrize("dialect", ["orthanc", ORTHANC])
+async def test_the_orthanc_dialect_asks_single_part_at_once(dialect) -> None:
+    transport = FakeTransport(orthanc_like)
+    with DicomClient(BASE, transport=transport, dialect=dialect) as client:
+        assert client.retrieve_study_rendered(STUDY) == [JPEG_A]
+    atransport = FakeTransport(orthanc_like)
+    async with AsyncDicomClient(BASE, transport=atransport, dialect=dialect) as aclient:
+        assert await aclient.retrieve_series_rendered(STUDY, SERIES) == [JPEG_A]
+    sent = [seen.request.headers.get("Accept") for seen in transport.seen + atransport.seen]
+    assert sent == ["image/jpeg", "image/jpeg"]
+
+
+def test_an_unknown_dialect_is_refused_at_construction() -> None:
+    with pytest.raises(InvalidArgumentError, match="dialect"):
+        DicomClient(BASE, transport=FakeTransport(refusing), dialect="dcm4chee")
 
 
 def test_a_refusal_of_both_forms_is_raised() -> None:

@@ -1,0 +1,54 @@
+"""What truly differs under asyncio: sleeping, running jobs side by side, blocking work.
+
+The hand-written twin of :mod:`dicomkit.client._io_sync` (same names, same arguments): the
+async client and driver import this module, their generated sync twins import that one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, ParamSpec, TypeVar
+
+__all__ = ["concurrently", "offload", "sleep"]
+
+_P = ParamSpec("_P")
+_K = TypeVar("_K")
+_R = TypeVar("_R")
+
+sleep = asyncio.sleep
+
+
+async def offload(function: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
+    """Run blocking ``function`` (files, pydicom) in a worker thread, off the event loop."""
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+async def concurrently(
+    send: Callable[..., Awaitable[_R]],
+    jobs: Sequence[tuple[_K, tuple[Any, ...]]],
+    workers: int,
+    settle: Callable[[_K, _R], None],
+) -> None:
+    """Await ``send(*args)`` for each job, ``workers`` at a time as tasks.
+
+    ``settle(key, outcome)`` runs in job order; if it raises, the other tasks are cancelled.
+    """
+    if workers <= 1 or len(jobs) <= 1:
+        for key, args in jobs:
+            settle(key, await send(*args))
+        return
+    gate = asyncio.Semaphore(workers)
+
+    async def run(args: tuple[Any, ...]) -> _R:
+        async with gate:
+            return await send(*args)
+
+    tasks = [asyncio.ensure_future(run(args)) for _, args in jobs]
+    try:
+        for (key, _), task in zip(jobs, tasks, strict=True):
+            settle(key, await task)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,326 @@
+"""Build the Request of every DICOMweb operation: URLs, headers, bodies, timeouts.
+
+:class:`Operations` sends nothing and reads nothing: its requests are sent by whoever holds a
+transport, and read by the exchanges of :mod:`dicomkit.core.operations.exchange`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from dicomkit.core import media
+from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.interface import Body, Headers, HeadersInput, Request, Timeout
+from dicomkit.core.uids import validate_uid
+from dicomkit.core.urls import DicomWebURLs, Level, build_query, encode_query, frame_list
+from dicomkit.core.version import USER_AGENT
+
+__all__ = [
+    "USER_AGENT",
+    "Operations",
+    "TimeoutInput",
+    "check_count",
+    "coerce_timeout",
+    "frame_list",
+    "patient_filter",
+    "with_headers",
+]
+
+_DICOM_JSON = "application/dicom+json"
+_LEVELS = ("studies", "series", "instances")
+
+TimeoutInput = Timeout | float | tuple[float | None, float | None] | None
+"""A client's ``timeout=``: a Timeout, seconds for both, or ``(connect, read)``."""
+
+
+def coerce_timeout(value: TimeoutInput) -> Timeout:
+    """A client's ``timeout=``: a Timeout, one number for both, or ``(connect, read)``."""
+    if value is None:
+        return Timeout()
+    if isinstance(value, Timeout):
+        return value
+    if isinstance(value, tuple):
+        if len(value) != 2:
+            raise InvalidArgumentError("timeout as a tuple is (connect, read)")
+        return Timeout(connect=value[0], read=value[1])
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return Timeout(connect=float(value), read=float(value))
+    raise InvalidArgumentError("timeout must be a Timeout, seconds > 0, or (connect, read)")
+
+
+class Operations:
+    """Builds every DICOMweb request for one server: URLs, headers, bodies, timeouts.
+
+    Holds no connection and sends nothing. ``headers`` are added to every request (the
+    client adds authentication on top, per attempt).
+    """
+
+    def __init__(
+        self,
+        urls: DicomWebURLs,
+        *,
+        timeout: TimeoutInput = None,
+        headers: HeadersInput = None,
+    ) -> None:
+        self.urls = urls
+        self.timeout = coerce_timeout(timeout)
+        self.headers = Headers(headers)
+        if "user-agent" not in self.headers:
+            self.headers.set("User-Agent", USER_AGENT)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        accept: str | None = None,
+        headers: HeadersInput = None,
+        body: Body = None,
+    ) -> Request:
+        """A request carrying the default headers plus ``headers``."""
+        merged = self.headers.copy()
+        for name, value in Headers(headers).items():
+            merged.set(name, value)
+        if accept is not None:
+            merged.set("Accept", accept)
+        return Request(method, url, headers=merged, body=body, timeout=self.timeout)
+
+    # -- QIDO-RS -------------------------------------------------------------------------------
+
+    def search(
+        self,
+        level: Level,
+        *,
+        study: str | None = None,
+        series: str | None = None,
+        search_filters: Mapping[str, Any] | None = None,
+        fuzzymatching: bool | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> Request:
+        """A QIDO-RS search at ``level`` ("studies", "series" or "instances").
+
+        Instances of a series whose study is not given are searched as
+        ``/instances?SeriesInstanceUID=...``, the only standard URL for them.
+        """
+        if level not in _LEVELS:
+            raise InvalidArgumentError(f"search level must be one of {_LEVELS}, not {level!r}")
+        check_count("limit", limit, minimum=0)
+        check_count("offset", offset, minimum=0)
+        if series is not None and study is None:
+            if level != "instances":
+                raise InvalidArgumentError("a series UID needs its study UID here")
+            # PS3.18 has no /series/{uid}/instances without its study: match on the attribute
+            search_filters = {**(search_filters or {}), "SeriesInstanceUID": series}
+            series = None
+        query = build_query(
+            search_filters,
+            fuzzymatching=fuzzymatching,
+            limit=limit,
+            offset=offset,
+            fields=fields,
+        )
+        url = self.urls.search(
+            level,
+            study=_uid(study, "StudyInstanceUID"),
+            series=_uid(series, "SeriesInstanceUID"),
+            query=query,
+        )
+        return self.request("GET", url, accept=_DICOM_JSON)
+
+    # -- WADO-RS -------------------------------------------------------------------------------
+
+    def retrieve(
+        self,
+        study: str,
+        series: str | None = None,
+        instance: str | None = None,
+        *,
+        media_types: Sequence[Any] | None = None,
+        transfer_syntax: str | None = None,
+    ) -> Request:
+        """Retrieve whole instances (multipart/related; type="application/dicom")."""
+        url = self.urls.retrieve(*_target(study, series, instance))
+        accept = media.accept_header(
+            "instances", media_types=media_types, transfer_syntax=transfer_syntax
+        )
+        return self.request("GET", url, accept=accept)
+
+    def metadata(
+        self, study: str, series: str | None = None, instance: str | None = None
+    ) -> Request:
+        """Retrieve DICOM JSON metadata of a study, series or instance."""
+        url = self.urls.retrieve(*_target(study, series, instance), resource="metadata")
+        return self.request("GET", url, accept=_DICOM_JSON)
+
+    def frames(
+        self,
+        study: str,
+        series: str,
+        instance: str,
+        frame_numbers: Iterable[int],
+        *,
+        media_types: Sequence[Any] | None = None,
+        transfer_syntax: str | None = None,
+    ) -> Request:
+        """Retrieve frames (1-based numbers) of one instance as multipart parts."""
+        url = self.urls.retrieve(
+            *_target(study, series, instance, need_instance=True),
+            resource="frames",
+            frames=frame_list(frame_numbers),
+        )
+        accept = media.accept_header(
+            "frames", media_types=media_types, transfer_syntax=transfer_syntax
+        )
+        return self.request("GET", url, accept=accept)
+
+    def rendered(
+        self,
+        study: str,
+        series: str | None = None,
+        instance: str | None = None,
+        *,
+        frame_numbers: Iterable[int] | None = None,
+        media_types: Sequence[Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        multipart: bool | None = None,
+    ) -> Request:
+        """Retrieve a consumer format rendering (JPEG, PNG ...) of a study, series or instance.
+
+        A study or series holds many images, so PS3.18 10.4.4 has them asked for as
+        ``multipart/related; type="image/jpeg"`` (a server ignores single-part types there);
+        that is the default (``multipart=None``) for them. ``multipart=False`` asks with the
+        plain image types instead, the dialect of servers that answer one representative
+        image (Orthanc 1.10 refuses any multipart ``Accept`` there with a 400).
+        """
+        frames = None
+        if frame_numbers is not None:
+            frames = frame_list(frame_numbers)
+            _target(study, series, instance, need_instance=True)
+        url = self.urls.retrieve(
+            *_target(study, series, instance), resource="rendered", frames=frames
+        )
+        if params:
+            url += ("&" if "?" in url else "?") + encode_query(
+                [(str(k), _param_text(v)) for k, v in params.items()]
+            )
+        accept = media.accept_header("rendered", media_types)
+        if multipart is None:
+            multipart = instance is None
+        if multipart:
+            accept = _multipart_ranges(accept)
+        return self.request("GET", url, accept=accept)
+
+    def bulkdata(
+        self,
+        uri: str,
+        *,
+        byte_range: tuple[int, int | None] | None = None,
+        media_types: Sequence[Any] | None = None,
+    ) -> Request:
+        """Retrieve bulk data from a BulkDataURI, optionally only ``(first, last)`` bytes."""
+        headers: list[tuple[str, str]] = []
+        if byte_range is not None:
+            first, last = byte_range
+            if first < 0 or (last is not None and last < first):
+                raise InvalidArgumentError(f"invalid byte range {byte_range!r}")
+            headers.append(("Range", f"bytes={first}-{'' if last is None else last}"))
+        accept = media.accept_header("bulkdata", media_types)
+        return self.request("GET", self.urls.resolve(uri), accept=accept, headers=headers)
+
+    # -- DELETE --------------------------------------------------------------------------------
+
+    def delete(self, study: str, series: str | None = None, instance: str | None = None) -> Request:
+        """Delete a study, series or instance (a non-standard but common DICOMweb extension)."""
+        return self.request("DELETE", self.urls.delete(*_target(study, series, instance)))
+
+    # -- STOW-RS -------------------------------------------------------------------------------
+
+    def store(self, body: Body, boundary: str, study: str | None = None) -> Request:
+        """A STOW-RS request carrying an already encoded multipart body."""
+        url = self.urls.store(_uid(study, "StudyInstanceUID"))
+        headers = [("Content-Type", media.stow_content_type(boundary))]
+        return self.request("POST", url, accept=_DICOM_JSON, headers=headers, body=body)
+
+
+def _multipart_ranges(accept: str) -> str:
+    """Each plain media range of ``accept`` as ``multipart/related; type=...``, q kept."""
+    ranges = []
+    for item in accept.split(","):
+        parsed = media.parse_media_type(item)
+        params = {"type": parsed.type, **parsed.params}
+        ranges.append(media.format_media_type(media.MULTIPART_RELATED, params))
+    return ", ".join(ranges)
+
+
+def _uid(value: str | None, what: str) -> str | None:
+    return None if value is None else validate_uid(value, what)
+
+
+def _target(
+    study: str,
+    series: str | None,
+    instance: str | None,
+    *,
+    need_instance: bool = False,
+) -> tuple[str, str | None, str | None]:
+    """Validated (study, series, instance); an instance needs its series, frames an instance."""
+    if instance is not None and series is None:
+        raise InvalidArgumentError("an instance UID needs its series UID")
+    if need_instance and instance is None:
+        raise InvalidArgumentError("this resource needs study, series and instance UIDs")
+    if study is None:
+        raise InvalidArgumentError("a study UID is required")
+    return (
+        validate_uid(study, "StudyInstanceUID"),
+        _uid(series, "SeriesInstanceUID"),
+        _uid(instance, "SOPInstanceUID"),
+    )
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def check_count(name: str, value: object, *, minimum: int) -> None:
+    """Refuse a non-integer or too small count before it is compared or sent.
+
+    ``bool`` is refused too: ``limit=True`` is a mistake, not the number one.
+    """
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidArgumentError(f"{name} must be an integer, not {repr(value)[:40]}")
+    if value < minimum:
+        raise InvalidArgumentError(f"{name} must be >= {minimum}, not {value}")
+
+
+def patient_filter(patient_id: str) -> dict[str, str]:
+    """The QIDO-RS filter that matches exactly one patient's ID.
+
+    QIDO-RS has no escape character: an empty value matches every patient, ``*`` and ``?``
+    are wildcards and ``\\`` separates values. Such an ID would quietly return other patients'
+    studies (and a delete loop over them would delete those), so it is refused.
+    """
+    if not isinstance(patient_id, str) or not patient_id.strip():
+        raise InvalidArgumentError("patient_id must be a non-empty string")
+    if any(character in patient_id for character in "*?\\"):
+        raise InvalidArgumentError(
+            "patient_id may not contain '*', '?' or '\\': QIDO-RS would match other patients"
+        )
+    return {"PatientID": patient_id}
+
+
+def with_headers(request: Request, extra: Mapping[str, str]) -> Request:
+    """``request`` with ``extra`` headers set (per attempt: credentials), the original kept."""
+    if not extra:
+        return request
+    headers = request.headers.copy()
+    for name, value in extra.items():
+        headers.set(name, value)
+    return replace(request, headers=headers)

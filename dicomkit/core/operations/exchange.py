@@ -1,0 +1,340 @@
+"""Exchanges: one Request plus the reader of its answer, for every kind of DICOMweb answer.
+
+An exchange is a small state machine with no I/O (the shape of h11, of :class:`PartAssembler`):
+whoever holds a transport sends :attr:`Exchange.request`, hands the answer's status and headers
+to :meth:`Exchange.start` and does what the returned :class:`Step` says:
+
+- ``READ``: feed every body chunk to :meth:`Exchange.feed`, then call :meth:`Exchange.close`;
+  both return the items completed so far (parts, part events, search results);
+- ``SKIP``: close the answer without reading its body;
+- ``REJECT``: read at most :data:`ERROR_BODY_LIMIT` bytes of the body and raise
+  :meth:`Exchange.error` of them.
+
+Then, while :attr:`Exchange.done` is false, send :attr:`Exchange.request` again: it is now the
+next request (the next page of a search, the single-part rendering a server asked for). When
+done, :meth:`Exchange.result` is the answer of a collecting exchange (``None`` for streaming
+ones). One loop of about ten lines runs every exchange, in any I/O style.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from dicomkit.core import multipart
+from dicomkit.core.errors import DicomkitError
+from dicomkit.core.interface import Headers, HeadersInput, Request
+from dicomkit.core.operations.answers import (
+    apply_byte_range,
+    error_from_response,
+    parse_json_array,
+    parse_json_object,
+)
+from dicomkit.core.operations.paging import Pager
+from dicomkit.core.operations.parts import PartAssembler, PartEvents
+
+__all__ = [
+    "BodyExchange",
+    "BulkDataExchange",
+    "DeleteExchange",
+    "Exchange",
+    "FramesExchange",
+    "JsonArrayExchange",
+    "JsonObjectExchange",
+    "PartEventsExchange",
+    "PartsExchange",
+    "RenderedExchange",
+    "RenderedImageExchange",
+    "SearchPagesExchange",
+    "Step",
+]
+
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
+Part = tuple[Headers, bytes]
+
+
+class Step(enum.Enum):
+    """What to do with an answer once its status and headers are known."""
+
+    READ = "read"
+    """A success: feed its body, then close."""
+    SKIP = "skip"
+    """Close it unread: its body is not needed (then send ``request`` again unless done)."""
+    REJECT = "reject"
+    """An error: read at most ERROR_BODY_LIMIT bytes and raise ``error(...)`` of them."""
+
+
+class Exchange(Generic[ItemT, ResultT]):
+    """The request of one operation and the reader of its answer; see the module docstring.
+
+    The base class reads a 2xx answer and rejects anything else; subclasses decide what a
+    body means by overriding :meth:`begin`, :meth:`feed`, :meth:`close` and :meth:`result`.
+    """
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.status = 0
+        self.headers = Headers()
+        self.done = False
+
+    def start(self, status: int, headers: HeadersInput) -> Step:
+        """Record the answer's head; a 3xx or worse is an error (only GET and HEAD redirects are
+        followed by the transport, so a 3xx here means the server did not act)."""
+        self.status, self.headers = status, Headers(headers)
+        if not self.readable(status):
+            return Step.REJECT
+        self.begin()
+        return Step.READ
+
+    def readable(self, status: int) -> bool:
+        """Whether an answer of ``status`` carries what this exchange reads: 2xx here."""
+        return status < 300
+
+    def begin(self) -> None:
+        """Prepare to read the body of a success (``status`` and ``headers`` are set)."""
+
+    @property
+    def pending(self) -> int:
+        """Bytes held for what is not handed out yet: the next :meth:`feed`, :meth:`close` or
+        :meth:`result` may join or parse that many, so an event loop may run it on a thread."""
+        return 0
+
+    def feed(self, chunk: bytes) -> list[ItemT]:
+        """Take the next body chunk; return the items it completed."""
+        return []
+
+    def close(self) -> list[ItemT]:
+        """The body ended; return the last items (a truncated body raises ProtocolError)."""
+        self.done = True
+        return []
+
+    def result(self) -> ResultT:
+        """The answer, once done."""
+        raise NotImplementedError
+
+    def error(self, status: int, headers: HeadersInput, body: bytes) -> DicomkitError:
+        """The error to raise for a rejected answer (``body`` is already bounded)."""
+        return error_from_response(self.request, status, headers, body)
+
+
+class BodyExchange(Exchange[Any, ResultT]):
+    """Reads the whole body into memory; subclasses parse :attr:`body` in :meth:`result`."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        self._chunks: list[bytes] = []
+        self._held = 0
+
+    def begin(self) -> None:
+        self._chunks, self._held = [], 0
+
+    def feed(self, chunk: bytes) -> list[Any]:
+        self._chunks.append(chunk)
+        self._held += len(chunk)
+        return []
+
+    @property
+    def pending(self) -> int:
+        return self._held
+
+    @property
+    def body(self) -> bytes:
+        """Every body byte received."""
+        return b"".join(self._chunks)
+
+
+class JsonArrayExchange(BodyExchange[list[dict[str, Any]]]):
+    """A QIDO-RS or metadata answer: DICOM JSON objects (204 and an empty body are [])."""
+
+    def result(self) -> list[dict[str, Any]]:
+        return parse_json_array(self.status, self.body)
+
+
+class JsonObjectExchange(BodyExchange[dict[str, Any]]):
+    """The one DICOM JSON object of an instance's metadata."""
+
+    def result(self) -> dict[str, Any]:
+        return parse_json_object(self.status, self.body)
+
+
+class DeleteExchange(Exchange[Any, None]):
+    """An answer whose body says nothing worth reading (DELETE): success is the status."""
+
+    def start(self, status: int, headers: HeadersInput) -> Step:
+        step = super().start(status, headers)
+        if step is Step.READ:
+            self.done = True
+            return Step.SKIP
+        return step
+
+    def result(self) -> None:
+        return None
+
+
+class SearchPagesExchange(Exchange[dict[str, Any], list[dict[str, Any]]]):
+    """Every result of a QIDO-RS search, page after page, each result once.
+
+    ``page(limit, offset)`` builds the request of one page; the :class:`Pager` decides the
+    offsets and when to stop, so a server that ignores ``offset`` cannot loop forever. The
+    results come out as items; with ``collect`` they are kept for :meth:`result` instead.
+    """
+
+    def __init__(
+        self,
+        page: Callable[[int | None, int | None], Request],
+        pager: Pager,
+        *,
+        collect: bool = False,
+    ) -> None:
+        super().__init__(page(pager.limit, pager.offset or None))
+        self._page = page
+        self._pager = pager
+        self._current = JsonArrayExchange(self.request)
+        self.collect = collect
+        self.collected: list[dict[str, Any]] = []
+
+    def begin(self) -> None:
+        self._current = JsonArrayExchange(self.request)
+        self._current.start(self.status, self.headers)
+
+    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
+        return self._current.feed(chunk)
+
+    @property
+    def pending(self) -> int:
+        return self._current.pending
+
+    def close(self) -> list[dict[str, Any]]:
+        fresh = self._pager.accept(self._current.result(), self.headers)
+        if self._pager.done:
+            self.done = True
+        else:
+            self.request = self._page(self._pager.limit, self._pager.offset or None)
+        if self.collect:
+            self.collected += fresh
+            return []
+        return fresh
+
+    def result(self) -> list[dict[str, Any]]:
+        return self.collected
+
+
+class _Streamed(Exchange[ItemT, ResultT]):
+    """Reads whole parts, one in memory at a time, as items made by :meth:`item`."""
+
+    _assembler: PartAssembler
+
+    def begin(self) -> None:
+        self._assembler = PartAssembler(self.headers)
+
+    def feed(self, chunk: bytes) -> list[ItemT]:
+        return [self.item(part) for part in self._assembler.feed(chunk)]
+
+    def close(self) -> list[ItemT]:
+        self.done = True
+        return [self.item(part) for part in self._assembler.close()]
+
+    def item(self, part: Part) -> ItemT:
+        raise NotImplementedError
+
+    @property
+    def pending(self) -> int:
+        assembler: PartAssembler | None = getattr(self, "_assembler", None)
+        return 0 if assembler is None else assembler.held
+
+
+class PartsExchange(_Streamed[Part, None]):
+    """Each part of a WADO-RS answer with its own headers, multipart or not."""
+
+    def item(self, part: Part) -> Part:
+        return part
+
+    def result(self) -> None:
+        return None
+
+
+class FramesExchange(_Streamed[bytes, None]):
+    """The bytes of each frame, in the order asked."""
+
+    def item(self, part: Part) -> bytes:
+        return part[1]
+
+    def result(self) -> None:
+        return None
+
+
+class PartEventsExchange(Exchange[list[multipart.Event], None]):
+    """Part events, one list per body chunk, for a caller that streams parts to files."""
+
+    _events: PartEvents
+
+    def begin(self) -> None:
+        self._events = PartEvents(self.headers)
+
+    def feed(self, chunk: bytes) -> list[list[multipart.Event]]:
+        events = self._events.feed(chunk)
+        return [events] if events else []
+
+    def close(self) -> list[list[multipart.Event]]:
+        self.done = True
+        return [self._events.close()]
+
+    def result(self) -> None:
+        return None
+
+
+class _CollectedParts(_Streamed[None, ResultT]):
+    """Keeps the body of every part; :meth:`result` makes the answer of them."""
+
+    def begin(self) -> None:
+        super().begin()
+        self.bodies: list[bytes] = []
+
+    def item(self, part: Part) -> None:
+        self.bodies.append(part[1])
+
+    def feed(self, chunk: bytes) -> list[None]:
+        super().feed(chunk)
+        return []
+
+    def close(self) -> list[None]:
+        super().close()
+        return []
+
+
+class BulkDataExchange(_CollectedParts[list[bytes]]):
+    """The parts found at a BulkDataURI, trimmed to the byte range when the server sent all."""
+
+    def __init__(self, request: Request, byte_range: tuple[int, int | None] | None) -> None:
+        super().__init__(request)
+        self.byte_range = byte_range
+
+    def result(self) -> list[bytes]:
+        return apply_byte_range(self.bodies, self.status, self.byte_range)
+
+
+class RenderedExchange(_CollectedParts[list[bytes]]):
+    """Rendered images, one per part; ``fallback`` is asked instead when the server refuses
+    ``request`` with 400 or 406 (Orthanc 1.10 refuses multipart study/series renderings)."""
+
+    def __init__(self, request: Request, fallback: Request | None = None) -> None:
+        super().__init__(request)
+        self.fallback = fallback
+
+    def start(self, status: int, headers: HeadersInput) -> Step:
+        if status in (400, 406) and self.fallback is not None:
+            self.request, self.fallback = self.fallback, None
+            return Step.SKIP
+        return super().start(status, headers)
+
+    def result(self) -> list[bytes]:
+        return self.bodies
+
+
+class RenderedImageExchange(_CollectedParts[bytes]):
+    """One rendered image (of an instance or of its frames); empty when the body was."""
+
+    def result(self) -> bytes:
+        return self.bodies[0] if self.bodies else b""

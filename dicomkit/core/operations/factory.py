@@ -1,0 +1,169 @@
+"""Every DICOMweb operation as one :class:`~dicomkit.core.operations.exchange.Exchange`.
+
+:class:`Exchanges` pairs each request that :class:`Operations` builds with the reader of its
+answer, in the server's :class:`Dialect`. A client only has to run what it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from dicomkit.core.interface import Request
+from dicomkit.core.operations import exchange as kinds
+from dicomkit.core.operations.builder import Operations
+from dicomkit.core.operations.dialect import STANDARD, Dialect
+from dicomkit.core.operations.options import (
+    RenderOptions,
+    RetrieveOptions,
+    SearchOptions,
+)
+from dicomkit.core.operations.paging import Pager
+from dicomkit.core.urls import Level
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["Exchanges"]
+
+
+class Exchanges:
+    """Builds the exchange of every operation for one server; sends nothing.
+
+    The arguments are those of :class:`Operations`' builders, which check them when the
+    exchange is made, before anything is sent.
+    """
+
+    def __init__(self, operations: Operations, dialect: Dialect = STANDARD) -> None:
+        self.operations = operations
+        self.dialect = dialect
+
+    # -- QIDO-RS -------------------------------------------------------------------------------
+
+    def search(
+        self,
+        level: Level,
+        study: str | None = None,
+        series: str | None = None,
+        search_filters: Mapping[str, Any] | None = None,
+        *,
+        get_remaining: bool = False,
+        paged: bool = False,
+        **options: Unpack[SearchOptions],
+    ) -> kinds.Exchange[dict[str, Any], list[dict[str, Any]]]:
+        """A QIDO-RS search; its result is the DICOM JSON objects of one page, or with
+        ``get_remaining`` of every page. ``paged`` hands out every page's results as items
+        instead, as they come. Paging follows ``limit`` (the page size) and ``offset``."""
+        if not (get_remaining or paged):
+            request = self.operations.search(
+                level, study=study, series=series, search_filters=search_filters, **options
+            )
+            return kinds.JsonArrayExchange(request)
+        pager = Pager(options.pop("limit", None), options.pop("offset", None))
+        page = partial(self._page, level, study, series, search_filters, options)
+        return kinds.SearchPagesExchange(page, pager, collect=get_remaining)
+
+    def _page(
+        self,
+        level: Level,
+        study: str | None,
+        series: str | None,
+        search_filters: Mapping[str, Any] | None,
+        options: SearchOptions,
+        limit: int | None,
+        offset: int | None,
+    ) -> Request:
+        return self.operations.search(
+            level,
+            study=study,
+            series=series,
+            search_filters=search_filters,
+            limit=limit,
+            offset=offset,
+            fuzzymatching=options.get("fuzzymatching"),
+            fields=options.get("fields"),
+        )
+
+    # -- WADO-RS -------------------------------------------------------------------------------
+
+    def metadata(
+        self, study: str, series: str | None = None, instance: str | None = None
+    ) -> kinds.JsonArrayExchange:
+        """DICOM JSON metadata of every instance of a study, series (or one instance)."""
+        return kinds.JsonArrayExchange(self.operations.metadata(study, series, instance))
+
+    def instance_metadata(self, study: str, series: str, instance: str) -> kinds.JsonObjectExchange:
+        """The DICOM JSON object of one instance."""
+        return kinds.JsonObjectExchange(self.operations.metadata(study, series, instance))
+
+    def parts(
+        self,
+        study: str,
+        series: str | None = None,
+        instance: str | None = None,
+        **options: Unpack[RetrieveOptions],
+    ) -> kinds.PartsExchange:
+        """Each part of a WADO-RS retrieve with its own headers."""
+        return kinds.PartsExchange(self.operations.retrieve(study, series, instance, **options))
+
+    def part_events(
+        self, study: str, series: str | None = None, instance: str | None = None
+    ) -> kinds.PartEventsExchange:
+        """A WADO-RS retrieve as part events, for streaming the parts to files."""
+        return kinds.PartEventsExchange(self.operations.retrieve(study, series, instance))
+
+    def frames(
+        self,
+        study: str,
+        series: str,
+        instance: str,
+        frame_numbers: Iterable[int],
+        **options: Unpack[RetrieveOptions],
+    ) -> kinds.FramesExchange:
+        """The bytes of frames (1-based numbers) of one instance, in the order asked."""
+        request = self.operations.frames(study, series, instance, frame_numbers, **options)
+        return kinds.FramesExchange(request)
+
+    def rendered(
+        self, study: str, series: str | None = None, **options: Unpack[RenderOptions]
+    ) -> kinds.RenderedExchange:
+        """A study or series rendered as images, one per part, in the server's dialect."""
+        multipart = self.dialect.multipart_renderings
+        request = self.operations.rendered(study, series, multipart=multipart, **options)
+        fallback = None
+        if multipart and self.dialect.rendering_fallback:
+            fallback = self.operations.rendered(study, series, multipart=False, **options)
+        return kinds.RenderedExchange(request, fallback)
+
+    def rendered_image(
+        self,
+        study: str,
+        series: str,
+        instance: str,
+        frame_numbers: Iterable[int] | None = None,
+        **options: Unpack[RenderOptions],
+    ) -> kinds.RenderedImageExchange:
+        """An instance, or frames of it, rendered as one image."""
+        request = self.operations.rendered(
+            study, series, instance, frame_numbers=frame_numbers, **options
+        )
+        return kinds.RenderedImageExchange(request)
+
+    def bulkdata(
+        self,
+        uri: str,
+        byte_range: tuple[int, int | None] | None = None,
+        media_types: Sequence[Any] | None = None,
+    ) -> kinds.BulkDataExchange:
+        """The parts at a BulkDataURI, optionally only ``(first, last)`` bytes of it."""
+        request = self.operations.bulkdata(uri, byte_range=byte_range, media_types=media_types)
+        return kinds.BulkDataExchange(request, byte_range)
+
+    # -- DELETE --------------------------------------------------------------------------------
+
+    def delete(
+        self, study: str, series: str | None = None, instance: str | None = None
+    ) -> kinds.DeleteExchange:
+        """Delete a study, series or instance (405 from servers without DICOMweb DELETE)."""
+        return kinds.DeleteExchange(self.operations.delete(study, series, instance))

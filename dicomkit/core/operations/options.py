@@ -1,0 +1,45 @@
+"""The keyword options that several operations share, typed once.
+
+Clients and the exchange factory take them as ``**options: Unpack[...]`` so that editors and
+type checkers still show and check every name, while the names are written in one place;
+:class:`~dicomkit.core.operations.builder.Operations` finally reads them as explicit keywords,
+so a misspelt option still raises ``TypeError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict
+
+__all__ = ["RenderOptions", "RetrieveOptions", "SearchAllOptions", "SearchOptions"]
+
+
+class SearchOptions(TypedDict, total=False):
+    """QIDO-RS options: ``fuzzymatching``, ``limit`` (the page size when paging), ``offset``,
+    ``fields`` (``includefield`` attributes, or ``["all"]``)."""
+
+    fuzzymatching: bool | None
+    limit: int | None
+    offset: int | None
+    fields: Sequence[str] | None
+
+
+class SearchAllOptions(SearchOptions, total=False):
+    """:class:`SearchOptions` plus ``get_remaining``: follow every page (default False)."""
+
+    get_remaining: bool
+
+
+class RetrieveOptions(TypedDict, total=False):
+    """WADO-RS options: acceptable ``media_types`` and a ``transfer_syntax`` UID to ask for."""
+
+    media_types: Sequence[Any] | None
+    transfer_syntax: str | None
+
+
+class RenderOptions(TypedDict, total=False):
+    """Rendering options: acceptable image ``media_types`` and query ``params`` (quality,
+    viewport, window ...)."""
+
+    media_types: Sequence[Any] | None
+    params: Mapping[str, Any] | None

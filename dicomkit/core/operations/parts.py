@@ -1,0 +1,103 @@
+"""Turn a WADO-RS body into part events or whole parts, multipart or not."""
+
+from __future__ import annotations
+
+from dicomkit.core import media, multipart
+from dicomkit.core.errors import ProtocolError
+from dicomkit.core.interface import Headers, HeadersInput
+from dicomkit.core.numbers import parse_decimal
+
+__all__ = ["PartAssembler", "PartEvents"]
+
+
+class PartEvents:
+    """Turn a WADO-RS response body into part events, multipart or not.
+
+    A multipart/related body goes through the streaming decoder; any other body (a server
+    answering one part directly, a rendered image) becomes one part with the response's
+    headers. Feed chunks; each call returns the events they complete. A multipart body that
+    stops early lacks its closing delimiter; a single part that stops short of its
+    ``Content-Length`` is refused too, so a cut answer never passes for a whole one.
+    """
+
+    def __init__(self, headers: HeadersInput, *, views: bool = False) -> None:
+        """``views``: multipart body bytes may come as memoryviews of the received chunks,
+        for a caller that joins them anyway (one copy instead of two)."""
+        response_headers = Headers(headers)
+        content_type = response_headers.get("Content-Type") or "application/octet-stream"
+        self._single: Headers | None = None
+        self._decoder: multipart.MultipartDecoder | None = None
+        if media.parse_media_type(content_type).type.lower().startswith("multipart/"):
+            boundary = multipart.boundary_from_content_type(content_type)
+            decoder = multipart._ViewingDecoder if views else multipart.MultipartDecoder
+            self._decoder = decoder(boundary)
+        else:
+            self._single = Headers([("Content-Type", content_type)])
+            location = response_headers.get("Content-Location")
+            if location is not None:
+                self._single.add("Content-Location", location)
+        self._expected = _declared_length(response_headers)
+        self._received = 0
+        self._started = False
+
+    def feed(self, data: bytes) -> list[multipart.Event]:
+        if self._decoder is not None:
+            return self._decoder.feed(data)
+        events: list[multipart.Event] = []
+        if not self._started and self._single is not None:
+            self._started = True
+            events.append(multipart.PartStart(self._single))
+        if data:
+            self._received += len(data)
+            events.append(multipart.PartData(data))
+        return events
+
+    def close(self) -> list[multipart.Event]:
+        if self._decoder is not None:
+            return self._decoder.close()
+        events = self.feed(b"")
+        if self._expected is not None and self._received < self._expected:
+            raise ProtocolError(
+                f"the answer ended after {self._received} of its {self._expected} bytes"
+            )
+        events.append(multipart.PartEnd())
+        return events
+
+
+def _declared_length(headers: Headers) -> int | None:
+    """The body length the server declared, when the bytes we get are those it counted."""
+    if headers.get("Content-Encoding") not in (None, "", "identity"):
+        return None  # the transport decoded the body: its length differs from the header's
+    return parse_decimal(headers.get("Content-Length"))
+
+
+class PartAssembler:
+    """Collect part events into whole parts ``(headers, body)``: one part in memory at a time."""
+
+    def __init__(self, headers: HeadersInput) -> None:
+        self._events = PartEvents(headers, views=True)
+        self._headers: Headers | None = None
+        self._chunks: list[bytes] = []
+        self.held = 0
+        """Bytes of the part in progress held so far (joined when it ends)."""
+
+    def _collect(self, events: list[multipart.Event]) -> list[tuple[Headers, bytes]]:
+        done: list[tuple[Headers, bytes]] = []
+        for event in events:
+            if isinstance(event, multipart.PartStart):
+                self._headers = event.headers
+                self._chunks, self.held = [], 0
+            elif isinstance(event, multipart.PartData):
+                self._chunks.append(event.data)
+                self.held += len(event.data)
+            elif isinstance(event, multipart.PartEnd):
+                done.append((self._headers or Headers(), b"".join(self._chunks)))
+                self._headers = None
+                self._chunks, self.held = [], 0
+        return done
+
+    def feed(self, data: bytes) -> list[tuple[Headers, bytes]]:
+        return self._collect(self._events.feed(data))
+
+    def close(self) -> list[tuple[Headers, bytes]]:
+        return self._collect(self._events.close())
