@@ -156,11 +156,18 @@ class SyncDriver(ClientBase):
                     for item in self._work(exchange, exchange.close):
                         yield item
 
+    @classmethod
+    def _work(cls, exchange: Exchange[Any, Any], work: Callable[..., _R], *args: bytes) -> _R:
+        """``work(*args)`` of ``exchange``, which may join or parse what it holds."""
+        size = exchange.pending + sum(len(chunk) for chunk in args)
+        return cls._heavy(size, work, *args)
+
     @staticmethod
-    def _work(exchange: Exchange[Any, Any], work: Callable[..., _R], *args: bytes) -> _R:
-        """``work(*args)`` of ``exchange``; on a thread when it may join or parse a large
-        body (OFFLOAD_BYTES or more), so that an event loop never waits for it."""
-        if exchange.pending + sum(len(chunk) for chunk in args) < OFFLOAD_BYTES:
+    def _heavy(size: int, work: Callable[..., _R], *args: Any) -> _R:
+        """``work(*args)`` over ``size`` bytes: on a thread from OFFLOAD_BYTES up, so that an
+        event loop never waits for it; inline below, where a thread hop per part (hundreds for
+        a series) costs more time than the parse it moves."""
+        if size < OFFLOAD_BYTES:
             return work(*args)
         return offload(work, *args)
 

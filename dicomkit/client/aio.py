@@ -3,8 +3,8 @@
 The asyncio client is the source and scripts/unasync.py generates the blocking one from it
 (docs/twins.md). A method names its exchange (:mod:`dicomkit.core.operations`) and lets the
 driver run it: ``_run`` for answers read whole, ``_stream`` for answers read part by part.
-Files and pydicom parsing go through ``offload``: a worker thread under asyncio, a plain call
-in blocking code, so the event loop never waits on a disk.
+Files go through ``offload`` and large parts' parsing through ``_heavy``: a worker thread under
+asyncio, a plain call in blocking code, so the event loop never waits on a disk or a big parse.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ class AsyncDicomClient(AsyncDriver):
     ) -> AsyncIterator[Dataset]:
         """The study's instances one Dataset at a time, never the whole body in memory."""
         async for _, body in self.iter_parts(study_instance_uid, **options):
-            yield await offload(dataset_from_bytes, body)
+            yield await self._heavy(len(body), dataset_from_bytes, body)
 
     async def iter_series(
         self,
@@ -180,7 +180,7 @@ class AsyncDicomClient(AsyncDriver):
     ) -> AsyncIterator[Dataset]:
         """The series' instances one Dataset at a time."""
         async for _, body in self.iter_parts(study_instance_uid, series_instance_uid, **options):
-            yield await offload(dataset_from_bytes, body)
+            yield await self._heavy(len(body), dataset_from_bytes, body)
 
     async def retrieve_study(
         self, study_instance_uid: str, **options: Unpack[RetrieveOptions]
@@ -208,7 +208,7 @@ class AsyncDicomClient(AsyncDriver):
         """One instance as a pydicom Dataset."""
         target = (study_instance_uid, series_instance_uid, sop_instance_uid)
         parts = [part async for part in self.iter_parts(*target, **options)]
-        return await offload(single_dataset, parts)
+        return await self._heavy(sum(len(body) for _, body in parts), single_dataset, parts)
 
     async def retrieve_study_metadata(self, study_instance_uid: str) -> list[dict[str, Any]]:
         """DICOM JSON metadata of every instance of the study."""

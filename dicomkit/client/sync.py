@@ -5,8 +5,8 @@
 The asyncio client is the source and scripts/unasync.py generates the blocking one from it
 (docs/twins.md). A method names its exchange (:mod:`dicomkit.core.operations`) and lets the
 driver run it: ``_run`` for answers read whole, ``_stream`` for answers read part by part.
-Files and pydicom parsing go through ``offload``: a worker thread under asyncio, a plain call
-in blocking code, so the event loop never waits on a disk.
+Files go through ``offload`` and large parts' parsing through ``_heavy``: a worker thread under
+asyncio, a plain call in blocking code, so the event loop never waits on a disk or a big parse.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ class DicomClient(SyncDriver):
     ) -> Iterator[Dataset]:
         """The study's instances one Dataset at a time, never the whole body in memory."""
         for _, body in self.iter_parts(study_instance_uid, **options):
-            yield offload(dataset_from_bytes, body)
+            yield self._heavy(len(body), dataset_from_bytes, body)
 
     def iter_series(
         self,
@@ -176,7 +176,7 @@ class DicomClient(SyncDriver):
     ) -> Iterator[Dataset]:
         """The series' instances one Dataset at a time."""
         for _, body in self.iter_parts(study_instance_uid, series_instance_uid, **options):
-            yield offload(dataset_from_bytes, body)
+            yield self._heavy(len(body), dataset_from_bytes, body)
 
     def retrieve_study(
         self, study_instance_uid: str, **options: Unpack[RetrieveOptions]
@@ -204,7 +204,7 @@ class DicomClient(SyncDriver):
         """One instance as a pydicom Dataset."""
         target = (study_instance_uid, series_instance_uid, sop_instance_uid)
         parts = list(self.iter_parts(*target, **options))
-        return offload(single_dataset, parts)
+        return self._heavy(sum(len(body) for _, body in parts), single_dataset, parts)
 
     def retrieve_study_metadata(self, study_instance_uid: str) -> list[dict[str, Any]]:
         """DICOM JSON metadata of every instance of the study."""
