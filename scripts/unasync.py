@@ -104,6 +104,16 @@ PAIRS: tuple[Pair, ...] = (
         },
     ),
     Pair(
+        "dicomkit/transports/_flows_async.py",
+        "dicomkit/transports/_flows_sync.py",
+        {
+            "afollow_redirects": "follow_redirects",
+            "astream_chunks": "stream_chunks",
+            "AsyncSend": "Send",
+            "AsyncDiscard": "Discard",
+        },
+    ),
+    Pair(
         "dicomkit/client/aio.py",
         "dicomkit/client/sync.py",
         {"AsyncDicomClient": "DicomClient", "_aio_driver": "_sync_driver"},

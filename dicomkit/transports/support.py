@@ -13,13 +13,11 @@ import asyncio
 import http.client
 import importlib
 import os
-import re
 import socket
 import ssl
 import threading
-import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TypedDict
@@ -27,7 +25,14 @@ from typing import TypedDict
 from dicomkit.core import errors
 from dicomkit.core.interface import ClosedState, Headers, Request, Response, StreamBody
 from dicomkit.core.numbers import parse_decimal
-from dicomkit.core.redirects import redirect_request
+from dicomkit.transports._checks import (
+    RedirectChain,
+    Translated,
+    checked_headers,
+    checked_url,
+)
+from dicomkit.transports._flows_async import afollow_redirects, astream_chunks
+from dicomkit.transports._flows_sync import follow_redirects, stream_chunks
 
 __all__ = [
     "DRAIN_LIMIT",
@@ -68,12 +73,19 @@ ClientCert = str | tuple[str, str] | None
 ErrorTable = Mapping[type[BaseException], type[errors.DicomkitError]]
 """Library exception class -> dicomkit error class; a subclass is found by its nearest ancestor."""
 
-Translated = Callable[[], AbstractContextManager[object]]
-"""A backend's error context factory, such as :meth:`ExceptionTranslator.translated`."""
-
 DRAIN_LIMIT = 64 * 1024
 """A redirect's body up to this size is read by :func:`drain_and_close` so its connection is
 reused instead of dropped."""
+
+
+def drain_and_close(response: Response) -> None:
+    """Close a redirect answer, reading a small body first so its connection can be reused."""
+    length = parse_decimal(response.headers.get("Content-Length"), max_digits=len(str(DRAIN_LIMIT)))
+    if length is not None and length <= DRAIN_LIMIT:
+        for _ in response.iter_bytes():
+            pass
+    response.close()
+
 
 # -- options and the library itself ----------------------------------------------------------
 
@@ -166,51 +178,6 @@ class ClosedFlag(ClosedState):
             return super().close_once()
 
 
-# -- request headers -------------------------------------------------------------------------
-
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
-
-
-def checked_headers(headers: Headers) -> Headers:
-    """A copy of ``headers`` once every name is a token and every value visible ASCII.
-
-    Libraries disagree on bad fields (one sends a name with a space, another raises a bare
-    ``ValueError`` for a line break, a third re-encodes non-ASCII text); checking first gives
-    callers the same :class:`~dicomkit.core.errors.InvalidArgumentError` with every backend.
-    Repeated fields whose names differ only in case are all spelled like the first one, since
-    some libraries (aiohttp) keep only the last of ``X-A`` and ``x-a``.
-    """
-    spelling: dict[str, str] = {}
-    checked = Headers()
-    for name, value in headers.items():
-        if not _TOKEN.fullmatch(name):
-            raise errors.InvalidArgumentError(f"invalid HTTP header name {name!r}")
-        if not _FIELD_VALUE.fullmatch(value):
-            raise errors.InvalidArgumentError(
-                f"the value of HTTP header {name!r} must be ASCII without control characters"
-            )
-        checked.add(spelling.setdefault(name.lower(), name), value)
-    return checked
-
-
-def checked_url(url: str) -> str:
-    """``url`` once it is an absolute ``http``/``https`` URL with a host.
-
-    A relative or other-scheme URL would otherwise reach each library and fail differently
-    (a warning and a guess, a bare ``ValueError``, or a request to the wrong place).
-    """
-    try:
-        parts = urllib.parse.urlsplit(url)
-        _ = parts.port  # raises ValueError for a port that is not a number in range
-        valid = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-    except ValueError:
-        valid = False
-    if not valid:
-        raise errors.InvalidArgumentError(f"not an absolute http(s) URL: {url[:200]!r}")
-    return url
-
-
 # -- TLS -------------------------------------------------------------------------------------
 
 
@@ -256,120 +223,6 @@ def ssl_option(
     if cert is None and isinstance(verify, bool):
         return verify
     return ssl_context(verify, cert, default_cafile=default_cafile)
-
-
-# -- redirects -------------------------------------------------------------------------------
-
-
-class RedirectChain:
-    """Where one request's redirects lead: the pure decision plus the count of hops so far.
-
-    The drivers below send and close; a backend with a different way of sending (a callback
-    API, trio) drives the chain itself: after each answer, ``next_request(response)`` gives the
-    request to send next, or None when the answer is the final one.
-    """
-
-    def __init__(self, request: Request, max_redirects: int) -> None:
-        if max_redirects < 0:
-            raise errors.InvalidArgumentError("max_redirects must be >= 0")
-        self.request = request
-        self.max_redirects = max_redirects
-        self.followed = 0
-
-    def next_request(self, response: Response) -> Request | None:
-        """The request to send after ``response`` (raises ``TooManyRedirectsError`` past the
-        limit, ``ProtocolError`` for a ``Location`` no request can be sent to); None when
-        ``response`` is not a redirect that is followed."""
-        following = redirect_request(
-            self.request,
-            response.status,
-            response.headers,
-            redirects_followed=self.followed,
-            max_redirects=self.max_redirects,
-        )
-        if following is not None:
-            _check_redirect_target(self.request, following.url)
-            self.request = following
-            self.followed += 1
-        return following
-
-
-def _check_redirect_target(request: Request, target: str) -> None:
-    """Refuse a server's redirect target that each library would fail on in its own way.
-
-    The URL comes from the server, so a bad one is the server's fault (``ProtocolError``),
-    never a bare ``ValueError``, ``UnicodeError`` or ``OverflowError`` from deep inside a
-    library: a malformed IPv6 host, a port out of range, raw non-ASCII bytes, a host name
-    that has no IDNA form.
-    """
-    try:
-        checked_url(target)
-        host = urllib.parse.urlsplit(target).hostname or ""
-        usable = target.isascii() and (":" in host or bool(host.encode("idna")))
-    except (errors.InvalidArgumentError, UnicodeError):
-        usable = False
-    if not usable:
-        raise errors.ProtocolError(
-            f"{request.method} {request.url}: the server redirected to a URL that cannot be "
-            f"requested: {target[:200]!r}"
-        )
-
-
-def drain_and_close(response: Response) -> None:
-    """Close a redirect answer, reading a small body first so its connection can be reused."""
-    length = parse_decimal(response.headers.get("Content-Length"), max_digits=len(str(DRAIN_LIMIT)))
-    if length is not None and length <= DRAIN_LIMIT:
-        for _ in response.iter_bytes():
-            pass
-    response.close()
-
-
-def follow_redirects(
-    request: Request,
-    send: Callable[[Request], Response],
-    max_redirects: int,
-    *,
-    discard: Callable[[Response], None] = Response.close,
-) -> Response:
-    """Send ``request`` with ``send`` and follow GET/HEAD redirects as the core decides.
-
-    Each answer left behind is passed to ``discard`` (closed by default); the final one is
-    returned unread. An answer that fails the decision is closed before the error leaves.
-    """
-    chain = RedirectChain(request, max_redirects)
-    response = send(request)
-    while True:
-        try:
-            following = chain.next_request(response)
-        except BaseException:
-            response.close()
-            raise
-        if following is None:
-            return response
-        discard(response)
-        response = send(following)
-
-
-async def afollow_redirects(
-    request: Request,
-    send: Callable[[Request], Awaitable[Response]],
-    max_redirects: int,
-    *,
-    discard: Callable[[Response], Awaitable[None]] = Response.aclose,
-) -> Response:
-    """:func:`follow_redirects` for async backends: ``send`` and ``discard`` are awaited."""
-    chain = RedirectChain(request, max_redirects)
-    response = await send(request)
-    while True:
-        try:
-            following = chain.next_request(response)
-        except BaseException:
-            await response.aclose()
-            raise
-        if following is None:
-            return response
-        await discard(response)
-        response = await send(following)
 
 
 # -- exceptions ------------------------------------------------------------------------------
@@ -602,39 +455,3 @@ class ExceptionTranslator:
             if error is None:
                 raise
             raise error from exc
-
-
-def stream_chunks(
-    chunks: Iterator[bytes], translated: Translated, closed: Callable[[], bool] = lambda: False
-) -> Iterator[bytes]:
-    """A response body's ``chunks`` with the library's errors translated by ``translated``.
-
-    A read that fails once ``closed()`` is true (the transport, or the caller's session, was
-    closed under it) raises ``TransportClosedError`` instead of the library's own complaint.
-    """
-    with translated():
-        try:
-            yield from chunks
-        except Exception as exc:
-            _raise_if_closed(closed, exc)
-            raise
-
-
-async def astream_chunks(
-    chunks: AsyncIterator[bytes], translated: Translated, closed: Callable[[], bool] = lambda: False
-) -> AsyncIterator[bytes]:
-    """:func:`stream_chunks` for an async body."""
-    with translated():
-        try:
-            async for chunk in chunks:
-                yield chunk
-        except Exception as exc:
-            _raise_if_closed(closed, exc)
-            raise
-
-
-def _raise_if_closed(closed: Callable[[], bool], exc: Exception) -> None:
-    if closed():
-        raise errors.TransportClosedError(
-            "the transport was closed while this response was being read"
-        ) from exc
