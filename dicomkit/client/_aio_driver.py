@@ -125,10 +125,9 @@ class AsyncDriver(ClientBase):
                     raise_transport_failure(request, exc, attempt)
                 await sleep(delay)
                 continue
-            if response.status == 401 and self.auth is not None and not refreshed:
+            if response.status == 401 and not refreshed:
                 refreshed = True
-                if await self.auth.arefresh(self.transport, auth_headers):
-                    await response.aclose()
+                if await self._renewed(response, auth_headers):
                     attempt -= 1
                     continue
             delay = self._retry_delay(attempt, request, started, response=response)
@@ -136,6 +135,20 @@ class AsyncDriver(ClientBase):
                 return response
             await response.aclose()
             await sleep(delay)
+
+    async def _renewed(self, response: Response, failed_headers: Mapping[str, str]) -> bool:
+        """After a 401: whether the auth got new credentials to send again with; the 401 answer
+        is closed then, and also when renewing fails (it must not hold its connection)."""
+        if self.auth is None:
+            return False
+        try:
+            renewed = await self.auth.arefresh(self.transport, failed_headers)
+        except BaseException:
+            await response.aclose()
+            raise
+        if renewed:
+            await response.aclose()
+        return renewed
 
     # -- running exchanges ---------------------------------------------------------------------
 
@@ -227,8 +240,9 @@ class AsyncDriver(ClientBase):
         output_folder: str | os.PathLike[str],
         progress: Progress | None,
     ) -> list[Path]:
-        """Write part events to files, off the event loop; the folder is made at the first.
+        """Write part events to files through ``offload``; the folder is made at the first.
 
+        ``progress`` runs here, in the caller's thread (the event loop's, in the async client).
         On any failure the unfinished file is removed and the answer closed at once.
         """
         writer: PartFileWriter | None = None
@@ -236,7 +250,11 @@ class AsyncDriver(ClientBase):
             async for batch in events:
                 if writer is None:
                     writer = await offload(PartFileWriter.create, output_folder)
-                await offload(writer.feed, batch, progress)
+                done = len(writer.written)
+                await offload(writer.feed, batch)
+                if progress is not None:
+                    for count in range(done + 1, len(writer.written) + 1):
+                        progress(count, None)
         except BaseException:
             if writer is not None:
                 await offload(writer.abort)

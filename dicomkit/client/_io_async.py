@@ -20,8 +20,17 @@ sleep = asyncio.sleep
 
 
 async def offload(function: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
-    """Run blocking ``function`` (files, pydicom) in a worker thread, off the event loop."""
-    return await asyncio.to_thread(function, *args, **kwargs)
+    """Run blocking ``function`` (files, pydicom) in a worker thread, off the event loop.
+
+    A thread cannot be stopped: when the caller is cancelled, the cancellation waits until the
+    thread is done, so that what runs next (removing a half-written file) never overlaps it.
+    """
+    running = asyncio.ensure_future(asyncio.to_thread(function, *args, **kwargs))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        await asyncio.wait({running})
+        raise
 
 
 async def concurrently(

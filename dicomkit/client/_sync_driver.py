@@ -127,10 +127,9 @@ class SyncDriver(ClientBase):
                     raise_transport_failure(request, exc, attempt)
                 sleep(delay)
                 continue
-            if response.status == 401 and self.auth is not None and not refreshed:
+            if response.status == 401 and not refreshed:
                 refreshed = True
-                if self.auth.refresh(self.transport, auth_headers):
-                    response.close()
+                if self._renewed(response, auth_headers):
                     attempt -= 1
                     continue
             delay = self._retry_delay(attempt, request, started, response=response)
@@ -138,6 +137,20 @@ class SyncDriver(ClientBase):
                 return response
             response.close()
             sleep(delay)
+
+    def _renewed(self, response: Response, failed_headers: Mapping[str, str]) -> bool:
+        """After a 401: whether the auth got new credentials to send again with; the 401 answer
+        is closed then, and also when renewing fails (it must not hold its connection)."""
+        if self.auth is None:
+            return False
+        try:
+            renewed = self.auth.refresh(self.transport, failed_headers)
+        except BaseException:
+            response.close()
+            raise
+        if renewed:
+            response.close()
+        return renewed
 
     # -- running exchanges ---------------------------------------------------------------------
 
@@ -228,8 +241,9 @@ class SyncDriver(ClientBase):
         output_folder: str | os.PathLike[str],
         progress: Progress | None,
     ) -> list[Path]:
-        """Write part events to files, off the event loop; the folder is made at the first.
+        """Write part events to files through ``offload``; the folder is made at the first.
 
+        ``progress`` runs here, in the caller's thread (the event loop's, in the async client).
         On any failure the unfinished file is removed and the answer closed at once.
         """
         writer: PartFileWriter | None = None
@@ -237,7 +251,11 @@ class SyncDriver(ClientBase):
             for batch in events:
                 if writer is None:
                     writer = offload(PartFileWriter.create, output_folder)
-                offload(writer.feed, batch, progress)
+                done = len(writer.written)
+                offload(writer.feed, batch)
+                if progress is not None:
+                    for count in range(done + 1, len(writer.written) + 1):
+                        progress(count, None)
         except BaseException:
             if writer is not None:
                 offload(writer.abort)
