@@ -47,7 +47,8 @@ _I = TypeVar("_I")
 _R = TypeVar("_R")
 
 OFFLOAD_BYTES = 4 << 20
-"""Joining or parsing this many bytes takes milliseconds: an event loop hands it to a thread."""
+"""Joining or parsing this many bytes takes milliseconds: ``_heavy`` offloads it from this size
+up (to a worker thread under asyncio; blocking code simply runs it)."""
 
 
 class AsyncDriver(ClientBase):
@@ -175,9 +176,9 @@ class AsyncDriver(ClientBase):
 
     @staticmethod
     async def _heavy(size: int, work: Callable[..., _R], *args: Any) -> _R:
-        """``work(*args)`` over ``size`` bytes: on a thread from OFFLOAD_BYTES up, so that an
-        event loop never waits for it; inline below, where a thread hop per part (hundreds for
-        a series) costs more time than the parse it moves."""
+        """``work(*args)`` over ``size`` bytes, through ``offload`` from OFFLOAD_BYTES up (under
+        asyncio a worker thread, so the event loop never waits for it); inline below, where a
+        thread hop per part (hundreds for a series) costs more than the parse it moves."""
         if size < OFFLOAD_BYTES:
             return work(*args)
         return await offload(work, *args)

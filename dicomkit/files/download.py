@@ -38,7 +38,8 @@ class PartFileWriter:
 
     It holds only a file handle, a path and bytes (no event loop, lock or thread-local), so
     the async client may call :meth:`feed` from a worker thread (``asyncio.to_thread``); calls
-    must not overlap, and ``progress`` then runs in that thread.
+    must not overlap (nor overlap :meth:`abort`), and a ``progress`` given here runs in that
+    thread (the client passes none and reports progress itself).
     """
 
     def __init__(self, root: Path) -> None:

@@ -26,3 +26,15 @@ def test_a_missing_test_library_is_named(missing: str) -> None:
     name, message = result.stdout.strip().split(" | ")
     assert name == missing
     assert "pip install pytest hypothesis" in message
+
+
+def test_overriding_a_split_async_case_warns_with_the_new_names() -> None:
+    from dicomkit.testing.contract import AsyncTransportContract
+
+    with pytest.warns(DeprecationWarning, match="test_redirects_are_followed"):
+
+        class OldStyle(AsyncTransportContract):
+            def test_redirects(self) -> None:
+                pass
+
+    assert OldStyle.__name__ == "OldStyle"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import warnings
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -16,14 +17,55 @@ from dicomkit.core.interface import AsyncTransport, Request
 from dicomkit.testing._contract_server import ContractServer, payload
 from dicomkit.testing.contract._support import EventLoop, check_payload, echo_of
 
-__all__ = ["Body", "Factory", "TaskCases"]
+__all__ = ["RENAMED_ASYNC_CASES", "Body", "Factory", "TaskCases"]
 
 Factory = Callable[..., AsyncTransport]
 Body = Callable[[AsyncTransport], Awaitable[None]]
 
 
+RENAMED_ASYNC_CASES: dict[str, tuple[str, ...]] = {
+    "test_head_gzip_and_repeated_fields": (
+        "test_head_has_no_body",
+        "test_gzip_content_is_decoded",
+        "test_repeated_response_fields_are_kept",
+    ),
+    "test_request_bodies_sized_and_broken": (
+        "test_sized_stream_body_is_sent_with_content_length",
+        "test_request_body_errors_pass_through",
+    ),
+    "test_refused_connection_and_timeouts": (
+        "test_refused_connection_is_connect_error",
+        "test_read_timeout_before_headers",
+        "test_read_timeout_mid_body",
+    ),
+    "test_redirects": (
+        "test_redirects_are_followed",
+        "test_post_redirect_is_not_followed",
+        "test_too_many_redirects",
+    ),
+    "test_max_redirects_option_and_connection_reuse": (
+        "test_max_redirects_option",
+        "test_sequential_requests_reuse_a_connection",
+    ),
+}
+"""Async cases split when the sync suite became generated from the async one (issue 10)."""
+
+
 class TaskCases:
     """Mixed into AsyncTransportContract."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        """A backend's test class that still overrides a split case (to mark it ``xfail``, say)
+        is told which cases replaced it, instead of silently overriding nothing."""
+        super().__init_subclass__(**kwargs)
+        for old, new in RENAMED_ASYNC_CASES.items():
+            if old in vars(cls):
+                warnings.warn(
+                    f"{cls.__name__}.{old}: the contract case {old} was split into "
+                    f"{', '.join(new)}; override those instead",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
 
     def test_hundred_concurrent_requests(
         self, async_transport_factory: Factory, contract_server: ContractServer
