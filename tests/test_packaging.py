@@ -86,7 +86,8 @@ def test_aiohttp_and_the_server_are_only_extras(main_wheel: Wheel) -> None:
     for requirement in requires:
         if "aiohttp" in requirement or "dicomkit-server" in requirement:
             assert "extra ==" in requirement, requirement
-    assert "dicomkit-server; extra == 'server'" in [r.replace('"', "'") for r in requires]
+    # the server is released in lockstep: the extra pins the same minor version
+    assert "dicomkit-server<0.2,>=0.1; extra == 'server'" in [r.replace('"', "'") for r in requires]
 
 
 def test_the_main_wheel_registers_transports_and_the_script_but_no_pytest_plugin(
@@ -103,7 +104,7 @@ def test_the_server_wheel_brings_serve_and_the_pytest_plugin(server_wheel: Wheel
     assert "dicomkit_server/_runner.py" in server_wheel.names
     assert "dicomkit_server/py.typed" in server_wheel.names
     requires = server_wheel.metadata.get_all("Requires-Dist") or []
-    assert "dicomkit" in requires
+    assert "dicomkit<0.2,>=0.1" in requires
     assert any(r.startswith("aiohttp>=") and "extra" not in r for r in requires)
     serve = server_wheel.entry_points[COMMANDS_GROUP]["serve"]
     assert isinstance(EntryPoint("serve", serve, COMMANDS_GROUP).load(), Command)
