@@ -25,6 +25,18 @@ def expected(method: str, key: str) -> str:
     return rf"^{method}\(\) got an unexpected keyword argument '{key}'$"
 
 
+def consume(client: DicomClient, method: str, options: dict[str, Any]) -> list[Any]:
+    """Call ``method`` and read all it returns, so that lazy iterators run too."""
+    return list(getattr(client, method)(**options))
+
+
+async def aconsume(client: AsyncDicomClient, method: str, options: dict[str, Any]) -> list[Any]:
+    if method.startswith("iter_"):
+        return [item async for item in getattr(client, method)(**options)]
+    result: list[Any] = await getattr(client, method)(**options)
+    return result
+
+
 MISTAKES = [
     ("search_for_studies", {"get_remaining": True, "feilds": ["PatientID"]}, "feilds"),
     ("search_for_series", {"fuzzy_matching": True}, "fuzzy_matching"),
@@ -39,10 +51,8 @@ def test_sync_client_refuses_unknown_search_options(
 ) -> None:
     transport = FakeTransport(one_study)
     with DicomClient(BASE, transport=transport) as client:
-        call = getattr(client, method)
         with pytest.raises(TypeError, match=expected(method, key)):
-            result = call(**options)
-            list(result)
+            consume(client, method, options)
     assert transport.seen == []
 
 
@@ -52,12 +62,8 @@ async def test_async_client_refuses_unknown_search_options(
 ) -> None:
     transport = FakeTransport(one_study)
     async with AsyncDicomClient(BASE, transport=transport) as client:
-        call = getattr(client, method)
         with pytest.raises(TypeError, match=expected(method, key)):
-            if method.startswith("iter_"):
-                [item async for item in call(**options)]
-            else:
-                await call(**options)
+            await aconsume(client, method, options)
     assert transport.seen == []
 
 
