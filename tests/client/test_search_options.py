@@ -50,9 +50,9 @@ def test_sync_client_refuses_unknown_search_options(
     method: str, options: dict[str, Any], key: str
 ) -> None:
     transport = FakeTransport(one_study)
-    with DicomClient(BASE, transport=transport) as client:
-        with pytest.raises(TypeError, match=expected(method, key)):
-            consume(client, method, options)
+    client = DicomClient(BASE, transport=transport)
+    with client, pytest.raises(TypeError, match=expected(method, key)):
+        consume(client, method, options)
     assert transport.seen == []
 
 
