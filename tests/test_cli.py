@@ -81,6 +81,32 @@ def test_a_broken_command_is_reported_when_run(monkeypatch, capsys, argv):
     assert "Traceback" not in err
 
 
+@dataclass
+class BadConfigure(Greet):
+    """A command that loads but whose configure() raises after adding an argument."""
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--half")
+        raise ValueError("bad option spec")
+
+
+def test_a_command_whose_configure_raises_is_unavailable_not_fatal(monkeypatch, capsys):
+    greet = Greet()
+    _use(monkeypatch, FakeEntryPoint("aaa", BadConfigure()), FakeEntryPoint("greet", greet))
+    assert cli.main(["greet", "--name", "Ada"]) == 7
+    assert greet.seen[0].name == "Ada"
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+    assert exit_info.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "aaa (unavailable) cannot be loaded (ValueError: bad option spec)" in out
+    assert "greet say hello" in out
+    assert cli.main(["aaa", "--half", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "dicomkit aaa: cannot be loaded (ValueError: bad option spec)" in err
+    assert "Traceback" not in err
+
+
 def test_an_object_without_the_protocol_is_reported(monkeypatch, capsys):
     _use(monkeypatch, FakeEntryPoint("odd", object()))
     assert cli.main(["odd"]) == 2
