@@ -68,7 +68,7 @@ class Exchanges:
             return kinds.JsonArrayExchange(request)
         pager = Pager(options.pop("limit", None), options.pop("offset", None))
         page = partial(self._page, level, study, series, search_filters, options)
-        return kinds.SearchPagesExchange(page, pager, collect=get_remaining)
+        return kinds.SearchPagesExchange(page, pager, collect=bool(get_remaining))
 
     def _page(
         self,
