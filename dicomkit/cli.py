@@ -59,8 +59,52 @@ def _load(entry_point: EntryPoint) -> Command:
     return command
 
 
+class _ConfigureFailed(Exception):
+    """A command's ``configure`` raised: the parser is built again without that command."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(reason)
+        self.name = name
+        self.reason = reason
+
+
+def _broken(name: str, exc: Exception) -> str:
+    hint = _INSTALL_HINTS.get(name, "reinstall the distribution that has it")
+    return f"cannot be loaded ({type(exc).__name__}: {exc}); {hint}"
+
+
 def build_parser(commands: Iterable[EntryPoint] | None = None) -> argparse.ArgumentParser:
-    """The parser with one subcommand per entry point (default: the installed ones)."""
+    """The parser with one subcommand per entry point (default: the installed ones).
+
+    A command that fails to load, or whose ``configure`` raises, is listed as unavailable:
+    a broken plugin must not take the other commands down.
+    """
+    found = entry_points(group=COMMANDS_GROUP) if commands is None else commands
+    loaded: dict[str, Command] = {}
+    unavailable: dict[str, str] = {}
+    for entry_point in sorted(found, key=lambda ep: ep.name):
+        if entry_point.name in loaded:
+            continue  # the same name from a second distribution: the first one sorted wins
+        try:
+            loaded[entry_point.name] = _load(entry_point)
+        except Exception as exc:
+            unavailable.setdefault(entry_point.name, _broken(entry_point.name, exc))
+        else:
+            unavailable.pop(entry_point.name, None)
+    for name, hint in _INSTALL_HINTS.items():
+        if name not in loaded and name not in unavailable:
+            unavailable[name] = f"not installed: {hint}"
+    while True:
+        try:
+            return _assemble(loaded, unavailable)
+        except _ConfigureFailed as failed:
+            del loaded[failed.name]
+            unavailable[failed.name] = failed.reason
+
+
+def _assemble(loaded: dict[str, Command], unavailable: dict[str, str]) -> argparse.ArgumentParser:
+    """The parser of these commands; a half-configured subparser cannot be taken back out of
+    argparse, so a ``configure`` that raises abandons the whole parser (``_ConfigureFailed``)."""
     parser = argparse.ArgumentParser(
         prog="dicomkit",
         description="DICOMweb tools. Commands come from installed distributions "
@@ -70,25 +114,13 @@ def build_parser(commands: Iterable[EntryPoint] | None = None) -> argparse.Argum
     subparsers = parser.add_subparsers(
         title="commands", dest="command", metavar="COMMAND", required=True
     )
-    found = entry_points(group=COMMANDS_GROUP) if commands is None else commands
-    unavailable: dict[str, str] = {}
-    for entry_point in sorted(found, key=lambda ep: ep.name):
-        if entry_point.name in subparsers.choices:
-            continue  # the same name from a second distribution: the first one sorted wins
+    for name, command in loaded.items():
+        sub = subparsers.add_parser(name, help=command.help, description=command.help)
         try:
-            command = _load(entry_point)
-        except Exception as exc:  # a broken plugin must not take the other commands down
-            hint = _INSTALL_HINTS.get(entry_point.name, "reinstall the distribution that has it")
-            unavailable[entry_point.name] = (
-                f"cannot be loaded ({type(exc).__name__}: {exc}); {hint}"
-            )
-            continue
-        sub = subparsers.add_parser(entry_point.name, help=command.help, description=command.help)
-        command.configure(sub)
+            command.configure(sub)
+        except Exception as exc:
+            raise _ConfigureFailed(name, _broken(name, exc)) from exc
         sub.set_defaults(handler=command.run)
-    for name, hint in _INSTALL_HINTS.items():
-        if name not in subparsers.choices and name not in unavailable:
-            unavailable[name] = f"not installed: {hint}"
     for name, reason in sorted(unavailable.items()):
         sub = subparsers.add_parser(name, help=f"(unavailable) {reason}", add_help=False)
         sub.set_defaults(handler=_Unavailable(name, reason))

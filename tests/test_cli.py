@@ -46,6 +46,14 @@ def _use(monkeypatch: pytest.MonkeyPatch, *found: FakeEntryPoint) -> None:
     monkeypatch.setattr(cli, "entry_points", lambda group: list(found) if group else [])
 
 
+def _help_text(capsys: pytest.CaptureFixture[str]) -> str:
+    """``dicomkit --help``'s output on one line; the help exits 0."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+    assert exit_info.value.code == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
 def test_an_entry_point_becomes_a_subcommand(monkeypatch, capsys):
     greet = Greet()
     _use(monkeypatch, FakeEntryPoint("greet", greet))
@@ -63,10 +71,7 @@ def test_an_entry_point_may_name_a_class(monkeypatch, capsys):
 def test_help_lists_installed_broken_and_missing_commands(monkeypatch, capsys):
     broken = FakeEntryPoint("broken", ImportError("No module named 'gone'"))
     _use(monkeypatch, FakeEntryPoint("greet", Greet()), broken)
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main(["--help"])
-    assert exit_info.value.code == 0
-    out = " ".join(capsys.readouterr().out.split())
+    out = _help_text(capsys)
     assert "greet say hello" in out
     assert "broken (unavailable) cannot be loaded (ImportError: No module named 'gone')" in out
     assert "serve (unavailable) not installed: pip install 'dicomkit[server]'" in out
@@ -78,6 +83,29 @@ def test_a_broken_command_is_reported_when_run(monkeypatch, capsys, argv):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert "dicomkit broken: cannot be loaded (RuntimeError: boom)" in err
+    assert "Traceback" not in err
+
+
+@dataclass
+class BadConfigure(Greet):
+    """A command that loads but whose configure() raises after adding an argument."""
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--half")
+        raise ValueError("bad option spec")
+
+
+def test_a_command_whose_configure_raises_is_unavailable_not_fatal(monkeypatch, capsys):
+    greet = Greet()
+    _use(monkeypatch, FakeEntryPoint("aaa", BadConfigure()), FakeEntryPoint("greet", greet))
+    assert cli.main(["greet", "--name", "Ada"]) == 7
+    assert greet.seen[0].name == "Ada"
+    out = _help_text(capsys)
+    assert "aaa (unavailable) cannot be loaded (ValueError: bad option spec)" in out
+    assert "greet say hello" in out
+    assert cli.main(["aaa", "--half", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "dicomkit aaa: cannot be loaded (ValueError: bad option spec)" in err
     assert "Traceback" not in err
 
 

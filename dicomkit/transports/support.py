@@ -16,7 +16,7 @@ import os
 import socket
 import ssl
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
@@ -297,18 +297,31 @@ async def abody_chunks(request: Request) -> AsyncIterator[bytes]:
 
     A streamed body (files opened and read as it is sent) is read chunk by chunk on a worker
     thread, so that the event loop never waits on a disk; a bytes body is handed over as is.
+    A consumer that stops early closes the stream (and so its files) on a worker thread too,
+    once a read cancelled mid-way is over: the lock keeps the two from overlapping.
     """
     chunks = body_chunks(request)
     if not isinstance(request.body, StreamBody):
         for chunk in chunks:
             yield chunk
         return
-    while (piece := await asyncio.to_thread(_next_chunk, chunks)) is not None:
-        yield piece
+    lock = threading.Lock()
+    try:
+        while (piece := await asyncio.to_thread(_next_chunk, chunks, lock)) is not None:
+            yield piece
+    finally:
+        await asyncio.to_thread(_close_chunks, chunks, lock)
 
 
-def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
-    return next(chunks, None)
+def _next_chunk(chunks: Iterator[bytes], lock: threading.Lock) -> bytes | None:
+    with lock:
+        return next(chunks, None)
+
+
+def _close_chunks(chunks: Iterator[bytes], lock: threading.Lock) -> None:
+    with lock:
+        if isinstance(chunks, Generator):
+            chunks.close()
 
 
 Content = bytes | Iterator[bytes] | AsyncIterator[bytes] | None

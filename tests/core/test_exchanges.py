@@ -169,6 +169,25 @@ def test_search_pages_refuse_a_page_size_below_one_before_any_request() -> None:
         exchanges().search("studies", limit=0, paged=True)
 
 
+@pytest.mark.parametrize(
+    ("options", "method", "key"),
+    [
+        ({"feilds": ["PatientID"]}, "search_for_studies", "feilds"),
+        ({"get_remaining": True, "feilds": ["PatientID"]}, "search_for_studies", "feilds"),
+        ({"limt": 5, "paged": True}, "iter_search_for_studies", "limt"),
+        ({"get_remaining": True, "paged": True}, "iter_search_for_studies", "get_remaining"),
+        ({"get_remaining": False, "paged": True}, "iter_search_for_studies", "get_remaining"),
+    ],
+)
+def test_search_refuses_an_unknown_option_as_python_would(
+    options: dict[str, Any], method: str, key: str
+) -> None:
+    with pytest.raises(
+        TypeError, match=rf"^{method}\(\) got an unexpected keyword argument '{key}'$"
+    ):
+        exchanges().search("studies", **options)
+
+
 @pytest.mark.parametrize("chunks", CHUNKINGS)
 def test_parts_stream_each_part_with_its_headers(chunks: Chunker) -> None:
     bodies = [b"first", b"", b"third part" * 50]

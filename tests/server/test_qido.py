@@ -165,7 +165,14 @@ def test_limit_and_offset_page_through_results(url, populated):
 
 @pytest.mark.parametrize(
     "params",
-    [{"NoSuchKeyword": "x"}, {"limit": "-1"}, {"offset": "many"}, {"fuzzymatching": "maybe"}],
+    [
+        {"NoSuchKeyword": "x"},
+        {"limit": "-1"},
+        {"offset": "many"},
+        {"fuzzymatching": "maybe"},
+        {"limit": "\u00b2"},
+        {"offset": "\u0661"},
+    ],
 )
 def test_bad_queries_are_400(url, params):
     assert _get(url, "/studies", params).status_code == 400

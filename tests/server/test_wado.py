@@ -237,6 +237,24 @@ def test_unknown_uids_are_404(url, stow):
     assert _get(_instance_url(url, ds) + "/frames/one").status_code == 400
 
 
+@pytest.mark.parametrize(
+    "suffix",
+    [
+        "/frames/\u00b2",
+        "/frames/1,\u00b2",
+        "/frames/\u0661",
+        "/frames/0",
+        "/frames/\u00b2/rendered",
+    ],
+)
+def test_frame_numbers_that_are_not_ascii_decimals_are_400(url, stow, suffix):
+    """``str.isdigit`` passes superscript two, which ``int`` refuses (a 500 before), and
+    Arabic-Indic digits, which ``int`` reads; neither is a DICOMweb frame number."""
+    ds = make_instance()
+    stow(url, [ds])
+    assert _get(_instance_url(url, ds) + suffix).status_code == 400
+
+
 @pytest.mark.parametrize("level", ["instance", "series", "study"])
 def test_delete(url, stow, level):
     datasets = make_study(3, n_series=2)

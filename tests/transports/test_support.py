@@ -6,6 +6,7 @@ import asyncio
 import ssl
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -302,3 +303,67 @@ def test_response_streams_translate_and_name_a_close_under_them() -> None:
         asyncio.run(read(False))
     with pytest.raises(errors.TransportClosedError):
         asyncio.run(read(True))
+
+
+def test_an_async_body_left_early_closes_its_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stream is closed even when something else still holds it (refcounting can't)."""
+    from dicomkit.transports import support
+
+    closed: list[str] = []
+    held: list[Iterator[bytes]] = []
+
+    def source() -> Iterator[bytes]:
+        try:
+            yield from (b"a", b"b", b"c")
+        finally:
+            closed.append("source")
+
+    def kept_chunks(request: Request) -> Iterator[bytes]:
+        held.append(body_chunks(request))
+        return held[-1]
+
+    monkeypatch.setattr(support, "body_chunks", kept_chunks)
+
+    async def read_one() -> bytes:
+        chunks = support.abody_chunks(Request("PUT", "http://h/", body=StreamBody(source)))
+        first = await anext(chunks)
+        await chunks.aclose()  # type: ignore[attr-defined]
+        return first
+
+    assert asyncio.run(read_one()) == b"a"
+    assert closed == ["source"]
+
+
+def test_an_async_body_cancelled_mid_read_closes_after_the_read() -> None:
+    """Closing waits for a read still running on its thread: no 'generator already executing'."""
+    from dicomkit.transports.support import abody_chunks
+
+    reading, release = asyncio.Event(), threading.Event()
+    closed: list[str] = []
+
+    def source(loop: asyncio.AbstractEventLoop) -> Iterator[bytes]:
+        try:
+            yield b"a"
+            loop.call_soon_threadsafe(reading.set)
+            release.wait(10)
+            yield b"b"
+        finally:
+            closed.append("source")
+
+    async def cancel_mid_read() -> None:
+        loop = asyncio.get_running_loop()
+        chunks = abody_chunks(Request("PUT", "http://h/", body=StreamBody(lambda: source(loop))))
+
+        async def consume() -> None:
+            async for _ in chunks:
+                pass
+
+        task = asyncio.ensure_future(consume())
+        await reading.wait()
+        task.cancel()
+        loop.call_later(0.05, release.set)
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_mid_read())
+    assert closed == ["source"]

@@ -48,13 +48,19 @@ class Exchanges:
         series: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
         *,
-        get_remaining: bool = False,
+        get_remaining: bool | None = None,
         paged: bool = False,
         **options: Unpack[SearchOptions],
     ) -> kinds.Exchange[dict[str, Any], list[dict[str, Any]]]:
         """A QIDO-RS search; its result is the DICOM JSON objects of one page, or with
         ``get_remaining`` of every page. ``paged`` hands out every page's results as items
-        instead, as they come. Paging follows ``limit`` (the page size) and ``offset``."""
+        instead, as they come. Paging follows ``limit`` (the page size) and ``offset``.
+
+        A key that is no search option raises ``TypeError`` naming the client method that
+        takes it (``get_remaining`` included when ``paged``: the ``iter_*`` methods page anyway),
+        as Python would, since the options reach here as ``**options`` and may be dropped later.
+        """
+        _refuse_unknown(level, paged, options, get_remaining is not None)
         if not (get_remaining or paged):
             request = self.operations.search(
                 level, study=study, series=series, search_filters=search_filters, **options
@@ -62,7 +68,7 @@ class Exchanges:
             return kinds.JsonArrayExchange(request)
         pager = Pager(options.pop("limit", None), options.pop("offset", None))
         page = partial(self._page, level, study, series, search_filters, options)
-        return kinds.SearchPagesExchange(page, pager, collect=get_remaining)
+        return kinds.SearchPagesExchange(page, pager, collect=bool(get_remaining))
 
     def _page(
         self,
@@ -167,3 +173,15 @@ class Exchanges:
     ) -> kinds.DeleteExchange:
         """Delete a study, series or instance (405 from servers without DICOMweb DELETE)."""
         return kinds.DeleteExchange(self.operations.delete(study, series, instance))
+
+
+def _refuse_unknown(
+    level: Level, paged: bool, options: Mapping[str, Any], get_remaining_given: bool
+) -> None:
+    """Raise the ``TypeError`` Python raises for a keyword the user's search method lacks."""
+    unknown = [key for key in options if key not in SearchOptions.__optional_keys__]
+    if paged and get_remaining_given:
+        unknown.insert(0, "get_remaining")
+    if unknown:
+        method = f"{'iter_' if paged else ''}search_for_{level}"
+        raise TypeError(f"{method}() got an unexpected keyword argument {unknown[0]!r}")

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from dicomkit.core.numbers import parse_decimal
 from dicomkit_server._auth import ServerOAuth2
 from dicomkit_server._context import (
     DEFAULT_PARTITION,
@@ -118,9 +119,9 @@ async def _instance_resource(
     if resource == "bulkdata":
         return await handle_bulkdata(request, ctx, record, m["tag"])
     frames = m.get("frames")
-    if frames is not None and not frames.isdigit():
+    frame = None if frames is None else parse_decimal(frames)
+    if frames is not None and frame is None:
         return await error(request, 400, "rendered frames take one frame number")
-    frame = None if frames is None else int(frames)
     if resource == "thumbnail":
         return await handle_thumbnail(request, records, frame=frame)
     return await handle_rendered(request, ctx, records, frame=frame, instance_level=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 
+from dicomkit.core.numbers import parse_decimal
 from dicomkit_server._store import InstanceRecord
 
 __all__ = ["Level", "Query", "QueryError", "parse_query", "search"]
@@ -105,9 +106,10 @@ def _vr_of(tag: str) -> str:
 
 
 def _non_negative(name: str, value: str) -> int:
-    if not value.isdigit():
+    number = parse_decimal(value)
+    if number is None:
         raise QueryError(f"{name} must be a non-negative integer, got {value!r}")
-    return int(value)
+    return number
 
 
 def parse_query(pairs: Iterable[tuple[str, str]]) -> Query:

@@ -10,8 +10,11 @@ from typing import IO, BinaryIO, cast
 from aiohttp import web
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.media import MediaType
 from dicomkit.core.multipart import Part, encode_multipart, multipart_length, new_boundary
+from dicomkit.core.numbers import parse_decimal
+from dicomkit.core.urls import frame_list
 from dicomkit_server._context import RequestContext
 from dicomkit_server._dicomfile import (
     NotAcceptable,
@@ -218,10 +221,18 @@ def _frame_choice(record: InstanceRecord, media: MediaType) -> tuple[str, str, s
 
 
 def _frame_numbers(text: str) -> list[int] | None:
-    items = [item.strip() for item in text.split(",")]
-    if not items or not all(item.isdigit() for item in items):
+    """The frame numbers of a ``frames/{list}`` segment, or None (a 400) unless each is an ASCII
+    decimal >= 1: ``str.isdigit`` also passes digits such as "²" that ``int`` refuses."""
+    numbers: list[int] = []
+    for item in text.split(","):
+        number = parse_decimal(item)
+        if number is None:
+            return None
+        numbers.append(number)
+    try:
+        return frame_list(numbers)
+    except InvalidArgumentError:
         return None
-    return [int(item) for item in items]
 
 
 async def handle_frames(
