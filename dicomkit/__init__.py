@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     )
     from dicomkit.client import AsyncDicomClient, DicomClient, FolderUploadReport
     from dicomkit.core.dicomjson import StoreResult
+    from dicomkit.core.operations import Dialect
     from dicomkit.core.retry import RetryPolicy
 
 _LAZY = {
@@ -39,6 +40,7 @@ _LAZY = {
     "AsyncDicomClient": "dicomkit.client",
     "FolderUploadReport": "dicomkit.client",
     "StoreResult": "dicomkit.core.dicomjson",
+    "Dialect": "dicomkit.core.operations",
     "RetryPolicy": "dicomkit.core.retry",
     "BasicAuth": "dicomkit.auth",
     "BearerToken": "dicomkit.auth",
@@ -56,6 +58,7 @@ __all__ = [
     "AzureCredential",
     "BasicAuth",
     "BearerToken",
+    "Dialect",
     "DicomClient",
     "FolderUploadReport",
     "GoogleCredentials",
