@@ -16,7 +16,8 @@ __all__ = ["parse_decimal"]
 def parse_decimal(text: str | None, *, max_digits: int = 18) -> int | None:
     """The number ``text`` writes in ASCII decimal digits, or None if it writes none.
 
-    Surrounding whitespace is ignored; a sign, a decimal point, an underscore, a non-ASCII digit
+    Surrounding spaces and tabs (HTTP's optional whitespace) are ignored; any other character
+    (a form feed, a no-break space, a sign, a decimal point, an underscore, a non-ASCII digit)
     or more than ``max_digits`` digits means "not a number" (None), never an exception. The
     default of 18 digits keeps every result below 2**63.
     """
@@ -24,7 +25,7 @@ def parse_decimal(text: str | None, *, max_digits: int = 18) -> int | None:
         raise InvalidArgumentError("max_digits must be >= 1")
     if text is None:
         return None
-    digits = text.strip()
+    digits = text.strip(" \t")
     if not digits or len(digits) > max_digits or not (digits.isascii() and digits.isdigit()):
         return None
     return int(digits)

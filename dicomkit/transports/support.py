@@ -210,6 +210,11 @@ def ssl_context(
         raise errors.TLSError(f"cannot load the TLS settings: {exc}") from exc
     except OSError as exc:
         raise errors.InvalidArgumentError(f"cannot read a TLS file: {exc}") from exc
+    except (ValueError, TypeError, IndexError) as exc:  # a NUL in a path, a cert of no shape
+        raise errors.InvalidArgumentError(
+            "verify is True, False or a CA path; cert is a PEM path or (cert, key) paths: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     return context
 
 

@@ -23,8 +23,10 @@ noise = st.text(alphabet=st.sampled_from("0123456789 +-._\t²٣e"), max_size=25)
 @example("9" * 5000, 18)  # int() refuses to convert this many digits
 @example("1_000", 18)  # int() reads underscores
 @example("\u0663", 18)  # an Arabic-Indic three: int() reads it, HTTP does not
+@example("80\x0c", 18)  # str.strip() removes a form feed; HTTP's whitespace is space and tab
+@example("\xa080", 18)  # nor is a no-break space
 def test_only_ascii_digits_within_the_limit_are_numbers(text: str, max_digits: int) -> None:
-    stripped = text.strip()
+    stripped = text.strip(" \t")
     expected = (
         int(stripped)
         if _DIGITS.fullmatch(stripped) and len(stripped) <= max_digits and stripped.isascii()
@@ -38,7 +40,9 @@ def test_every_number_of_up_to_18_digits_reads_back(number: int, before: str, af
     assert parse_decimal(f"{before}{number}{after}") == number
 
 
-@pytest.mark.parametrize("text", [None, "", "   ", "-1", "+1", "1.5", "0x10", "1 2"])
+@pytest.mark.parametrize(
+    "text", [None, "", "   ", "-1", "+1", "1.5", "0x10", "1 2", "80\x0c", "\u300080", "\x8580"]
+)
 def test_what_is_not_a_number(text: str | None) -> None:
     assert parse_decimal(text) is None
 

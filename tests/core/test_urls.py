@@ -602,3 +602,9 @@ def test_resolve_compares_origins_as_redirects_do() -> None:
     assert urls.resolve("http://PACS./x") == "http://PACS./x"  # the same host, spelled FQDN
     with pytest.raises(InvalidArgumentError):
         urls.resolve("http://pacs:8080/x")
+
+
+@pytest.mark.parametrize("port", ["80\x0c", "80\x0b", "\xa080", "80\u3000", "80\x1f"])
+def test_a_port_padded_with_non_http_whitespace_is_refused(port: str) -> None:
+    with pytest.raises(InvalidArgumentError):
+        DicomWebURLs(f"http://pacs.example:{port}/dicomweb")

@@ -75,6 +75,15 @@ def test_ssl_option_keeps_plain_bools_and_builds_contexts(tls_files: TLSFiles) -
         ssl_option(1, None)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("verify", "cert"),
+    [("ca\x00.pem", None), (True, "cert\x00.pem"), (True, ("only",)), (True, 5)],
+)
+def test_ssl_context_refuses_impossible_paths_and_cert_shapes(verify: object, cert: object) -> None:
+    with pytest.raises(errors.InvalidArgumentError):
+        ssl_context(verify, cert)  # type: ignore[arg-type]
+
+
 def _redirect(request: Request) -> Response:
     hop = int(request.url.rsplit("/", 1)[1])
     return Response(302, [("Location", f"/{hop + 1}")], stream=[b""], request=request)
