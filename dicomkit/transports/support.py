@@ -36,6 +36,7 @@ from dicomkit.transports._flows_sync import follow_redirects, stream_chunks
 
 __all__ = [
     "DRAIN_LIMIT",
+    "PLAIN_HTTP_HINT",
     "STDLIB_ERRORS",
     "BodySourceError",
     "ClientCert",
@@ -61,6 +62,7 @@ __all__ = [
     "exception_chain",
     "follow_redirects",
     "import_library",
+    "plain_http_answer",
     "request_content",
     "ssl_context",
     "ssl_option",
@@ -382,6 +384,31 @@ def _status_of(exc: BaseException) -> int:
 
 _GENERIC = (errors.ConnectError, errors.TransportError)
 
+PLAIN_HTTP_HINT = (
+    "the server answered the TLS handshake in plain HTTP: should the URL start with http:// "
+    "instead of https://?"
+)
+"""How a TLS error begins when an ``https://`` URL reached a plain-HTTP server."""
+
+_PLAIN_HTTP_REASONS = frozenset({"WRONG_VERSION_NUMBER"})
+"""OpenSSL's reason when the first bytes back (``HTTP/1.1 400``) are no TLS record."""
+
+
+def plain_http_answer(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a TLS handshake that met a plain-HTTP server."""
+    for link in exception_chain(exc):
+        if not isinstance(link, ssl.SSLError):
+            continue
+        if getattr(link, "reason", None) in _PLAIN_HTTP_REASONS:
+            return True
+        try:
+            text = str(link)
+        except Exception:  # a half-built exception (a library's subclass) cannot always str()
+            continue
+        if "wrong version number" in text.lower():
+            return True
+    return False
+
 
 class ExceptionTranslator:
     """A backend's exception table made into ``translate`` and the ``translated`` context.
@@ -432,19 +459,26 @@ class ExceptionTranslator:
                 return table[klass]
         return None
 
-    def translate(self, exc: BaseException, *, _depth: int = 0) -> errors.DicomkitError | None:
+    def translate(self, exc: BaseException) -> errors.DicomkitError | None:
         """The dicomkit error to raise for ``exc`` (not yet chained), or None to let it pass.
 
         An ``HTTPError`` target takes the status of ``exc`` (or of its ``response``); a connect
-        error caused by a TLS failure becomes a ``TLSError``; a wrapper may give way to the
+        error caused by a TLS failure becomes a ``TLSError``, and one where the server answered
+        in plain HTTP asks whether the URL should be ``http://``; a wrapper may give way to the
         error it wraps (see ``unwrap``).
         """
+        error = self._translate(exc, 0)
+        if error is not None and plain_http_answer(exc):
+            return errors.TLSError(f"{PLAIN_HTTP_HINT}: {error}")
+        return error
+
+    def _translate(self, exc: BaseException, depth: int) -> errors.DicomkitError | None:
         target = self.error_class_for(type(exc))
         if target is None:
             return None
-        inner = self._unwrap(exc) if self._unwrap is not None and _depth < 8 else None
+        inner = self._unwrap(exc) if self._unwrap is not None and depth < 8 else None
         if inner is not None and inner is not exc:
-            precise = self.translate(inner, _depth=_depth + 1)
+            precise = self._translate(inner, depth + 1)
             if precise is not None and (target in _GENERIC or isinstance(precise, target)):
                 return precise
         message = describe_exception(exc, self.library)
