@@ -14,6 +14,7 @@ from dicomkit.core import errors
 from dicomkit.core.interface import Request, Response
 from dicomkit.transports import support
 from dicomkit.transports._common import BuiltinOptions, BuiltinTransport
+from dicomkit.transports._urllib3 import close_pools
 from dicomkit.transports._urllib3_errors import urllib3_table, wrapped_error
 from dicomkit.transports._verbatim import install, origin_target, sending
 
@@ -116,7 +117,7 @@ class RequestsTransport(BuiltinTransport):
         elif request.body is not None:
             data = b"" if request.content_length == 0 else support.SizedBody(request)
         timeout = (request.timeout.connect, request.timeout.read)
-        with mapped_errors():
+        with mapped_errors(), support.closing_body(data):
             if self._owned:
                 prepared = self._prepare(request.method, request.url, headers, data)
                 answer = self._send_own(request, prepared, timeout)
@@ -206,7 +207,19 @@ class RequestsTransport(BuiltinTransport):
     def close(self) -> None:
         if self._state.close_once() and self._owned:
             with mapped_errors():
+                close_session_pools(self._session)
                 self._session.close()
+
+
+def close_session_pools(session: requests.Session) -> None:
+    """Close the pools of every adapter now: ``Session.close()`` only forgets them, which
+    leaves their sockets to the garbage collector once a failed request made a cycle."""
+    for adapter in session.adapters.values():
+        managers = [getattr(adapter, "poolmanager", None)]
+        managers += list(getattr(adapter, "proxy_manager", {}).values())
+        for manager in managers:
+            if manager is not None:
+                close_pools(manager)
 
 
 def _close(answer: requests.Response) -> None:

@@ -83,7 +83,7 @@ class Urllib3Transport(BuiltinTransport):
                     chunked = True
                 elif "Content-Length" not in headers:
                     headers["Content-Length"] = str(length)
-        with mapped_errors(), sending(origin_target(request.url)):
+        with mapped_errors(), support.closing_body(body), sending(origin_target(request.url)):
             timeout = urllib3.Timeout(connect=request.timeout.connect, read=request.timeout.read)
             options = {"body": body, "headers": headers, "timeout": timeout, "chunked": chunked}
             raw = self._pool.urlopen(request.method, request.url, **options, **_URLOPEN)

@@ -17,7 +17,7 @@ import socket
 import ssl
 import threading
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TypedDict
@@ -50,10 +50,13 @@ __all__ = [
     "TransportOptions",
     "Translated",
     "abody_chunks",
+    "aclose_body",
     "afollow_redirects",
     "astream_chunks",
     "body_chunks",
     "check_options",
+    "close_body",
+    "closing_body",
     "checked_headers",
     "checked_url",
     "common_options",
@@ -263,16 +266,56 @@ class BodySourceError(Exception):
 
 
 def body_chunks(request: Request) -> Iterator[bytes]:
-    """``request``'s body chunks; an error of the caller's source comes out marked as such."""
+    """``request``'s body chunks; an error of the caller's source comes out marked as such.
+
+    Closing the iterator closes the caller's source at once (and so the file it reads).
+    """
     chunks = request.iter_body()
-    while True:
-        try:
-            chunk = next(chunks)
-        except StopIteration:
-            return
-        except Exception as exc:
-            raise BodySourceError(exc) from exc
-        yield chunk
+    try:
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            except Exception as exc:
+                raise BodySourceError(exc) from exc
+            yield chunk
+    finally:
+        if isinstance(chunks, Generator):
+            chunks.close()
+
+
+def close_body(content: object) -> None:
+    """Close a streamed request body (:func:`body_chunks`, :class:`SizedBody`) the library is
+    done with; bytes, None and closed bodies are left alone.
+
+    Call it once the library call returned or raised: a library that stops reading a body
+    (a reset mid-upload) leaves the generator suspended, and with it the caller's file open,
+    until the garbage collector breaks the cycle its exception made.
+    """
+    close = getattr(content, "close", None)
+    if callable(close):
+        close()
+
+
+async def aclose_body(content: object) -> None:
+    """:func:`close_body` for a body of either kind (:func:`abody_chunks` is closed on a worker
+    thread); a body the library is still sending from another task is left to that task."""
+    aclose = getattr(content, "aclose", None)
+    if not callable(aclose):
+        close_body(content)
+        return
+    with suppress(RuntimeError):  # "asynchronous generator is already running"
+        await aclose()
+
+
+@contextmanager
+def closing_body(content: object) -> Iterator[None]:
+    """Run the library call that sends ``content``; close the body when it returns or raises."""
+    try:
+        yield
+    finally:
+        close_body(content)
 
 
 class SizedBody:
@@ -291,6 +334,10 @@ class SizedBody:
 
     def __iter__(self) -> Iterator[bytes]:
         return self._chunks
+
+    def close(self) -> None:
+        """Close the caller's source now (see :func:`close_body`)."""
+        close_body(self._chunks)
 
     def __len__(self) -> int:
         return self.length or 0

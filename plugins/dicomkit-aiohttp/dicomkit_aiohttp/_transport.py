@@ -14,6 +14,7 @@ from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
 from dicomkit.transports.support import (
     ClosedFlag,
     TransportOptions,
+    aclose_body,
     afollow_redirects,
     astream_chunks,
     common_options,
@@ -106,15 +107,18 @@ class AiohttpTransport(AsyncTransport):
             raise InvalidArgumentError(f"invalid URL {request.url!r}: {exc}") from exc
         if not complete:
             raise InvalidArgumentError(f"not an absolute http(s) URL: {request.url!r}")
-        response = await session.request(
-            request.method,
-            url,
-            headers=headers.items(),
-            data=data,
-            timeout=timeout,
-            allow_redirects=False,
-            **options,
-        )
+        try:
+            response = await session.request(
+                request.method,
+                url,
+                headers=headers.items(),
+                data=data,
+                timeout=timeout,
+                allow_redirects=False,
+                **options,
+            )
+        finally:
+            await aclose_body(data)
         return Response(
             response.status,
             list(response.headers.items()),

@@ -16,9 +16,12 @@ from dicomkit.core import AsyncTransport, Request, Response, Transport
 from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
 from dicomkit.transports.support import (
     ClosedFlag,
+    Content,
     TransportOptions,
+    aclose_body,
     afollow_redirects,
     astream_chunks,
+    closing_body,
     common_options,
     follow_redirects,
     import_library,
@@ -123,7 +126,8 @@ class HttpxTransport(Transport, AsyncTransport):
 
     def _build(
         self, client: httpx.Client | httpx.AsyncClient, request: Request, *, asynchronous: bool
-    ) -> httpx.Request:
+    ) -> tuple[httpx.Request, Content]:
+        """The httpx request, and its body to close once sent (see ``close_body``)."""
         import httpx
 
         headers, content = request_content(request, asynchronous=asynchronous)
@@ -136,7 +140,7 @@ class HttpxTransport(Transport, AsyncTransport):
             timeout=httpx.Timeout(
                 connect=timeout.connect, read=timeout.read, write=timeout.read, pool=None
             ),
-        )
+        ), content
 
     def _answer(
         self, sent: httpx.Response, request: Request, client: httpx.Client | httpx.AsyncClient
@@ -183,7 +187,9 @@ class HttpxTransport(Transport, AsyncTransport):
             )
 
     def _send_once(self, client: httpx.Client, request: Request) -> Response:
-        sent = client.send(self._build(client, request, asynchronous=False), stream=True)
+        built, content = self._build(client, request, asynchronous=False)
+        with closing_body(content):
+            sent = client.send(built, stream=True)
         return self._answer(sent, request, client)
 
     def close(self) -> None:
@@ -204,7 +210,11 @@ class HttpxTransport(Transport, AsyncTransport):
             )
 
     async def _asend_once(self, client: httpx.AsyncClient, request: Request) -> Response:
-        sent = await client.send(self._build(client, request, asynchronous=True), stream=True)
+        built, content = self._build(client, request, asynchronous=True)
+        try:
+            sent = await client.send(built, stream=True)
+        finally:
+            await aclose_body(content)
         return self._answer(sent, request, client)
 
     async def aclose(self) -> None:
