@@ -85,11 +85,17 @@ class RequestsTransport(BuiltinTransport):
         self, *, session: requests.Session | None = None, **options: Unpack[BuiltinOptions]
     ) -> None:
         super().__init__("requests", session, **options)
-        self._session = session if session is not None else self._own_session()
+        build = self._own_session if session is None else None
+        self._sessions = support.ProcessLocal("requests.Session", build, session)
         # ``verify`` and ``cert`` are given per request, because requests lets
         # REQUESTS_CA_BUNDLE override session.verify; only for our own session (a caller's
         # keeps its own settings).
         self._environment: dict[str, dict[str, Any]] = {}
+
+    @property
+    def _session(self) -> requests.Session:
+        """This process's session (a forked child opens its own, see ``support.ProcessLocal``)."""
+        return self._sessions.get()
 
     def _own_session(self) -> requests.Session:
         """A session with no retries and no cookie jar (a transport only moves bytes)."""
@@ -205,10 +211,13 @@ class RequestsTransport(BuiltinTransport):
         return cached
 
     def close(self) -> None:
-        if self._state.close_once() and self._owned:
+        if not self._state.close_once():
+            return
+        session = self._sessions.take()
+        if session is not None:
             with mapped_errors():
-                close_session_pools(self._session)
-                self._session.close()
+                close_session_pools(session)
+                session.close()
 
 
 def close_session_pools(session: requests.Session) -> None:

@@ -49,7 +49,13 @@ class Urllib3Transport(BuiltinTransport):
         self, *, pool_manager: urllib3.PoolManager | None = None, **options: Unpack[BuiltinOptions]
     ) -> None:
         super().__init__("urllib3", pool_manager, **options)
-        self._pool = pool_manager if pool_manager is not None else self._own_pool()
+        build = self._own_pool if pool_manager is None else None
+        self._pools = support.ProcessLocal("urllib3.PoolManager", build, pool_manager)
+
+    @property
+    def _pool(self) -> urllib3.PoolManager:
+        """This process's pool manager (a forked child opens its own: ``ProcessLocal``)."""
+        return self._pools.get()
 
     def _own_pool(self) -> urllib3.PoolManager:
         """A pool manager with no retries that writes request targets verbatim."""
@@ -90,9 +96,12 @@ class Urllib3Transport(BuiltinTransport):
         return _streamed_response(raw, request, self._chunk_size)
 
     def close(self) -> None:
-        if self._state.close_once() and self._owned:
+        if not self._state.close_once():
+            return
+        pool = self._pools.take()
+        if pool is not None:
             with mapped_errors():
-                close_pools(self._pool)
+                close_pools(pool)
 
 
 def close_pools(manager: urllib3.PoolManager) -> None:

@@ -7,9 +7,12 @@ import gc
 import hashlib
 import json
 import os
+import signal
 import socket
 import threading
 import time
+import traceback
+import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -38,7 +41,9 @@ __all__ = [
     "contract_server",
     "echo_of",
     "echoed_target",
+    "exit_status",
     "files_open",
+    "forked",
     "free_port",
     "open_fd_count",
     "own_threads",
@@ -326,6 +331,39 @@ def own_threads() -> set[threading.Thread]:
         for thread in threading.enumerate()
         if "process_request_thread" not in thread.name and thread.is_alive()
     }
+
+
+def forked(work: Callable[[], object]) -> int:
+    """Run ``work`` in a forked child and return its pid; the child exits 0 when ``work``
+    returned, 1 (traceback on stderr) when it raised, and never runs the parent's exit code."""
+    with warnings.catch_warnings():
+        # Python 3.12 warns about forking a process with threads (the contract server's).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's result is its exit status
+        status = 1
+        try:
+            work()
+            status = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(status)
+    return pid
+
+
+def exit_status(pid: int, seconds: float = 120.0) -> int:
+    """The exit status of the child ``pid``; one still running after ``seconds`` is killed."""
+    deadline = time.monotonic() + seconds
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return -signal.SIGKILL
+        time.sleep(0.02)
 
 
 def server_idle(server: ContractServer) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -45,7 +46,9 @@ from dicomkit.testing.contract._support import (
     client_sockets,
     echo_of,
     echoed_target,
+    exit_status,
     files_open,
+    forked,
     free_port,
     open_fd_count,
     own_threads,
@@ -510,6 +513,36 @@ class TransportContract(ThreadCases, TransportFixtures):
             assert wait_until(lambda: own_threads() <= threads), own_threads() - threads
         finally:
             gc.enable()
+
+    @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+    def test_a_forked_child_never_shares_the_parents_connections(
+        self, transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        """A transport used before ``os.fork()`` is safe in the child (issue 16): the child
+        opens connections of its own, and parent and children all get every byte."""
+        base = contract_server.url
+        children = 4
+
+        def use(transport: Transport, seed: int) -> None:
+            for n in range(3):
+                url = f"{base}/echo?n=300000&seed={seed + n}&chunks=7000"
+                _, received = _fetch(transport, Request("GET", url))
+                check_payload(received, payload(seed + n, 300000))
+
+        with InlineLoop() as loop:
+            built = loop.run(lambda: _build(transport_factory))
+            try:
+                loop.run(lambda: use(built, 10))  # the parent keeps an idle connection
+                before = contract_server.connections_accepted
+                pids = [
+                    forked(lambda k=k: InlineLoop.once(lambda: use(built, 20 + 3 * k)))
+                    for k in range(children)
+                ]
+                assert [exit_status(pid) for pid in pids] == [0] * children
+                assert contract_server.connections_accepted >= before + children
+                loop.run(lambda: use(built, 40))
+            finally:
+                loop.run(built.close)
 
     def test_no_leaked_connections_or_descriptors(
         self, transport_factory: Factory, contract_server: ContractServer

@@ -13,6 +13,7 @@ from dicomkit.core import AsyncTransport, Request, Response
 from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
 from dicomkit.transports.support import (
     ClosedFlag,
+    ProcessLocal,
     TransportOptions,
     aclose_body,
     afollow_redirects,
@@ -66,20 +67,23 @@ class AiohttpTransport(AsyncTransport):
         self._max_redirects = checked.max_redirects
         self._pool_maxsize = checked.pool_maxsize
         self._trust_env = trust_env
-        self._session = session
-        self._owns_session = session is None
+        build = self._new_session if session is None else None
+        self._sessions = ProcessLocal("aiohttp.ClientSession", build, session)
         self._state = ClosedFlag("aiohttp")
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        """Our session, opened on the first request (aiohttp binds it to the running loop)."""
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(limit=self._pool_maxsize, ssl=self._ssl)
+        return aiohttp.ClientSession(connector=connector, trust_env=self._trust_env)
 
     def _open_session(self) -> aiohttp.ClientSession:
         self._state.check()
-        if self._session is None:
-            import aiohttp
-
-            connector = aiohttp.TCPConnector(limit=self._pool_maxsize, ssl=self._ssl)
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=self._trust_env)
-        elif self._session.closed:
+        session = self._sessions.get()
+        if session.closed:
             raise TransportClosedError("the aiohttp session given to this transport is closed")
-        return self._session
+        return session
 
     async def asend(self, request: Request) -> Response:
         session = self._open_session()
@@ -141,8 +145,8 @@ class AiohttpTransport(AsyncTransport):
     async def aclose(self) -> None:
         if not self._state.close_once():
             return
-        session, self._session = self._session, None
-        if session is not None and self._owns_session:
+        session = self._sessions.take()
+        if session is not None:
             with translated_errors():
                 await session.close()
 

@@ -17,6 +17,7 @@ from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
 from dicomkit.transports.support import (
     ClosedFlag,
     Content,
+    ProcessLocal,
     TransportOptions,
     aclose_body,
     afollow_redirects,
@@ -55,29 +56,30 @@ _Client = TypeVar("_Client", "httpx.Client", "httpx.AsyncClient")
 
 
 class _ClientSlot(Generic[_Client]):
-    """One httpx client of the transport: the caller's, or ours, opened on first use."""
+    """One httpx client of the transport: the caller's, or ours, opened on first use (and
+    again in a forked child: ``ProcessLocal``)."""
 
-    def __init__(self, client: _Client | None, kind: type[_Client], option: str) -> None:
+    def __init__(
+        self, client: _Client | None, kind: type[_Client], option: str, options: dict[str, Any]
+    ) -> None:
         if client is not None and not isinstance(client, kind):
             raise InvalidArgumentError(f"{option} must be an httpx.{kind.__name__}")
-        self._client: _Client | None = client
         self.kind: type[_Client] = kind
-        self.owned = client is None
+        build = (lambda: kind(**options)) if client is None else None
+        self._local = ProcessLocal(f"httpx.{kind.__name__}", build, client)
 
-    def open(self, options: dict[str, Any]) -> _Client:
-        """The client, built from ``options`` if need be; refused once a caller closed theirs."""
-        if self._client is None:
-            self._client = self.kind(**options)
-        if self._client.is_closed:
+    def open(self) -> _Client:
+        """The client, built if need be; refused once a caller closed theirs."""
+        client = self._local.get()
+        if client.is_closed:
             raise TransportClosedError(
                 f"the httpx.{self.kind.__name__} given to this transport is closed"
             )
-        return self._client
+        return client
 
     def take_owned(self) -> _Client | None:
         """Forget the client; return it when it is ours to close."""
-        client, self._client = self._client, None
-        return client if self.owned else None
+        return self._local.take()
 
 
 class HttpxTransport(Transport, AsyncTransport):
@@ -101,8 +103,6 @@ class HttpxTransport(Transport, AsyncTransport):
         **options: Unpack[TransportOptions],
     ) -> None:
         httpx = import_library("httpx", _INSTALL_HINT)
-        self._sync = _ClientSlot(client, httpx.Client, "client")
-        self._async = _ClientSlot(async_client, httpx.AsyncClient, "async_client")
         checked = common_options(options, min_pool_maxsize=0)
         verified: bool | ssl.SSLContext = ssl_option(
             checked.verify, checked.cert, default_cafile=_default_ca_bundle()
@@ -115,6 +115,10 @@ class HttpxTransport(Transport, AsyncTransport):
             "follow_redirects": False,
             "timeout": None,
         }
+        self._sync = _ClientSlot(client, httpx.Client, "client", self._client_options)
+        self._async = _ClientSlot(
+            async_client, httpx.AsyncClient, "async_client", self._client_options
+        )
         self._max_redirects = checked.max_redirects
         self._lock = threading.Lock()
         self._state = ClosedFlag("httpx")
@@ -122,7 +126,7 @@ class HttpxTransport(Transport, AsyncTransport):
     def _open(self, slot: _ClientSlot[_Client]) -> _Client:
         with self._lock:
             self._state.check()
-            return slot.open(self._client_options)
+            return slot.open()
 
     def _build(
         self, client: httpx.Client | httpx.AsyncClient, request: Request, *, asynchronous: bool
