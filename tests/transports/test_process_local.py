@@ -20,7 +20,9 @@ def test_built_once_and_closed_for_good() -> None:
     local = ProcessLocal("thing", lambda: built.append(object()) or built[-1])
     assert local.peek() is None
     first = local.get()
-    assert local.get() is first and built == [first] and local.owned
+    assert local.get() is first
+    assert built == [first]
+    assert local.owned
     assert local.take() is first
     with pytest.raises(errors.TransportClosedError, match="thing is closed"):
         local.get()
@@ -30,7 +32,8 @@ def test_built_once_and_closed_for_good() -> None:
 def test_a_callers_value_is_never_ours_to_close() -> None:
     given = object()
     local = ProcessLocal("session", None, given)
-    assert local.get() is given and not local.owned
+    assert local.get() is given
+    assert not local.owned
     assert local.take() is None
 
 
@@ -42,7 +45,8 @@ def test_a_child_builds_its_own_and_drops_the_inherited(tmp_path: Path) -> None:
     def child() -> None:
         assert local.peek() is None  # the parent's is never handed out
         mine = local.get()
-        assert mine is not parents and mine == [os.getpid()]
+        assert mine is not parents
+        assert mine == [os.getpid()]
         assert local.take() is mine  # the child closes what it opened, nothing else
 
     assert exit_status(forked(child)) == 0
