@@ -11,7 +11,7 @@ from http.cookiejar import DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.core import errors
-from dicomkit.core.interface import Request, Response
+from dicomkit.core.interface import Headers, Request, Response
 from dicomkit.transports import support
 from dicomkit.transports._common import BuiltinOptions, BuiltinTransport
 from dicomkit.transports._urllib3 import close_pools
@@ -84,6 +84,8 @@ class RequestsTransport(BuiltinTransport):
     def __init__(
         self, *, session: requests.Session | None = None, **options: Unpack[BuiltinOptions]
     ) -> None:
+        if session is not None:
+            support.refuse_session_options(options, "requests.Session (session=)")
         super().__init__("requests", session, **options)
         build = self._own_session if session is None else None
         self._sessions = support.ProcessLocal("requests.Session", build, session)
@@ -112,8 +114,9 @@ class RequestsTransport(BuiltinTransport):
 
     def _send_once(self, request: Request) -> Response:
         self._state.check()
+        fields = request.headers if self._owned else self._with_callers_session(request.headers)
         headers: dict[str, str] = {}
-        for name, value in request.headers.items():
+        for name, value in fields.items():
             # requests keeps one value per name; a repeated field is sent as one list.
             folded = next((key for key in headers if key.lower() == name.lower()), name)
             headers[folded] = f"{headers[folded]}, {value}" if folded in headers else value
@@ -137,6 +140,8 @@ class RequestsTransport(BuiltinTransport):
                     stream=True,
                     allow_redirects=False,
                     timeout=timeout,
+                    # dicomkit's Authorization as sent: not replaced by credentials from .netrc
+                    auth=_as_sent if "Authorization" in fields else None,
                     # a request's hooks replace the session's: keep theirs, ours last
                     hooks={"response": [*self._session.hooks["response"], _hide_location]},
                 )
@@ -148,6 +153,20 @@ class RequestsTransport(BuiltinTransport):
             on_close=lambda: _close(answer),
             url=request.url,
             request=request,
+        )
+
+    def _with_callers_session(self, headers: Headers) -> Headers:
+        """``headers`` under the one rule for a caller's session (``support.session_fields``)."""
+        session = self._session
+        defaults = {
+            name: value if isinstance(value, str) else value.decode("latin-1")
+            for name, value in session.headers.items()
+        }
+        return support.session_fields(
+            headers,
+            defaults,
+            session_auth=session.auth is not None,
+            stock_agent=self._library.utils.default_user_agent(),
         )
 
     def _prepare(
@@ -235,6 +254,11 @@ def _close(answer: requests.Response) -> None:
     """Return the connection to the pool, or drop it when the body was not read to the end."""
     with mapped_errors():
         answer.close()
+
+
+def _as_sent(prepared: requests.PreparedRequest) -> requests.PreparedRequest:
+    """An auth that changes nothing: requests then takes no credentials from ``.netrc``."""
+    return prepared
 
 
 def _hide_location(answer: requests.Response, **_: Any) -> None:

@@ -48,6 +48,8 @@ class Urllib3Transport(BuiltinTransport):
     def __init__(
         self, *, pool_manager: urllib3.PoolManager | None = None, **options: Unpack[BuiltinOptions]
     ) -> None:
+        if pool_manager is not None:
+            support.refuse_session_options(options, "urllib3.PoolManager (pool_manager=)")
         super().__init__("urllib3", pool_manager, **options)
         build = self._own_pool if pool_manager is None else None
         self._pools = support.ProcessLocal("urllib3.PoolManager", build, pool_manager)
@@ -72,8 +74,11 @@ class Urllib3Transport(BuiltinTransport):
     def _send_once(self, request: Request) -> Response:
         self._state.check()
         urllib3 = self._library
+        fields = request.headers
+        if not self._owned:  # urllib3 drops the manager's own headers once a request has some
+            fields = support.session_fields(fields, self._pool.headers, merge=True)
         headers = urllib3.HTTPHeaderDict()
-        for name, value in request.headers.items():
+        for name, value in fields.items():
             headers.add(name, value)
         body: Any = None
         chunked = False

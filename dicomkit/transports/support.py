@@ -26,6 +26,7 @@ from typing import Any, Generic, TypedDict, TypeVar
 from dicomkit.core import errors
 from dicomkit.core.interface import ClosedState, Headers, Request, Response, StreamBody
 from dicomkit.core.numbers import parse_decimal
+from dicomkit.core.version import USER_AGENT
 from dicomkit.transports._checks import (
     RedirectChain,
     Translated,
@@ -47,6 +48,7 @@ __all__ = [
     "Content",
     "ErrorTable",
     "ExceptionTranslator",
+    "SESSION_OPTIONS",
     "RedirectChain",
     "SizedBody",
     "TransportOptions",
@@ -68,7 +70,9 @@ __all__ = [
     "follow_redirects",
     "import_library",
     "plain_http_answer",
+    "refuse_session_options",
     "request_content",
+    "session_fields",
     "ssl_context",
     "ssl_option",
     "stream_chunks",
@@ -167,6 +171,72 @@ def common_options(
         min_pool_maxsize=min_pool_maxsize,
     )
     return checked
+
+
+# -- a caller's own session ------------------------------------------------------------------
+
+SESSION_OPTIONS = ("verify", "cert", "pool_maxsize")
+"""The common options that configure a session, and so cannot apply to one the caller built."""
+
+
+def refuse_session_options(
+    options: Mapping[str, object], session: str, **also: object | None
+) -> None:
+    """Refuse options that would be silently ignored because the caller brought ``session``.
+
+    ``options`` are the backend's :class:`TransportOptions` as given (before defaults), ``also``
+    the backend's own session settings, a None value meaning "not given" (``trust_env``):
+    ``InvalidArgumentError`` names each one and says where it belongs instead.
+    """
+    given = [name for name in SESSION_OPTIONS if name in options]
+    given += [name for name, value in also.items() if value is not None]
+    if given:
+        names = ", ".join(f"{name}=" for name in given)
+        raise errors.InvalidArgumentError(
+            f"{names} cannot apply to the {session} you passed, which dicomkit uses as it is: "
+            f"configure {'them' if len(given) > 1 else 'it'} on your {session}, or leave the "
+            "session out and dicomkit builds one with these options"
+        )
+
+
+def session_fields(
+    headers: Headers,
+    session_headers: Mapping[str, str] | None,
+    *,
+    session_auth: bool = False,
+    stock_agent: str | None = None,
+    merge: bool = False,
+) -> Headers:
+    """The request's header fields under the one rule for a caller's session (every backend).
+
+    * Fields the request carries win over the session's defaults of the same name: the
+      client's ``headers=``, and ``Authorization`` from its ``auth=``.
+    * Except ``User-Agent``: dicomkit's default gives way to one the caller set on the
+      session (one that is not the library's ``stock_agent``); a ``User-Agent`` in the
+      client's ``headers=`` still wins.
+    * Credentials in two places are refused (``InvalidArgumentError``): a request with
+      ``Authorization`` and a session with auth of its own (``session_auth``, or an
+      ``Authorization`` default field) would otherwise see one silently replace the other.
+    * The session's other fields are sent too: by the library itself, or added here when
+      ``merge`` (for libraries that drop a session's defaults once a request has fields).
+    """
+    defaults = Headers(list(session_headers.items()) if session_headers is not None else None)
+    if "Authorization" in headers and (session_auth or "Authorization" in defaults):
+        raise errors.InvalidArgumentError(
+            "credentials in two places: the client sends Authorization (auth= or headers=) and "
+            "the session you passed has auth of its own; keep one of them"
+        )
+    result = Headers(headers)
+    agent = defaults.get("User-Agent")
+    if result.get("User-Agent") == USER_AGENT and agent is not None and agent != stock_agent:
+        result.remove("User-Agent")
+        if merge:
+            result.set("User-Agent", agent)
+    if merge:
+        for name, value in defaults.items():
+            if name not in result:
+                result.add(name, value)
+    return result
 
 
 class ClosedFlag(ClosedState):

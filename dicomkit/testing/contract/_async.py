@@ -12,6 +12,7 @@ import gc
 import hashlib
 import os
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -536,10 +537,11 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
             try:
                 loop.run(lambda: use(built, 10))  # the parent keeps an idle connection
                 before = contract_server.connections_accepted
-                pids = [
-                    forked(lambda k=k: EventLoop.once(lambda: use(built, 20 + 3 * k)))
-                    for k in range(children)
-                ]
+
+                async def child(k: int) -> None:
+                    await use(built, 20 + 3 * k)
+
+                pids = [forked(partial(EventLoop.once, partial(child, k))) for k in range(children)]
                 assert [exit_status(pid) for pid in pids] == [0] * children
                 assert contract_server.connections_accepted >= before + children
                 loop.run(lambda: use(built, 40))

@@ -14,6 +14,7 @@ import gc
 import hashlib
 import os
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -534,9 +535,12 @@ class TransportContract(ThreadCases, TransportFixtures):
             try:
                 loop.run(lambda: use(built, 10))  # the parent keeps an idle connection
                 before = contract_server.connections_accepted
+
+                def child(k: int) -> None:
+                    use(built, 20 + 3 * k)
+
                 pids = [
-                    forked(lambda k=k: InlineLoop.once(lambda: use(built, 20 + 3 * k)))
-                    for k in range(children)
+                    forked(partial(InlineLoop.once, partial(child, k))) for k in range(children)
                 ]
                 assert [exit_status(pid) for pid in pids] == [0] * children
                 assert contract_server.connections_accepted >= before + children

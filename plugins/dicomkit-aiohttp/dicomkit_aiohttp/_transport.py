@@ -20,7 +20,9 @@ from dicomkit.transports.support import (
     astream_chunks,
     common_options,
     import_library,
+    refuse_session_options,
     request_content,
+    session_fields,
     ssl_option,
 )
 from dicomkit_aiohttp._errors import translated_errors
@@ -56,18 +58,21 @@ class AiohttpTransport(AsyncTransport):
         self,
         *,
         session: aiohttp.ClientSession | None = None,
-        trust_env: bool = False,
+        trust_env: bool | None = None,
         **options: Unpack[TransportOptions],
     ) -> None:
-        aiohttp = import_library("aiohttp", _INSTALL_HINT)
-        if session is not None and not isinstance(session, aiohttp.ClientSession):
-            raise InvalidArgumentError("session must be an aiohttp.ClientSession")
+        library = import_library("aiohttp", _INSTALL_HINT)
+        if session is not None:
+            if not isinstance(session, library.ClientSession):
+                raise InvalidArgumentError("session must be an aiohttp.ClientSession")
+            refuse_session_options(options, "aiohttp.ClientSession (session=)", trust_env=trust_env)
         checked = common_options(options, pool_maxsize=100)
         self._ssl: bool | ssl.SSLContext = ssl_option(checked.verify, checked.cert)
         self._max_redirects = checked.max_redirects
         self._pool_maxsize = checked.pool_maxsize
-        self._trust_env = trust_env
+        self._trust_env = bool(trust_env)
         build = self._new_session if session is None else None
+        self._sessions: ProcessLocal[aiohttp.ClientSession]
         self._sessions = ProcessLocal("aiohttp.ClientSession", build, session)
         self._state = ClosedFlag("aiohttp")
 
@@ -100,7 +105,11 @@ class AiohttpTransport(AsyncTransport):
             total=None, sock_connect=request.timeout.connect, sock_read=request.timeout.read
         )
         headers, data = request_content(request, asynchronous=True)
-        options: dict[str, Any] = {}
+        if not self._sessions.owned:
+            auth = session.auth is not None
+            headers = session_fields(headers, session.headers, session_auth=auth)
+        # statuses are dicomkit's to judge: a session's raise_for_status=True does not apply
+        options: dict[str, Any] = {"raise_for_status": False}
         if "Content-Type" not in headers:
             options["skip_auto_headers"] = ("Content-Type",)
         try:

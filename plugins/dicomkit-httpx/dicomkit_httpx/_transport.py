@@ -26,7 +26,9 @@ from dicomkit.transports.support import (
     common_options,
     follow_redirects,
     import_library,
+    refuse_session_options,
     request_content,
+    session_fields,
     ssl_option,
     stream_chunks,
 )
@@ -65,8 +67,14 @@ class _ClientSlot(Generic[_Client]):
         if client is not None and not isinstance(client, kind):
             raise InvalidArgumentError(f"{option} must be an httpx.{kind.__name__}")
         self.kind: type[_Client] = kind
-        build = (lambda: kind(**options)) if client is None else None
-        self._local = ProcessLocal(f"httpx.{kind.__name__}", build, client)
+        self.owned = client is None
+
+        def build() -> _Client:
+            return kind(**options)
+
+        self._local: ProcessLocal[_Client] = ProcessLocal(
+            f"httpx.{kind.__name__}", build if client is None else None, client
+        )
 
     def open(self) -> _Client:
         """The client, built if need be; refused once a caller closed theirs."""
@@ -99,10 +107,15 @@ class HttpxTransport(Transport, AsyncTransport):
         *,
         client: httpx.Client | None = None,
         async_client: httpx.AsyncClient | None = None,
-        trust_env: bool = True,
+        trust_env: bool | None = None,
         **options: Unpack[TransportOptions],
     ) -> None:
         httpx = import_library("httpx", _INSTALL_HINT)
+        if client is not None or async_client is not None:
+            given = "httpx.Client (client=)"
+            if client is None:
+                given = "httpx.AsyncClient (async_client=)"
+            refuse_session_options(options, given, trust_env=trust_env)
         checked = common_options(options, min_pool_maxsize=0)
         verified: bool | ssl.SSLContext = ssl_option(
             checked.verify, checked.cert, default_cafile=_default_ca_bundle()
@@ -111,7 +124,7 @@ class HttpxTransport(Transport, AsyncTransport):
         self._client_options: dict[str, Any] = {
             "verify": verified,
             "limits": httpx.Limits(max_connections=None, max_keepalive_connections=keepalive),
-            "trust_env": trust_env,
+            "trust_env": True if trust_env is None else trust_env,
             "follow_redirects": False,
             "timeout": None,
         }
@@ -135,6 +148,11 @@ class HttpxTransport(Transport, AsyncTransport):
         import httpx
 
         headers, content = request_content(request, asynchronous=asynchronous)
+        slot = self._async if asynchronous else self._sync
+        if not slot.owned:
+            stock = f"python-httpx/{httpx.__version__}"
+            auth = client.auth is not None
+            headers = session_fields(headers, client.headers, session_auth=auth, stock_agent=stock)
         timeout = request.timeout
         return client.build_request(
             request.method,
