@@ -9,7 +9,6 @@ one and the reverse.
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from dicomkit.core import AsyncTransport, Request, Response, Transport
@@ -133,13 +132,13 @@ class HttpxTransport(Transport, AsyncTransport):
             async_client, httpx.AsyncClient, "async_client", self._client_options
         )
         self._max_redirects = checked.max_redirects
-        self._lock = threading.Lock()
         self._state = ClosedFlag("httpx")
 
     def _open(self, slot: _ClientSlot[_Client]) -> _Client:
-        with self._lock:
-            self._state.check()
-            return slot.open()
+        # No lock of ours (one held at a fork could hang the child): the slot's ProcessLocal
+        # serialises opening against close, and refuses to open once closed.
+        self._state.check()
+        return slot.open()
 
     def _build(
         self, client: httpx.Client | httpx.AsyncClient, request: Request, *, asynchronous: bool
@@ -216,8 +215,7 @@ class HttpxTransport(Transport, AsyncTransport):
 
     def close(self) -> None:
         self._state.close_once()
-        with self._lock:
-            client = self._sync.take_owned()
+        client = self._sync.take_owned()
         if client is not None:
             with translated_errors():
                 client.close()
@@ -241,9 +239,8 @@ class HttpxTransport(Transport, AsyncTransport):
 
     async def aclose(self) -> None:
         self._state.close_once()
-        with self._lock:
-            async_client = self._async.take_owned()
-            client = self._sync.take_owned()
+        async_client = self._async.take_owned()
+        client = self._sync.take_owned()
         with translated_errors():
             if async_client is not None:
                 await async_client.aclose()
