@@ -17,6 +17,7 @@ from dicomkit.core import errors
 from dicomkit.testing.contract._support import exit_status, forked
 from dicomkit.testing.data import dataset_bytes, make_study
 from dicomkit.transports import RequestsTransport
+from tests._support.ci import require_module
 from tests.client.conftest import backend_names
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
@@ -113,3 +114,39 @@ def test_a_callers_session_is_refused_in_the_child(
             assert len(client.search_for_series(uid)) == 1
     assert "forked" in report.read_text()
     assert "of its own" in report.read_text()
+
+
+def test_a_callers_aiohttp_session_is_refused_in_the_child(
+    dicomweb_server: Any, tmp_path: Path
+) -> None:
+    """The async rule: dicomkit rebuilds the sessions it opened, never the caller's."""
+    aiohttp = require_module("aiohttp")
+    from dicomkit_aiohttp import AiohttpTransport
+
+    report = tmp_path / "child.txt"
+
+    async def parent() -> tuple[AsyncDicomClient, Any]:
+        session = aiohttp.ClientSession()
+        client = AsyncDicomClient(dicomweb_server.url, transport=AiohttpTransport(session=session))
+        await client.search_for_studies()
+        return client, session
+
+    loop = asyncio.new_event_loop()
+    client, session = loop.run_until_complete(parent())
+
+    async def child() -> None:
+        try:
+            await client.search_for_studies()
+        except errors.TransportClosedError as error:
+            report.write_text(str(error))
+            return
+        raise AssertionError("the parent's aiohttp session was used in the child")
+
+    try:
+        assert exit_status(forked(lambda: asyncio.run(child()))) == 0
+        assert "forked" in report.read_text()
+        assert loop.run_until_complete(client.search_for_studies()) == []
+    finally:
+        loop.run_until_complete(client.close())
+        loop.run_until_complete(session.close())
+        loop.close()

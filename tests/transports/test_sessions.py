@@ -150,10 +150,19 @@ def test_options_a_callers_session_would_ignore_are_refused(kind: Kind, option: 
 
 def test_trust_env_with_a_callers_session_is_refused() -> None:
     httpx = require_module("httpx")
+    aiohttp = require_module("aiohttp")
+    from dicomkit_aiohttp import AiohttpTransport
     from dicomkit_httpx import HttpxTransport
 
     with httpx.Client() as client, pytest.raises(errors.InvalidArgumentError, match="trust_env="):
         HttpxTransport(client=client, trust_env=False)
+
+    async def aiohttp_session() -> None:
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(errors.InvalidArgumentError, match="trust_env="):
+                AiohttpTransport(session=session, trust_env=True)
+
+    asyncio.run(aiohttp_session())
 
 
 def test_session_fields_are_sent_and_the_requests_win(kind: Kind) -> None:
