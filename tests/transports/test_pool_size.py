@@ -27,8 +27,8 @@ def test_sixteen_threads_on_one_client_log_nothing(
         barrier.wait(30)
         return len(client.search_for_studies())
 
-    with caplog.at_level(logging.DEBUG), DicomClient(dicomweb_server.url, transport=backend) as c:
-        with ThreadPoolExecutor(THREADS) as pool:
-            assert list(pool.map(search, [c] * THREADS * 2)) == [0] * THREADS * 2
+    client = DicomClient(dicomweb_server.url, transport=backend)
+    with caplog.at_level(logging.DEBUG), client, ThreadPoolExecutor(THREADS) as pool:
+        assert list(pool.map(search, [client] * THREADS * 2)) == [0] * THREADS * 2
     loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert loud == [], [r.getMessage() for r in loud]
