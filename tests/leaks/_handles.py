@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from dicomkit.testing.contract._support import client_sockets, files_open, wait_until
+from dicomkit.testing.contract import client_sockets, files_open
+from dicomkit.testing.contract._support import wait_until
 
 __all__ = ["Handles", "Resetter", "gc_off", "port_of"]
 

@@ -14,7 +14,7 @@ import pytest
 
 from dicomkit import AsyncDicomClient, DicomClient
 from dicomkit.core import errors
-from dicomkit.testing.contract._support import exit_status, forked
+from dicomkit.testing.contract import exit_status, forked
 from dicomkit.testing.data import dataset_bytes, make_study
 from dicomkit.transports import RequestsTransport
 from tests._support.ci import require_module

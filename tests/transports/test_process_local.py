@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dicomkit.core import errors
-from dicomkit.testing.contract._support import exit_status, forked
+from dicomkit.testing.contract import exit_status, forked
 from dicomkit.transports.support import ProcessLocal
 
 fork_only = pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
