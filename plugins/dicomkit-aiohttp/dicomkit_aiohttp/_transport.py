@@ -130,8 +130,11 @@ class AiohttpTransport(AsyncTransport):
                 allow_redirects=False,
                 **options,
             )
-        finally:
+        except BaseException:
+            # aiohttp stops reading a body it failed to send; once it answered, it may still
+            # be sending (an answer before the whole upload), so the body is its to finish.
             await aclose_body(data)
+            raise
         return Response(
             response.status,
             list(response.headers.items()),
