@@ -57,6 +57,7 @@ __all__ = [
     "SizedBody",
     "TransportOptions",
     "Translated",
+    "AsyncBody",
     "abody_chunks",
     "aclose_body",
     "afollow_redirects",
@@ -356,25 +357,52 @@ class SizedBody:
         return True
 
 
-async def abody_chunks(request: Request) -> AsyncIterator[bytes]:
-    """:func:`body_chunks` as an async iterator, for libraries that take only those.
+def abody_chunks(request: Request) -> AsyncBody:
+    """:func:`body_chunks` as an async iterator (an :class:`AsyncBody`), for libraries that take
+    only those."""
+    return AsyncBody(request)
+
+
+class AsyncBody:
+    """A request body as an async iterator, read without ever blocking the event loop.
 
     A streamed body (files opened and read as it is sent) is read chunk by chunk on a worker
     thread, so that the event loop never waits on a disk; a bytes body is handed over as is.
-    A consumer that stops early closes the stream (and so its files) on a worker thread too,
-    once a read cancelled mid-way is over: the lock keeps the two from overlapping.
+    :meth:`aclose` closes the source (and so its files) on a worker thread, after a read still
+    running there: the lock keeps the two from overlapping, so a transport may close the body
+    while the library's own task is still reading it (aiohttp sends from a task of its own).
+    A read that fails or is cancelled closes the source the same way.
     """
-    chunks = body_chunks(request)
-    if not isinstance(request.body, StreamBody):
-        for chunk in chunks:
-            yield chunk
-        return
-    lock = threading.Lock()
-    try:
-        while (piece := await asyncio.to_thread(_next_chunk, chunks, lock)) is not None:
-            yield piece
-    finally:
-        await asyncio.to_thread(_close_chunks, chunks, lock)
+
+    __slots__ = ("_chunks", "_lock", "_threaded")
+
+    def __init__(self, request: Request) -> None:
+        self._chunks = body_chunks(request)
+        self._lock = threading.Lock()
+        self._threaded = isinstance(request.body, StreamBody)
+
+    def __aiter__(self) -> AsyncBody:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self._threaded:
+            piece = next(self._chunks, None)
+        else:
+            try:
+                piece = await asyncio.to_thread(_next_chunk, self._chunks, self._lock)
+            except BaseException:
+                await self.aclose()
+                raise
+        if piece is None:
+            raise StopAsyncIteration
+        return piece
+
+    async def aclose(self) -> None:
+        """Close the source now, or once a read running on a worker thread is over."""
+        if self._threaded:
+            await asyncio.to_thread(_close_chunks, self._chunks, self._lock)
+        else:
+            close_body(self._chunks)
 
 
 def _next_chunk(chunks: Iterator[bytes], lock: threading.Lock) -> bytes | None:
