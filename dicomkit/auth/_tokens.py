@@ -9,17 +9,20 @@ one request.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import math
 import threading
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from dicomkit.auth._base import Auth, _Secret, authorization_of
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import AsyncTransport, Transport
+
+if TYPE_CHECKING:  # imported when a lock is first needed: blocking clients never load asyncio
+    import asyncio
 
 __all__ = ["Clock", "Token", "TokenAuth"]
 
@@ -152,6 +155,8 @@ class TokenAuth(Auth):
 
     def _async_lock(self) -> asyncio.Lock:
         """The lock for the running event loop (an asyncio.Lock must not cross loops)."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         with self._alocks_guard:
             lock = self._alocks.get(loop)

@@ -31,7 +31,12 @@ from dicomkit.core.retry import RetryPolicy, coerce_retry
 from dicomkit.core.uids import validate_uid
 from dicomkit.core.urls import DicomWebURLs, without_userinfo
 from dicomkit.files.folder import FolderUpload, ScannedFile
-from dicomkit.files.part10 import DEFAULT_CHUNK_SIZE, InstanceInput, stow_items
+from dicomkit.files.part10 import (
+    DEFAULT_CHUNK_SIZE,
+    InstanceInput,
+    headerless_part10,
+    stow_items,
+)
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -160,11 +165,12 @@ class ClientBase:
         max_count: int | None,
         max_bytes: int | None,
         workers: int,
+        force: bool = False,
     ) -> FolderUpload:
         """The plan of a folder upload (blocking: it scans and sniffs every file)."""
         if study is not None:
             validate_uid(study, "StudyInstanceUID")
-        return FolderUpload(folder, recursive, max_count, max_bytes, workers)
+        return FolderUpload(folder, recursive, max_count, max_bytes, workers, force)
 
 
 def raise_transport_failure(request: Request, error: TransportError, attempts: int) -> NoReturn:
@@ -183,13 +189,16 @@ def raise_transport_failure(request: Request, error: TransportError, attempts: i
     raise failure from error
 
 
-def uploadable(path: str | os.PathLike[str], scanned: ScannedFile) -> Path:
+def uploadable(path: str | os.PathLike[str], scanned: ScannedFile) -> Path | bytes:
     """``path``, checked as ``upload_dicom_folder`` checks its files: InvalidArgumentError for
-    a missing, unreadable or non-DICOM file, before any request."""
+    a missing, unreadable or non-DICOM file, before any request. A headerless file accepted
+    with ``force=True`` comes back re-encoded as Part 10 bytes."""
     if not scanned.is_dicom:
         raise InvalidArgumentError(
             f"cannot upload {path}: not a DICOM file (no Part 10 'DICM' header)"
         )
     if scanned.problem:
         raise InvalidArgumentError(f"cannot upload {path}: {scanned.problem}")
-    return Path(path)
+    if scanned.headerless:
+        return headerless_part10(scanned.path)
+    return scanned.path

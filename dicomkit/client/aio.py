@@ -14,8 +14,6 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydicom.dataset import Dataset
-
 from dicomkit.client._aio_driver import AsyncDriver
 from dicomkit.client._base import uploadable
 from dicomkit.client._io_async import concurrently, offload
@@ -35,6 +33,7 @@ from dicomkit.files.folder import FolderUploadReport, sniff_file
 from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
 
 if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
     from typing_extensions import Unpack
 
 __all__ = ["AsyncDicomClient"]
@@ -350,14 +349,17 @@ class AsyncDicomClient(AsyncDriver):
         """Delete a study, a series or an instance, by whichever UIDs are given."""
         await self._run(self.exchanges.delete, study_id, series_id, instance_id)
 
-    async def upload_dicom_file(self, path: str | os.PathLike[str]) -> StoreResult:
+    async def upload_dicom_file(
+        self, path: str | os.PathLike[str], *, force: bool = False
+    ) -> StoreResult:
         """Store one DICOM file, streamed from disk.
 
         The file is checked first, as ``upload_dicom_folder`` checks its files: a missing,
         unreadable or non-DICOM file raises InvalidArgumentError before any request.
+        ``force=True`` accepts a data set without the Part 10 header (docs/files.md).
         """
-        scanned = await offload(sniff_file, Path(path))
-        return await self.store_instances([uploadable(path, scanned)])
+        scanned = await offload(sniff_file, Path(path), force=force)
+        return await self.store_instances([await offload(uploadable, path, scanned)])
 
     async def upload_dicom_folder(
         self,
@@ -369,6 +371,7 @@ class AsyncDicomClient(AsyncDriver):
         max_batch_bytes: int | None = None,
         workers: int = 1,
         progress: Progress | None = None,
+        force: bool = False,
     ) -> FolderUploadReport:
         """Store every DICOM file under ``folder`` (recognised by content) and report per file.
 
@@ -377,6 +380,8 @@ class AsyncDicomClient(AsyncDriver):
         ``workers`` > 1 sends that many STOW-RS requests at once (threads in blocking code,
         tasks under asyncio) and, unless ``max_batch_instances`` is given, splits the files
         into two batches per worker; outcomes are still recorded and reported in folder order.
+        ``force=True`` also uploads data sets stored without the Part 10 header (re-encoded);
+        without it they are reported failed with that reason (docs/files.md).
         """
         plan = await offload(
             self._folder_upload,
@@ -386,6 +391,7 @@ class AsyncDicomClient(AsyncDriver):
             max_batch_instances,
             max_batch_bytes,
             workers,
+            force,
         )
         settle = plan.settler(progress)
         await concurrently(self._store_outcome, plan.jobs(study_instance_uid), workers, settle)

@@ -16,8 +16,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydicom.dataset import Dataset
-
 from dicomkit.client._base import uploadable
 from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
@@ -37,6 +35,7 @@ from dicomkit.files.folder import FolderUploadReport, sniff_file
 from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
 
 if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
     from typing_extensions import Unpack
 
 __all__ = ["DicomClient"]
@@ -343,14 +342,17 @@ class DicomClient(SyncDriver):
         """Delete a study, a series or an instance, by whichever UIDs are given."""
         self._run(self.exchanges.delete, study_id, series_id, instance_id)
 
-    def upload_dicom_file(self, path: str | os.PathLike[str]) -> StoreResult:
+    def upload_dicom_file(
+        self, path: str | os.PathLike[str], *, force: bool = False
+    ) -> StoreResult:
         """Store one DICOM file, streamed from disk.
 
         The file is checked first, as ``upload_dicom_folder`` checks its files: a missing,
         unreadable or non-DICOM file raises InvalidArgumentError before any request.
+        ``force=True`` accepts a data set without the Part 10 header (docs/files.md).
         """
-        scanned = offload(sniff_file, Path(path))
-        return self.store_instances([uploadable(path, scanned)])
+        scanned = offload(sniff_file, Path(path), force=force)
+        return self.store_instances([offload(uploadable, path, scanned)])
 
     def upload_dicom_folder(
         self,
@@ -362,6 +364,7 @@ class DicomClient(SyncDriver):
         max_batch_bytes: int | None = None,
         workers: int = 1,
         progress: Progress | None = None,
+        force: bool = False,
     ) -> FolderUploadReport:
         """Store every DICOM file under ``folder`` (recognised by content) and report per file.
 
@@ -370,6 +373,8 @@ class DicomClient(SyncDriver):
         ``workers`` > 1 sends that many STOW-RS requests at once (threads in blocking code,
         tasks under asyncio) and, unless ``max_batch_instances`` is given, splits the files
         into two batches per worker; outcomes are still recorded and reported in folder order.
+        ``force=True`` also uploads data sets stored without the Part 10 header (re-encoded);
+        without it they are reported failed with that reason (docs/files.md).
         """
         plan = offload(
             self._folder_upload,
@@ -379,6 +384,7 @@ class DicomClient(SyncDriver):
             max_batch_instances,
             max_batch_bytes,
             workers,
+            force,
         )
         settle = plan.settler(progress)
         concurrently(self._store_outcome, plan.jobs(study_instance_uid), workers, settle)
