@@ -125,12 +125,22 @@ class ClientBase:
         )
 
     def _explained(self, error: DicomkitError) -> DicomkitError:
-        """``error``, plus how to fix a 401 caused by sending no credentials at all."""
-        if not isinstance(error, HTTPError) or error.status != 401 or self.auth is not None:
+        """``error``, plus what a 401 means: no credentials were sent, or they were rejected.
+
+        The one place the advice on a 401 is worded, for every operation of both clients.
+        """
+        if not isinstance(error, HTTPError) or error.status != 401:
             return error
+        if self.auth is None:
+            advice = f"the server requires credentials: pass auth=... to {self._client_name}"
+        else:
+            advice = (
+                f"the server rejected the credentials that were sent ({self.auth!r}): check "
+                "them, and that they are meant for this server (token audience or scope)"
+            )
         return type(error)(
             error.status,
-            f"{error}; the server requires credentials: pass auth=... to {self._client_name}",
+            f"{error}; {advice}",
             method=error.method,
             url=error.url,
             headers=error.headers,
