@@ -170,10 +170,9 @@ class OAuth2ClientCredentials(TokenAuth):
 
     def fetch_token(self, transport: Transport) -> Token:
         exchange = self._exchange()
-        with self._naming_the_endpoint():
-            with transport.send(exchange.request) as response:
-                for chunk in response.iter_bytes():
-                    exchange.feed(chunk)
+        with self._naming_the_endpoint(), transport.send(exchange.request) as response:
+            for chunk in response.iter_bytes():
+                exchange.feed(chunk)
         return exchange.result(response.status)
 
     async def afetch_token(self, transport: AsyncTransport) -> Token:

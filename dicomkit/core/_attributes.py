@@ -63,7 +63,7 @@ COMMON: dict[str, tuple[int, str]] = {
 }
 """Keyword -> (tag, VR), in tag order."""
 
-_BY_TAG = {tag: vr for tag, vr in COMMON.values()}
+_BY_TAG = dict(COMMON.values())
 
 
 def lookup(keyword_or_tag: str | int) -> tuple[int, str] | None:

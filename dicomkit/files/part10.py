@@ -25,9 +25,10 @@ from dicomkit.core.interface import Headers
 from dicomkit.core.stow import Opener, StowItem
 
 if TYPE_CHECKING:
-    from typing_extensions import TypeAlias, TypeIs
+    from typing import TypeAlias
 
     from pydicom.dataset import Dataset
+    from typing_extensions import TypeIs
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -43,7 +44,7 @@ __all__ = [
 DEFAULT_CHUNK_SIZE = 1 << 20
 """Bytes read from a file at a time when a STOW body is streamed."""
 
-InstanceInput: TypeAlias = Union[  # noqa: UP007 - "Dataset" is a name, not a class, at run time
+InstanceInput: TypeAlias = Union[
     "Dataset", str, os.PathLike[str], bytes, bytearray, memoryview, BinaryIO
 ]
 """One instance for STOW-RS: a Dataset, a file path, Part 10 bytes, or a binary file object."""

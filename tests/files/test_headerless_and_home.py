@@ -46,12 +46,14 @@ def test_headerless_files_are_dicom_with_a_reason(
     with pytest.raises(pydicom.errors.InvalidDicomError):
         pydicom.dcmread(path)
     scanned = sniff_file(path)
-    assert scanned.is_dicom and scanned.headerless
+    assert scanned.is_dicom
+    assert scanned.headerless
     assert scanned.problem == HEADERLESS_PROBLEM
     assert "force=True" in HEADERLESS_PROBLEM
     assert scanned.sop_instance_uid == ds.SOPInstanceUID
     forced = sniff_file(path, force=True)
-    assert forced.problem is None and forced.sop_instance_uid == ds.SOPInstanceUID
+    assert forced.problem is None
+    assert forced.sop_instance_uid == ds.SOPInstanceUID
 
 
 @given(st.binary(max_size=300))
@@ -79,7 +81,8 @@ def test_headerless_files_upload_only_on_request(dicomweb_server: Any, tmp_path:
         with pytest.raises(InvalidArgumentError, match="force=True"):
             client.upload_dicom_file(raw_path)
         report = client.upload_dicom_folder(folder, force=True)
-        assert report.ok and report.stored == [raw_path], report
+        assert report.ok, report
+        assert report.stored == [raw_path]
         single = make_instance(patient_id="H-2")
         single_path = tmp_path / "single.raw"
         single_path.write_bytes(_headerless(single, ExplicitVRLittleEndian, with_meta=True))
@@ -110,5 +113,6 @@ def test_tilde_is_expanded_in_every_path_argument(
         [more] = list((tmp_path / "more").rglob("*.dcm"))
         assert client.store_instances([f"~/{more.relative_to(tmp_path)}"]).ok
         written = client.download_dicom("~/dl", study[0].StudyInstanceUID)
-    assert written and all(path.is_relative_to(tmp_path / "dl") for path in written)
+    assert written
+    assert all(path.is_relative_to(tmp_path / "dl") for path in written)
     assert not (tmp_path / "~").exists()
