@@ -14,10 +14,17 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import quote, urlencode, urlsplit
 
-from dicomkit.auth._base import _MASK, _checked_secret, _Secret, check_transport_security
+from dicomkit.auth._base import (
+    _MASK,
+    SecretInput,
+    _checked_secret,
+    _Secret,
+    check_transport_security,
+)
 from dicomkit.auth._tokens import Clock, Token, TokenAuth
 from dicomkit.core.errors import AuthError, InvalidArgumentError, TransportError
 from dicomkit.core.interface import AsyncTransport, Headers, Request, StreamBody, Timeout, Transport
@@ -40,17 +47,19 @@ class OAuth2ClientCredentials(TokenAuth):
     ``scope`` (a string or several) and ``resource`` (the older Azure AD v1 parameter) are sent
     when given. ``client_auth="body"`` sends the client id and secret as form fields (what Azure
     AD expects); ``"basic"`` sends them in an ``Authorization: Basic`` header (RFC 6749 2.3.1).
-    ``token_requests`` counts the requests made to the token endpoint.
+    ``token_requests`` counts the requests made to the token endpoint. ``client_secret`` may be
+    an :class:`~dicomkit.auth.EnvSecret`; pickling needs one, or ``pickle_secret=True``.
     """
 
     def __init__(
         self,
         token_url: str,
         client_id: str,
-        client_secret: str,
+        client_secret: SecretInput,
         scope: str | Sequence[str] | None = None,
         resource: str | None = None,
         *,
+        pickle_secret: bool = False,
         refresh_margin: float = 60.0,
         client_auth: str = "body",
         timeout: Timeout | None = None,
@@ -65,7 +74,9 @@ class OAuth2ClientCredentials(TokenAuth):
             raise InvalidArgumentError('client_auth must be "body" or "basic"')
         self.token_url = token_url
         self.client_id = client_id
-        self._client_secret = _checked_secret(client_secret, "the client secret")
+        self._client_secret = _checked_secret(
+            client_secret, "the client secret", picklable=pickle_secret
+        )
         if scope is None or isinstance(scope, str):
             self.scope = scope
         else:
@@ -130,10 +141,13 @@ class OAuth2ClientCredentials(TokenAuth):
                 )
             url = f"{authority}/oauth2/v2.0/token"
             scope = f"{info['oauth_resource']}/.default"
+        secret = info["client_secret"]
+        if environ is None and isinstance(secret, _Secret):  # pickles as "read {name} again"
+            secret = _Secret(secret.reveal(), source=_LegacyEnvSecret(name))
         return cls(
             url,
             str(info["client_id"]),
-            info["client_secret"],  # type: ignore[arg-type]
+            secret,  # type: ignore[arg-type]
             scope=None if scope is None else str(scope),
             **options,
         )
@@ -238,6 +252,22 @@ class OAuth2ClientCredentials(TokenAuth):
             f"OAuth2ClientCredentials(token_url={self.token_url!r}, client_id={self.client_id!r}, "
             f"client_secret={_MASK}, scope={self.scope!r}, resource={self.resource!r})"
         )
+
+
+@dataclass(frozen=True)
+class _LegacyEnvSecret:
+    """The client secret of the legacy variable ``name``, read again where it is needed (a
+    pickled provider built by ``from_env`` carries this, not the secret)."""
+
+    name: str
+
+    def __call__(self) -> str:
+        raw = _read_env(self.name, None)
+        info = None if raw is None else _parse_legacy(raw)
+        secret = None if info is None else info.get("client_secret")
+        if not isinstance(secret, _Secret):
+            raise AuthError(f"the environment variable {self.name} holds no client_secret")
+        return secret.reveal()
 
 
 def _reraise_naming(error: TransportError, token_url: str) -> NoReturn:

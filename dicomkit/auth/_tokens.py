@@ -90,6 +90,21 @@ class TokenAuth(Auth):
     async def afetch_token(self, transport: AsyncTransport) -> Token:
         """Obtain a new token without blocking the event loop."""
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without locks and without the cached token (a secret): the other process
+        fetches its own."""
+        state = dict(self.__dict__)
+        for name in ("_state", "_lock", "_alocks", "_alocks_guard"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._state = (None, -math.inf)
+        self._lock = threading.Lock()
+        self._alocks = {}
+        self._alocks_guard = threading.Lock()
+
     def _worth_retry(self, failed: str | None, new: Token) -> bool:
         """Whether a request that failed with ``failed`` should be retried with ``new``."""
         return not new.matches(failed)

@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from dicomkit.core import stow
 from dicomkit.core.errors import (
@@ -19,7 +19,7 @@ from dicomkit.core.errors import (
     InvalidArgumentError,
     TransportError,
 )
-from dicomkit.core.interface import Request, Response
+from dicomkit.core.interface import AsyncTransport, Request, Response, Transport
 from dicomkit.core.operations import (
     Dialect,
     Exchanges,
@@ -37,6 +37,9 @@ from dicomkit.files.part10 import (
     headerless_part10,
     stow_items,
 )
+
+if TYPE_CHECKING:
+    from dicomkit.config import ClientConfig
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -86,8 +89,64 @@ class ClientBase:
         self.auth = resolve_auth(auth, asynchronous=asynchronous)
         self._asynchronous = asynchronous
         self._client_name = "AsyncDicomClient" if asynchronous else "DicomClient"
-        check_transport_security(self.urls.base_url, self.auth, stacklevel=4)
+        check_transport_security(self.urls.base_url, self.auth, stacklevel=5)
         self.chunk_size = chunk_size
+        self._settings: dict[str, Any] = {
+            "url": base_url,
+            "retry": self.retry,
+            "timeout": timeout,
+            "headers": headers,
+            "dialect": dialect,
+            "api_version": api_version,
+            "partition": partition,
+            "qido_prefix": qido_prefix,
+            "wado_prefix": wado_prefix,
+            "stow_prefix": stow_prefix,
+            "chunk_size": chunk_size,
+        }
+
+    def _remember_transport(self, transport: object, options: Mapping[str, Any] | None) -> None:
+        """Note how the transport was chosen (for :attr:`config`) and check its options.
+
+        Options apply only to a transport dicomkit builds: with an instance they would be
+        silently ignored, so they are refused.
+        """
+        if options and isinstance(transport, (Transport, AsyncTransport)):
+            raise InvalidArgumentError(
+                f"transport_options {sorted(options)} only apply when dicomkit builds the "
+                "transport from a name or class; configure the instance you pass instead"
+            )
+        self._transport_spec = transport
+        self._transport_options = dict(options or {})
+
+    @property
+    def config(self) -> ClientConfig:
+        """The :class:`~dicomkit.ClientConfig` that builds this client again, in any process.
+
+        InvalidArgumentError for a client given a transport instance (sockets do not travel):
+        build it from a name or class and ``transport_options`` instead.
+        """
+        from dicomkit.config import ClientConfig
+
+        spec = getattr(self, "_transport_spec", None)
+        if spec is not None and not isinstance(spec, (str, type)):
+            raise InvalidArgumentError(
+                f"this {self._client_name} uses a transport instance you built, which cannot "
+                "become a ClientConfig (its sockets do not travel to another process): build "
+                "the client with transport=<name or class> and transport_options=... instead"
+            )
+        return ClientConfig(
+            transport=spec,
+            transport_options=getattr(self, "_transport_options", {}),
+            auth=self.auth,
+            **self._settings,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A client pickles as its :attr:`config`; the unpickled client is a fresh one."""
+        from dicomkit.config import rebuild
+
+        return (rebuild, (self.config, self._asynchronous))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.urls.root!r})"
@@ -96,7 +155,8 @@ class ClientBase:
         """A transport by name or class (owned, closed with the client) for this I/O style."""
         from dicomkit.transports.registry import resolve_transport
 
-        return resolve_transport(transport, asynchronous=self._asynchronous)
+        options = getattr(self, "_transport_options", {})
+        return resolve_transport(transport, asynchronous=self._asynchronous, **options)
 
     def _retry_delay(
         self,

@@ -16,12 +16,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dicomkit.client._base import uploadable
+from dicomkit.client._base import DEFAULT_CHUNK_SIZE, TimeoutInput, uploadable
 from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
 from dicomkit.core.dicomjson import StoreResult
-from dicomkit.core.interface import Headers
+from dicomkit.core.interface import Headers, TransportSpec
 from dicomkit.core.operations import (
+    Dialect,
     RenderOptions,
     RetrieveOptions,
     SearchAllOptions,
@@ -29,6 +30,7 @@ from dicomkit.core.operations import (
     distinct_values,
     patient_filter,
 )
+from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StoreTally
 from dicomkit.files import Progress
 from dicomkit.files.folder import FolderUploadReport, sniff_file
@@ -38,7 +40,11 @@ if TYPE_CHECKING:
     from pydicom.dataset import Dataset
     from typing_extensions import Unpack
 
+    from dicomkit.auth import AuthInput
+
 __all__ = ["DicomClient"]
+
+DEFAULT_TRANSPORT = "requests"
 
 
 class DicomClient(SyncDriver):
@@ -46,10 +52,50 @@ class DicomClient(SyncDriver):
 
     ``transport`` is a registered name ("requests", "urllib3" or "httpx" in blocking code,
     "aiohttp" or "httpx" under asyncio), a transport class, or an instance you built (which
-    the client then never closes). ``retry`` is a RetryPolicy or
+    the client then never closes), or None for the first installed default (``aiohttp``, else
+    ``httpx``, under asyncio; ``requests`` in blocking code). ``retry`` is a RetryPolicy or
     a number of attempts; ``auth`` a (user, password) tuple, a token, a callable or an Auth;
     ``dialect`` a server :class:`~dicomkit.core.operations.Dialect` or its name ("orthanc").
+    ``transport_options`` go to the transport dicomkit builds from a name or class
+    (``pool_maxsize``, ``verify`` ...). ``client.config`` is the picklable
+    :class:`~dicomkit.ClientConfig` that builds this client again; pickling the client pickles
+    it (docs/embedding.md).
     """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: TransportSpec = DEFAULT_TRANSPORT,
+        transport_options: Mapping[str, Any] | None = None,
+        auth: AuthInput = None,
+        timeout: TimeoutInput = None,
+        retry: RetryPolicy | int | bool | None = None,
+        headers: Mapping[str, str] | None = None,
+        api_version: str | int | None = None,
+        partition: str | None = None,
+        qido_prefix: str | None = None,
+        wado_prefix: str | None = None,
+        stow_prefix: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        dialect: str | Dialect | None = None,
+    ) -> None:
+        self._remember_transport(transport, transport_options)
+        super().__init__(
+            base_url,
+            transport=transport,
+            auth=auth,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            api_version=api_version,
+            partition=partition,
+            qido_prefix=qido_prefix,
+            wado_prefix=wado_prefix,
+            stow_prefix=stow_prefix,
+            chunk_size=chunk_size,
+            dialect=dialect,
+        )
 
     # -- QIDO-RS -------------------------------------------------------------------------------
 

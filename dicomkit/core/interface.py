@@ -26,6 +26,7 @@ from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
 __all__ = [
     "AsyncClosing",
     "AsyncTransport",
+    "AsyncTransportSpec",
     "Body",
     "BodySource",
     "ClosedState",
@@ -37,6 +38,7 @@ __all__ = [
     "StreamBody",
     "Timeout",
     "Transport",
+    "TransportSpec",
 ]
 
 HeadersInput = Union["Headers", Mapping[str, str], Sequence[tuple[str, str]], None]
@@ -382,3 +384,11 @@ class AsyncTransport(AsyncClosing, ABC):
     @abstractmethod
     async def aclose(self) -> None:
         """Release what the transport opened; a second call does nothing."""
+
+
+TransportSpec = str | type[Transport] | Transport | None
+"""What ``DicomClient(transport=...)`` takes: a registered name, a class, an instance, or None
+(the default). An :class:`AsyncTransport` is not one, so mypy refuses it at the call."""
+
+AsyncTransportSpec = str | type[AsyncTransport] | AsyncTransport | None
+"""What ``AsyncDicomClient(transport=...)`` takes; a blocking :class:`Transport` is not one."""
