@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar, Union
 
 from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
+from dicomkit.core.urls import Origin, _split, origin_of
 
 __all__ = [
     "AsyncClosing",
@@ -244,6 +245,20 @@ class Request:
                 raise InvalidArgumentError(
                     "a request body is bytes, a StreamBody, or a callable returning chunks"
                 )
+
+    @property
+    def target(self) -> str:
+        """The path and query of :attr:`url`: the request target of the HTTP/1.1 request line
+        (RFC 9112 3.2.1, "origin-form"), which is what ``http.client`` and most HTTP stacks
+        that connect to a host themselves take (``conn.request(r.method, r.target, ...)``)."""
+        parts = _split(self.url)
+        target = parts.path or "/"
+        return target if parts.query is None else f"{target}?{parts.query}"
+
+    @property
+    def origin(self) -> Origin:
+        """Scheme, host and port to connect to (the default port made explicit)."""
+        return origin_of(self.url)
 
     @property
     def content_length(self) -> int | None:

@@ -1,8 +1,9 @@
 """Turning what a caller passes to ``store_instances`` into Part 10 bytes and STOW items.
 
-Datasets are encoded here, files stay on disk and are re-opened on every attempt, and the
-parts a server returns are parsed back into Datasets. Nothing here sends or waits, so the
-blocking and the async client share it (the async one calls it in a worker thread).
+Datasets are encoded by :mod:`dicomkit.core.part10`, files stay on disk and are re-opened
+on every attempt, and the parts a server returns are parsed back into Datasets. Nothing here
+sends or waits, so the blocking and the async client share it (the async one calls it in a
+worker thread).
 
 pydicom is imported by the functions that need a Dataset, never by importing this module: a
 caller who stores files or bytes never loads it (a Dataset cannot exist before pydicom is
@@ -11,7 +12,6 @@ imported, so telling one apart needs no import either).
 
 from __future__ import annotations
 
-import copy
 import io
 import os
 import sys
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
 from dicomkit.core.errors import InvalidArgumentError, ProtocolError
 from dicomkit.core.interface import Headers
+from dicomkit.core.part10 import part10_bytes
 from dicomkit.core.stow import Opener, StowItem
 
 if TYPE_CHECKING:
@@ -82,46 +83,6 @@ def dataset_from_bytes(data: bytes, where: str = "part") -> Dataset:
     except Exception as exc:  # pydicom raises many types on damaged data
         problem = str(exc)
     raise ProtocolError(f"the server sent a {where} that is not a DICOM instance: {problem}")
-
-
-def part10_bytes(dataset: Dataset) -> bytes:
-    """``dataset`` encoded as a Part 10 file: preamble, file meta, data set."""
-    import pydicom
-
-    buffer = io.BytesIO()
-    try:
-        pydicom.dcmwrite(buffer, _with_transfer_syntax(dataset), enforce_file_format=True)
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        raise InvalidArgumentError(f"cannot encode the dataset as a DICOM file: {exc}") from exc
-    return buffer.getvalue()
-
-
-def _with_transfer_syntax(dataset: Dataset) -> Dataset:
-    """``dataset``, or a shallow copy with a Transfer Syntax UID in its file meta.
-
-    A Dataset built in memory has no file meta, and pydicom cannot write a Part 10 file
-    without knowing its encoding: use the encoding it was read with, else Explicit VR Little
-    Endian (the default every STOW-RS server accepts). The caller's Dataset is not modified.
-    """
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
-
-    meta = dataset.get("file_meta")
-    if meta is not None and "TransferSyntaxUID" in meta:
-        return dataset
-    implicit, little = dataset.original_encoding
-    syntax = ExplicitVRLittleEndian
-    if implicit and little is not False:
-        syntax = ImplicitVRLittleEndian
-    elif implicit is False and little is False:
-        syntax = ExplicitVRBigEndian
-    file_meta = FileMetaDataset()
-    for element in meta or ():
-        file_meta.add(copy.deepcopy(element))
-    file_meta.TransferSyntaxUID = syntax
-    clone = Dataset(dataset)  # shares the elements, which writing does not change
-    clone.file_meta = file_meta
-    return clone
 
 
 def headerless_part10(path: str | os.PathLike[str]) -> bytes:
