@@ -271,11 +271,16 @@ class _LegacyEnvSecret:
 
 
 def _reraise_naming(error: TransportError, token_url: str) -> NoReturn:
+    """``error`` again, saying it was the token endpoint; ``token_url`` is set on it, which
+    also tells the client that its own request was never sent."""
     message = f"the token endpoint {token_url} could not be reached: {error}"
     try:
         failure = type(error)(message)
     except TypeError:  # a backend's own subclass with another constructor: keep it as is
-        raise error from error.__cause__
+        failure = error
+    failure.token_url = token_url  # type: ignore[attr-defined]
+    if failure is error:
+        raise error
     raise failure from error
 
 

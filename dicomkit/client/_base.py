@@ -173,7 +173,12 @@ class ClientBase:
         """
         elapsed = time.monotonic() - started
         if response is None:
-            return self.retry.next_delay(attempt, request.method, error=error, elapsed=elapsed)
+            method = request.method
+            if getattr(error, "token_url", None):
+                # The token request failed, so this request was never sent; asking a token
+                # endpoint again is safe, whatever this request's method (a STOW POST too).
+                method = "GET"
+            return self.retry.next_delay(attempt, method, error=error, elapsed=elapsed)
         if response.status not in self.retry.retry_statuses:
             return None
         return self.retry.next_delay(
@@ -256,6 +261,7 @@ def raise_transport_failure(request: Request, error: TransportError, attempts: i
         failure = type(error)(message)
     except TypeError:  # a backend's own subclass with another constructor: keep it as is
         raise error from error.__cause__
+    failure.__dict__.update(error.__dict__)  # what was set on it, e.g. token_url
     raise failure from error
 
 

@@ -107,6 +107,20 @@ def test_an_unreachable_token_endpoint_is_named_and_retried(
     assert auth.token_requests == 3
 
 
+def test_a_store_is_retried_too_when_only_the_token_endpoint_failed(
+    oauth_server: ReferenceServer,
+) -> None:
+    """The STOW POST was never sent, so the retry policy's POST rule does not apply."""
+    from dicomkit.testing.data import make_instance
+
+    auth = OAuth2ClientCredentials(_closed_port_url(), CLIENT_ID, CLIENT_SECRET)
+    client = DicomClient(oauth_server.url, auth=auth, retry=QUICK)
+    with client, pytest.raises(ConnectError, match="token endpoint") as caught:
+        client.store_instances([make_instance()])
+    assert auth.token_requests == 3
+    assert caught.value.token_url == auth.token_url  # type: ignore[attr-defined]
+
+
 async def test_an_unreachable_token_endpoint_is_named_and_retried_async(
     oauth_server: ReferenceServer, async_backend: str
 ) -> None:
