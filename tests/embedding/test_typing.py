@@ -69,3 +69,27 @@ def test_misuse_is_a_type_error(tmp_path: Path) -> None:
         number for number, line in enumerate(SNIPPET.splitlines(), 1) if line.endswith("# error")
     }
     assert reported == expected, done.stdout + done.stderr
+
+
+def test_no_public_method_returns_any_except_dicom_json() -> None:
+    import inspect
+
+    import dicomkit
+    import dicomkit.auth
+
+    found = []
+    for package in (dicomkit, dicomkit.auth):
+        for name in package.__all__:
+            cls = getattr(package, name)
+            if not inspect.isclass(cls):
+                continue
+            for attribute, member in inspect.getmembers(cls, callable):
+                if attribute.startswith("_"):
+                    continue
+                try:
+                    returns = str(inspect.signature(member).return_annotation)
+                except (TypeError, ValueError):
+                    continue
+                if "Any" in returns.replace("dict[str, Any]", ""):
+                    found.append(f"{name}.{attribute} -> {returns}")
+    assert found == []
