@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar, Union
 
 from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
-from dicomkit.core.urls import Origin, _split, origin_of
+from dicomkit.core.urls import Origin, origin_of
 
 __all__ = [
     "AsyncClosing",
@@ -251,9 +251,14 @@ class Request:
         """The path and query of :attr:`url`: the request target of the HTTP/1.1 request line
         (RFC 9112 3.2.1, "origin-form"), which is what ``http.client`` and most HTTP stacks
         that connect to a host themselves take (``conn.request(r.method, r.target, ...)``)."""
-        parts = _split(self.url)
-        target = parts.path or "/"
-        return target if parts.query is None else f"{target}?{parts.query}"
+        rest = self.url.split("#", 1)[0]
+        scheme_end = rest.find("://")
+        if scheme_end >= 0:  # drop scheme and authority: the path starts at "/" or "?"
+            after = rest[scheme_end + 3 :]
+            ends = [index for index in (after.find("/"), after.find("?")) if index >= 0]
+            rest = after[min(ends) :] if ends else ""
+        path, mark, query = rest.partition("?")
+        return (path or "/") + mark + query
 
     @property
     def origin(self) -> Origin:
