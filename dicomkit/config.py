@@ -42,7 +42,8 @@ class ClientConfig:
     class, or None for the default of each flavour (so one config builds both clients);
     ``transport_options`` go to its constructor (``pool_maxsize``, ``verify`` ...). ``auth``
     is resolved at once (``("user", "password")`` becomes a ``BasicAuth``), so a tuple never
-    travels in a pickle. The other fields are the clients' constructor options.
+    travels in a pickle. The other fields are the clients' constructor options. Equality
+    compares the auth object by identity; the mappings make a config unhashable.
     """
 
     url: str
@@ -51,7 +52,8 @@ class ClientConfig:
     auth: Auth | None = None
     retry: RetryPolicy | None = None
     timeout: TimeoutInput = None
-    headers: Mapping[str, str] | None = None
+    headers: Mapping[str, str] | None = field(default=None, repr=False)
+    """Not in the ``repr`` (an API key header is a secret); pickled as given."""
     dialect: str | Dialect | None = None
     api_version: str | int | None = None
     partition: str | None = None
