@@ -139,6 +139,6 @@ class ClientConfig:
         return AsyncDicomClient(self.url, transport=transport, **self._options())
 
 
-def rebuild(config: ClientConfig, asynchronous: bool) -> DicomClient | AsyncDicomClient:
-    """What an unpickled client is: a fresh client of the same flavour from its config."""
-    return config.async_client() if asynchronous else config.client()
+def rebuild(config: ClientConfig, cls: type[Any]) -> object:
+    """What an unpickled client is: a fresh client of the same class, built from its config."""
+    return cls(config.url, transport=config.transport, **config._options())

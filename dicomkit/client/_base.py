@@ -146,7 +146,7 @@ class ClientBase:
         """A client pickles as its :attr:`config`; the unpickled client is a fresh one."""
         from dicomkit.config import rebuild
 
-        return (rebuild, (self.config, self._asynchronous))
+        return (rebuild, (self.config, type(self)))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.urls.root!r})"
