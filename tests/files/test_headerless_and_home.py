@@ -13,8 +13,9 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from dicomkit import DicomClient, InvalidArgumentError
 from dicomkit.files.folder import HEADERLESS_PROBLEM, sniff_file
-from dicomkit.files.uid_scan import scan_headerless
+from dicomkit.files.uid_scan import scan_headerless, scan_sop_uid
 from dicomkit.testing.data import dataset_bytes, make_instance, write_instances
+from tests.files.test_uid_scan import instances
 
 
 def _headerless(ds: pydicom.Dataset, syntax: str, with_meta: bool) -> bytes:
@@ -116,3 +117,24 @@ def test_tilde_is_expanded_in_every_path_argument(
     assert written
     assert all(path.is_relative_to(tmp_path / "dl") for path in written)
     assert not (tmp_path / "~").exists()
+
+
+@given(instances(), st.booleans())
+def test_the_headerless_walk_finds_what_pydicom_finds_with_force(
+    instance: tuple[bytes, str], with_meta: bool
+) -> None:
+    data, _ = instance
+    body = data[132:] if with_meta else _without_meta(data)
+    expected = str(pydicom.dcmread(pydicom.filebase.DicomBytesIO(body), force=True).SOPInstanceUID)
+    assert scan_headerless(body) == expected
+    assert scan_sop_uid(data) == expected
+
+
+def _without_meta(data: bytes) -> bytes:
+    end = 132
+    while data[end : end + 2] == b"\x02\x00":
+        if data[end + 4 : end + 6] in (b"OB", b"UN"):
+            end += 12 + int.from_bytes(data[end + 8 : end + 12], "little")
+        else:
+            end += 8 + int.from_bytes(data[end + 6 : end + 8], "little")
+    return data[end:]
