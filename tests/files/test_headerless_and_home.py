@@ -138,3 +138,10 @@ def _without_meta(data: bytes) -> bytes:
         else:
             end += 8 + int.from_bytes(data[end + 6 : end + 8], "little")
     return data[end:]
+
+
+@given(st.binary(max_size=400))
+def test_damaged_part10_heads_give_a_uid_or_none(tail: bytes) -> None:
+    head = b"\0" * 128 + b"DICM" + tail
+    for found in (scan_sop_uid(head), scan_headerless(tail)):
+        assert found is None or isinstance(found, str)
