@@ -145,6 +145,13 @@ def log_attempt(
     ``delay`` seconds (INFO), or a retryable failure given up (WARNING). A success says nothing
     here (its record comes from :func:`watch`); neither does a failure the policy never
     retries, or a client built with ``retry=False``."""
+    gave_up = (
+        delay is None
+        and policy.max_attempts > 1
+        and policy.should_retry(request.method, status=status, error=error)
+    )
+    if error is None and delay is None and not gave_up:
+        return  # an answer the driver returns: its record comes from watch()
     url = shown_url(request.url)
     fields = _fields(request, attempt, sent)
     if error is not None:
@@ -173,9 +180,7 @@ def log_attempt(
             policy.max_attempts,
             extra=fields,
         )
-    elif policy.max_attempts > 1 and policy.should_retry(
-        request.method, status=status, error=error
-    ):
+    elif gave_up:
         RETRY.warning(
             "giving up on %s %s after %d attempt%s: %s",
             request.method,
