@@ -10,6 +10,7 @@ import logging
 import socket
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,13 +95,13 @@ def test_each_request_is_one_debug_record(
 
 
 async def test_each_async_request_is_one_debug_record(
-    dicomweb_server: Any, async_backend: str, logs: pytest.LogCaptureFixture
+    dicomweb_server: Any, async_backend: str, logs: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     client = AsyncDicomClient(dicomweb_server.url, transport=async_backend, retry=QUICK)
     async with client:
         await client.store_instances([make_instance(patient_id="ALOGGED")])
         instances = await client.search_for_instances()
-        paths = await client.download_dicom("out", instances[0]["0020000D"]["Value"][0])
+        paths = await client.download_dicom(tmp_path, instances[0]["0020000D"]["Value"][0])
     records = http_records(logs)
     assert [field(r, "http_method") for r in records] == ["POST", "GET", "GET"]
     assert all(field(r, "status_code") == 200 for r in records)
