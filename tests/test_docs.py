@@ -13,6 +13,7 @@ import importlib.util
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,12 +81,27 @@ def test_the_api_reference_names_objects_that_exist() -> None:
         assert _resolve(name) is not None, name
 
 
-def test_the_nav_hook_drops_missing_pages_and_lists_unnamed_ones(tmp_path: Path) -> None:
+def _hooks() -> Any:
     spec = importlib.util.spec_from_file_location("mkdocs_hooks", ROOT / "scripts/mkdocs_hooks.py")
     assert spec is not None
     assert spec.loader is not None
     hooks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hooks)
+    return hooks
+
+
+def test_the_api_pages_lose_rest_marks() -> None:
+    html = (
+        "<p>a :class:<code>~dicomkit.core.operations.Dialect</code> or :func:<code>f</code></p>"
+        "<p>::</p>\n<div>tree</div>"
+    )
+    assert _hooks().on_page_content(html) == (
+        "<p>a <code>Dialect</code> or <code>f</code></p><div>tree</div>"
+    )
+
+
+def test_the_nav_hook_drops_missing_pages_and_lists_unnamed_ones(tmp_path: Path) -> None:
+    hooks = _hooks()
     for page in ("index.md", "usage.md", "api/client.md", "new-page.md"):
         (tmp_path / page).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / page).write_text("# page\n")
