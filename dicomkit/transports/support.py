@@ -9,7 +9,6 @@ imports an HTTP library, so a backend may import this module at its own import t
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import importlib
 import os
@@ -388,6 +387,8 @@ class AsyncBody:
         if not self._threaded:
             piece = next(self._chunks, None)
         else:
+            import asyncio  # here, not at the top: a blocking client never loads asyncio
+
             try:
                 piece = await asyncio.to_thread(_next_chunk, self._chunks, self._lock)
             except BaseException:
@@ -400,6 +401,8 @@ class AsyncBody:
     async def aclose(self) -> None:
         """Close the source now, or once a read running on a worker thread is over."""
         if self._threaded:
+            import asyncio
+
             await asyncio.to_thread(_close_chunks, self._chunks, self._lock)
         else:
             close_body(self._chunks)
