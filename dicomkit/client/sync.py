@@ -28,6 +28,7 @@ from dicomkit.core.operations import (
     RetrieveOptions,
     SearchAllOptions,
     SearchOptions,
+    SearchResult,
     distinct_values,
     patient_filter,
 )
@@ -58,8 +59,13 @@ class DicomClient(SyncDriver):
         self,
         search_filters: Mapping[str, Any] | None = None,
         **options: Unpack[SearchAllOptions],
-    ) -> list[dict[str, Any]]:
-        """QIDO-RS studies as DICOM JSON; ``get_remaining`` follows every page."""
+    ) -> SearchResult:
+        """QIDO-RS studies as DICOM JSON; ``get_remaining`` follows every page.
+
+        A search the server cut short (``Warning: 299 ... additional results``) is followed to
+        its end unless ``on_truncated`` says otherwise ("raise", "warn", "return"); the list's
+        ``warnings``, ``truncated`` and ``remaining`` say what the server said.
+        """
         return self._run(self.exchanges.search, "studies", None, None, search_filters, **options)
 
     def search_for_series(
@@ -67,8 +73,8 @@ class DicomClient(SyncDriver):
         study_instance_uid: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
         **options: Unpack[SearchAllOptions],
-    ) -> list[dict[str, Any]]:
-        """QIDO-RS series, of one study or of all."""
+    ) -> SearchResult:
+        """QIDO-RS series, of one study or of all (truncation as in ``search_for_studies``)."""
         return self._run(
             self.exchanges.search, "series", study_instance_uid, None, search_filters, **options
         )
@@ -79,8 +85,8 @@ class DicomClient(SyncDriver):
         series_instance_uid: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
         **options: Unpack[SearchAllOptions],
-    ) -> list[dict[str, Any]]:
-        """QIDO-RS instances, of one series, one study, or all."""
+    ) -> SearchResult:
+        """QIDO-RS instances, of one series, one study, or all (truncation as for studies)."""
         return self._run(
             self.exchanges.search,
             "instances",
@@ -289,15 +295,41 @@ class DicomClient(SyncDriver):
         answer a single representative image (Orthanc) give a list of one."""
         return self._run(self.exchanges.rendered, study_instance_uid, **options)
 
+    def retrieve_thumbnail(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str | None = None,
+        sop_instance_uid: str | None = None,
+        frame_numbers: Sequence[int] | None = None,
+        **options: Unpack[RenderOptions],
+    ) -> bytes:
+        """The thumbnail of a study, series, instance or frames: one image (PS3.18 10.4.1)."""
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        return self._run(self.exchanges.thumbnail, *target, frame_numbers, **options)
+
     def retrieve_bulkdata(
         self,
         uri: str,
         byte_range: tuple[int, int | None] | None = None,
         *,
         media_types: Sequence[Any] | None = None,
+        single_part: bool = False,
+        other_origin: str | None = None,
     ) -> list[bytes]:
-        """The parts found at a BulkDataURI (usually one), optionally a byte range of it."""
-        return self._run(self.exchanges.bulkdata, uri, byte_range, media_types)
+        """The parts found at a BulkDataURI (usually one), optionally a byte range of it.
+
+        ``single_part`` asks for a plain body instead of multipart (what servers honour ranges
+        in); ``other_origin`` ("refuse", "allow", "rewrite") overrides the dialect's choice for
+        a URI on another origin than the base URL.
+        """
+        return self._run(
+            self.exchanges.bulkdata,
+            uri,
+            byte_range,
+            media_types,
+            single_part=single_part,
+            other_origin=other_origin,
+        )
 
     # -- STOW-RS -------------------------------------------------------------------------------
 

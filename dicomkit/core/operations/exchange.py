@@ -19,6 +19,8 @@ ones). One loop of about ten lines runs every exchange, in any I/O style.
 from __future__ import annotations
 
 import enum
+import json
+import warnings
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -27,11 +29,19 @@ from dicomkit.core.errors import DicomkitError
 from dicomkit.core.interface import Headers, HeadersInput, Request
 from dicomkit.core.operations.answers import (
     apply_byte_range,
+    check_content_range,
     error_from_response,
     parse_json_array,
     parse_json_object,
 )
-from dicomkit.core.operations.paging import Pager
+from dicomkit.core.operations.httpwarnings import additional_results, parse_warnings
+from dicomkit.core.operations.paging import (
+    Pager,
+    SearchResult,
+    SearchTruncatedError,
+    SearchTruncatedWarning,
+    TruncationPolicy,
+)
 from dicomkit.core.operations.parts import PartAssembler, PartEvents
 
 __all__ = [
@@ -46,6 +56,7 @@ __all__ = [
     "PartsExchange",
     "RenderedExchange",
     "RenderedImageExchange",
+    "SearchExchange",
     "SearchPagesExchange",
     "Step",
 ]
@@ -173,6 +184,91 @@ class DeleteExchange(Exchange[Any, None]):
         return None
 
 
+class SearchExchange(Exchange[dict[str, Any], SearchResult]):
+    """A QIDO-RS search read whole, never returned as complete when the server cut it short.
+
+    A page whose ``Warning`` says results were left out (PS3.18 8.3.4.4.1) is, by ``policy``,
+    followed with ``offset`` (``"follow"``: up to ``limit`` results when one was asked) or ends
+    the search with :attr:`SearchResult.truncated` set (``"raise"``, ``"warn"``, ``"return"``).
+    Following stops when a page brings nothing new, so a server ignoring ``offset`` cannot loop.
+    """
+
+    def __init__(
+        self,
+        page: Callable[[int | None, int | None], Request],
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        policy: TruncationPolicy = "follow",
+    ) -> None:
+        super().__init__(page(limit, offset))
+        self._page = page
+        self._limit = limit
+        self._offset = offset or 0
+        self.policy = policy
+        self._current = JsonArrayExchange(self.request)
+        self._seen: set[str] = set()
+        self._items: list[dict[str, Any]] = []
+        self._warnings: list[str] = []
+        self._truncated = False
+        self._remaining: int | None = None
+        self._pages = 0
+
+    def begin(self) -> None:
+        self._current = JsonArrayExchange(self.request)
+        self._current.start(self.status, self.headers)
+
+    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
+        return self._current.feed(chunk)
+
+    @property
+    def pending(self) -> int:
+        return self._current.pending
+
+    def close(self) -> list[dict[str, Any]]:
+        self._pages += 1
+        items = self._current.result()
+        notes = parse_warnings(self.headers)
+        self._warnings += [n.text for n in notes if n.text and n.text not in self._warnings]
+        truncated, remaining = additional_results(notes)
+        fresh = 0
+        for item in items:
+            key = json.dumps(item, sort_keys=True)
+            if key not in self._seen:
+                self._seen.add(key)
+                self._items.append(item)
+                fresh += 1
+        wanted = self._limit is None or len(self._items) < self._limit
+        self._truncated, self._remaining = truncated and wanted, remaining if truncated else None
+        if self._truncated and self.policy == "follow" and fresh:
+            left = None if self._limit is None else self._limit - len(self._items)
+            self.request = self._page(left, self._offset + len(self._items))
+            return []
+        self.done = True
+        return []
+
+    def result(self) -> SearchResult:
+        result = SearchResult(
+            self._items,
+            warnings=self._warnings,
+            truncated=self._truncated,
+            remaining=self._remaining,
+            pages=self._pages,
+        )
+        if not result.truncated:
+            return result
+        more = "more" if result.remaining is None else str(result.remaining)
+        message = (
+            f"the server returned {len(result)} results of a search and says {more} were left "
+            f"out ({'; '.join(result.warnings)})"
+        )
+        if self.policy == "raise":
+            raise SearchTruncatedError(message, result)
+        if self.policy == "warn":
+            warnings.warn(message, SearchTruncatedWarning, stacklevel=2)
+        return result
+
+
 class SearchPagesExchange(Exchange[dict[str, Any], list[dict[str, Any]]]):
     """Every result of a QIDO-RS search, page after page, each result once.
 
@@ -194,6 +290,7 @@ class SearchPagesExchange(Exchange[dict[str, Any], list[dict[str, Any]]]):
         self._current = JsonArrayExchange(self.request)
         self.collect = collect
         self.collected: list[dict[str, Any]] = []
+        self.warnings: list[str] = []
 
     def begin(self) -> None:
         self._current = JsonArrayExchange(self.request)
@@ -207,6 +304,9 @@ class SearchPagesExchange(Exchange[dict[str, Any], list[dict[str, Any]]]):
         return self._current.pending
 
     def close(self) -> list[dict[str, Any]]:
+        for note in parse_warnings(self.headers):
+            if note.text and note.text not in self.warnings:
+                self.warnings.append(note.text)
         fresh = self._pager.accept(self._current.result(), self.headers)
         if self._pager.done:
             self.done = True
@@ -218,7 +318,7 @@ class SearchPagesExchange(Exchange[dict[str, Any], list[dict[str, Any]]]):
         return fresh
 
     def result(self) -> list[dict[str, Any]]:
-        return self.collected
+        return SearchResult(self.collected, warnings=self.warnings)
 
 
 class _Streamed(Exchange[ItemT, ResultT]):
@@ -305,13 +405,31 @@ class _CollectedParts(_Streamed[None, ResultT]):
 
 
 class BulkDataExchange(_CollectedParts[list[bytes]]):
-    """The parts found at a BulkDataURI, trimmed to the byte range when the server sent all."""
+    """The parts found at a BulkDataURI, trimmed to the byte range when the server sent all.
+
+    A 206 must say which bytes it holds (``Content-Range``, on the answer or on its part,
+    RFC 9110 14.4): missing, or other bytes than asked, is a :class:`ProtocolError` rather than
+    wrong bytes handed to the caller.
+    """
 
     def __init__(self, request: Request, byte_range: tuple[int, int | None] | None) -> None:
         super().__init__(request)
         self.byte_range = byte_range
+        self.part_headers: list[Headers] = []
+
+    def item(self, part: Part) -> None:
+        self.part_headers.append(part[0])
+        super().item(part)
 
     def result(self) -> list[bytes]:
+        if self.status == 206 and self.byte_range is not None:
+            for index, body in enumerate(self.bodies):
+                own = self.part_headers[index] if index < len(self.part_headers) else Headers()
+                check_content_range(
+                    own.get("Content-Range") or self.headers.get("Content-Range"),
+                    self.byte_range,
+                    len(body),
+                )
         return apply_byte_range(self.bodies, self.status, self.byte_range)
 
 
