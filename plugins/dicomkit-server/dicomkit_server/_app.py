@@ -19,7 +19,7 @@ from dicomkit_server._context import (
     ServerState,
 )
 from dicomkit_server._negotiate import accepted
-from dicomkit_server._qido import QueryError, parse_query, search
+from dicomkit_server._qido import QueryError, parse_query, search, split_query
 from dicomkit_server._rendered import handle_rendered, handle_thumbnail
 from dicomkit_server._respond import ACTIVE_FAULT, error, send, send_json
 from dicomkit_server._store import InstanceRecord
@@ -65,15 +65,25 @@ async def _search(
     if not any(media.type in _JSON_TYPES for media in ranges):
         return await error(request, 406, "search results are application/dicom+json only")
     try:
-        query = parse_query(request.query.items())
+        query = parse_query(split_query(request.rel_url.raw_query_string))
     except QueryError as exc:
         return await error(request, 400, str(exc))
     records = ctx.state.store.find(ctx.partition, m)
     scoped = {name for name in ("study", "series") if m.get(name)}
+    cap = ctx.state.max_results
+    asked = query.limit
+    if cap is not None and (asked is None or asked > cap):
+        query.limit = None  # count every match, to say how many are left out
     results = search(records, level, query, base_url=ctx.root_url, scoped=scoped)
+    if asked is not None:
+        results = results[:asked]
+    notes = [f"the query parameter {name!r} is not supported and was ignored" for name in query.ignored]
+    if cap is not None and len(results) > cap:
+        notes.append(f"There are {len(results) - cap} additional results that can be requested")
+        results = results[:cap]
     if not results and ctx.state.empty_result_status == 204:
         return await send(request, status=204)
-    return await send_json(request, results)
+    return await send_json(request, results, warnings=notes)
 
 
 def _stored(missing: str) -> Callable[[_StoredHandler], _Handler]:
@@ -227,9 +237,12 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
 async def _record(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
+    """Log the request; its query string as it came on the wire (percent-escapes kept)."""
     state = request.app[STATE_KEY]
     state.requests.append(
-        RecordedRequest(request.method, request.path, request.query_string, dict(request.headers))
+        RecordedRequest(
+            request.method, request.path, request.rel_url.raw_query_string, dict(request.headers)
+        )
     )
     return await handler(request)
 
