@@ -67,7 +67,6 @@ def _table(safe: str) -> tuple[str, ...]:
     return tuple(chr(b) if b in keep else code for b, code in enumerate(_ENCODED))
 
 
-
 def normalize_attribute(name: str | int) -> str:
     """The QIDO attribute ID for a keyword, a tag or a dotted sequence path.
 
@@ -268,9 +267,9 @@ def _format_value(attribute: str, value: Any) -> str:
                 f"not {_preview(value)}"
             )
         low, high = (None if v is None else _format_scalar(v, vr, attribute) for v in value)
-        if vr in _TEMPORAL_VRS and ("-" in (low or "")[1:] or "-" in (high or "")[1:]):
-            if vr != "DT":
-                raise InvalidArgumentError(f"a range end for {attribute} cannot be a range")
+        ends = (low or "", high or "")
+        if vr in ("DA", "TM") and any("-" in end for end in ends):
+            raise InvalidArgumentError(f"a range end for {attribute} cannot be a range")
         return f"{low or ''}-{high or ''}"
     if isinstance(value, list | set | frozenset):
         items = sorted(value) if isinstance(value, set | frozenset) else value

@@ -199,7 +199,13 @@ def test_sync_vendor_and_newer_parameters_reach_the_server(
 
 @pytest.mark.parametrize(
     "date",
-    ["2004-01-19", "20040119", "2004-01-18/2004-01-20", "20040101-20040131", ("20040101", "20040120")],
+    [
+        "2004-01-19",
+        "20040119",
+        "2004-01-18/2004-01-20",
+        "20040101-20040131",
+        ("20040101", "20040120"),
+    ],
 )
 def test_sync_dates_as_iso_or_dicom_text(
     client: DicomClient, described: dict[str, str], date: Any

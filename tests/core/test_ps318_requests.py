@@ -96,7 +96,9 @@ def test_a_truncated_search_is_followed_with_offset_until_complete() -> None:
 
 def test_a_limit_is_filled_across_truncated_pages_and_no_further() -> None:
     exchange = exchanges().search("studies", limit=3, offset=10)
-    asked = drive(exchange, [([study(1), study(2)], CUT.format(n=9)), ([study(3)], CUT.format(n=8))])
+    asked = drive(
+        exchange, [([study(1), study(2)], CUT.format(n=9)), ([study(3)], CUT.format(n=8))]
+    )
     assert asked == ["/dicom-web/studies?limit=3&offset=10", "/dicom-web/studies?limit=1&offset=12"]
     assert (len(exchange.result()), exchange.result().truncated) == (3, False)
 
@@ -133,7 +135,7 @@ def test_other_warnings_are_kept_but_do_not_truncate() -> None:
 
 
 def test_paged_methods_refuse_on_truncated_as_python_would() -> None:
-    with pytest.raises(TypeError, match="iter_search_for_series.*on_truncated"):
+    with pytest.raises(TypeError, match=r"iter_search_for_series.*on_truncated"):
         exchanges().search("series", paged=True, on_truncated="raise")
     with pytest.raises(InvalidArgumentError):
         exchanges().search("series", on_truncated="sometimes")
@@ -178,14 +180,18 @@ def test_the_warning_parser_takes_any_header(header: str) -> None:
 
 
 def test_commas_inside_values_are_encoded_and_only_the_list_separator_is_raw() -> None:
-    request = exchanges().search(
-        "studies",
-        search_filters={
-            "StudyDescription": "CT, Chest",
-            "ModalitiesInStudy": "CT,MR",
-            "PatientName": ["Doe, J*", "Roe^R"],
-        },
-    ).request
+    request = (
+        exchanges()
+        .search(
+            "studies",
+            search_filters={
+                "StudyDescription": "CT, Chest",
+                "ModalitiesInStudy": "CT,MR",
+                "PatientName": ["Doe, J*", "Roe^R"],
+            },
+        )
+        .request
+    )
     assert target(request) == (
         "/dicom-web/studies?StudyDescription=CT%2C%20Chest&ModalitiesInStudy=CT,MR"
         "&PatientName=Doe%2C%20J*,Roe%5ER"
@@ -195,9 +201,13 @@ def test_commas_inside_values_are_encoded_and_only_the_list_separator_is_raw() -
 
 
 def test_universal_matching_is_sent_as_includefield() -> None:
-    request = exchanges().search(
-        "series", STUDY, search_filters={"Modality": "", "SeriesNumber": 3}, fields=["Modality"]
-    ).request
+    request = (
+        exchanges()
+        .search(
+            "series", STUDY, search_filters={"Modality": "", "SeriesNumber": 3}, fields=["Modality"]
+        )
+        .request
+    )
     assert target(request) == (
         f"/dicom-web/studies/{STUDY}/series?SeriesNumber=3&includefield=Modality"
     )
@@ -213,12 +223,16 @@ def test_one_attribute_given_twice_is_merged_or_refused() -> None:
 
 
 def test_newer_and_vendor_parameters_are_reachable() -> None:
-    request = exchanges().search(
-        "instances",
-        emptyvaluematching=True,
-        multiplevaluematching=False,
-        extra_params=[("includedefaults", False), ("orderby", ["-StudyDate", "PatientName"])],
-    ).request
+    request = (
+        exchanges()
+        .search(
+            "instances",
+            emptyvaluematching=True,
+            multiplevaluematching=False,
+            extra_params=[("includedefaults", False), ("orderby", ["-StudyDate", "PatientName"])],
+        )
+        .request
+    )
     assert target(request) == (
         "/dicom-web/instances?emptyvaluematching=true&multiplevaluematching=false"
         "&includedefaults=false&orderby=-StudyDate,PatientName"
@@ -303,7 +317,9 @@ def test_a_single_part_range_request_and_its_content_range() -> None:
     exchange = exchanges().bulkdata(f"{ROOT}/bulk/1", (2, 5), single_part=True)
     assert exchange.request.headers["Range"] == "bytes=2-5"
     assert exchange.request.headers["Accept"] == "application/octet-stream; transfer-syntax=*"
-    exchange.start(206, {"Content-Type": "application/octet-stream", "Content-Range": "bytes 2-5/10"})
+    exchange.start(
+        206, {"Content-Type": "application/octet-stream", "Content-Range": "bytes 2-5/10"}
+    )
     exchange.feed(b"2345")
     exchange.close()
     assert exchange.result() == [b"2345"]
@@ -329,7 +345,10 @@ def test_bulk_data_uris_on_another_origin_follow_the_dialect() -> None:
     with pytest.raises(InvalidArgumentError, match="rewrite"):
         exchanges().bulkdata(internal)
     rewriting = exchanges(Dialect(other_origin="rewrite"))
-    assert rewriting.bulkdata(internal).request.url == f"{ROOT[:17]}/dicom-web/studies/1.2/bulk/7fe00010?x=1"
+    assert (
+        rewriting.bulkdata(internal).request.url
+        == f"{ROOT[:17]}/dicom-web/studies/1.2/bulk/7fe00010?x=1"
+    )
     assert exchanges().bulkdata(internal, other_origin="allow").request.url == internal
     with pytest.raises(InvalidArgumentError):
         Dialect(other_origin="sometimes")
@@ -341,7 +360,10 @@ def test_bulk_data_uris_on_another_origin_follow_the_dialect() -> None:
 def test_thumbnails_are_one_image_at_every_level() -> None:
     for uids, path in [
         ((STUDY,), f"/studies/{STUDY}/thumbnail"),
-        ((STUDY, SERIES, INSTANCE), f"/studies/{STUDY}/series/{SERIES}/instances/{INSTANCE}/thumbnail"),
+        (
+            (STUDY, SERIES, INSTANCE),
+            f"/studies/{STUDY}/series/{SERIES}/instances/{INSTANCE}/thumbnail",
+        ),
     ]:
         request = exchanges().thumbnail(*uids, params={"viewport": "64,64"}).request
         assert target(request) == f"/dicom-web{path}?viewport=64,64"
@@ -375,12 +397,18 @@ def test_rendered_parameters_and_accept_are_checked(
 
 
 def test_good_rendered_parameters_are_sent_with_raw_list_commas() -> None:
-    request = exchanges().rendered_image(
-        STUDY,
-        SERIES,
-        INSTANCE,
-        params={"window": (40, 400, "LINEAR"), "viewport": "512,512", "annotation": "patient"},
-    ).request
-    assert target(request).endswith("/rendered?window=40,400,LINEAR&viewport=512,512&annotation=patient")
+    request = (
+        exchanges()
+        .rendered_image(
+            STUDY,
+            SERIES,
+            INSTANCE,
+            params={"window": (40, 400, "LINEAR"), "viewport": "512,512", "annotation": "patient"},
+        )
+        .request
+    )
+    assert target(request).endswith(
+        "/rendered?window=40,400,LINEAR&viewport=512,512&annotation=patient"
+    )
     with pytest.raises(InvalidArgumentError):
         exchanges().thumbnail(STUDY, params={"quality": 90})

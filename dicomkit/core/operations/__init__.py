@@ -56,17 +56,17 @@ from dicomkit.core.operations.exchange import (
     Step,
 )
 from dicomkit.core.operations.factory import Exchanges
-from dicomkit.core.operations.options import (
-    RenderOptions,
-    RetrieveOptions,
-    SearchAllOptions,
-    SearchOptions,
-)
 from dicomkit.core.operations.httpwarnings import (
     WarningValue,
     additional_results,
     parse_warnings,
     warning_texts,
+)
+from dicomkit.core.operations.options import (
+    RenderOptions,
+    RetrieveOptions,
+    SearchAllOptions,
+    SearchOptions,
 )
 from dicomkit.core.operations.paging import (
     TRUNCATION_POLICIES,

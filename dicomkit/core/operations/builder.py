@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from dicomkit.core import media
 from dicomkit.core.errors import InvalidArgumentError
@@ -204,7 +204,7 @@ class Operations:
         media_types: Sequence[Any] | None = None,
         params: Mapping[str, Any] | None = None,
         multipart: bool | None = None,
-        resource: str = "rendered",
+        resource: Literal["rendered", "thumbnail"] = "rendered",
     ) -> Request:
         """Retrieve a consumer format rendering (JPEG, PNG ...) of a study, series or instance.
 
@@ -217,13 +217,17 @@ class Operations:
         ``params`` are checked against PS3.18 8.3.5.1 and the media types asked for.
         """
         if resource not in ("rendered", "thumbnail"):
-            raise InvalidArgumentError(f"resource must be 'rendered' or 'thumbnail', not {resource!r}")
+            raise InvalidArgumentError(
+                f"resource must be 'rendered' or 'thumbnail', not {resource!r}"
+            )
         frames = None
         if frame_numbers is not None:
             frames = frame_list(frame_numbers)
             _target(study, series, instance, need_instance=True)
         url = self.urls.retrieve(
-            *_target(study, series, instance), resource=resource, frames=frames  # type: ignore[arg-type]
+            *_target(study, series, instance),
+            resource=resource,
+            frames=frames,
         )
         accept = media.accept_header(resource, media_types)
         pairs = rendered_params(params, accept, thumbnail=resource == "thumbnail")

@@ -45,9 +45,7 @@ class Dialect:
 
 STANDARD = Dialect()
 """PS3.18 as written, with the rendering fallback (what dicomkit always did)."""
-ORTHANC = Dialect(
-    "orthanc", multipart_renderings=False, rendering_fallback=False, query_raw="^,"
-)
+ORTHANC = Dialect("orthanc", multipart_renderings=False, rendering_fallback=False, query_raw="^,")
 """Orthanc 1.10: study/series renderings are asked single-part at once (saving a refused
 request), and ``^`` and ``,`` stay raw in query values (it does not percent-decode them)."""
 DIALECTS = {dialect.name: dialect for dialect in (STANDARD, ORTHANC)}

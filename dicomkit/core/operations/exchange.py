@@ -269,7 +269,7 @@ class SearchExchange(Exchange[dict[str, Any], SearchResult]):
         return result
 
 
-class SearchPagesExchange(Exchange[dict[str, Any], list[dict[str, Any]]]):
+class SearchPagesExchange(Exchange[dict[str, Any], SearchResult]):
     """Every result of a QIDO-RS search, page after page, each result once.
 
     ``page(limit, offset)`` builds the request of one page; the :class:`Pager` decides the
@@ -317,7 +317,7 @@ class SearchPagesExchange(Exchange[dict[str, Any], list[dict[str, Any]]]):
             return []
         return fresh
 
-    def result(self) -> list[dict[str, Any]]:
+    def result(self) -> SearchResult:
         return SearchResult(self.collected, warnings=self.warnings)
 
 

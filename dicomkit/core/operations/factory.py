@@ -19,7 +19,7 @@ from dicomkit.core.operations.options import (
     RetrieveOptions,
     SearchOptions,
 )
-from dicomkit.core.operations.paging import Pager, check_truncation_policy
+from dicomkit.core.operations.paging import Pager, SearchResult, check_truncation_policy
 from dicomkit.core.urls import Level
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class Exchanges:
         on_truncated: str | None = None,
         paged: bool = False,
         **options: Unpack[SearchOptions],
-    ) -> kinds.Exchange[dict[str, Any], list[dict[str, Any]]]:
+    ) -> kinds.Exchange[dict[str, Any], SearchResult]:
         """A QIDO-RS search; its result is a :class:`SearchResult` of one search (pages the
         server cut short followed by ``on_truncated``), or with ``get_remaining`` of every page.
         ``paged`` hands out every page's results as items instead, as they come. Paging follows

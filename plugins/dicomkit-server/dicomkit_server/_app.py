@@ -77,7 +77,9 @@ async def _search(
     results = search(records, level, query, base_url=ctx.root_url, scoped=scoped)
     if asked is not None:
         results = results[:asked]
-    notes = [f"the query parameter {name!r} is not supported and was ignored" for name in query.ignored]
+    notes = [
+        f"the query parameter {name!r} is not supported and was ignored" for name in query.ignored
+    ]
     if cap is not None and len(results) > cap:
         notes.append(f"There are {len(results) - cap} additional results that can be requested")
         results = results[:cap]

@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
 from urllib.parse import unquote_plus
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
@@ -221,9 +220,7 @@ def _fuzzy_name(pattern: str, value: str) -> bool:
     return all(any(word.startswith(want) for word in words) for want in wanted)
 
 
-def _matches(
-    patterns: list[str], element: Mapping[str, Any] | None, vr: str, query: Query
-) -> bool:
+def _matches(patterns: list[str], element: Mapping[str, Any] | None, vr: str, query: Query) -> bool:
     """Whether any of ``patterns`` matches the element (universal matching for ``""``)."""
     if patterns == [""]:
         return True
