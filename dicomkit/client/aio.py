@@ -346,13 +346,20 @@ class AsyncDicomClient(AsyncDriver):
         max_batch_instances: int | None = None,
         max_batch_bytes: int | None = None,
         progress: Progress | None = None,
+        duplicates: str = "error",
+        raise_on_warnings: bool = False,
     ) -> StoreResult:
         """STOW-RS: store Datasets, paths, bytes or binary files, in as many requests as needed.
 
-        Raises StoreError (carrying the whole StoreResult) when any instance failed or warned.
+        Raises StoreError (carrying the whole StoreResult) when any instance failed. Warnings
+        (coerced attributes, a ``Warning`` header) leave the data stored: they are in the
+        result's ``warnings``, or raise with ``raise_on_warnings``. ``duplicates="present"``
+        lists instances the server holds already in ``already_present`` instead of failing.
         """
         batches = await offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
-        tally = StoreTally(batches, progress)
+        tally = StoreTally(
+            batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
+        )
         await concurrently(self._store_batch, tally.jobs(study_instance_uid), 1, tally.settle)
         return tally.outcome()
 
@@ -382,14 +389,18 @@ class AsyncDicomClient(AsyncDriver):
         """Delete a study, a series or an instance, by whichever UIDs are given."""
         await self._run(self.exchanges.delete, study_id, series_id, instance_id)
 
-    async def upload_dicom_file(self, path: str | os.PathLike[str]) -> StoreResult:
+    async def upload_dicom_file(
+        self, path: str | os.PathLike[str], *, duplicates: str = "present"
+    ) -> StoreResult:
         """Store one DICOM file, streamed from disk.
 
         The file is checked first, as ``upload_dicom_folder`` checks its files: a missing,
-        unreadable or non-DICOM file raises InvalidArgumentError before any request.
+        unreadable or non-DICOM file raises InvalidArgumentError before any request. An
+        instance the server holds already is ``already_present`` in the result, as in the
+        folder report; ``duplicates="error"`` raises StoreError for it instead.
         """
         scanned = await offload(sniff_file, Path(path))
-        return await self.store_instances([uploadable(path, scanned)])
+        return await self.store_instances([uploadable(path, scanned)], duplicates=duplicates)
 
     async def upload_dicom_folder(
         self,

@@ -341,13 +341,20 @@ class DicomClient(SyncDriver):
         max_batch_instances: int | None = None,
         max_batch_bytes: int | None = None,
         progress: Progress | None = None,
+        duplicates: str = "error",
+        raise_on_warnings: bool = False,
     ) -> StoreResult:
         """STOW-RS: store Datasets, paths, bytes or binary files, in as many requests as needed.
 
-        Raises StoreError (carrying the whole StoreResult) when any instance failed or warned.
+        Raises StoreError (carrying the whole StoreResult) when any instance failed. Warnings
+        (coerced attributes, a ``Warning`` header) leave the data stored: they are in the
+        result's ``warnings``, or raise with ``raise_on_warnings``. ``duplicates="present"``
+        lists instances the server holds already in ``already_present`` instead of failing.
         """
         batches = offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
-        tally = StoreTally(batches, progress)
+        tally = StoreTally(
+            batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
+        )
         concurrently(self._store_batch, tally.jobs(study_instance_uid), 1, tally.settle)
         return tally.outcome()
 
@@ -375,14 +382,18 @@ class DicomClient(SyncDriver):
         """Delete a study, a series or an instance, by whichever UIDs are given."""
         self._run(self.exchanges.delete, study_id, series_id, instance_id)
 
-    def upload_dicom_file(self, path: str | os.PathLike[str]) -> StoreResult:
+    def upload_dicom_file(
+        self, path: str | os.PathLike[str], *, duplicates: str = "present"
+    ) -> StoreResult:
         """Store one DICOM file, streamed from disk.
 
         The file is checked first, as ``upload_dicom_folder`` checks its files: a missing,
-        unreadable or non-DICOM file raises InvalidArgumentError before any request.
+        unreadable or non-DICOM file raises InvalidArgumentError before any request. An
+        instance the server holds already is ``already_present`` in the result, as in the
+        folder report; ``duplicates="error"`` raises StoreError for it instead.
         """
         scanned = offload(sniff_file, Path(path))
-        return self.store_instances([uploadable(path, scanned)])
+        return self.store_instances([uploadable(path, scanned)], duplicates=duplicates)
 
     def upload_dicom_folder(
         self,

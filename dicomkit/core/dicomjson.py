@@ -22,6 +22,7 @@ from pydicom import Dataset
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement
 
+from dicomkit.core.dicomxml import looks_like_xml, native_model_to_json
 from dicomkit.core.errors import DicomJSONError, InvalidArgumentError
 
 __all__ = [
@@ -326,11 +327,15 @@ class StoreResult:
     warnings: list[str] = field(default_factory=list)
     retrieve_url: str | None = None
     status: int = 200
+    already_present: list[FailedInstance] = field(default_factory=list)
+    """Instances the server refused because it holds them already (Duplicate SOP Instance),
+    moved here from ``failed`` when the caller treats them as present (the upload default)."""
 
     @property
     def ok(self) -> bool:
-        """Nothing failed and the HTTP status is not an error."""
-        return not self.failed and self.status < 400
+        """Nothing failed, and the HTTP status is not an error or refused only instances the
+        server holds already (``already_present``)."""
+        return not self.failed and (self.status < 400 or bool(self.already_present))
 
     @property
     def partial(self) -> bool:
@@ -416,18 +421,22 @@ def _collect(obj: dict[str, Any], result: StoreResult) -> None:
 def parse_store_response(status: int, body: bytes | str) -> StoreResult:
     """A :class:`StoreResult` from a STOW-RS status and body.
 
-    An empty body gives a result with only the status. The body may be one DICOM JSON object or
-    an array of them. An error status with a body that is not DICOM JSON (an HTML page from a
-    proxy, Orthanc's error JSON) also gives a result with only the status, so that the caller
-    can raise its HTTP error with the body; a success status with such a body raises
-    :class:`DicomJSONError`, because what was stored cannot be known.
+    An empty body gives a result with only the status. The body may be one DICOM JSON object,
+    an array of them, or a PS3.19 ``NativeDicomModel`` XML document (PS3.18 10.5.3 allows
+    both). An error status with a body that is neither (an HTML page from a proxy, Orthanc's
+    error JSON) also gives a result with only the status, so that the caller can raise its HTTP
+    error with the body; a success status with such a body raises :class:`DicomJSONError`,
+    because what was stored cannot be known.
     """
     result = StoreResult(status=status)
     if not body.strip():
         return result
     try:
-        value = _loads(body)
-        objects = value if isinstance(value, list) else [value]
+        if looks_like_xml(body):
+            objects: list[Any] = [native_model_to_json(body)]
+        else:
+            value = _loads(body)
+            objects = value if isinstance(value, list) else [value]
         if not objects or not all(isinstance(o, dict) for o in objects):
             raise DicomJSONError(f"expected a DICOM JSON object, got {_preview(body)}")
         if not all(_looks_like_dicom_json(o) for o in objects):

@@ -37,9 +37,8 @@ __all__ = [
     "sniff_file",
 ]
 
-ALREADY_PRESENT_CODES = frozenset({0x0111, 45070})
-"""Failure reasons meaning "this instance is stored already": Duplicate SOP Instance
-(PS3.4 0111H) and the code Microsoft's DICOM service uses (45070)."""
+ALREADY_PRESENT_CODES = stow.ALREADY_PRESENT_CODES
+"""Failure reasons meaning "this instance is stored already" (defined in dicomkit.core.stow)."""
 
 
 @dataclass
@@ -84,7 +83,7 @@ class FolderUploadReport:
         outcomes: dict[str, list[FailedInstance | None]] = {}
         for stored in result.stored:
             outcomes.setdefault(stored.sop_instance_uid or "", []).append(None)
-        for failed in result.failed:
+        for failed in (*result.failed, *result.already_present):
             outcomes.setdefault(failed.sop_instance_uid or "", []).append(failed)
         for scanned in batch:
             queue = outcomes.get(scanned.sop_instance_uid or "")

@@ -142,6 +142,9 @@ def test_rendered(client: DicomClient) -> None:
     assert len(study) == 3
     assert study[1] == png
     assert study[2] == client.retrieve_instance_rendered(*other_uids, media_types=["image/png"])
+    thumbnail = client.retrieve_thumbnail(*uids, [2], media_types=["image/png"])
+    assert thumbnail[:8] == b"\x89PNG\r\n\x1a\n"
+    assert client.retrieve_thumbnail(uids[0])[:2] == b"\xff\xd8"
 
 
 def test_partial_store_raises_store_error_with_the_result(client: DicomClient) -> None:

@@ -400,7 +400,7 @@ def test_error_status_with_foreign_body_gives_an_empty_result(body: bytes) -> No
     assert parse_store_response(400, body) == StoreResult(status=400)
 
 
-@pytest.mark.parametrize("body", [b"<NativeDicomModel/>", b'{"Message": "x"}', b"[[]]", b"[]"])
+@pytest.mark.parametrize("body", [b"<Other/>", b'{"Message": "x"}', b"[[]]", b"[]"])
 def test_success_status_with_foreign_body_raises(body: bytes) -> None:
     with pytest.raises(DicomJSONError):
         parse_store_response(200, body)
