@@ -24,11 +24,8 @@ _NUMBERS = frozenset({"US", "SS", "UL", "SL", "UV", "SV", "FL", "FD", "IS", "DS"
 
 def looks_like_xml(body: bytes | str) -> bool:
     """Whether ``body`` starts like an XML document (after white space and a byte order mark)."""
-    head = body[:64].lstrip() if isinstance(body, str) else body[:64].lstrip()
-    if isinstance(head, bytes):
-        head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-        return head.startswith(b"<")
-    return head.removeprefix("\ufeff").lstrip().startswith("<")
+    head = body[:64].encode("utf-8", "replace") if isinstance(body, str) else body[:64]
+    return head.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
 
 
 def _local(name: str) -> str:

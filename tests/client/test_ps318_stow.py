@@ -71,7 +71,7 @@ def test_sync_xml_answers_are_read_for_success_and_conflict(client: DicomClient)
     assert sorted(s.sop_instance_uid for s in stored.stored) == sorted(
         [first.SOPInstanceUID, second.SOPInstanceUID]
     )
-    assert stored.retrieve_url and stored.retrieve_url.endswith(first.StudyInstanceUID)
+    assert str(stored.retrieve_url).endswith(first.StudyInstanceUID)
     with pytest.raises(StoreError) as raised:
         _store_as_xml(client, [first])
     refused = raised.value.result

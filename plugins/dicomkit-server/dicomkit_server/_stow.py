@@ -221,12 +221,12 @@ def native_xml(dataset: dict[str, Any]) -> bytes:
     """A DICOM JSON object as a PS3.19 ``NativeDicomModel`` document."""
     root = ET.Element("NativeDicomModel", xmlns="http://dicom.nema.org/PS3.19/models/NativeDICOM")
     _xml_attributes(root, dataset)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def _xml_attributes(parent: ET.Element, dataset: dict[str, Any]) -> None:
     for tag, element in dataset.items():
-        node = ET.SubElement(parent, "DicomAttribute", tag=tag, vr=element["vr"])
+        node = ET.SubElement(parent, "DicomAttribute", {"tag": tag, "vr": element["vr"]})
         for number, value in enumerate(element.get("Value", []), start=1):
             if isinstance(value, dict):
                 _xml_attributes(ET.SubElement(node, "Item", number=str(number)), value)
