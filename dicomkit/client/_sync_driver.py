@@ -37,7 +37,7 @@ from dicomkit.core.errors import (
 from dicomkit.core.interface import Request, Response, Transport
 from dicomkit.core.operations import ERROR_BODY_LIMIT, Dialect, Exchange, Step, with_headers
 from dicomkit.core.retry import RetryPolicy
-from dicomkit.core.stow import StowItem
+from dicomkit.core.stow import StowItem, wire_ready_all
 from dicomkit.files import Progress
 from dicomkit.files.download import PartFileWriter
 
@@ -216,7 +216,12 @@ class SyncDriver(ClientBase):
     def _store_batch(
         self, items: Sequence[StowItem], study: str | None
     ) -> StoreResult | StoreError:
-        """The StoreResult of one STOW-RS request, or the StoreError saying what failed."""
+        """The StoreResult of one STOW-RS request, or the StoreError saying what failed.
+
+        Each instance is first made fit for the wire (Implicit VR Little Endian re-encoded,
+        big endian refused: PS3.18 8.7.3), in a worker thread since it reads every head.
+        """
+        items = offload(wire_ready_all, items)
         try:
             return self._run(self._stow_exchange, items, study)
         except StoreError as exc:

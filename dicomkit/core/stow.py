@@ -38,8 +38,11 @@ __all__ = [
     "merge_results",
     "plan_batches",
     "settle_duplicates",
+    "part10_transfer_syntax",
     "store_exchange",
     "stow_body",
+    "wire_ready",
+    "wire_ready_all",
     "store_error_message",
 ]
 
@@ -108,6 +111,90 @@ def plan_batches(
 
 
 _PART_HEADERS = (("Content-Type", "application/dicom"),)
+_IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
+_EXPLICIT_VR_BIG_ENDIAN = "1.2.840.10008.1.2.2"
+_HEAD = 64 * 1024
+_LONG_VRS = (b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"SQ", b"UC", b"UN", b"UR", b"UT")
+
+
+def part10_transfer_syntax(head: bytes) -> str | None:
+    """The Transfer Syntax UID in the file meta of a Part 10 file's first bytes, or None when
+    they are not a Part 10 file (no ``DICM`` after the preamble) or do not reach it."""
+    if head[128:132] != b"DICM":
+        return None
+    index = 132
+    while index + 8 <= len(head):
+        group, element = int.from_bytes(head[index : index + 2], "little"), head[index + 2 : index + 4]
+        if group != 2:
+            return None
+        vr = head[index + 4 : index + 6]
+        if vr in _LONG_VRS:
+            length, start = int.from_bytes(head[index + 8 : index + 12], "little"), index + 12
+        else:
+            length, start = int.from_bytes(head[index + 6 : index + 8], "little"), index + 8
+        if element == b"\x10\x00":
+            return head[start : start + length].decode("ascii", "replace").strip("\x00 ")
+        index = start + length
+    return None
+
+
+def _head(item: StowItem) -> bytes:
+    if isinstance(item.source, bytes):
+        return item.source[:_HEAD]
+    try:
+        with item.source() as handle:
+            return handle.read(_HEAD)
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot read {item.label or 'an instance'}: {exc}") from exc
+
+
+def wire_ready(item: StowItem) -> StowItem:
+    """``item``, re-encoded as Explicit VR Little Endian when it is Implicit VR Little Endian.
+
+    PS3.18 8.7.3 keeps Implicit VR Little Endian and Explicit VR Big Endian off the wire. The
+    implicit form is converted (the whole instance is read into memory to do so); big endian,
+    retired since 2004 and whose pixel data would need byte swapping, is refused with an
+    :class:`InvalidArgumentError` naming the instance. Anything else passes unread past its
+    file meta.
+    """
+    syntax = part10_transfer_syntax(_head(item))
+    if syntax == _EXPLICIT_VR_BIG_ENDIAN:
+        raise InvalidArgumentError(
+            f"{item.label or 'an instance'} is Explicit VR Big Endian, which PS3.18 8.7.3 does "
+            "not allow in a STOW-RS body: decode it and store the Dataset in a little endian "
+            "transfer syntax instead"
+        )
+    if syntax != _IMPLICIT_VR_LITTLE_ENDIAN:
+        return item
+    if isinstance(item.source, bytes):
+        data = item.source
+    else:
+        with item.source() as handle:
+            data = handle.read()
+    converted = _explicit_little_endian(data, item.label)
+    return StowItem(converted, len(converted), item.label, item.sop_instance_uid)
+
+
+def wire_ready_all(items: Sequence[StowItem]) -> list[StowItem]:
+    """:func:`wire_ready` of each item of a batch (blocking: it reads every item's head)."""
+    return [wire_ready(item) for item in items]
+
+
+def _explicit_little_endian(data: bytes, label: str) -> bytes:
+    import pydicom  # loads only when an instance needs re-encoding
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    try:
+        dataset = pydicom.dcmread(DicomBytesIO(data))
+        dataset.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        out = DicomBytesIO()
+        dataset.save_as(out, enforce_file_format=True)
+    except Exception as exc:  # pydicom raises many types on damaged data
+        raise InvalidArgumentError(
+            f"cannot re-encode {label or 'an instance'} from Implicit VR Little Endian: {exc}"
+        ) from exc
+    return out.getvalue()
 
 
 def _parts(items: Sequence[StowItem]) -> Iterator[multipart.Part]:

@@ -108,3 +108,39 @@ class TestReplacingServer:
         assert any("replaced the stored one" in text for text in again.warnings)
         with pytest.raises(StoreError):
             await aclient.store_instances(ds, raise_on_warnings=True)
+
+
+def test_sync_implicit_vr_reaches_the_server_as_explicit_and_big_endian_is_refused(
+    client: DicomClient, tmp_path: Path
+) -> None:
+    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    from dicomkit.core.errors import InvalidArgumentError
+
+    ds = make_instance(transfer_syntax=ImplicitVRLittleEndian)
+    [path] = write_instances(tmp_path, [ds])
+    assert len(client.upload_dicom_file(path).stored) == 1
+    stored = client.retrieve_instance(ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID)
+    assert stored.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
+    assert stored.PixelData == ds.PixelData
+    big = tmp_path / "big.dcm"
+    big.write_bytes(
+        dataset_bytes(make_instance()).replace(
+            b"1.2.840.10008.1.2.1\x00", b"1.2.840.10008.1.2.2\x00", 1
+        )
+    )
+    with pytest.raises(InvalidArgumentError, match="Big Endian"):
+        client.store_instances([big])
+
+
+async def test_async_implicit_vr_reaches_the_server_as_explicit(
+    aclient: AsyncDicomClient,
+) -> None:
+    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    ds = make_instance(transfer_syntax=ImplicitVRLittleEndian)
+    await aclient.store_instances(ds)
+    stored = await aclient.retrieve_instance(
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID
+    )
+    assert stored.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian

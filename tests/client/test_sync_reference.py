@@ -217,7 +217,8 @@ def test_transfer_syntax_negotiation(client: DicomClient) -> None:
     uids = (ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID)
     client.store_instances([ds])
     as_stored = client.retrieve_instance(*uids)
-    assert as_stored.file_meta.TransferSyntaxUID == ImplicitVRLittleEndian
+    # PS3.18 8.7.3: Implicit VR Little Endian is re-encoded before it goes on the wire
+    assert as_stored.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
     explicit = client.retrieve_instance(*uids, transfer_syntax=ExplicitVRLittleEndian)
     assert explicit.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
     assert explicit.PixelData == ds.PixelData

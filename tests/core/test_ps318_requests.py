@@ -412,3 +412,110 @@ def test_good_rendered_parameters_are_sent_with_raw_list_commas() -> None:
     )
     with pytest.raises(InvalidArgumentError):
         exchanges().thumbnail(STUDY, params={"quality": 90})
+
+
+# -- 4. STOW-RS: what goes on the wire, and what comes back --------------------------------------
+
+
+def _part10(syntax: str) -> bytes:
+    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    from dicomkit.testing.data import dataset_bytes, make_instance
+
+    if syntax == "big":
+        data = dataset_bytes(make_instance())
+        return data.replace(b"1.2.840.10008.1.2.1\x00", b"1.2.840.10008.1.2.2\x00", 1)
+    chosen = ImplicitVRLittleEndian if syntax == "implicit" else ExplicitVRLittleEndian
+    return dataset_bytes(make_instance(transfer_syntax=chosen))
+
+
+def test_implicit_vr_is_re_encoded_and_big_endian_refused_before_the_wire() -> None:
+    from dicomkit.core import stow
+
+    explicit = stow.StowItem(_part10("explicit"), label="e")
+    assert stow.wire_ready(explicit) is explicit
+    implicit = stow.wire_ready(stow.StowItem(_part10("implicit"), label="i"))
+    assert stow.part10_transfer_syntax(implicit.source) == "1.2.840.10008.1.2.1"  # type: ignore[arg-type]
+    assert implicit.length == len(implicit.source)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match=r"Big Endian.*8\.7\.3"):
+        stow.wire_ready(stow.StowItem(_part10("big"), label="b.dcm"))
+    assert stow.part10_transfer_syntax(b"not dicom") is None
+
+
+def _store_answer(status: int, body: bytes, headers: dict[str, str]) -> Any:
+    from dicomkit.core import stow
+
+    exchange = stow.store_exchange(Operations(DicomWebURLs(ROOT)), [stow.StowItem(b"x")])
+    assert exchange.request.headers["Accept"] == "application/dicom+json"
+    exchange.start(status, headers)
+    exchange.feed(body)
+    exchange.close()
+    return exchange.result()
+
+
+XML_STORED = (
+    b'<?xml version="1.0"?><NativeDicomModel xmlns="http://dicom.nema.org/PS3.19/models/NativeDICOM">'
+    b'<DicomAttribute tag="00081199" vr="SQ"><Item number="1">'
+    b'<DicomAttribute tag="00081155" vr="UI"><Value number="1">1.2.3</Value></DicomAttribute>'
+    b'<DicomAttribute tag="00081196" vr="US"><Value number="1">45056</Value></DicomAttribute>'
+    b"</Item></DicomAttribute></NativeDicomModel>"
+)
+XML_CONFLICT = (
+    b'<NativeDicomModel><DicomAttribute tag="00081198" vr="SQ"><Item number="1">'
+    b'<DicomAttribute tag="00081155" vr="UI"><Value number="1">1.2.4</Value></DicomAttribute>'
+    b'<DicomAttribute tag="00081197" vr="US"><Value number="1">272</Value></DicomAttribute>'
+    b"</Item></DicomAttribute></NativeDicomModel>"
+)
+
+
+def test_a_200_in_xml_with_warnings_is_a_result_with_every_warning() -> None:
+    result = _store_answer(
+        200,
+        XML_STORED,
+        {"Content-Type": "application/dicom+xml", "Warning": '299 pacs: "Coerced PatientName"'},
+    )
+    assert [s.sop_instance_uid for s in result.stored] == ["1.2.3"]
+    assert result.stored[0].warning_reason == 0xB000
+    assert result.ok
+    assert result.warnings == ["1.2.3: Coercion of data elements", "Coerced PatientName"]
+
+
+def test_a_409_in_xml_names_the_instance() -> None:
+    from dicomkit.core.errors import StoreError
+
+    with pytest.raises(StoreError) as raised:
+        _store_answer(409, XML_CONFLICT, {"Content-Type": "application/dicom+xml"})
+    assert [(f.sop_instance_uid, f.reason_code) for f in raised.value.result.failed] == [
+        ("1.2.4", 272)
+    ]
+
+
+@pytest.mark.parametrize(
+    "body", [b"<!DOCTYPE x [<!ENTITY a 'b'>]><NativeDicomModel/>", b"<NativeDicomModel>", b"<x/>"]
+)
+def test_a_2xx_answer_that_cannot_be_read_is_a_warning_not_a_lost_outcome(body: bytes) -> None:
+    result = _store_answer(200, body, {"Content-Type": "application/dicom+xml"})
+    assert result.ok
+    assert "could not be read" in result.warnings[0]
+
+
+def test_duplicates_are_decided_in_one_place() -> None:
+    from dicomkit.core import stow
+    from dicomkit.core.dicomjson import FailedInstance, StoreResult
+    from dicomkit.core.errors import StoreError
+
+    def refused() -> StoreError:
+        failed = FailedInstance("1.2", "1.2.3", 45070, "SOP Instance already exists")
+        result = StoreResult(failed=[failed], status=409)
+        return StoreError("refused", result, status=409)
+
+    present = stow.StoreTally([[stow.StowItem(b"x")]], None, duplicates="present")
+    present.settle(1, refused())
+    outcome = present.outcome()
+    assert (outcome.failed, len(outcome.already_present), outcome.ok) == ([], 1, True)
+    error = stow.StoreTally([[stow.StowItem(b"x")]], None)
+    error.settle(1, refused())
+    with pytest.raises(StoreError):
+        error.outcome()
+    with pytest.raises(InvalidArgumentError):
+        stow.StoreTally([], None, duplicates="skip")
