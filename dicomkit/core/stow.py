@@ -124,7 +124,8 @@ def part10_transfer_syntax(head: bytes) -> str | None:
         return None
     index = 132
     while index + 8 <= len(head):
-        group, element = int.from_bytes(head[index : index + 2], "little"), head[index + 2 : index + 4]
+        group = int.from_bytes(head[index : index + 2], "little")
+        element = head[index + 2 : index + 4]
         if group != 2:
             return None
         vr = head[index + 4 : index + 6]
