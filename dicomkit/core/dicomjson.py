@@ -37,6 +37,7 @@ __all__ = [
     "first_value",
     "loads_json_array",
     "loads_json_object",
+    "normalise_charset",
     "parse_store_response",
 ]
 
@@ -137,7 +138,7 @@ def dataset_from_json(
             raise
 
     try:
-        return Dataset.from_json(repaired, bulk_data_uri_handler=handler)
+        return Dataset.from_json(normalise_charset(repaired), bulk_data_uri_handler=handler)
     except Exception as exc:
         if raised:
             raise raised[0] from None
@@ -164,7 +165,41 @@ def dataset_to_json(
         )
     except (ValueError, TypeError) as exc:
         raise InvalidArgumentError(f"dataset cannot be written as DICOM JSON: {exc}") from exc
-    return result
+    return normalise_charset(result)
+
+
+_CHARSET = "00080005"
+_UTF8 = "ISO_IR 192"
+
+
+def _non_ascii(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.isascii()
+    if isinstance(value, dict):
+        return any(_non_ascii(v) for k, v in value.items() if k not in ("InlineBinary", "vr"))
+    if isinstance(value, list):
+        return any(_non_ascii(v) for v in value)
+    return False
+
+
+def normalise_charset(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` with Specific Character Set saying what DICOM JSON text is: Unicode.
+
+    JSON strings are Unicode (PS3.18 F.2), so a Specific Character Set carried over from the
+    Part 10 encoding ("ISO_IR 100", "ISO 2022 IR 87") no longer describes them, and a Dataset
+    made from such JSON would be written back in a character set that cannot hold the text.
+    When the object holds non-ASCII text, or names a character set, it is set to ``ISO_IR 192``
+    (UTF-8) at this level; nested items keep theirs only when their text is ASCII.
+    """
+    element = obj.get(_CHARSET)
+    named = isinstance(element, dict) and bool(element.get("Value"))
+    if not (named or _non_ascii({k: v for k, v in obj.items() if k != _CHARSET})):
+        return obj
+    if isinstance(element, dict) and element.get("Value") == [_UTF8]:
+        return obj
+    fixed = dict(obj)
+    fixed[_CHARSET] = {"vr": "CS", "Value": [_UTF8]}
+    return dict(sorted(fixed.items()))
 
 
 def _loads(body: bytes | str) -> Any:

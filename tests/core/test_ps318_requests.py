@@ -519,3 +519,30 @@ def test_duplicates_are_decided_in_one_place() -> None:
         error.outcome()
     with pytest.raises(InvalidArgumentError):
         stow.StoreTally([], None, duplicates="skip")
+
+
+# -- smaller: Specific Character Set in the DICOM JSON dicomkit builds --------------------------
+
+
+def test_json_with_non_latin_text_says_it_is_unicode() -> None:
+    from pydicom import Dataset
+
+    from dicomkit.core.dicomjson import dataset_from_json, dataset_to_json
+
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO 2022 IR 87"
+    ds.PatientName = "Yamada^Tarou=山田^太郎"
+    assert dataset_to_json(ds)["00080005"] == {"vr": "CS", "Value": ["ISO_IR 192"]}
+    plain = Dataset()
+    plain.PatientID = "ascii"
+    assert "00080005" not in dataset_to_json(plain)
+    mislabelled = {
+        "00080005": {"vr": "CS", "Value": ["ISO_IR 100"]},
+        "00100010": {
+            "vr": "PN",
+            "Value": [{"Alphabetic": "Wang^XiaoDong", "Ideographic": "王^小東"}],
+        },
+    }
+    back = dataset_from_json(mislabelled)
+    assert back.SpecificCharacterSet == "ISO_IR 192"
+    assert str(back.PatientName) == "Wang^XiaoDong=王^小東"
