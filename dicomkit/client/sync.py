@@ -24,6 +24,7 @@ from dicomkit.client._sync_driver import SyncDriver
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.interface import Headers
 from dicomkit.core.operations import (
+    Capabilities,
     RenderOptions,
     RetrieveOptions,
     SearchAllOptions,
@@ -357,6 +358,13 @@ class DicomClient(SyncDriver):
         )
         concurrently(self._store_batch, tally.jobs(study_instance_uid), 1, tally.settle)
         return tally.outcome()
+
+    # -- capabilities ----------------------------------------------------------------------------
+
+    def capabilities(self, path: str = "") -> Capabilities:
+        """What the server says it supports (``OPTIONS``, PS3.18 8.9): the allowed methods and
+        its description document; a server without it raises the matching HTTPError (405)."""
+        return self._run(self.exchanges.capabilities, path)
 
     # -- DELETE --------------------------------------------------------------------------------
 

@@ -106,6 +106,7 @@ async def test_frames_and_rendered(aclient: AsyncDicomClient, syntax: str) -> No
     assert await aclient.retrieve_study_rendered(uids[0]) == series
     thumbnail = await aclient.retrieve_thumbnail(uids[0], params={"viewport": "16,16"})
     assert thumbnail[:2] == b"\xff\xd8"
+    assert "GET" in (await aclient.capabilities("studies")).allow
 
 
 async def test_partial_store_raises(aclient: AsyncDicomClient) -> None:

@@ -145,6 +145,7 @@ def test_rendered(client: DicomClient) -> None:
     thumbnail = client.retrieve_thumbnail(*uids, [2], media_types=["image/png"])
     assert thumbnail[:8] == b"\x89PNG\r\n\x1a\n"
     assert client.retrieve_thumbnail(uids[0])[:2] == b"\xff\xd8"
+    assert "GET" in client.capabilities("studies").allow
 
 
 def test_partial_store_raises_store_error_with_the_result(client: DicomClient) -> None:

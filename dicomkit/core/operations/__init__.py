@@ -42,6 +42,8 @@ from dicomkit.core.operations.dialect import DIALECTS, ORTHANC, STANDARD, Dialec
 from dicomkit.core.operations.exchange import (
     BodyExchange,
     BulkDataExchange,
+    Capabilities,
+    CapabilitiesExchange,
     DeleteExchange,
     Exchange,
     FramesExchange,
@@ -86,6 +88,8 @@ __all__ = [
     "TRUNCATION_POLICIES",
     "USER_AGENT",
     "BulkDataExchange",
+    "Capabilities",
+    "CapabilitiesExchange",
     "DeleteExchange",
     "Dialect",
     "Exchange",

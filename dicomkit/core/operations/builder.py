@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 _DICOM_JSON = "application/dicom+json"
+_CAPABILITIES = "application/vnd.sun.wadl+xml, application/json; q=0.9, */*; q=0.1"
 _LEVELS = ("studies", "series", "instances")
 
 TimeoutInput = Timeout | float | tuple[float | None, float | None] | None
@@ -269,6 +270,19 @@ class Operations:
             accept = _single_part_ranges(accept)
         url = self.urls.resolve(uri, other_origin=other_origin)
         return self.request("GET", url, accept=accept, headers=headers)
+
+    # -- capabilities ----------------------------------------------------------------------------
+
+    def capabilities(self, path: str = "") -> Request:
+        """``OPTIONS`` on the service root, or on ``path`` below it (PS3.18 8.9): a WADL
+        document is the standard's default answer, JSON the alternative."""
+        if not isinstance(path, str) or any(c in path for c in "?#\\ \t\r\n"):
+            raise InvalidArgumentError(f"capabilities path {path!r} is not a path below the root")
+        segments = [s for s in path.split("/") if s]
+        if any(s in (".", "..") for s in segments):
+            raise InvalidArgumentError(f"capabilities path {path!r} has '.' or '..' segments")
+        url = self.urls.root + "".join("/" + s for s in segments)
+        return self.request("OPTIONS", url, accept=_CAPABILITIES)
 
     # -- DELETE --------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ import enum
 import json
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from dicomkit.core import multipart
@@ -47,6 +48,8 @@ from dicomkit.core.operations.parts import PartAssembler, PartEvents
 __all__ = [
     "BodyExchange",
     "BulkDataExchange",
+    "Capabilities",
+    "CapabilitiesExchange",
     "DeleteExchange",
     "Exchange",
     "FramesExchange",
@@ -168,6 +171,26 @@ class JsonObjectExchange(BodyExchange[dict[str, Any]]):
 
     def result(self) -> dict[str, Any]:
         return parse_json_object(self.status, self.body)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an ``OPTIONS`` request (PS3.18 8.9, Retrieve Capabilities) says about a resource:
+    the methods allowed there, the document's media type and the document itself (a WADL or
+    JSON description of the service, as the server chose)."""
+
+    allow: tuple[str, ...]
+    content_type: str | None
+    body: bytes
+
+
+class CapabilitiesExchange(BodyExchange[Capabilities]):
+    """The answer of an ``OPTIONS`` request, read whole."""
+
+    def result(self) -> Capabilities:
+        allow = ",".join(self.headers.get_all("Allow"))
+        methods = tuple(dict.fromkeys(m.strip().upper() for m in allow.split(",") if m.strip()))
+        return Capabilities(methods, self.headers.get("Content-Type"), self.body)
 
 
 class DeleteExchange(Exchange[Any, None]):

@@ -195,6 +195,12 @@ class Exchanges:
         )
         return kinds.BulkDataExchange(request, byte_range)
 
+    # -- capabilities ----------------------------------------------------------------------------
+
+    def capabilities(self, path: str = "") -> kinds.CapabilitiesExchange:
+        """What the server says it supports at its root (or ``path``), read with ``OPTIONS``."""
+        return kinds.CapabilitiesExchange(self.operations.capabilities(path))
+
     # -- DELETE --------------------------------------------------------------------------------
 
     def delete(

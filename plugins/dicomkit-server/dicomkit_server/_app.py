@@ -202,6 +202,42 @@ def _match(method: str, path: str) -> tuple[_Handler | None, dict[str, str], boo
     return None, {}, known
 
 
+_WADL = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<application xmlns="http://wadl.dev.java.net/2009/02"><resources base="{root}">'
+    '<resource path="studies"><method name="GET" id="SearchForStudies"/>'
+    '<method name="POST" id="StoreInstances"/></resource>'
+    '<resource path="series"><method name="GET" id="SearchForSeries"/></resource>'
+    '<resource path="instances"><method name="GET" id="SearchForInstances"/></resource>'
+    "</resources></application>"
+)
+
+
+async def _options(request: web.Request, relative: str) -> web.StreamResponse:
+    """``OPTIONS`` (PS3.18 8.9): the methods a path takes in ``Allow``; at the root, a WADL
+    description of the services (the standard's default) or the same as JSON when asked."""
+    if relative.rstrip("/"):
+        methods = {method for method, pattern, _ in _ROUTES if pattern.match(relative)}
+        if not methods:
+            return await error(request, 404, f"not a DICOMweb resource: {request.path}")
+    else:
+        methods = {"GET", "POST"}
+    allow = ", ".join(sorted(methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())))
+    if relative.rstrip("/"):
+        return await send(request, status=200, headers={"Allow": allow}, body=b"")
+    state = request.app[STATE_KEY]
+    root = f"{state.origin or f'{request.scheme}://{request.host}'}{state.prefix}/"
+    wants_json = any(
+        m.type == "application/json"
+        for m in accepted(request.headers.get("Accept"), "application/vnd.sun.wadl+xml")[:1]
+    )
+    if wants_json:
+        document = {"root": root, "resources": ["studies", "series", "instances"]}
+        return await send_json(request, document, content_type="application/json")
+    headers = {"Allow": allow, "Content-Type": "application/vnd.sun.wadl+xml"}
+    return await send(request, status=200, headers=headers, body=_WADL.format(root=root).encode())
+
+
 async def _token(request: web.Request, state: ServerState) -> web.StreamResponse:
     if request.method != "POST":
         return await error(request, 405, "the token endpoint takes POST")
@@ -224,6 +260,8 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
     if located is None:
         return await error(request, 404, f"not a DICOMweb path: {path}")
     partition, named, relative = located
+    if request.method == "OPTIONS":
+        return await _options(request, relative)
     handler, groups, known = _match(request.method, relative)
     if handler is None and not known:
         return await error(request, 404, f"not a DICOMweb resource: {path}")
