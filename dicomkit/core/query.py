@@ -203,8 +203,9 @@ def _range_split(text: str, vr: str) -> tuple[str, str] | None:
     iso = _ISO_DATE_RANGE.match(text) if vr == "DA" else None
     if iso is not None:
         return iso.group(1) or "", iso.group(2) or ""
-    if vr == "TM":
-        return tuple(text.split("-", 1)) if "-" in text else None  # type: ignore[return-value]
+    if vr == "TM":  # a time holds no "-": any is the range's
+        low, dash, high = text.partition("-")
+        return (low, high) if dash else None
     for index, char in enumerate(text):
         if char != "-":
             continue

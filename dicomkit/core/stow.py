@@ -113,7 +113,7 @@ def plan_batches(
 _PART_HEADERS = (("Content-Type", "application/dicom"),)
 _IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
 _EXPLICIT_VR_BIG_ENDIAN = "1.2.840.10008.1.2.2"
-_HEAD = 64 * 1024
+_HEAD = 16 * 1024
 _LONG_VRS = (b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"SQ", b"UC", b"UN", b"UR", b"UT")
 
 

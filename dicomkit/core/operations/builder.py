@@ -6,6 +6,7 @@ transport, and read by the exchanges of :mod:`dicomkit.core.operations.exchange`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal
@@ -351,13 +352,16 @@ _WINDOW_FUNCTIONS = ("LINEAR", "LINEAR_EXACT", "SIGMOID")
 _ICC_PROFILES = ("no", "yes", "srgb", "adobergb", "rommrgb")
 
 
+_INTEGER = re.compile(r"-?\d+\Z")
+_DECIMAL = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\Z")
+
+
 def _number(name: str, text: str, *, integer: bool = False) -> None:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if value != value or (integer and not text.strip().lstrip("-").isdigit()):
-        raise InvalidArgumentError(f"{name} takes numbers, not {text!r}")
+    """Refuse a rendering parameter value that is not a (whole) number."""
+    if not (_INTEGER if integer else _DECIMAL).match(text.strip()):
+        raise InvalidArgumentError(
+            f"{name} takes {'integers' if integer else 'numbers'}, not {text!r}"
+        )
 
 
 def _param_values(value: Any) -> list[str]:
