@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,7 @@ from dicomkit.core.operations import (
     distinct_values,
     patient_filter,
 )
-from dicomkit.core.stow import StoreTally
+from dicomkit.core.stow import StoreTally, check_duplicate_policy
 from dicomkit.files import Progress
 from dicomkit.files.folder import FolderUploadReport, sniff_file
 from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
@@ -420,6 +421,7 @@ class AsyncDicomClient(AsyncDriver):
         max_batch_bytes: int | None = None,
         workers: int = 1,
         progress: Progress | None = None,
+        duplicates: str = "present",
     ) -> FolderUploadReport:
         """Store every DICOM file under ``folder`` (recognised by content) and report per file.
 
@@ -428,7 +430,10 @@ class AsyncDicomClient(AsyncDriver):
         ``workers`` > 1 sends that many STOW-RS requests at once (threads in blocking code,
         tasks under asyncio) and, unless ``max_batch_instances`` is given, splits the files
         into two batches per worker; outcomes are still recorded and reported in folder order.
+        An instance the server holds already is listed in ``already_present``, or with
+        ``duplicates="error"`` among the failures.
         """
+        send = partial(self._store_outcome, duplicates=check_duplicate_policy(duplicates))
         plan = await offload(
             self._folder_upload,
             folder,
@@ -439,7 +444,7 @@ class AsyncDicomClient(AsyncDriver):
             workers,
         )
         settle = plan.settler(progress)
-        await concurrently(self._store_outcome, plan.jobs(study_instance_uid), workers, settle)
+        await concurrently(send, plan.jobs(study_instance_uid), workers, settle)
         return plan.report
 
     async def download_dicom(

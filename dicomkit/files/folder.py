@@ -96,7 +96,7 @@ class FolderUploadReport:
             outcome = queue.pop(0) if len(queue) > 1 else queue[0]
             if outcome is None:
                 self.stored.append(scanned.path)
-            elif outcome.reason_code in ALREADY_PRESENT_CODES:
+            elif any(outcome is present for present in result.already_present):
                 self.already_present.append(scanned.path)
             else:
                 self.failed[scanned.path] = _failure_text(outcome)

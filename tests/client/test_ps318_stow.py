@@ -31,6 +31,9 @@ def test_sync_a_duplicate_file_is_already_present_for_both_upload_methods(
     again = client.upload_dicom_file(path)
     assert (again.stored, len(again.already_present), again.failed, again.ok) == ([], 1, [], True)
     assert client.upload_dicom_folder(tmp_path).already_present == [path]
+    strict = client.upload_dicom_folder(tmp_path, duplicates="error")
+    assert (strict.already_present, list(strict.failed), strict.ok) == ([], [path], False)
+    assert "already exists" in strict.failed[path]
     with pytest.raises(StoreError) as raised:
         client.upload_dicom_file(path, duplicates="error")
     assert raised.value.result.failed[0].reason_code in stow.ALREADY_PRESENT_CODES
