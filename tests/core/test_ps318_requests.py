@@ -546,3 +546,15 @@ def test_json_with_non_latin_text_says_it_is_unicode() -> None:
     back = dataset_from_json(mislabelled)
     assert back.SpecificCharacterSet == "ISO_IR 192"
     assert str(back.PatientName) == "Wang^XiaoDong=王^小東"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The value of PatientComments exceeds the maximum length and was truncated",
+        "Truncated PatientName to 64 characters",
+        "The fuzzymatching parameter is not supported. Only literal matching has been performed.",
+    ],
+)
+def test_warnings_about_values_are_not_truncated_searches(text: str) -> None:
+    assert additional_results(parse_warnings({"Warning": f'299 pacs "{text}"'})) == (False, None)

@@ -20,11 +20,13 @@ _START = re.compile(r"\s*(\d{3})\s+(\S+)\s*")
 _NEXT_VALUE = re.compile(r",\s*\d{3}\s+\S+\s")
 _DATE = re.compile(r'\s*"[^"]*"')
 _TRUNCATION = re.compile(
-    r"(?:(\d+)\s+)?(?:additional|more|remaining)\s+(?:results?|matches|items)"
-    r"|truncat|exceed|maximum number of results",
+    r"(?:additional|more|remaining)\s+(?:results?|matches)"
+    r"|results?\s+(?:\w+\s+){0,2}(?:truncated|exceed)"
+    r"|truncated\s+(?:results|search|query)"
+    r"|maximum\s+number\s+of\s+(?:results|matches)",
     re.IGNORECASE,
 )
-_COUNT = re.compile(r"(\d+)\s+(?:additional|more|remaining)\s+(?:results?|matches|items)", re.I)
+_COUNT = re.compile(r"(\d+)\s+(?:additional|more|remaining)\s+(?:results?|matches)", re.I)
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,9 @@ def additional_results(warnings: list[WarningValue]) -> tuple[bool, int | None]:
     """(the server cut the results short, how many more it has when it says so).
 
     Recognises PS3.18's ``There are {n} additional results that can be requested`` and the
-    wordings servers use instead ("more results", "truncated", "exceeded the maximum").
+    wordings servers use instead ("more results", "results were truncated", "the number of
+    results exceeded the maximum"); a warning about a value ("PatientName truncated to 64
+    characters") is not about the search.
     """
     truncated, count = False, None
     for warning in warnings:
