@@ -558,3 +558,20 @@ def test_json_with_non_latin_text_says_it_is_unicode() -> None:
 )
 def test_warnings_about_values_are_not_truncated_searches(text: str) -> None:
     assert additional_results(parse_warnings({"Warning": f'299 pacs "{text}"'})) == (False, None)
+
+
+def test_a_silent_cap_is_followed_in_the_azure_dialect() -> None:
+    from dicomkit.core.operations import AZURE, resolve_dialect
+
+    assert resolve_dialect("azure") is AZURE
+    full = [study(n) for n in range(100)]
+    exchange = exchanges(AZURE).search("studies")
+    asked = drive(exchange, [(full, None), ([study(100)], None)])
+    assert asked == ["/dicom-web/studies", "/dicom-web/studies?offset=100"]
+    assert (len(exchange.result()), exchange.result().truncated) == (101, False)
+    standard = exchanges().search("studies")
+    assert len(drive(standard, [(full, None)])) == 1  # the standard trusts a page with no Warning
+    limited = exchanges(AZURE).search("studies", limit=100)
+    assert len(drive(limited, [(full, None)])) == 1  # a limit asked is a limit answered
+    with pytest.raises(InvalidArgumentError):
+        Dialect(silent_page_size=0)

@@ -38,7 +38,14 @@ from dicomkit.core.operations.builder import (
     rendered_params,
     with_headers,
 )
-from dicomkit.core.operations.dialect import DIALECTS, ORTHANC, STANDARD, Dialect, resolve_dialect
+from dicomkit.core.operations.dialect import (
+    AZURE,
+    DIALECTS,
+    ORTHANC,
+    STANDARD,
+    Dialect,
+    resolve_dialect,
+)
 from dicomkit.core.operations.exchange import (
     BodyExchange,
     BulkDataExchange,
@@ -80,6 +87,7 @@ from dicomkit.core.operations.paging import (
 from dicomkit.core.operations.parts import PartAssembler, PartEvents
 
 __all__ = [
+    "AZURE",
     "BodyExchange",
     "DIALECTS",
     "ERROR_BODY_LIMIT",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from dicomkit.core.errors import InvalidArgumentError
 
-__all__ = ["DIALECTS", "ORTHANC", "STANDARD", "Dialect", "resolve_dialect"]
+__all__ = ["AZURE", "DIALECTS", "ORTHANC", "STANDARD", "Dialect", "resolve_dialect"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,10 @@ class Dialect:
     there. The standard dialect percent-encodes ``^`` (not allowed in a URI) and a ``,`` that is
     part of a value (PS3.18 8.3.4.1: only the list separator is a raw comma). Orthanc 1.10
     compares query values without percent-decoding them, so its dialect keeps ``^,``."""
+    silent_page_size: int | None = None
+    """A server that answers at most this many search results when no ``limit`` is asked and
+    says nothing about the rest (Microsoft's DICOM service: 100, no ``Warning``): a page that
+    full is taken as cut short and followed with ``offset``."""
     other_origin: str = "refuse"
     """A BulkDataURI or RetrieveURL on another origin than the base URL: ``"refuse"`` it (the
     request would carry the caller's credentials there), ``"allow"`` it, or ``"rewrite"`` it onto
@@ -39,6 +43,9 @@ class Dialect:
             raise InvalidArgumentError(
                 f"other_origin must be 'refuse', 'allow' or 'rewrite', not {self.other_origin!r}"
             )
+        size = self.silent_page_size
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            raise InvalidArgumentError(f"silent_page_size must be an integer >= 1, not {size!r}")
         if not isinstance(self.query_raw, str) or any(c not in "^," for c in self.query_raw):
             raise InvalidArgumentError(f"query_raw may only hold ^ and , not {self.query_raw!r}")
 
@@ -48,7 +55,10 @@ STANDARD = Dialect()
 ORTHANC = Dialect("orthanc", multipart_renderings=False, rendering_fallback=False, query_raw="^,")
 """Orthanc 1.10: study/series renderings are asked single-part at once (saving a refused
 request), and ``^`` and ``,`` stay raw in query values (it does not percent-decode them)."""
-DIALECTS = {dialect.name: dialect for dialect in (STANDARD, ORTHANC)}
+AZURE = Dialect("azure", silent_page_size=100)
+"""Microsoft's DICOM service (Azure Health Data Services): a search without ``limit`` answers
+at most 100 results with no ``Warning``, so a full page is followed with ``offset``."""
+DIALECTS = {dialect.name: dialect for dialect in (STANDARD, ORTHANC, AZURE)}
 
 
 def resolve_dialect(value: str | Dialect | None) -> Dialect:

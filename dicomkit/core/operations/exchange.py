@@ -217,6 +217,8 @@ class SearchExchange(Exchange[dict[str, Any], SearchResult]):
     followed with ``offset`` (``"follow"``: up to ``limit`` results when one was asked) or ends
     the search with :attr:`SearchResult.truncated` set (``"raise"``, ``"warn"``, ``"return"``).
     Following stops when a page brings nothing new, so a server ignoring ``offset`` cannot loop.
+    With ``silent_page_size`` (a dialect's), a page that full without ``limit`` counts as cut
+    short too, for servers that cap without a Warning.
     """
 
     def __init__(
@@ -226,8 +228,10 @@ class SearchExchange(Exchange[dict[str, Any], SearchResult]):
         limit: int | None = None,
         offset: int | None = None,
         policy: TruncationPolicy = "follow",
+        silent_page_size: int | None = None,
     ) -> None:
         super().__init__(page(limit, offset))
+        self._silent = None if limit is not None else silent_page_size
         self._page = page
         self._limit = limit
         self._offset = offset or 0
@@ -257,6 +261,7 @@ class SearchExchange(Exchange[dict[str, Any], SearchResult]):
         notes = parse_warnings(self.headers)
         self._warnings += [n.text for n in notes if n.text and n.text not in self._warnings]
         truncated, remaining = additional_results(notes)
+        truncated = truncated or (self._silent is not None and len(items) >= self._silent)
         fresh = 0
         for item in items:
             key = json.dumps(item, sort_keys=True)

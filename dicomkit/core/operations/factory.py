@@ -69,7 +69,11 @@ class Exchanges:
         page = partial(self._page, level, study, series, search_filters, dict(options))
         if not (get_remaining or paged):
             return kinds.SearchExchange(
-                page, limit=options.get("limit"), offset=options.get("offset"), policy=policy
+                page,
+                limit=options.get("limit"),
+                offset=options.get("offset"),
+                policy=policy,
+                silent_page_size=self.dialect.silent_page_size,
             )
         pager = Pager(options.pop("limit", None), options.pop("offset", None))
         return kinds.SearchPagesExchange(page, pager, collect=bool(get_remaining))
