@@ -4,7 +4,8 @@
 the attribute's VR, ranges, several values, universal matching, the standard's options and a
 vendor's own parameters); :func:`encode_query` percent-encodes the pairs as PS3.18 8.3.4.1 and
 RFC 3986 ask, with a server dialect's exceptions. :mod:`dicomkit.core.urls` puts the result on a
-search URL and re-exports these names. pydicom is imported only when a query is built.
+search URL and re-exports these names. Keywords and VRs come from
+:mod:`dicomkit.core._attributes`: pydicom loads only for an attribute outside its common table.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import datetime
 import functools
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from dicomkit.core._attributes import lookup
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.uids import validate_uid
 
@@ -92,9 +95,7 @@ def _attribute_component(part: str) -> str:
             f"{part!r} is a query option, not an attribute: pass it as the "
             f"{'fields' if part.lower() == 'includefield' else part.lower()}= argument"
         )
-    from pydicom.datadict import tag_for_keyword  # pydicom loads only when queries are built
-
-    if tag_for_keyword(part) is None:
+    if lookup(part) is None:  # pydicom loads only for a keyword outside the common table
         raise InvalidArgumentError(
             f"{_preview(part)} is neither a DICOM keyword nor a tag (pass a vendor's own query "
             "parameter as extra_params=)"
@@ -104,24 +105,17 @@ def _attribute_component(part: str) -> str:
 
 def _tag_path(attribute: str) -> str:
     """``attribute`` with every keyword replaced by its tag: one spelling per attribute."""
-    from pydicom.datadict import tag_for_keyword
-
     parts = []
     for part in attribute.split("."):
-        tag = None if _HEX_TAG_RE.match(part) else tag_for_keyword(part)
-        parts.append(part if tag is None else f"{tag:08X}")
+        found = None if _HEX_TAG_RE.match(part) else lookup(part)
+        parts.append(part if found is None else f"{found[0]:08X}")
     return ".".join(parts)
 
 
 def _vr_of(attribute: str) -> str | None:
-    from pydicom.datadict import dictionary_VR, tag_for_keyword
-
     last = attribute.rsplit(".", 1)[-1]
-    tag = tag_for_keyword(last) if not _HEX_TAG_RE.match(last) else int(last, 16)
-    try:
-        return str(dictionary_VR(tag)) if tag is not None else None
-    except KeyError:
-        return None
+    found = lookup(last if not _HEX_TAG_RE.match(last) else int(last, 16))
+    return None if found is None else found[1]
 
 
 class ValueList(str):
@@ -243,9 +237,8 @@ def _format_scalar(value: Any, vr: str | None, attribute: str) -> str:
         )
     if isinstance(value, str):
         return str(value)
-    from pydicom.valuerep import PersonName
-
-    if isinstance(value, PersonName):
+    valuerep = sys.modules.get("pydicom.valuerep")  # a PersonName means pydicom is loaded
+    if valuerep is not None and isinstance(value, valuerep.PersonName):
         return str(value)
     if isinstance(value, int | float):
         return str(value)
