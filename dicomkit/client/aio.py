@@ -494,8 +494,7 @@ class AsyncDicomClient(AsyncDriver):
             workers,
             force,
         )
-        settle = plan.settler(progress)
-        await concurrently(send, plan.jobs(study_instance_uid), workers, settle)
+        await concurrently(send, plan.jobs(study_instance_uid), workers, plan.settler(progress))
         return plan.report
 
     async def download_dicom(

@@ -487,8 +487,7 @@ class DicomClient(SyncDriver):
             workers,
             force,
         )
-        settle = plan.settler(progress)
-        concurrently(send, plan.jobs(study_instance_uid), workers, settle)
+        concurrently(send, plan.jobs(study_instance_uid), workers, plan.settler(progress))
         return plan.report
 
     def download_dicom(
