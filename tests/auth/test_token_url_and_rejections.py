@@ -181,9 +181,9 @@ def test_a_busy_token_endpoint_is_retried_by_the_client_policy(
 
     oauth_server.faults.add(token_path, status=503, retry_after=0, times=3)
     auth = OAuth2ClientCredentials(oauth_server.token_url, CLIENT_ID, CLIENT_SECRET)
-    with DicomClient(oauth_server.url, auth=auth, transport=sync_backend, retry=QUICK) as client:
-        with pytest.raises(TokenEndpointError, match="failed with HTTP 503") as caught:
-            client.search_for_studies()
+    client = DicomClient(oauth_server.url, auth=auth, transport=sync_backend, retry=QUICK)
+    with client, pytest.raises(TokenEndpointError, match="failed with HTTP 503") as caught:
+        client.search_for_studies()
     assert caught.value.token_url == oauth_server.token_url
     assert auth.token_requests == 3
 
