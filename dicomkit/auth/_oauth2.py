@@ -304,9 +304,7 @@ class _TokenExchange:
     answer are written once, here.
     """
 
-    def __init__(
-        self, request: Request, parse: Callable[[int, bytes, str | None], Token]
-    ) -> None:
+    def __init__(self, request: Request, parse: Callable[[int, bytes, str | None], Token]) -> None:
         self.request = request
         self._parse = parse
         self._chunks: list[bytes] = []

@@ -263,6 +263,8 @@ def raise_transport_failure(
     Backends word their errors after the socket ("HTTPConnection(host=...)"); the user
     needs to know which DICOMweb call failed and whether retrying already happened.
     """
+    if isinstance(error, TokenEndpointError):
+        raise error  # its message names the token endpoint; the request was never sent
     message = f"{request.method} {without_userinfo(request.url)}: {error}"
     if attempts > 1:
         message += f" (gave up after {attempts} attempts)"
