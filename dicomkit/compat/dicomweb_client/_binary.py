@@ -265,8 +265,6 @@ class BinaryResources:
         # no instances: dicomweb-client still sends the (empty) request; so does this
         body = b"".join(encode_multipart(parts, boundary)) if parts else f"--{boundary}--".encode()
         url = self._url("stow", study_instance_uid)
-        if study_instance_uid is None:
-            url += "/studies"
         response = self._http.send(
             "POST", url + query_string(additional_params), {"Content-Type": content_type}, body
         )

@@ -9,7 +9,6 @@ dicomkit's error only.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import json
 from typing import Any
@@ -67,12 +66,15 @@ class ResponseError(errors.ProtocolError, ValueError):
     """An answer the client cannot read (dicomweb-client raises ``ValueError`` for these)."""
 
 
-@functools.cache
+_CLASSES: dict[type[errors.HTTPError], type[HTTPError]] = {errors.HTTPError: HTTPError}
+
+
 def _compat_class(base: type[errors.HTTPError]) -> type[HTTPError]:
-    """The class deriving from ``base`` (a dicomkit status class) and the compat HTTPError."""
-    if base is errors.HTTPError:
-        return HTTPError
-    return type(base.__name__, (base, HTTPError), {"__module__": __name__})
+    """The class deriving from ``base`` (a dicomkit status class) and the compat HTTPError:
+    one per status class, so ``except compat.NotFoundError``-style checks stay stable."""
+    if base not in _CLASSES:
+        _CLASSES[base] = type(base.__name__, (base, HTTPError), {"__module__": __name__})
+    return _CLASSES[base]
 
 
 def compat_http_error(error: errors.HTTPError, body: bytes) -> HTTPError:

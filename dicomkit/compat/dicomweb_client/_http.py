@@ -22,6 +22,7 @@ import requests
 
 from dicomkit.compat.dicomweb_client._errors import (
     Attempt,
+    HTTPError,
     ResponseError,
     RetryError,
     compat_http_error,
@@ -60,7 +61,7 @@ def query_string(params: Mapping[str, Any] | None) -> str:
     """``?key=value&...``: a list value repeats its key; names and values percent-encoded."""
     if not params:
         return ""
-    fields = []
+    fields: list[str] = []
     for key, value in params.items():
         values = value if isinstance(value, (list, tuple, set)) else [value]
         name = percent_encode(str(key), QUERY_SAFE)
@@ -117,9 +118,9 @@ class HttpRunner:
                 if "Warning" in response.headers:
                     logger.warning(response.headers["Warning"])
                 return response
-            error = self._error(request, response)
+            failure = self._error(request, response)
             if response.status not in self.codes:
-                raise error
+                raise failure
             delay = self._delay(
                 attempt,
                 method,
@@ -128,7 +129,7 @@ class HttpRunner:
                 retry_after=response.headers.get("Retry-After"),
             )
             if delay is None:
-                raise RetryError(Attempt(error, attempt)) from error
+                raise RetryError(Attempt(failure, attempt)) from failure
             time.sleep(delay)
 
     def _delay(self, attempt: int, method: str, started: float, **outcome: Any) -> float | None:
@@ -137,7 +138,7 @@ class HttpRunner:
         )
 
     @staticmethod
-    def _error(request: Request, response: Response) -> Exception:
+    def _error(request: Request, response: Response) -> HTTPError:
         with response:
             body = b""
             for chunk in response.iter_bytes():
