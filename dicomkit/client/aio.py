@@ -19,6 +19,7 @@ from dicomkit.client._aio_driver import AsyncDriver
 from dicomkit.client._base import DEFAULT_CHUNK_SIZE, TimeoutInput, uploadable
 from dicomkit.client._io_async import concurrently, offload
 from dicomkit.core.dicomjson import StoreResult
+from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import AsyncTransportSpec, Headers
 from dicomkit.core.operations import (
     Capabilities,
@@ -46,6 +47,11 @@ if TYPE_CHECKING:
 __all__ = ["AsyncDicomClient"]
 
 DEFAULT_TRANSPORT = "aiohttp"  # unasync: sync=DEFAULT_TRANSPORT = "requests"
+_FIXED_PREFIXES = frozenset(
+    f"{service}_{kind}"
+    for service in ("qido", "wado", "stow", "delete")
+    for kind in ("prefix", "url_prefix")
+) | {"url_prefix"}
 
 
 class AsyncDicomClient(AsyncDriver):
@@ -97,6 +103,17 @@ class AsyncDicomClient(AsyncDriver):
             chunk_size=chunk_size,
             dialect=dialect,
         )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # dicomweb-client lets prefixes be reassigned; here the URLs are built once, so such an
+        # assignment would be silently ignored: refuse it and say what to do instead
+        if name in _FIXED_PREFIXES:
+            raise InvalidArgumentError(
+                f"{name} cannot be changed after construction: build a new client with "
+                "qido_prefix=/wado_prefix=/stow_prefix= (or use "
+                "dicomkit.compat.dicomweb_client.DICOMwebClient, whose prefixes can change)"
+            )
+        super().__setattr__(name, value)
 
     # -- QIDO-RS -------------------------------------------------------------------------------
 

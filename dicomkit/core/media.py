@@ -283,8 +283,10 @@ def _check_media_type(resource: str, media_type: str) -> str:
     allowed = {
         "instances": kind == APPLICATION_DICOM,
         "metadata": kind in (APPLICATION_DICOM_JSON, APPLICATION_JSON, APPLICATION_DICOM_XML),
-        "frames": kind == APPLICATION_OCTET_STREAM or parsed.main_type in ("image", "video"),
-        "bulkdata": kind == APPLICATION_OCTET_STREAM or parsed.main_type in ("image", "video"),
+        "frames": kind in (APPLICATION_OCTET_STREAM, "*/*")
+        or parsed.main_type in ("image", "video"),
+        "bulkdata": kind in (APPLICATION_OCTET_STREAM, "*/*")
+        or parsed.main_type in ("image", "video"),
         "rendered": parsed.main_type in ("image", "video") or kind in _RENDERED_DOCUMENTS,
         "thumbnail": parsed.main_type in ("image", "video"),
     }.get(resource, True)

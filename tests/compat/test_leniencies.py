@@ -1,0 +1,67 @@
+"""Leniencies DicomClient gained for real servers (issue 20), on real HTTP.
+
+A frames answer labelled ``multipart/related`` without a boundary (some servers send one frame
+so, and dicomweb-client accepts it) is one part; ``'*/*'`` is a media type frames and bulk data
+may be asked in; prefixes cannot be reassigned silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import dicomkit
+from dicomkit import DicomClient
+from dicomkit.testing.data import make_instance, new_uid
+
+pytest.importorskip("pytest_localserver")
+
+FRAME = b"\xff\xd8 one jpeg frame \xff\xd9"
+UIDS = ("1.2.3", "1.2.4", "1.2.5")
+
+
+@pytest.mark.parametrize("transport", ["requests", "urllib3"])
+@pytest.mark.parametrize(
+    "content_type", ['multipart/related; type="image/jpeg"', "multipart/related", "image/jpeg"]
+)
+def test_a_single_part_answer_is_one_frame(
+    httpserver: Any, transport: str, content_type: str
+) -> None:
+    httpserver.serve_content(FRAME, 200, headers={"Content-Type": content_type})
+    with DicomClient(httpserver.url, transport=transport, retry=False) as client:
+        frames = client.retrieve_instance_frames(*UIDS, [1], media_types=["image/jpeg"])
+    assert frames == [FRAME]
+
+
+def test_frames_and_bulkdata_accept_any_media_type(dicomweb_server: Any) -> None:
+    study, series = new_uid(), new_uid()
+    ds = make_instance(study_uid=study, series_uid=series, frames=2)
+    size = len(ds.PixelData) // 2
+    with DicomClient(dicomweb_server.url) as client:
+        client.store_instances([ds])
+        uids = (study, series, ds.SOPInstanceUID)
+        frames = client.retrieve_instance_frames(*uids, [2], media_types=["*/*"])
+        assert frames == [ds.PixelData[size:]]
+        [request] = [r for r in dicomweb_server.requests if "/frames/" in r.path]
+        assert request.headers["Accept"] == 'multipart/related; type="*/*"'
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "qido_url_prefix",
+        "wado_url_prefix",
+        "stow_url_prefix",
+        "delete_url_prefix",
+        "url_prefix",
+        "qido_prefix",
+        "wado_prefix",
+        "stow_prefix",
+    ],
+)
+def test_prefixes_are_refused_after_construction(name: str) -> None:
+    client = DicomClient("http://127.0.0.1:9/dicom-web")
+    with pytest.raises(dicomkit.InvalidArgumentError, match="construction"):
+        setattr(client, name, "qidors")
+    client.close()
