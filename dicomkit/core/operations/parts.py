@@ -15,9 +15,10 @@ class PartEvents:
 
     A multipart/related body goes through the streaming decoder; any other body (a server
     answering one part directly, a rendered image, a multipart type without a boundary) becomes
-    one part with the response's headers. Feed chunks; each call returns the events they complete. A multipart body that
-    stops early lacks its closing delimiter; a single part that stops short of its
-    ``Content-Length`` is refused too, so a cut answer never passes for a whole one.
+    one part with the response's headers. Feed chunks; each call returns the events they
+    complete. A multipart body that stops early lacks its closing delimiter; a single part
+    that stops short of its ``Content-Length`` is refused too, so a cut answer never passes
+    for a whole one.
     """
 
     def __init__(self, headers: HeadersInput, *, views: bool = False) -> None:
