@@ -276,7 +276,10 @@ def _check_transfer_syntax(value: str) -> str:
 
 
 def _check_media_type(resource: str, media_type: str) -> str:
-    parsed = parse_media_type(media_type) if "/" in media_type else None
+    try:
+        parsed = parse_media_type(media_type) if "/" in media_type else None
+    except ProtocolError:  # the caller's argument, not a server's answer: InvalidArgumentError
+        parsed = None
     if parsed is None or parsed.is_multipart or parsed.params:
         raise InvalidArgumentError(f"not a plain media type: {media_type!r}")
     kind = parsed.type

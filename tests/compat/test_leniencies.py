@@ -65,3 +65,11 @@ def test_prefixes_are_refused_after_construction(name: str) -> None:
     with pytest.raises(dicomkit.InvalidArgumentError, match="construction"):
         setattr(client, name, "qidors")
     client.close()
+
+
+@pytest.mark.parametrize("bad", ["image/", "/jpeg", "image/jpeg/x", "foo"])
+def test_a_malformed_media_type_is_the_callers_error(bad: str) -> None:
+    client = DicomClient("http://127.0.0.1:9", retry=False)
+    with pytest.raises(dicomkit.InvalidArgumentError, match="media type"):
+        client.retrieve_instance_frames(*UIDS, [1], media_types=[bad])
+    client.close()
