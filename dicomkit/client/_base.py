@@ -75,6 +75,7 @@ class ClientBase:
 
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise InvalidArgumentError("chunk_size must be a positive number of bytes")
+        server = resolve_dialect(dialect)
         self.urls = DicomWebURLs(
             base_url,
             api_version=api_version,
@@ -82,10 +83,11 @@ class ClientBase:
             qido_prefix=qido_prefix,
             wado_prefix=wado_prefix,
             stow_prefix=stow_prefix,
+            permissive_uids=server.permissive_uids,
         )
         self.base_url = self.urls.base_url
         self.operations = Operations(self.urls, timeout=timeout, headers=headers)
-        self.exchanges = Exchanges(self.operations, resolve_dialect(dialect))
+        self.exchanges = Exchanges(self.operations, server)
         self.retry = coerce_retry(retry)
         self.auth = resolve_auth(auth, asynchronous=asynchronous)
         self._asynchronous = asynchronous

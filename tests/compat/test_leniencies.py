@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import dicomkit
-from dicomkit import DicomClient
+from dicomkit import Dialect, DicomClient
 from dicomkit.testing.data import make_instance, new_uid
 
 pytest.importorskip("pytest_localserver")
@@ -73,3 +73,33 @@ def test_a_malformed_media_type_is_the_callers_error(bad: str) -> None:
     with pytest.raises(dicomkit.InvalidArgumentError, match="media type"):
         client.retrieve_instance_frames(*UIDS, [1], media_types=[bad])
     client.close()
+
+
+LENIENT = Dialect(permissive_uids=True)
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR UI", "ignore:The value length")
+def test_permissive_uids_reach_the_server_percent_encoded(dicomweb_server: Any) -> None:
+    odd_study, odd_series = "1.2.0840.3", "1.2." + "9" * 70
+    ds = make_instance(study_uid=odd_study, series_uid=odd_series)
+    with DicomClient(dicomweb_server.url, dialect=LENIENT) as lenient:
+        lenient.store_instances([ds], study_instance_uid=odd_study)
+        uids = (odd_study, odd_series, ds.SOPInstanceUID)
+        assert lenient.retrieve_instance(*uids).SOPInstanceUID == ds.SOPInstanceUID
+        assert len(lenient.search_for_instances(odd_study, odd_series)) == 1
+        with pytest.raises(dicomkit.NotFoundError):
+            lenient.retrieve_study_metadata("is it")
+    # sent as /studies/is%20it/metadata (a raw space would break the request line); the
+    # server records the decoded path
+    assert any(r.path.endswith("/studies/is it/metadata") for r in dicomweb_server.requests)
+    with DicomClient(dicomweb_server.url) as strict, pytest.raises(dicomkit.InvalidUIDError):
+        strict.retrieve_study_metadata(odd_study)
+
+
+@pytest.mark.parametrize("unsafe", ["../1.2", "1.2/3", "1?2", "1#2", "1%2F2", "", ".."])
+def test_permissive_uids_refuse_what_is_unsafe_in_a_path(unsafe: str) -> None:
+    with DicomClient("http://127.0.0.1:9", dialect=LENIENT, retry=False) as client:
+        with pytest.raises(dicomkit.InvalidUIDError):
+            client.retrieve_study_metadata(unsafe)
+        with pytest.raises(dicomkit.InvalidUIDError):
+            client.delete_series("1.2", unsafe)

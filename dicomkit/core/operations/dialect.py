@@ -38,6 +38,11 @@ class Dialect:
     request would carry the caller's credentials there), ``"allow"`` it, or ``"rewrite"`` it onto
     the base URL's origin (a server behind a reverse proxy advertising its internal host)."""
 
+    permissive_uids: bool = False
+    """Accept the non-conformant UIDs real archives hold (leading zeros, more than 64
+    characters, letters) in URLs, percent-encoded, while still refusing anything unsafe in a
+    path (:func:`dicomkit.core.uids.validate_uid` with ``permissive=True``). Strict by default."""
+
     def __post_init__(self) -> None:
         if self.other_origin not in ("refuse", "allow", "rewrite"):
             raise InvalidArgumentError(
