@@ -379,7 +379,7 @@ class AsyncDicomClient(AsyncDriver):
     async def retrieve_bulkdata(
         self,
         uri: str,
-        byte_range: tuple[int, int | None] | None = None,
+        byte_range: tuple[int, int | None] | Sequence[Any] | None = None,
         *,
         media_types: Sequence[Any] | None = None,
         single_part: bool = False,
@@ -389,7 +389,8 @@ class AsyncDicomClient(AsyncDriver):
 
         ``single_part`` asks for a plain body instead of multipart (what servers honour ranges
         in); ``other_origin`` ("refuse", "allow", "rewrite") overrides the dialect's choice for
-        a URI on another origin than the base URL.
+        a URI on another origin than the base URL. Media types given second, in
+        dicomweb-client's order, are taken as ``media_types``.
         """
         return await self._run(
             self.exchanges.bulkdata,
@@ -399,6 +400,26 @@ class AsyncDicomClient(AsyncDriver):
             single_part=single_part,
             other_origin=other_origin,
         )
+
+    async def iter_bulkdata(
+        self,
+        uri: str,
+        byte_range: tuple[int, int | None] | Sequence[Any] | None = None,
+        *,
+        media_types: Sequence[Any] | None = None,
+        single_part: bool = False,
+        other_origin: str | None = None,
+    ) -> AsyncIterator[bytes]:
+        """The parts of :meth:`retrieve_bulkdata`, one at a time as the answer streams."""
+        async for part in self._stream(
+            self.exchanges.bulkdata_parts,
+            uri,
+            byte_range,
+            media_types,
+            single_part=single_part,
+            other_origin=other_origin,
+        ):
+            yield part
 
     # -- STOW-RS -------------------------------------------------------------------------------
 

@@ -374,7 +374,7 @@ class DicomClient(SyncDriver):
     def retrieve_bulkdata(
         self,
         uri: str,
-        byte_range: tuple[int, int | None] | None = None,
+        byte_range: tuple[int, int | None] | Sequence[Any] | None = None,
         *,
         media_types: Sequence[Any] | None = None,
         single_part: bool = False,
@@ -384,10 +384,30 @@ class DicomClient(SyncDriver):
 
         ``single_part`` asks for a plain body instead of multipart (what servers honour ranges
         in); ``other_origin`` ("refuse", "allow", "rewrite") overrides the dialect's choice for
-        a URI on another origin than the base URL.
+        a URI on another origin than the base URL. Media types given second, in
+        dicomweb-client's order, are taken as ``media_types``.
         """
         return self._run(
             self.exchanges.bulkdata,
+            uri,
+            byte_range,
+            media_types,
+            single_part=single_part,
+            other_origin=other_origin,
+        )
+
+    def iter_bulkdata(
+        self,
+        uri: str,
+        byte_range: tuple[int, int | None] | Sequence[Any] | None = None,
+        *,
+        media_types: Sequence[Any] | None = None,
+        single_part: bool = False,
+        other_origin: str | None = None,
+    ) -> Iterator[bytes]:
+        """The parts of :meth:`retrieve_bulkdata`, one at a time as the answer streams."""
+        yield from self._stream(
+            self.exchanges.bulkdata_parts,
             uri,
             byte_range,
             media_types,

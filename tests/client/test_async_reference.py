@@ -64,6 +64,8 @@ async def test_store_search_retrieve_delete(aclient: AsyncDicomClient, tmp_path:
     if "BulkDataURI" in pixel:
         data = await aclient.retrieve_bulkdata(pixel["BulkDataURI"], byte_range=(2, 5))
         assert b"".join(data) == one.PixelData[2:6]
+        parts = aclient.iter_bulkdata(pixel["BulkDataURI"], byte_range=(2, 5))
+        assert [part async for part in parts] == data
 
     await aclient.delete_instance(*uids)
     other_series = next(s for s in series_uids if s != one.SeriesInstanceUID)

@@ -7,12 +7,13 @@ may be asked in; prefixes cannot be reassigned silently.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 import dicomkit
-from dicomkit import Dialect, DicomClient
+from dicomkit import AsyncDicomClient, Dialect, DicomClient
 from dicomkit.testing.data import make_instance, new_uid
 
 pytest.importorskip("pytest_localserver")
@@ -103,3 +104,47 @@ def test_permissive_uids_refuse_what_is_unsafe_in_a_path(unsafe: str) -> None:
             client.retrieve_study_metadata(unsafe)
         with pytest.raises(dicomkit.InvalidUIDError):
             client.delete_series("1.2", unsafe)
+
+
+def _bulk(client: DicomClient) -> tuple[Any, str]:
+    ds = make_instance(rows=64, cols=64)
+    client.store_instances([ds])
+    meta = client.retrieve_instance_metadata(
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID
+    )
+    return ds, meta["7FE00010"]["BulkDataURI"]
+
+
+@pytest.mark.parametrize("transport", ["requests", "urllib3"])
+def test_bulkdata_in_dicomweb_clients_order_and_streamed(
+    dicomweb_server: Any, transport: str
+) -> None:
+    with DicomClient(dicomweb_server.url, transport=transport) as client:
+        ds, uri = _bulk(client)
+        # dicomweb-client's command line: retrieve_bulkdata(uri, media_type)
+        assert client.retrieve_bulkdata(uri, ["application/octet-stream"]) == [ds.PixelData]
+        assert client.retrieve_bulkdata(uri, "application/octet-stream") == [ds.PixelData]
+        sent = dicomweb_server.requests[-1].headers
+        assert sent["Accept"].startswith('multipart/related; type="application/octet-stream"')
+        assert "Range" not in sent
+        assert list(client.iter_bulkdata(uri)) == [ds.PixelData]
+        assert list(client.iter_bulkdata(uri, (3, 9))) == [ds.PixelData[3:10]]
+        assert list(client.iter_bulkdata(uri, (3, 9), single_part=True)) == [ds.PixelData[3:10]]
+        with pytest.raises(dicomkit.InvalidArgumentError, match="twice"):
+            client.retrieve_bulkdata(uri, ["image/jpeg"], media_types=["image/jpeg"])
+
+
+async def _iter_async(url: str) -> None:
+    async with AsyncDicomClient(url) as client:
+        ds = make_instance(rows=32, cols=32)
+        await client.store_instances([ds])
+        meta = await client.retrieve_instance_metadata(
+            ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID
+        )
+        uri = meta["7FE00010"]["BulkDataURI"]
+        assert [part async for part in client.iter_bulkdata(uri, (0, 3))] == [ds.PixelData[:4]]
+
+
+def test_async_iter_bulkdata(dicomweb_server: Any) -> None:
+    pytest.importorskip("dicomkit_aiohttp")
+    asyncio.run(_iter_async(dicomweb_server.url))

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import Request
 from dicomkit.core.operations import exchange as kinds
 from dicomkit.core.operations.builder import Operations
@@ -182,22 +183,60 @@ class Exchanges:
     def bulkdata(
         self,
         uri: str,
-        byte_range: tuple[int, int | None] | None = None,
+        byte_range: tuple[int, int | None] | Sequence[Any] | str | None = None,
         media_types: Sequence[Any] | None = None,
         *,
         single_part: bool = False,
         other_origin: str | None = None,
     ) -> kinds.BulkDataExchange:
         """The parts at a BulkDataURI, optionally only ``(first, last)`` bytes of it; a URI on
-        another origin is handled as ``other_origin`` says, else as the dialect says."""
+        another origin is handled as ``other_origin`` says, else as the dialect says.
+
+        dicomweb-client's order (``uri, media_types, byte_range``) works too: media types
+        (strings or tuples) given where the byte range goes are taken as media types.
+        """
+        request, wanted = self._bulkdata(uri, byte_range, media_types, single_part, other_origin)
+        return kinds.BulkDataExchange(request, wanted)
+
+    def bulkdata_parts(
+        self,
+        uri: str,
+        byte_range: tuple[int, int | None] | Sequence[Any] | str | None = None,
+        media_types: Sequence[Any] | None = None,
+        *,
+        single_part: bool = False,
+        other_origin: str | None = None,
+    ) -> kinds.BulkDataPartsExchange:
+        """As :meth:`bulkdata`, the parts read one at a time."""
+        request, wanted = self._bulkdata(uri, byte_range, media_types, single_part, other_origin)
+        return kinds.BulkDataPartsExchange(request, wanted)
+
+    def _bulkdata(
+        self,
+        uri: str,
+        byte_range: tuple[int, int | None] | Sequence[Any] | str | None,
+        media_types: Sequence[Any] | None,
+        single_part: bool,
+        other_origin: str | None,
+    ) -> tuple[Request, tuple[int, int | None] | None]:
+        if _is_media_types(byte_range):
+            if media_types is not None:
+                raise InvalidArgumentError(
+                    "media types given twice (second argument and media_types)"
+                )
+            byte_range, media_types = (
+                None,
+                [byte_range] if isinstance(byte_range, str) else byte_range,
+            )
+        wanted = cast("tuple[int, int | None] | None", byte_range)
         request = self.operations.bulkdata(
             uri,
-            byte_range=byte_range,
+            byte_range=wanted,
             media_types=media_types,
             single_part=single_part,
             other_origin=other_origin or self.dialect.other_origin,
         )
-        return kinds.BulkDataExchange(request, byte_range)
+        return request, wanted
 
     # -- capabilities ----------------------------------------------------------------------------
 
@@ -224,3 +263,15 @@ def _refuse_unknown(
     if unknown:
         method = f"{'iter_' if paged else ''}search_for_{level}"
         raise TypeError(f"{method}() got an unexpected keyword argument {unknown[0]!r}")
+
+
+def _is_media_types(value: object) -> bool:
+    """Whether a bulk data call's second argument is media types (dicomweb-client's order)
+    rather than a byte range: a string, or a sequence of strings or tuples, never of ints."""
+    if isinstance(value, str):
+        return True
+    return (
+        isinstance(value, (list, tuple))
+        and bool(value)
+        and all(isinstance(item, (str, tuple)) for item in value)
+    )
