@@ -9,15 +9,20 @@ place of ``dicomweb_client.web.DICOMwebClient`` before any test module imports i
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tarfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-__all__ = ["PEER_VERSION", "SUITE_FILES", "fetch_sdist", "prepare", "run"]
+__all__ = ["PEER_VERSION", "SDIST_DIR_VARIABLE", "SUITE_FILES", "fetch_sdist", "prepare", "run"]
 
 PEER_VERSION = "0.61.2"
+SDIST_DIR_VARIABLE = "DICOMKIT_PEER_SDIST_DIR"
+"""A folder where the sdist was downloaded beforehand: ``nox -s tests`` fetches it there while
+the network is up (``python -m tests.compat.peer_suite FOLDER``), because the tests themselves
+run in a loopback-only network namespace."""
 SUITE_FILES = (
     "tests/test_web.py",
     "tests/test_api.py",
@@ -37,7 +42,12 @@ _serving.BaseWSGIServer.serve_forever.__defaults__ = (0.02,)
 
 
 def fetch_sdist(into: Path) -> Path:
-    """Download the pinned sdist with pip (no dependencies, no wheels); its path."""
+    """The pinned sdist: from ``$DICOMKIT_PEER_SDIST_DIR`` when it is there, else downloaded
+    with pip (no dependencies, no wheels) into ``into``; its path."""
+    name = f"dicomweb_client-{PEER_VERSION}.tar.gz"
+    ready = Path(os.environ.get(SDIST_DIR_VARIABLE, "")) / name
+    if os.environ.get(SDIST_DIR_VARIABLE) and ready.is_file():
+        return ready
     command = [
         sys.executable,
         "-m",
@@ -52,7 +62,7 @@ def fetch_sdist(into: Path) -> Path:
         str(into),
     ]
     subprocess.run(command, check=True, capture_output=True, timeout=120)
-    [sdist] = into.glob(f"dicomweb_client-{PEER_VERSION}.tar.gz")
+    [sdist] = into.glob(name)
     return sdist
 
 
@@ -103,3 +113,12 @@ def run(root: Path, extra: tuple[str, ...] = ()) -> dict[str, str]:
         else:
             outcomes[name] = "passed"
     return outcomes
+
+
+if __name__ == "__main__":  # python -m tests.compat.peer_suite FOLDER: fetch ahead of the tests
+    folder = Path(sys.argv[1])
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        print("dicomweb-client's test suite:", fetch_sdist(folder))
+    except (subprocess.SubprocessError, ValueError) as exc:  # offline: tests/compat says so
+        print(f"could not fetch dicomweb-client {PEER_VERSION}: {exc}", file=sys.stderr)
