@@ -36,7 +36,9 @@ def test_store_and_delete_are_in_the_feed_in_order(v1_client: DicomClient) -> No
     assert feed[0].study_instance_uid == study[0].StudyInstanceUID
 
     latest = v1_client.azure.change_feed_latest()
-    assert latest is not None and latest.sequence == start + 4 and latest.action == "delete"
+    assert latest is not None
+    assert latest.sequence == start + 4
+    assert latest.action == "delete"
 
 
 def test_v1_pages_by_sequence_and_metadata_is_optional(v1_client: DicomClient) -> None:
@@ -66,8 +68,9 @@ def test_v2_reads_a_time_window(client: DicomClient) -> None:
     client.store_instances(make_study(2, n_series=1))
     middle = client.azure.change_feed_latest()
     client.store_instances(make_study(2, n_series=1))
-    assert middle is not None and middle.timestamp is not None
-    everything = [e for e in client.azure.iter_change_feed(start, limit=3)]
+    assert middle is not None
+    assert middle.timestamp is not None
+    everything = list(client.azure.iter_change_feed(start, limit=3))
     assert len(everything) == 4
     since = middle.timestamp
     until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
@@ -106,6 +109,7 @@ async def test_async_v2_window(aclient: AsyncDicomClient) -> None:
     start = _baseline(await aclient.azure.change_feed_latest())
     await aclient.store_instances(make_study(2, n_series=1))
     seen = [e async for e in aclient.azure.iter_change_feed(start)]
-    assert len(seen) == 2 and seen[0].timestamp is not None
+    assert len(seen) == 2
+    assert seen[0].timestamp is not None
     window = await aclient.azure.change_feed(start_time=seen[0].timestamp, limit=10)
     assert [e.sequence for e in window][-2:] == [e.sequence for e in seen]
