@@ -146,6 +146,20 @@ class AzureState:
                 }
         return document
 
+    def rewrite(self, record: InstanceRecord, changes: dict[str, Any]) -> None:
+        """Bulk update of one instance: written again, and recorded as an update."""
+        with self._lock:
+            self.sync()
+            self._updates.add((record.partition, record.sop))
+            update_one(self.state.store, record, changes, self.state.store.incoming_dir())
+            self.sync()
+
+    def all_records(self) -> list[InstanceRecord]:
+        """Every stored instance, of every partition (what a reindex goes through)."""
+        self.sync()
+        found = (self.state.store.get(p, sop) for _, p, sop in self._rows(0))
+        return [record for record in found if record is not None]
+
     def search_view(
         self, query: Query, records: list[InstanceRecord]
     ) -> tuple[list[InstanceRecord], list[str]] | str:
@@ -272,12 +286,6 @@ def _reference(request: web.Request, ctx: RequestContext, operation: Operation) 
     return {"id": operation.id, "href": f"{_global_root(request, ctx)}/operations/{operation.id}"}
 
 
-def _all_records(azure: AzureState) -> list[InstanceRecord]:
-    azure.sync()
-    found = (azure.state.store.get(p, sop) for _, p, sop in azure._rows(0))
-    return [record for record in found if record is not None]
-
-
 async def _add_tags(
     request: web.Request, ctx: RequestContext, m: dict[str, str]
 ) -> web.StreamResponse:
@@ -293,7 +301,7 @@ async def _add_tags(
 
         operation = azure.operations.start(
             "reindex",
-            _all_records(azure),
+            azure.all_records(),
             reindex_step(added),
             [f"{root}/extendedquerytags/{tag.path}" for tag in added],
             ready,
@@ -403,14 +411,13 @@ async def _bulk_update(
         refused = sorted(tag for tag in changes if str(tag).upper() not in UPDATABLE)
         if refused:
             raise TagRequestError(400, f"attributes {refused} cannot be changed by a bulk update")
-        results = {
+        results: dict[str, Any] = {
             "studyProcessed": 0,
             "studyUpdated": 0,
             "studyFailed": 0,
             "instanceUpdated": 0,
             "errors": [],
         }
-        incoming = azure.state.store.incoming_dir()
 
         async def step(study: Any, operation: Operation) -> None:
             results["studyProcessed"] += 1
@@ -420,11 +427,7 @@ async def _bulk_update(
                 results["errors"].append(f"study {study} was not found")
                 return
             for record in records:
-                with azure._lock:
-                    azure.sync()
-                    azure._updates.add((record.partition, record.sop))
-                    update_one(azure.state.store, record, changes, incoming)
-                    azure.sync()
+                azure.rewrite(record, changes)
                 results["instanceUpdated"] += 1
             results["studyUpdated"] += 1
 
