@@ -21,6 +21,7 @@ replays the same faults in the same order whatever the sizes.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import select
@@ -190,7 +191,7 @@ class FaultProxy:
         while not self._closing.is_set():
             try:
                 client, _ = self._listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -371,15 +372,11 @@ def _read_all(sock: socket.socket) -> bytes:
 
 def _reset(sock: socket.socket) -> None:
     """Close with an RST rather than a FIN: the peer sees ``connection reset by peer``."""
-    try:
+    with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    except OSError:
-        pass
     _quiet_close(sock)
 
 
 def _quiet_close(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.close()
-    except OSError:
-        pass
