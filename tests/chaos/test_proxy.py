@@ -102,7 +102,8 @@ def test_the_checks_catch_a_failure_reported_for_a_stored_file() -> None:
     run = ChaosRun()
     refused = ServiceUnavailableError(503, "refused")
     _check_store(run, refused, {"1.2": None}, {"1.2": 1})
-    assert run.violations and "HTTP 503" in run.violations[0]
+    assert run.violations
+    assert "HTTP 503" in run.violations[0]
 
 
 def test_the_leak_check_sees_a_socket_left_open(dicomweb_server: Any, tmp_path: Path) -> None:
