@@ -33,7 +33,14 @@ from dicomkit.core.errors import (
     TransportError,
 )
 from dicomkit.core.interface import AsyncTransport, Request, Response
-from dicomkit.core.operations import ERROR_BODY_LIMIT, Dialect, Exchange, Step, with_headers
+from dicomkit.core.operations import (
+    ERROR_BODY_LIMIT,
+    MAX_JSON_BYTES,
+    Dialect,
+    Exchange,
+    Step,
+    with_headers,
+)
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StowItem
 from dicomkit.files import Progress
@@ -70,6 +77,7 @@ class AsyncDriver(ClientBase):
         stow_prefix: str | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         dialect: str | Dialect | None = None,
+        max_json_bytes: int = MAX_JSON_BYTES,
     ) -> None:
         super().__init__(
             base_url,
@@ -85,6 +93,7 @@ class AsyncDriver(ClientBase):
             stow_prefix=stow_prefix,
             chunk_size=chunk_size,
             dialect=dialect,
+            max_json_bytes=max_json_bytes,
         )
         self.transport: AsyncTransport
         if isinstance(transport, AsyncTransport):

@@ -21,6 +21,7 @@ from dicomkit.core.errors import (
 )
 from dicomkit.core.interface import Request, Response
 from dicomkit.core.operations import (
+    MAX_JSON_BYTES,
     Dialect,
     Exchanges,
     Operations,
@@ -61,6 +62,7 @@ class ClientBase:
         stow_prefix: str | None,
         chunk_size: int,
         dialect: str | Dialect | None,
+        max_json_bytes: int = MAX_JSON_BYTES,
     ) -> None:
         from dicomkit.auth import check_transport_security, resolve_auth
 
@@ -76,7 +78,11 @@ class ClientBase:
         )
         self.base_url = self.urls.base_url
         self.operations = Operations(self.urls, timeout=timeout, headers=headers)
-        self.exchanges = Exchanges(self.operations, resolve_dialect(dialect))
+        if not isinstance(max_json_bytes, int) or max_json_bytes < 1:
+            raise InvalidArgumentError("max_json_bytes must be a positive number of bytes")
+        self.exchanges = Exchanges(
+            self.operations, resolve_dialect(dialect), max_json_bytes=max_json_bytes
+        )
         self.retry = coerce_retry(retry)
         self.auth = resolve_auth(auth, asynchronous=asynchronous)
         self._asynchronous = asynchronous

@@ -35,7 +35,14 @@ from dicomkit.core.errors import (
     TransportError,
 )
 from dicomkit.core.interface import Request, Response, Transport
-from dicomkit.core.operations import ERROR_BODY_LIMIT, Dialect, Exchange, Step, with_headers
+from dicomkit.core.operations import (
+    ERROR_BODY_LIMIT,
+    MAX_JSON_BYTES,
+    Dialect,
+    Exchange,
+    Step,
+    with_headers,
+)
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StowItem
 from dicomkit.files import Progress
@@ -72,6 +79,7 @@ class SyncDriver(ClientBase):
         stow_prefix: str | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         dialect: str | Dialect | None = None,
+        max_json_bytes: int = MAX_JSON_BYTES,
     ) -> None:
         super().__init__(
             base_url,
@@ -87,6 +95,7 @@ class SyncDriver(ClientBase):
             stow_prefix=stow_prefix,
             chunk_size=chunk_size,
             dialect=dialect,
+            max_json_bytes=max_json_bytes,
         )
         self.transport: Transport
         if isinstance(transport, Transport):

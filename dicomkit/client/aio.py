@@ -47,7 +47,8 @@ class AsyncDicomClient(AsyncDriver):
     "aiohttp" or "httpx" under asyncio), a transport class, or an instance you built (which
     the client then never closes). ``retry`` is a RetryPolicy or
     a number of attempts; ``auth`` a (user, password) tuple, a token, a callable or an Auth;
-    ``dialect`` a server :class:`~dicomkit.core.operations.Dialect` or its name ("orthanc").
+    ``dialect`` a server :class:`~dicomkit.core.operations.Dialect` or its name ("orthanc");
+    ``max_json_bytes`` bounds a JSON answer after decompression (ProtocolError beyond it).
     """
 
     # -- QIDO-RS -------------------------------------------------------------------------------

@@ -37,6 +37,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         pairs = [("sync", name) for name in _backends(False)]
         pairs += [("async", name) for name in _backends(True)]
         metafunc.parametrize("chaos_client", pairs, ids=[f"{k}-{n}" for k, n in pairs])
+    if "sync_backend" in metafunc.fixturenames:
+        metafunc.parametrize("sync_backend", _backends(False))
+    if "async_backend" in metafunc.fixturenames:
+        metafunc.parametrize("async_backend", _backends(True))
 
 
 @pytest.fixture(scope="session")

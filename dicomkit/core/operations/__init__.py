@@ -36,6 +36,7 @@ from dicomkit.core.operations.builder import (
 )
 from dicomkit.core.operations.dialect import DIALECTS, ORTHANC, STANDARD, Dialect, resolve_dialect
 from dicomkit.core.operations.exchange import (
+    MAX_JSON_BYTES,
     BodyExchange,
     BulkDataExchange,
     DeleteExchange,
@@ -75,6 +76,7 @@ __all__ = [
     "FramesExchange",
     "JsonArrayExchange",
     "JsonObjectExchange",
+    "MAX_JSON_BYTES",
     "Operations",
     "PartAssembler",
     "PartEvents",

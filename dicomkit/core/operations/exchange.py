@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from dicomkit.core import multipart
-from dicomkit.core.errors import DicomkitError
+from dicomkit.core.errors import DicomkitError, ProtocolError
 from dicomkit.core.interface import Headers, HeadersInput, Request
 from dicomkit.core.operations.answers import (
     apply_byte_range,
@@ -33,6 +33,7 @@ from dicomkit.core.operations.answers import (
 )
 from dicomkit.core.operations.paging import Pager
 from dicomkit.core.operations.parts import PartAssembler, PartEvents
+from dicomkit.core.urls import without_userinfo
 
 __all__ = [
     "BodyExchange",
@@ -42,6 +43,7 @@ __all__ = [
     "FramesExchange",
     "JsonArrayExchange",
     "JsonObjectExchange",
+    "MAX_JSON_BYTES",
     "PartEventsExchange",
     "PartsExchange",
     "RenderedExchange",
@@ -53,6 +55,11 @@ __all__ = [
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
 Part = tuple[Headers, bytes]
+
+MAX_JSON_BYTES = 256 * 1024 * 1024
+"""Bytes of a body read whole (DICOM JSON, a STOW-RS answer), counted after decompression,
+beyond which reading stops with ProtocolError: a gzip bomb or an endless answer ends there, not
+in a MemoryError. Clients take ``max_json_bytes=`` to raise it (docs/reliability.md)."""
 
 
 class Step(enum.Enum):
@@ -120,19 +127,28 @@ class Exchange(Generic[ItemT, ResultT]):
 
 
 class BodyExchange(Exchange[Any, ResultT]):
-    """Reads the whole body into memory; subclasses parse :attr:`body` in :meth:`result`."""
+    """Reads the whole body into memory, at most ``max_bytes`` of it; subclasses parse
+    :attr:`body` in :meth:`result`."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, *, max_bytes: int = MAX_JSON_BYTES) -> None:
         super().__init__(request)
         self._chunks: list[bytes] = []
         self._held = 0
+        self.max_bytes = max_bytes
 
     def begin(self) -> None:
         self._chunks, self._held = [], 0
 
     def feed(self, chunk: bytes) -> list[Any]:
-        self._chunks.append(chunk)
         self._held += len(chunk)
+        if self._held > self.max_bytes:
+            self._chunks = []
+            raise ProtocolError(
+                f"{self.request.method} {without_userinfo(self.request.url)}: the answer is "
+                f"larger than max_json_bytes={self.max_bytes} bytes (after decompression); "
+                "pass a larger max_json_bytes= to the client if it is expected"
+            )
+        self._chunks.append(chunk)
         return []
 
     @property
@@ -187,16 +203,18 @@ class SearchPagesExchange(Exchange[dict[str, Any], list[dict[str, Any]]]):
         pager: Pager,
         *,
         collect: bool = False,
+        max_bytes: int = MAX_JSON_BYTES,
     ) -> None:
         super().__init__(page(pager.limit, pager.offset or None))
         self._page = page
         self._pager = pager
-        self._current = JsonArrayExchange(self.request)
+        self.max_bytes = max_bytes
+        self._current = JsonArrayExchange(self.request, max_bytes=max_bytes)
         self.collect = collect
         self.collected: list[dict[str, Any]] = []
 
     def begin(self) -> None:
-        self._current = JsonArrayExchange(self.request)
+        self._current = JsonArrayExchange(self.request, max_bytes=self.max_bytes)
         self._current.start(self.status, self.headers)
 
     def feed(self, chunk: bytes) -> list[dict[str, Any]]:

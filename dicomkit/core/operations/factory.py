@@ -35,9 +35,16 @@ class Exchanges:
     exchange is made, before anything is sent.
     """
 
-    def __init__(self, operations: Operations, dialect: Dialect = STANDARD) -> None:
+    def __init__(
+        self,
+        operations: Operations,
+        dialect: Dialect = STANDARD,
+        *,
+        max_json_bytes: int = kinds.MAX_JSON_BYTES,
+    ) -> None:
         self.operations = operations
         self.dialect = dialect
+        self.max_json_bytes = max_json_bytes
 
     # -- QIDO-RS -------------------------------------------------------------------------------
 
@@ -65,10 +72,12 @@ class Exchanges:
             request = self.operations.search(
                 level, study=study, series=series, search_filters=search_filters, **options
             )
-            return kinds.JsonArrayExchange(request)
+            return kinds.JsonArrayExchange(request, max_bytes=self.max_json_bytes)
         pager = Pager(options.pop("limit", None), options.pop("offset", None))
         page = partial(self._page, level, study, series, search_filters, options)
-        return kinds.SearchPagesExchange(page, pager, collect=bool(get_remaining))
+        return kinds.SearchPagesExchange(
+            page, pager, collect=bool(get_remaining), max_bytes=self.max_json_bytes
+        )
 
     def _page(
         self,
@@ -97,11 +106,13 @@ class Exchanges:
         self, study: str, series: str | None = None, instance: str | None = None
     ) -> kinds.JsonArrayExchange:
         """DICOM JSON metadata of every instance of a study, series (or one instance)."""
-        return kinds.JsonArrayExchange(self.operations.metadata(study, series, instance))
+        request = self.operations.metadata(study, series, instance)
+        return kinds.JsonArrayExchange(request, max_bytes=self.max_json_bytes)
 
     def instance_metadata(self, study: str, series: str, instance: str) -> kinds.JsonObjectExchange:
         """The DICOM JSON object of one instance."""
-        return kinds.JsonObjectExchange(self.operations.metadata(study, series, instance))
+        request = self.operations.metadata(study, series, instance)
+        return kinds.JsonObjectExchange(request, max_bytes=self.max_json_bytes)
 
     def parts(
         self,
