@@ -19,6 +19,9 @@ from pathlib import Path
 from fuzz.seeds import SEEDS
 
 RSS_LIMIT_MB = 1024
+MAX_LEN = 8192
+"""Inputs up to twice the decoder's max_buffer of fuzz/targets.py: long enough to trip every
+limit, short enough for a million runs in minutes."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +58,7 @@ def _atheris(target: str, runs: int, seed: int, artifacts: str) -> int:
         f"-runs={runs}",
         f"-seed={seed}",
         f"-rss_limit_mb={RSS_LIMIT_MB}",
-        "-max_len=65536",
+        f"-max_len={MAX_LEN}",
         "-print_final_stats=1",
         f"-artifact_prefix={artifacts}/{target}-",
     ]

@@ -91,6 +91,8 @@ def multipart_decoder(data: bytes) -> None:
         assert whole == split, "the same body fed in other chunks gave other parts"
     sum_bodies = sum(len(part_body) for _, part_body in whole or [])
     assert sum_bodies <= len(body)
+    if not steer & 1:
+        return
     content_type = f'multipart/related; type="application/dicom"; boundary={_BOUNDARY.decode()}'
     assembler_headers = Headers({"Content-Type": content_type})
     try:
