@@ -31,7 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--engine", choices=["auto", "atheris", "mutate"], default="auto")
     parser.add_argument("--artifacts", default=".fuzz-artifacts")
+    parser.add_argument("--replay", metavar="FILE", help="run the target on this input alone")
     args = parser.parse_args(argv)
+    if args.replay:
+        from fuzz.targets import TARGETS
+
+        TARGETS[args.target](Path(args.replay).read_bytes())
+        print(f"fuzz {args.target}: {args.replay} passes")
+        return 0
     Path(args.artifacts).mkdir(parents=True, exist_ok=True)
     engine = args.engine
     if engine == "auto":

@@ -14,9 +14,13 @@ from __future__ import annotations
 import re
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 __all__ = ["Fault", "Faults", "endless_json_body", "gzip_bomb_body"]
 
@@ -79,6 +83,24 @@ class Fault:
     stream: Callable[[], Iterator[bytes]] | None = None
     matched: int = 0
     applied: int = 0
+
+    async def serve(
+        self,
+        request: web.Request,
+        send: Callable[..., Awaitable[web.StreamResponse]],
+        headers: dict[str, str],
+    ) -> web.StreamResponse:
+        """Stream :attr:`stream` with ``send`` (``_respond.send``); the client hanging up
+        midway is the expected end of a bomb, not an error for the server's log."""
+        from aiohttp import web
+
+        assert self.stream is not None
+        try:
+            return await send(request, status=self.status, headers=headers, chunks=self.stream())
+        except ConnectionError:
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=499)  # never sent: the connection is gone
 
     def matches(self, method: str, full_path: str, relative_path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
