@@ -143,7 +143,9 @@ class ClientBase:
         self, items: Sequence[stow.StowItem], study: str | None
     ) -> stow.StoreExchange:
         """The STOW-RS exchange of one batch; its body is read from disk again on every send."""
-        return stow.store_exchange(self.operations, items, study, chunk_size=self.chunk_size)
+        exchange = stow.store_exchange(self.operations, items, study, chunk_size=self.chunk_size)
+        exchange.max_bytes = self.exchanges.max_json_bytes
+        return exchange
 
     def _stow_batches(
         self,

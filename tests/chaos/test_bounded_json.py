@@ -125,3 +125,14 @@ def test_the_bomb_is_a_valid_gzip_of_json() -> None:
     assert gzip.decompress(body) == b"[" + b" " * (3 * MiB + 3) + b"]"
     first = next(iter(endless_json_body()))
     assert first == b"["
+
+
+def test_stow_answers_are_bounded_by_the_same_option(dicomweb_server: Any) -> None:
+    from dicomkit.testing.data import make_instance
+
+    dicomweb_server.faults.add("/studies", method="POST", endless=True)
+    with (
+        DicomClient(dicomweb_server.url, retry=False, max_json_bytes=MiB) as client,
+        pytest.raises(ProtocolError, match=f"max_json_bytes={MiB}"),
+    ):
+        client.store_instances([make_instance()])
