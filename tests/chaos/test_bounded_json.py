@@ -15,6 +15,7 @@ from dicomkit import AsyncDicomClient, DicomClient
 from dicomkit.core.errors import InvalidArgumentError, ProtocolError
 from dicomkit.core.interface import Request
 from dicomkit.core.operations import MAX_JSON_BYTES, JsonArrayExchange, Step
+from dicomkit.testing.data import make_instance
 
 MiB = 1 << 20
 SMALL_LIMIT = 4 * MiB
@@ -128,8 +129,6 @@ def test_the_bomb_is_a_valid_gzip_of_json() -> None:
 
 
 def test_stow_answers_are_bounded_by_the_same_option(dicomweb_server: Any) -> None:
-    from dicomkit.testing.data import make_instance
-
     dicomweb_server.faults.add("/studies", method="POST", endless=True)
     with (
         DicomClient(dicomweb_server.url, retry=False, max_json_bytes=MiB) as client,
