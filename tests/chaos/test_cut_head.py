@@ -1,7 +1,8 @@
 """An answer whose head is cut at a line boundary, then a clean close, must not read as a
 complete empty answer. Found by ``nox -s chaos -- --seed 4242``: through requests and urllib3
 (http.client ends a head at end of file as if the blank line had come), a search answered []
-while the server held two instances."""
+while the server held two instances, and a store returned a success that acknowledged nothing
+while the server held both files."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from dicomkit import AsyncDicomClient, DicomClient
 from dicomkit.core.errors import ConnectionLostError
+from dicomkit.testing.data import make_instance
 
 HEAD_LINES = b"HTTP/1.1 200 OK\r\nContent-Type: application/dicom+json\r\n"
 HTTP_CLIENT_BACKENDS = {"requests", "urllib3"}
@@ -63,12 +65,19 @@ def _known(backend: str) -> list[pytest.MarkDecorator]:
     "backend",
     [pytest.param(name, marks=_known(name)) for name in ("requests", "urllib3", "httpx")],
 )
-def test_a_cut_head_is_a_lost_connection_sync(cut_head_server: str, backend: str) -> None:
-    with (
-        DicomClient(cut_head_server, transport=backend, retry=False) as client,
-        pytest.raises(ConnectionLostError),
-    ):
-        client.search_for_studies()
+@pytest.mark.parametrize("operation", ["search", "store"])
+def test_a_cut_head_is_a_lost_connection_sync(
+    cut_head_server: str, backend: str, operation: str
+) -> None:
+    """A search must not answer [], a store must not return a success acknowledging nothing."""
+    with DicomClient(cut_head_server, transport=backend, retry=False) as client:
+        call = (
+            client.search_for_studies
+            if operation == "search"
+            else lambda: client.store_instances([make_instance()])
+        )
+        with pytest.raises(ConnectionLostError):
+            call()
 
 
 @pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
