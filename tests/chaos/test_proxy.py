@@ -144,3 +144,21 @@ def test_folder_upload_never_reports_failed_what_the_server_stored(
     assert len(held) == 2
     wrongly_failed = [path.name for path in report.failed if path.stem in held]
     assert wrongly_failed == []
+
+
+def test_the_plugin_fixture_puts_a_proxy_in_front_of_the_server(
+    dicomweb_fault_proxy: FaultProxy,
+) -> None:
+    with DicomClient(dicomweb_fault_proxy.url, timeout=(1, 0.5), retry=False) as client:
+        assert client.search_for_studies() == []
+        dicomweb_fault_proxy.inject("reset_response")
+        with pytest.raises(ConnectionLostError):
+            client.search_for_studies()
+    assert [entry.kind for entry in dicomweb_fault_proxy.log] == ["pass", "reset_response"]
+    with pytest.raises(ValueError, match="unknown fault kinds"):
+        dicomweb_fault_proxy.inject("explode")
+
+
+def test_in_front_of_needs_an_http_url_with_a_port() -> None:
+    with pytest.raises(ValueError, match="http://host:port"):
+        FaultProxy.in_front_of("https://example.org/dicom-web")

@@ -32,6 +32,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
 
 __all__ = ["KINDS", "FaultProxy", "ProxiedConnection"]
 
@@ -95,6 +97,7 @@ class FaultProxy:
         script: Sequence[str] = (),
         stall: float = 2.0,
         drip: tuple[int, float] = (512, 0.001),
+        path: str = "",
     ) -> None:
         chosen = dict(weights) if weights is not None else dict.fromkeys(KINDS, 1.0)
         unknown = sorted((set(chosen) | set(script)) - set(KINDS))
@@ -103,6 +106,7 @@ class FaultProxy:
         if not any(weight > 0 for weight in chosen.values()):
             raise ValueError("at least one fault kind needs a positive weight")
         self.upstream = upstream
+        self.path = path
         self.seed = seed
         self.stall = stall
         self.drip = drip
@@ -118,10 +122,19 @@ class FaultProxy:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
+    @classmethod
+    def in_front_of(cls, url: str, **options: Any) -> FaultProxy:
+        """A proxy for the server at ``url`` (``http://host:port/root``), whose :attr:`url`
+        keeps the same root: give it to a client instead of ``url``."""
+        parts = urlsplit(url)
+        if parts.scheme != "http" or parts.hostname is None or parts.port is None:
+            raise ValueError(f"the fault proxy needs an http://host:port URL, not {url!r}")
+        return cls((parts.hostname, parts.port), path=parts.path.rstrip("/"), **options)
+
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:port``: put the server's DICOMweb root after it."""
-        return f"http://127.0.0.1:{self.port}"
+        """``http://127.0.0.1:port`` and the ``path`` it was given (the server's root)."""
+        return f"http://127.0.0.1:{self.port}{self.path}"
 
     def start(self) -> FaultProxy:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -159,6 +172,14 @@ class FaultProxy:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def inject(self, *kinds: str) -> None:
+        """Give the next connections these faults, in order, before the random draw resumes."""
+        unknown = sorted(set(kinds) - set(KINDS))
+        if unknown:
+            raise ValueError(f"unknown fault kinds {unknown}; known: {', '.join(KINDS)}")
+        with self._lock:
+            self._plan.script.extend(kinds)
 
     def set_weights(self, weights: Mapping[str, float]) -> None:
         """Change the odds for the connections still to come (e.g. ``{"pass": 1}`` to stop)."""
