@@ -4,6 +4,7 @@ ProtocolError naming ``max_json_bytes``, with memory to spare, on every backend.
 from __future__ import annotations
 
 import gzip
+import pickle
 import tracemalloc
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from dicomkit_server._faults import endless_json_body, gzip_bomb_body
 
 from dicomkit import AsyncDicomClient, DicomClient
+from dicomkit.config import DEFAULT_MAX_JSON_BYTES
 from dicomkit.core.errors import InvalidArgumentError, ProtocolError
 from dicomkit.core.interface import Request
 from dicomkit.core.operations import MAX_JSON_BYTES, JsonArrayExchange, Step
@@ -135,3 +137,13 @@ def test_stow_answers_are_bounded_by_the_same_option(dicomweb_server: Any) -> No
         pytest.raises(ProtocolError, match=f"max_json_bytes={MiB}"),
     ):
         client.store_instances([make_instance()])
+
+
+def test_the_option_travels_with_the_client_config() -> None:
+    assert DEFAULT_MAX_JSON_BYTES == MAX_JSON_BYTES
+    client = DicomClient("http://127.0.0.1:9", max_json_bytes=MiB)
+    assert client.config.max_json_bytes == MiB
+    again = pickle.loads(pickle.dumps(client))
+    assert again.exchanges.max_json_bytes == MiB
+    client.close()
+    again.close()
