@@ -178,7 +178,11 @@ class Journal:
             )
 
     def counts(self) -> dict[str, int]:
-        rows = self._query("SELECT state, COUNT(*) FROM items GROUP BY state")
+        """Items per state; a download target the server did not have counts as one failed."""
+        rows = self._query(
+            "SELECT state, COUNT(*) FROM (SELECT state FROM items"
+            " UNION ALL SELECT state FROM targets WHERE state = 'failed') GROUP BY state"
+        )
         return {str(state): int(str(n)) for state, n in rows}
 
     def byte_totals(self) -> tuple[int | None, int]:
@@ -193,7 +197,11 @@ class Journal:
         return known_total, int(str(done or 0))
 
     def failures(self) -> dict[str, str]:
-        rows = self._query("SELECT label, reason FROM items WHERE state = 'failed' ORDER BY id")
+        rows = self._query(
+            "SELECT study || COALESCE('/' || series, '') || COALESCE('/' || sop, ''), reason"
+            " FROM targets WHERE state = 'failed'"
+            " UNION ALL SELECT label, reason FROM items WHERE state = 'failed'"
+        )
         return {str(label): str(reason or "failed") for label, reason in rows}
 
     # -- download targets ----------------------------------------------------------------------
