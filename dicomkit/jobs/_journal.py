@@ -178,10 +178,12 @@ class Journal:
             )
 
     def counts(self) -> dict[str, int]:
-        """Items per state; a download target the server did not have counts as one failed."""
+        """Items per state; a download target not listed yet counts as one pending item, one
+        the server did not have as one failed."""
         rows = self._query(
             "SELECT state, COUNT(*) FROM (SELECT state FROM items"
-            " UNION ALL SELECT state FROM targets WHERE state = 'failed') GROUP BY state"
+            " UNION ALL SELECT state FROM targets WHERE state IN ('pending', 'failed'))"
+            " GROUP BY state"
         )
         return {str(state): int(str(n)) for state, n in rows}
 
