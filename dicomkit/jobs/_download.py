@@ -312,7 +312,9 @@ def _instances(client: DicomClient, study: str, series: str | None) -> list[tupl
         se = _first(instance, "0020000E") or series
         so = _first(instance, "00080018")
         if se and so:
-            pairs.append((validate_uid(se, "SeriesInstanceUID"), validate_uid(so, "SOPInstanceUID")))
+            pairs.append(
+                (validate_uid(se, "SeriesInstanceUID"), validate_uid(so, "SOPInstanceUID"))
+            )
     return pairs
 
 
@@ -329,8 +331,8 @@ def _target(target: Target) -> tuple[str, str | None, str | None]:
     parts = (target,) if isinstance(target, str) else tuple(target)
     if not 1 <= len(parts) <= 3:
         raise InvalidArgumentError(f"a download target is 1 to 3 UIDs, not {target!r}")
-    checked = [validate_uid(uid, key) for uid, key in zip(parts, _TARGET_KEYS)]
-    study, series, sop = (checked + [None, None])[:3]
+    checked = [validate_uid(uid, key) for uid, key in zip(parts, _TARGET_KEYS, strict=False)]
+    study, series, sop = ([*checked, None, None])[:3]
     return study or "", series, sop
 
 

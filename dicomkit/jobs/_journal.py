@@ -138,7 +138,7 @@ class Journal:
         db.executemany(
             "INSERT INTO items (label, study, series, sop, size, state, reason, sha256, updated)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (tuple(row) + (now,) for row in rows),
+            ((*tuple(row), now) for row in rows),
         )
 
     def items(self, *states: str) -> list[Item]:

@@ -342,7 +342,10 @@ def _rows(path: Path, recursive: bool) -> list[tuple[object, ...]]:
     if path.is_dir():
         scan = scan_folder(path, recursive=recursive)
         rows = [_row(file, named=False) for file in scan.files]
-        rows += [(str(p), None, None, None, None, FAILED, why, None) for p, why in scan.unreadable.items()]
+        rows += [
+            (str(p), None, None, None, None, FAILED, why, None)
+            for p, why in scan.unreadable.items()
+        ]
         rows += [(str(p), None, None, None, None, NOT_DICOM, None, None) for p in scan.special]
         return rows
     if not path.exists():

@@ -45,7 +45,9 @@ class CuttingProxy:
             except OSError:
                 return
             upstream = socket.create_connection(self._upstream)
-            threading.Thread(target=self._requests, args=(downstream, upstream), daemon=True).start()
+            threading.Thread(
+                target=self._requests, args=(downstream, upstream), daemon=True
+            ).start()
             threading.Thread(target=self._answers, args=(upstream, downstream), daemon=True).start()
 
     def _requests(self, source: socket.socket, target: socket.socket) -> None:

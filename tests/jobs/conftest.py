@@ -52,7 +52,9 @@ def reference(dicomweb_server: Any) -> Server:
     return Server("reference", dicomweb_server.url, "", dicomweb_server.faults)
 
 
-def make_folder(folder: Path, count: int, *, series: int = 3, pixel_bytes: int = 32_000) -> dict[str, str]:
+def make_folder(
+    folder: Path, count: int, *, series: int = 3, pixel_bytes: int = 32_000
+) -> dict[str, str]:
     """``count`` instances written under ``folder``; their SOP UID -> SHA-256 of the file."""
     from dicomkit.testing.data import make_study, write_instances
 
@@ -91,8 +93,14 @@ def kill_midway(journal: Path, server: Server, *, after: int, workers: int = 2) 
     return its output lines. Fails if the job finished before it could be killed."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     child = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "jobs" / "_child.py"), str(journal),
-         server.url, server.dialect, str(workers)],
+        [
+            sys.executable,
+            str(ROOT / "tests" / "jobs" / "_child.py"),
+            str(journal),
+            server.url,
+            server.dialect,
+            str(workers),
+        ],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -120,4 +128,4 @@ def jobs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The default journal folder, inside the test's temporary folder."""
     folder = tmp_path / "jobs"
     monkeypatch.setenv("DICOMKIT_JOBS_DIR", str(folder))
-    yield folder
+    return folder

@@ -4,6 +4,7 @@ progress, status and listing say what the journal holds."""
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import sqlite3
 from pathlib import Path
@@ -47,13 +48,15 @@ def test_a_full_disk_stops_the_download_and_loses_nothing(
     status = job.status()
     assert status.counts == {"written": 5, "pending": 7}
     on_disk = folder_contents(out)
-    assert len(on_disk) == 5 and all(expected[sop] == sha for sop, sha in on_disk.items())
+    assert len(on_disk) == 5
+    assert all(expected[sop] == sha for sop, sha in on_disk.items())
     assert not list(out.rglob(".dicomkit-*"))  # no half-written file left behind
 
     monkeypatch.setattr(job_files.os, "fsync", real_fsync)
     with reference.client() as client:
         report = job.run(client)
-    assert report.ok and report.moved_instances == 7
+    assert report.ok
+    assert report.moved_instances == 7
     assert folder_contents(out) == expected
     job.close()
 
@@ -63,16 +66,17 @@ def test_progress_is_per_instance_and_per_byte_and_ends_at_the_totals(
 ) -> None:
     make_folder(tmp_path / "in", 9, pixel_bytes=3 << 20)  # larger than one read chunk each
     seen: list[Progress] = []
-    with UploadJob.create(tmp_path / "j.dicomkit-job", [tmp_path / "in"]) as job:
-        with reference.client() as client:
-            report = job.run(client, workers=3, progress=seen.append)
+    job = UploadJob.create(tmp_path / "j.dicomkit-job", [tmp_path / "in"])
+    with job, reference.client() as client:
+        report = job.run(client, workers=3, progress=seen.append)
     first, last = seen[0], seen[-1]
     assert (first.instances_done, first.bytes_done) == (0, 0)
-    assert first.instances_total == 9 and first.bytes_total == report.total_bytes
+    assert first.instances_total == 9
+    assert first.bytes_total == report.total_bytes
     assert (last.instances_done, last.bytes_done) == (9, report.total_bytes)
     assert len(seen) > 2 * 9  # bytes move between instances
-    assert all(a.bytes_done <= b.bytes_done for a, b in zip(seen, seen[1:], strict=False))
-    assert all(a.instances_done <= b.instances_done for a, b in zip(seen, seen[1:], strict=False))
+    assert all(a.bytes_done <= b.bytes_done for a, b in itertools.pairwise(seen))
+    assert all(a.instances_done <= b.instances_done for a, b in itertools.pairwise(seen))
 
 
 def test_a_foreign_or_half_made_journal_is_refused(tmp_path: Path) -> None:
@@ -116,13 +120,16 @@ def test_jobs_are_listed_from_the_default_folder(tmp_path: Path, jobs_dir: Path)
     listed = list_jobs()
     by_kind = {status.kind: status for status in listed}
     assert len(listed) == 2  # the stray file is no journal
-    assert by_kind["upload"].path == up.path and by_kind["download"].path == down.path
+    assert by_kind["upload"].path == up.path
+    assert by_kind["download"].path == down.path
     assert by_kind["upload"].counts == {"pending": 2}
     assert by_kind["download"].counts == {"pending": 2}  # two targets, not listed yet
     assert all(not status.finished for status in listed)
 
 
-def test_default_journal_folder_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_default_journal_folder_follows_xdg(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("DICOMKIT_JOBS_DIR", raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     assert default_journal_folder() == tmp_path / "state" / "dicomkit" / "jobs"
@@ -131,13 +138,16 @@ def test_default_journal_folder_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp
 def test_failed_files_are_sent_again_only_when_asked(tmp_path: Path, reference: Server) -> None:
     make_folder(tmp_path / "in", 4)
     reference.faults.add("/studies", method="POST", status=400, body=b"refused", times=1)
-    with UploadJob.create(tmp_path / "j.dicomkit-job", [tmp_path / "in"], batch_files=4) as job:
-        with reference.client() as client:
-            first = job.run(client, workers=1)
-            again = job.run(client)
-            retried = job.run(client, retry_failed=True)
-            held = server_contents(client)
-    assert first.counts == {"failed": 4} and not first.ok
-    assert again.counts == {"failed": 4} and again.moved_instances == 0
-    assert retried.counts == {"stored": 4} and retried.ok
+    job = UploadJob.create(tmp_path / "j.dicomkit-job", [tmp_path / "in"], batch_files=4)
+    with job, reference.client() as client:
+        first = job.run(client, workers=1)
+        again = job.run(client)
+        retried = job.run(client, retry_failed=True)
+        held = server_contents(client)
+    assert first.counts == {"failed": 4}
+    assert not first.ok
+    assert again.counts == {"failed": 4}
+    assert again.moved_instances == 0
+    assert retried.counts == {"stored": 4}
+    assert retried.ok
     assert len(held) == 4

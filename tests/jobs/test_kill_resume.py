@@ -33,7 +33,8 @@ def test_upload_killed_midway_resumes_with_the_rest(tmp_path: Path, server: Serv
     assert report.ok, report.failures
     assert report.counts == {"stored": COUNT, "not_dicom": 1}
     assert held == expected
-    assert total_bytes is not None and report.moved_bytes < total_bytes
+    assert total_bytes is not None
+    assert report.moved_bytes < total_bytes
     assert report.moved_instances <= before.unfinished
 
 
