@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.jobs._journal import JOURNAL_VERSION, Journal
-from dicomkit.jobs._model import DEFAULT_WORKERS, JobStatus, default_journal_folder
+from dicomkit.jobs._meter import Meter
+from dicomkit.jobs._model import DEFAULT_WORKERS, JobReport, JobStatus, default_journal_folder
 
 if TYPE_CHECKING:
     from dicomkit.jobs._download import DownloadJob
@@ -80,6 +81,15 @@ class Job:
             total_bytes=total,
             done_bytes=done,
             failures=self.journal.failures(),
+        )
+
+    def _report(self, meter: Meter) -> JobReport:
+        """The status now, plus what this run moved."""
+        return JobReport(
+            **vars(self.status()),
+            moved_instances=meter.moved_instances,
+            moved_bytes=meter.bytes_this_run,
+            elapsed=meter.elapsed,
         )
 
     @staticmethod

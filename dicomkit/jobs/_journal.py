@@ -7,6 +7,7 @@ half-made. Every method takes the journal's lock: worker threads share one conne
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -63,7 +64,7 @@ class Journal:
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = False) -> Journal:
+    def open(cls, path: str | os.PathLike[str], *, create: bool = False) -> Journal:
         """Open (or with ``create``, make) the journal at ``path``; a missing, foreign or
         unfinished file is an InvalidArgumentError."""
         path = Path(path).expanduser()
