@@ -55,11 +55,11 @@ def time_download(server: Server, data: DataSet, workers: int, work: Path) -> fl
 
     stamp = time.monotonic_ns()
     out = work / f"out-{stamp}"
-    with DownloadJob.create(work / f"down-{stamp}.dicomkit-job", [data.study], out) as job:
-        with _client(server.url) as client:
-            started = time.perf_counter()
-            report = job.run(client, workers=workers)
-            elapsed = time.perf_counter() - started
+    job = DownloadJob.create(work / f"down-{stamp}.dicomkit-job", [data.study], out)
+    with job, _client(server.url) as client:
+        started = time.perf_counter()
+        report = job.run(client, workers=workers)
+        elapsed = time.perf_counter() - started
     if report.counts.get("written") != data.count:
         raise SystemExit(f"download at {workers} workers: {report}")
     for path in sorted(out.rglob("*"), reverse=True):
