@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from dicomkit.core import stow
+
 __all__ = [
     "ALREADY_PRESENT",
     "DEFAULT_WORKERS",
@@ -44,8 +46,9 @@ WRITTEN = "written"
 SHA-256 are recorded."""
 FINAL_STATES = frozenset({STORED, ALREADY_PRESENT, FAILED, NOT_DICOM, WRITTEN})
 
-DEFAULT_WORKERS = 4
-"""Requests in flight at once when ``workers=None``; measured in docs/transfers.md."""
+DEFAULT_WORKERS = stow.DEFAULT_WORKERS
+"""Requests in flight at once when ``workers=None``; measured in docs/transfers.md (the same
+default as ``upload_dicom_folder``'s)."""
 
 
 def default_journal_folder() -> Path:
