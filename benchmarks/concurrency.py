@@ -23,6 +23,8 @@ from benchmarks._e2e_data import DataSet, make_dataset
 from benchmarks.e2e import Server, orthanc_server, reference_server
 
 WORKERS = (1, 2, 4, 8)
+BATCHES = (1, 10, 50)
+DEFAULT_WORKERS = 4
 SERVERS: dict[str, Callable[[Path], AbstractContextManager[tuple[str, Any]]]] = {
     "reference": reference_server,
     "orthanc": orthanc_server,
@@ -35,13 +37,16 @@ def _client(url: str) -> Any:
     return DicomClient(url, transport="urllib3")
 
 
-def time_upload(server: Server, data: DataSet, workers: int, work: Path) -> float:
+def time_upload(
+    server: Server, data: DataSet, workers: int, work: Path, batch: int | None = None
+) -> float:
     from dicomkit.jobs import UploadJob
 
     server.clear()
     server.studies.add(data.study)
     journal = work / f"up-{time.monotonic_ns()}.dicomkit-job"
-    with UploadJob.create(journal, [data.folder]) as job, _client(server.url) as client:
+    job = UploadJob.create(journal, [data.folder], batch_files=batch)
+    with job, _client(server.url) as client:
         started = time.perf_counter()
         report = job.run(client, workers=workers)
         elapsed = time.perf_counter() - started
@@ -77,6 +82,10 @@ def measure(server: Server, data: DataSet, runs: int, work: Path) -> Iterator[st
         server.load(data)
         for workers in order:
             downloads[workers].append(time_download(server, data, workers, work))
+    batches: dict[int, list[float]] = {b: [] for b in BATCHES}
+    for _ in range(runs):
+        for batch in BATCHES:
+            batches[batch].append(time_upload(server, data, DEFAULT_WORKERS, work, batch))
     megabytes = data.size / 1e6
     for workers in WORKERS:
         up = statistics.median(uploads[workers])
@@ -85,6 +94,11 @@ def measure(server: Server, data: DataSet, runs: int, work: Path) -> Iterator[st
             f"| {workers} | {up:.2f} s ({megabytes / up:.0f} MB/s) "
             f"| {down:.2f} s ({megabytes / down:.0f} MB/s) |"
         )
+    yield f"\nupload at {DEFAULT_WORKERS} workers by files per request\n"
+    yield "| files per request | upload |\n|---|---|"
+    for batch in BATCHES:
+        up = statistics.median(batches[batch])
+        yield f"| {batch} | {up:.2f} s ({megabytes / up:.0f} MB/s) |"
 
 
 def main(argv: list[str]) -> int:

@@ -69,12 +69,15 @@ class Journal:
         unfinished file is an InvalidArgumentError."""
         path = Path(path).expanduser()
         if create:
-            if path.exists():
-                raise InvalidArgumentError(f"a job journal already exists at {path}")
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
+                # Made here, exclusively and private (file paths and UIDs are the user's
+                # business); SQLite takes an empty file as an empty database.
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError as exc:
+                raise InvalidArgumentError(f"a job journal already exists at {path}") from exc
             except OSError as exc:
-                raise InvalidArgumentError(f"cannot create {path.parent}: {exc}") from exc
+                raise InvalidArgumentError(f"cannot create {path}: {exc}") from exc
         elif not path.is_file():
             raise InvalidArgumentError(f"no job journal at {path}")
         try:

@@ -114,6 +114,7 @@ def test_jobs_are_listed_from_the_default_folder(tmp_path: Path, jobs_dir: Path)
     assert default_journal_folder() == jobs_dir
     with UploadJob.create(None, [tmp_path / "in"]) as up:
         assert up.path.parent == jobs_dir
+        assert up.path.stat().st_mode & 0o077 == 0  # paths and UIDs: readable by the user only
     with DownloadJob.create(None, ["1.2.3", ("1.2.3", "4.5", "6.7")], tmp_path / "out") as down:
         pass
     (jobs_dir / "stray.dicomkit-job").write_text("garbage")
