@@ -114,6 +114,7 @@ class DownloadJob(Job):
         """
         count = self._workers(workers)
         root = Path(self.out_dir)
+        self._ran_against(client)
         self._prepare(root, retry_failed)
         self._list(client)
         meter = self._checked(root, progress)
@@ -133,6 +134,7 @@ class DownloadJob(Job):
         written from worker threads, so the event loop never waits on the disk."""
         count = self._workers(workers)
         root = Path(self.out_dir)
+        await to_thread(self._ran_against, client)
         await to_thread(self._prepare, root, retry_failed)
         await self._alist(client)
         meter = await to_thread(self._checked, root, progress)

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.urls import without_userinfo
 from dicomkit.jobs._journal import JOURNAL_VERSION, Journal
 from dicomkit.jobs._meter import Meter
 from dicomkit.jobs._model import DEFAULT_WORKERS, JobReport, JobStatus, default_journal_folder
@@ -49,6 +50,19 @@ class Job:
     @property
     def job_id(self) -> str:
         return self.path.stem
+
+    @property
+    def url(self) -> str | None:
+        """The DICOMweb URL the job last ran against (no credentials), so that a resume can
+        default to it; None before the first run."""
+        return self.journal.meta("url") or None
+
+    def _ran_against(self, client: Any) -> None:
+        """Journal the client's URL (credentials removed) as the job's server."""
+        url = without_userinfo(str(client.base_url))
+        if self.journal.meta("url") != url:
+            with self.journal.transaction() as db:
+                self.journal.put_meta(db, {"url": url})
 
     @classmethod
     def _new_journal(

@@ -122,6 +122,7 @@ class UploadJob(Job):
         that cannot be reached; the journal then still holds every confirmed outcome.
         """
         count = self._workers(workers)
+        self._ran_against(client)
         meter = self._begin(progress, retry_failed)
         self._resolve(client, self.journal.items(SENT), meter)
         while pending := self.journal.items(PENDING):
@@ -141,6 +142,7 @@ class UploadJob(Job):
         worker thread so the event loop never waits on the disk (``progress`` may then be
         called from such a thread too, never two calls at once)."""
         count = self._workers(workers)
+        await to_thread(self._ran_against, client)
         meter = await to_thread(self._begin, progress, retry_failed)
         await self._aresolve(client, await to_thread(self.journal.items, SENT), meter)
         while pending := await to_thread(self.journal.items, PENDING):

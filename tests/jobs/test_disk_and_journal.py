@@ -145,6 +145,7 @@ def test_failed_files_are_sent_again_only_when_asked(tmp_path: Path, reference: 
         again = job.run(client)
         retried = job.run(client, retry_failed=True)
         held = server_contents(client)
+        assert job.url == reference.url  # what a resume can default to
     assert first.counts == {"failed": 4}
     assert not first.ok
     assert again.counts == {"failed": 4}
