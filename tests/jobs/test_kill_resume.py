@@ -34,7 +34,9 @@ def test_upload_killed_midway_resumes_with_the_rest(tmp_path: Path, server: Serv
     assert report.counts == {"stored": COUNT, "not_dicom": 1}
     assert held == expected
     assert total_bytes is not None
-    assert report.moved_bytes < total_bytes
+    # Killed once half was confirmed: the rest is at most half, plus nothing sent twice
+    # (issue 11 asks for at most 55% of the bytes).
+    assert report.moved_bytes <= 0.55 * total_bytes
     assert report.moved_instances <= before.unfinished
 
 
