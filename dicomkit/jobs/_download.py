@@ -14,11 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.core.errors import (
+    ConnectError,
+    ConnectTimeout,
+    ForbiddenError,
     HTTPError,
     InvalidArgumentError,
     NotFoundError,
     ProtocolError,
     TransportError,
+    UnauthorizedError,
 )
 from dicomkit.core.uids import validate_uid
 from dicomkit.jobs._files import (
@@ -47,6 +51,8 @@ MAX_ATTEMPTS = 3
 _TARGET_KEYS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 _NETWORK = (TransportError, ProtocolError, HTTPError)
 """What a broken or refused answer raises; anything else (a disk error) stops the job."""
+_STOPS = (UnauthorizedError, ForbiddenError, ConnectError, ConnectTimeout)
+"""Failures every further request would share: the job stops, its items stay pending."""
 
 
 @dataclass(frozen=True)
@@ -272,6 +278,8 @@ class DownloadJob(Job):
             try:
                 for headers, body in client.iter_parts(unit.study, unit.series):
                     self._save(root, body, headers, remaining, meter, unit)
+            except _STOPS:
+                raise
             except _NETWORK:
                 pass  # what is missing is asked for below, instance by instance
         elif len(unit.items) == 1:
@@ -291,6 +299,8 @@ class DownloadJob(Job):
             except NotFoundError as exc:
                 reason = f"not found on the server: {exc}"
                 break
+            except _STOPS:
+                raise
             except _NETWORK as exc:
                 reason = str(exc)
                 continue
@@ -307,6 +317,8 @@ class DownloadJob(Job):
             try:
                 async for headers, body in client.iter_parts(unit.study, unit.series):
                     await to_thread(self._save, root, body, headers, remaining, meter, unit)
+            except _STOPS:
+                raise
             except _NETWORK:
                 pass
         for item in list(remaining.values()):
@@ -325,6 +337,8 @@ class DownloadJob(Job):
             except NotFoundError as exc:
                 reason = f"not found on the server: {exc}"
                 break
+            except _STOPS:
+                raise
             except _NETWORK as exc:
                 reason = str(exc)
                 continue

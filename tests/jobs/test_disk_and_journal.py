@@ -6,13 +6,21 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 import dicomkit.jobs._files as job_files
-from dicomkit.core.errors import DicomkitError, InvalidArgumentError
+from dicomkit import DicomClient
+from dicomkit.core.errors import (
+    ConnectError,
+    DicomkitError,
+    ForbiddenError,
+    InvalidArgumentError,
+    UnauthorizedError,
+)
 from dicomkit.jobs import (
     DownloadJob,
     Progress,
@@ -153,3 +161,34 @@ def test_failed_files_are_sent_again_only_when_asked(tmp_path: Path, reference: 
     assert retried.counts == {"stored": 4}
     assert retried.ok
     assert len(held) == 4
+
+
+def test_rejected_credentials_and_no_server_stop_the_job_and_keep_it_pending(
+    tmp_path: Path, reference: Server
+) -> None:
+    make_folder(tmp_path / "in", 4)
+    reference.faults.add("/studies", method="POST", status=401, times=1)
+    job = UploadJob.create(tmp_path / "j.dicomkit-job", [tmp_path / "in"], batch_files=4)
+    with job:
+        with reference.client() as client, pytest.raises(UnauthorizedError):
+            job.run(client, workers=1)
+        assert job.status().counts == {"pending": 4}
+        with DicomClient("http://127.0.0.1:9", retry=1) as nowhere, pytest.raises(ConnectError):
+            job.run(nowhere)
+        assert job.status().counts == {"pending": 4}
+        with reference.client() as client:
+            assert job.run(client).counts == {"stored": 4}
+
+
+def test_a_download_refused_for_credentials_stops_with_its_instances_pending(
+    tmp_path: Path, reference: Server
+) -> None:
+    make_folder(tmp_path / "src", 4, series=1)
+    with reference.client() as client:
+        client.upload_dicom_folder(tmp_path / "src")
+        study = client.search_for_studies()[0]["0020000D"]["Value"][0]
+    reference.faults.add(re.compile(r"/series/"), method="GET", status=403, times=None)
+    with DownloadJob.create(tmp_path / "d.dicomkit-job", [study], tmp_path / "out") as job:
+        with reference.client() as client, pytest.raises(ForbiddenError):
+            job.run(client)
+        assert job.status().counts == {"pending": 4}
