@@ -62,6 +62,7 @@ class Meter:
                 failed=self._failed,
                 bytes_this_run=done - self._start_bytes,
                 elapsed=time.monotonic() - self._started,
+                instances_this_run=self.moved_instances,
             )
         )
 

@@ -72,7 +72,8 @@ class Progress:
     ``instances_total`` is None for a download until its targets are listed; ``bytes_total``
     is None for downloads (servers do not say sizes up front). ``bytes_done`` counts bytes
     confirmed plus those of requests in flight (an upload's bytes read into its request);
-    ``bytes_this_run`` and ``elapsed`` (seconds since ``run`` began) give the rate.
+    ``bytes_this_run`` and ``elapsed`` (seconds since ``run`` began) give the rate, and
+    ``instances_this_run`` (confirmed by this run) the time left when bytes cannot.
     """
 
     kind: str
@@ -83,6 +84,7 @@ class Progress:
     failed: int
     bytes_this_run: int
     elapsed: float
+    instances_this_run: int = 0
 
     @property
     def rate(self) -> float:
@@ -91,10 +93,14 @@ class Progress:
 
     @property
     def eta(self) -> float | None:
-        """Seconds left at the current rate, when the total is known and bytes are moving."""
-        if self.bytes_total is None or self.rate <= 0:
-            return None
-        return max(0.0, (self.bytes_total - self.bytes_done) / self.rate)
+        """Seconds left at the current rate: by bytes when their total is known (uploads),
+        else by instances (downloads); None until something moved."""
+        if self.bytes_total is not None and self.rate > 0:
+            return max(0.0, (self.bytes_total - self.bytes_done) / self.rate)
+        if self.instances_total is not None and self.instances_this_run and self.elapsed > 0:
+            per_second = self.instances_this_run / self.elapsed
+            return max(0.0, (self.instances_total - self.instances_done) / per_second)
+        return None
 
 
 ProgressCallback = Callable[[Progress], None]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dicomkit import AsyncDicomClient
-from dicomkit.jobs import DownloadJob, UploadJob
+from dicomkit.jobs import DownloadJob, Progress, UploadJob
 from tests.jobs.conftest import (
     QUICK_RETRY,
     Server,
@@ -81,16 +81,19 @@ def test_async_download_with_a_broken_series(
     reference.faults.add(SERIES_RETRIEVE, method="GET", cut_after=1_500_000, times=1)
     out = tmp_path / "out"
     job = DownloadJob.create(tmp_path / "d.dicomkit-job", [study, ("1.2.3.4",)], out)
-    seen: list[int] = []
+    seen: list[Progress] = []
 
     async def main() -> Any:
         async with AsyncDicomClient(reference.url, transport=backend, retry=QUICK_RETRY) as c:
-            return await job.arun(c, progress=lambda p: seen.append(p.instances_done))
+            return await job.arun(c, progress=seen.append)
 
     with job:
         report = asyncio.run(main())
     assert report.counts == {"written": 8, "failed": 1}
     assert list(report.failures) == ["1.2.3.4"]
     assert folder_contents(out) == expected
-    assert seen[0] == 1  # the missing target failed at listing, before anything moved
-    assert seen[-1] == 9
+    assert seen[0].instances_done == 1  # the missing target failed at listing
+    assert seen[0].eta is None  # nothing moved yet
+    assert seen[-1].instances_done == 9
+    assert seen[-1].instances_this_run == 8
+    assert seen[-1].eta == 0.0
