@@ -192,6 +192,9 @@ class UploadJob(Job):
 
     def _send(self, client: DicomClient, batch: list[Item], meter: Meter) -> None:
         """One STOW-RS request for ``batch``, journaled before and after."""
+        batch = self._unchanged(batch, meter)
+        if not batch:
+            return
         files, study = self._sending(batch, meter)
         try:
             answer: StoreResult | DicomkitError = client.store_instances(_as_files(files), study)
@@ -203,6 +206,9 @@ class UploadJob(Job):
         self._settle(meter, outcomes)
 
     async def _asend(self, client: AsyncDicomClient, batch: list[Item], meter: Meter) -> None:
+        batch = await to_thread(self._unchanged, batch, meter)
+        if not batch:
+            return
         files, study = await to_thread(self._sending, batch, meter)
         try:
             answer: StoreResult | DicomkitError = await client.store_instances(
@@ -214,6 +220,25 @@ class UploadJob(Job):
         if outcomes is None:
             outcomes = await self._alookup(client, batch, str(answer))
         await to_thread(self._settle, meter, outcomes)
+
+    def _unchanged(self, batch: list[Item], meter: Meter) -> list[Item]:
+        """The batch without files that vanished or changed size since the scan, which are
+        failed: a request reads exactly the journaled size, and a part cut short or run long
+        would store a damaged instance."""
+        changed: list[Outcome] = []
+        for item in batch:
+            try:
+                size = os.stat(item.label).st_size
+            except OSError as exc:
+                changed.append((item, FAILED, f"unreadable: {exc.strerror or exc}"))
+                continue
+            if size != item.size:
+                why = f"changed since the job was made ({item.size} bytes then, {size} now)"
+                changed.append((item, FAILED, why))
+        if changed:
+            self._settle(meter, changed)
+        gone = {item.id for item, _, _ in changed}
+        return [item for item in batch if item.id not in gone]
 
     def _sending(self, batch: list[Item], meter: Meter) -> tuple[list[MeteredFile], str | None]:
         """Journal the batch ``sent`` and its files, metered, for the request."""

@@ -192,3 +192,22 @@ def test_a_download_refused_for_credentials_stops_with_its_instances_pending(
         with reference.client() as client, pytest.raises(ForbiddenError):
             job.run(client)
         assert job.status().counts == {"pending": 4}
+
+
+def test_files_that_vanish_or_change_after_the_scan_fail_alone(
+    tmp_path: Path, reference: Server
+) -> None:
+    make_folder(tmp_path / "in", 6)
+    files = sorted((tmp_path / "in").iterdir())
+    job = UploadJob.create(tmp_path / "j.dicomkit-job", [tmp_path / "in"], batch_files=6)
+    files[1].unlink()
+    with files[4].open("ab") as grown:
+        grown.write(b"\0" * 100)
+    with job, reference.client() as client:
+        report = job.run(client, workers=1)
+        held = server_contents(client)
+    assert report.counts == {"stored": 4, "failed": 2}
+    assert "unreadable" in report.failures[str(files[1])]
+    assert "changed since the job was made" in report.failures[str(files[4])]
+    assert files[4].stem not in held
+    assert len(held) == 4
