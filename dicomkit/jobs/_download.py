@@ -8,8 +8,10 @@ written are asked for one by one, so a broken connection costs one file, not the
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,7 @@ from dicomkit.core.errors import (
     UnauthorizedError,
 )
 from dicomkit.core.uids import validate_uid
+from dicomkit.files import BYTES_RECEIVED
 from dicomkit.jobs._files import (
     file_digest,
     instance_uids,
@@ -63,6 +66,11 @@ class _Unit:
     series: str
     items: tuple[Item, ...]
     whole_series: bool
+
+    @property
+    def key(self) -> int:
+        """The meter's key for this unit's bytes in flight (negative: never an item's)."""
+        return -self.items[0].id
 
 
 class DownloadJob(Job):
@@ -276,8 +284,9 @@ class DownloadJob(Job):
         remaining = {item.sop: item for item in unit.items}
         if unit.whole_series:
             try:
-                for headers, body in client.iter_parts(unit.study, unit.series):
-                    self._save(root, body, headers, remaining, meter, unit)
+                with _counted(meter, unit.key):
+                    for headers, body in client.iter_parts(unit.study, unit.series):
+                        self._save(root, body, headers, remaining, meter, unit)
             except _STOPS:
                 raise
             except _NETWORK:
@@ -293,9 +302,10 @@ class DownloadJob(Job):
         for _ in range(MAX_ATTEMPTS):
             remaining = {item.sop: item}
             try:
-                parts = client.iter_parts(item.study or "", item.series, item.sop)
-                for headers, body in parts:
-                    self._save(root, body, headers, remaining, meter, None)
+                with _counted(meter, -item.id):
+                    parts = client.iter_parts(item.study or "", item.series, item.sop)
+                    for headers, body in parts:
+                        self._save(root, body, headers, remaining, meter, None)
             except NotFoundError as exc:
                 reason = f"not found on the server: {exc}"
                 break
@@ -315,8 +325,9 @@ class DownloadJob(Job):
         remaining = {item.sop: item for item in unit.items}
         if unit.whole_series:
             try:
-                async for headers, body in client.iter_parts(unit.study, unit.series):
-                    await to_thread(self._save, root, body, headers, remaining, meter, unit)
+                with _counted(meter, unit.key):
+                    async for headers, body in client.iter_parts(unit.study, unit.series):
+                        await to_thread(self._save, root, body, headers, remaining, meter, unit)
             except _STOPS:
                 raise
             except _NETWORK:
@@ -331,9 +342,10 @@ class DownloadJob(Job):
         for _ in range(MAX_ATTEMPTS):
             remaining = {item.sop: item}
             try:
-                parts = client.iter_parts(item.study or "", item.series, item.sop)
-                async for headers, body in parts:
-                    await to_thread(self._save, root, body, headers, remaining, meter, None)
+                with _counted(meter, -item.id):
+                    parts = client.iter_parts(item.study or "", item.series, item.sop)
+                    async for headers, body in parts:
+                        await to_thread(self._save, root, body, headers, remaining, meter, None)
             except NotFoundError as exc:
                 reason = f"not found on the server: {exc}"
                 break
@@ -377,7 +389,7 @@ class DownloadJob(Job):
             item = self._new_item(uids)
         write_instance(root, body, uids)
         self.journal.set_written(item.id, len(body), sha256_of(body))
-        meter.settle([(item.id, len(body), True, False)])
+        meter.landed(unit.key if unit is not None else -item.id, item.id, len(body))
 
     def _new_item(self, uids: tuple[str, str, str]) -> Item:
         study, series, sop = uids
@@ -424,6 +436,19 @@ def _target(target: Target) -> tuple[str, str | None, str | None]:
     checked = [validate_uid(uid, key) for uid, key in zip(parts, _TARGET_KEYS, strict=False)]
     study, series, sop = ([*checked, None, None])[:3]
     return study or "", series, sop
+
+
+@contextmanager
+def _counted(meter: Meter, key: int) -> Iterator[None]:
+    """Count the bytes of the answers read here as in flight under ``key`` (through the
+    client's BYTES_RECEIVED hook, set for this thread or task only); at the end, what did
+    not become a file (multipart framing, a part cut short) no longer counts."""
+    token = BYTES_RECEIVED.set(partial(meter.read, key))
+    try:
+        yield
+    finally:
+        BYTES_RECEIVED.reset(token)
+        meter.rewind(key)
 
 
 def _remove_leftovers(root: Path) -> None:

@@ -211,3 +211,22 @@ def test_files_that_vanish_or_change_after_the_scan_fail_alone(
     assert "changed since the job was made" in report.failures[str(files[4])]
     assert files[4].stem not in held
     assert len(held) == 4
+
+
+def test_download_progress_moves_with_the_bytes_as_they_arrive(
+    tmp_path: Path, reference: Server
+) -> None:
+    expected = make_folder(tmp_path / "src", 3, series=1, pixel_bytes=4 << 20)
+    with reference.client() as client:
+        client.upload_dicom_folder(tmp_path / "src")
+        study = client.search_for_studies()[0]["0020000D"]["Value"][0]
+    seen: list[Progress] = []
+    job = DownloadJob.create(tmp_path / "d.dicomkit-job", [study], tmp_path / "out")
+    with job, reference.client() as client:
+        report = job.run(client, progress=seen.append)
+    sizes = sum(path.stat().st_size for path in (tmp_path / "out").rglob("*.dcm"))
+    assert len(folder_contents(tmp_path / "out")) == len(expected)
+    assert seen[-1].bytes_done == sizes == report.done_bytes
+    # Bytes moved before the first file was complete.
+    between = [p for p in seen if p.instances_done == 0 and p.bytes_done > 0]
+    assert between
