@@ -97,3 +97,26 @@ def test_async_download_with_a_broken_series(
     assert seen[-1].instances_done == 9
     assert seen[-1].instances_this_run == 8
     assert seen[-1].eta == 0.0
+
+
+@pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
+def test_async_round_trip_on_both_servers(tmp_path: Path, server: Server, backend: str) -> None:
+    expected = make_folder(tmp_path / "in", 7)
+    upload = UploadJob.create(tmp_path / "u.dicomkit-job", [tmp_path / "in"], batch_files=2)
+
+    async def main() -> tuple[Any, Any]:
+        dialect = server.dialect or None
+        async with AsyncDicomClient(
+            server.url, transport=backend, retry=QUICK_RETRY, dialect=dialect
+        ) as c:
+            sent = await upload.arun(c, workers=3)
+            study = (await c.search_for_studies())[0]["0020000D"]["Value"][0]
+            download = DownloadJob.create(tmp_path / "d.dicomkit-job", [study], tmp_path / "out")
+            with download:
+                return sent, await download.arun(c, workers=3)
+
+    with upload:
+        sent, got = asyncio.run(main())
+    assert sent.counts == {"stored": 7}
+    assert got.counts == {"written": 7}
+    assert folder_contents(tmp_path / "out") == expected
