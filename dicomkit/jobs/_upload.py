@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
+from dicomkit._logging import job_looked_up
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import (
     ConnectError,
@@ -307,6 +308,7 @@ class UploadJob(Job):
 
     def _found(self, batch: Sequence[Item], held: set[str], why: str) -> list[Outcome]:
         missing = [item for item in batch if item.sop not in held]
+        job_looked_up(self.job_id, len(batch), len(batch) - len(missing), why)
         outcomes: list[Outcome] = [(item, STORED, None) for item in batch if item.sop in held]
         return outcomes + self._unanswered(batch, missing, why)
 
