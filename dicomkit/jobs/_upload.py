@@ -46,11 +46,21 @@ from dicomkit.jobs._tasks import on_tasks, to_thread
 if TYPE_CHECKING:
     from dicomkit.client import AsyncDicomClient, DicomClient
 
-__all__ = ["DEFAULT_BATCH_BYTES", "DEFAULT_BATCH_FILES", "MAX_ATTEMPTS", "UploadJob"]
+__all__ = [
+    "DEFAULT_BATCH_BYTES",
+    "DEFAULT_BATCH_FILES",
+    "IN_FLIGHT_SHARE",
+    "MAX_ATTEMPTS",
+    "UploadJob",
+]
 
 DEFAULT_BATCH_FILES = 10
-"""Files per STOW-RS request: small batches cost little per request (docs/transfers.md) and
-bound what a kill can waste, since only a request's unanswered files are sent again."""
+"""Files per STOW-RS request at most: more cost little less per request (docs/transfers.md),
+and a broken request's files are all sent again."""
+IN_FLIGHT_SHARE = 10
+"""By default, all requests in flight together hold at most a tenth of the files to send: a
+kill loses what is in flight (a server stores nothing of a broken request), and on average
+half of it was sent, so a job killed half way sends at most about 55% when resumed."""
 DEFAULT_BATCH_BYTES = 32 << 20
 """Bytes per STOW-RS request at most (a larger file goes alone)."""
 MAX_ATTEMPTS = 3
@@ -97,7 +107,8 @@ class UploadJob(Job):
         description = ", ".join(str(path) for path in named[:3])
         description += f" (+{len(named) - 3} more)" if len(named) > 3 else ""
         journal, meta = cls._new_journal(journal_path, description)
-        meta.update(study=study or "", batch_files=str(files), batch_bytes=str(size))
+        chosen = "" if batch_files is None else str(files)
+        meta.update(study=study or "", batch_files=chosen, batch_bytes=str(size))
         with journal.transaction() as db:
             journal.add_items(db, rows)
             journal.put_meta(db, cls._seal(meta))
@@ -173,10 +184,14 @@ class UploadJob(Job):
         )
 
     def _batches(self, items: Sequence[Item], workers: int) -> list[list[Item]]:
-        """Consecutive batches bounded by the job's file count and bytes; with few files,
-        smaller, so that every worker gets some."""
-        limit = int(self.journal.meta("batch_files") or DEFAULT_BATCH_FILES)
-        limit = max(1, min(limit, -(-len(items) // workers)))
+        """Consecutive batches bounded by the job's file count and bytes. By default a batch
+        holds at most 1/(IN_FLIGHT_SHARE x workers) of the files, so that a kill wastes little."""
+        chosen = self.journal.meta("batch_files")
+        if chosen:  # the caller's choice, only shrunk so that every worker gets a batch
+            limit = max(1, min(int(chosen), -(-len(items) // workers)))
+        else:
+            share = -(-len(items) // (workers * IN_FLIGHT_SHARE))
+            limit = max(1, min(DEFAULT_BATCH_FILES, share))
         max_bytes = int(self.journal.meta("batch_bytes") or DEFAULT_BATCH_BYTES)
         batches: list[list[Item]] = []
         current: list[Item] = []
