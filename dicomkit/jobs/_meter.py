@@ -100,16 +100,23 @@ class Meter:
             self._confirmed_bytes += size
             self._emit()
 
-    def settle(self, outcomes: Iterable[tuple[int, int | None, bool, bool]]) -> None:
+    def settle(
+        self, outcomes: Iterable[tuple[int, int | None, bool, bool]], *, moved: bool = True
+    ) -> None:
         """Items finished: (key, size, confirmed, failed) each. Confirmed sizes count as done;
-        the in-flight bytes of unconfirmed items are dropped (they will move again)."""
+        the in-flight bytes of unconfirmed items are dropped (they will move again). With
+        ``moved`` False the items were confirmed without this run sending them (found on the
+        server after an earlier run died): done, but not part of this run's bytes."""
         with self._lock:
             for key, size, confirmed, failed in outcomes:
                 self._flight.pop(key, None)
                 if confirmed:
                     self._done += 1
-                    self.moved_instances += 1
                     self._confirmed_bytes += size or 0
+                    if moved:
+                        self.moved_instances += 1
+                    else:
+                        self._start_bytes += size or 0
                 if failed:
                     self._failed += 1
                     self._done += 1

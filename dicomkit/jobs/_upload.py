@@ -297,7 +297,8 @@ class UploadJob(Job):
         """Settle files left ``sent`` by a run that died, before anything is sent again."""
         for start in range(0, len(items), QIDO_CHUNK * 4):
             chunk = items[start : start + QIDO_CHUNK * 4]
-            self._settle(meter, self._lookup(client, chunk, "no answer before the job stopped"))
+            outcomes = self._lookup(client, chunk, "no answer before the job stopped")
+            self._settle(meter, outcomes, moved=False)
 
     def _lookup(self, client: DicomClient, batch: Sequence[Item], why: str) -> list[Outcome]:
         """Files the server holds are stored; the others go back to pending (or fail after
@@ -319,7 +320,7 @@ class UploadJob(Job):
         for start in range(0, len(items), QIDO_CHUNK * 4):
             chunk = items[start : start + QIDO_CHUNK * 4]
             outcomes = await self._alookup(client, chunk, "no answer before the job stopped")
-            await to_thread(self._settle, meter, outcomes)
+            await to_thread(self._settle, meter, outcomes, False)
 
     def _found(self, batch: Sequence[Item], held: set[str], why: str) -> list[Outcome]:
         missing = [item for item in batch if item.sop not in held]
@@ -339,16 +340,20 @@ class UploadJob(Job):
                 outcomes.append((item, PENDING, None))
         return outcomes
 
-    def _settle(self, meter: Meter, outcomes: Sequence[Outcome]) -> None:
-        """Journal the outcomes, one transaction per state, then count them."""
+    def _settle(self, meter: Meter, outcomes: Sequence[Outcome], moved: bool = True) -> None:
+        """Journal the outcomes, one transaction per state, then count them (``moved``
+        False: found on the server, not sent by this run)."""
         groups: dict[tuple[str, str | None], list[Item]] = {}
         for item, state, reason in outcomes:
             groups.setdefault((state, reason), []).append(item)
         for (state, reason), items in groups.items():
             self.journal.set_state(items, state, reason)
         meter.settle(
-            (item.id, item.size, state in (STORED, ALREADY_PRESENT), state == FAILED)
-            for item, state, _ in outcomes
+            (
+                (item.id, item.size, state in (STORED, ALREADY_PRESENT), state == FAILED)
+                for item, state, _ in outcomes
+            ),
+            moved=moved,
         )
 
 
