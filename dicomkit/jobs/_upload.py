@@ -181,6 +181,7 @@ class UploadJob(Job):
             bytes_done=done_bytes,
             bytes_total=total_bytes,
             failed=counts.get(FAILED, 0),
+            monotonic=True,
         )
 
     def _batches(self, items: Sequence[Item], workers: int) -> list[list[Item]]:
