@@ -26,7 +26,7 @@ from dicomkit.core.errors import (
     UnauthorizedError,
 )
 from dicomkit.core.uids import validate_uid
-from dicomkit.files.folder import ALREADY_PRESENT_CODES, scan_folder
+from dicomkit.files.folder import scan_folder
 from dicomkit.jobs._files import MeteredFile, sniff
 from dicomkit.jobs._job import Job
 from dicomkit.jobs._journal import Item
@@ -214,7 +214,9 @@ class UploadJob(Job):
             return
         files, study = self._sending(batch, meter)
         try:
-            answer: StoreResult | DicomkitError = client.store_instances(_as_files(files), study)
+            answer: StoreResult | DicomkitError = client.store_instances(
+                _as_files(files), study, duplicates="present"
+            )
         except DicomkitError as exc:
             answer = exc
         outcomes = self._judged(batch, files, answer, meter)
@@ -229,7 +231,7 @@ class UploadJob(Job):
         files, study = await to_thread(self._sending, batch, meter)
         try:
             answer: StoreResult | DicomkitError = await client.store_instances(
-                _as_files(files), study
+                _as_files(files), study, duplicates="present"
             )
         except DicomkitError as exc:
             answer = exc
@@ -392,22 +394,25 @@ def _sop_uids(found: Iterable[dict[str, Any]]) -> set[str]:
 
 
 def _attributed(batch: Sequence[Item], result: StoreResult) -> list[Outcome]:
-    """Each file's outcome from a STOW-RS answer, matched by SOP Instance UID."""
+    """Each file's outcome from a STOW-RS answer, matched by SOP Instance UID; what counts as
+    "already present" is decided where both upload methods decide it (``duplicates="present"``,
+    :func:`dicomkit.core.stow.settle_duplicates`)."""
     stored = [ref.sop_instance_uid for ref in result.stored]
+    present = [ref.sop_instance_uid for ref in result.already_present]
     failed = {ref.sop_instance_uid: ref for ref in result.failed}
     outcomes: list[Outcome] = []
     for item in batch:
         if item.sop in stored:
             stored.remove(item.sop)
             outcomes.append((item, STORED, None))
+        elif item.sop in present:
+            present.remove(item.sop)
+            outcomes.append((item, ALREADY_PRESENT, None))
         elif item.sop in failed:
             ref = failed[item.sop]
-            if ref.reason_code in ALREADY_PRESENT_CODES:
-                outcomes.append((item, ALREADY_PRESENT, None))
-            else:
-                code = "" if ref.reason_code is None else f" (0x{ref.reason_code:04X})"
-                detail = f": {ref.detail}" if ref.detail else ""
-                outcomes.append((item, FAILED, f"{ref.reason}{code}{detail}"))
+            code = "" if ref.reason_code is None else f" (0x{ref.reason_code:04X})"
+            detail = f": {ref.detail}" if ref.detail else ""
+            outcomes.append((item, FAILED, f"{ref.reason}{code}{detail}"))
         elif result.ok and not result.failed:
             outcomes.append((item, STORED, None))
         else:
