@@ -31,6 +31,7 @@ from dicomkit.core.errors import (
     InvalidArgumentError,
     ProtocolError,
     StoreError,
+    TokenEndpointError,
     TransportError,
 )
 from dicomkit.core.interface import AsyncTransport, Request, Response
@@ -44,7 +45,7 @@ from dicomkit.core.operations import (
 )
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StowItem, settle_duplicates, wire_ready_all
-from dicomkit.files import Progress
+from dicomkit.files import BYTES_RECEIVED, Progress
 from dicomkit.files.download import PartFileWriter
 
 __all__ = ["AsyncDriver"]
@@ -131,7 +132,7 @@ class AsyncDriver(ClientBase):
             try:  # a token endpoint that cannot be reached is retried like the request
                 auth_headers = await self.auth.aheaders(self.transport) if self.auth else {}
                 response = await self.transport.asend(with_headers(request, auth_headers))
-            except TransportError as exc:
+            except (TransportError, TokenEndpointError) as exc:
                 delay = self._retry_delay(attempt, request, started, error=exc)
                 log_attempt(self.retry, request, attempt, delay, sent=sent, error=exc)
                 if delay is None:
@@ -176,7 +177,10 @@ class AsyncDriver(ClientBase):
                 if step is Step.REJECT:
                     raise await self._rejection(exchange, response)
                 if step is Step.READ:
+                    received = BYTES_RECEIVED.get()
                     async for chunk in response.aiter_bytes():
+                        if received is not None:
+                            received(len(chunk))
                         for item in await self._work(exchange, exchange.feed, chunk):
                             yield item
                     for item in await self._work(exchange, exchange.close):

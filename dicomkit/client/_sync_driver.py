@@ -33,6 +33,7 @@ from dicomkit.core.errors import (
     InvalidArgumentError,
     ProtocolError,
     StoreError,
+    TokenEndpointError,
     TransportError,
 )
 from dicomkit.core.interface import Request, Response, Transport
@@ -46,7 +47,7 @@ from dicomkit.core.operations import (
 )
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StowItem, settle_duplicates, wire_ready_all
-from dicomkit.files import Progress
+from dicomkit.files import BYTES_RECEIVED, Progress
 from dicomkit.files.download import PartFileWriter
 
 __all__ = ["SyncDriver"]
@@ -133,7 +134,7 @@ class SyncDriver(ClientBase):
             try:  # a token endpoint that cannot be reached is retried like the request
                 auth_headers = self.auth.headers(self.transport) if self.auth else {}
                 response = self.transport.send(with_headers(request, auth_headers))
-            except TransportError as exc:
+            except (TransportError, TokenEndpointError) as exc:
                 delay = self._retry_delay(attempt, request, started, error=exc)
                 log_attempt(self.retry, request, attempt, delay, sent=sent, error=exc)
                 if delay is None:
@@ -178,7 +179,10 @@ class SyncDriver(ClientBase):
                 if step is Step.REJECT:
                     raise self._rejection(exchange, response)
                 if step is Step.READ:
+                    received = BYTES_RECEIVED.get()
                     for chunk in response.iter_bytes():
+                        if received is not None:
+                            received(len(chunk))
                         for item in self._work(exchange, exchange.feed, chunk):
                             yield item
                     for item in self._work(exchange, exchange.close):

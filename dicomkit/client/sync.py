@@ -35,7 +35,7 @@ from dicomkit.core.operations import (
     patient_filter,
 )
 from dicomkit.core.retry import RetryPolicy
-from dicomkit.core.stow import StoreTally, check_duplicate_policy
+from dicomkit.core.stow import DEFAULT_WORKERS, StoreTally, check_duplicate_policy
 from dicomkit.files import Progress
 from dicomkit.files.folder import FolderUploadReport, sniff_file
 from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
@@ -463,7 +463,7 @@ class DicomClient(SyncDriver):
         study_instance_uid: str | None = None,
         max_batch_instances: int | None = None,
         max_batch_bytes: int | None = None,
-        workers: int = 1,
+        workers: int | None = None,
         progress: Progress | None = None,
         force: bool = False,
         duplicates: str = "present",
@@ -473,8 +473,9 @@ class DicomClient(SyncDriver):
         A batch the server refuses, or whose file vanished since the scan, is reported per
         file and the upload goes on; bad credentials stop it (every batch would fail alike).
         ``workers`` > 1 sends that many STOW-RS requests at once (threads in blocking code,
-        tasks under asyncio) and, unless ``max_batch_instances`` is given, splits the files
-        into two batches per worker; outcomes are still recorded and reported in folder order.
+        tasks under asyncio; None: ``stow.DEFAULT_WORKERS``, measured) and, unless
+        ``max_batch_instances`` is given, splits the files into two batches per worker;
+        outcomes are still recorded and reported in folder order.
         ``force=True`` also uploads data sets stored without the Part 10 header (re-encoded);
         without it they are reported failed with that reason (docs/files.md). An instance the
         server holds already is listed in ``already_present``, or with ``duplicates="error"``
@@ -488,10 +489,12 @@ class DicomClient(SyncDriver):
             study_instance_uid,
             max_batch_instances,
             max_batch_bytes,
-            workers,
+            DEFAULT_WORKERS if workers is None else workers,
             force,
         )
-        concurrently(send, plan.jobs(study_instance_uid), workers, plan.settler(progress))
+        concurrently(
+            send, plan.jobs(study_instance_uid), workers or DEFAULT_WORKERS, plan.settler(progress)
+        )
         return plan.report
 
     def download_dicom(
