@@ -61,6 +61,7 @@ from dicomkit.core.operations.dialect import (
     resolve_dialect,
 )
 from dicomkit.core.operations.exchange import (
+    MAX_JSON_BYTES,
     BodyExchange,
     BulkDataExchange,
     Capabilities,
@@ -128,6 +129,7 @@ __all__ = [
     "FramesExchange",
     "JsonArrayExchange",
     "JsonObjectExchange",
+    "MAX_JSON_BYTES",
     "Operations",
     "PartAssembler",
     "PartEvents",
