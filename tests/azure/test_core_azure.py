@@ -159,3 +159,14 @@ def test_exports_check_their_identifiers() -> None:
     for bad in ([], ["1.2/x"], ["1/2/3/4"]):
         with pytest.raises(InvalidArgumentError):
             v2.export(bad, {})
+
+
+def test_the_version_may_be_in_the_base_url() -> None:
+    assert exchanges().version is None
+    assert DicomClient("https://dicom.example/v2").azure.exchanges.version == 2
+    assert DicomClient("https://dicom.example/v1/").azure.exchanges.version == 1
+    assert DicomClient("https://dicom.example/dev2").azure.exchanges.version is None
+    with pytest.raises(InvalidArgumentError, match="v2"):
+        DicomClient("https://dicom.example/v1").azure.exchanges.change_feed(end_time="2024-01-01")
+    unversioned = exchanges().change_feed(end_time="2024-01-01")  # the server decides
+    assert unversioned.request.url.endswith("/changefeed?endTime=2024-01-01")

@@ -41,7 +41,7 @@ OPERATION_DONE = frozenset({"completed", "succeeded", "failed", "canceled", "can
 """Operation statuses that will not change again (lower case)."""
 _QUERY_TAG_LEVELS = ("Study", "Series", "Instance")
 _TIME = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?\s*(Z|[+-]\d{2}:?\d{2})?\Z",
+    r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?)?\s*(Z|[+-]\d{2}:?\d{2})?\Z",
     re.IGNORECASE,
 )
 _HEX_TAG = re.compile(r"\(?([0-9A-Fa-f]{4}),?([0-9A-Fa-f]{4})\)?\Z")
@@ -66,9 +66,9 @@ class OperationTimeoutError(DicomkitError):
 def parse_time(value: Any) -> datetime.datetime | None:
     """An ISO 8601 time as the service writes it (``2023-05-01T10:00:00.1234567Z``), in UTC.
 
-    The fraction may have any number of digits (.NET writes seven, Python reads six), a time
-    without an offset is taken as UTC, and anything else is None rather than an error: a
-    timestamp is information, never a reason to lose the entry it is on.
+    A date alone is its midnight. The fraction may have any number of digits (.NET writes
+    seven, Python reads six), a time without an offset is taken as UTC, and anything else is
+    None rather than an error: a timestamp is information, never a reason to lose the entry.
     """
     if not isinstance(value, str):
         return None
@@ -80,6 +80,7 @@ def parse_time(value: Any) -> datetime.datetime | None:
     zone = "+00:00" if zone is None or zone.upper() == "Z" else zone
     if ":" not in zone:
         zone = zone[:3] + ":" + zone[3:]
+    clock = clock or "00:00:00"
     clock = clock if clock.count(":") == 2 else clock + ":00"
     try:
         parsed = datetime.datetime.fromisoformat(f"{day}T{clock}.{fraction}{zone}")

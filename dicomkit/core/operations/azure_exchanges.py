@@ -9,6 +9,7 @@ under the base URL and API version; bulk update and export under the partition t
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,13 +42,13 @@ _T = TypeVar("_T")
 _JSON = "application/json"
 _UID_LEVELS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 _QUERY_STATUSES = ("Enabled", "Disabled")
-TimeInput = Any
-"""A ``datetime``, a ``date`` or ISO 8601 text (see :func:`format_time`)."""
+TimeInput = datetime.datetime | datetime.date | str | None
+"""A ``datetime``, a ``date`` or ISO 8601 text (see :func:`format_time`), or None."""
 
 
 def api_version_number(api_version: str) -> int | None:
-    """``2`` for ``"/v2"`` or ``"/v2.0-prerelease"``; None when the URL names no version."""
-    match = re.match(r"/?v(\d+)", api_version or "")
+    """``2`` for ``"/v2"`` or ``"v2.0-prerelease"``; None when it names no version."""
+    match = re.match(r"/?v(\d+)(?:[.-]|\Z)", api_version or "")
     return int(match.group(1)) if match else None
 
 
@@ -105,7 +106,10 @@ class AzureExchanges:
         urls = operations.urls
         self.global_root = urls.base_url + urls.api_version
         self.root = urls.root
-        self.version = api_version_number(urls.api_version)
+        self.version = api_version_number(urls.api_version) or api_version_number(
+            urls.base_url.rpartition("/")[2]
+        )
+        """The API version, from ``api_version`` or else the base URL's last segment."""
 
     def _json(
         self,
@@ -135,24 +139,21 @@ class AzureExchanges:
         from v2 it counts entries skipped in the ``[start_time, end_time)`` window."""
         check_count("offset", offset, minimum=0)
         check_count("limit", limit, minimum=1)
-        if (start_time is not None or end_time is not None) and (self.version or 1) < 2:
+        if (start_time is not None or end_time is not None) and self.version == 1:
             raise InvalidArgumentError(
                 "a change feed time window needs API version v2 or later (api_version='v2')"
             )
         pairs = [
             ("startTime", None if start_time is None else format_time(start_time)),
             ("endTime", None if end_time is None else format_time(end_time)),
-            ("offset", offset),
-            ("limit", limit),
-            ("includeMetadata", None if include_metadata is None else str(include_metadata)),
+            ("offset", None if offset is None else str(offset)),
+            ("limit", None if limit is None else str(limit)),
+            (
+                "includeMetadata",
+                None if include_metadata is None else str(include_metadata).lower(),
+            ),
         ]
-        query = encode_query(
-            [
-                (k, str(v).lower() if k == "includeMetadata" else str(v))
-                for k, v in pairs
-                if v is not None
-            ]
-        )
+        query = encode_query([(name, value) for name, value in pairs if value is not None])
         url = self.global_root + "/changefeed" + (f"?{query}" if query else "")
         return self._json(
             "GET", url, lambda doc: entries(json_list(doc, "change feed")), "change feed"
