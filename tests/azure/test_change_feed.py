@@ -4,6 +4,8 @@ iterator), fed by the reference server's own STOW-RS and DELETE, through every b
 from __future__ import annotations
 
 import datetime
+import re
+from typing import Any
 
 import pytest
 
@@ -113,3 +115,20 @@ async def test_async_v2_window(aclient: AsyncDicomClient) -> None:
     assert seen[0].timestamp is not None
     window = await aclient.azure.change_feed(start_time=seen[0].timestamp, limit=10)
     assert [e.sequence for e in window][-2:] == [e.sequence for e in seen]
+
+
+def test_a_gap_in_v1_sequence_numbers_is_stepped_over(
+    v1_client: DicomClient, v1_server: Any
+) -> None:
+    """v1 reads sequence numbers (offset, offset + limit]: an empty page while the latest
+    entry is newer is a gap in the numbers, not the end of the feed."""
+    start = _baseline(v1_client.azure.change_feed_latest())
+    v1_client.store_instances(make_study(3, n_series=1))
+    v1_server.faults.add(
+        re.compile(r"/changefeed$"),
+        status=200,
+        body=b"[]",
+        headers={"Content-Type": "application/json"},
+    )
+    seen = [e.sequence for e in v1_client.azure.iter_change_feed(start, limit=1)]
+    assert seen == [start + 2, start + 3]  # the first number read as a gap

@@ -170,3 +170,17 @@ def test_the_version_may_be_in_the_base_url() -> None:
         DicomClient("https://dicom.example/v1").azure.exchanges.change_feed(end_time="2024-01-01")
     unversioned = exchanges().change_feed(end_time="2024-01-01")  # the server decides
     assert unversioned.request.url.endswith("/changefeed?endTime=2024-01-01")
+
+
+@given(st.lists(st.booleans(), min_size=8, max_size=8), st.integers(0, 1 << 40))
+def test_any_key_casing_reads_alike(upper: list[bool], sequence: int) -> None:
+    names = ["Sequence", "StudyInstanceUid", "SeriesInstanceUid", "SopInstanceUid", "Action",
+             "Timestamp", "State", "PartitionName"]  # fmt: skip
+    values = [sequence, "1.2", "1.2.3", "1.2.3.4", "Delete", "2024-05-01T10:00:00Z", "deleted", "p"]
+    cased = {
+        (name.upper() if up else name.lower()): value
+        for name, up, value in zip(names, upper, values, strict=True)
+    }
+    entry = ChangeFeedEntry.from_json(cased)
+    assert entry == ChangeFeedEntry.from_json(dict(zip(names, values, strict=True)))
+    assert (entry.sequence, entry.action, entry.partition_name) == (sequence, "delete", "p")
