@@ -484,11 +484,15 @@ class BulkDataExchange(_CollectedParts[list[bytes]]):
         super().__init__(request)
         self.byte_range = byte_range
 
+    def begin(self) -> None:
+        super().begin()
+        self.parts: list[Part] = []
+
     def item(self, part: Part) -> None:
-        self.bodies.append(_bulk_part(self.status, self.headers, part, self.byte_range))
+        self.parts.append(part)
 
     def result(self) -> list[bytes]:
-        return self.bodies
+        return [_bulk_part(self.status, self.headers, part, self.byte_range) for part in self.parts]
 
 
 class BulkDataPartsExchange(_Streamed[bytes, None]):
