@@ -121,12 +121,6 @@ def test_the_leak_check_sees_a_socket_left_open(dicomweb_server: Any, tmp_path: 
         handle.close()
 
 
-@pytest.mark.xfail(
-    reason="upload_dicom_folder reports a batch 'failed' when the connection is lost after the "
-    "server stored it (the outcome is unknown); journaled jobs reconcile by QIDO "
-    "(docs/reliability.md)",
-    strict=True,
-)
 @pytest.mark.parametrize("backend", ["requests", "urllib3", "httpx"])
 def test_folder_upload_never_reports_failed_what_the_server_stored(
     dicomweb_server: Any, backend: str, tmp_path: Path
