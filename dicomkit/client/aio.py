@@ -427,8 +427,12 @@ class AsyncDicomClient(AsyncDriver):
         tally = StoreTally(
             batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
         )
-        send = partial(self._store_batch, confirm=confirm)
-        await concurrently(send, tally.jobs(study_instance_uid), 1, tally.settle)
+        await concurrently(
+            partial(self._store_batch, confirm=confirm),
+            tally.jobs(study_instance_uid),
+            1,
+            tally.settle,
+        )
         return tally.outcome()
 
     # -- capabilities ----------------------------------------------------------------------------

@@ -422,8 +422,12 @@ class DicomClient(SyncDriver):
         tally = StoreTally(
             batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
         )
-        send = partial(self._store_batch, confirm=confirm)
-        concurrently(send, tally.jobs(study_instance_uid), 1, tally.settle)
+        concurrently(
+            partial(self._store_batch, confirm=confirm),
+            tally.jobs(study_instance_uid),
+            1,
+            tally.settle,
+        )
         return tally.outcome()
 
     # -- capabilities ----------------------------------------------------------------------------
