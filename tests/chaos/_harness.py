@@ -210,7 +210,7 @@ def _check_folder_report(
         return
     said_stored = {path.stem for path in [*report.stored, *report.already_present]}
     said_failed = {path.stem for path in report.failed}
-    if said_stored | said_failed != set(sources):
+    if said_stored | said_failed | {path.stem for path in report.unknown} != set(sources):
         run.violate(f"the folder report leaves files out: {report}")
     if said_stored - set(stored):
         run.violate(f"reported stored but absent: {sorted(said_stored - set(stored))}")
