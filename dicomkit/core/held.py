@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LOOKUP_CHUNK",
     "NOT_ON_SERVER",
+    "NOT_YET",
     "HeldExchange",
     "confirmed",
     "maybe_stored",
@@ -44,6 +45,10 @@ LOOKUP_CHUNK = 50
 every server's limit (Orthanc and IIS refuse from 4 to 16 KB)."""
 NOT_ON_SERVER = "connection lost; not on the server"
 """The failure reason of an instance of a broken request that the server does not hold."""
+NOT_YET = "no answer in time; not on the server when asked"
+"""The failure reason of an instance the server did not hold when asked after a timeout (a
+read timeout, a gateway's 504): the server may still be storing it, so its outcome is unknown
+(the folder report lists it under ``unknown``)."""
 _NOT_ACTED = (501, 503)
 """Error statuses that say the server did not act on the request (not implemented, unavailable)."""
 
@@ -136,7 +141,8 @@ def confirmed(
     sop_uids: Sequence[str], held: set[str], error: DicomkitError
 ) -> StoreResult | StoreError:
     """A broken batch settled by a lookup: the instances ``held`` are stored, the others failed
-    with :data:`NOT_ON_SERVER` (the error in their detail). A StoreResult when all are held
+    with :data:`NOT_ON_SERVER` (the error in their detail), or :data:`NOT_YET` after a timeout,
+    when the server may still be at work. A StoreResult when all are held
     (with a warning saying how it was learnt), else the StoreError carrying it."""
     result = StoreResult(status=0)
     for uid in sop_uids:
@@ -161,6 +167,8 @@ def confirmed(
 
 
 def _reason(error: DicomkitError) -> str:
+    if isinstance(error, ReadTimeout) or (isinstance(error, HTTPError) and error.status == 504):
+        return NOT_YET
     if isinstance(error, HTTPError):
         return f"HTTP {error.status}; not on the server"
     return NOT_ON_SERVER

@@ -20,7 +20,7 @@ from dicomkit.core.errors import (
     InvalidArgumentError,
     UnauthorizedError,
 )
-from dicomkit.core.held import maybe_stored
+from dicomkit.core.held import NOT_YET, maybe_stored
 from dicomkit.files import Progress
 from dicomkit.files.uid_scan import HEAD_BYTES, scan_headerless, scan_sop_uid
 
@@ -75,8 +75,9 @@ class FolderUploadReport:
     """What ``upload_dicom_folder`` did with every file it found.
 
     A file whose request broke without an answer is stored or failed as the server itself says
-    when asked afterwards (QIDO-RS, :mod:`dicomkit.core.held`); only when that question fails
-    too is it ``unknown``, with the reason: it may or may not be on the server.
+    when asked afterwards (QIDO-RS, :mod:`dicomkit.core.held`). It is ``unknown``, with the
+    reason, when that question fails too, or when the server did not hold it yet after a
+    timeout (it may still be storing it): it may or may not be on the server.
     """
 
     stored: list[Path] = field(default_factory=list)
@@ -130,6 +131,8 @@ class FolderUploadReport:
                 self.stored.append(scanned.path)
             elif any(outcome is present for present in result.already_present):
                 self.already_present.append(scanned.path)
+            elif outcome.reason == NOT_YET:  # the server may still be storing it
+                self.unknown[scanned.path] = _failure_text(outcome)
             else:
                 self.failed[scanned.path] = _failure_text(outcome)
 

@@ -18,7 +18,7 @@ from dicomkit_server import FaultProxy
 
 from dicomkit import DicomClient
 from dicomkit.core.errors import ConnectionLostError, StoreError
-from dicomkit.core.held import NOT_ON_SERVER
+from dicomkit.core.held import NOT_ON_SERVER, NOT_YET
 from dicomkit.files.folder import UNKNOWN_REASON
 from dicomkit.testing.data import make_study, write_instances
 
@@ -83,6 +83,22 @@ def test_a_request_reset_before_the_server_read_it_is_failed_connection_lost(
     assert {f.reason for f in raised.value.result.failed} == {NOT_ON_SERVER}
     assert {f.sop_instance_uid for f in raised.value.result.failed} == {p.stem for p in paths}
     assert sorted(report.stored) == sorted(paths)  # the proxy lets the second attempt pass
+
+
+def test_a_server_still_at_work_after_a_read_timeout_is_never_reported_failed(
+    dicomweb_server: Any, sync_backend: str, tmp_path: Path
+) -> None:
+    """The server sleeps before storing, longer than the client waits: when asked, it may not
+    hold the files yet, and then stores them. Whichever it answered, none is "failed"."""
+    paths = write_instances(tmp_path, make_study(2))
+    dicomweb_server.faults.add("/studies", method="POST", delay=3, times=1)
+    with DicomClient(
+        dicomweb_server.url, transport=sync_backend, timeout=(5, 0.5), retry=False
+    ) as client:
+        report = client.upload_dicom_folder(tmp_path, workers=1)
+    assert report.failed == {}
+    assert sorted([*report.stored, *report.unknown]) == sorted(paths)
+    assert all(NOT_YET in why for why in report.unknown.values())
 
 
 def test_when_the_lookup_fails_too_the_outcome_is_unknown(

@@ -16,6 +16,7 @@ from dicomkit.core.errors import StoreError
 from dicomkit.core.held import (
     LOOKUP_CHUNK,
     NOT_ON_SERVER,
+    NOT_YET,
     HeldExchange,
     confirmed,
     maybe_stored,
@@ -108,6 +109,9 @@ def test_confirmed_settles_each_instance() -> None:
     assert isinstance(some, StoreError)
     assert [s.sop_instance_uid for s in some.result.stored] == ["1.2"]
     assert [(f.sop_instance_uid, f.reason) for f in some.result.failed] == [("1.1", NOT_ON_SERVER)]
+    late = confirmed(["1.1"], set(), errors.ReadTimeout("slow"))
+    assert isinstance(late, StoreError)
+    assert late.result.failed[0].reason == NOT_YET
     refused = confirmed(["1.1"], set(), errors.ServerError(502, "bad gateway"))
     assert isinstance(refused, StoreError)
     assert refused.result.failed[0].reason == "HTTP 502; not on the server"
