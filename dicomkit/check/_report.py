@@ -85,7 +85,7 @@ class Report:
         widths = [max(len(line[i]) for line in (header, *lines)) for i in range(3)]
 
         def render(cells: tuple[str, str, str, str]) -> str:
-            padded = [cell.ljust(width) for cell, width in zip(cells, widths)]
+            padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=False)]
             return "| " + " | ".join([*padded, cells[3]]) + " |"
 
         rule = "|" + "|".join("-" * (width + 2) for width in widths) + "|---|"
