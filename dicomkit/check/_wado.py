@@ -9,6 +9,7 @@ from typing import Any
 from dicomkit.check._probe import Answer, Prober
 from dicomkit.check._report import Row, Verdict
 from dicomkit.check._subject import JSON, Subject
+from dicomkit.core.errors import DicomkitError
 
 __all__ = ["probe_answers", "probe_wado"]
 
@@ -114,7 +115,7 @@ def _bulkdata(prober: Prober, metadata: list[dict[str, Any]]) -> Iterator[Row]:
         return
     try:
         url = prober.urls.resolve(uri)
-    except Exception as exc:  # a BulkDataURI we will not follow is the server's deviation
+    except DicomkitError as exc:  # a BulkDataURI we will not follow: the server deviates
         yield Row(AREA, "bulk data", Verdict.DEVIATION, "", f"BulkDataURI {uri[:60]!r}: {exc}")
         return
     answer = prober.get(url, _OCTET)
