@@ -104,3 +104,16 @@ def test_orthanc_metadata_in_xml_equals_json(orthanc_url: str, sync_backend: str
 
 def _sorted(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(items, key=lambda item: str(item.get("00080018")))
+
+
+def test_xml_answers_are_bounded_like_json(dicomweb_server: Any, sync_backend: str) -> None:
+    """``max_json_bytes`` bounds an XML answer too (it is read by the same exchange)."""
+    from dicomkit.core.errors import ProtocolError
+
+    study = _stored(dicomweb_server.url)[0].StudyInstanceUID
+    options: dict[str, Any] = {"transport": sync_backend, "max_json_bytes": 2048}
+    with (
+        DicomClient(dicomweb_server.url, dialect=XML, **options) as xml,
+        pytest.raises(ProtocolError, match="max_json_bytes=2048"),
+    ):
+        xml.retrieve_study_metadata(study)
