@@ -33,6 +33,16 @@ _WRITE_ROWS = [
 ]
 
 
+def _nothing_to_probe(answer: Answer) -> Row:
+    if answer.status in (401, 403):
+        note = "the server refused the credentials (or wants some): pass --token or --basic"
+    elif answer.ok:
+        note = "the server lists no study; run with --write to probe with a synthetic one"
+    else:
+        note = "the study search failed"
+    return Row("QIDO", "search studies", Verdict.NOT_PROBED, answer.evidence(), note)
+
+
 def _reads(prober: Prober, subject: Subject, report: Report) -> None:
     rows, report.dialect = probe_qido(prober, subject)
     report.add(rows)
@@ -50,9 +60,8 @@ def check_server(client: DicomClient, *, write: bool = False) -> Report:
     report = Report(client.urls.root, wrote=write)
     if not write:
         subject = discover(prober)
-        if subject is None:
-            note = "the server lists no study; run with --write to probe with a synthetic one"
-            report.add([Row("QIDO", "search studies", Verdict.NOT_PROBED, "", note)])
+        if isinstance(subject, Answer):
+            report.add([_nothing_to_probe(subject)])
         else:
             _reads(prober, subject, report)
         report.add(

@@ -102,24 +102,26 @@ def _first(answer: Answer) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def discover(prober: Prober) -> Subject | None:
+def discover(prober: Prober) -> Subject | Answer:
     """The first study the server lists, with one of its series and that series' instances
-    (from QIDO, or from the series metadata where instance-level QIDO fails); None if empty."""
+    (from QIDO, or from the series metadata where instance-level QIDO fails); when there is
+    none, the answer of the study search (empty, or refused: 401 without credentials)."""
     urls = prober.urls
-    study_row = _first(prober.get(urls.search("studies") + "?limit=1", JSON))
+    listed = prober.get(urls.search("studies") + "?limit=1", JSON)
+    study_row = _first(listed)
     study = study_row and value_of(study_row, "0020000D")
     if not study_row or not study:
-        return None
+        return listed
     series_row = _first(prober.get(urls.search("series", study) + "?limit=1", JSON))
     series = series_row and value_of(series_row, "0020000E")
     if not series:
-        return None
+        return listed
     found = prober.get(urls.search("instances", study, series), JSON).datasets()
     if not found:
         found = prober.get(urls.retrieve(study, series, resource="metadata"), JSON).datasets()
     instances = [uid for uid in (value_of(row, "00080018") for row in found or []) if uid]
     if not instances:
-        return None
+        return listed
     return Subject(
         study=study,
         series=series,
