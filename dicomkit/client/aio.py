@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.client._aio_driver import AsyncDriver
+from dicomkit.client._aio_workitems import AsyncWorkitems
 from dicomkit.client._base import DEFAULT_CHUNK_SIZE, TimeoutInput, uploadable
 from dicomkit.client._io_async import concurrently, offload
 from dicomkit.core.dicomjson import StoreResult
@@ -101,6 +102,8 @@ class AsyncDicomClient(AsyncDriver):
             dialect=dialect,
             max_json_bytes=max_json_bytes,
         )
+        self.workitems = AsyncWorkitems(self)
+        """UPS-RS workitems (PS3.18 11): ``client.workitems.create(...)`` (docs/ups.md)."""
 
     # -- QIDO-RS -------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from dicomkit.client._base import DEFAULT_CHUNK_SIZE, TimeoutInput, uploadable
 from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
+from dicomkit.client._sync_workitems import Workitems
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.interface import Headers, TransportSpec
 from dicomkit.core.operations import (
@@ -103,6 +104,8 @@ class DicomClient(SyncDriver):
             dialect=dialect,
             max_json_bytes=max_json_bytes,
         )
+        self.workitems = Workitems(self)
+        """UPS-RS workitems (PS3.18 11): ``client.workitems.create(...)`` (docs/ups.md)."""
 
     # -- QIDO-RS -------------------------------------------------------------------------------
 
