@@ -40,11 +40,11 @@ _COMMON = {
     "Azure: change feed, latest entry": U,
     "Azure: extended query tags": U,
     "Azure: operations": N,
-    "UPS-RS: search workitems": U,
 }
 
 REFERENCE = {
     **_COMMON,
+    "UPS-RS: search workitems": S,
     "QIDO: fuzzy match (fuzzymatching=true)": S,
     "QIDO: includefield=all": S,
     "QIDO: percent-decoding of query values": S,
@@ -61,6 +61,7 @@ REFERENCE = {
 
 ORTHANC = {
     **_COMMON,
+    "UPS-RS: search workitems": U,
     "QIDO: fuzzy match (fuzzymatching=true)": D,
     "QIDO: includefield=all": D,
     "QIDO: percent-decoding of query values": D,

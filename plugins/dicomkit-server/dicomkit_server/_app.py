@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from dicomkit.core.numbers import parse_decimal
+from dicomkit_server import _ups as ups
 from dicomkit_server._auth import ServerOAuth2
 from dicomkit_server._context import (
     DEFAULT_PARTITION,
@@ -184,6 +185,12 @@ _ROUTE_TABLE: list[tuple[str, str, _Handler]] = [
     ("POST", "/studies", _store),
     ("POST", _S, _store),
     *(("DELETE", target, _delete) for target in _TARGETS),
+    ("GET", r"/workitems", ups.search),
+    ("POST", r"/workitems", ups.create),
+    ("GET", rf"/workitems/(?P<workitem>{_UID})", ups.retrieve),
+    ("POST", rf"/workitems/(?P<workitem>{_UID})", ups.update),
+    ("PUT", rf"/workitems/(?P<workitem>{_UID})/state", ups.change_state),
+    ("POST", rf"/workitems/(?P<workitem>{_UID})/cancelrequest", ups.cancel),
 ]
 _ROUTES = [
     (method, re.compile(pattern + "/?$"), handler) for method, pattern, handler in _ROUTE_TABLE
