@@ -72,6 +72,9 @@ RULES: dict[str, str] = {
     "_aio_driver": "_sync_driver",
     "_io_async": "_io_sync",
     "AsyncWorkitems": "Workitems",
+    # the Azure APIs' namespace object, made by both clients
+    "AsyncAzure": "Azure",
+    "_azure_aio": "_azure_sync",
 }
 """Token -> sync replacement, for every pair. Add a rule here when a second pair needs it."""
 
@@ -122,6 +125,15 @@ PAIRS: tuple[Pair, ...] = (
         {"AsyncDicomClient": "DicomClient", "_aio_workitems": "_sync_workitems"},
     ),
     Pair("dicomkit/client/_aio_workitems.py", "dicomkit/client/_sync_workitems.py"),
+    Pair(
+        "dicomkit/client/_azure_aio.py",
+        "dicomkit/client/_azure_sync.py",
+        {
+            "_aio_driver": "_sync_driver",
+            "AsyncAzureOperations": "AzureOperations",
+            "AsyncExtendedQueryTags": "ExtendedQueryTags",
+        },
+    ),
 )
 
 MARKER = re.compile(

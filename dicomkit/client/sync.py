@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dicomkit.client._azure_sync import Azure
 from dicomkit.client._base import DEFAULT_CHUNK_SIZE, TimeoutInput, uploadable
 from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
@@ -106,6 +107,7 @@ class DicomClient(SyncDriver):
         )
         self.workitems = Workitems(self)
         """UPS-RS workitems (PS3.18 11): ``client.workitems.create(...)`` (docs/ups.md)."""
+        self.azure = Azure(self)  # change feed, extended query tags ... (docs/azure.md)
 
     # -- QIDO-RS -------------------------------------------------------------------------------
 
