@@ -36,14 +36,14 @@ _COMMON = {
     "answers: metadata as DICOM JSON": S,
     "STOW: duplicate instance": S,
     "STOW: 409 when nothing is stored": S,
-    "Azure: change feed": U,
-    "Azure: change feed, latest entry": U,
-    "Azure: extended query tags": U,
     "Azure: operations": N,
 }
 
 REFERENCE = {
     **_COMMON,
+    "Azure: change feed": S,
+    "Azure: change feed, latest entry": S,
+    "Azure: extended query tags": S,
     "UPS-RS: search workitems": S,
     "QIDO: fuzzy match (fuzzymatching=true)": S,
     "QIDO: includefield=all": S,
@@ -61,6 +61,9 @@ REFERENCE = {
 
 ORTHANC = {
     **_COMMON,
+    "Azure: change feed": U,
+    "Azure: change feed, latest entry": U,
+    "Azure: extended query tags": U,
     "UPS-RS: search workitems": U,
     "QIDO: fuzzy match (fuzzymatching=true)": D,
     "QIDO: includefield=all": D,
