@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.client._aio_driver import AsyncDriver
+from dicomkit.client._aio_workitems import AsyncWorkitems
 from dicomkit.client._azure_aio import AsyncAzure
 from dicomkit.client._base import DEFAULT_CHUNK_SIZE, TimeoutInput, uploadable
 from dicomkit.client._io_async import concurrently, offload
@@ -103,6 +104,8 @@ class AsyncDicomClient(AsyncDriver):
             dialect=dialect,
             max_json_bytes=max_json_bytes,
         )
+        self.workitems = AsyncWorkitems(self)
+        """UPS-RS workitems (PS3.18 11): ``client.workitems.create(...)`` (docs/ups.md)."""
         self.azure = AsyncAzure(self)  # change feed, extended query tags ... (docs/azure.md)
 
     # -- QIDO-RS -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from dicomkit.client._azure_sync import Azure
 from dicomkit.client._base import DEFAULT_CHUNK_SIZE, TimeoutInput, uploadable
 from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
+from dicomkit.client._sync_workitems import Workitems
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.held import HeldExchange
 from dicomkit.core.interface import Headers, TransportSpec
@@ -105,6 +106,8 @@ class DicomClient(SyncDriver):
             dialect=dialect,
             max_json_bytes=max_json_bytes,
         )
+        self.workitems = Workitems(self)
+        """UPS-RS workitems (PS3.18 11): ``client.workitems.create(...)`` (docs/ups.md)."""
         self.azure = Azure(self)  # change feed, extended query tags ... (docs/azure.md)
 
     # -- QIDO-RS -------------------------------------------------------------------------------
