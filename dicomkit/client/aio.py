@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.client._aio_driver import AsyncDriver
+from dicomkit.client._aio_workitems import AsyncWorkitems
 from dicomkit.client._azure_aio import AsyncAzure
 from dicomkit.client._base import DEFAULT_CHUNK_SIZE, TimeoutInput, uploadable
 from dicomkit.client._io_async import concurrently, offload
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.held import HeldExchange
 from dicomkit.core.interface import AsyncTransportSpec, Headers
 from dicomkit.core.operations import (
     MAX_JSON_BYTES,
@@ -108,6 +110,8 @@ class AsyncDicomClient(AsyncDriver):
             dialect=dialect,
             max_json_bytes=max_json_bytes,
         )
+        self.workitems = AsyncWorkitems(self)
+        """UPS-RS workitems (PS3.18 11): ``client.workitems.create(...)`` (docs/ups.md)."""
         self.azure = AsyncAzure(self)  # change feed, extended query tags ... (docs/azure.md)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -216,6 +220,16 @@ class AsyncDicomClient(AsyncDriver):
         )
         async for item in pages:
             yield item
+
+    async def held_instances(
+        self, sop_instance_uids: Iterable[str], study_instance_uid: str | None = None
+    ) -> set[str]:
+        """Which of these SOP Instance UIDs the server holds (of one study, or of any).
+
+        QIDO-RS by a UID list, 50 UIDs per request, every page followed: how a STOW-RS
+        request that broke without an answer is settled (dicomkit.core.held).
+        """
+        return await self._run(HeldExchange, self.exchanges, sop_instance_uids, study_instance_uid)
 
     async def get_patient_study_ids(self, patient_id: str) -> list[str]:
         """StudyInstanceUIDs of every study of the patient, all pages followed.
@@ -439,6 +453,7 @@ class AsyncDicomClient(AsyncDriver):
         progress: Progress | None = None,
         duplicates: str = "error",
         raise_on_warnings: bool = False,
+        confirm: bool = True,
     ) -> StoreResult:
         """STOW-RS: store Datasets, paths, bytes or binary files, in as many requests as needed.
 
@@ -446,12 +461,21 @@ class AsyncDicomClient(AsyncDriver):
         (coerced attributes, a ``Warning`` header) leave the data stored: they are in the
         result's ``warnings``, or raise with ``raise_on_warnings``. ``duplicates="present"``
         lists instances the server holds already in ``already_present`` instead of failing.
+        A request that breaks without an answer is, with ``confirm``, settled by asking the
+        server which of its instances it holds (``held_instances``): those are stored, the
+        others failed "not on the server"; if that lookup fails too, the request's own error
+        is raised, since the outcome is unknown (docs/reliability.md).
         """
         batches = await offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
         tally = StoreTally(
             batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
         )
-        await concurrently(self._store_batch, tally.jobs(study_instance_uid), 1, tally.settle)
+        await concurrently(
+            partial(self._store_batch, confirm=confirm),
+            tally.jobs(study_instance_uid),
+            1,
+            tally.settle,
+        )
         return tally.outcome()
 
     # -- capabilities ----------------------------------------------------------------------------

@@ -21,8 +21,10 @@ from dicomkit.client._azure_sync import Azure
 from dicomkit.client._base import DEFAULT_CHUNK_SIZE, TimeoutInput, uploadable
 from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
+from dicomkit.client._sync_workitems import Workitems
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.held import HeldExchange
 from dicomkit.core.interface import Headers, TransportSpec
 from dicomkit.core.operations import (
     MAX_JSON_BYTES,
@@ -110,6 +112,8 @@ class DicomClient(SyncDriver):
             dialect=dialect,
             max_json_bytes=max_json_bytes,
         )
+        self.workitems = Workitems(self)
+        """UPS-RS workitems (PS3.18 11): ``client.workitems.create(...)`` (docs/ups.md)."""
         self.azure = Azure(self)  # change feed, extended query tags ... (docs/azure.md)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -213,6 +217,16 @@ class DicomClient(SyncDriver):
             **options,
         )
         yield from pages
+
+    def held_instances(
+        self, sop_instance_uids: Iterable[str], study_instance_uid: str | None = None
+    ) -> set[str]:
+        """Which of these SOP Instance UIDs the server holds (of one study, or of any).
+
+        QIDO-RS by a UID list, 50 UIDs per request, every page followed: how a STOW-RS
+        request that broke without an answer is settled (dicomkit.core.held).
+        """
+        return self._run(HeldExchange, self.exchanges, sop_instance_uids, study_instance_uid)
 
     def get_patient_study_ids(self, patient_id: str) -> list[str]:
         """StudyInstanceUIDs of every study of the patient, all pages followed.
@@ -433,6 +447,7 @@ class DicomClient(SyncDriver):
         progress: Progress | None = None,
         duplicates: str = "error",
         raise_on_warnings: bool = False,
+        confirm: bool = True,
     ) -> StoreResult:
         """STOW-RS: store Datasets, paths, bytes or binary files, in as many requests as needed.
 
@@ -440,12 +455,21 @@ class DicomClient(SyncDriver):
         (coerced attributes, a ``Warning`` header) leave the data stored: they are in the
         result's ``warnings``, or raise with ``raise_on_warnings``. ``duplicates="present"``
         lists instances the server holds already in ``already_present`` instead of failing.
+        A request that breaks without an answer is, with ``confirm``, settled by asking the
+        server which of its instances it holds (``held_instances``): those are stored, the
+        others failed "not on the server"; if that lookup fails too, the request's own error
+        is raised, since the outcome is unknown (docs/reliability.md).
         """
         batches = offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
         tally = StoreTally(
             batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
         )
-        concurrently(self._store_batch, tally.jobs(study_instance_uid), 1, tally.settle)
+        concurrently(
+            partial(self._store_batch, confirm=confirm),
+            tally.jobs(study_instance_uid),
+            1,
+            tally.settle,
+        )
         return tally.outcome()
 
     # -- capabilities ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import Request
 from dicomkit.core.operations import exchange as kinds
-from dicomkit.core.operations.builder import Operations
+from dicomkit.core.operations.builder import Operations, with_headers
 from dicomkit.core.operations.dialect import STANDARD, Dialect
 from dicomkit.core.operations.options import (
     RenderOptions,
@@ -22,6 +22,9 @@ from dicomkit.core.operations.options import (
 )
 from dicomkit.core.operations.paging import Pager, SearchResult, check_truncation_policy
 from dicomkit.core.urls import Level
+
+XML_PARTS = 'multipart/related; type="application/dicom+xml"'
+"""The Accept of a search or metadata request when the dialect asks for XML answers."""
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -100,16 +103,24 @@ class Exchanges:
         offset: int | None,
     ) -> Request:
         chosen = {k: v for k, v in options.items() if k not in ("limit", "offset")}
-        return self.operations.search(
-            level,
-            study=study,
-            series=series,
-            search_filters=search_filters,
-            limit=limit,
-            offset=offset,
-            raw=self.dialect.query_raw,
-            **chosen,
+        return self._answer_format(
+            self.operations.search(
+                level,
+                study=study,
+                series=series,
+                search_filters=search_filters,
+                limit=limit,
+                offset=offset,
+                raw=self.dialect.query_raw,
+                **chosen,
+            )
         )
+
+    def _answer_format(self, request: Request) -> Request:
+        """``request`` asking for DICOM XML parts when the dialect says ``answers="xml"``."""
+        if self.dialect.answers != "xml":
+            return request
+        return with_headers(request, {"Accept": XML_PARTS})
 
     # -- WADO-RS -------------------------------------------------------------------------------
 
@@ -118,12 +129,12 @@ class Exchanges:
     ) -> kinds.JsonArrayExchange:
         """DICOM JSON metadata of every instance of a study, series (or one instance)."""
         request = self.operations.metadata(study, series, instance)
-        return kinds.JsonArrayExchange(request, max_bytes=self.max_json_bytes)
+        return kinds.JsonArrayExchange(self._answer_format(request), max_bytes=self.max_json_bytes)
 
     def instance_metadata(self, study: str, series: str, instance: str) -> kinds.JsonObjectExchange:
         """The DICOM JSON object of one instance."""
         request = self.operations.metadata(study, series, instance)
-        return kinds.JsonObjectExchange(request, max_bytes=self.max_json_bytes)
+        return kinds.JsonObjectExchange(self._answer_format(request), max_bytes=self.max_json_bytes)
 
     def parts(
         self,
