@@ -1,0 +1,363 @@
+"""Journaled uploads: every file ends stored, already present or failed, never unknown.
+
+A batch is journaled ``sent`` before its STOW-RS request goes out. When the request breaks
+without an answer (or the process dies), the server is asked with QIDO-RS which of the
+batch's SOP Instance UIDs it holds: those are stored, the rest are sent again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
+
+from dicomkit.core.dicomjson import StoreResult
+from dicomkit.core.errors import (
+    ConnectError,
+    ConnectTimeout,
+    DicomkitError,
+    ForbiddenError,
+    HTTPError,
+    InvalidArgumentError,
+    StoreError,
+    UnauthorizedError,
+)
+from dicomkit.core.uids import validate_uid
+from dicomkit.files.folder import ALREADY_PRESENT_CODES, scan_folder
+from dicomkit.jobs._files import MeteredFile, sniff
+from dicomkit.jobs._job import Job
+from dicomkit.jobs._journal import Item
+from dicomkit.jobs._meter import Meter, on_threads
+from dicomkit.jobs._model import (
+    ALREADY_PRESENT,
+    FAILED,
+    NOT_DICOM,
+    PENDING,
+    SENT,
+    STORED,
+    JobReport,
+    ProgressCallback,
+)
+
+if TYPE_CHECKING:
+    from dicomkit.client import AsyncDicomClient, DicomClient
+
+__all__ = ["DEFAULT_BATCH_BYTES", "DEFAULT_BATCH_FILES", "MAX_ATTEMPTS", "UploadJob"]
+
+DEFAULT_BATCH_FILES = 10
+"""Files per STOW-RS request: small batches cost little per request (docs/transfers.md) and
+bound what a kill can waste, since only a request's unanswered files are sent again."""
+DEFAULT_BATCH_BYTES = 32 << 20
+"""Bytes per STOW-RS request at most (a larger file goes alone)."""
+MAX_ATTEMPTS = 3
+"""Requests a file may ride in without an answer before it is marked failed."""
+QIDO_CHUNK = 50
+"""SOP Instance UIDs per QIDO-RS lookup (a UID list, PS3.18 8.3.4.1)."""
+
+Outcome = tuple[Item, str, str | None]
+
+
+class UploadJob(Job):
+    """Upload files and folders with STOW-RS, journaled per file."""
+
+    kind = "upload"
+
+    @classmethod
+    def create(
+        cls,
+        journal_path: str | os.PathLike[str] | None,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        study: str | None = None,
+        recursive: bool = True,
+        batch_files: int | None = None,
+        batch_bytes: int | None = None,
+    ) -> UploadJob:
+        """Scan ``paths`` (files, and folders searched ``recursive``-ly) and journal each file.
+
+        Nothing is sent yet: call :meth:`run`. Files are recognised by content; a file under a
+        folder that is not DICOM is journaled as ``not_dicom``, an unreadable or damaged one as
+        ``failed``; a named file that is missing or not DICOM is an InvalidArgumentError, as is
+        a ``journal_path`` that exists already (None: a new name in the default folder).
+        ``study`` sends every request to ``/studies/{study}``; ``batch_files`` and
+        ``batch_bytes`` bound each STOW-RS request (defaults in docs/transfers.md).
+        """
+        if study is not None:
+            validate_uid(study, "StudyInstanceUID")
+        files = _positive(batch_files, "batch_files", DEFAULT_BATCH_FILES)
+        size = _positive(batch_bytes, "batch_bytes", DEFAULT_BATCH_BYTES)
+        named = [Path(path).expanduser() for path in _listed(paths)]
+        if not named:
+            raise InvalidArgumentError("nothing to upload: no path given")
+        rows = [row for path in named for row in _rows(path, recursive)]
+        description = ", ".join(str(path) for path in named[:3])
+        description += f" (+{len(named) - 3} more)" if len(named) > 3 else ""
+        journal, meta = cls._new_journal(journal_path, description)
+        meta.update(study=study or "", batch_files=str(files), batch_bytes=str(size))
+        with journal.transaction() as db:
+            journal.add_items(db, rows)
+            journal.put_meta(db, cls._seal(meta))
+        return cls(journal)
+
+    # -- running -------------------------------------------------------------------------------
+
+    def run(
+        self,
+        client: DicomClient,
+        *,
+        workers: int | None = None,
+        progress: ProgressCallback | None = None,
+        retry_failed: bool = False,
+    ) -> JobReport:
+        """Send what is not yet confirmed, ``workers`` requests at once (None: the measured
+        default), and return the report; runs again after a crash or a kill move only the rest.
+
+        Files journaled ``sent`` by a run that died are first looked up on the server (QIDO-RS
+        by SOPInstanceUID); a request that breaks without an answer is resolved the same way,
+        and its files not found are sent again. ``retry_failed`` sends failed files again.
+        Rejected credentials raise (UnauthorizedError/ForbiddenError) and so does a server
+        that cannot be reached; the journal then still holds every confirmed outcome.
+        """
+        count = self._workers(workers)
+        if retry_failed:
+            self.journal.set_state(self.journal.items(FAILED), PENDING)
+        meter = self._meter(progress)
+        meter.start()
+        self._resolve(client, self.journal.items(SENT), meter)
+        while True:
+            pending = self.journal.items(PENDING)
+            if not pending:
+                break
+            batches = self._batches(pending, count)
+            on_threads(lambda batch: self._send(client, batch, meter), batches, count)
+        status = self.status()
+        return JobReport(
+            **vars(status),
+            moved_instances=meter.moved_instances,
+            moved_bytes=meter.bytes_this_run,
+            elapsed=meter.elapsed,
+        )
+
+    async def arun(
+        self,
+        client: AsyncDicomClient,
+        *,
+        workers: int | None = None,
+        progress: ProgressCallback | None = None,
+        retry_failed: bool = False,
+    ) -> JobReport:
+        """:meth:`run` for AsyncDicomClient: ``workers`` tasks; the journal is written from a
+        worker thread so the event loop never waits on the disk."""
+        raise NotImplementedError("UploadJob.arun is not built yet: use run with DicomClient")
+
+    def _meter(self, progress: ProgressCallback | None) -> Meter:
+        counts = self.journal.counts()
+        total_bytes, done_bytes = self.journal.byte_totals()
+        done = counts.get(STORED, 0) + counts.get(ALREADY_PRESENT, 0) + counts.get(FAILED, 0)
+        return Meter(
+            self.kind,
+            progress,
+            done=done,
+            total=sum(n for state, n in counts.items() if state != NOT_DICOM),
+            bytes_done=done_bytes,
+            bytes_total=total_bytes,
+            failed=counts.get(FAILED, 0),
+        )
+
+    def _batches(self, items: Sequence[Item], workers: int) -> list[list[Item]]:
+        """Consecutive batches bounded by the job's file count and bytes; with few files,
+        smaller, so that every worker gets some."""
+        limit = int(self.journal.meta("batch_files") or DEFAULT_BATCH_FILES)
+        limit = max(1, min(limit, -(-len(items) // workers)))
+        max_bytes = int(self.journal.meta("batch_bytes") or DEFAULT_BATCH_BYTES)
+        batches: list[list[Item]] = []
+        current: list[Item] = []
+        size = 0
+        for item in items:
+            if current and (len(current) >= limit or size + (item.size or 0) > max_bytes):
+                batches.append(current)
+                current, size = [], 0
+            current.append(item)
+            size += item.size or 0
+        if current:
+            batches.append(current)
+        return batches
+
+    def _send(self, client: DicomClient, batch: list[Item], meter: Meter) -> None:
+        """One STOW-RS request for ``batch``, journaled before and after."""
+        self.journal.set_state(batch, SENT, attempt=True)
+        files = [
+            MeteredFile(
+                Path(item.label),
+                item.size or 0,
+                lambda n, key=item.id: meter.read(key, n),
+                lambda key=item.id: meter.rewind(key),
+            )
+            for item in batch
+        ]
+        study = self.journal.meta("study") or None
+        try:
+            result = client.store_instances(cast(list[BinaryIO], files), study)
+        except StoreError as exc:
+            result = exc.result
+        except (UnauthorizedError, ForbiddenError):
+            self._settle(meter, [(item, PENDING, None) for item in batch])
+            raise
+        except (ConnectError, ConnectTimeout):  # the server cannot be reached: stop here
+            self._settle(meter, [(item, PENDING, None) for item in batch])
+            raise
+        except InvalidArgumentError as exc:  # a file vanished or became unreadable
+            self._settle(meter, _unreadable(batch, files, str(exc)))
+            return
+        except HTTPError as exc:
+            if exc.status < 500:  # refused whole: the server stored none of it
+                self._settle(meter, [(item, FAILED, str(exc)) for item in batch])
+                return
+            self._settle(meter, self._lookup(client, batch, str(exc)))
+            return
+        except DicomkitError as exc:  # no (readable) answer: ask the server what it holds
+            self._settle(meter, self._lookup(client, batch, str(exc)))
+            return
+        self._settle(meter, _attributed(batch, result))
+
+    def _resolve(self, client: DicomClient, items: list[Item], meter: Meter) -> None:
+        """Settle files left ``sent`` by a run that died, before anything is sent again."""
+        for start in range(0, len(items), QIDO_CHUNK * 4):
+            chunk = items[start : start + QIDO_CHUNK * 4]
+            self._settle(meter, self._lookup(client, chunk, "no answer before the job stopped"))
+
+    def _lookup(self, client: DicomClient, batch: Sequence[Item], why: str) -> list[Outcome]:
+        """Files the server holds are stored; the others go back to pending (or fail after
+        MAX_ATTEMPTS). A lookup that fails raises: the files stay ``sent`` for the next run."""
+        held = held_instances(client, batch)
+        missing = [item for item in batch if item.sop not in held]
+        outcomes: list[Outcome] = [(item, STORED, None) for item in batch if item.sop in held]
+        return outcomes + self._unanswered(batch, missing, why)
+
+    @staticmethod
+    def _unanswered(batch: Sequence[Item], missing: Sequence[Item], why: str) -> list[Outcome]:
+        """Files to send again, or failed once they rode in MAX_ATTEMPTS requests."""
+        outcomes: list[Outcome] = []
+        for item in missing:
+            tries = item.attempts + (1 if item.state != SENT else 0)
+            if tries >= MAX_ATTEMPTS:
+                outcomes.append((item, FAILED, f"no answer after {tries} attempts: {why}"))
+            else:
+                outcomes.append((item, PENDING, None))
+        return outcomes
+
+    def _settle(self, meter: Meter, outcomes: Sequence[Outcome]) -> None:
+        """Journal the outcomes, one transaction per state, then count them."""
+        groups: dict[tuple[str, str | None], list[Item]] = {}
+        for item, state, reason in outcomes:
+            groups.setdefault((state, reason), []).append(item)
+        for (state, reason), items in groups.items():
+            self.journal.set_state(items, state, reason)
+        meter.settle(
+            (item.id, item.size, state in (STORED, ALREADY_PRESENT), state == FAILED)
+            for item, state, _ in outcomes
+        )
+
+
+def held_instances(client: DicomClient, items: Sequence[Item]) -> set[str]:
+    """The SOP Instance UIDs among ``items`` that the server holds, asked with QIDO-RS in
+    chunks of QIDO_CHUNK, per study when the study is known."""
+    by_study: dict[str | None, list[str]] = {}
+    for item in items:
+        if item.sop:
+            by_study.setdefault(item.study, []).append(item.sop)
+    held: set[str] = set()
+    for study, uids in by_study.items():
+        for start in range(0, len(uids), QIDO_CHUNK):
+            chunk = uids[start : start + QIDO_CHUNK]
+            found = client.search_for_instances(
+                study,
+                search_filters={"SOPInstanceUID": chunk},
+                fields=["SOPInstanceUID"],
+                get_remaining=True,
+            )
+            held.update(_sop_uids(found))
+    return held
+
+
+def _sop_uids(found: Iterable[dict[str, Any]]) -> set[str]:
+    uids = set()
+    for instance in found:
+        values = instance.get("00080018", {}).get("Value") or []
+        uids.update(str(value) for value in values)
+    return uids
+
+
+def _attributed(batch: Sequence[Item], result: StoreResult) -> list[Outcome]:
+    """Each file's outcome from a STOW-RS answer, matched by SOP Instance UID."""
+    stored = [ref.sop_instance_uid for ref in result.stored]
+    failed = {ref.sop_instance_uid: ref for ref in result.failed}
+    outcomes: list[Outcome] = []
+    for item in batch:
+        if item.sop in stored:
+            stored.remove(item.sop)
+            outcomes.append((item, STORED, None))
+        elif item.sop in failed:
+            ref = failed[item.sop]
+            if ref.reason_code in ALREADY_PRESENT_CODES:
+                outcomes.append((item, ALREADY_PRESENT, None))
+            else:
+                code = "" if ref.reason_code is None else f" (0x{ref.reason_code:04X})"
+                detail = f": {ref.detail}" if ref.detail else ""
+                outcomes.append((item, FAILED, f"{ref.reason}{code}{detail}"))
+        elif result.ok and not result.failed:
+            outcomes.append((item, STORED, None))
+        else:
+            outcomes.append((item, FAILED, "not acknowledged by the server"))
+    return outcomes
+
+
+def _unreadable(batch: Sequence[Item], files: Sequence[MeteredFile], why: str) -> list[Outcome]:
+    """After a file could not be read mid-request: that file failed, the others go again."""
+    broken = {file.name for file in files if file.error is not None}
+    if not broken:
+        return [(item, FAILED, why) for item in batch]
+    return [
+        (item, FAILED, why) if item.label in broken else (item, PENDING, None) for item in batch
+    ]
+
+
+def _positive(value: int | None, name: str, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgumentError(f"{name} must be an integer >= 1, not {value!r}")
+    return value
+
+
+def _listed(paths: Iterable[str | os.PathLike[str]]) -> list[str | os.PathLike[str]]:
+    if isinstance(paths, (str, os.PathLike)):
+        return [paths]
+    return list(paths)
+
+
+def _rows(path: Path, recursive: bool) -> list[tuple[object, ...]]:
+    """Journal rows for a named file or a folder's files."""
+    if path.is_dir():
+        scan = scan_folder(path, recursive=recursive)
+        rows = [_row(file, named=False) for file in scan.files]
+        rows += [(str(p), None, None, None, None, FAILED, why, None) for p, why in scan.unreadable.items()]
+        rows += [(str(p), None, None, None, None, NOT_DICOM, None, None) for p in scan.special]
+        return rows
+    if not path.exists():
+        raise InvalidArgumentError(f"cannot upload {path}: no such file or folder")
+    return [_row(path, named=True)]
+
+
+def _row(path: Path, *, named: bool) -> tuple[object, ...]:
+    found = sniff(path)
+    if not found.is_dicom:
+        if named:
+            raise InvalidArgumentError(f"cannot upload {path}: not a DICOM file (no 'DICM' header)")
+        return (str(path), None, None, None, None, NOT_DICOM, None, None)
+    if found.problem:
+        if named:
+            raise InvalidArgumentError(f"cannot upload {path}: {found.problem}")
+        return (str(path), None, None, None, None, FAILED, found.problem, None)
+    return (str(path), found.study, found.series, found.sop, found.size, PENDING, None, None)
