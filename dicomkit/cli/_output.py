@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-__all__ = ["FORMATS", "columns_for", "tag_of", "write_rows"]
+__all__ = ["FORMATS", "cell", "columns_for", "tag_of", "write_rows"]
 
 FORMATS = ("table", "json", "jsonl", "csv")
 
