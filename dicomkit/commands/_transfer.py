@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import signal
 import sys
+import threading
 from typing import Any
 
 from dicomkit.cli import ExitStatus, UsageError, open_client
@@ -143,8 +145,17 @@ def _stopped(args: argparse.Namespace, job: Any, exc: BaseException) -> int:
     return int(status)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_job(args: argparse.Namespace, job: Any, client: Any = None) -> int:
-    """Run ``job`` with the options' client and progress; the exit status to return."""
+    """Run ``job`` with the options' client and progress; the exit status to return.
+
+    SIGTERM (``kill``, a scheduler's stop) ends it as Ctrl+C does: journal kept, resume hint.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     display = None if args.quiet else ProgressDisplay(job.kind)
     if not args.quiet and not args.json:
         print(f"{job.kind} job {job.job_id} (journal {job.path})", file=sys.stderr)
