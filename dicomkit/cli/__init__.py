@@ -200,6 +200,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(status)
     return int(result)
 
-
-if __name__ == "__main__":
-    sys.exit(main())
