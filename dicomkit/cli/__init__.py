@@ -163,7 +163,9 @@ def _assemble(loaded: dict[str, Command], unavailable: dict[str, str]) -> argpar
 
 def _report(args: argparse.Namespace, exc: BaseException, status: ExitStatus) -> None:
     """One line on stderr (a JSON object with ``--json``), never a traceback."""
-    message = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
+    message = (
+        "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
+    )
     if getattr(args, "json", False):
         error = {"error": type(exc).__name__, "message": message, "exit_status": int(status)}
         print(json.dumps(error), file=sys.stderr)
@@ -199,4 +201,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(args, exc, status)
         return int(status)
     return int(result)
-

@@ -134,9 +134,7 @@ def _table(rows: list[dict[str, Any]], columns: list[str], out: TextIO) -> None:
         print(f"({len(columns) - shown} column(s) hidden: the terminal is too narrow)", file=out)
 
 
-def write_rows(
-    rows: Iterable[dict[str, Any]], fmt: str, columns: list[str], out: TextIO
-) -> int:
+def write_rows(rows: Iterable[dict[str, Any]], fmt: str, columns: list[str], out: TextIO) -> int:
     """Print ``rows`` in ``fmt``; returns how many were printed."""
     count = 0
     if fmt == "jsonl":

@@ -7,6 +7,7 @@ file can be shared and committed. The TOML parser loads only when a profile is u
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Mapping
@@ -61,13 +62,12 @@ def config_file(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
+    # tomllib from Python 3.11; tomli (its original, a dependency on 3.10) before
+    tomllib: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
     try:
         with path.open("rb") as file:
-            return tomllib.load(file)
+            document: dict[str, Any] = tomllib.load(file)
+            return document
     except FileNotFoundError:
         raise UsageError(f"no config file at {path} (set {CONFIG_ENV} to use another)") from None
     except OSError as exc:

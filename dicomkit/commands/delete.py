@@ -28,7 +28,11 @@ class DeleteCommand:
     def run(self, args: argparse.Namespace) -> int:
         what = "instance" if args.instance else "series" if args.series else "study"
         uid = args.instance or args.series or args.study
-        for value, name in ((args.study, "STUDY"), (args.series, "SERIES"), (args.instance, "INSTANCE")):
+        for value, name in (
+            (args.study, "STUDY"),
+            (args.series, "SERIES"),
+            (args.instance, "INSTANCE"),
+        ):
             if value is not None:
                 validate_uid(value, name)  # before anything is asked or sent
         with open_client(args) as client:

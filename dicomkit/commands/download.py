@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dicomkit.cli import UsageError, open_client
 from dicomkit.cli._output import cell, tag_of
 from dicomkit.commands._common import add_where, where_filters
 from dicomkit.commands._transfer import add_run_options, run_job
+
+if TYPE_CHECKING:
+    from dicomkit.jobs import Target
 
 __all__ = ["DownloadCommand", "download_command", "read_targets"]
 
@@ -56,12 +59,14 @@ class DownloadCommand:
             raise UsageError(f"--out {args.out}: not a folder")
         client = open_client(args)
         try:
+            targets: list[Target]
             if args.from_file:
                 targets = read_targets(args.from_file)
             elif args.where:
                 targets = _searched(client, where_filters(args.where))
             else:
-                targets = [tuple(uid for uid in (args.study, args.series, args.instance) if uid)]
+                given = [uid for uid in (args.study, args.series, args.instance) if uid]
+                targets = [_target(given, "the command line", 0)]
             if not targets:
                 if not args.quiet:
                     print("nothing to download: no study matches", file=sys.stderr)
@@ -74,7 +79,7 @@ class DownloadCommand:
         return run_job(args, job, client)
 
 
-def read_targets(name: str) -> list[tuple[str, ...]]:
+def read_targets(name: str) -> list[Target]:
     """The targets of a file of UIDs (one per line, UIDs split by spaces, commas or slashes)."""
     try:
         if name == "-":
@@ -84,19 +89,26 @@ def read_targets(name: str) -> list[tuple[str, ...]]:
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         raise UsageError(f"--from-file {name}: cannot read it ({reason})") from None
-    targets = []
+    targets: list[Target] = []
     for number, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        uids = tuple(line.replace(",", " ").replace("/", " ").split())
-        if len(uids) > 3:
-            raise UsageError(f"{name}:{number}: at most STUDY SERIES INSTANCE on a line")
-        targets.append(uids)
+        targets.append(_target(line.replace(",", " ").replace("/", " ").split(), name, number))
     return targets
 
 
-def _searched(client: Any, filters: dict[str, str]) -> list[tuple[str, ...]]:
+def _target(uids: list[str], name: str, number: int) -> Target:
+    if len(uids) == 1:
+        return (uids[0],)
+    if len(uids) == 2:
+        return (uids[0], uids[1])
+    if len(uids) == 3:
+        return (uids[0], uids[1], uids[2])
+    raise UsageError(f"{name}:{number}: at most STUDY SERIES INSTANCE on a line")
+
+
+def _searched(client: Any, filters: dict[str, str]) -> list[Target]:
     """The StudyInstanceUIDs of every study matching the filters."""
     rows = client.iter_search_for_studies(filters, fields=["StudyInstanceUID"])
     uids = (cell(row, tag_of("StudyInstanceUID")) for row in rows)

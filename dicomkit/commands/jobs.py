@@ -103,7 +103,8 @@ def _show(args: argparse.Namespace, status: Any) -> None:
     print(f"what:     {status.description}")
     print(f"items:    {status.total} ({_counts(status) or 'none'})")
     print(f"bytes:    {size}")
-    print(f"state:    {'done' if status.ok else 'finished with failures' if status.finished else 'unfinished: resume it'}")
+    state = "done" if status.ok else "finished, with failures" if status.finished else "unfinished"
+    print(f"state:    {state}")
     for label, reason in status.failures.items():
         print(f"  failed: {label}: {reason}")
 

@@ -41,8 +41,10 @@ class UploadCommand:
             help="at most SIZE per request (50MB, 1GiB ...)",
         )
         parser.add_argument(
-            "--journal", metavar="FILE", help="where to keep the journal (default: a new file"
-            " in the jobs folder, see 'dicomkit jobs list')"
+            "--journal",
+            metavar="FILE",
+            help="where to keep the journal (default: a new file"
+            " in the jobs folder, see 'dicomkit jobs list')",
         )
         add_run_options(parser)
 

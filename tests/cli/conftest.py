@@ -49,7 +49,7 @@ class Dicomkit:
     def __call__(
         self,
         *argv: str,
-        input: str | None = None,
+        stdin: str | None = None,
         env: dict[str, str] | None = None,
         timeout: float = 120,
     ) -> subprocess.CompletedProcess[str]:
@@ -57,7 +57,7 @@ class Dicomkit:
             [dicomkit_executable(), *argv],
             capture_output=True,
             text=True,
-            input=input if input is not None else "",
+            input=stdin if stdin is not None else "",
             env={**self.env, **(env or {})},
             timeout=timeout,
         )
@@ -111,4 +111,3 @@ def ok(result: subprocess.CompletedProcess[str], status: int = 0) -> str:
 
 def lines(text: str) -> Sequence[str]:
     return [line for line in text.splitlines() if line.strip()]
-

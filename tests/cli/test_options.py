@@ -143,12 +143,27 @@ def test_rejected_and_accepted_credentials(
     denied = dk("search", "studies", "--url", locked_server)
     assert denied.returncode == ExitStatus.AUTH
     assert "401" in denied.stderr
-    wrong = dk("search", "studies", "--url", locked_server, "--basic", "alice",
-               env={"DICOMWEB_PASSWORD": "wrong"})
+    wrong = dk(
+        "search",
+        "studies",
+        "--url",
+        locked_server,
+        "--basic",
+        "alice",
+        env={"DICOMWEB_PASSWORD": "wrong"},
+    )
     assert wrong.returncode == ExitStatus.AUTH
     assert "wrong" not in wrong.stderr  # the password is never echoed
-    right = dk("search", "studies", "--url", locked_server, "--basic", "alice", "--json",
-               env={"DICOMWEB_PASSWORD": "right"})
+    right = dk(
+        "search",
+        "studies",
+        "--url",
+        locked_server,
+        "--basic",
+        "alice",
+        "--json",
+        env={"DICOMWEB_PASSWORD": "right"},
+    )
     assert json.loads(ok(right)) == []
     # a profile carries the user and the variable that holds the password, not the password
     Path(dk.env["DICOMKIT_CONFIG"]).write_text(
@@ -167,14 +182,30 @@ def test_an_upload_with_rejected_credentials_keeps_its_journal(
     from dicomkit.testing.data import make_study, write_instances
 
     write_instances(tmp_path / "src", make_study(3))
-    result = dk("upload", str(tmp_path / "src"), "--url", locked_server, "--basic", "alice",
-                env={"DICOMWEB_PASSWORD": "wrong"})
+    result = dk(
+        "upload",
+        str(tmp_path / "src"),
+        "--url",
+        locked_server,
+        "--basic",
+        "alice",
+        env={"DICOMWEB_PASSWORD": "wrong"},
+    )
     assert result.returncode == ExitStatus.AUTH, result.stderr
     assert "--basic alice jobs resume" in result.stderr  # the resume command, without secret
     assert "wrong" not in result.stderr
     (journal,) = dk.jobs()
-    resumed = dk("jobs", "resume", str(journal), "--url", locked_server, "--basic", "alice",
-                 "--json", env={"DICOMWEB_PASSWORD": "right"})
+    resumed = dk(
+        "jobs",
+        "resume",
+        str(journal),
+        "--url",
+        locked_server,
+        "--basic",
+        "alice",
+        "--json",
+        env={"DICOMWEB_PASSWORD": "right"},
+    )
     assert json.loads(ok(resumed))["counts"] == {"stored": 3}
 
 
@@ -198,8 +229,15 @@ def test_bad_input_is_a_usage_error_that_loses_nothing(dk: Dicomkit, tmp_path: P
     for argv in (
         ["download", "--out", str(tmp_path / "o"), "--url", unused],
         ["download", "1.2.3", "--where", "PatientID=1", "--out", str(tmp_path), "--url", unused],
-        ["download", "--from-file", str(tmp_path / "none.txt"), "--out", str(tmp_path),
-         "--url", unused],
+        [
+            "download",
+            "--from-file",
+            str(tmp_path / "none.txt"),
+            "--out",
+            str(tmp_path),
+            "--url",
+            unused,
+        ],
         ["download", "1.2.3", "--out", str(path), "--url", unused],
         ["jobs", "show", "no-such-job"],
         ["search", "studies", "--url", unused, "--transport", "carrier-pigeon"],

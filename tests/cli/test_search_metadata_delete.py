@@ -33,18 +33,49 @@ def test_search_prints_every_format(dk: Dicomkit, server: Server) -> None:
     assert len(rows) == 2
 
     # the shared options work after the command's name as well as before it
-    found = ok(dk("--url", server.url, "search", "studies", "--where", "PatientID=CLI-A",
-                  "--format", "csv"))
+    found = ok(
+        dk(
+            "--url",
+            server.url,
+            "search",
+            "studies",
+            "--where",
+            "PatientID=CLI-A",
+            "--format",
+            "csv",
+        )
+    )
     records = list(csv.DictReader(io.StringIO(found)))
     assert [row["StudyInstanceUID"] for row in records] == [first]
     assert records[0]["PatientName"] == "Doe^Jane"
 
-    dated = ok(dk("search", "studies", "--url", server.url, "--where",
-                  "StudyDate=20240101-20240131", "--json"))
+    dated = ok(
+        dk(
+            "search",
+            "studies",
+            "--url",
+            server.url,
+            "--where",
+            "StudyDate=20240101-20240131",
+            "--json",
+        )
+    )
     assert [row["0020000D"]["Value"][0] for row in json.loads(dated)] == [first]
 
-    series = ok(dk("search", "series", "--study", first, "--url", server.url,
-                   "--format", "jsonl", "--fields", "SeriesDescription"))
+    series = ok(
+        dk(
+            "search",
+            "series",
+            "--study",
+            first,
+            "--url",
+            server.url,
+            "--format",
+            "jsonl",
+            "--fields",
+            "SeriesDescription",
+        )
+    )
     rows_jsonl = [json.loads(line) for line in lines(series)]
     assert len(rows_jsonl) == 2
     assert all(row["0008103E"]["Value"] == ["dicomkit test series"] for row in rows_jsonl)
@@ -52,21 +83,33 @@ def test_search_prints_every_format(dk: Dicomkit, server: Server) -> None:
 
 def test_search_limit_and_instances(dk: Dicomkit, server: Server) -> None:
     study = _store(server, "CLI-LIMIT", n=5)
-    out = ok(dk("search", "instances", "--study", study, "--limit", "2", "--format", "csv",
-                "--url", server.url))
+    out = ok(
+        dk(
+            "search",
+            "instances",
+            "--study",
+            study,
+            "--limit",
+            "2",
+            "--format",
+            "csv",
+            "--url",
+            server.url,
+        )
+    )
     assert len(lines(out)) == 1 + 2
-    everything = ok(dk("search", "instances", "--study", study, "--format", "csv",
-                       "--url", server.url))
+    everything = ok(
+        dk("search", "instances", "--study", study, "--format", "csv", "--url", server.url)
+    )
     assert len(lines(everything)) == 1 + 5
 
 
 @pytest.mark.parametrize("transport", ["requests", "urllib3", "httpx"])
-def test_search_through_each_blocking_backend(
-    dk: Dicomkit, server: Server, transport: str
-) -> None:
+def test_search_through_each_blocking_backend(dk: Dicomkit, server: Server, transport: str) -> None:
     study = _store(server, "CLI-T", n=1)
-    out = ok(dk("search", "studies", "--format", "csv", "--url", server.url,
-                "--transport", transport))
+    out = ok(
+        dk("search", "studies", "--format", "csv", "--url", server.url, "--transport", transport)
+    )
     assert study in out
 
 
@@ -74,8 +117,11 @@ def test_metadata_of_study_series_and_instance(dk: Dicomkit, server: Server) -> 
     study = make_study(2, n_series=1, patient_id="CLI-M")
     with DicomClient(server.url) as client:
         client.store_instances(study)
-    uids = [str(study[0].StudyInstanceUID), str(study[0].SeriesInstanceUID),
-            str(study[0].SOPInstanceUID)]
+    uids = [
+        str(study[0].StudyInstanceUID),
+        str(study[0].SeriesInstanceUID),
+        str(study[0].SOPInstanceUID),
+    ]
     whole = json.loads(ok(dk("metadata", uids[0], "--url", server.url)))
     assert len(whole) == 2
     assert {item["00100020"]["Value"][0] for item in whole} == {"CLI-M"}

@@ -31,7 +31,9 @@ def _server_instances(server: Server, study: str) -> list[str]:
     return [row["00080018"]["Value"][0] for row in rows]
 
 
-def _folder(tmp_path: Path, n: int, *, pixel_bytes: int = 20_000, patient: str = "CLI-UP") -> tuple[Path, str]:
+def _folder(
+    tmp_path: Path, n: int, *, pixel_bytes: int = 20_000, patient: str = "CLI-UP"
+) -> tuple[Path, str]:
     study = make_study(n, n_series=2, pixel_bytes=pixel_bytes, patient_id=patient)
     folder = tmp_path / "src"
     write_instances(folder / "nested", study)
@@ -43,8 +45,9 @@ def test_upload_a_folder_then_download_the_study(
     dk: Dicomkit, server: Server, tmp_path: Path
 ) -> None:
     folder, study = _folder(tmp_path, 12)
-    upload = dk("upload", str(folder), "--workers", "2", "--batch-files", "4",
-                "--url", server.url, "--json")
+    upload = dk(
+        "upload", str(folder), "--workers", "2", "--batch-files", "4", "--url", server.url, "--json"
+    )
     report = json.loads(ok(upload))
     assert report["kind"] == "upload"
     assert report["counts"] == {"stored": 12, "not_dicom": 1}
@@ -70,16 +73,30 @@ def test_upload_a_folder_then_download_the_study(
 def test_download_many_studies_from_a_search_and_from_a_file(
     dk: Dicomkit, server: Server, tmp_path: Path
 ) -> None:
-    studies = [make_study(2, patient_id="CLI-MANY", study_date=date) for date in
-               ("20240110", "20240120", "20230101")]
+    studies = [
+        make_study(2, patient_id="CLI-MANY", study_date=date)
+        for date in ("20240110", "20240120", "20230101")
+    ]
     with DicomClient(server.url) as client:
         for study in studies:
             client.store_instances(study)
     uids = [str(study[0].StudyInstanceUID) for study in studies]
 
     searched = tmp_path / "searched"
-    ok(dk("download", "--where", "PatientID=CLI-MANY", "--where", "StudyDate=20240101-20240131",
-          "--out", str(searched), "--url", server.url, "--quiet"))
+    ok(
+        dk(
+            "download",
+            "--where",
+            "PatientID=CLI-MANY",
+            "--where",
+            "StudyDate=20240101-20240131",
+            "--out",
+            str(searched),
+            "--url",
+            server.url,
+            "--quiet",
+        )
+    )
     assert sorted(p.name for p in searched.iterdir()) == sorted(uids[:2])
 
     listing = tmp_path / "uids.txt"
@@ -130,8 +147,9 @@ def test_an_upload_stopped_midway_resumes_and_sends_only_the_rest(
 ) -> None:
     folder, study = _folder(tmp_path, 60, **_size(server))
     _slow(server, "POST")
-    process = dk.popen("upload", str(folder), "--workers", "1", "--batch-files", "2",
-                       "--url", server.url)
+    process = dk.popen(
+        "upload", str(folder), "--workers", "1", "--batch-files", "2", "--url", server.url
+    )
     _wait_for_progress(process, dk, 4)
     process.send_signal(how)
     _out, err = process.communicate(timeout=60)
