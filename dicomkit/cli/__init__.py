@@ -12,7 +12,6 @@ documented exit statuses (:class:`ExitStatus`), never a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -163,6 +162,8 @@ def _assemble(loaded: dict[str, Command], unavailable: dict[str, str]) -> argpar
 
 def _report(args: argparse.Namespace, exc: BaseException, status: ExitStatus) -> None:
     """One line on stderr (a JSON object with ``--json``), never a traceback."""
+    import json
+
     message = (
         "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
     )

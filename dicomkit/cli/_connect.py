@@ -8,7 +8,6 @@ user chose to type); a basic-auth password comes from a variable or a prompt.
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from collections.abc import Mapping
@@ -57,6 +56,8 @@ def _password(user: str, variable: str, env: Mapping[str, str]) -> str:
     if env.get(variable):
         return env[variable]
     if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
         return getpass.getpass(f"password for {user}: ")
     raise UsageError(
         f"--basic {user} needs a password: set {variable}, or run on a terminal to be asked"

@@ -9,9 +9,7 @@ Environment variables are read when a command runs, not here, so ``--help`` show
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-import warnings
 from typing import Any
 
 __all__ = ["ENV_PASSWORD", "ENV_PROFILE", "ENV_TOKEN", "ENV_URL", "add_global_options", "setup"]
@@ -109,6 +107,9 @@ def setup(args: argparse.Namespace) -> None:
     Called by ``main`` only: this process is ours, so setting its logging is right here (and
     would not be in the library).
     """
+    import logging
+    import warnings
+
     fill_defaults(args)
     verbose = args.verbose or 0
     if args.quiet:

@@ -7,9 +7,6 @@ search loads no DICOM dictionary unless the user asks for a rarer attribute.
 
 from __future__ import annotations
 
-import csv
-import json
-import shutil
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
@@ -117,6 +114,8 @@ def _clip(text: str, width: int) -> str:
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str], out: TextIO) -> None:
+    import shutil
+
     tags = [tag_of(name) for name in columns]
     cells = [[_clip(cell(row, tag), _MAX_CELL) for tag in tags] for row in rows]
     widths = [max([len(name)] + [len(line[i]) for line in cells]) for i, name in enumerate(columns)]
@@ -136,6 +135,9 @@ def _table(rows: list[dict[str, Any]], columns: list[str], out: TextIO) -> None:
 
 def write_rows(rows: Iterable[dict[str, Any]], fmt: str, columns: list[str], out: TextIO) -> int:
     """Print ``rows`` in ``fmt``; returns how many were printed."""
+    import csv
+    import json
+
     count = 0
     if fmt == "jsonl":
         for row in rows:

@@ -8,11 +8,7 @@ credentials) leaves it resumable, and the user is told the exact command that re
 from __future__ import annotations
 
 import argparse
-import json
-import shlex
-import signal
 import sys
-import threading
 from typing import Any
 
 from dicomkit.cli import ExitStatus, UsageError, open_client
@@ -76,6 +72,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 def resume_command(args: argparse.Namespace, journal: Any) -> str:
     """The command that resumes this job: the server options given, never a secret."""
+    import shlex
+
     words = ["dicomkit"]
     for option in ("url", "profile", "transport", "basic", "oauth2_env"):
         value = getattr(args, option, None)
@@ -112,6 +110,8 @@ def status_dict(status: Any) -> dict[str, Any]:
 
 
 def _print_report(args: argparse.Namespace, report: Any) -> None:
+    import json
+
     if args.json:
         print(json.dumps(status_dict(report)))
         return
@@ -127,6 +127,8 @@ def _print_report(args: argparse.Namespace, report: Any) -> None:
 
 
 def _stopped(args: argparse.Namespace, job: Any, exc: BaseException) -> int:
+    import json
+
     status = exit_status_for(exc)
     what = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
     hint = resume_command(args, job.path)
@@ -154,6 +156,9 @@ def run_job(args: argparse.Namespace, job: Any, client: Any = None) -> int:
 
     SIGTERM (``kill``, a scheduler's stop) ends it as Ctrl+C does: journal kept, resume hint.
     """
+    import signal
+    import threading
+
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
     display = None if args.quiet else ProgressDisplay(job.kind)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from dicomkit.cli import ExitStatus, open_client
@@ -44,6 +43,8 @@ class DeleteCommand:
                 return ExitStatus.USAGE
             client.delete_dicom(args.study, args.series, args.instance)
         if args.json:
+            import json
+
             print(json.dumps({"deleted": what, "uid": uid}))
         elif not args.quiet:
             print(f"deleted {what} {uid}")

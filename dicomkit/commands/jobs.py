@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -67,6 +66,8 @@ def journal_path(name: str) -> Path:
 
 
 def _list(args: argparse.Namespace) -> int:
+    import json
+
     from dicomkit.jobs import list_jobs
 
     statuses = list_jobs(args.folder)
@@ -91,6 +92,8 @@ def _counts(status: Any) -> str:
 
 
 def _show(args: argparse.Namespace, status: Any) -> None:
+    import json
+
     if args.json:
         print(json.dumps(status_dict(status)))
         return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from dicomkit.cli import ExitStatus, open_client
@@ -29,6 +28,8 @@ class MetadataCommand:
         )
 
     def run(self, args: argparse.Namespace) -> int:
+        import json
+
         with open_client(args) as client:
             if args.instance:
                 items = [client.retrieve_instance_metadata(args.study, args.series, args.instance)]
