@@ -39,6 +39,10 @@ ACCEPT_STUDY = 'multipart/related; type="application/dicom"; transfer-syntax=*'
 BIN = Path(sys.executable).parent
 UNUSED_URL = "http://127.0.0.1:9/dicom-web"
 
+_ENVIRON = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+"""The children may write bytecode, as an installed wheel has it: without .pyc files every
+start would compile dicomkit's sources again (dicomweb-client's were compiled by pip)."""
+
 _PY_STORE_50 = """
 import sys
 from pathlib import Path
@@ -71,7 +75,7 @@ class Case:
             self.argv,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            env={**os.environ, **self.env},
+            env={**_ENVIRON, **self.env},
             check=False,
         )
         wall = time.perf_counter() - start
@@ -238,16 +242,19 @@ def _row(case: Case, base: Case | None, target: float | None) -> str:
     if base is not None and target is not None:
         verdict = "yes" if case.wall / base.wall <= target else "NO"
     cpu_ratio = f"{case.cpu / base.cpu:.2f}x" if base is not None and base.cpu else ""
+    against = base.name if base is not None else ""
     return (
-        f"| {case.name} | {case.wall:.3f} s | {case.cpu:.3f} s | {ratio} | {cpu_ratio} |"
-        f" {verdict} |"
+        f"| {case.name} | {case.wall:.3f} s | {case.cpu:.3f} s | {against} | {ratio} |"
+        f" {cpu_ratio} | {verdict} |"
     )
 
 
 def report(title: str, rows: list[tuple[Case, Case | None, float | None]]) -> None:
     print(f"\n### {title}\n")
-    print("| command | wall (median) | CPU (median) | wall vs base | CPU vs base | within target |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| command | wall (median) | CPU (median) | base | wall / base | CPU / base | in target |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for case, base, target in rows:
         print(_row(case, base, target))
 
@@ -258,28 +265,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=None)
     parser.add_argument("--server", choices=("orthanc", "reference"), default=None)
     parser.add_argument("--instances", type=int, default=None)
+    parser.add_argument("--only", choices=("cold", "transfers"), default=None)
     opts = parser.parse_args(argv)
     runs = opts.runs or (2 if opts.quick else 5)
     count = opts.instances or (40 if opts.quick else 500)
     kind = opts.server or ("orthanc" if _orthanc_usable() else "reference")
     results: dict[str, Any] = {"quick": opts.quick, "runs": runs, "server": kind}
 
-    start_cases = cold_start(runs * 2)
-    help_, dwc_help, client, dwc_client = start_cases
-    report(
-        "cold start",
-        [
-            (help_, dwc_help, 0.3),
-            (dwc_help, None, None),
-            (client, dwc_client, 0.3),
-            (dwc_client, None, None),
-        ],
-    )
-    print(
-        f"\n`dicomkit --help` median {help_.wall * 1000:.0f} ms (target < 100 ms:"
-        f" {'yes' if help_.wall < 0.1 else 'NO'})"
-    )
-    results["cold_start"] = {case.name: case.figures() for case in start_cases}
+    if opts.only != "transfers":
+        start_cases = cold_start(runs * 2)
+        help_, dwc_help, client, dwc_client = start_cases
+        report(
+            "cold start",
+            [
+                (help_, dwc_help, 0.3),
+                (dwc_help, None, None),
+                (client, dwc_client, 0.3),
+                (dwc_client, None, None),
+            ],
+        )
+        print(
+            f"\n`dicomkit --help` median {help_.wall * 1000:.0f} ms (target < 100 ms:"
+            f" {'yes' if help_.wall < 0.1 else 'NO'})"
+        )
+        results["cold_start"] = {case.name: case.figures() for case in start_cases}
+    if opts.only == "cold":
+        _save(results, opts.quick)
+        return 0
 
     scratch = Path(tempfile.mkdtemp(prefix="dicomkit-bench-cli-"))
     try:
@@ -306,11 +318,17 @@ def main(argv: list[str] | None = None) -> int:
         case.name: case.figures() for case in (up_kit, up_cli, up_py, curl, down_kit)
     }
     results["data"] = {"instances": count, "bytes": data.size}
+    _save(results, opts.quick)
+    return 0
+
+
+def _save(results: dict[str, Any], quick: bool) -> None:
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / ("cli-quick.json" if opts.quick else "cli.json")
+    out = RESULTS / ("cli-quick.json" if quick else "cli.json")
+    if out.exists():  # a partial run (--only) keeps the other part's figures
+        results = {**json.loads(out.read_text()), **results}
     out.write_text(json.dumps(results, indent=2))
     print(f"\nraw figures: {out}")
-    return 0
 
 
 if __name__ == "__main__":
