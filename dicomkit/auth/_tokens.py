@@ -17,6 +17,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
 
+from dicomkit._logging import token_obtained
 from dicomkit.auth._base import Auth, _Secret, authorization_of
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import AsyncTransport, Transport
@@ -104,6 +105,7 @@ class TokenAuth(Auth):
             lifetime = max(0.0, token.expires_at - self._clock())
             refresh_at = token.expires_at - min(self._refresh_margin, lifetime / 2)
         self._state = (token, refresh_at)
+        token_obtained(self, None if token.expires_at is None else lifetime)
         return token
 
     def _forget_if_stale(self, failed: str | None) -> bool:
