@@ -14,6 +14,7 @@ from dicomkit.core.errors import (
     DicomkitError,
     ForbiddenError,
     InvalidArgumentError,
+    NotDicomWebError,
     TransportNotFoundError,
     UnauthorizedError,
 )
@@ -29,7 +30,8 @@ class ExitStatus(enum.IntEnum):
     PARTIAL = 1
     """Some items failed (files not stored, instances not written); the others succeeded."""
     USAGE = 2
-    """Bad arguments or input (a missing path, a malformed UID, an unknown profile)."""
+    """Bad arguments or input (a missing path, a malformed UID, an unknown profile, a URL
+    that is not a DICOMweb root)."""
     AUTH = 3
     """Credentials could not be obtained or the server refused them (401, 403)."""
     SERVER = 4
@@ -48,7 +50,9 @@ def exit_status_for(exc: BaseException) -> ExitStatus:
         return ExitStatus.INTERRUPTED
     if isinstance(exc, (AuthError, UnauthorizedError, ForbiddenError)):
         return ExitStatus.AUTH
-    if isinstance(exc, (UsageError, InvalidArgumentError, TransportNotFoundError)):
+    if isinstance(
+        exc, (UsageError, InvalidArgumentError, TransportNotFoundError, NotDicomWebError)
+    ):
         return ExitStatus.USAGE
     if isinstance(exc, DicomkitError):
         return ExitStatus.SERVER

@@ -79,7 +79,13 @@ def add_global_options(parser: argparse.ArgumentParser, *, repeat: bool = False)
     )
     add(server, "--timeout", type=float, metavar="SECONDS", help="read timeout (default 60)")
     output = parser.add_argument_group("output")
-    add(output, "-v", "--verbose", action="count", help="log requests (-v) and details (-vv)")
+    add(
+        output,
+        "-v",
+        "--verbose",
+        action="count",
+        help="log each request (-v), and the HTTP libraries' details too (-vv)",
+    )
     add(output, "-q", "--quiet", action="store_true", help="print nothing but errors")
     add(output, "--json", action="store_true", help="machine-readable results on stdout")
 
@@ -112,13 +118,15 @@ def setup(args: argparse.Namespace) -> None:
 
     fill_defaults(args)
     verbose = args.verbose or 0
+    # -v: dicomkit's own records (one per HTTP attempt, retries, tokens); -vv: every library's
     if args.quiet:
-        level = logging.ERROR
+        root, ours = logging.ERROR, logging.ERROR
     elif verbose >= 2:
-        level = logging.DEBUG
+        root, ours = logging.DEBUG, logging.DEBUG
     elif verbose == 1:
-        level = logging.INFO
+        root, ours = logging.WARNING, logging.DEBUG
     else:
-        level = logging.WARNING
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(name)s: %(message)s")
+        root, ours = logging.WARNING, logging.WARNING
+    logging.basicConfig(stream=sys.stderr, level=root, format="%(name)s: %(message)s")
+    logging.getLogger("dicomkit").setLevel(ours)
     warnings.formatwarning = _format_warning

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dicomkit_server import ReferenceServer
@@ -111,6 +112,7 @@ def test_open_client_needs_a_url_and_honours_the_profile(tmp_path: Path) -> None
         (errors.AuthError("no token"), ExitStatus.AUTH),
         (errors.InvalidUIDError("bad"), ExitStatus.USAGE),
         (errors.TransportNotFoundError("nope"), ExitStatus.USAGE),
+        (errors.NotDicomWebError("GET", "http://h/studies", "text/html", expected="JSON"), 2),
         (UsageError("bad"), ExitStatus.USAGE),
         (FileNotFoundError(2, "missing"), ExitStatus.USAGE),
         (OSError(28, "No space left on device"), ExitStatus.PARTIAL),
@@ -264,3 +266,17 @@ def test_an_unreachable_server_is_a_network_failure_with_a_resume_hint(
     error = json.loads(lines(failed_json.stderr)[-1])
     assert error["exit_status"] == ExitStatus.SERVER
     assert error["resume"].endswith("jobs resume " + error["journal"])
+
+
+def test_a_url_that_is_no_dicomweb_root_is_a_usage_error_naming_the_root(
+    dk: Dicomkit, orthanc: Any
+) -> None:
+    from dicomkit import DicomClient
+    from dicomkit.testing.data import make_instance
+
+    with DicomClient(orthanc.url) as client:  # an empty list would look like DICOM JSON
+        client.store_instances([make_instance()])
+    result = dk("search", "studies", "--url", orthanc.base_url)  # Orthanc's REST root
+    assert result.returncode == ExitStatus.USAGE, result.stderr
+    assert f"{orthanc.base_url}/dicom-web" in result.stderr
+    assert "Traceback" not in result.stderr

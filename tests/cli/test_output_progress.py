@@ -69,7 +69,7 @@ def test_every_format() -> None:
 
     out = io.StringIO()
     write_rows(iter(ROWS), "table", columns, out)
-    header, rule, first, second = out.getvalue().splitlines()
+    header, rule, first, _second = out.getvalue().splitlines()
     assert header.startswith("StudyInstanceUID  PatientID  PatientName")
     assert first.split()[:2] == ["1.2.3", "Doe^Jane"]
     assert len(rule.split()) == len(columns)

@@ -104,6 +104,20 @@ def test_search_limit_and_instances(dk: Dicomkit, server: Server) -> None:
     assert len(lines(everything)) == 1 + 5
 
 
+def test_verbosity(dk: Dicomkit, server: Server) -> None:
+    _store(server, "CLI-V", n=1)
+    plain = dk("search", "studies", "--url", server.url)
+    assert "dicomkit.http" not in plain.stderr
+    assert "1 result(s)" in plain.stderr
+    verbose = dk("search", "studies", "--url", server.url, "-v")
+    assert "dicomkit.http: GET " in verbose.stderr
+    assert "urllib3" not in verbose.stderr
+    assert "urllib3" in dk("-vv", "search", "studies", "--url", server.url).stderr
+    quiet = dk("search", "studies", "--url", server.url, "--quiet")
+    assert quiet.stderr == ""
+    assert "CLI-V" in quiet.stdout
+
+
 @pytest.mark.parametrize("transport", ["requests", "urllib3", "httpx"])
 def test_search_through_each_blocking_backend(dk: Dicomkit, server: Server, transport: str) -> None:
     study = _store(server, "CLI-T", n=1)
