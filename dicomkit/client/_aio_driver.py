@@ -37,7 +37,7 @@ from dicomkit.core.interface import AsyncTransport, Request, Response
 from dicomkit.core.operations import ERROR_BODY_LIMIT, Dialect, Exchange, Step, with_headers
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StowItem
-from dicomkit.files import Progress
+from dicomkit.files import BYTES_RECEIVED, Progress
 from dicomkit.files.download import PartFileWriter
 
 __all__ = ["AsyncDriver"]
@@ -167,7 +167,10 @@ class AsyncDriver(ClientBase):
                 if step is Step.REJECT:
                     raise await self._rejection(exchange, response)
                 if step is Step.READ:
+                    received = BYTES_RECEIVED.get()
                     async for chunk in response.aiter_bytes():
+                        if received is not None:
+                            received(len(chunk))
                         for item in await self._work(exchange, exchange.feed, chunk):
                             yield item
                     for item in await self._work(exchange, exchange.close):

@@ -39,7 +39,7 @@ from dicomkit.core.interface import Request, Response, Transport
 from dicomkit.core.operations import ERROR_BODY_LIMIT, Dialect, Exchange, Step, with_headers
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StowItem
-from dicomkit.files import Progress
+from dicomkit.files import BYTES_RECEIVED, Progress
 from dicomkit.files.download import PartFileWriter
 
 __all__ = ["SyncDriver"]
@@ -169,7 +169,10 @@ class SyncDriver(ClientBase):
                 if step is Step.REJECT:
                     raise self._rejection(exchange, response)
                 if step is Step.READ:
+                    received = BYTES_RECEIVED.get()
                     for chunk in response.iter_bytes():
+                        if received is not None:
+                            received(len(chunk))
                         for item in self._work(exchange, exchange.feed, chunk):
                             yield item
                     for item in self._work(exchange, exchange.close):

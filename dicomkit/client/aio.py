@@ -29,7 +29,7 @@ from dicomkit.core.operations import (
     distinct_values,
     patient_filter,
 )
-from dicomkit.core.stow import StoreTally
+from dicomkit.core.stow import DEFAULT_WORKERS, StoreTally
 from dicomkit.files import Progress
 from dicomkit.files.folder import FolderUploadReport, sniff_file
 from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
@@ -367,7 +367,7 @@ class AsyncDicomClient(AsyncDriver):
         study_instance_uid: str | None = None,
         max_batch_instances: int | None = None,
         max_batch_bytes: int | None = None,
-        workers: int = 1,
+        workers: int | None = None,
         progress: Progress | None = None,
     ) -> FolderUploadReport:
         """Store every DICOM file under ``folder`` (recognised by content) and report per file.
@@ -375,8 +375,9 @@ class AsyncDicomClient(AsyncDriver):
         A batch the server refuses, or whose file vanished since the scan, is reported per
         file and the upload goes on; bad credentials stop it (every batch would fail alike).
         ``workers`` > 1 sends that many STOW-RS requests at once (threads in blocking code,
-        tasks under asyncio) and, unless ``max_batch_instances`` is given, splits the files
-        into two batches per worker; outcomes are still recorded and reported in folder order.
+        tasks under asyncio; None: ``stow.DEFAULT_WORKERS``, measured) and, unless
+        ``max_batch_instances`` is given, splits the files into two batches per worker;
+        outcomes are still recorded and reported in folder order.
         """
         plan = await offload(
             self._folder_upload,
@@ -385,10 +386,15 @@ class AsyncDicomClient(AsyncDriver):
             study_instance_uid,
             max_batch_instances,
             max_batch_bytes,
-            workers,
+            DEFAULT_WORKERS if workers is None else workers,
         )
         settle = plan.settler(progress)
-        await concurrently(self._store_outcome, plan.jobs(study_instance_uid), workers, settle)
+        await concurrently(
+            self._store_outcome,
+            plan.jobs(study_instance_uid),
+            workers or DEFAULT_WORKERS,
+            settle,
+        )
         return plan.report
 
     async def download_dicom(

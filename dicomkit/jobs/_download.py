@@ -8,19 +8,26 @@ written are asked for one by one, so a broken connection costs one file, not the
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.core.errors import (
+    ConnectError,
+    ConnectTimeout,
+    ForbiddenError,
     HTTPError,
     InvalidArgumentError,
     NotFoundError,
     ProtocolError,
     TransportError,
+    UnauthorizedError,
 )
 from dicomkit.core.uids import validate_uid
+from dicomkit.files import BYTES_RECEIVED
 from dicomkit.jobs._files import (
     file_digest,
     instance_uids,
@@ -32,6 +39,7 @@ from dicomkit.jobs._job import Job
 from dicomkit.jobs._journal import Item
 from dicomkit.jobs._meter import Meter, on_threads
 from dicomkit.jobs._model import FAILED, PENDING, WRITTEN, JobReport, ProgressCallback
+from dicomkit.jobs._tasks import on_tasks, to_thread
 
 if TYPE_CHECKING:
     from dicomkit.client import AsyncDicomClient, DicomClient
@@ -46,6 +54,8 @@ MAX_ATTEMPTS = 3
 _TARGET_KEYS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 _NETWORK = (TransportError, ProtocolError, HTTPError)
 """What a broken or refused answer raises; anything else (a disk error) stops the job."""
+_STOPS = (UnauthorizedError, ForbiddenError, ConnectError, ConnectTimeout)
+"""Failures every further request would share: the job stops, its items stay pending."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,11 @@ class _Unit:
     series: str
     items: tuple[Item, ...]
     whole_series: bool
+
+    @property
+    def key(self) -> int:
+        """The meter's key for this unit's bytes in flight (negative: never an item's)."""
+        return -self.items[0].id
 
 
 class DownloadJob(Job):
@@ -113,24 +128,13 @@ class DownloadJob(Job):
         """
         count = self._workers(workers)
         root = Path(self.out_dir)
-        if retry_failed:
-            self.journal.set_state(self.journal.items(FAILED), PENDING)
-            with self.journal.transaction() as db:
-                db.execute("UPDATE targets SET state = 'pending' WHERE state = 'failed'")
-        _remove_leftovers(root)
+        self._ran_against(client)
+        self._prepare(root, retry_failed)
         self._list(client)
-        self._check_disk(root)
-        meter = self._meter(progress)
-        meter.start()
+        meter = self._checked(root, progress)
         units = self._units(self.journal.items(PENDING))
         on_threads(lambda unit: self._fetch(client, root, unit, meter), units, count)
-        status = self.status()
-        return JobReport(
-            **vars(status),
-            moved_instances=meter.moved_instances,
-            moved_bytes=meter.bytes_this_run,
-            elapsed=meter.elapsed,
-        )
+        return self._report(meter)
 
     async def arun(
         self,
@@ -140,8 +144,30 @@ class DownloadJob(Job):
         progress: ProgressCallback | None = None,
         retry_failed: bool = False,
     ) -> JobReport:
-        """:meth:`run` for AsyncDicomClient (tasks; disk and journal work in worker threads)."""
-        raise NotImplementedError("DownloadJob.arun is not built yet: use run with DicomClient")
+        """:meth:`run` for AsyncDicomClient: ``workers`` tasks; files and the journal are
+        written from worker threads, so the event loop never waits on the disk."""
+        count = self._workers(workers)
+        root = Path(self.out_dir)
+        await to_thread(self._ran_against, client)
+        await to_thread(self._prepare, root, retry_failed)
+        await self._alist(client)
+        meter = await to_thread(self._checked, root, progress)
+        units = self._units(await to_thread(self.journal.items, PENDING))
+        await on_tasks(lambda unit: self._afetch(client, root, unit, meter), units, count)
+        return await to_thread(self._report, meter)
+
+    def _prepare(self, root: Path, retry_failed: bool) -> None:
+        if retry_failed:
+            self.journal.set_state(self.journal.items(FAILED), PENDING)
+            with self.journal.transaction() as db:
+                db.execute("UPDATE targets SET state = 'pending' WHERE state = 'failed'")
+        _remove_leftovers(root)
+
+    def _checked(self, root: Path, progress: ProgressCallback | None) -> Meter:
+        self._check_disk(root)
+        meter = self._meter(progress)
+        meter.start()
+        return meter
 
     def _meter(self, progress: ProgressCallback | None) -> Meter:
         counts = self.journal.counts()
@@ -162,32 +188,58 @@ class DownloadJob(Job):
     def _list(self, client: DicomClient) -> None:
         """Journal the instances of every target not listed yet, one transaction each."""
         known = {item.sop for item in self.journal.items()}
-        for ident, study, series, sop in self.journal.targets("pending"):
-            failure = None
-            found: list[tuple[str, str]] = []
+        for target in self.journal.targets("pending"):
+            _, study, series, sop = target
+            found: list[tuple[str, str]] | str
             if sop is not None and series is not None:
                 found = [(series, sop)]
             else:
                 try:
-                    found = _instances(client, study, series)
+                    found = _pairs(client.search_for_instances(study, series, **_LISTING), series)
                 except NotFoundError as exc:
-                    failure = f"not found on the server: {exc}"
-                if not found and failure is None:
-                    failure = "the server lists no instance of it"
-            fresh = [(se, so) for se, so in found if so not in known]
-            known.update(so for _, so in fresh)
-            with self.journal.transaction() as db:
-                self.journal.add_items(
-                    db,
-                    (
-                        (f"{study}/{se}/{so}", study, se, so, None, PENDING, None, None)
-                        for se, so in fresh
-                    ),
-                )
-                db.execute(
-                    "UPDATE targets SET state = ?, reason = ? WHERE id = ?",
-                    ("failed" if failure else "listed", failure, ident),
-                )
+                    found = f"not found on the server: {exc}"
+            self._listed(target, found, known)
+
+    async def _alist(self, client: AsyncDicomClient) -> None:
+        known = {item.sop for item in await to_thread(self.journal.items)}
+        for target in await to_thread(self.journal.targets, "pending"):
+            _, study, series, sop = target
+            found: list[tuple[str, str]] | str
+            if sop is not None and series is not None:
+                found = [(series, sop)]
+            else:
+                try:
+                    listing = await client.search_for_instances(study, series, **_LISTING)
+                    found = _pairs(listing, series)
+                except NotFoundError as exc:
+                    found = f"not found on the server: {exc}"
+            await to_thread(self._listed, target, found, known)
+
+    def _listed(
+        self,
+        target: tuple[int, str, str | None, str | None],
+        found: list[tuple[str, str]] | str,
+        known: set[str | None],
+    ) -> None:
+        """Journal a target's instances (``found``), or why it failed, in one transaction."""
+        ident, study = target[0], target[1]
+        failure = found if isinstance(found, str) else None
+        if not found:
+            failure = "the server lists no instance of it"
+        fresh = [] if isinstance(found, str) else [(se, so) for se, so in found if so not in known]
+        known.update(so for _, so in fresh)
+        with self.journal.transaction() as db:
+            self.journal.add_items(
+                db,
+                (
+                    (f"{study}/{se}/{so}", study, se, so, None, PENDING, None, None)
+                    for se, so in fresh
+                ),
+            )
+            db.execute(
+                "UPDATE targets SET state = ?, reason = ? WHERE id = ?",
+                ("failed" if failure else "listed", failure, ident),
+            )
 
     def _check_disk(self, root: Path) -> None:
         """Written files still complete stay written (else pending again); a pending file
@@ -232,8 +284,11 @@ class DownloadJob(Job):
         remaining = {item.sop: item for item in unit.items}
         if unit.whole_series:
             try:
-                for headers, body in client.iter_parts(unit.study, unit.series):
-                    self._save(root, body, headers, remaining, meter, unit)
+                with _counted(meter, unit.key):
+                    for headers, body in client.iter_parts(unit.study, unit.series):
+                        self._save(root, body, headers, remaining, meter, unit)
+            except _STOPS:
+                raise
             except _NETWORK:
                 pass  # what is missing is asked for below, instance by instance
         elif len(unit.items) == 1:
@@ -247,18 +302,64 @@ class DownloadJob(Job):
         for _ in range(MAX_ATTEMPTS):
             remaining = {item.sop: item}
             try:
-                parts = client.iter_parts(item.study or "", item.series, item.sop)
-                for headers, body in parts:
-                    self._save(root, body, headers, remaining, meter, None)
+                with _counted(meter, -item.id):
+                    parts = client.iter_parts(item.study or "", item.series, item.sop)
+                    for headers, body in parts:
+                        self._save(root, body, headers, remaining, meter, None)
             except NotFoundError as exc:
                 reason = f"not found on the server: {exc}"
                 break
+            except _STOPS:
+                raise
             except _NETWORK as exc:
                 reason = str(exc)
                 continue
             if not remaining:
                 return
             reason = "the server's answer did not hold it"
+        self._failed(item, reason, meter)
+
+    async def _afetch(
+        self, client: AsyncDicomClient, root: Path, unit: _Unit, meter: Meter
+    ) -> None:
+        remaining = {item.sop: item for item in unit.items}
+        if unit.whole_series:
+            try:
+                with _counted(meter, unit.key):
+                    async for headers, body in client.iter_parts(unit.study, unit.series):
+                        await to_thread(self._save, root, body, headers, remaining, meter, unit)
+            except _STOPS:
+                raise
+            except _NETWORK:
+                pass
+        for item in list(remaining.values()):
+            await self._afetch_instance(client, root, item, meter)
+
+    async def _afetch_instance(
+        self, client: AsyncDicomClient, root: Path, item: Item, meter: Meter
+    ) -> None:
+        reason = "no answer"
+        for _ in range(MAX_ATTEMPTS):
+            remaining = {item.sop: item}
+            try:
+                with _counted(meter, -item.id):
+                    parts = client.iter_parts(item.study or "", item.series, item.sop)
+                    async for headers, body in parts:
+                        await to_thread(self._save, root, body, headers, remaining, meter, None)
+            except NotFoundError as exc:
+                reason = f"not found on the server: {exc}"
+                break
+            except _STOPS:
+                raise
+            except _NETWORK as exc:
+                reason = str(exc)
+                continue
+            if not remaining:
+                return
+            reason = "the server's answer did not hold it"
+        await to_thread(self._failed, item, reason, meter)
+
+    def _failed(self, item: Item, reason: str, meter: Meter) -> None:
         self.journal.set_state([item], FAILED, reason, attempt=True)
         meter.settle([(item.id, None, False, True)])
 
@@ -288,7 +389,7 @@ class DownloadJob(Job):
             item = self._new_item(uids)
         write_instance(root, body, uids)
         self.journal.set_written(item.id, len(body), sha256_of(body))
-        meter.settle([(item.id, len(body), True, False)])
+        meter.landed(unit.key if unit is not None else -item.id, item.id, len(body))
 
     def _new_item(self, uids: tuple[str, str, str]) -> Item:
         study, series, sop = uids
@@ -299,20 +400,23 @@ class DownloadJob(Job):
         return next(item for item in self.journal.items(PENDING) if item.sop == sop)
 
 
-def _instances(client: DicomClient, study: str, series: str | None) -> list[tuple[str, str]]:
-    """(series, SOP) UIDs of the target's instances, listed with QIDO-RS, every page."""
-    found = client.search_for_instances(
-        study,
-        series,
-        fields=["SeriesInstanceUID", "SOPInstanceUID"],
-        get_remaining=True,
-    )
+_LISTING: dict[str, Any] = {
+    "fields": ["SeriesInstanceUID", "SOPInstanceUID"],
+    "get_remaining": True,
+}
+"""The QIDO-RS query that lists a target's instances, every page."""
+
+
+def _pairs(found: list[dict[str, Any]], series: str | None) -> list[tuple[str, str]]:
+    """(series, SOP) UIDs of listed instances, validated (they become folder names)."""
     pairs: list[tuple[str, str]] = []
     for instance in found:
         se = _first(instance, "0020000E") or series
         so = _first(instance, "00080018")
         if se and so:
-            pairs.append((validate_uid(se, "SeriesInstanceUID"), validate_uid(so, "SOPInstanceUID")))
+            pairs.append(
+                (validate_uid(se, "SeriesInstanceUID"), validate_uid(so, "SOPInstanceUID"))
+            )
     return pairs
 
 
@@ -329,9 +433,22 @@ def _target(target: Target) -> tuple[str, str | None, str | None]:
     parts = (target,) if isinstance(target, str) else tuple(target)
     if not 1 <= len(parts) <= 3:
         raise InvalidArgumentError(f"a download target is 1 to 3 UIDs, not {target!r}")
-    checked = [validate_uid(uid, key) for uid, key in zip(parts, _TARGET_KEYS)]
-    study, series, sop = (checked + [None, None])[:3]
+    checked = [validate_uid(uid, key) for uid, key in zip(parts, _TARGET_KEYS, strict=False)]
+    study, series, sop = ([*checked, None, None])[:3]
     return study or "", series, sop
+
+
+@contextmanager
+def _counted(meter: Meter, key: int) -> Iterator[None]:
+    """Count the bytes of the answers read here as in flight under ``key`` (through the
+    client's BYTES_RECEIVED hook, set for this thread or task only); at the end, what did
+    not become a file (multipart framing, a part cut short) no longer counts."""
+    token = BYTES_RECEIVED.set(partial(meter.read, key))
+    try:
+        yield
+    finally:
+        BYTES_RECEIVED.reset(token)
+        meter.rewind(key)
 
 
 def _remove_leftovers(root: Path) -> None:

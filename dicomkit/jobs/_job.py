@@ -10,8 +10,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.urls import without_userinfo
 from dicomkit.jobs._journal import JOURNAL_VERSION, Journal
-from dicomkit.jobs._model import DEFAULT_WORKERS, JobStatus, default_journal_folder
+from dicomkit.jobs._meter import Meter
+from dicomkit.jobs._model import DEFAULT_WORKERS, JobReport, JobStatus, default_journal_folder
 
 if TYPE_CHECKING:
     from dicomkit.jobs._download import DownloadJob
@@ -49,6 +51,19 @@ class Job:
     def job_id(self) -> str:
         return self.path.stem
 
+    @property
+    def url(self) -> str | None:
+        """The DICOMweb URL the job last ran against (no credentials), so that a resume can
+        default to it; None before the first run."""
+        return self.journal.meta("url") or None
+
+    def _ran_against(self, client: Any) -> None:
+        """Journal the client's URL (credentials removed) as the job's server."""
+        url = without_userinfo(str(client.base_url))
+        if self.journal.meta("url") != url:
+            with self.journal.transaction() as db:
+                self.journal.put_meta(db, {"url": url})
+
     @classmethod
     def _new_journal(
         cls, journal_path: str | os.PathLike[str] | None, description: str
@@ -80,6 +95,15 @@ class Job:
             total_bytes=total,
             done_bytes=done,
             failures=self.journal.failures(),
+        )
+
+    def _report(self, meter: Meter) -> JobReport:
+        """The status now, plus what this run moved."""
+        return JobReport(
+            **vars(self.status()),
+            moved_instances=meter.moved_instances,
+            moved_bytes=meter.bytes_this_run,
+            elapsed=meter.elapsed,
         )
 
     @staticmethod

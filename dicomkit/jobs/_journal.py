@@ -7,6 +7,7 @@ half-made. Every method takes the journal's lock: worker threads share one conne
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -63,17 +64,20 @@ class Journal:
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = False) -> Journal:
+    def open(cls, path: str | os.PathLike[str], *, create: bool = False) -> Journal:
         """Open (or with ``create``, make) the journal at ``path``; a missing, foreign or
         unfinished file is an InvalidArgumentError."""
         path = Path(path).expanduser()
         if create:
-            if path.exists():
-                raise InvalidArgumentError(f"a job journal already exists at {path}")
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
+                # Made here, exclusively and private (file paths and UIDs are the user's
+                # business); SQLite takes an empty file as an empty database.
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError as exc:
+                raise InvalidArgumentError(f"a job journal already exists at {path}") from exc
             except OSError as exc:
-                raise InvalidArgumentError(f"cannot create {path.parent}: {exc}") from exc
+                raise InvalidArgumentError(f"cannot create {path}: {exc}") from exc
         elif not path.is_file():
             raise InvalidArgumentError(f"no job journal at {path}")
         try:
@@ -138,7 +142,7 @@ class Journal:
         db.executemany(
             "INSERT INTO items (label, study, series, sop, size, state, reason, sha256, updated)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (tuple(row) + (now,) for row in rows),
+            ((*tuple(row), now) for row in rows),
         )
 
     def items(self, *states: str) -> list[Item]:
@@ -178,10 +182,12 @@ class Journal:
             )
 
     def counts(self) -> dict[str, int]:
-        """Items per state; a download target the server did not have counts as one failed."""
+        """Items per state; a download target not listed yet counts as one pending item, one
+        the server did not have as one failed."""
         rows = self._query(
             "SELECT state, COUNT(*) FROM (SELECT state FROM items"
-            " UNION ALL SELECT state FROM targets WHERE state = 'failed') GROUP BY state"
+            " UNION ALL SELECT state FROM targets WHERE state IN ('pending', 'failed'))"
+            " GROUP BY state"
         )
         return {str(state): int(str(n)) for state, n in rows}
 

@@ -62,6 +62,7 @@ class Meter:
                 failed=self._failed,
                 bytes_this_run=done - self._start_bytes,
                 elapsed=time.monotonic() - self._started,
+                instances_this_run=self.moved_instances,
             )
         )
 
@@ -87,6 +88,17 @@ class Meter:
         with self._lock:
             if self._flight.pop(key, 0):
                 self._emit()
+
+    def landed(self, key: int, item: int, size: int) -> None:
+        """Item ``item`` of ``size`` bytes, counted in flight under ``key`` as it arrived,
+        is confirmed: its bytes move from in flight to done, in one step."""
+        with self._lock:
+            self._flight[key] = max(0, self._flight.get(key, 0) - size)
+            self._flight.pop(item, None)
+            self._done += 1
+            self.moved_instances += 1
+            self._confirmed_bytes += size
+            self._emit()
 
     def settle(self, outcomes: Iterable[tuple[int, int | None, bool, bool]]) -> None:
         """Items finished: (key, size, confirmed, failed) each. Confirmed sizes count as done;

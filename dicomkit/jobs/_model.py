@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from dicomkit.core import stow
+
 __all__ = [
     "ALREADY_PRESENT",
     "DEFAULT_WORKERS",
@@ -44,8 +46,9 @@ WRITTEN = "written"
 SHA-256 are recorded."""
 FINAL_STATES = frozenset({STORED, ALREADY_PRESENT, FAILED, NOT_DICOM, WRITTEN})
 
-DEFAULT_WORKERS = 4
-"""Requests in flight at once when ``workers=None``; measured in docs/transfers.md."""
+DEFAULT_WORKERS = stow.DEFAULT_WORKERS
+"""Requests in flight at once when ``workers=None``; measured in docs/transfers.md (the same
+default as ``upload_dicom_folder``'s)."""
 
 
 def default_journal_folder() -> Path:
@@ -69,7 +72,8 @@ class Progress:
     ``instances_total`` is None for a download until its targets are listed; ``bytes_total``
     is None for downloads (servers do not say sizes up front). ``bytes_done`` counts bytes
     confirmed plus those of requests in flight (an upload's bytes read into its request);
-    ``bytes_this_run`` and ``elapsed`` (seconds since ``run`` began) give the rate.
+    ``bytes_this_run`` and ``elapsed`` (seconds since ``run`` began) give the rate, and
+    ``instances_this_run`` (confirmed by this run) the time left when bytes cannot.
     """
 
     kind: str
@@ -80,6 +84,7 @@ class Progress:
     failed: int
     bytes_this_run: int
     elapsed: float
+    instances_this_run: int = 0
 
     @property
     def rate(self) -> float:
@@ -88,10 +93,14 @@ class Progress:
 
     @property
     def eta(self) -> float | None:
-        """Seconds left at the current rate, when the total is known and bytes are moving."""
-        if self.bytes_total is None or self.rate <= 0:
-            return None
-        return max(0.0, (self.bytes_total - self.bytes_done) / self.rate)
+        """Seconds left at the current rate: by bytes when their total is known (uploads),
+        else by instances (downloads); None until something moved."""
+        if self.bytes_total is not None and self.rate > 0:
+            return max(0.0, (self.bytes_total - self.bytes_done) / self.rate)
+        if self.instances_total is not None and self.instances_this_run and self.elapsed > 0:
+            per_second = self.instances_this_run / self.elapsed
+            return max(0.0, (self.instances_total - self.instances_done) / per_second)
+        return None
 
 
 ProgressCallback = Callable[[Progress], None]

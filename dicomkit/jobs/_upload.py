@@ -8,7 +8,8 @@ batch's SOP Instance UIDs it holds: those are stored, the rest are sent again.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -39,6 +40,7 @@ from dicomkit.jobs._model import (
     JobReport,
     ProgressCallback,
 )
+from dicomkit.jobs._tasks import on_tasks, to_thread
 
 if TYPE_CHECKING:
     from dicomkit.client import AsyncDicomClient, DicomClient
@@ -120,24 +122,13 @@ class UploadJob(Job):
         that cannot be reached; the journal then still holds every confirmed outcome.
         """
         count = self._workers(workers)
-        if retry_failed:
-            self.journal.set_state(self.journal.items(FAILED), PENDING)
-        meter = self._meter(progress)
-        meter.start()
+        self._ran_against(client)
+        meter = self._begin(progress, retry_failed)
         self._resolve(client, self.journal.items(SENT), meter)
-        while True:
-            pending = self.journal.items(PENDING)
-            if not pending:
-                break
+        while pending := self.journal.items(PENDING):
             batches = self._batches(pending, count)
             on_threads(lambda batch: self._send(client, batch, meter), batches, count)
-        status = self.status()
-        return JobReport(
-            **vars(status),
-            moved_instances=meter.moved_instances,
-            moved_bytes=meter.bytes_this_run,
-            elapsed=meter.elapsed,
-        )
+        return self._report(meter)
 
     async def arun(
         self,
@@ -148,8 +139,23 @@ class UploadJob(Job):
         retry_failed: bool = False,
     ) -> JobReport:
         """:meth:`run` for AsyncDicomClient: ``workers`` tasks; the journal is written from a
-        worker thread so the event loop never waits on the disk."""
-        raise NotImplementedError("UploadJob.arun is not built yet: use run with DicomClient")
+        worker thread so the event loop never waits on the disk (``progress`` may then be
+        called from such a thread too, never two calls at once)."""
+        count = self._workers(workers)
+        await to_thread(self._ran_against, client)
+        meter = await to_thread(self._begin, progress, retry_failed)
+        await self._aresolve(client, await to_thread(self.journal.items, SENT), meter)
+        while pending := await to_thread(self.journal.items, PENDING):
+            batches = self._batches(pending, count)
+            await on_tasks(lambda batch: self._asend(client, batch, meter), batches, count)
+        return await to_thread(self._report, meter)
+
+    def _begin(self, progress: ProgressCallback | None, retry_failed: bool) -> Meter:
+        if retry_failed:
+            self.journal.set_state(self.journal.items(FAILED), PENDING)
+        meter = self._meter(progress)
+        meter.start()
+        return meter
 
     def _meter(self, progress: ProgressCallback | None) -> Meter:
         counts = self.journal.counts()
@@ -186,40 +192,90 @@ class UploadJob(Job):
 
     def _send(self, client: DicomClient, batch: list[Item], meter: Meter) -> None:
         """One STOW-RS request for ``batch``, journaled before and after."""
+        batch = self._unchanged(batch, meter)
+        if not batch:
+            return
+        files, study = self._sending(batch, meter)
+        try:
+            answer: StoreResult | DicomkitError = client.store_instances(_as_files(files), study)
+        except DicomkitError as exc:
+            answer = exc
+        outcomes = self._judged(batch, files, answer, meter)
+        if outcomes is None:
+            outcomes = self._lookup(client, batch, str(answer))
+        self._settle(meter, outcomes)
+
+    async def _asend(self, client: AsyncDicomClient, batch: list[Item], meter: Meter) -> None:
+        batch = await to_thread(self._unchanged, batch, meter)
+        if not batch:
+            return
+        files, study = await to_thread(self._sending, batch, meter)
+        try:
+            answer: StoreResult | DicomkitError = await client.store_instances(
+                _as_files(files), study
+            )
+        except DicomkitError as exc:
+            answer = exc
+        outcomes = await to_thread(self._judged, batch, files, answer, meter)
+        if outcomes is None:
+            outcomes = await self._alookup(client, batch, str(answer))
+        await to_thread(self._settle, meter, outcomes)
+
+    def _unchanged(self, batch: list[Item], meter: Meter) -> list[Item]:
+        """The batch without files that vanished or changed size since the scan, which are
+        failed: a request reads exactly the journaled size, and a part cut short or run long
+        would store a damaged instance."""
+        changed: list[Outcome] = []
+        for item in batch:
+            try:
+                size = os.stat(item.label).st_size
+            except OSError as exc:
+                changed.append((item, FAILED, f"unreadable: {exc.strerror or exc}"))
+                continue
+            if size != item.size:
+                why = f"changed since the job was made ({item.size} bytes then, {size} now)"
+                changed.append((item, FAILED, why))
+        if changed:
+            self._settle(meter, changed)
+        gone = {item.id for item, _, _ in changed}
+        return [item for item in batch if item.id not in gone]
+
+    def _sending(self, batch: list[Item], meter: Meter) -> tuple[list[MeteredFile], str | None]:
+        """Journal the batch ``sent`` and its files, metered, for the request."""
         self.journal.set_state(batch, SENT, attempt=True)
         files = [
             MeteredFile(
                 Path(item.label),
                 item.size or 0,
-                lambda n, key=item.id: meter.read(key, n),
-                lambda key=item.id: meter.rewind(key),
+                partial(meter.read, item.id),
+                partial(meter.rewind, item.id),
             )
             for item in batch
         ]
-        study = self.journal.meta("study") or None
-        try:
-            result = client.store_instances(cast(list[BinaryIO], files), study)
-        except StoreError as exc:
-            result = exc.result
-        except (UnauthorizedError, ForbiddenError):
+        return files, self.journal.meta("study") or None
+
+    def _judged(
+        self,
+        batch: list[Item],
+        files: list[MeteredFile],
+        answer: StoreResult | DicomkitError,
+        meter: Meter,
+    ) -> list[Outcome] | None:
+        """Each file's outcome from the request's answer or error; None when only the server
+        can say (no readable answer): its files are then looked up. Errors that stop the job
+        (bad credentials, no server) are raised once the batch is pending again."""
+        if isinstance(answer, StoreResult):
+            return _attributed(batch, answer)
+        if isinstance(answer, StoreError):
+            return _attributed(batch, answer.result)
+        if isinstance(answer, (UnauthorizedError, ForbiddenError, ConnectError, ConnectTimeout)):
             self._settle(meter, [(item, PENDING, None) for item in batch])
-            raise
-        except (ConnectError, ConnectTimeout):  # the server cannot be reached: stop here
-            self._settle(meter, [(item, PENDING, None) for item in batch])
-            raise
-        except InvalidArgumentError as exc:  # a file vanished or became unreadable
-            self._settle(meter, _unreadable(batch, files, str(exc)))
-            return
-        except HTTPError as exc:
-            if exc.status < 500:  # refused whole: the server stored none of it
-                self._settle(meter, [(item, FAILED, str(exc)) for item in batch])
-                return
-            self._settle(meter, self._lookup(client, batch, str(exc)))
-            return
-        except DicomkitError as exc:  # no (readable) answer: ask the server what it holds
-            self._settle(meter, self._lookup(client, batch, str(exc)))
-            return
-        self._settle(meter, _attributed(batch, result))
+            raise answer
+        if isinstance(answer, InvalidArgumentError):  # a file vanished or became unreadable
+            return _unreadable(batch, files, str(answer))
+        if isinstance(answer, HTTPError) and answer.status < 500:
+            return [(item, FAILED, str(answer)) for item in batch]  # refused whole
+        return None
 
     def _resolve(self, client: DicomClient, items: list[Item], meter: Meter) -> None:
         """Settle files left ``sent`` by a run that died, before anything is sent again."""
@@ -230,7 +286,26 @@ class UploadJob(Job):
     def _lookup(self, client: DicomClient, batch: Sequence[Item], why: str) -> list[Outcome]:
         """Files the server holds are stored; the others go back to pending (or fail after
         MAX_ATTEMPTS). A lookup that fails raises: the files stay ``sent`` for the next run."""
-        held = held_instances(client, batch)
+        held: set[str] = set()
+        for study, chunk in _lookup_chunks(batch):
+            held |= _sop_uids(client.search_for_instances(study, **_lookup_query(chunk)))
+        return self._found(batch, held, why)
+
+    async def _alookup(
+        self, client: AsyncDicomClient, batch: Sequence[Item], why: str
+    ) -> list[Outcome]:
+        held: set[str] = set()
+        for study, chunk in _lookup_chunks(batch):
+            held |= _sop_uids(await client.search_for_instances(study, **_lookup_query(chunk)))
+        return self._found(batch, held, why)
+
+    async def _aresolve(self, client: AsyncDicomClient, items: list[Item], meter: Meter) -> None:
+        for start in range(0, len(items), QIDO_CHUNK * 4):
+            chunk = items[start : start + QIDO_CHUNK * 4]
+            outcomes = await self._alookup(client, chunk, "no answer before the job stopped")
+            await to_thread(self._settle, meter, outcomes)
+
+    def _found(self, batch: Sequence[Item], held: set[str], why: str) -> list[Outcome]:
         missing = [item for item in batch if item.sop not in held]
         outcomes: list[Outcome] = [(item, STORED, None) for item in batch if item.sop in held]
         return outcomes + self._unanswered(batch, missing, why)
@@ -260,29 +335,33 @@ class UploadJob(Job):
         )
 
 
-def held_instances(client: DicomClient, items: Sequence[Item]) -> set[str]:
-    """The SOP Instance UIDs among ``items`` that the server holds, asked with QIDO-RS in
-    chunks of QIDO_CHUNK, per study when the study is known."""
+def _lookup_chunks(items: Sequence[Item]) -> Iterator[tuple[str | None, list[str]]]:
+    """SOP Instance UIDs to look up, per study when known, QIDO_CHUNK at a time."""
     by_study: dict[str | None, list[str]] = {}
     for item in items:
         if item.sop:
             by_study.setdefault(item.study, []).append(item.sop)
-    held: set[str] = set()
     for study, uids in by_study.items():
         for start in range(0, len(uids), QIDO_CHUNK):
-            chunk = uids[start : start + QIDO_CHUNK]
-            found = client.search_for_instances(
-                study,
-                search_filters={"SOPInstanceUID": chunk},
-                fields=["SOPInstanceUID"],
-                get_remaining=True,
-            )
-            held.update(_sop_uids(found))
-    return held
+            yield study, uids[start : start + QIDO_CHUNK]
+
+
+def _lookup_query(uids: list[str]) -> dict[str, Any]:
+    """The QIDO-RS query of one lookup: a UID list (PS3.18 8.3.4.1), every page."""
+    return {
+        "search_filters": {"SOPInstanceUID": uids},
+        "fields": ["SOPInstanceUID"],
+        "get_remaining": True,
+    }
+
+
+def _as_files(files: list[MeteredFile]) -> list[BinaryIO]:
+    """MeteredFile is the seekable binary file ``store_instances`` reads from."""
+    return cast(list[BinaryIO], files)
 
 
 def _sop_uids(found: Iterable[dict[str, Any]]) -> set[str]:
-    uids = set()
+    uids: set[str] = set()
     for instance in found:
         values = instance.get("00080018", {}).get("Value") or []
         uids.update(str(value) for value in values)
@@ -342,7 +421,10 @@ def _rows(path: Path, recursive: bool) -> list[tuple[object, ...]]:
     if path.is_dir():
         scan = scan_folder(path, recursive=recursive)
         rows = [_row(file, named=False) for file in scan.files]
-        rows += [(str(p), None, None, None, None, FAILED, why, None) for p, why in scan.unreadable.items()]
+        rows += [
+            (str(p), None, None, None, None, FAILED, why, None)
+            for p, why in scan.unreadable.items()
+        ]
         rows += [(str(p), None, None, None, None, NOT_DICOM, None, None) for p in scan.special]
         return rows
     if not path.exists():
