@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from dicomkit.cli import ExitStatus, UsageError
-from dicomkit.cli._globals import add_global_options
+from dicomkit.cli._connect import profile_from_args
+from dicomkit.cli._globals import ENV_URL, add_global_options, fill_defaults
 from dicomkit.cli._progress import human_bytes
 from dicomkit.commands._transfer import add_run_options, run_job, status_dict
 
@@ -32,7 +34,11 @@ class JobsCommand:
         )
         show = actions.add_parser("show", help="one job's items by state, and its failures")
         show.add_argument("job", metavar="JOB", help="a journal file, or a job id from 'list'")
-        resume = actions.add_parser("resume", help="move what a job has not moved yet")
+        resume = actions.add_parser(
+            "resume",
+            help="move what a job has not moved yet (to the server it last ran against,"
+            " unless --url, $DICOMWEB_URL or --profile names another)",
+        )
         resume.add_argument("job", metavar="JOB", help="a journal file, or a job id from 'list'")
         add_run_options(resume)
         for action in (listing, show, resume):
@@ -48,7 +54,15 @@ class JobsCommand:
             with job:
                 _show(args, job.status())
             return ExitStatus.OK
+        if job.url and not _url_given(args):
+            args.url = job.url  # the server the job last ran against (the journal keeps it)
         return run_job(args, job)
+
+
+def _url_given(args: argparse.Namespace) -> bool:
+    """Whether the options, the environment or the profile name a server."""
+    fill_defaults(args)
+    return bool(args.url or os.environ.get(ENV_URL) or profile_from_args(args).url)
 
 
 def journal_path(name: str) -> Path:
