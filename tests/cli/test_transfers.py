@@ -10,6 +10,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -196,3 +197,27 @@ def test_a_download_interrupted_midway_resumes(
     ok(dk("jobs", "resume", journal.stem))  # to the server the journal names
     assert _digests(out) == _digests(folder)
     assert not [p for p in out.rglob("*") if p.is_file() and p.suffix != ".dcm"]  # no leftovers
+
+
+def test_a_partial_failure_exits_1_and_names_the_failed_files(
+    dk: Dicomkit, dicomweb_server: Any, tmp_path: Path
+) -> None:
+    sources = write_instances(tmp_path / "src", make_study(3))
+    dicomweb_server.faults.add("/studies", method="POST", status=400, times=1)
+    result = dk(
+        "upload",
+        str(tmp_path / "src"),
+        "--batch-files",
+        "1",
+        "--workers",
+        "1",
+        "--url",
+        str(dicomweb_server.url),
+    )
+    assert result.returncode == 1, result.stderr
+    assert "1 failed, 2 stored" in result.stdout
+    assert "failed: " in result.stderr
+    (journal,) = dk.jobs()
+    retried = dk("jobs", "resume", journal.stem, "--retry-failed", "--json")
+    assert json.loads(ok(retried))["counts"] == {"stored": 3}
+    assert len(sources) == 3
