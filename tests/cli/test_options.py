@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
 import pytest
 from dicomkit_server import ReferenceServer
 
-from dicomkit.auth import BasicAuth, OAuth2ClientCredentials
+from dicomkit.auth import AzureCredential, BasicAuth, OAuth2ClientCredentials
 from dicomkit.cli import ExitStatus, UsageError, open_client
 from dicomkit.cli._connect import auth_from_args
 from dicomkit.cli._exit import exit_status_for
@@ -280,3 +282,26 @@ def test_a_url_that_is_no_dicomweb_root_is_a_usage_error_naming_the_root(
     assert result.returncode == ExitStatus.USAGE, result.stderr
     assert f"{orthanc.base_url}/dicom-web" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cloud_credentials_need_their_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "azure.identity", None)  # import fails as if missing
+    with pytest.raises(UsageError, match="pip install azure-identity"):
+        auth_from_args(_args(azure=True), Profile(), {})
+    monkeypatch.setitem(sys.modules, "google.auth", None)
+    monkeypatch.setitem(sys.modules, "google", None)
+    with pytest.raises(UsageError, match=r"pip install 'dicomkit\[google\]'"):
+        auth_from_args(_args(google=True), Profile(), {})
+
+
+def test_azure_uses_the_default_credential(monkeypatch: pytest.MonkeyPatch) -> None:
+    class DefaultAzureCredential:
+        def get_token(self, *scopes: str) -> Any:
+            raise AssertionError("not called while building")
+
+    fake = types.ModuleType("azure.identity")
+    fake.DefaultAzureCredential = DefaultAzureCredential  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "azure.identity", fake)
+    auth = auth_from_args(_args(azure=True), Profile(), {})
+    assert isinstance(auth, AzureCredential)
+    assert auth.scopes == ("https://dicom.healthcareapis.azure.com/.default",)
