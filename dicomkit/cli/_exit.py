@@ -13,8 +13,12 @@ from dicomkit.core.errors import (
     AuthError,
     DicomkitError,
     ForbiddenError,
+    HTTPError,
     InvalidArgumentError,
     NotDicomWebError,
+    ProtocolError,
+    StoreError,
+    TransportError,
     TransportNotFoundError,
     UnauthorizedError,
 )
@@ -28,7 +32,8 @@ class ExitStatus(enum.IntEnum):
     OK = 0
     """Everything asked for was done."""
     PARTIAL = 1
-    """Some items failed (files not stored, instances not written); the others succeeded."""
+    """Some items failed (files not stored, instances not written), or a local failure (a
+    full disk) stopped the work; what was done stays done."""
     USAGE = 2
     """Bad arguments or input (a missing path, a malformed UID, an unknown profile, a URL
     that is not a DICOMweb root)."""
@@ -54,8 +59,10 @@ def exit_status_for(exc: BaseException) -> ExitStatus:
         exc, (UsageError, InvalidArgumentError, TransportNotFoundError, NotDicomWebError)
     ):
         return ExitStatus.USAGE
-    if isinstance(exc, DicomkitError):
+    if isinstance(exc, (TransportError, HTTPError, ProtocolError, StoreError)):
         return ExitStatus.SERVER
+    if isinstance(exc, DicomkitError):  # a local failure mid-way: a full disk, a journal
+        return ExitStatus.PARTIAL  # that cannot be written; what is done stays done
     if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)):
         return ExitStatus.USAGE  # a path the user named
     if isinstance(exc, OSError):  # a local failure mid-way (a full disk): what is done stays done

@@ -305,3 +305,11 @@ def test_azure_uses_the_default_credential(monkeypatch: pytest.MonkeyPatch) -> N
     auth = auth_from_args(_args(azure=True), Profile(), {})
     assert isinstance(auth, AzureCredential)
     assert auth.scopes == ("https://dicom.healthcareapis.azure.com/.default",)
+
+
+def test_a_disk_failure_of_a_job_is_a_local_failure() -> None:
+    from dicomkit.jobs._files import DiskError
+
+    assert exit_status_for(DiskError("the disk is full")) == ExitStatus.PARTIAL
+    assert exit_status_for(errors.DicomkitError("journal unwritable")) == ExitStatus.PARTIAL
+    assert exit_status_for(errors.ConnectionLostError("cut")) == ExitStatus.SERVER

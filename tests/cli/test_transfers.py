@@ -221,3 +221,23 @@ def test_a_partial_failure_exits_1_and_names_the_failed_files(
     retried = dk("jobs", "resume", journal.stem, "--retry-failed", "--json")
     assert json.loads(ok(retried))["counts"] == {"stored": 3}
     assert len(sources) == 3
+
+
+def test_a_failing_writer_stops_the_download_resumable(
+    dk: Dicomkit, dicomweb_server: Any, tmp_path: Path
+) -> None:
+    study = make_study(4, n_series=2)
+    with DicomClient(str(dicomweb_server.url)) as client:
+        client.store_instances(study)
+    uid = str(study[0].StudyInstanceUID)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / uid).write_text("a file where the study's folder must go")  # every write fails
+    result = dk("download", uid, "--out", str(out), "--url", str(dicomweb_server.url))
+    assert result.returncode == 1, result.stderr  # a local failure, not the server's
+    assert "jobs resume" in result.stderr
+    assert "Traceback" not in result.stderr
+    (out / uid).unlink()
+    (journal,) = dk.jobs()
+    ok(dk("jobs", "resume", journal.stem))
+    assert len(list(out.rglob("*.dcm"))) == 4
