@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Protocol, runtime_checkable
 
-from dicomkit.cli._connect import open_client
+from dicomkit.cli._connect import open_client, server_url
 from dicomkit.cli._exit import ExitStatus, UsageError, exit_status_for
 from dicomkit.cli._globals import add_global_options, setup
 
@@ -28,9 +28,12 @@ __all__ = [
     "Command",
     "ExitStatus",
     "UsageError",
+    "add_global_options",
     "build_parser",
+    "exit_status_for",
     "main",
     "open_client",
+    "server_url",
 ]
 
 COMMANDS_GROUP = "dicomkit.commands"

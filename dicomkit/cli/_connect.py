@@ -21,7 +21,7 @@ from dicomkit.core.errors import AuthError
 if TYPE_CHECKING:
     from dicomkit.client import DicomClient
 
-__all__ = ["auth_from_args", "open_client", "profile_from_args"]
+__all__ = ["auth_from_args", "open_client", "profile_from_args", "server_url"]
 
 
 def profile_from_args(
@@ -121,6 +121,13 @@ def auth_from_args(
     return None
 
 
+def server_url(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> str | None:
+    """The DICOMweb root the options, the environment or the profile name (None: none does)."""
+    fill_defaults(args)
+    env = os.environ if environ is None else environ
+    return args.url or env.get(ENV_URL) or profile_from_args(args, env).url
+
+
 def open_client(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> DicomClient:
     """The client the shared options describe; third-party commands may use it too."""
     from dicomkit.client import DicomClient
@@ -129,7 +136,7 @@ def open_client(args: argparse.Namespace, environ: Mapping[str, str] | None = No
     fill_defaults(args)
     env = os.environ if environ is None else environ
     profile = profile_from_args(args, env)
-    url = args.url or env.get(ENV_URL) or profile.url
+    url = server_url(args, env)
     if not url:
         raise UsageError(f"no server: pass --url URL, set {ENV_URL}, or choose a --profile")
     read = args.timeout if args.timeout is not None else profile.read_timeout

@@ -11,9 +11,8 @@ import argparse
 import sys
 from typing import Any
 
-from dicomkit.cli import ExitStatus, UsageError, open_client
-from dicomkit.cli._exit import exit_status_for
-from dicomkit.cli._progress import ProgressDisplay, human_bytes, human_duration
+from dicomkit.cli import ExitStatus, UsageError, exit_status_for, open_client
+from dicomkit.cli.progress import ProgressDisplay, human_bytes, human_duration
 
 __all__ = ["add_run_options", "parse_size", "resume_command", "run_job", "status_dict"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.cli import UsageError, open_client
-from dicomkit.cli._output import cell, tag_of
+from dicomkit.cli.output import cell, tag_of
 from dicomkit.commands._common import add_where, where_filters
 from dicomkit.commands._transfer import add_run_options, run_job
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from dicomkit.cli import ExitStatus, UsageError
-from dicomkit.cli._connect import profile_from_args
-from dicomkit.cli._globals import ENV_URL, add_global_options, fill_defaults
-from dicomkit.cli._progress import human_bytes
+from dicomkit.cli import ExitStatus, UsageError, add_global_options, server_url
+from dicomkit.cli.progress import human_bytes
 from dicomkit.commands._transfer import add_run_options, run_job, status_dict
 
 __all__ = ["JobsCommand", "jobs_command", "journal_path"]
@@ -54,15 +51,9 @@ class JobsCommand:
             with job:
                 _show(args, job.status())
             return ExitStatus.OK
-        if job.url and not _url_given(args):
+        if job.url and not server_url(args):
             args.url = job.url  # the server the job last ran against (the journal keeps it)
         return run_job(args, job)
-
-
-def _url_given(args: argparse.Namespace) -> bool:
-    """Whether the options, the environment or the profile name a server."""
-    fill_defaults(args)
-    return bool(args.url or os.environ.get(ENV_URL) or profile_from_args(args).url)
 
 
 def journal_path(name: str) -> Path:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dicomkit.cli import ExitStatus, open_client
-from dicomkit.cli._output import FORMATS, columns_for, tag_of, write_rows
+from dicomkit.cli.output import FORMATS, columns_for, tag_of, write_rows
 from dicomkit.commands._common import add_where, where_filters
 
 __all__ = ["SearchCommand", "search_command"]

@@ -8,6 +8,7 @@ environment whose jobs folder and config file live in the test's temporary folde
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -63,8 +64,11 @@ class Dicomkit:
         )
 
     def popen(self, *argv: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        """A process to signal. SIGINT gets its default disposition back: a test run started
+        in the background of a shell inherits it ignored, and Ctrl+C would then do nothing."""
         return subprocess.Popen(
             [dicomkit_executable(), *argv],
+            preexec_fn=_default_sigint,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -75,6 +79,10 @@ class Dicomkit:
     def jobs(self) -> list[Path]:
         folder = self.home / "jobs"
         return sorted(folder.glob("*.dicomkit-job")) if folder.is_dir() else []
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture

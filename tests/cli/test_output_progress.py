@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from dicomkit.cli import UsageError
-from dicomkit.cli._output import cell, columns_for, tag_of, write_rows
-from dicomkit.cli._progress import ProgressDisplay, human_bytes, human_duration
+from dicomkit.cli.output import cell, columns_for, tag_of, write_rows
+from dicomkit.cli.progress import ProgressDisplay, human_bytes, human_duration
 from dicomkit.commands._transfer import parse_size, resume_command
 from dicomkit.commands.download import read_targets
 

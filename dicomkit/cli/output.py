@@ -2,7 +2,8 @@
 
 Rows stream where the format allows (jsonl, csv): a search of a million instances prints as
 it pages. Columns are DICOM keywords; the common ones are known here by tag, so printing a
-search loads no DICOM dictionary unless the user asks for a rarer attribute.
+search loads no DICOM dictionary unless the user asks for a rarer attribute. Public, so that a
+third-party command prints results as the built-in ones do.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 One display serves all workers together (the job calls it under its own lock). It is drawn
 at most ten times a second on a terminal and every few seconds in a log, so a fast transfer
-of small files spends its time moving bytes, not printing.
+of small files spends its time moving bytes, not printing. Public, for third-party commands
+that run jobs.
 """
 
 from __future__ import annotations
