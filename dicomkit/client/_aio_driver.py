@@ -118,9 +118,9 @@ class AsyncDriver(ClientBase):
         refreshed = False
         while True:
             attempt += 1
-            auth_headers = await self.auth.aheaders(self.transport) if self.auth else {}
             sent = time.monotonic()
-            try:
+            try:  # a token endpoint that cannot be reached is retried like the request
+                auth_headers = await self.auth.aheaders(self.transport) if self.auth else {}
                 response = await self.transport.asend(with_headers(request, auth_headers))
             except TransportError as exc:
                 delay = self._retry_delay(attempt, request, started, error=exc)

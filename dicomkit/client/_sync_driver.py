@@ -120,9 +120,9 @@ class SyncDriver(ClientBase):
         refreshed = False
         while True:
             attempt += 1
-            auth_headers = self.auth.headers(self.transport) if self.auth else {}
             sent = time.monotonic()
-            try:
+            try:  # a token endpoint that cannot be reached is retried like the request
+                auth_headers = self.auth.headers(self.transport) if self.auth else {}
                 response = self.transport.send(with_headers(request, auth_headers))
             except TransportError as exc:
                 delay = self._retry_delay(attempt, request, started, error=exc)
