@@ -16,10 +16,10 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from typing import Protocol, runtime_checkable
 
 from dicomkit.cli._connect import open_client, server_url
+from dicomkit.cli._entry_points import EntryPointLike, entry_points
 from dicomkit.cli._exit import ExitStatus, UsageError, exit_status_for
 from dicomkit.cli._globals import add_global_options, setup
 
@@ -76,7 +76,7 @@ class _Unavailable:
         return ExitStatus.USAGE
 
 
-def _load(entry_point: EntryPoint) -> Command:
+def _load(entry_point: EntryPointLike) -> Command:
     loaded = entry_point.load()
     command = loaded() if isinstance(loaded, type) else loaded
     if not isinstance(command, Command):
@@ -98,7 +98,7 @@ def _broken(name: str, exc: Exception) -> str:
     return f"cannot be loaded ({type(exc).__name__}: {exc}); {hint}"
 
 
-def build_parser(commands: Iterable[EntryPoint] | None = None) -> argparse.ArgumentParser:
+def build_parser(commands: Iterable[EntryPointLike] | None = None) -> argparse.ArgumentParser:
     """The parser with one subcommand per entry point (default: the installed ones).
 
     A command that fails to load, or whose ``configure`` raises, is listed as unavailable:
