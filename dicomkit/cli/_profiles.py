@@ -12,10 +12,12 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dicomkit.cli._exit import UsageError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["CONFIG_ENV", "Profile", "config_file", "load_profile"]
 
@@ -49,6 +51,8 @@ def config_file(environ: Mapping[str, str] | None = None) -> Path:
     """Where the profiles live: ``$DICOMKIT_CONFIG``, else ``config.toml`` in the platform's
     config folder (``$XDG_CONFIG_HOME/dicomkit``, ``~/.config/dicomkit``; ``%APPDATA%\\dicomkit``
     on Windows; ``~/Library/Application Support/dicomkit`` on macOS)."""
+    from pathlib import Path  # here: pathlib is a tenth of the CLI's own import time
+
     env = os.environ if environ is None else environ
     if env.get(CONFIG_ENV):
         return Path(env[CONFIG_ENV]).expanduser()

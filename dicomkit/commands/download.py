@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.cli import UsageError, open_client
@@ -49,6 +48,8 @@ class DownloadCommand:
         add_run_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
+        from pathlib import Path
+
         from dicomkit.jobs import DownloadJob
 
         sources = [bool(args.study), bool(args.where), bool(args.from_file)]
@@ -81,6 +82,8 @@ class DownloadCommand:
 
 def read_targets(name: str) -> list[Target]:
     """The targets of a file of UIDs (one per line, UIDs split by spaces, commas or slashes)."""
+    from pathlib import Path
+
     try:
         if name == "-":
             text = sys.stdin.read()

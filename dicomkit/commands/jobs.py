@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dicomkit.cli import ExitStatus, UsageError, add_global_options, server_url
 from dicomkit.cli.progress import human_bytes
 from dicomkit.commands._transfer import add_run_options, run_job, status_dict
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["JobsCommand", "jobs_command", "journal_path"]
 
@@ -58,6 +60,8 @@ class JobsCommand:
 
 def journal_path(name: str) -> Path:
     """A journal named by its path, or by its id in the default jobs folder."""
+    from pathlib import Path
+
     from dicomkit.jobs import default_journal_folder
 
     path = Path(name).expanduser()
