@@ -23,7 +23,7 @@ from benchmarks._e2e_data import DataSet, make_dataset
 from benchmarks.e2e import Server, orthanc_server, reference_server
 
 WORKERS = (1, 2, 4, 8)
-BATCHES = (1, 10, 50)
+BATCHES = (2, 5, 10, 20)
 DEFAULT_WORKERS = 4
 SERVERS: dict[str, Callable[[Path], AbstractContextManager[tuple[str, Any]]]] = {
     "reference": reference_server,
@@ -72,6 +72,54 @@ def time_download(server: Server, data: DataSet, workers: int, work: Path) -> fl
     return elapsed
 
 
+_CHILD = """
+import sys
+from dicomkit import DicomClient
+from dicomkit.jobs import open_job
+
+def progress(p):
+    print(p.bytes_done, p.bytes_total, flush=True)
+
+with DicomClient(sys.argv[2], transport="urllib3") as client, open_job(sys.argv[1]) as job:
+    job.run(client, progress=progress)
+print("done", flush=True)
+"""
+
+
+def resumed_share(server: Server, data: DataSet, work: Path, at: float = 0.5) -> float:
+    """Upload with the defaults in a child process, SIGKILL it once ``at`` of the bytes went
+    out, resume in this one: the share of all bytes the resumed run sent."""
+    import subprocess
+    import sys
+
+    from dicomkit.jobs import UploadJob, open_job
+
+    server.clear()
+    server.studies.add(data.study)
+    journal = work / f"kill-{time.monotonic_ns()}.dicomkit-job"
+    UploadJob.create(journal, [data.folder]).close()
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(journal), server.url],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    for line in child.stdout:
+        if line.startswith("done"):
+            raise SystemExit("the upload ended before it could be killed")
+        done, total = (int(n) for n in line.split())
+        if done >= at * total:
+            child.kill()
+            break
+    child.wait()
+    child.stdout.close()
+    with open_job(journal) as job, _client(server.url) as client:
+        report = job.run(client)
+    if report.counts.get("stored") != data.count or report.total_bytes is None:
+        raise SystemExit(f"the resumed upload: {report}")
+    return report.moved_bytes / report.total_bytes
+
+
 def measure(server: Server, data: DataSet, runs: int, work: Path) -> Iterator[str]:
     uploads: dict[int, list[float]] = {w: [] for w in WORKERS}
     downloads: dict[int, list[float]] = {w: [] for w in WORKERS}
@@ -94,6 +142,12 @@ def measure(server: Server, data: DataSet, runs: int, work: Path) -> Iterator[st
             f"| {workers} | {up:.2f} s ({megabytes / up:.0f} MB/s) "
             f"| {down:.2f} s ({megabytes / down:.0f} MB/s) |"
         )
+    shares = [resumed_share(server, data, work) for _ in range(runs)]
+    yield (
+        "\nkilled at half the bytes, the resumed upload sent "
+        + ", ".join(f"{share:.0%}" for share in shares)
+        + " of them"
+    )
     yield f"\nupload at {DEFAULT_WORKERS} workers by files per request\n"
     yield "| files per request | upload |\n|---|---|"
     for batch in BATCHES:

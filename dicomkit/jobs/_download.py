@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dicomkit._logging import job_series_broken
 from dicomkit.core.errors import (
     ConnectError,
     ConnectTimeout,
@@ -289,8 +290,8 @@ class DownloadJob(Job):
                         self._save(root, body, headers, remaining, meter, unit)
             except _STOPS:
                 raise
-            except _NETWORK:
-                pass  # what is missing is asked for below, instance by instance
+            except _NETWORK as exc:  # what is missing is asked for below, one by one
+                job_series_broken(self.job_id, unit.series, len(remaining), str(exc))
         elif len(unit.items) == 1:
             self._fetch_instance(client, root, unit.items[0], meter)
             return
@@ -330,8 +331,8 @@ class DownloadJob(Job):
                         await to_thread(self._save, root, body, headers, remaining, meter, unit)
             except _STOPS:
                 raise
-            except _NETWORK:
-                pass
+            except _NETWORK as exc:
+                job_series_broken(self.job_id, unit.series, len(remaining), str(exc))
         for item in list(remaining.values()):
             await self._afetch_instance(client, root, item, meter)
 

@@ -17,6 +17,7 @@ from typing import IO
 
 from dicomkit.core.errors import DicomkitError, ProtocolError
 from dicomkit.core.uids import is_valid_uid
+from dicomkit.files.folder import sniff_file
 from dicomkit.files.uid_scan import HEAD_BYTES, scan_uids
 
 __all__ = [
@@ -49,25 +50,22 @@ class Sniffed:
 
 
 def sniff(path: Path) -> Sniffed:
-    """Whether ``path`` is a DICOM Part 10 file (the ``DICM`` prefix), with its UIDs."""
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as handle:
-            head = handle.read(HEAD_BYTES)
-    except OSError as exc:
-        return Sniffed(True, problem=f"unreadable: {exc.strerror or exc}")
-    if len(head) < 132 or head[128:132] != b"DICM":
-        return Sniffed(False)
-    found = scan_uids(head)
-    if found is not None:
-        study, series, sop = found
-        return Sniffed(True, size, study, series, sop)
-    from dicomkit.files.folder import sniff_file  # pydicom, for the encodings not scanned
-
+    """What ``path`` holds, judged exactly as ``upload_dicom_folder`` judges it (one place:
+    :func:`dicomkit.files.folder.sniff_file`), with its study and series UIDs when its first
+    bytes show them: a lookup after a broken request then asks per study."""
     scanned = sniff_file(path)
-    if scanned.problem or not scanned.is_dicom:
-        return Sniffed(True, problem=scanned.problem or "damaged DICOM file")
-    return Sniffed(True, size, sop=scanned.sop_instance_uid)
+    if not scanned.is_dicom:
+        return Sniffed(False)
+    if scanned.problem or not scanned.sop_instance_uid:
+        return Sniffed(True, problem=scanned.problem or "no SOPInstanceUID")
+    try:
+        with open(path, "rb") as handle:
+            found = scan_uids(handle.read(HEAD_BYTES))
+    except OSError:
+        found = None
+    if found is None or found[2] != scanned.sop_instance_uid:
+        return Sniffed(True, scanned.size, sop=scanned.sop_instance_uid)
+    return Sniffed(True, scanned.size, found[0], found[1], scanned.sop_instance_uid)
 
 
 class MeteredFile:

@@ -21,7 +21,9 @@ class Meter:
 
     Bytes of a request in flight count as moved while they are read into it; when a request
     starts again (a retry reads its files anew) its items' counts go back to zero first, so
-    ``bytes_done`` never counts a byte twice.
+    ``bytes_done`` never counts a byte twice. With ``monotonic`` (uploads, whose total is
+    known) the bytes shown never go back: a head read before sending, or a request sent again,
+    shows the most moved so far until it is passed.
     """
 
     def __init__(
@@ -34,6 +36,7 @@ class Meter:
         bytes_done: int,
         bytes_total: int | None,
         failed: int,
+        monotonic: bool = False,
     ) -> None:
         self.kind = kind
         self._progress = progress
@@ -45,6 +48,8 @@ class Meter:
         self._bytes_total = bytes_total
         self._failed = failed
         self._flight: dict[int, int] = {}
+        self._monotonic = monotonic
+        self._shown = bytes_done
         self._started = time.monotonic()
         self.moved_instances = 0
 
@@ -52,6 +57,8 @@ class Meter:
         if self._progress is None:
             return
         done = self._confirmed_bytes + sum(self._flight.values())
+        if self._monotonic:
+            done = self._shown = max(done, self._shown)
         self._progress(
             Progress(
                 kind=self.kind,
@@ -100,16 +107,23 @@ class Meter:
             self._confirmed_bytes += size
             self._emit()
 
-    def settle(self, outcomes: Iterable[tuple[int, int | None, bool, bool]]) -> None:
+    def settle(
+        self, outcomes: Iterable[tuple[int, int | None, bool, bool]], *, moved: bool = True
+    ) -> None:
         """Items finished: (key, size, confirmed, failed) each. Confirmed sizes count as done;
-        the in-flight bytes of unconfirmed items are dropped (they will move again)."""
+        the in-flight bytes of unconfirmed items are dropped (they will move again). With
+        ``moved`` False the items were confirmed without this run sending them (found on the
+        server after an earlier run died): done, but not part of this run's bytes."""
         with self._lock:
             for key, size, confirmed, failed in outcomes:
                 self._flight.pop(key, None)
                 if confirmed:
                     self._done += 1
-                    self.moved_instances += 1
                     self._confirmed_bytes += size or 0
+                    if moved:
+                        self.moved_instances += 1
+                    else:
+                        self._start_bytes += size or 0
                 if failed:
                     self._failed += 1
                     self._done += 1

@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
+from dicomkit._logging import job_looked_up
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import (
     ConnectError,
@@ -25,7 +26,7 @@ from dicomkit.core.errors import (
     UnauthorizedError,
 )
 from dicomkit.core.uids import validate_uid
-from dicomkit.files.folder import ALREADY_PRESENT_CODES, scan_folder
+from dicomkit.files.folder import scan_folder
 from dicomkit.jobs._files import MeteredFile, sniff
 from dicomkit.jobs._job import Job
 from dicomkit.jobs._journal import Item
@@ -45,11 +46,21 @@ from dicomkit.jobs._tasks import on_tasks, to_thread
 if TYPE_CHECKING:
     from dicomkit.client import AsyncDicomClient, DicomClient
 
-__all__ = ["DEFAULT_BATCH_BYTES", "DEFAULT_BATCH_FILES", "MAX_ATTEMPTS", "UploadJob"]
+__all__ = [
+    "DEFAULT_BATCH_BYTES",
+    "DEFAULT_BATCH_FILES",
+    "IN_FLIGHT_SHARE",
+    "MAX_ATTEMPTS",
+    "UploadJob",
+]
 
 DEFAULT_BATCH_FILES = 10
-"""Files per STOW-RS request: small batches cost little per request (docs/transfers.md) and
-bound what a kill can waste, since only a request's unanswered files are sent again."""
+"""Files per STOW-RS request at most: more cost little less per request (docs/transfers.md),
+and a broken request's files are all sent again."""
+IN_FLIGHT_SHARE = 10
+"""By default, all requests in flight together hold at most a tenth of the files to send: a
+kill loses what is in flight (a server stores nothing of a broken request), and on average
+half of it was sent, so a job killed half way sends at most about 55% when resumed."""
 DEFAULT_BATCH_BYTES = 32 << 20
 """Bytes per STOW-RS request at most (a larger file goes alone)."""
 MAX_ATTEMPTS = 3
@@ -96,7 +107,8 @@ class UploadJob(Job):
         description = ", ".join(str(path) for path in named[:3])
         description += f" (+{len(named) - 3} more)" if len(named) > 3 else ""
         journal, meta = cls._new_journal(journal_path, description)
-        meta.update(study=study or "", batch_files=str(files), batch_bytes=str(size))
+        chosen = "" if batch_files is None else str(files)
+        meta.update(study=study or "", batch_files=chosen, batch_bytes=str(size))
         with journal.transaction() as db:
             journal.add_items(db, rows)
             journal.put_meta(db, cls._seal(meta))
@@ -169,13 +181,18 @@ class UploadJob(Job):
             bytes_done=done_bytes,
             bytes_total=total_bytes,
             failed=counts.get(FAILED, 0),
+            monotonic=True,
         )
 
     def _batches(self, items: Sequence[Item], workers: int) -> list[list[Item]]:
-        """Consecutive batches bounded by the job's file count and bytes; with few files,
-        smaller, so that every worker gets some."""
-        limit = int(self.journal.meta("batch_files") or DEFAULT_BATCH_FILES)
-        limit = max(1, min(limit, -(-len(items) // workers)))
+        """Consecutive batches bounded by the job's file count and bytes. By default a batch
+        holds at most 1/(IN_FLIGHT_SHARE x workers) of the files, so that a kill wastes little."""
+        chosen = self.journal.meta("batch_files")
+        if chosen:  # the caller's choice, only shrunk so that every worker gets a batch
+            limit = max(1, min(int(chosen), -(-len(items) // workers)))
+        else:
+            share = -(-len(items) // (workers * IN_FLIGHT_SHARE))
+            limit = max(1, min(DEFAULT_BATCH_FILES, share))
         max_bytes = int(self.journal.meta("batch_bytes") or DEFAULT_BATCH_BYTES)
         batches: list[list[Item]] = []
         current: list[Item] = []
@@ -197,7 +214,9 @@ class UploadJob(Job):
             return
         files, study = self._sending(batch, meter)
         try:
-            answer: StoreResult | DicomkitError = client.store_instances(_as_files(files), study)
+            answer: StoreResult | DicomkitError = client.store_instances(
+                _as_files(files), study, duplicates="present"
+            )
         except DicomkitError as exc:
             answer = exc
         outcomes = self._judged(batch, files, answer, meter)
@@ -212,7 +231,7 @@ class UploadJob(Job):
         files, study = await to_thread(self._sending, batch, meter)
         try:
             answer: StoreResult | DicomkitError = await client.store_instances(
-                _as_files(files), study
+                _as_files(files), study, duplicates="present"
             )
         except DicomkitError as exc:
             answer = exc
@@ -281,7 +300,8 @@ class UploadJob(Job):
         """Settle files left ``sent`` by a run that died, before anything is sent again."""
         for start in range(0, len(items), QIDO_CHUNK * 4):
             chunk = items[start : start + QIDO_CHUNK * 4]
-            self._settle(meter, self._lookup(client, chunk, "no answer before the job stopped"))
+            outcomes = self._lookup(client, chunk, "no answer before the job stopped")
+            self._settle(meter, outcomes, moved=False)
 
     def _lookup(self, client: DicomClient, batch: Sequence[Item], why: str) -> list[Outcome]:
         """Files the server holds are stored; the others go back to pending (or fail after
@@ -303,10 +323,11 @@ class UploadJob(Job):
         for start in range(0, len(items), QIDO_CHUNK * 4):
             chunk = items[start : start + QIDO_CHUNK * 4]
             outcomes = await self._alookup(client, chunk, "no answer before the job stopped")
-            await to_thread(self._settle, meter, outcomes)
+            await to_thread(self._settle, meter, outcomes, False)
 
     def _found(self, batch: Sequence[Item], held: set[str], why: str) -> list[Outcome]:
         missing = [item for item in batch if item.sop not in held]
+        job_looked_up(self.job_id, len(batch), len(batch) - len(missing), why)
         outcomes: list[Outcome] = [(item, STORED, None) for item in batch if item.sop in held]
         return outcomes + self._unanswered(batch, missing, why)
 
@@ -322,16 +343,20 @@ class UploadJob(Job):
                 outcomes.append((item, PENDING, None))
         return outcomes
 
-    def _settle(self, meter: Meter, outcomes: Sequence[Outcome]) -> None:
-        """Journal the outcomes, one transaction per state, then count them."""
+    def _settle(self, meter: Meter, outcomes: Sequence[Outcome], moved: bool = True) -> None:
+        """Journal the outcomes, one transaction per state, then count them (``moved``
+        False: found on the server, not sent by this run)."""
         groups: dict[tuple[str, str | None], list[Item]] = {}
         for item, state, reason in outcomes:
             groups.setdefault((state, reason), []).append(item)
         for (state, reason), items in groups.items():
             self.journal.set_state(items, state, reason)
         meter.settle(
-            (item.id, item.size, state in (STORED, ALREADY_PRESENT), state == FAILED)
-            for item, state, _ in outcomes
+            (
+                (item.id, item.size, state in (STORED, ALREADY_PRESENT), state == FAILED)
+                for item, state, _ in outcomes
+            ),
+            moved=moved,
         )
 
 
@@ -369,22 +394,25 @@ def _sop_uids(found: Iterable[dict[str, Any]]) -> set[str]:
 
 
 def _attributed(batch: Sequence[Item], result: StoreResult) -> list[Outcome]:
-    """Each file's outcome from a STOW-RS answer, matched by SOP Instance UID."""
+    """Each file's outcome from a STOW-RS answer, matched by SOP Instance UID; what counts as
+    "already present" is decided where both upload methods decide it (``duplicates="present"``,
+    :func:`dicomkit.core.stow.settle_duplicates`)."""
     stored = [ref.sop_instance_uid for ref in result.stored]
+    present = [ref.sop_instance_uid for ref in result.already_present]
     failed = {ref.sop_instance_uid: ref for ref in result.failed}
     outcomes: list[Outcome] = []
     for item in batch:
         if item.sop in stored:
             stored.remove(item.sop)
             outcomes.append((item, STORED, None))
+        elif item.sop in present:
+            present.remove(item.sop)
+            outcomes.append((item, ALREADY_PRESENT, None))
         elif item.sop in failed:
             ref = failed[item.sop]
-            if ref.reason_code in ALREADY_PRESENT_CODES:
-                outcomes.append((item, ALREADY_PRESENT, None))
-            else:
-                code = "" if ref.reason_code is None else f" (0x{ref.reason_code:04X})"
-                detail = f": {ref.detail}" if ref.detail else ""
-                outcomes.append((item, FAILED, f"{ref.reason}{code}{detail}"))
+            code = "" if ref.reason_code is None else f" (0x{ref.reason_code:04X})"
+            detail = f": {ref.detail}" if ref.detail else ""
+            outcomes.append((item, FAILED, f"{ref.reason}{code}{detail}"))
         elif result.ok and not result.failed:
             outcomes.append((item, STORED, None))
         else:

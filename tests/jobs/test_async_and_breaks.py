@@ -4,6 +4,7 @@ does what the blocking one does, through the async backends."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,9 @@ def _instance_gets(server: Any) -> int:
 
 
 def test_a_series_broken_midway_continues_instance_by_instance(
-    tmp_path: Path, reference: Server, dicomweb_server: Any
+    tmp_path: Path, reference: Server, dicomweb_server: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, "dicomkit.jobs")
     expected, study = _load(tmp_path, reference, 10)
     reference.faults.add(SERIES_RETRIEVE, method="GET", cut_after=1_500_000, times=2)
     out = tmp_path / "out"
@@ -51,6 +53,9 @@ def test_a_series_broken_midway_continues_instance_by_instance(
     assert folder_contents(out) == expected
     # Each cut series had written a few files: only the rest were asked for one by one.
     assert 0 < _instance_gets(dicomweb_server) < 10
+    said = [r.getMessage() for r in caplog.records if r.name == "dicomkit.jobs"]
+    assert len(said) == 2
+    assert all("broke midway" in line for line in said)
 
 
 @pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
@@ -97,3 +102,26 @@ def test_async_download_with_a_broken_series(
     assert seen[-1].instances_done == 9
     assert seen[-1].instances_this_run == 8
     assert seen[-1].eta == 0.0
+
+
+@pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
+def test_async_round_trip_on_both_servers(tmp_path: Path, server: Server, backend: str) -> None:
+    expected = make_folder(tmp_path / "in", 7)
+    upload = UploadJob.create(tmp_path / "u.dicomkit-job", [tmp_path / "in"], batch_files=2)
+
+    async def main() -> tuple[Any, Any]:
+        dialect = server.dialect or None
+        async with AsyncDicomClient(
+            server.url, transport=backend, retry=QUICK_RETRY, dialect=dialect
+        ) as c:
+            sent = await upload.arun(c, workers=3)
+            study = (await c.search_for_studies())[0]["0020000D"]["Value"][0]
+            download = DownloadJob.create(tmp_path / "d.dicomkit-job", [study], tmp_path / "out")
+            with download:
+                return sent, await download.arun(c, workers=3)
+
+    with upload:
+        sent, got = asyncio.run(main())
+    assert sent.counts == {"stored": 7}
+    assert got.counts == {"written": 7}
+    assert folder_contents(tmp_path / "out") == expected

@@ -7,6 +7,7 @@ never while the server holds it.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,12 @@ COUNT = 12
 
 
 def test_answer_cut_after_storing_counts_as_stored_and_sends_nothing_twice(
-    tmp_path: Path, reference: Server, dicomweb_server: object
+    tmp_path: Path,
+    reference: Server,
+    dicomweb_server: object,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, "dicomkit.jobs")
     expected = make_folder(tmp_path / "in", COUNT)
     reference.faults.add("/studies", method="POST", cut_after=20, times=2)
     job = UploadJob.create(tmp_path / "j.dicomkit-job", [tmp_path / "in"], batch_files=4)
@@ -33,6 +38,9 @@ def test_answer_cut_after_storing_counts_as_stored_and_sends_nothing_twice(
     assert held == expected
     posts = [r for r in dicomweb_server.requests if r.method == "POST"]  # type: ignore[attr-defined]
     assert len(posts) == COUNT // 4  # the two cut batches were looked up, not sent again
+    said = [r.getMessage() for r in caplog.records if r.name == "dicomkit.jobs"]
+    assert len(said) == 2
+    assert all("4 found on the server, 0 to send again" in line for line in said)
 
 
 @pytest.mark.parametrize("workers", [1, 3])

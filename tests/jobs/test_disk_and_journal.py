@@ -230,3 +230,27 @@ def test_download_progress_moves_with_the_bytes_as_they_arrive(
     # Bytes moved before the first file was complete.
     between = [p for p in seen if p.instances_done == 0 and p.bytes_done > 0]
     assert between
+
+
+def test_a_file_without_the_part10_header_fails_as_in_a_folder_upload(
+    tmp_path: Path, reference: Server
+) -> None:
+    from dicomkit.files.folder import HEADERLESS_PROBLEM
+    from dicomkit.testing.data import dataset_bytes, make_instance
+
+    make_folder(tmp_path / "in", 2)
+    body = dataset_bytes(make_instance())
+    end = 132  # skip the preamble, DICM and the file meta group: a bare data set
+    while body[end : end + 2] == b"\x02\x00":
+        long_vr = body[end + 4 : end + 6] in (b"OB", b"UN")
+        end += 12 + int.from_bytes(body[end + 8 : end + 12], "little") if long_vr else 0
+        end += 0 if long_vr else 8 + int.from_bytes(body[end + 6 : end + 8], "little")
+    bare = tmp_path / "in" / "bare.raw"
+    bare.write_bytes(body[end:])
+    job = UploadJob.create(tmp_path / "j.dicomkit-job", [tmp_path / "in"])
+    with job, reference.client() as client:
+        report = job.run(client)
+    assert report.counts == {"stored": 2, "failed": 1}
+    assert report.failures == {str(bare): HEADERLESS_PROBLEM}
+    with pytest.raises(InvalidArgumentError, match="Part 10"):
+        UploadJob.create(None, [bare])

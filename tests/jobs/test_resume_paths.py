@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dicomkit.jobs import DownloadJob, UploadJob
+import pytest
+
+from dicomkit.jobs import DownloadJob, Progress, UploadJob
 from tests.jobs.conftest import Server, folder_contents, make_folder, server_contents
 
 
@@ -30,7 +32,7 @@ def test_sent_files_are_looked_up_first_and_only_the_missing_sent(
         report = job.run(client, workers=1)
         held = server_contents(client)
     assert report.counts == {"stored": 8}
-    assert report.moved_instances == 8
+    assert report.moved_instances == 5  # the 3 found on the server were not sent again
     assert _posts(dicomweb_server) == 1  # the 5 missing ones, in one request
     kinds = [
         "lookup" if "SOPInstanceUID" in r.query else r.method for r in dicomweb_server.requests
@@ -82,3 +84,25 @@ def test_a_resumed_download_trusts_complete_files_and_fetches_missing_ones(
     retrieves = [r for r in dicomweb_server.requests if "/instances/" in r.path]
     assert len(retrieves) == 1
     assert folder_contents(out) == expected  # the leftover is gone, nothing twice
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_ctrl_c_midway_leaves_a_journal_that_resumes(
+    tmp_path: Path, server: Server, workers: int
+) -> None:
+    expected = make_folder(tmp_path / "in", 12)
+    job = UploadJob.create(tmp_path / "j.dicomkit-job", [tmp_path / "in"], batch_files=2)
+
+    def interrupt_midway(p: Progress) -> None:
+        if p.bytes_total and p.bytes_done > p.bytes_total // 2:
+            raise KeyboardInterrupt
+
+    with job, server.client() as client:
+        with pytest.raises(KeyboardInterrupt):
+            job.run(client, workers=workers, progress=interrupt_midway)
+        interrupted = job.status()
+        report = job.run(client, workers=workers)
+        held = server_contents(client)
+    assert 0 < interrupted.unfinished < 12
+    assert report.counts == {"stored": 12}
+    assert held == expected
