@@ -150,5 +150,5 @@ def open_client(args: argparse.Namespace, environ: Mapping[str, str] | None = No
         auth=auth_from_args(args, profile, env),
         timeout=timeout,
         retry=profile.retries,
-        dialect=profile.dialect,
+        dialect=args.dialect or profile.dialect,
     )

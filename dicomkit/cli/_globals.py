@@ -29,6 +29,7 @@ _DEFAULTS: dict[str, Any] = {
     "google": False,
     "transport": None,
     "timeout": None,
+    "dialect": None,
     "verbose": 0,
     "quiet": False,
     "json": False,
@@ -78,6 +79,12 @@ def add_global_options(parser: argparse.ArgumentParser, *, repeat: bool = False)
         help="HTTP backend: requests (default), urllib3, httpx, or another installed one",
     )
     add(server, "--timeout", type=float, metavar="SECONDS", help="read timeout (default 60)")
+    add(
+        server,
+        "--dialect",
+        metavar="NAME",
+        help="the server's quirks by name, e.g. orthanc (needed there for PatientName=A^B)",
+    )
     output = parser.add_argument_group("output")
     add(
         output,

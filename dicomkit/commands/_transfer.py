@@ -74,7 +74,7 @@ def resume_command(args: argparse.Namespace, journal: Any) -> str:
     import shlex
 
     words = ["dicomkit"]
-    for option in ("url", "profile", "transport", "basic", "oauth2_env"):
+    for option in ("url", "profile", "transport", "dialect", "basic", "oauth2_env"):
         value = getattr(args, option, None)
         if value:
             words += [f"--{option.replace('_', '-')}", str(value)]

@@ -178,6 +178,7 @@ def test_the_resume_command_repeats_options_but_no_secret() -> None:
         url="http://h:8042/dicom web",
         profile=None,
         transport="urllib3",
+        dialect=None,
         basic="alice",
         oauth2_env=None,
         azure=False,

@@ -188,3 +188,13 @@ def test_search_errors_are_usage_errors_before_any_request(dk: Dicomkit, tmp_pat
     series = dk("search", "instances", "--series", "1.2.3", "--url", unused)
     assert series.returncode == 2
     assert "--series needs --study" in series.stderr
+
+
+def test_a_person_name_search_with_the_orthanc_dialect(dk: Dicomkit, server: Server) -> None:
+    study = _store(server, "CLI-PN", n=1)
+    argv = ["search", "studies", "--where", "PatientName=Doe^Jane", "--format", "csv"]
+    dialect = "orthanc" if server.name == "orthanc" else "standard"
+    assert study in ok(dk(*argv, "--url", server.url, "--dialect", dialect))
+    wrong = dk(*argv, "--url", server.url, "--dialect", "no-such-server")
+    assert wrong.returncode == 2
+    assert "dialect must be" in wrong.stderr
