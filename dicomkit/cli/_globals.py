@@ -118,14 +118,18 @@ def setup(args: argparse.Namespace) -> None:
     """Logging to stderr at the chosen verbosity, and warnings as one plain line each.
 
     Called by ``main`` only: this process is ours, so setting its logging is right here (and
-    would not be in the library).
+    would not be in the library). When logging is configured already (``main`` called from a
+    program that set up its own, a test runner), nothing global is touched.
     """
     import logging
     import warnings
 
     fill_defaults(args)
+    if logging.getLogger().handlers:
+        return  # the program that runs main() in-process (a test runner) configured its own
     verbose = args.verbose or 0
-    # -v: dicomkit's own records (one per HTTP attempt, retries, tokens); -vv: every library's
+    # dicomkit's warnings by default; -v its own records (one per HTTP attempt, retries,
+    # tokens) and other libraries' warnings (pydicom on odd files); -vv every library's details
     if args.quiet:
         root, ours = logging.ERROR, logging.ERROR
     elif verbose >= 2:
@@ -133,7 +137,7 @@ def setup(args: argparse.Namespace) -> None:
     elif verbose == 1:
         root, ours = logging.WARNING, logging.DEBUG
     else:
-        root, ours = logging.WARNING, logging.WARNING
+        root, ours = logging.ERROR, logging.WARNING
     logging.basicConfig(stream=sys.stderr, level=root, format="%(name)s: %(message)s")
     logging.getLogger("dicomkit").setLevel(ours)
     warnings.formatwarning = _format_warning

@@ -11,6 +11,7 @@ import pytest
 
 from dicomkit import DicomClient
 from dicomkit.testing.data import make_study
+from tests._support.python import run_python
 
 from .conftest import Dicomkit, Server, lines, ok
 
@@ -198,3 +199,18 @@ def test_a_person_name_search_with_the_orthanc_dialect(dk: Dicomkit, server: Ser
     wrong = dk(*argv, "--url", server.url, "--dialect", "no-such-server")
     assert wrong.returncode == 2
     assert "dialect must be" in wrong.stderr
+
+
+def test_by_default_other_libraries_warnings_are_not_shown() -> None:
+    """A pydicom warning about an odd UID is noise in a transfer's output; -v shows it."""
+    levels = []
+    for verbose in (0, 1):
+        code = (
+            "import argparse, logging; from dicomkit.cli._globals import setup; "
+            f"setup(argparse.Namespace(verbose={verbose})); "
+            "print(logging.getLogger('dicomkit').getEffectiveLevel(), "
+            "logging.getLogger('pydicom').getEffectiveLevel())"
+        )
+        result = run_python("-c", code)
+        levels.append(result.stdout.split())
+    assert levels == [["30", "40"], ["10", "30"]]
