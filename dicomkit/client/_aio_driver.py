@@ -31,6 +31,7 @@ from dicomkit.core.errors import (
     InvalidArgumentError,
     ProtocolError,
     StoreError,
+    TokenEndpointError,
     TransportError,
 )
 from dicomkit.core.interface import AsyncTransport, Request, Response
@@ -122,7 +123,7 @@ class AsyncDriver(ClientBase):
             try:  # a token endpoint that cannot be reached is retried like the request
                 auth_headers = await self.auth.aheaders(self.transport) if self.auth else {}
                 response = await self.transport.asend(with_headers(request, auth_headers))
-            except TransportError as exc:
+            except (TransportError, TokenEndpointError) as exc:
                 delay = self._retry_delay(attempt, request, started, error=exc)
                 log_attempt(self.retry, request, attempt, delay, sent=sent, error=exc)
                 if delay is None:

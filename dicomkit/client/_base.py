@@ -17,6 +17,7 @@ from dicomkit.core.errors import (
     DicomkitError,
     HTTPError,
     InvalidArgumentError,
+    TokenEndpointError,
     TransportError,
 )
 from dicomkit.core.interface import AsyncTransport, Request, Response, Transport
@@ -165,13 +166,19 @@ class ClientBase:
         started: float,
         *,
         response: Response | None = None,
-        error: TransportError | None = None,
+        error: TransportError | TokenEndpointError | None = None,
     ) -> float | None:
         """Seconds to wait before sending ``request`` again after this outcome, or None.
 
         One place for both drivers, which then only sleep their own way and send again.
         """
         elapsed = time.monotonic() - started
+        if isinstance(error, TokenEndpointError):
+            # The token endpoint answered an error status and this request was never sent: the
+            # policy judges that status as it would the server's, whatever this request's method.
+            return self.retry.next_delay(
+                attempt, "GET", status=error.status, retry_after=error.retry_after, elapsed=elapsed
+            )
         if response is None:
             method = request.method
             if getattr(error, "token_url", None):
@@ -248,12 +255,16 @@ class ClientBase:
         return FolderUpload(folder, recursive, max_count, max_bytes, workers, force)
 
 
-def raise_transport_failure(request: Request, error: TransportError, attempts: int) -> NoReturn:
+def raise_transport_failure(
+    request: Request, error: TransportError | TokenEndpointError, attempts: int
+) -> NoReturn:
     """Re-raise ``error`` (same class, original as cause) naming the request that failed.
 
     Backends word their errors after the socket ("HTTPConnection(host=...)"); the user
     needs to know which DICOMweb call failed and whether retrying already happened.
     """
+    if isinstance(error, TokenEndpointError):
+        raise error  # its message names the token endpoint; the request was never sent
     message = f"{request.method} {without_userinfo(request.url)}: {error}"
     if attempts > 1:
         message += f" (gave up after {attempts} attempts)"

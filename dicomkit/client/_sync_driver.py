@@ -33,6 +33,7 @@ from dicomkit.core.errors import (
     InvalidArgumentError,
     ProtocolError,
     StoreError,
+    TokenEndpointError,
     TransportError,
 )
 from dicomkit.core.interface import Request, Response, Transport
@@ -124,7 +125,7 @@ class SyncDriver(ClientBase):
             try:  # a token endpoint that cannot be reached is retried like the request
                 auth_headers = self.auth.headers(self.transport) if self.auth else {}
                 response = self.transport.send(with_headers(request, auth_headers))
-            except TransportError as exc:
+            except (TransportError, TokenEndpointError) as exc:
                 delay = self._retry_delay(attempt, request, started, error=exc)
                 log_attempt(self.retry, request, attempt, delay, sent=sent, error=exc)
                 if delay is None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from dicomkit import AsyncDicomClient
+from dicomkit.core.errors import UnauthorizedError
 from dicomkit.jobs import DownloadJob, Progress, UploadJob
 from tests.jobs.conftest import (
     QUICK_RETRY,
@@ -125,3 +126,20 @@ def test_async_round_trip_on_both_servers(tmp_path: Path, server: Server, backen
     assert sent.counts == {"stored": 7}
     assert got.counts == {"written": 7}
     assert folder_contents(tmp_path / "out") == expected
+
+
+def test_async_rejected_credentials_stop_the_job_with_its_files_pending(
+    tmp_path: Path, reference: Server
+) -> None:
+    make_folder(tmp_path / "in", 6)
+    reference.faults.add("/studies", method="POST", status=401, times=None)
+    job = UploadJob.create(tmp_path / "j.dicomkit-job", [tmp_path / "in"], batch_files=2)
+
+    async def main() -> Any:
+        async with AsyncDicomClient(reference.url, retry=QUICK_RETRY) as c:
+            return await job.arun(c, workers=3)
+
+    with job:
+        with pytest.raises(UnauthorizedError):
+            asyncio.run(main())
+        assert job.status().counts == {"pending": 6}
