@@ -105,6 +105,7 @@ def test_the_main_wheel_registers_transports_commands_and_the_script_but_no_pyte
         "upload",
         "download",
         "jobs",
+        "check",
     }
 
 

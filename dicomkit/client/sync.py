@@ -17,12 +17,16 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dicomkit.client._azure_sync import Azure
 from dicomkit.client._base import DEFAULT_CHUNK_SIZE, TimeoutInput, uploadable
 from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
+from dicomkit.client._sync_workitems import Workitems
 from dicomkit.core.dicomjson import StoreResult
+from dicomkit.core.held import HeldExchange
 from dicomkit.core.interface import Headers, TransportSpec
 from dicomkit.core.operations import (
+    MAX_JSON_BYTES,
     Capabilities,
     Dialect,
     RenderOptions,
@@ -60,9 +64,10 @@ class DicomClient(SyncDriver):
     a number of attempts; ``auth`` a (user, password) tuple, a token, a callable or an Auth;
     ``dialect`` a server :class:`~dicomkit.core.operations.Dialect` or its name ("orthanc").
     ``transport_options`` go to the transport dicomkit builds from a name or class
-    (``pool_maxsize``, ``verify`` ...). ``client.config`` is the picklable
-    :class:`~dicomkit.ClientConfig` that builds this client again; pickling the client pickles
-    it (docs/embedding.md).
+    (``pool_maxsize``, ``verify`` ...). ``max_json_bytes`` bounds a JSON answer after
+    decompression (ProtocolError beyond it; docs/reliability.md). ``client.config`` is the
+    picklable :class:`~dicomkit.ClientConfig` that builds this client again; pickling the
+    client pickles it (docs/embedding.md).
     """
 
     def __init__(
@@ -82,6 +87,7 @@ class DicomClient(SyncDriver):
         stow_prefix: str | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         dialect: str | Dialect | None = None,
+        max_json_bytes: int = MAX_JSON_BYTES,
     ) -> None:
         self._remember_transport(transport, transport_options)
         super().__init__(
@@ -98,7 +104,11 @@ class DicomClient(SyncDriver):
             stow_prefix=stow_prefix,
             chunk_size=chunk_size,
             dialect=dialect,
+            max_json_bytes=max_json_bytes,
         )
+        self.workitems = Workitems(self)
+        """UPS-RS workitems (PS3.18 11): ``client.workitems.create(...)`` (docs/ups.md)."""
+        self.azure = Azure(self)  # change feed, extended query tags ... (docs/azure.md)
 
     # -- QIDO-RS -------------------------------------------------------------------------------
 
@@ -190,6 +200,16 @@ class DicomClient(SyncDriver):
             **options,
         )
         yield from pages
+
+    def held_instances(
+        self, sop_instance_uids: Iterable[str], study_instance_uid: str | None = None
+    ) -> set[str]:
+        """Which of these SOP Instance UIDs the server holds (of one study, or of any).
+
+        QIDO-RS by a UID list, 50 UIDs per request, every page followed: how a STOW-RS
+        request that broke without an answer is settled (dicomkit.core.held).
+        """
+        return self._run(HeldExchange, self.exchanges, sop_instance_uids, study_instance_uid)
 
     def get_patient_study_ids(self, patient_id: str) -> list[str]:
         """StudyInstanceUIDs of every study of the patient, all pages followed.
@@ -390,6 +410,7 @@ class DicomClient(SyncDriver):
         progress: Progress | None = None,
         duplicates: str = "error",
         raise_on_warnings: bool = False,
+        confirm: bool = True,
     ) -> StoreResult:
         """STOW-RS: store Datasets, paths, bytes or binary files, in as many requests as needed.
 
@@ -397,12 +418,21 @@ class DicomClient(SyncDriver):
         (coerced attributes, a ``Warning`` header) leave the data stored: they are in the
         result's ``warnings``, or raise with ``raise_on_warnings``. ``duplicates="present"``
         lists instances the server holds already in ``already_present`` instead of failing.
+        A request that breaks without an answer is, with ``confirm``, settled by asking the
+        server which of its instances it holds (``held_instances``): those are stored, the
+        others failed "not on the server"; if that lookup fails too, the request's own error
+        is raised, since the outcome is unknown (docs/reliability.md).
         """
         batches = offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
         tally = StoreTally(
             batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
         )
-        concurrently(self._store_batch, tally.jobs(study_instance_uid), 1, tally.settle)
+        concurrently(
+            partial(self._store_batch, confirm=confirm),
+            tally.jobs(study_instance_uid),
+            1,
+            tally.settle,
+        )
         return tally.outcome()
 
     # -- capabilities ----------------------------------------------------------------------------

@@ -40,6 +40,9 @@ async def test_store_search_retrieve_delete(aclient: AsyncDicomClient, tmp_path:
     assert len([s async for s in aclient.iter_search_for_series(study_uid, limit=1)]) == 2
     assert len([i async for i in aclient.iter_search_for_instances(study_uid, limit=3)]) == 4
     assert await aclient.get_patient_study_ids("ASYNC-1") == [study_uid]
+    assert await aclient.held_instances([study[0].SOPInstanceUID, "1.2.3"]) == {
+        study[0].SOPInstanceUID
+    }
 
     expected = {ds.SOPInstanceUID for ds in study}
     assert {ds.SOPInstanceUID for ds in await aclient.retrieve_study(study_uid)} == expected

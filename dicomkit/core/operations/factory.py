@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from dicomkit.core.interface import Request
 from dicomkit.core.operations import exchange as kinds
-from dicomkit.core.operations.builder import Operations
+from dicomkit.core.operations.builder import Operations, with_headers
 from dicomkit.core.operations.dialect import STANDARD, Dialect
 from dicomkit.core.operations.options import (
     RenderOptions,
@@ -21,6 +21,9 @@ from dicomkit.core.operations.options import (
 )
 from dicomkit.core.operations.paging import Pager, SearchResult, check_truncation_policy
 from dicomkit.core.urls import Level
+
+XML_PARTS = 'multipart/related; type="application/dicom+xml"'
+"""The Accept of a search or metadata request when the dialect asks for XML answers."""
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -35,9 +38,16 @@ class Exchanges:
     exchange is made, before anything is sent.
     """
 
-    def __init__(self, operations: Operations, dialect: Dialect = STANDARD) -> None:
+    def __init__(
+        self,
+        operations: Operations,
+        dialect: Dialect = STANDARD,
+        *,
+        max_json_bytes: int = kinds.MAX_JSON_BYTES,
+    ) -> None:
         self.operations = operations
         self.dialect = dialect
+        self.max_json_bytes = max_json_bytes
 
     # -- QIDO-RS -------------------------------------------------------------------------------
 
@@ -74,9 +84,12 @@ class Exchanges:
                 offset=options.get("offset"),
                 policy=policy,
                 silent_page_size=self.dialect.silent_page_size,
+                max_bytes=self.max_json_bytes,
             )
         pager = Pager(options.pop("limit", None), options.pop("offset", None))
-        return kinds.SearchPagesExchange(page, pager, collect=bool(get_remaining))
+        return kinds.SearchPagesExchange(
+            page, pager, collect=bool(get_remaining), max_bytes=self.max_json_bytes
+        )
 
     def _page(
         self,
@@ -89,16 +102,24 @@ class Exchanges:
         offset: int | None,
     ) -> Request:
         chosen = {k: v for k, v in options.items() if k not in ("limit", "offset")}
-        return self.operations.search(
-            level,
-            study=study,
-            series=series,
-            search_filters=search_filters,
-            limit=limit,
-            offset=offset,
-            raw=self.dialect.query_raw,
-            **chosen,
+        return self._answer_format(
+            self.operations.search(
+                level,
+                study=study,
+                series=series,
+                search_filters=search_filters,
+                limit=limit,
+                offset=offset,
+                raw=self.dialect.query_raw,
+                **chosen,
+            )
         )
+
+    def _answer_format(self, request: Request) -> Request:
+        """``request`` asking for DICOM XML parts when the dialect says ``answers="xml"``."""
+        if self.dialect.answers != "xml":
+            return request
+        return with_headers(request, {"Accept": XML_PARTS})
 
     # -- WADO-RS -------------------------------------------------------------------------------
 
@@ -106,11 +127,13 @@ class Exchanges:
         self, study: str, series: str | None = None, instance: str | None = None
     ) -> kinds.JsonArrayExchange:
         """DICOM JSON metadata of every instance of a study, series (or one instance)."""
-        return kinds.JsonArrayExchange(self.operations.metadata(study, series, instance))
+        request = self.operations.metadata(study, series, instance)
+        return kinds.JsonArrayExchange(self._answer_format(request), max_bytes=self.max_json_bytes)
 
     def instance_metadata(self, study: str, series: str, instance: str) -> kinds.JsonObjectExchange:
         """The DICOM JSON object of one instance."""
-        return kinds.JsonObjectExchange(self.operations.metadata(study, series, instance))
+        request = self.operations.metadata(study, series, instance)
+        return kinds.JsonObjectExchange(self._answer_format(request), max_bytes=self.max_json_bytes)
 
     def parts(
         self,
