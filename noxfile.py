@@ -92,7 +92,8 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The README's main job: upload, search, download, retrieve and delete on a local server."""
+    """The README's main job with the ``dicomkit`` command on a local server: upload with
+    progress, kill -9 and resume, search as a table, download, delete (docs/cli.md)."""
     session.install("-e", ".[server]", "-e", SERVER)
     session.run("python", "-m", "dicomkit.demo", *session.posargs)
 
