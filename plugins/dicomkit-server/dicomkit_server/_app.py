@@ -163,7 +163,11 @@ _ROUTE_TABLE: list[tuple[str, str, _Handler]] = [
     *(("GET", target, _retrieve) for target in _TARGETS),
     *(("GET", target + "/metadata", _metadata) for target in _TARGETS),
     ("GET", rf"{_I}/(?P<resource>frames)/(?P<frames>[^/]+)", _instance_resource),
-    ("GET", rf"{_I}/(?P<resource>bulkdata)/(?P<tag>[0-9A-Fa-f]{{8}})", _instance_resource),
+    (
+        "GET",
+        rf"{_I}/(?P<resource>bulkdata)/(?P<tag>[0-9A-Fa-f]{{8}}(?:/[^/]+/[^/]+)*)",
+        _instance_resource,
+    ),
     ("GET", rf"{_I}/(?P<resource>rendered|thumbnail)", _instance_resource),
     ("GET", rf"{_I}/frames/(?P<frames>[^/]+)/(?P<resource>rendered|thumbnail)", _instance_resource),
     *(("GET", rf"{t}/(?P<resource>rendered|thumbnail)", _group_resource) for t in (_SE, _S)),
