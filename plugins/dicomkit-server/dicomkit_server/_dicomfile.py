@@ -87,7 +87,8 @@ def _json_of(ds: Dataset, path: tuple[str, ...] = ()) -> dict[str, Any]:
     is left out, as Orthanc does, instead of refusing the whole data set.
     """
     result: dict[str, Any] = {}
-    for tag in ds.keys():
+    for raw in ds.elements():  # not converted yet: conversion may fail, below
+        tag = raw.tag
         key = f"{tag:08X}"
         try:
             element = ds[tag]
@@ -102,7 +103,7 @@ def _json_of(ds: Dataset, path: tuple[str, ...] = ()) -> dict[str, Any]:
                 bulk_data_threshold=BULK_THRESHOLD,
             )
         except Exception:  # pydicom raises many kinds for values that do not parse
-            result[key] = {"vr": str(ds.get_item(tag).VR or "UN")}
+            result[key] = {"vr": str(raw.VR or "UN")}
     return result
 
 
