@@ -270,8 +270,12 @@ async def _authenticate(
 ) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     auth = state.auth
-    if auth is None or unquote(request.path) in (TOKEN_PATH, state.prefix + TOKEN_PATH):
+    path = unquote(request.path)
+    if auth is None or path in (TOKEN_PATH, state.prefix + TOKEN_PATH):
         return await handler(request)
+    located = _relative(state, path)
+    if located is None or not _match(request.method, located[2])[2]:
+        return await handler(request)  # a 404 says more than a 401 where nothing is served
     if auth.check(request.headers.get("Authorization")):
         return await handler(request)
     return await send(
