@@ -97,3 +97,16 @@ def bench(session: nox.Session) -> None:
     _install_everything(session)
     session.install("dicomweb-client", "psutil")
     _run_isolated(session, "python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def mutation(session: nox.Session) -> None:
+    """Mutation testing of dicomkit/core with tests/core alone (mutmut; docs/mutation.md).
+
+    ``nox -s mutation -- stow urls`` mutates only those modules; ``--max-children N`` sets the
+    workers (default 2). The run happens in a scratch copy under .nox/mutation-work.
+    """
+    session.install("mutmut==3.8.1", "pytest", "hypothesis", "pydicom>=3")
+    session.install("--no-deps", ".")  # the installed metadata tests/core checks
+    workdir = ROOT / ".nox" / "mutation-work"
+    session.run("python", "scripts/mutation.py", str(workdir), *session.posargs)
