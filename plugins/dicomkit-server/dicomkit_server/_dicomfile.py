@@ -9,6 +9,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,10 @@ class IndexedInstance:
     metadata: dict[str, Any]
 
 
+def _placeholder(path: tuple[str, ...], _element: DataElement) -> str:
+    return BULK_PLACEHOLDER + "/".join(path)
+
+
 def _json_of(ds: Dataset, path: tuple[str, ...] = ()) -> dict[str, Any]:
     """``ds.to_json_dict`` as pydicom writes it, with two differences.
 
@@ -97,9 +102,8 @@ def _json_of(ds: Dataset, path: tuple[str, ...] = ()) -> dict[str, Any]:
                 value = [_json_of(item, (*path, key, str(n))) for n, item in items]
                 result[key] = {"vr": "SQ", "Value": value}
                 continue
-            location = BULK_PLACEHOLDER + "/".join((*path, key))
             result[key] = element.to_json_dict(
-                bulk_data_element_handler=lambda _, uri=location: uri,
+                bulk_data_element_handler=partial(_placeholder, (*path, key)),
                 bulk_data_threshold=BULK_THRESHOLD,
             )
         except Exception:  # pydicom raises many kinds for values that do not parse
