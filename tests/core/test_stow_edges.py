@@ -3,9 +3,10 @@ answer of every status class, and the messages a user reads."""
 
 from __future__ import annotations
 
+import io
 import json
 from itertools import pairwise
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import given
@@ -23,15 +24,20 @@ from dicomkit.core.errors import (
     StoreError,
 )
 from dicomkit.core.interface import Request
+from dicomkit.core.operations import Operations
 from dicomkit.core.stow import (
     DEFAULT_BATCH_BYTES,
     DEFAULT_BATCH_COUNT,
+    StoreTally,
     StowItem,
     interpret_store,
     merge_results,
     plan_batches,
     store_error_message,
+    store_exchange,
+    stow_body,
 )
+from dicomkit.core.urls import DicomWebURLs
 
 URL = "http://pacs.example/dicom-web/studies"
 REQUEST = Request("POST", URL)
@@ -349,3 +355,99 @@ def test_merge_results_of_several_studies_has_no_single_url():
     assert merged.retrieve_url is None
     assert merged.status == 200
     assert merge_results([StoreResult(status=0), StoreResult(status=0)]).status == 200
+
+
+# -- bodies, exchanges and the tally of several batches ------------------------------------------
+
+
+class _File(io.BytesIO):
+    """A part file that records whether it was closed."""
+
+    opened: ClassVar[list[_File]] = []
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        _File.opened.append(self)
+
+
+def test_stow_body_bytes_length_and_replay():
+    _File.opened.clear()
+    items = [StowItem(b"abc"), StowItem(lambda: _File(b"defg"), 4)]
+    body = stow_body(items, "BND", chunk_size=2)
+    expected = (
+        b"--BND\r\nContent-Type: application/dicom\r\n\r\nabc\r\n"
+        b"--BND\r\nContent-Type: application/dicom\r\n\r\ndefg\r\n--BND--\r\n"
+    )
+    assert body.length == len(expected) == 104
+    assert b"".join(body) == expected
+    assert b"".join(body) == expected  # a retry reads the files again
+    assert len(_File.opened) == 2
+    assert all(handle.closed for handle in _File.opened)
+
+
+def test_stow_body_of_unknown_size_has_no_length():
+    assert stow_body([StowItem(lambda: _File(b"x"))], "B").length is None
+
+
+def test_an_unreadable_file_is_an_invalid_argument():
+    def broken() -> Any:
+        raise OSError("permission denied")
+
+    body = stow_body([StowItem(broken, 1)], "B")
+    with pytest.raises(InvalidArgumentError) as caught:
+        b"".join(body)
+    assert str(caught.value) == "cannot read an instance to store: permission denied"
+
+
+def test_store_exchange_request():
+    ops = Operations(DicomWebURLs("http://h/dw"))
+    items = [StowItem(b"abc"), StowItem(lambda: _File(b"defg"), 4)]
+    exchange = store_exchange(ops, items, "1.2", chunk_size=3)
+    request = exchange.request
+    boundary = request.headers.get("Content-Type").rpartition("boundary=")[2]
+    assert request.url == "http://h/dw/studies/1.2"
+    assert request.headers.get("Content-Type") == (
+        f'multipart/related; type="application/dicom"; boundary={boundary}'
+    )
+    assert request.content_length == 104 + 3 * (len(boundary) - 3)
+    assert b"".join(request.iter_body()).count(boundary.encode()) == 3
+    assert [exchange.readable(s) for s in (200, 299, 400, 409)] == [True] * 4
+    assert not exchange.readable(404)
+    assert not exchange.readable(300)
+
+
+def test_the_tally_of_batches():
+    seen = []
+    batches = plan_batches(_items(1, 1, 1), max_count=2)
+    tally = StoreTally(batches, lambda done, total: seen.append((done, total)))
+    assert tally.total == 3
+    assert tally.jobs("1.2") == [(2, (batches[0], "1.2")), (1, (batches[1], "1.2"))]
+    tally.settle(2, StoreResult(stored=[StoredInstance(SOP_CLASS, "1")], status=200))
+    tally.settle(1, StoreResult(stored=[StoredInstance(SOP_CLASS, "2")], status=200))
+    assert seen == [(2, 3), (3, 3)]
+    merged = tally.outcome()
+    assert [s.sop_instance_uid for s in merged.stored] == ["1", "2"]
+
+
+def test_one_failed_batch_of_one_raises_its_own_error():
+    tally = StoreTally(plan_batches(_items(1)), None)
+    error = StoreError("own message", StoreResult(status=409), status=409)
+    tally.settle(1, error)
+    with pytest.raises(StoreError) as caught:
+        tally.outcome()
+    assert caught.value is error
+
+
+def test_a_failed_batch_among_several_raises_one_error_for_all():
+    tally = StoreTally(plan_batches(_items(1, 1), max_count=1), None)
+    tally.settle(1, StoreResult(stored=[StoredInstance(SOP_CLASS, "1")], status=200))
+    failed = StoreResult(failed=[FailedInstance(SOP_CLASS, "2", 0x0110, "Processing failure")])
+    failed.status = 409
+    tally.settle(1, StoreError("batch 2", failed, status=409))
+    with pytest.raises(StoreError) as caught:
+        tally.outcome()
+    assert caught.value.status == 409
+    assert str(caught.value) == (
+        "STOW-RS (HTTP 409) stored 1 of 2 instance(s); 2: Processing failure (0x0110)"
+    )
+    assert len(caught.value.result.stored) == 1
