@@ -106,7 +106,7 @@ def mutation(session: nox.Session) -> None:
     ``nox -s mutation -- stow urls`` mutates only those modules; ``--max-children N`` sets the
     workers (default 2). The run happens in a scratch copy under .nox/mutation-work.
     """
-    session.install("mutmut==3.8.1", "pytest", "hypothesis", "pydicom>=3")
+    session.install("mutmut==3.8.1", "pytest", "pytest-asyncio", "hypothesis", "pydicom>=3")
     session.install("--no-deps", ".")  # the installed metadata tests/core checks
     workdir = ROOT / ".nox" / "mutation-work"
     session.run("python", "scripts/mutation.py", str(workdir), *session.posargs)

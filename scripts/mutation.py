@@ -34,6 +34,8 @@ pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]
 [tool.pytest.ini_options]
 addopts = "--import-mode=importlib"
 pythonpath = ["."]
+asyncio_mode = "auto"
+asyncio_default_fixture_loop_scope = "function"
 """
 CONFTEST = """\
 from dicomkit.testing.profiles import register_profiles
@@ -93,7 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     patterns = [f"dicomkit.core.{module}.*" for module in args.modules]
     mutmut = [sys.executable, "-m", "mutmut"]
     run = [*mutmut, "run", "--max-children", str(args.max_children), *patterns]
-    subprocess.run(run, cwd=args.workdir, check=True, stdout=subprocess.DEVNULL)
+    log = args.workdir / "run.log"
+    with log.open("w") as handle:
+        done = subprocess.run(run, cwd=args.workdir, stdout=handle, stderr=subprocess.STDOUT)
+    if done.returncode:
+        print("\n".join(log.read_text(errors="replace").splitlines()[-40:]))
+        return done.returncode
     results = subprocess.run(
         [*mutmut, "results", "--all", "true"],
         cwd=args.workdir,
