@@ -236,3 +236,66 @@ def test_instances_of_a_series_without_its_study(ops):
     assert str(caught.value) == (
         "search level must be one of ('studies', 'series', 'instances'), not 'patients'"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "url", "accept"),
+    [
+        (("1.2",), {}, f"{ROOT}/studies/1.2/rendered", 'multipart/related; type="image/jpeg"'),
+        (
+            ("1.2", "1.3"),
+            {"multipart": False},
+            f"{ROOT}/studies/1.2/series/1.3/rendered",
+            "image/jpeg",
+        ),
+        (("1.2", "1.3", "1.4"), {}, f"{INSTANCE}/rendered", "image/jpeg"),
+        (
+            ("1.2", "1.3", "1.4"),
+            {"multipart": True},
+            f"{INSTANCE}/rendered",
+            'multipart/related; type="image/jpeg"',
+        ),
+        (
+            ("1.2", "1.3", "1.4"),
+            {"frame_numbers": [1, 2], "params": {"quality": 90, "viewport": [64, 64]}},
+            f"{INSTANCE}/frames/1,2/rendered?quality=90&viewport=64,64",
+            "image/jpeg",
+        ),
+        (
+            ("1.2",),
+            {"media_types": [("image/png", None, 0.5), "image/jpeg"], "params": {"a": "b c"}},
+            f"{ROOT}/studies/1.2/rendered?a=b%20c",
+            'multipart/related; type="image/png"; q=0.5, multipart/related; type="image/jpeg"',
+        ),
+    ],
+)
+def test_rendered(ops, args, kwargs, url, accept):
+    request = ops.rendered(*args, **kwargs)
+    assert _shape(request) == ("GET", url, _common(accept), None, TIMEOUT)
+
+
+def test_rendered_frames_need_an_instance(ops):
+    with pytest.raises(InvalidArgumentError) as caught:
+        ops.rendered("1.2", frame_numbers=[1])
+    assert str(caught.value) == "this resource needs study, series and instance UIDs"
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ((None,), "a study UID is required"),
+        (("1.2", None, "1.4"), "an instance UID needs its series UID"),
+        (("1.x",), "StudyInstanceUID '1.x' may contain only digits and dots"),
+        (("1.2", "1..3"), "SeriesInstanceUID '1..3' has an empty component"),
+        (("1.2", "1.3", "a"), "SOPInstanceUID 'a' may contain only digits and dots"),
+    ],
+)
+def test_targets_are_checked(ops, target, message):
+    with pytest.raises(InvalidArgumentError) as caught:
+        ops.retrieve(*target)
+    assert str(caught.value) == message
+
+
+def test_the_store_study_is_checked(ops):
+    with pytest.raises(InvalidArgumentError, match="StudyInstanceUID"):
+        ops.store(b"", "B", "1.x")
