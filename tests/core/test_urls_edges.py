@@ -244,3 +244,110 @@ def test_refused_roots(kwargs, message):
     with pytest.raises(InvalidArgumentError) as caught:
         DicomWebURLs("http://h/dw", **kwargs)
     assert str(caught.value) == message
+
+
+def test_references_with_a_scheme_or_an_authority_keep_their_own_query_and_fragment():
+    base = "http://h/a/b?q#f"
+    assert resolve_reference(base, "https://s/x/../y?k#g") == "https://s/y?k#g"
+    assert resolve_reference(base, "//s/x/./y?k#g") == "http://s/x/y?k#g"
+    assert resolve_reference(base, "/p?k#g") == "http://h/p?k#g"
+    assert resolve_reference(base, "p?k#g") == "http://h/a/p?k#g"
+    assert resolve_reference(base, "?k#g") == "http://h/a/b?k#g"
+
+
+def test_references_without_slashes():
+    assert resolve_reference("urn:a", "b") == "urn:b"  # a base path with no slash: replaced
+    assert resolve_reference("http://h/a", "urn:x/../y") == "urn:y"  # a relative path stays so
+    assert resolve_reference("http://h/a/b", "c/../../d") == "http://h/d"
+
+
+URLS = DicomWebURLs("http://h/dw")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: URLS.search("patients"),
+            "level must be one of ('studies', 'series', 'instances'), not 'patients'",
+        ),  # type: ignore[arg-type]
+        (
+            lambda: URLS.search("studies", "1.2"),
+            "a study search cannot be scoped to a study or series",
+        ),
+        (
+            lambda: URLS.search("series", "1.2", "1.3"),
+            "a series search cannot be scoped to a series",
+        ),
+        (lambda: URLS.search("instances", None, "1.3"), "a series UID needs the study UID too"),
+        (lambda: URLS.retrieve(None), "retrieve needs a StudyInstanceUID"),  # type: ignore[arg-type]
+        (lambda: URLS.retrieve("1.2", None, "1.4"), "an instance UID needs the series UID too"),
+        (
+            lambda: URLS.retrieve("1.2", resource="pixels"),
+            "resource must be None or one of ('metadata', 'rendered', 'thumbnail', 'frames', "
+            "'bulkdata'), not 'pixels'",
+        ),  # type: ignore[arg-type]
+        (
+            lambda: URLS.retrieve("1.2", "1.3", "1.4", resource="frames"),
+            "resource='frames' needs frame numbers",
+        ),
+        (
+            lambda: URLS.retrieve("1.2", "1.3", frames=[1]),
+            "frames belong to an instance: pass its SOPInstanceUID",
+        ),
+        (
+            lambda: URLS.retrieve("1.2", "1.3", "1.4", resource="metadata", frames=1),
+            "frames cannot be combined with resource='metadata'",
+        ),
+        (lambda: URLS.delete(None), "delete needs a StudyInstanceUID"),  # type: ignore[arg-type]
+        (lambda: DicomWebURLs(5), "base_url must be a string, not int"),  # type: ignore[arg-type]
+        (
+            lambda: DicomWebURLs("http://h", partition="."),
+            "partition '.' is not a usable path segment",
+        ),
+    ],
+)
+def test_url_builder_messages(call, message):
+    with pytest.raises(InvalidArgumentError) as caught:
+        call()
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "url"),
+    [
+        (
+            ("1.2", "1.3", "1.4"),
+            {"frames": 3},
+            "http://h/dw/studies/1.2/series/1.3/instances/1.4/frames/3",
+        ),
+        (
+            ("1.2", "1.3", "1.4"),
+            {"frames": [1, 2], "resource": "thumbnail"},
+            "http://h/dw/studies/1.2/series/1.3/instances/1.4/frames/1,2/thumbnail",
+        ),
+        (("1.2",), {"resource": "thumbnail"}, "http://h/dw/studies/1.2/thumbnail"),
+        (("1.2", "1.3"), {"resource": "metadata"}, "http://h/dw/studies/1.2/series/1.3/metadata"),
+    ],
+)
+def test_retrieve_urls(args, kwargs, url):
+    assert URLS.retrieve(*args, **kwargs) == url
+
+
+def test_prefixes_per_service():
+    urls = DicomWebURLs(
+        "http://h/dw",
+        api_version="v2",
+        partition="p",
+        qido_prefix="/qido/rs/",
+        wado_prefix="wado",
+        stow_prefix="stow",
+    )
+    assert urls.search("studies") == "http://h/dw/v2/partitions/p/qido/rs/studies"
+    assert urls.retrieve("1.2") == "http://h/dw/v2/partitions/p/wado/studies/1.2"
+    assert urls.store() == "http://h/dw/v2/partitions/p/stow/studies"
+    assert urls.store("1.2") == "http://h/dw/v2/partitions/p/stow/studies/1.2"
+    assert urls.delete("1.2") == "http://h/dw/v2/partitions/p/wado/studies/1.2"
+    assert DicomWebURLs("http://h", delete_prefix="del").delete("1.2") == "http://h/del/studies/1.2"
+    assert DicomWebURLs("http://h", qido_prefix="/").qido_root == "http://h"
+    assert repr(urls) == "DicomWebURLs('http://h/dw/v2/partitions/p')"
