@@ -79,8 +79,10 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Run every Python example in README.md and docs/ against the reference server."""
-    _install_everything(session)
+    """Build the site with mkdocs --strict (into site/), then run every Python example in
+    README.md and docs/ against the reference server."""
+    _install_everything(session, "test,server,render,docs")
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
     _run_isolated(session, "python", "-m", "pytest", "tests/test_docs.py", *session.posargs)
 
 

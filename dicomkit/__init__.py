@@ -27,10 +27,12 @@ if TYPE_CHECKING:
         AzureCredential,
         BasicAuth,
         BearerToken,
+        EnvSecret,
         GoogleCredentials,
         OAuth2ClientCredentials,
     )
     from dicomkit.client import AsyncDicomClient, DicomClient, FolderUploadReport
+    from dicomkit.config import ClientConfig
     from dicomkit.core.dicomjson import StoreResult
     from dicomkit.core.operations import Dialect
     from dicomkit.core.retry import RetryPolicy
@@ -39,11 +41,13 @@ _LAZY = {
     "DicomClient": "dicomkit.client",
     "AsyncDicomClient": "dicomkit.client",
     "FolderUploadReport": "dicomkit.client",
+    "ClientConfig": "dicomkit.config",
     "StoreResult": "dicomkit.core.dicomjson",
     "Dialect": "dicomkit.core.operations",
     "RetryPolicy": "dicomkit.core.retry",
     "BasicAuth": "dicomkit.auth",
     "BearerToken": "dicomkit.auth",
+    "EnvSecret": "dicomkit.auth",
     "OAuth2ClientCredentials": "dicomkit.auth",
     "AzureCredential": "dicomkit.auth",
     "GoogleCredentials": "dicomkit.auth",
@@ -58,8 +62,10 @@ __all__ = [
     "AzureCredential",
     "BasicAuth",
     "BearerToken",
+    "ClientConfig",
     "Dialect",
     "DicomClient",
+    "EnvSecret",
     "FolderUploadReport",
     "GoogleCredentials",
     "Headers",

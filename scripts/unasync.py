@@ -52,6 +52,7 @@ RULES: dict[str, str] = {
     "await ": "",
     # protocols and types
     "AsyncTransport": "Transport",
+    "AsyncTransportSpec": "TransportSpec",
     "AsyncTransportContract": "TransportContract",
     "AsyncSessionFactory": "SessionFactory",
     "__anext__": "__next__",

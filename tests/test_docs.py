@@ -8,9 +8,12 @@ from the API fails here (``nox -s docs``; the full test run includes it too).
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,3 +53,71 @@ def test_example(where: str, code: str, compile_only: bool, tmp_path: Path) -> N
         exec(compiled, {"__name__": "__docs__"})
     finally:
         os.chdir(previous)
+
+
+def _resolve(dotted: str) -> object:
+    """The object a ``::: dotted.path`` line of the API reference names (module, then attrs)."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attribute in parts[cut:]:
+            found = getattr(found, attribute)
+        return found
+    raise ImportError(dotted)
+
+
+def test_the_api_reference_names_objects_that_exist() -> None:
+    """mkdocstrings fails the --strict build on a renamed object; this says so in the tests."""
+    names = [
+        name
+        for page in sorted((ROOT / "docs" / "api").glob("*.md"))
+        for name in re.findall(r"^::: ([\w.]+)", page.read_text(encoding="utf-8"), re.M)
+    ]
+    assert len(names) >= 10
+    for name in names:
+        assert _resolve(name) is not None, name
+
+
+def _hooks() -> Any:
+    spec = importlib.util.spec_from_file_location("mkdocs_hooks", ROOT / "scripts/mkdocs_hooks.py")
+    assert spec is not None
+    assert spec.loader is not None
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    return hooks
+
+
+def test_the_api_pages_lose_rest_marks() -> None:
+    html = (
+        "<p>a :class:<code>~dicomkit.core.operations.Dialect</code> or :func:<code>f</code></p>"
+        "<p>::</p>\n<div>tree</div>"
+    )
+    assert _hooks().on_page_content(html) == (
+        "<p>a <code>Dialect</code> or <code>f</code></p><div>tree</div>"
+    )
+
+
+def test_the_nav_hook_drops_missing_pages_and_lists_unnamed_ones(tmp_path: Path) -> None:
+    hooks = _hooks()
+    for page in ("index.md", "usage.md", "api/client.md", "new-page.md"):
+        (tmp_path / page).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / page).write_text("# page\n")
+    config = {
+        "docs_dir": str(tmp_path),
+        "nav": [
+            {"Home": "index.md"},
+            {"Later": "transfers.md"},
+            {"Guides": [{"Usage": "usage.md"}, {"Gone": "gone.md"}]},
+            {"Pending": [{"Only": "not-yet.md"}]},
+            {"API": [{"Clients": "api/client.md"}]},
+        ],
+    }
+    assert hooks.on_config(config)["nav"] == [
+        {"Home": "index.md"},
+        {"Guides": [{"Usage": "usage.md"}]},
+        {"API": [{"Clients": "api/client.md"}]},
+        {"More": ["new-page.md"]},
+    ]

@@ -8,7 +8,6 @@ tokens. Blocking credential calls made from the async client run in a worker thr
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -102,6 +101,8 @@ class AzureCredential(TokenAuth):
             if self._is_async():
                 access = await self._credential.get_token(*self.scopes)
             else:
+                import asyncio  # only under asyncio: the blocking client never loads it
+
                 access = await asyncio.to_thread(self._credential.get_token, *self.scopes)
         return self._token(access)
 
@@ -173,6 +174,8 @@ class GoogleCredentials(TokenAuth):
         return self._refresh_credentials()
 
     async def afetch_token(self, transport: AsyncTransport) -> Token:
+        import asyncio
+
         return await asyncio.to_thread(self._refresh_credentials)
 
     def __repr__(self) -> str:

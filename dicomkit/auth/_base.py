@@ -3,7 +3,10 @@
 A client asks its ``Auth`` for headers before every request and, after a 401, asks it once
 whether a retry could succeed (``refresh``). Static credentials never can; token providers
 override both. Secrets live in :class:`_Secret` so that no ``repr``, log line or exception
-message we produce can show them.
+message we produce can show them, and no pickle either: a secret given as a source (an
+:class:`EnvSecret`, or any picklable callable) pickles as that source and is read again in the
+process that unpickles it; a secret given as text refuses to be pickled unless the caller
+passed ``pickle_secret=True`` (docs/embedding.md, "Pickling").
 """
 
 from __future__ import annotations
@@ -12,13 +15,16 @@ import base64
 import hmac
 import inspect
 import ipaddress
+import os
+import pickle
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Union
+from dataclasses import dataclass
+from typing import Any, NoReturn, Union
 from urllib.parse import urlsplit
 
-from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.errors import AuthError, DicomkitError, InvalidArgumentError
 from dicomkit.core.interface import AsyncTransport, Transport
 
 __all__ = [
@@ -27,8 +33,11 @@ __all__ = [
     "BasicAuth",
     "BearerToken",
     "CallableAuth",
+    "EnvSecret",
     "HeaderCallable",
     "InsecureCredentialsWarning",
+    "SecretInput",
+    "SecretNotPicklableError",
     "check_transport_security",
     "resolve_auth",
 ]
@@ -47,16 +56,69 @@ class InsecureCredentialsWarning(UserWarning):
     """Credentials are about to travel unencrypted (plain http:// to a non-loopback host)."""
 
 
+class SecretNotPicklableError(DicomkitError, pickle.PicklingError):
+    """A secret given as text was about to be pickled in clear; see :class:`EnvSecret`."""
+
+
+@dataclass(frozen=True)
+class EnvSecret:
+    """A secret read from the environment variable ``name`` when it is needed.
+
+    Pass it wherever a password, token or client secret goes
+    (``BasicAuth("ann", EnvSecret("ORTHANC_PASSWORD"))``): the value is read when the auth is
+    built, and a pickled auth carries only the variable's name, so a worker process (spawn,
+    Dask, Ray) reads its own environment. Any picklable zero-argument callable returning the
+    secret (a credential provider) works the same way.
+    """
+
+    name: str
+
+    def __call__(self) -> str:
+        value = os.environ.get(self.name)
+        if not value:
+            raise AuthError(f"the environment variable {self.name} is not set")
+        return value
+
+
+SecretInput = str | EnvSecret | Callable[[], str]
+"""A secret: its text, an :class:`EnvSecret`, or a callable that returns it."""
+
+
 class _Secret:
-    """A string that never shows itself in ``repr``/``str``; call :meth:`reveal` to use it."""
+    """A string that never shows itself in ``repr``/``str``; call :meth:`reveal` to use it.
 
-    __slots__ = ("_value",)
+    ``source`` (a callable) is where the value came from; pickling keeps only the source, and
+    a secret without one pickles only when ``picklable`` (the caller asked for it in clear).
+    """
 
-    def __init__(self, value: str) -> None:
+    __slots__ = ("_picklable", "_source", "_value", "_what")
+
+    def __init__(
+        self,
+        value: str | None,
+        *,
+        source: Callable[[], str] | None = None,
+        picklable: bool = False,
+        what: str = "a secret",
+    ) -> None:
         self._value = value
+        self._source = source
+        self._picklable = picklable
+        self._what = what
 
     def reveal(self) -> str:
+        if self._value is None:
+            if self._source is None:
+                raise AuthError(f"{self._what} has no value")
+            self._value = _checked_secret(self._source(), self._what).reveal()
         return self._value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if self._source is not None:
+            return (_from_source, (self._source, self._what))
+        if not self._picklable:
+            _refuse_to_pickle(self._what)
+        return (_in_clear, (self._value, self._what))
 
     def __repr__(self) -> str:
         return _MASK
@@ -66,25 +128,52 @@ class _Secret:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, _Secret):
             return NotImplemented
-        return hmac.compare_digest(self._value.encode(), other._value.encode())
+        return hmac.compare_digest(self.reveal().encode(), other.reveal().encode())
 
     __hash__ = None  # type: ignore[assignment]
 
     def __bool__(self) -> bool:
-        return bool(self._value)
+        return bool(self.reveal())
 
 
-def _checked_secret(value: object, what: str) -> _Secret:
-    """Wrap ``value`` once checked for header use; errors name ``what``, never the value."""
+def _from_source(source: Callable[[], str], what: str) -> _Secret:
+    """Unpickling: the value is read from its source when first needed, in this process."""
+    return _Secret(None, source=source, what=what)
+
+
+def _in_clear(value: str, what: str) -> _Secret:
+    """Unpickling a secret whose owner asked for it to be pickled in clear."""
+    return _Secret(value, picklable=True, what=what)
+
+
+def _refuse_to_pickle(what: str) -> NoReturn:
+    raise SecretNotPicklableError(
+        f"{what} was given as text and is not pickled in clear: give it as "
+        "dicomkit.auth.EnvSecret('VARIABLE') (or another picklable callable returning it) so "
+        "the other process reads it itself, or pass pickle_secret=True to send it in clear"
+    )
+
+
+def _checked_secret(value: object, what: str, *, picklable: bool = False) -> _Secret:
+    """Wrap ``value`` once checked for header use; errors name ``what``, never the value.
+
+    A callable (an :class:`EnvSecret`, a credential provider) is called now, so a missing
+    secret fails when the auth is built, and kept as the secret's source.
+    """
+    source = None
     if isinstance(value, _Secret):
+        source = value._source
         value = value.reveal()
+    elif callable(value):
+        source = value
+        value = value()
     if not isinstance(value, str):
         raise InvalidArgumentError(f"{what} must be a str, not {type(value).__name__}")
     if not value:
         raise InvalidArgumentError(f"{what} is empty")
     if any(ch in value for ch in "\r\n\0"):
         raise InvalidArgumentError(f"{what} contains a line break or NUL character")
-    return _Secret(value)
+    return _Secret(value, source=source, picklable=picklable, what=what)
 
 
 def authorization_of(headers: Mapping[str, str] | None) -> str | None:
@@ -125,9 +214,14 @@ class Auth(ABC):
 
 
 class BasicAuth(Auth):
-    """HTTP basic authentication (RFC 7617), e.g. Orthanc's ``RegisteredUsers``."""
+    """HTTP basic authentication (RFC 7617), e.g. Orthanc's ``RegisteredUsers``.
 
-    def __init__(self, username: str, password: str) -> None:
+    ``password`` may be an :class:`EnvSecret`; pickling needs one, or ``pickle_secret=True``.
+    """
+
+    def __init__(
+        self, username: str, password: SecretInput, *, pickle_secret: bool = False
+    ) -> None:
         if not isinstance(username, str):
             raise InvalidArgumentError(
                 f"BasicAuth username must be a str, not {type(username).__name__}"
@@ -135,7 +229,9 @@ class BasicAuth(Auth):
         if ":" in username or any(ch in username for ch in "\r\n\0"):
             raise InvalidArgumentError("a basic-auth username may not contain ':' or line breaks")
         self.username = username
-        self._password = _checked_secret(password, "the BasicAuth password")
+        self._password = _checked_secret(
+            password, "the BasicAuth password", picklable=pickle_secret
+        )
 
     def headers(self, transport: Transport) -> dict[str, str]:
         pair = f"{self.username}:{self._password.reveal()}".encode()
@@ -146,10 +242,13 @@ class BasicAuth(Auth):
 
 
 class BearerToken(Auth):
-    """A fixed bearer token (RFC 6750) that the caller obtained and renews."""
+    """A fixed bearer token (RFC 6750) that the caller obtained and renews.
 
-    def __init__(self, token: str) -> None:
-        self._token = _checked_secret(token, "the bearer token")
+    ``token`` may be an :class:`EnvSecret`; pickling needs one, or ``pickle_secret=True``.
+    """
+
+    def __init__(self, token: SecretInput, *, pickle_secret: bool = False) -> None:
+        self._token = _checked_secret(token, "the bearer token", picklable=pickle_secret)
 
     def headers(self, transport: Transport) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token.reveal()}"}

@@ -12,19 +12,30 @@ import base64
 import json
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, NoReturn
 from urllib.parse import quote, urlencode, urlsplit
 
-from dicomkit.auth._base import _MASK, _checked_secret, _Secret, check_transport_security
+from dicomkit.auth._base import (
+    _MASK,
+    SecretInput,
+    _checked_secret,
+    _Secret,
+    check_transport_security,
+)
 from dicomkit.auth._tokens import Clock, Token, TokenAuth
-from dicomkit.core.errors import AuthError, InvalidArgumentError
+from dicomkit.core.errors import AuthError, InvalidArgumentError, TransportError
 from dicomkit.core.interface import AsyncTransport, Headers, Request, StreamBody, Timeout, Transport
 
-__all__ = ["LEGACY_ENV_KEYS", "OAuth2ClientCredentials"]
+__all__ = ["LEGACY_ENV_KEYS", "TOKEN_URL_KEY", "OAuth2ClientCredentials"]
 
 LEGACY_ENV_KEYS = ("authority", "client_id", "client_secret", "oauth_resource")
-"""Keys of the legacy ``AUTH_CONNECTION_INFO`` dict, all required."""
+"""Keys of the legacy ``AUTH_CONNECTION_INFO`` dict, all required when there is no token URL."""
+TOKEN_URL_KEY = "token_url"
+"""The key (or ``from_env`` argument) of a full token endpoint URL, for any OAuth2 server; with
+it, ``authority`` and ``oauth_resource`` are not needed, and ``scope`` may be given."""
 
 _MAX_TOKEN_RESPONSE = 1 << 20
 _MAX_DETAIL = 300
@@ -36,17 +47,19 @@ class OAuth2ClientCredentials(TokenAuth):
     ``scope`` (a string or several) and ``resource`` (the older Azure AD v1 parameter) are sent
     when given. ``client_auth="body"`` sends the client id and secret as form fields (what Azure
     AD expects); ``"basic"`` sends them in an ``Authorization: Basic`` header (RFC 6749 2.3.1).
-    ``token_requests`` counts the requests made to the token endpoint.
+    ``token_requests`` counts the requests made to the token endpoint. ``client_secret`` may be
+    an :class:`~dicomkit.auth.EnvSecret`; pickling needs one, or ``pickle_secret=True``.
     """
 
     def __init__(
         self,
         token_url: str,
         client_id: str,
-        client_secret: str,
+        client_secret: SecretInput,
         scope: str | Sequence[str] | None = None,
         resource: str | None = None,
         *,
+        pickle_secret: bool = False,
         refresh_margin: float = 60.0,
         client_auth: str = "body",
         timeout: Timeout | None = None,
@@ -61,7 +74,9 @@ class OAuth2ClientCredentials(TokenAuth):
             raise InvalidArgumentError('client_auth must be "body" or "basic"')
         self.token_url = token_url
         self.client_id = client_id
-        self._client_secret = _checked_secret(client_secret, "the client secret")
+        self._client_secret = _checked_secret(
+            client_secret, "the client secret", picklable=pickle_secret
+        )
         if scope is None or isinstance(scope, str):
             self.scope = scope
         else:
@@ -78,15 +93,19 @@ class OAuth2ClientCredentials(TokenAuth):
         name: str = "AUTH_CONNECTION_INFO",
         *,
         environ: Mapping[str, str] | None = None,
+        token_url: str | None = None,
         **options: Any,
     ) -> OAuth2ClientCredentials:
         """Build from the legacy ``AUTH_CONNECTION_INFO`` variable of the Azure DICOM client.
 
-        Its value is a Python dict literal (JSON is accepted too) with ``authority`` (e.g.
+        Its value is a Python dict literal (JSON is accepted too), parsed with
+        :func:`ast.literal_eval`, never executed. Azure style: ``authority`` (e.g.
         ``https://login.microsoftonline.com/{tenant}``), ``client_id``, ``client_secret`` and
-        ``oauth_resource``. It is parsed with :func:`ast.literal_eval`, never executed, and
-        mapped to the Microsoft identity platform: ``{authority}/oauth2/v2.0/token`` with scope
-        ``{oauth_resource}/.default``. Errors name the variable and key, never the value.
+        ``oauth_resource``, mapped to ``{authority}/oauth2/v2.0/token`` with scope
+        ``{oauth_resource}/.default``. Any other OAuth2 server: ``token_url`` (the full token
+        endpoint URL), ``client_id``, ``client_secret`` and optionally ``scope``; the
+        ``token_url`` argument does the same and wins over the variable. Errors name the
+        variable and key, never the value.
         """
         raw = _read_env(name, environ)
         if raw is None:
@@ -97,23 +116,39 @@ class OAuth2ClientCredentials(TokenAuth):
                 f"{name} is not a dict literal such as {{'authority': ..., 'client_id': ..., "
                 "'client_secret': ..., 'oauth_resource': ...}"
             )
-        missing = [key for key in LEGACY_ENV_KEYS if key not in info]
+        url = token_url if token_url is not None else info.get(TOKEN_URL_KEY)
+        required = ["client_id", "client_secret"] if url else list(LEGACY_ENV_KEYS)
+        missing = [key for key in required if key not in info]
         if missing:
             raise AuthError(f"{name} is missing the key(s): {', '.join(missing)}")
-        for key in LEGACY_ENV_KEYS:
+        for key in [*required, *(k for k in ("scope", TOKEN_URL_KEY) if k in info)]:
             if not isinstance(info[key], (str, _Secret)) or not info[key]:
                 raise AuthError(f"{name}[{key!r}] must be a non-empty string")
-        authority = str(info["authority"]).rstrip("/")
-        parts = urlsplit(authority)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise AuthError(
-                f"{name}['authority'] must be a URL such as https://login.example/tenant"
+        if url:
+            url = str(url)
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+                where = "token_url" if token_url is not None else f"{name}[{TOKEN_URL_KEY!r}]"
+                raise AuthError(f"{where} must be an http:// or https:// URL")
+            scope = info.get("scope") or (
+                f"{info['oauth_resource']}/.default" if info.get("oauth_resource") else None
             )
+        else:
+            authority = str(info["authority"]).rstrip("/")
+            parts = urlsplit(authority)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise AuthError(
+                    f"{name}['authority'] must be a URL such as https://login.example/tenant"
+                )
+            url = f"{authority}/oauth2/v2.0/token"
+            scope = f"{info['oauth_resource']}/.default"
+        secret = info["client_secret"]
+        if environ is None and isinstance(secret, _Secret):  # pickles as "read {name} again"
+            secret = _Secret(secret.reveal(), source=_LegacyEnvSecret(name))
         return cls(
-            f"{authority}/oauth2/v2.0/token",
+            url,
             str(info["client_id"]),
-            info["client_secret"],  # type: ignore[arg-type]
-            scope=f"{info['oauth_resource']}/.default",
+            secret,  # type: ignore[arg-type]
+            scope=None if scope is None else str(scope),
             **options,
         )
 
@@ -149,17 +184,30 @@ class OAuth2ClientCredentials(TokenAuth):
 
     def fetch_token(self, transport: Transport) -> Token:
         exchange = self._exchange()
-        with transport.send(exchange.request) as response:
+        with self._naming_the_endpoint(), transport.send(exchange.request) as response:
             for chunk in response.iter_bytes():
                 exchange.feed(chunk)
         return exchange.result(response.status)
 
     async def afetch_token(self, transport: AsyncTransport) -> Token:
         exchange = self._exchange()
-        async with await transport.asend(exchange.request) as response:
-            async for chunk in response.aiter_bytes():
-                exchange.feed(chunk)
+        with self._naming_the_endpoint():
+            async with await transport.asend(exchange.request) as response:
+                async for chunk in response.aiter_bytes():
+                    exchange.feed(chunk)
         return exchange.result(response.status)
+
+    @contextmanager
+    def _naming_the_endpoint(self) -> Iterator[None]:
+        """A transport failure says it was the token endpoint, not the DICOMweb server.
+
+        It stays a TransportError of the same class, so the client retries it with its own
+        retry policy, as it would the DICOMweb request.
+        """
+        try:
+            yield
+        except TransportError as exc:
+            _reraise_naming(exc, self.token_url)
 
     def _exchange(self) -> _TokenExchange:
         self.token_requests += 1
@@ -204,6 +252,36 @@ class OAuth2ClientCredentials(TokenAuth):
             f"OAuth2ClientCredentials(token_url={self.token_url!r}, client_id={self.client_id!r}, "
             f"client_secret={_MASK}, scope={self.scope!r}, resource={self.resource!r})"
         )
+
+
+@dataclass(frozen=True)
+class _LegacyEnvSecret:
+    """The client secret of the legacy variable ``name``, read again where it is needed (a
+    pickled provider built by ``from_env`` carries this, not the secret)."""
+
+    name: str
+
+    def __call__(self) -> str:
+        raw = _read_env(self.name, None)
+        info = None if raw is None else _parse_legacy(raw)
+        secret = None if info is None else info.get("client_secret")
+        if not isinstance(secret, _Secret):
+            raise AuthError(f"the environment variable {self.name} holds no client_secret")
+        return secret.reveal()
+
+
+def _reraise_naming(error: TransportError, token_url: str) -> NoReturn:
+    """``error`` again, saying it was the token endpoint; ``token_url`` is set on it, which
+    also tells the client that its own request was never sent."""
+    message = f"the token endpoint {token_url} could not be reached: {error}"
+    try:
+        failure = type(error)(message)
+    except TypeError:  # a backend's own subclass with another constructor: keep it as is
+        failure = error
+    failure.token_url = token_url  # type: ignore[attr-defined]
+    if failure is error:
+        raise error
+    raise failure from error
 
 
 def _basic_value(user: str, password: str) -> str:

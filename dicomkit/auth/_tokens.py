@@ -9,17 +9,21 @@ one request.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import math
 import threading
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
+from dicomkit._logging import token_obtained
 from dicomkit.auth._base import Auth, _Secret, authorization_of
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import AsyncTransport, Transport
+
+if TYPE_CHECKING:  # imported when a lock is first needed: blocking clients never load asyncio
+    import asyncio
 
 __all__ = ["Clock", "Token", "TokenAuth"]
 
@@ -87,6 +91,21 @@ class TokenAuth(Auth):
     async def afetch_token(self, transport: AsyncTransport) -> Token:
         """Obtain a new token without blocking the event loop."""
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without locks and without the cached token (a secret): the other process
+        fetches its own."""
+        state = dict(self.__dict__)
+        for name in ("_state", "_lock", "_alocks", "_alocks_guard"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._state = (None, -math.inf)
+        self._lock = threading.Lock()
+        self._alocks = {}
+        self._alocks_guard = threading.Lock()
+
     def _worth_retry(self, failed: str | None, new: Token) -> bool:
         """Whether a request that failed with ``failed`` should be retried with ``new``."""
         return not new.matches(failed)
@@ -104,6 +123,7 @@ class TokenAuth(Auth):
             lifetime = max(0.0, token.expires_at - self._clock())
             refresh_at = token.expires_at - min(self._refresh_margin, lifetime / 2)
         self._state = (token, refresh_at)
+        token_obtained(self, None if token.expires_at is None else lifetime)
         return token
 
     def _forget_if_stale(self, failed: str | None) -> bool:
@@ -152,6 +172,8 @@ class TokenAuth(Auth):
 
     def _async_lock(self) -> asyncio.Lock:
         """The lock for the running event loop (an asyncio.Lock must not cross loops)."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         with self._alocks_guard:
             lock = self._alocks.get(loop)

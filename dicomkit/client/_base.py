@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from dicomkit.core import stow
 from dicomkit.core.errors import (
@@ -19,7 +19,7 @@ from dicomkit.core.errors import (
     InvalidArgumentError,
     TransportError,
 )
-from dicomkit.core.interface import Request, Response
+from dicomkit.core.interface import AsyncTransport, Request, Response, Transport
 from dicomkit.core.operations import (
     Dialect,
     Exchanges,
@@ -31,7 +31,15 @@ from dicomkit.core.retry import RetryPolicy, coerce_retry
 from dicomkit.core.uids import validate_uid
 from dicomkit.core.urls import DicomWebURLs, without_userinfo
 from dicomkit.files.folder import FolderUpload, ScannedFile
-from dicomkit.files.part10 import DEFAULT_CHUNK_SIZE, InstanceInput, stow_items
+from dicomkit.files.part10 import (
+    DEFAULT_CHUNK_SIZE,
+    InstanceInput,
+    headerless_part10,
+    stow_items,
+)
+
+if TYPE_CHECKING:
+    from dicomkit.config import ClientConfig
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -81,8 +89,64 @@ class ClientBase:
         self.auth = resolve_auth(auth, asynchronous=asynchronous)
         self._asynchronous = asynchronous
         self._client_name = "AsyncDicomClient" if asynchronous else "DicomClient"
-        check_transport_security(self.urls.base_url, self.auth, stacklevel=4)
+        check_transport_security(self.urls.base_url, self.auth, stacklevel=5)
         self.chunk_size = chunk_size
+        self._settings: dict[str, Any] = {
+            "url": base_url,
+            "retry": self.retry,
+            "timeout": timeout,
+            "headers": headers,
+            "dialect": dialect,
+            "api_version": api_version,
+            "partition": partition,
+            "qido_prefix": qido_prefix,
+            "wado_prefix": wado_prefix,
+            "stow_prefix": stow_prefix,
+            "chunk_size": chunk_size,
+        }
+
+    def _remember_transport(self, transport: object, options: Mapping[str, Any] | None) -> None:
+        """Note how the transport was chosen (for :attr:`config`) and check its options.
+
+        Options apply only to a transport dicomkit builds: with an instance they would be
+        silently ignored, so they are refused.
+        """
+        if options and isinstance(transport, (Transport, AsyncTransport)):
+            raise InvalidArgumentError(
+                f"transport_options {sorted(options)} only apply when dicomkit builds the "
+                "transport from a name or class; configure the instance you pass instead"
+            )
+        self._transport_spec = transport
+        self._transport_options = dict(options or {})
+
+    @property
+    def config(self) -> ClientConfig:
+        """The :class:`~dicomkit.ClientConfig` that builds this client again, in any process.
+
+        InvalidArgumentError for a client given a transport instance (sockets do not travel):
+        build it from a name or class and ``transport_options`` instead.
+        """
+        from dicomkit.config import ClientConfig
+
+        spec = getattr(self, "_transport_spec", None)
+        if spec is not None and not isinstance(spec, (str, type)):
+            raise InvalidArgumentError(
+                f"this {self._client_name} uses a transport instance you built, which cannot "
+                "become a ClientConfig (its sockets do not travel to another process): build "
+                "the client with transport=<name or class> and transport_options=... instead"
+            )
+        return ClientConfig(
+            transport=spec,
+            transport_options=getattr(self, "_transport_options", {}),
+            auth=self.auth,
+            **self._settings,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A client pickles as its :attr:`config`; the unpickled client is a fresh one."""
+        from dicomkit.config import rebuild
+
+        return (rebuild, (self.config, type(self)))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.urls.root!r})"
@@ -91,7 +155,8 @@ class ClientBase:
         """A transport by name or class (owned, closed with the client) for this I/O style."""
         from dicomkit.transports.registry import resolve_transport
 
-        return resolve_transport(transport, asynchronous=self._asynchronous)
+        options = getattr(self, "_transport_options", {})
+        return resolve_transport(transport, asynchronous=self._asynchronous, **options)
 
     def _retry_delay(
         self,
@@ -108,7 +173,12 @@ class ClientBase:
         """
         elapsed = time.monotonic() - started
         if response is None:
-            return self.retry.next_delay(attempt, request.method, error=error, elapsed=elapsed)
+            method = request.method
+            if getattr(error, "token_url", None):
+                # The token request failed, so this request was never sent; asking a token
+                # endpoint again is safe, whatever this request's method (a STOW POST too).
+                method = "GET"
+            return self.retry.next_delay(attempt, method, error=error, elapsed=elapsed)
         if response.status not in self.retry.retry_statuses:
             return None
         return self.retry.next_delay(
@@ -120,12 +190,22 @@ class ClientBase:
         )
 
     def _explained(self, error: DicomkitError) -> DicomkitError:
-        """``error``, plus how to fix a 401 caused by sending no credentials at all."""
-        if not isinstance(error, HTTPError) or error.status != 401 or self.auth is not None:
+        """``error``, plus what a 401 means: no credentials were sent, or they were rejected.
+
+        The one place the advice on a 401 is worded, for every operation of both clients.
+        """
+        if not isinstance(error, HTTPError) or error.status != 401:
             return error
+        if self.auth is None:
+            advice = f"the server requires credentials: pass auth=... to {self._client_name}"
+        else:
+            advice = (
+                f"the server rejected the credentials that were sent ({self.auth!r}): check "
+                "them, and that they are meant for this server (token audience or scope)"
+            )
         return type(error)(
             error.status,
-            f"{error}; the server requires credentials: pass auth=... to {self._client_name}",
+            f"{error}; {advice}",
             method=error.method,
             url=error.url,
             headers=error.headers,
@@ -160,11 +240,12 @@ class ClientBase:
         max_count: int | None,
         max_bytes: int | None,
         workers: int,
+        force: bool = False,
     ) -> FolderUpload:
         """The plan of a folder upload (blocking: it scans and sniffs every file)."""
         if study is not None:
             validate_uid(study, "StudyInstanceUID")
-        return FolderUpload(folder, recursive, max_count, max_bytes, workers)
+        return FolderUpload(folder, recursive, max_count, max_bytes, workers, force)
 
 
 def raise_transport_failure(request: Request, error: TransportError, attempts: int) -> NoReturn:
@@ -180,16 +261,20 @@ def raise_transport_failure(request: Request, error: TransportError, attempts: i
         failure = type(error)(message)
     except TypeError:  # a backend's own subclass with another constructor: keep it as is
         raise error from error.__cause__
+    failure.__dict__.update(error.__dict__)  # what was set on it, e.g. token_url
     raise failure from error
 
 
-def uploadable(path: str | os.PathLike[str], scanned: ScannedFile) -> Path:
+def uploadable(path: str | os.PathLike[str], scanned: ScannedFile) -> Path | bytes:
     """``path``, checked as ``upload_dicom_folder`` checks its files: InvalidArgumentError for
-    a missing, unreadable or non-DICOM file, before any request."""
+    a missing, unreadable or non-DICOM file, before any request. A headerless file accepted
+    with ``force=True`` comes back re-encoded as Part 10 bytes."""
     if not scanned.is_dicom:
         raise InvalidArgumentError(
             f"cannot upload {path}: not a DICOM file (no Part 10 'DICM' header)"
         )
     if scanned.problem:
         raise InvalidArgumentError(f"cannot upload {path}: {scanned.problem}")
-    return Path(path)
+    if scanned.headerless:
+        return headerless_part10(scanned.path)
+    return scanned.path

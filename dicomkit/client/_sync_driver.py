@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
+from dicomkit._logging import log_attempt, watch
 from dicomkit.client._base import (
     DEFAULT_CHUNK_SIZE,
     ClientBase,
@@ -119,21 +120,25 @@ class SyncDriver(ClientBase):
         refreshed = False
         while True:
             attempt += 1
-            auth_headers = self.auth.headers(self.transport) if self.auth else {}
-            try:
+            sent = time.monotonic()
+            try:  # a token endpoint that cannot be reached is retried like the request
+                auth_headers = self.auth.headers(self.transport) if self.auth else {}
                 response = self.transport.send(with_headers(request, auth_headers))
             except TransportError as exc:
                 delay = self._retry_delay(attempt, request, started, error=exc)
+                log_attempt(self.retry, request, attempt, delay, sent=sent, error=exc)
                 if delay is None:
                     raise_transport_failure(request, exc, attempt)
                 sleep(delay)
                 continue
+            response = watch(response, request, attempt, sent)
             if response.status == 401 and not refreshed:
                 refreshed = True
                 if self._renewed(response, auth_headers):
                     attempt -= 1
                     continue
             delay = self._retry_delay(attempt, request, started, response=response)
+            log_attempt(self.retry, request, attempt, delay, sent=sent, status=response.status)
             if delay is None:
                 return response
             response.close()

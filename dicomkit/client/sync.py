@@ -16,14 +16,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydicom.dataset import Dataset
-
-from dicomkit.client._base import uploadable
+from dicomkit.client._base import DEFAULT_CHUNK_SIZE, TimeoutInput, uploadable
 from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
 from dicomkit.core.dicomjson import StoreResult
-from dicomkit.core.interface import Headers
+from dicomkit.core.interface import Headers, TransportSpec
 from dicomkit.core.operations import (
+    Dialect,
     RenderOptions,
     RetrieveOptions,
     SearchAllOptions,
@@ -31,15 +30,21 @@ from dicomkit.core.operations import (
     distinct_values,
     patient_filter,
 )
+from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StoreTally
 from dicomkit.files import Progress
 from dicomkit.files.folder import FolderUploadReport, sniff_file
 from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
 
 if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
     from typing_extensions import Unpack
 
+    from dicomkit.auth import AuthInput
+
 __all__ = ["DicomClient"]
+
+DEFAULT_TRANSPORT = "requests"
 
 
 class DicomClient(SyncDriver):
@@ -47,10 +52,50 @@ class DicomClient(SyncDriver):
 
     ``transport`` is a registered name ("requests", "urllib3" or "httpx" in blocking code,
     "aiohttp" or "httpx" under asyncio), a transport class, or an instance you built (which
-    the client then never closes). ``retry`` is a RetryPolicy or
+    the client then never closes), or None for the first installed default (``aiohttp``, else
+    ``httpx``, under asyncio; ``requests`` in blocking code). ``retry`` is a RetryPolicy or
     a number of attempts; ``auth`` a (user, password) tuple, a token, a callable or an Auth;
     ``dialect`` a server :class:`~dicomkit.core.operations.Dialect` or its name ("orthanc").
+    ``transport_options`` go to the transport dicomkit builds from a name or class
+    (``pool_maxsize``, ``verify`` ...). ``client.config`` is the picklable
+    :class:`~dicomkit.ClientConfig` that builds this client again; pickling the client pickles
+    it (docs/embedding.md).
     """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: TransportSpec = DEFAULT_TRANSPORT,
+        transport_options: Mapping[str, Any] | None = None,
+        auth: AuthInput = None,
+        timeout: TimeoutInput = None,
+        retry: RetryPolicy | int | bool | None = None,
+        headers: Mapping[str, str] | None = None,
+        api_version: str | int | None = None,
+        partition: str | None = None,
+        qido_prefix: str | None = None,
+        wado_prefix: str | None = None,
+        stow_prefix: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        dialect: str | Dialect | None = None,
+    ) -> None:
+        self._remember_transport(transport, transport_options)
+        super().__init__(
+            base_url,
+            transport=transport,
+            auth=auth,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            api_version=api_version,
+            partition=partition,
+            qido_prefix=qido_prefix,
+            wado_prefix=wado_prefix,
+            stow_prefix=stow_prefix,
+            chunk_size=chunk_size,
+            dialect=dialect,
+        )
 
     # -- QIDO-RS -------------------------------------------------------------------------------
 
@@ -343,14 +388,17 @@ class DicomClient(SyncDriver):
         """Delete a study, a series or an instance, by whichever UIDs are given."""
         self._run(self.exchanges.delete, study_id, series_id, instance_id)
 
-    def upload_dicom_file(self, path: str | os.PathLike[str]) -> StoreResult:
+    def upload_dicom_file(
+        self, path: str | os.PathLike[str], *, force: bool = False
+    ) -> StoreResult:
         """Store one DICOM file, streamed from disk.
 
         The file is checked first, as ``upload_dicom_folder`` checks its files: a missing,
         unreadable or non-DICOM file raises InvalidArgumentError before any request.
+        ``force=True`` accepts a data set without the Part 10 header (docs/files.md).
         """
-        scanned = offload(sniff_file, Path(path))
-        return self.store_instances([uploadable(path, scanned)])
+        scanned = offload(sniff_file, Path(path), force=force)
+        return self.store_instances([offload(uploadable, path, scanned)])
 
     def upload_dicom_folder(
         self,
@@ -362,6 +410,7 @@ class DicomClient(SyncDriver):
         max_batch_bytes: int | None = None,
         workers: int = 1,
         progress: Progress | None = None,
+        force: bool = False,
     ) -> FolderUploadReport:
         """Store every DICOM file under ``folder`` (recognised by content) and report per file.
 
@@ -370,6 +419,8 @@ class DicomClient(SyncDriver):
         ``workers`` > 1 sends that many STOW-RS requests at once (threads in blocking code,
         tasks under asyncio) and, unless ``max_batch_instances`` is given, splits the files
         into two batches per worker; outcomes are still recorded and reported in folder order.
+        ``force=True`` also uploads data sets stored without the Part 10 header (re-encoded);
+        without it they are reported failed with that reason (docs/files.md).
         """
         plan = offload(
             self._folder_upload,
@@ -379,6 +430,7 @@ class DicomClient(SyncDriver):
             max_batch_instances,
             max_batch_bytes,
             workers,
+            force,
         )
         settle = plan.settler(progress)
         concurrently(self._store_outcome, plan.jobs(study_instance_uid), workers, settle)

@@ -16,13 +16,14 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydicom import Dataset
-from pydicom.datadict import dictionary_VR, tag_for_keyword
-from pydicom.dataelem import DataElement
-
+from dicomkit.core._attributes import lookup
 from dicomkit.core.errors import DicomJSONError, InvalidArgumentError
+
+if TYPE_CHECKING:  # pydicom is imported by the two functions that build or read a Dataset
+    from pydicom import Dataset
+    from pydicom.dataelem import DataElement
 
 __all__ = [
     "BulkDataURIHandler",
@@ -42,7 +43,7 @@ __all__ = [
 BulkDataURIHandler = Callable[[str, str, str], Any]
 """Called with ``(tag, vr, uri)`` for each BulkDataURI; returns the element's value."""
 
-BulkDataURIMaker = Callable[[DataElement], str]
+BulkDataURIMaker = Callable[["DataElement"], str]
 """Called for each binary element above the threshold; returns the BulkDataURI to write."""
 
 _HEX = frozenset("0123456789ABCDEF")
@@ -76,12 +77,10 @@ def _repair_element(key: str, element: object) -> dict[str, Any]:
         raise DicomJSONError(f"element {key} must be a JSON object")
     vr = element.get("vr")
     if vr is None:
-        try:
-            vr = str(dictionary_VR(int(key, 16))).split(" or ")[0]
-        except KeyError:
-            raise DicomJSONError(
-                f"element {key} has no 'vr' and is not in the dictionary"
-            ) from None
+        found = lookup(int(key, 16))
+        if found is None:
+            raise DicomJSONError(f"element {key} has no 'vr' and is not in the dictionary")
+        vr = found[1].split(" or ")[0]
     if not isinstance(vr, str) or len(vr) != 2:
         raise DicomJSONError(f"element {key} has an invalid vr {vr!r}")
     repaired = dict(element, vr=vr)
@@ -134,6 +133,8 @@ def dataset_from_json(
         except BaseException as exc:
             raised.append(exc)
             raise
+
+    from pydicom import Dataset
 
     try:
         return Dataset.from_json(repaired, bulk_data_uri_handler=handler)
@@ -207,10 +208,10 @@ def _tag_of(keyword_or_tag: str) -> str:
     text = keyword_or_tag.replace(",", "").strip("()").upper()
     if len(text) == 8 and _HEX.issuperset(text):
         return text
-    tag = tag_for_keyword(keyword_or_tag)
-    if tag is None:
+    found = lookup(keyword_or_tag)
+    if found is None:
         raise InvalidArgumentError(f"{keyword_or_tag!r} is neither a DICOM keyword nor a tag")
-    return f"{tag:08X}"
+    return f"{found[0]:08X}"
 
 
 def _pn_text(value: dict[str, Any]) -> str:

@@ -23,7 +23,8 @@ HTTP error statuses into :class:`HTTPError` subclasses. Cancellation (``Keyboard
     ├── ProtocolError                            the server's answer is not what DICOMweb says
     │   ├── MultipartError                       malformed or truncated multipart body
     │   │   └── MultipartLimitError              a configured decoder limit was exceeded
-    │   └── DicomJSONError                       malformed DICOM JSON
+    │   ├── DicomJSONError                       malformed DICOM JSON
+    │   └── NotDicomWebError                     not a DICOMweb answer: the base URL is wrong
     ├── HTTPError                                the server answered with an error status
     │   ├── ClientError (4xx)
     │   │   ├── BadRequestError          400
@@ -45,6 +46,7 @@ HTTP error statuses into :class:`HTTPError` subclasses. Cancellation (``Keyboard
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +72,7 @@ __all__ = [
     "MultipartError",
     "MultipartLimitError",
     "NotAcceptableError",
+    "NotDicomWebError",
     "NotFoundError",
     "ProtocolError",
     "ReadTimeout",
@@ -85,6 +88,7 @@ __all__ = [
     "TransportNotFoundError",
     "UnauthorizedError",
     "UnsupportedMediaTypeError",
+    "dicomweb_root_hint",
     "error_for_status",
 ]
 
@@ -157,6 +161,54 @@ class MultipartLimitError(MultipartError):
 
 class DicomJSONError(ProtocolError):
     """A DICOM JSON document is malformed."""
+
+
+class NotDicomWebError(ProtocolError):
+    """The server answered, but not as a DICOMweb server would: the base URL most likely points
+    at another API of that server (Orthanc's REST root, a web page) instead of its DICOMweb root.
+
+    ``url`` is the request's URL and ``content_type`` what the answer said it held.
+    """
+
+    def __init__(
+        self, method: str, url: str, content_type: str | None, *, expected: str, why: str = ""
+    ) -> None:
+        self.method, self.url, self.content_type = method, url, content_type
+        label = content_type or "no Content-Type"
+        detail = f" ({why})" if why else ""
+        super().__init__(
+            f"{method} {url} answered {label}{detail}, not {expected}: this is not a DICOMweb"
+            f" answer. {dicomweb_root_hint(url)}"
+        )
+        self._rebuild = (method, url, content_type, expected, why)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        method, url, content_type, expected, why = self._rebuild
+        return (_rebuild_not_dicomweb, (method, url, content_type, expected, why))
+
+
+def _rebuild_not_dicomweb(
+    method: str, url: str, content_type: str | None, expected: str, why: str
+) -> NotDicomWebError:
+    return NotDicomWebError(method, url, content_type, expected=expected, why=why)
+
+
+_RESOURCE = re.compile(r"/(?:studies|series|instances|workitems|bulkdata)(?:[/?#]|$)")
+
+
+def dicomweb_root_hint(url: str) -> str:
+    """The sentence that tells a user whose request reached the wrong API what to pass instead:
+    the base URL this request was built from, and Orthanc's DICOMweb root beside it."""
+    start = url.find("//") + 2 if "//" in url else 0
+    found = _RESOURCE.search(url, start)
+    base = (url[: found.start()] if found else url.split("?", 1)[0]).rstrip("/")
+    slash = base.find("/", start)
+    orthanc = (base if slash < 0 else base[:slash]) + "/dicom-web"
+    return (
+        f"Is {base} the server's DICOMweb root? Pass the root the server documents as the base"
+        f" URL (for Orthanc {orthanc}, not its REST root); see the troubleshooting page of the"
+        " docs."
+    )
 
 
 class AuthError(DicomkitError):

@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from typing import TypeVar, Union
 
 from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
+from dicomkit.core.urls import Origin, origin_of
 
 __all__ = [
     "AsyncClosing",
     "AsyncTransport",
+    "AsyncTransportSpec",
     "Body",
     "BodySource",
     "ClosedState",
@@ -37,6 +39,7 @@ __all__ = [
     "StreamBody",
     "Timeout",
     "Transport",
+    "TransportSpec",
 ]
 
 HeadersInput = Union["Headers", Mapping[str, str], Sequence[tuple[str, str]], None]
@@ -244,6 +247,25 @@ class Request:
                 )
 
     @property
+    def target(self) -> str:
+        """The path and query of :attr:`url`: the request target of the HTTP/1.1 request line
+        (RFC 9112 3.2.1, "origin-form"), which is what ``http.client`` and most HTTP stacks
+        that connect to a host themselves take (``conn.request(r.method, r.target, ...)``)."""
+        rest = self.url.split("#", 1)[0]
+        scheme_end = rest.find("://")
+        if scheme_end >= 0:  # drop scheme and authority: the path starts at "/" or "?"
+            after = rest[scheme_end + 3 :]
+            ends = [index for index in (after.find("/"), after.find("?")) if index >= 0]
+            rest = after[min(ends) :] if ends else ""
+        path, mark, query = rest.partition("?")
+        return (path or "/") + mark + query
+
+    @property
+    def origin(self) -> Origin:
+        """Scheme, host and port to connect to (the default port made explicit)."""
+        return origin_of(self.url)
+
+    @property
     def content_length(self) -> int | None:
         """The body's length when known without reading it."""
         if self.body is None:
@@ -382,3 +404,11 @@ class AsyncTransport(AsyncClosing, ABC):
     @abstractmethod
     async def aclose(self) -> None:
         """Release what the transport opened; a second call does nothing."""
+
+
+TransportSpec = str | type[Transport] | Transport | None
+"""What ``DicomClient(transport=...)`` takes: a registered name, a class, an instance, or None
+(the default). An :class:`AsyncTransport` is not one, so mypy refuses it at the call."""
+
+AsyncTransportSpec = str | type[AsyncTransport] | AsyncTransport | None
+"""What ``AsyncDicomClient(transport=...)`` takes; a blocking :class:`Transport` is not one."""

@@ -42,9 +42,11 @@ from __future__ import annotations
 
 import datetime
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, NamedTuple
 
+from dicomkit.core._attributes import lookup
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.numbers import parse_decimal
 from dicomkit.core.uids import validate_uid
@@ -484,22 +486,15 @@ def _attribute_component(part: str) -> str:
             f"{part!r} is a query option, not an attribute: pass it as the "
             f"{'fields' if part.lower() == 'includefield' else part.lower()}= argument"
         )
-    from pydicom.datadict import tag_for_keyword  # pydicom loads only when queries are built
-
-    if tag_for_keyword(part) is None:
+    if lookup(part) is None:  # pydicom loads only for a keyword outside the common table
         raise InvalidArgumentError(f"{_preview(part)} is neither a DICOM keyword nor a tag")
     return part
 
 
 def _vr_of(attribute: str) -> str | None:
-    from pydicom.datadict import dictionary_VR, tag_for_keyword
-
     last = attribute.rsplit(".", 1)[-1]
-    tag = tag_for_keyword(last) if not _HEX_TAG_RE.match(last) else int(last, 16)
-    try:
-        return str(dictionary_VR(tag)) if tag is not None else None
-    except KeyError:
-        return None
+    found = lookup(last if not _HEX_TAG_RE.match(last) else int(last, 16))
+    return None if found is None else found[1]
 
 
 def _format_scalar(value: Any, vr: str | None) -> str:
@@ -507,9 +502,8 @@ def _format_scalar(value: Any, vr: str | None) -> str:
         raise InvalidArgumentError(f"{_preview(value)} is not a searchable value")
     if isinstance(value, str):
         return value
-    from pydicom.valuerep import PersonName
-
-    if isinstance(value, PersonName):
+    valuerep = sys.modules.get("pydicom.valuerep")  # a PersonName means pydicom is loaded
+    if valuerep is not None and isinstance(value, valuerep.PersonName):
         return str(value)
     if isinstance(value, int | float):
         return str(value)

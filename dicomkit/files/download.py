@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
-
-import pydicom
 
 from dicomkit.core import multipart
 from dicomkit.core.errors import DicomkitError, InvalidArgumentError, InvalidUIDError, ProtocolError
@@ -52,7 +49,7 @@ class PartFileWriter:
     @classmethod
     def create(cls, output_folder: str | os.PathLike[str]) -> PartFileWriter:
         """A writer into ``output_folder``, created if missing."""
-        root = Path(output_folder)
+        root = Path(output_folder).expanduser()
         try:
             root.mkdir(parents=True, exist_ok=True)
         except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
@@ -113,15 +110,7 @@ class PartFileWriter:
             study, series, instance = found
             return self.root / study / series / f"{instance}.dcm"
         try:
-            with warnings.catch_warnings():  # the UIDs are validated below, by our rules
-                warnings.simplefilter("ignore")
-                ds = pydicom.dcmread(
-                    temp,
-                    force=True,
-                    stop_before_pixels=True,
-                    specific_tags=list(_UID_TAG_NUMBERS),
-                )
-                uids = [str(ds[tag].value) if tag in ds else "" for tag in _UID_TAG_NUMBERS]
+            uids = _pydicom_uids(temp)
         except Exception as exc:  # pydicom raises many types on damaged data
             raise ProtocolError(f"the server sent a part that is not DICOM: {exc}") from exc
         try:
@@ -140,3 +129,24 @@ class PartFileWriter:
         if self._temp is not None:
             self._temp.unlink(missing_ok=True)
             self._temp = None
+
+
+def _pydicom_uids(path: Path) -> list[str]:
+    """The three UIDs as pydicom reads them, for encodings the fast scan leaves aside.
+
+    The elements are read raw (``get_item``): converting them would run pydicom's value
+    validation, which warns, and silencing that would change the process-wide ``warnings``
+    filters. The UIDs are validated afterwards, by our rules.
+    """
+    import pydicom  # downloads of common encodings never import it
+
+    ds = pydicom.dcmread(
+        path, force=True, stop_before_pixels=True, specific_tags=list(_UID_TAG_NUMBERS)
+    )
+    uids = []
+    for tag in _UID_TAG_NUMBERS:
+        value = ds.get_item(tag).value if tag in ds else ""
+        if isinstance(value, bytes):
+            value = value.rstrip(b"\x00 ").decode("ascii", "replace")
+        uids.append(str(value or "").strip())
+    return uids

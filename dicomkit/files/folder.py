@@ -7,14 +7,10 @@ stored, already present, failed (with the reason) or not DICOM.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
-
-import pydicom
-from pydicom.errors import InvalidDicomError
 
 from dicomkit.core import stow
 from dicomkit.core.dicomjson import FailedInstance, StoreResult
@@ -25,9 +21,11 @@ from dicomkit.core.errors import (
     UnauthorizedError,
 )
 from dicomkit.files import Progress
+from dicomkit.files.uid_scan import HEAD_BYTES, scan_headerless, scan_sop_uid
 
 __all__ = [
     "ALREADY_PRESENT_CODES",
+    "HEADERLESS_PROBLEM",
     "FolderUpload",
     "FolderScan",
     "FolderUploadReport",
@@ -44,13 +42,25 @@ ALREADY_PRESENT_CODES = frozenset({0x0111, 45070})
 
 @dataclass
 class ScannedFile:
-    """One file found in a folder, and what its first bytes say about it."""
+    """One file found in a folder, and what its first bytes say about it.
+
+    ``headerless`` marks a data set stored without the Part 10 preamble and ``DICM`` (what
+    pydicom reads only with ``force=True``); it is uploaded, re-encoded as Part 10, only when
+    the caller passes ``force=True``.
+    """
 
     path: Path
     is_dicom: bool
     size: int = 0
     sop_instance_uid: str | None = None
     problem: str | None = None
+    headerless: bool = False
+
+
+HEADERLESS_PROBLEM = (
+    "no DICOM Part 10 header (no preamble and 'DICM'; pydicom reads it only with force=True): "
+    "pass force=True to upload it re-encoded as a Part 10 file"
+)
 
 
 @dataclass
@@ -129,7 +139,7 @@ def scan_folder(folder: str | os.PathLike[str], *, recursive: bool = True) -> Fo
     Links to folders are followed (each real folder is visited once, so a link loop ends);
     a folder that cannot be listed or a broken link is recorded rather than silently skipped.
     """
-    root = Path(folder)
+    root = Path(folder).expanduser()
     if not root.is_dir():
         raise InvalidArgumentError(f"{root} is not a folder")
     scan = FolderScan()
@@ -181,35 +191,70 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def sniff_file(path: Path) -> ScannedFile:
-    """Whether ``path`` holds a DICOM Part 10 file, judged by its content, and its SOP UID."""
-    has_prefix = False
+def sniff_file(path: str | os.PathLike[str], *, force: bool = False) -> ScannedFile:
+    """Whether ``path`` holds a DICOM file, judged by its content, and its SOP Instance UID.
+
+    The first 64 KiB are walked without pydicom (:mod:`dicomkit.files.uid_scan`); only an
+    encoding the walk does not know (big endian, deflated, a UID beyond the head) is left to
+    pydicom, read raw, so no value is converted and no validation warning is raised. Nothing
+    global (``warnings`` filters, pydicom's config) is touched, so threads may sniff at once.
+    A data set without the Part 10 header is DICOM with :data:`HEADERLESS_PROBLEM`, unless
+    ``force`` accepts it.
+    """
+    path = Path(path).expanduser()
     try:
         size = path.stat().st_size
-        with open(path, "rb") as handle, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            head = handle.read(132)
-            has_prefix = len(head) == 132 and head[128:] == b"DICM"
-            handle.seek(0)
-            ds = pydicom.dcmread(handle, force=False, stop_before_pixels=True)
-            uid = ds.get("SOPInstanceUID")
-    except InvalidDicomError:
-        return ScannedFile(path, is_dicom=False)
+        with open(path, "rb") as handle:
+            head = handle.read(HEAD_BYTES)
     except OSError as exc:
         return ScannedFile(path, is_dicom=True, problem=f"unreadable: {exc.strerror or exc}")
-    except Exception as exc:  # pydicom raises many types on damaged files
-        if has_prefix:
+    if len(head) < 132 or head[128:132] != b"DICM":
+        uid = scan_headerless(head)
+        if uid is None:
+            return ScannedFile(path, is_dicom=False)
+        problem = None if force else HEADERLESS_PROBLEM
+        return ScannedFile(path, True, size, uid, problem=problem, headerless=True)
+    uid = scan_sop_uid(head)
+    if uid is None:
+        try:
+            uid = _pydicom_sop_uid(path)
+        except OSError as exc:
+            return ScannedFile(path, is_dicom=True, problem=f"unreadable: {exc.strerror or exc}")
+        except Exception as exc:  # pydicom raises many types on damaged files
             return ScannedFile(path, is_dicom=True, problem=f"damaged DICOM file: {exc}")
-        return ScannedFile(path, is_dicom=False)
     if not uid:
         problem = "DICOM file without a SOPInstanceUID (damaged, or not a storable instance)"
         return ScannedFile(path, is_dicom=True, size=size, problem=problem)
-    return ScannedFile(path, is_dicom=True, size=size, sop_instance_uid=str(uid))
+    return ScannedFile(path, is_dicom=True, size=size, sop_instance_uid=uid)
+
+
+def _pydicom_sop_uid(path: Path) -> str | None:
+    """The SOP Instance UID as pydicom finds it, read raw (no conversion, so no warning)."""
+    import pydicom  # only for encodings the walk leaves aside: most uploads never import it
+
+    ds = pydicom.dcmread(path, force=False, stop_before_pixels=True, specific_tags=[_SOP_TAG])
+    if _SOP_TAG not in ds:
+        return None
+    value = ds.get_item(_SOP_TAG).value
+    if isinstance(value, bytes):
+        value = value.rstrip(b"\x00 ").decode("ascii")
+    return str(value).strip() or None
+
+
+_SOP_TAG = 0x00080018
 
 
 def scanned_item(scanned: ScannedFile) -> stow.StowItem:
-    """The STOW item of a sniffed file: opened only while its part is sent, on every attempt."""
+    """The STOW item of a sniffed file: opened only while its part is sent, on every attempt.
+
+    A headerless file (accepted with ``force=True``) is re-encoded as Part 10 now, in memory.
+    """
     path = scanned.path
+    if scanned.headerless:
+        from dicomkit.files.part10 import headerless_part10
+
+        data = headerless_part10(path)
+        return stow.StowItem(data, label=str(path), sop_instance_uid=scanned.sop_instance_uid)
 
     def opener() -> BinaryIO:
         return open(path, "rb")
@@ -232,6 +277,7 @@ class FolderUpload:
         max_count: int | None,
         max_bytes: int | None,
         workers: int = 1,
+        force: bool = False,
     ) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise InvalidArgumentError("workers must be an integer >= 1")
@@ -240,13 +286,19 @@ class FolderUpload:
         self.report.failed.update(scan.unreadable)
         self.report.not_dicom.extend(scan.special)
         dicom: list[ScannedFile] = []
+        items: list[stow.StowItem] = []
         for path in scan.files:
-            scanned = sniff_file(path)
+            scanned = sniff_file(path, force=force)
             if not scanned.is_dicom:
                 self.report.not_dicom.append(path)
             elif scanned.problem is not None:
                 self.report.failed[path] = scanned.problem
             else:
+                try:
+                    items.append(scanned_item(scanned))
+                except InvalidArgumentError as exc:  # a headerless file pydicom cannot encode
+                    self.report.failed[path] = str(exc)
+                    continue
                 dicom.append(scanned)
         self.total = len(scan.files) + len(scan.unreadable) + len(scan.special)
         self.done = self.total - len(dicom)
@@ -255,7 +307,7 @@ class FolderUpload:
             # Two batches per worker keep every worker busy without many small requests.
             max_count = max(1, min(stow.DEFAULT_BATCH_COUNT, -(-len(dicom) // (2 * workers))))
         self._batches = stow.plan_batches(
-            [scanned_item(s) for s in dicom],
+            items,
             max_count=stow.DEFAULT_BATCH_COUNT if max_count is None else max_count,
             max_bytes=stow.DEFAULT_BATCH_BYTES if max_bytes is None else max_bytes,
         )

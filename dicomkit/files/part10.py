@@ -1,32 +1,42 @@
 """Turning what a caller passes to ``store_instances`` into Part 10 bytes and STOW items.
 
-Datasets are encoded here, files stay on disk and are re-opened on every attempt, and the
-parts a server returns are parsed back into Datasets. Nothing here sends or waits, so the
-blocking and the async client share it (the async one calls it in a worker thread).
+Datasets are encoded by :mod:`dicomkit.core.part10`, files stay on disk and are re-opened
+on every attempt, and the parts a server returns are parsed back into Datasets. Nothing here
+sends or waits, so the blocking and the async client share it (the async one calls it in a
+worker thread).
+
+pydicom is imported by the functions that need a Dataset, never by importing this module: a
+caller who stores files or bytes never loads it (a Dataset cannot exist before pydicom is
+imported, so telling one apart needs no import either).
 """
 
 from __future__ import annotations
 
-import copy
 import io
 import os
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
-
-import pydicom
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
 from dicomkit.core.errors import InvalidArgumentError, ProtocolError
 from dicomkit.core.interface import Headers
+from dicomkit.core.part10 import part10_bytes
 from dicomkit.core.stow import Opener, StowItem
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from pydicom.dataset import Dataset
+    from typing_extensions import TypeIs
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "InstanceInput",
     "dataset_from_bytes",
+    "headerless_part10",
+    "is_dataset",
     "part10_bytes",
     "single_dataset",
     "stow_items",
@@ -35,8 +45,16 @@ __all__ = [
 DEFAULT_CHUNK_SIZE = 1 << 20
 """Bytes read from a file at a time when a STOW body is streamed."""
 
-InstanceInput = Dataset | str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
+InstanceInput: TypeAlias = Union[
+    "Dataset", str, os.PathLike[str], bytes, bytearray, memoryview, BinaryIO
+]
 """One instance for STOW-RS: a Dataset, a file path, Part 10 bytes, or a binary file object."""
+
+
+def is_dataset(value: object) -> TypeIs[Dataset]:
+    """Whether ``value`` is a pydicom Dataset, without importing pydicom when it is not loaded."""
+    module = sys.modules.get("pydicom.dataset")
+    return module is not None and isinstance(value, module.Dataset)
 
 
 def single_dataset(parts: Sequence[tuple[Headers, bytes]]) -> Dataset:
@@ -53,6 +71,8 @@ def dataset_from_bytes(data: bytes, where: str = "part") -> Dataset:
     one would hold the whole part alive beside the element values copied out of it (twice
     the memory for a retrieved study).
     """
+    import pydicom
+
     problem = "it has no SOPInstanceUID"
     try:
         with io.BytesIO(data) as buffer:
@@ -65,39 +85,21 @@ def dataset_from_bytes(data: bytes, where: str = "part") -> Dataset:
     raise ProtocolError(f"the server sent a {where} that is not a DICOM instance: {problem}")
 
 
-def part10_bytes(dataset: Dataset) -> bytes:
-    """``dataset`` encoded as a Part 10 file: preamble, file meta, data set."""
-    buffer = io.BytesIO()
-    try:
-        pydicom.dcmwrite(buffer, _with_transfer_syntax(dataset), enforce_file_format=True)
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        raise InvalidArgumentError(f"cannot encode the dataset as a DICOM file: {exc}") from exc
-    return buffer.getvalue()
+def headerless_part10(path: str | os.PathLike[str]) -> bytes:
+    """A data set stored without preamble and ``DICM``, re-encoded as a Part 10 file.
 
-
-def _with_transfer_syntax(dataset: Dataset) -> Dataset:
-    """``dataset``, or a shallow copy with a Transfer Syntax UID in its file meta.
-
-    A Dataset built in memory has no file meta, and pydicom cannot write a Part 10 file
-    without knowing its encoding: use the encoding it was read with, else Explicit VR Little
-    Endian (the default every STOW-RS server accepts). The caller's Dataset is not modified.
+    pydicom reads it with ``force=True``; the file meta it lacks is built from the data set
+    (the transfer syntax it was read with). InvalidArgumentError when it cannot be encoded.
     """
-    meta = dataset.get("file_meta")
-    if meta is not None and "TransferSyntaxUID" in meta:
-        return dataset
-    implicit, little = dataset.original_encoding
-    syntax = ExplicitVRLittleEndian
-    if implicit and little is not False:
-        syntax = ImplicitVRLittleEndian
-    elif implicit is False and little is False:
-        syntax = ExplicitVRBigEndian
-    file_meta = FileMetaDataset()
-    for element in meta or ():
-        file_meta.add(copy.deepcopy(element))
-    file_meta.TransferSyntaxUID = syntax
-    clone = Dataset(dataset)  # shares the elements, which writing does not change
-    clone.file_meta = file_meta
-    return clone
+    import pydicom
+
+    try:
+        dataset = pydicom.dcmread(Path(path).expanduser(), force=True)
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except Exception as exc:  # pydicom raises many types on damaged data
+        raise InvalidArgumentError(f"cannot read {path} as DICOM: {exc}") from exc
+    return part10_bytes(dataset)
 
 
 def _path_opener(path: Path) -> Opener:
@@ -120,8 +122,10 @@ def stow_items(
     instances: Iterable[InstanceInput] | InstanceInput, chunk_size: int = DEFAULT_CHUNK_SIZE
 ) -> list[StowItem]:
     """Each instance as a StowItem: files stay on disk and are re-read on every attempt."""
-    if isinstance(instances, (Dataset, str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(
-        instances, "read"
+    if (
+        isinstance(instances, (str, os.PathLike, bytes, bytearray, memoryview))
+        or is_dataset(instances)
+        or hasattr(instances, "read")
     ):
         instances = [instances]  # type: ignore[list-item]
     items: list[StowItem] = []
@@ -133,13 +137,13 @@ def stow_items(
 
 
 def _stow_item(instance: Any, index: int, chunk_size: int) -> StowItem:
-    if isinstance(instance, Dataset):
+    if is_dataset(instance):
         uid = str(instance.get("SOPInstanceUID", "")) or None
         return StowItem(part10_bytes(instance), label=f"dataset {uid}", sop_instance_uid=uid)
     if isinstance(instance, (bytes, bytearray, memoryview)):
         return StowItem(bytes(instance), label=f"bytes #{index}")
     if isinstance(instance, (str, os.PathLike)):
-        path = Path(instance)
+        path = Path(instance).expanduser()
         try:
             size = path.stat().st_size
         except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path

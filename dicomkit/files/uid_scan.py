@@ -2,22 +2,28 @@
 
 ``download_dicom`` names every file after these three UIDs. Asking pydicom costs about 0.2 ms
 per instance, a third of the CPU time of a download; walking the top-level elements here costs
-a few microseconds. Only the common encodings are walked (explicit and implicit VR little
-endian, after a preamble and file meta); anything else, or UIDs beyond the bytes given, gives
-None and the caller asks pydicom, so an answer from here always equals pydicom's.
+a few microseconds. Only little-endian data sets are walked (implicit VR, and explicit VR,
+which every encapsulated transfer syntax uses for its data set); anything else, or UIDs beyond
+the bytes given, gives None and the caller asks pydicom, so an answer from here always equals
+pydicom's. Folder uploads sniff files with the same walk, so that uploading files needs no
+pydicom at all; :func:`scan_headerless` finds the data sets pydicom reads only with
+``force=True`` (no preamble and no ``DICM``).
 """
 
 from __future__ import annotations
 
 from dicomkit.core.uids import is_valid_uid
 
-__all__ = ["HEAD_BYTES", "scan_uids"]
+__all__ = ["HEAD_BYTES", "scan_headerless", "scan_sop_uid", "scan_uids"]
 
 HEAD_BYTES = 64 * 1024
 """Bytes of a part worth keeping for the scan: the UIDs sit in the first few hundred."""
 
 _EXPLICIT_LE = "1.2.840.10008.1.2.1"
 _IMPLICIT_LE = "1.2.840.10008.1.2"
+_ENCAPSULATED = ("1.2.840.10008.1.2.4.", "1.2.840.10008.1.2.5")
+"""JPEG, JPEG-LS, JPEG 2000, MPEG, HTJ2K ... and RLE: their data sets are explicit VR LE."""
+_DEFLATED = frozenset({"1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.4.95"})
 _SOP, _STUDY, _SERIES = 0x00080018, 0x0020000D, 0x0020000E
 _TRANSFER_SYNTAX = 0x00020010
 _LONG_VRS = frozenset(
@@ -113,33 +119,80 @@ def _syntax(data: bytes) -> tuple[bool, int]:
         if tag == _TRANSFER_SYNTAX:
             syntax = data[value_at : value_at + length].rstrip(b"\x00 ").decode("ascii", "replace")
         pos = value_at + length
-    if syntax == _EXPLICIT_LE:
-        return False, pos
+    return _implicit(syntax), pos
+
+
+def _implicit(syntax: str | None) -> bool:
+    """Whether a transfer syntax's data set is implicit VR; _GiveUp for one not walked."""
     if syntax == _IMPLICIT_LE:
-        return True, pos
+        return True
+    if syntax == _EXPLICIT_LE or (
+        syntax is not None and syntax.startswith(_ENCAPSULATED) and syntax not in _DEFLATED
+    ):
+        return False
     raise _GiveUp
+
+
+def _walk(head: bytes, pos: int, implicit: bool) -> dict[int, str]:
+    """The UIDs among the three found in the data set that starts at ``pos``."""
+    found: dict[int, str] = {}
+    previous = 0
+    while True:
+        tag, length, value_at, _ = _header(head, pos, implicit)
+        if tag <= previous:
+            raise _GiveUp
+        if tag > _SERIES:
+            return found
+        previous = tag
+        if tag in (_SOP, _STUDY, _SERIES):
+            if length == _UNDEFINED or value_at + length > len(head):
+                raise _GiveUp
+            found[tag] = _uid_text(head[value_at : value_at + length])
+            if len(found) == 3:
+                return found
+        pos = _skip_element(head, pos, implicit, 0)
 
 
 def scan_uids(head: bytes) -> tuple[str, str, str] | None:
     """(study, series, SOP instance) UIDs from the start of a Part 10 file, or None."""
     try:
         implicit, pos = _syntax(head)
-        found: dict[int, str] = {}
-        previous = 0
-        while True:
-            tag, length, value_at, _ = _header(head, pos, implicit)
-            if tag <= previous:
-                raise _GiveUp
-            if tag > _SERIES:
-                break
-            previous = tag
-            if tag in (_SOP, _STUDY, _SERIES):
-                if length == _UNDEFINED or value_at + length > len(head):
-                    raise _GiveUp
-                found[tag] = _uid_text(head[value_at : value_at + length])
-                if len(found) == 3:
-                    break
-            pos = _skip_element(head, pos, implicit, 0)
+        found = _walk(head, pos, implicit)
         return found[_STUDY], found[_SERIES], found[_SOP]
+    except (_GiveUp, KeyError, UnicodeDecodeError):
+        return None
+
+
+def scan_sop_uid(head: bytes) -> str | None:
+    """The SOP Instance UID from the start of a Part 10 file, or None (ask pydicom)."""
+    try:
+        implicit, pos = _syntax(head)
+        return _walk(head, pos, implicit)[_SOP]
+    except (_GiveUp, KeyError, UnicodeDecodeError):
+        return None
+
+
+def scan_headerless(head: bytes) -> str | None:
+    """The SOP Instance UID of a data set stored without preamble and ``DICM``, or None.
+
+    Such files (some RT Structure Sets, old exports) are what pydicom reads only with
+    ``force=True``: the bytes start with the file meta group (explicit VR) or directly with
+    the data set, whose VR encoding is told by whether bytes 4-5 look like a VR.
+    """
+    try:
+        pos, syntax = 0, None
+        while len(head) >= pos + 8 and head[pos] == 2 and head[pos + 1] == 0:
+            tag, length, value_at, _ = _header(head, pos, implicit=False)
+            if length == _UNDEFINED or value_at + length > len(head):
+                raise _GiveUp
+            if tag == _TRANSFER_SYNTAX:
+                syntax = head[value_at : value_at + length].rstrip(b"\x00 ").decode("ascii")
+            pos = value_at + length
+        if pos and syntax is not None:
+            implicit = _implicit(syntax)
+        else:
+            vr = head[pos + 4 : pos + 6]
+            implicit = not (len(vr) == 2 and 65 <= vr[0] <= 90 and 65 <= vr[1] <= 90)
+        return _walk(head, pos, implicit)[_SOP]
     except (_GiveUp, KeyError, UnicodeDecodeError):
         return None

@@ -9,7 +9,6 @@ imports an HTTP library, so a backend may import this module at its own import t
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import importlib
 import os
@@ -310,6 +309,8 @@ async def abody_chunks(request: Request) -> AsyncIterator[bytes]:
         for chunk in chunks:
             yield chunk
         return
+    import asyncio  # here, not at the top: a blocking client never loads asyncio
+
     lock = threading.Lock()
     try:
         while (piece := await asyncio.to_thread(_next_chunk, chunks, lock)) is not None:

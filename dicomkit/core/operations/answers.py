@@ -13,6 +13,7 @@ from dicomkit.core.errors import (
     MethodNotAllowedError,
     error_for_status,
 )
+from dicomkit.core.errors import dicomweb_root_hint as root_hint
 from dicomkit.core.interface import Headers, HeadersInput, Request
 
 __all__ = [
@@ -79,6 +80,10 @@ def error_from_response(
             f"HTTP 405 for DELETE {request.url}: the server does not support DICOMweb DELETE"
             + (f" ({'; '.join(reasons)})" if reasons else "")
         )
+    elif cls is MethodNotAllowedError and request.method == "POST":
+        because = f" ({'; '.join(reasons)})" if reasons else ""
+        hint = root_hint(request.url)
+        message = f"HTTP 405 for POST {request.url}: no STOW-RS here{because}. {hint}"
     return cls(
         status,
         message,

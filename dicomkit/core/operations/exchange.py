@@ -28,8 +28,11 @@ from dicomkit.core.interface import Headers, HeadersInput, Request
 from dicomkit.core.operations.answers import (
     apply_byte_range,
     error_from_response,
-    parse_json_array,
-    parse_json_object,
+)
+from dicomkit.core.operations.foreign import (
+    json_answer,
+    json_object_answer,
+    refuse_foreign_retrieve,
 )
 from dicomkit.core.operations.paging import Pager
 from dicomkit.core.operations.parts import PartAssembler, PartEvents
@@ -149,14 +152,14 @@ class JsonArrayExchange(BodyExchange[list[dict[str, Any]]]):
     """A QIDO-RS or metadata answer: DICOM JSON objects (204 and an empty body are [])."""
 
     def result(self) -> list[dict[str, Any]]:
-        return parse_json_array(self.status, self.body)
+        return json_answer(self.request, self.status, self.headers, self.body)
 
 
 class JsonObjectExchange(BodyExchange[dict[str, Any]]):
     """The one DICOM JSON object of an instance's metadata."""
 
     def result(self) -> dict[str, Any]:
-        return parse_json_object(self.status, self.body)
+        return json_object_answer(self.request, self.status, self.headers, self.body)
 
 
 class DeleteExchange(Exchange[Any, None]):
@@ -227,6 +230,7 @@ class _Streamed(Exchange[ItemT, ResultT]):
     _assembler: PartAssembler
 
     def begin(self) -> None:
+        refuse_foreign_retrieve(self.request, self.headers)
         self._assembler = PartAssembler(self.headers)
 
     def feed(self, chunk: bytes) -> list[ItemT]:
@@ -271,6 +275,7 @@ class PartEventsExchange(Exchange[list[multipart.Event], None]):
     _events: PartEvents
 
     def begin(self) -> None:
+        refuse_foreign_retrieve(self.request, self.headers)
         self._events = PartEvents(self.headers)
 
     def feed(self, chunk: bytes) -> list[list[multipart.Event]]:

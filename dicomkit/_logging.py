@@ -1,0 +1,206 @@
+"""Every log record dicomkit emits, in one module: what it says, at which level, never a secret.
+
+dicomkit configures no logging. The top logger ``dicomkit`` gets a ``NullHandler`` (the library
+convention), so nothing is printed until the application configures logging; then the records
+come from three child loggers:
+
+- ``dicomkit.http`` at DEBUG: one record per HTTP attempt (method, URL, status, bytes received,
+  seconds, attempt number), written when the answer is closed, or when the attempt failed;
+- ``dicomkit.retry`` at INFO before each retry, at WARNING when a retryable failure is given up;
+- ``dicomkit.auth`` at INFO when a token provider obtained a new token.
+
+Headers and bodies are never logged (they carry credentials and patient data); URLs lose any
+``user:password@`` and the values of query parameters that look like credentials. The drivers
+and the token cache call this module in one line each, so the wording lives here only.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from dicomkit.core.interface import Request, Response
+from dicomkit.core.retry import RetryPolicy
+from dicomkit.core.urls import without_userinfo
+
+__all__ = ["AUTH", "HTTP", "RETRY", "ROOT", "log_attempt", "shown_url", "token_obtained", "watch"]
+
+ROOT = logging.getLogger("dicomkit")
+ROOT.addHandler(logging.NullHandler())
+HTTP = logging.getLogger("dicomkit.http")
+RETRY = logging.getLogger("dicomkit.retry")
+AUTH = logging.getLogger("dicomkit.auth")
+
+_SECRET_QUERY = re.compile(
+    r"([?&](?:[^=&#]*(?:token|secret|password|passwd|signature|sig|key|code|auth)[^=&#]*)=)"
+    r"[^&#]*",
+    re.IGNORECASE,
+)
+
+
+def shown_url(url: str) -> str:
+    """``url`` as a log record may show it: no userinfo, credential-like query values masked
+    (a signed bulk-data URI carries its signature in the query)."""
+    return _SECRET_QUERY.sub(r"\1***", without_userinfo(url))
+
+
+def _fields(request: Request, attempt: int, sent: float) -> dict[str, Any]:
+    """The structured ``extra`` of an HTTP record, for handlers that format them (JSON logs)."""
+    return {
+        "http_method": request.method,
+        "url": shown_url(request.url),
+        "attempt": attempt,
+        "elapsed": round(time.monotonic() - sent, 6),
+    }
+
+
+class _Counted:
+    """The answer's body, counted as it is read (sync or async, whichever the driver uses)."""
+
+    def __init__(self, inner: Response) -> None:
+        self.inner = inner
+        self.received = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.inner.iter_bytes():
+            self.received += len(chunk)
+            yield chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.inner.aiter_bytes():
+            self.received += len(chunk)
+            yield chunk
+
+
+class _Watched(Response):
+    """``inner`` with one DEBUG record written when it is closed."""
+
+    def __init__(self, inner: Response, request: Request, attempt: int, sent: float) -> None:
+        self._body = _Counted(inner)
+        super().__init__(
+            inner.status,
+            inner.headers,
+            stream=self._body,
+            on_close=self._close_inner,
+            astream=self._body,
+            on_aclose=self._aclose_inner,
+            url=inner.url,
+            request=inner.request,
+        )
+        self._record = (request, attempt, sent)
+
+    def _close_inner(self) -> None:
+        try:
+            self._body.inner.close()
+        finally:
+            self._log()
+
+    async def _aclose_inner(self) -> None:
+        try:
+            await self._body.inner.aclose()
+        finally:
+            self._log()
+
+    def _log(self) -> None:
+        request, attempt, sent = self._record
+        fields = _fields(request, attempt, sent)
+        fields.update(status_code=self.status, bytes_received=self._body.received)
+        HTTP.debug(
+            "%s %s -> %d, %d bytes in %.3f s (attempt %d)",
+            request.method,
+            fields["url"],
+            self.status,
+            self._body.received,
+            fields["elapsed"],
+            attempt,
+            extra=fields,
+        )
+
+
+def watch(response: Response, request: Request, attempt: int, sent: float) -> Response:
+    """``response``, logged at DEBUG on ``dicomkit.http`` when closed; itself when that logger
+    is not enabled for DEBUG, so an unlogged client pays nothing per chunk.
+
+    ``sent`` is the :func:`time.monotonic` reading taken before the attempt was sent.
+    """
+    if not HTTP.isEnabledFor(logging.DEBUG):
+        return response
+    return _Watched(response, request, attempt, sent)
+
+
+def log_attempt(
+    policy: RetryPolicy,
+    request: Request,
+    attempt: int,
+    delay: float | None,
+    *,
+    sent: float,
+    status: int | None = None,
+    error: BaseException | None = None,
+) -> None:
+    """What the driver decided after attempt ``attempt``: a failed send (DEBUG), a retry after
+    ``delay`` seconds (INFO), or a retryable failure given up (WARNING). A success says nothing
+    here (its record comes from :func:`watch`); neither does a failure the policy never
+    retries, or a client built with ``retry=False``."""
+    gave_up = (
+        delay is None
+        and policy.max_attempts > 1
+        and policy.should_retry(request.method, status=status, error=error)
+    )
+    if error is None and delay is None and not gave_up:
+        return  # an answer the driver returns: its record comes from watch()
+    url = shown_url(request.url)
+    fields = _fields(request, attempt, sent)
+    if error is not None:
+        outcome = f"{type(error).__name__}: {error}"
+        HTTP.debug(
+            "%s %s failed after %.3f s: %s (attempt %d)",
+            request.method,
+            url,
+            fields["elapsed"],
+            outcome,
+            attempt,
+            extra=fields,
+        )
+    else:
+        outcome = f"HTTP {status}"
+        fields["status_code"] = status
+    if delay is not None:
+        fields["delay"] = delay
+        RETRY.info(
+            "retrying %s %s in %.2f s after %s (attempt %d of %d failed)",
+            request.method,
+            url,
+            delay,
+            outcome,
+            attempt,
+            policy.max_attempts,
+            extra=fields,
+        )
+    elif gave_up:
+        RETRY.warning(
+            "giving up on %s %s after %d attempt%s: %s",
+            request.method,
+            url,
+            attempt,
+            "" if attempt == 1 else "s",
+            outcome,
+            extra=fields,
+        )
+
+
+def token_obtained(provider: object, expires_in: float | None) -> None:
+    """An INFO record on ``dicomkit.auth``: ``provider`` holds a new token (never shown)."""
+    source = getattr(provider, "token_url", None)
+    where = f" from {shown_url(source)}" if isinstance(source, str) else ""
+    lifetime = "" if expires_in is None else f", valid for {expires_in:.0f} s"
+    AUTH.info(
+        "%s obtained a new access token%s%s",
+        type(provider).__name__,
+        where,
+        lifetime,
+        extra={"expires_in": expires_in},
+    )

@@ -1,0 +1,144 @@
+"""A client's configuration as a value: picklable, comparable, and able to build clients anywhere.
+
+Threads share one client; processes cannot share sockets, so a worker (multiprocessing with
+'spawn', Dask, Ray) needs what *builds* a client instead. :class:`ClientConfig` is that: every
+constructor option of :class:`~dicomkit.DicomClient` and :class:`~dicomkit.AsyncDicomClient`
+except a transport instance (which holds sockets), plus ``client()`` and ``async_client()``.
+``client.config`` gives the configuration of an existing client, and pickling a client pickles
+its configuration: the unpickled client is a fresh one, with its own connections.
+
+Secrets follow the auth objects' rule (docs/embedding.md): a password or token given as text
+is not pickled in clear; give it as :class:`~dicomkit.auth.EnvSecret` (or any picklable
+callable) and the worker reads it from its own environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.interface import AsyncTransport, Transport
+from dicomkit.core.retry import RetryPolicy, coerce_retry
+
+if TYPE_CHECKING:
+    from dicomkit.auth import Auth, AuthInput
+    from dicomkit.client import AsyncDicomClient, DicomClient
+    from dicomkit.core.operations import Dialect, TimeoutInput
+
+__all__ = ["ClientConfig"]
+
+DEFAULT_CHUNK_SIZE = 1 << 20
+"""The clients' default (``dicomkit.files.part10.DEFAULT_CHUNK_SIZE``), kept here so that
+importing this module stays as cheap as ``import dicomkit``."""
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Everything needed to build a DICOMweb client, as a frozen, picklable value.
+
+    ``transport`` is a registered name ("requests", "urllib3", "aiohttp", "httpx"), a transport
+    class, or None for the default of each flavour (so one config builds both clients);
+    ``transport_options`` go to its constructor (``pool_maxsize``, ``verify`` ...). ``auth``
+    is resolved at once (``("user", "password")`` becomes a ``BasicAuth``), so a tuple never
+    travels in a pickle. The other fields are the clients' constructor options. Equality
+    compares the auth object by identity; the mappings make a config unhashable.
+    """
+
+    url: str
+    transport: str | type[Transport] | type[AsyncTransport] | None = None
+    transport_options: Mapping[str, Any] = field(default_factory=dict)
+    auth: Auth | None = None
+    retry: RetryPolicy | None = None
+    timeout: TimeoutInput = None
+    headers: Mapping[str, str] | None = field(default=None, repr=False)
+    """Not in the ``repr`` (an API key header is a secret); pickled as given."""
+    dialect: str | Dialect | None = None
+    api_version: str | int | None = None
+    partition: str | None = None
+    qido_prefix: str | None = None
+    wado_prefix: str | None = None
+    stow_prefix: str | None = None
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        transport: str | type[Transport] | type[AsyncTransport] | None = None,
+        transport_options: Mapping[str, Any] | None = None,
+        auth: AuthInput = None,
+        retry: RetryPolicy | int | bool | None = None,
+        timeout: TimeoutInput = None,
+        headers: Mapping[str, str] | None = None,
+        dialect: str | Dialect | None = None,
+        api_version: str | int | None = None,
+        partition: str | None = None,
+        qido_prefix: str | None = None,
+        wado_prefix: str | None = None,
+        stow_prefix: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> None:
+        from dicomkit.auth import resolve_auth
+
+        if not isinstance(url, str):
+            raise InvalidArgumentError(f"url must be a str, not {type(url).__name__}")
+        if transport is not None and not isinstance(transport, (str, type)):
+            raise InvalidArgumentError(
+                "ClientConfig holds a transport name or class, not an instance (it holds "
+                "sockets, which cannot travel to another process); pass transport_options"
+            )
+        values = {
+            "url": url,
+            "transport": transport,
+            "transport_options": dict(transport_options or {}),
+            "auth": resolve_auth(auth),
+            "retry": None if retry is None else coerce_retry(retry),
+            "timeout": timeout,
+            "headers": None if headers is None else dict(headers),
+            "dialect": dialect,
+            "api_version": api_version,
+            "partition": partition,
+            "qido_prefix": qido_prefix,
+            "wado_prefix": wado_prefix,
+            "stow_prefix": stow_prefix,
+            "chunk_size": chunk_size,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "transport_options": dict(self.transport_options),
+            "auth": self.auth,
+            "retry": self.retry,
+            "timeout": self.timeout,
+            "headers": self.headers,
+            "dialect": self.dialect,
+            "api_version": self.api_version,
+            "partition": self.partition,
+            "qido_prefix": self.qido_prefix,
+            "wado_prefix": self.wado_prefix,
+            "stow_prefix": self.stow_prefix,
+            "chunk_size": self.chunk_size,
+        }
+
+    def client(self) -> DicomClient:
+        """A new blocking client with this configuration (its own transport and connections)."""
+        from dicomkit.client import DicomClient
+
+        transport: Any = self.transport if self.transport is not None else None
+        return DicomClient(self.url, transport=transport, **self._options())
+
+    def async_client(self) -> AsyncDicomClient:
+        """A new asyncio client with this configuration."""
+        from dicomkit.client.aio import AsyncDicomClient
+
+        transport: Any = self.transport if self.transport is not None else None
+        return AsyncDicomClient(self.url, transport=transport, **self._options())
+
+
+def rebuild(config: ClientConfig, cls: type[Any]) -> object:
+    """What an unpickled client is: a fresh client of the same class, built from its config."""
+    return cls(config.url, transport=config.transport, **config._options())
