@@ -127,6 +127,11 @@ def test_first_value_refusals(obj, message):
     assert str(caught.value) == message
 
 
+@pytest.mark.parametrize("name", ["0008103E", "0008103e", "(0008,103E)", "StudyDescription"])
+def test_first_value_tags_with_hex_letters(name):
+    assert first_value({"0008103E": {"vr": "LO", "Value": ["d"]}}, name) == "d"
+
+
 def test_first_value_of_an_unknown_name():
     with pytest.raises(InvalidArgumentError) as caught:
         first_value({}, "NoSuchKeyword")
