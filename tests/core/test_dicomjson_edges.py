@@ -127,7 +127,7 @@ def test_first_value_refusals(obj, message):
     assert str(caught.value) == message
 
 
-@pytest.mark.parametrize("name", ["0008103E", "0008103e", "(0008,103E)", "StudyDescription"])
+@pytest.mark.parametrize("name", ["0008103E", "0008103e", "(0008,103E)", "SeriesDescription"])
 def test_first_value_tags_with_hex_letters(name):
     assert first_value({"0008103E": {"vr": "LO", "Value": ["d"]}}, name) == "d"
 
