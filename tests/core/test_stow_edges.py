@@ -283,7 +283,7 @@ def test_a_refusal_naming_no_instance_keeps_the_server_reason():
     assert str(caught.value) == f"HTTP 409 for POST {URL}: not DICOM"
 
 
-@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("status", [300, 301, 302, 303, 307, 308, 399])
 def test_a_redirected_upload_is_an_error_that_says_nothing_was_stored(status):
     headers = {"Location": "https://other.example/dicom-web/studies"}
     with pytest.raises(HTTPError) as caught:
@@ -451,3 +451,12 @@ def test_a_failed_batch_among_several_raises_one_error_for_all():
         "STOW-RS (HTTP 409) stored 1 of 2 instance(s); 2: Processing failure (0x0110)"
     )
     assert len(caught.value.result.stored) == 1
+
+
+def test_an_error_status_keeps_the_warning_header_reasons():
+    headers = {"Warning": '299 pacs "storage offline"'}
+    with pytest.raises(ServerError) as caught:
+        interpret_store(REQUEST, 500, headers, b"")
+    assert caught.value.reasons == ["storage offline"]
+    assert caught.value.headers == headers
+    assert str(caught.value) == f"HTTP 500 for POST {URL}: storage offline"

@@ -351,3 +351,34 @@ def test_prefixes_per_service():
     assert DicomWebURLs("http://h", delete_prefix="del").delete("1.2") == "http://h/del/studies/1.2"
     assert DicomWebURLs("http://h", qido_prefix="/").qido_root == "http://h"
     assert repr(urls) == "DicomWebURLs('http://h/dw/v2/partitions/p')"
+
+
+@pytest.mark.parametrize(
+    ("base", "message"),
+    [
+        ("http://h:1:2", "bad host in URL: 'h:1:2'"),  # a colon in a name: only IPv6 has them
+        ("http://::1/dw", "bad host in URL: '::1'"),  # an IPv6 address needs its brackets
+        ("http://[::1]:80]", "bad port in URL: '[::1]:80]'"),
+        ("http://[::1]]", "bad host in URL: '[::1]]'"),
+        ("http://h:000080", "bad port in URL: 'h:000080'"),  # at most five digits
+        ("http://h\\x", "bad host in URL: 'h\\\\x'"),
+    ],
+)
+def test_malformed_authorities(base, message):
+    with pytest.raises(InvalidArgumentError) as caught:
+        DicomWebURLs(base)
+    assert str(caught.value) == message
+
+
+def test_capital_x_is_an_ordinary_character():
+    assert DicomWebURLs("http://X-ray.example").root == "http://X-ray.example"
+    assert DicomWebURLs("http://h:8042/dw").resolve("http://h:8042/Xray") == "http://h:8042/Xray"
+
+
+def test_scheme_relative_links_are_checked_for_their_origin():
+    urls = DicomWebURLs("http://h:8042/dw")
+    with pytest.raises(InvalidArgumentError, match="refusing to follow 'http://other/b'"):
+        urls.resolve("//other/b")
+    with pytest.raises(InvalidArgumentError) as caught:
+        urls.resolve("ftp://h:8042/x")
+    assert str(caught.value) == "URL 'ftp://h:8042/x' must use http or https"
