@@ -224,6 +224,7 @@ def test_a_multipart_answer_ignores_content_length_and_needs_its_closing_delimit
     assert assembler.feed(b"--b\r\n\r\nxy\r\n--b--") == [(Headers(), b"xy")]
     assert assembler.close() == []
     cut = PartAssembler(headers)
+    assert cut.held == 0
     cut.feed(b"--b\r\n\r\nxy")
     assert cut.held == 2
     with pytest.raises(MultipartError):

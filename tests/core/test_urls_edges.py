@@ -382,3 +382,45 @@ def test_scheme_relative_links_are_checked_for_their_origin():
     with pytest.raises(InvalidArgumentError) as caught:
         urls.resolve("ftp://h:8042/x")
     assert str(caught.value) == "URL 'ftp://h:8042/x' must use http or https"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: URLS.retrieve("1.x"), "StudyInstanceUID '1.x' may contain only digits and dots"),
+        (
+            lambda: URLS.retrieve("1.2", "1.x"),
+            "SeriesInstanceUID '1.x' may contain only digits and dots",
+        ),
+        (
+            lambda: URLS.retrieve("1.2", "1.3", "1.x"),
+            "SOPInstanceUID '1.x' may contain only digits and dots",
+        ),
+        (lambda: DicomWebURLs("http://h/a/./b"), "base_url path '/a/./b' has '.' or '..' segments"),
+        (
+            lambda: DicomWebURLs("http://h", qido_prefix="a/../b"),
+            "qido_prefix '..' is not a usable path segment",
+        ),
+        (
+            lambda: DicomWebURLs("http://h", wado_prefix=".."),
+            "wado_prefix '..' is not a usable path segment",
+        ),
+        (
+            lambda: DicomWebURLs("http://h", stow_prefix="a//b"),
+            "stow_prefix '' is not a usable path segment",
+        ),
+        (
+            lambda: DicomWebURLs("http://h", delete_prefix="."),
+            "delete_prefix '.' is not a usable path segment",
+        ),
+    ],
+)
+def test_uid_and_segment_messages_name_what_is_wrong(call, message):
+    with pytest.raises(InvalidArgumentError) as caught:
+        call()
+    assert str(caught.value) == message
+
+
+def test_the_partition_is_kept():
+    assert DicomWebURLs("http://h", partition="p").partition == "p"
+    assert DicomWebURLs("http://h").partition is None
