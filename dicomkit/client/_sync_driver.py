@@ -38,7 +38,7 @@ from dicomkit.core.errors import (
 from dicomkit.core.interface import Request, Response, Transport
 from dicomkit.core.operations import ERROR_BODY_LIMIT, Dialect, Exchange, Step, with_headers
 from dicomkit.core.retry import RetryPolicy
-from dicomkit.core.stow import StowItem
+from dicomkit.core.stow import StowItem, settle_duplicates, wire_ready_all
 from dicomkit.files import Progress
 from dicomkit.files.download import PartFileWriter
 
@@ -221,25 +221,32 @@ class SyncDriver(ClientBase):
     def _store_batch(
         self, items: Sequence[StowItem], study: str | None
     ) -> StoreResult | StoreError:
-        """The StoreResult of one STOW-RS request, or the StoreError saying what failed."""
+        """The StoreResult of one STOW-RS request, or the StoreError saying what failed.
+
+        Each instance is first made fit for the wire (Implicit VR Little Endian re-encoded,
+        big endian refused: PS3.18 8.7.3), in a worker thread since it reads every head.
+        """
+        items = offload(wire_ready_all, items)
         try:
             return self._run(self._stow_exchange, items, study)
         except StoreError as exc:
             return exc
 
     def _store_outcome(
-        self, items: Sequence[StowItem], study: str | None
+        self, items: Sequence[StowItem], study: str | None, duplicates: str = "present"
     ) -> StoreResult | DicomkitError:
         """One folder batch's result; a refused, unreadable or lost batch is returned, not raised.
 
         A connection lost (after retries) mid-batch fails only that batch's files in the report;
         the other batches are still sent, so the report says exactly what reached the server.
+        Instances already on the server are settled by ``duplicates`` (core/stow.py decides).
         """
         try:
             outcome = self._store_batch(items, study)
         except (HTTPError, InvalidArgumentError, TransportError, ProtocolError) as exc:
             return exc
-        return outcome.result if isinstance(outcome, StoreError) else outcome
+        result = outcome.result if isinstance(outcome, StoreError) else outcome
+        return settle_duplicates(result, duplicates)
 
     def _download(
         self,

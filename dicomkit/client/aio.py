@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,16 +21,18 @@ from dicomkit.client._io_async import concurrently, offload
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.interface import AsyncTransportSpec, Headers
 from dicomkit.core.operations import (
+    Capabilities,
     Dialect,
     RenderOptions,
     RetrieveOptions,
     SearchAllOptions,
     SearchOptions,
+    SearchResult,
     distinct_values,
     patient_filter,
 )
 from dicomkit.core.retry import RetryPolicy
-from dicomkit.core.stow import StoreTally
+from dicomkit.core.stow import StoreTally, check_duplicate_policy
 from dicomkit.files import Progress
 from dicomkit.files.folder import FolderUploadReport, sniff_file
 from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
@@ -101,8 +104,13 @@ class AsyncDicomClient(AsyncDriver):
         self,
         search_filters: Mapping[str, Any] | None = None,
         **options: Unpack[SearchAllOptions],
-    ) -> list[dict[str, Any]]:
-        """QIDO-RS studies as DICOM JSON; ``get_remaining`` follows every page."""
+    ) -> SearchResult:
+        """QIDO-RS studies as DICOM JSON; ``get_remaining`` follows every page.
+
+        A search the server cut short (``Warning: 299 ... additional results``) is followed to
+        its end unless ``on_truncated`` says otherwise ("raise", "warn", "return"); the list's
+        ``warnings``, ``truncated`` and ``remaining`` say what the server said.
+        """
         return await self._run(
             self.exchanges.search, "studies", None, None, search_filters, **options
         )
@@ -112,8 +120,8 @@ class AsyncDicomClient(AsyncDriver):
         study_instance_uid: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
         **options: Unpack[SearchAllOptions],
-    ) -> list[dict[str, Any]]:
-        """QIDO-RS series, of one study or of all."""
+    ) -> SearchResult:
+        """QIDO-RS series, of one study or of all (truncation as in ``search_for_studies``)."""
         return await self._run(
             self.exchanges.search, "series", study_instance_uid, None, search_filters, **options
         )
@@ -124,8 +132,8 @@ class AsyncDicomClient(AsyncDriver):
         series_instance_uid: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
         **options: Unpack[SearchAllOptions],
-    ) -> list[dict[str, Any]]:
-        """QIDO-RS instances, of one series, one study, or all."""
+    ) -> SearchResult:
+        """QIDO-RS instances, of one series, one study, or all (truncation as for studies)."""
         return await self._run(
             self.exchanges.search,
             "instances",
@@ -339,15 +347,41 @@ class AsyncDicomClient(AsyncDriver):
         answer a single representative image (Orthanc) give a list of one."""
         return await self._run(self.exchanges.rendered, study_instance_uid, **options)
 
+    async def retrieve_thumbnail(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str | None = None,
+        sop_instance_uid: str | None = None,
+        frame_numbers: Sequence[int] | None = None,
+        **options: Unpack[RenderOptions],
+    ) -> bytes:
+        """The thumbnail of a study, series, instance or frames: one image (PS3.18 10.4.1)."""
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        return await self._run(self.exchanges.thumbnail, *target, frame_numbers, **options)
+
     async def retrieve_bulkdata(
         self,
         uri: str,
         byte_range: tuple[int, int | None] | None = None,
         *,
         media_types: Sequence[Any] | None = None,
+        single_part: bool = False,
+        other_origin: str | None = None,
     ) -> list[bytes]:
-        """The parts found at a BulkDataURI (usually one), optionally a byte range of it."""
-        return await self._run(self.exchanges.bulkdata, uri, byte_range, media_types)
+        """The parts found at a BulkDataURI (usually one), optionally a byte range of it.
+
+        ``single_part`` asks for a plain body instead of multipart (what servers honour ranges
+        in); ``other_origin`` ("refuse", "allow", "rewrite") overrides the dialect's choice for
+        a URI on another origin than the base URL.
+        """
+        return await self._run(
+            self.exchanges.bulkdata,
+            uri,
+            byte_range,
+            media_types,
+            single_part=single_part,
+            other_origin=other_origin,
+        )
 
     # -- STOW-RS -------------------------------------------------------------------------------
 
@@ -359,15 +393,29 @@ class AsyncDicomClient(AsyncDriver):
         max_batch_instances: int | None = None,
         max_batch_bytes: int | None = None,
         progress: Progress | None = None,
+        duplicates: str = "error",
+        raise_on_warnings: bool = False,
     ) -> StoreResult:
         """STOW-RS: store Datasets, paths, bytes or binary files, in as many requests as needed.
 
-        Raises StoreError (carrying the whole StoreResult) when any instance failed or warned.
+        Raises StoreError (carrying the whole StoreResult) when any instance failed. Warnings
+        (coerced attributes, a ``Warning`` header) leave the data stored: they are in the
+        result's ``warnings``, or raise with ``raise_on_warnings``. ``duplicates="present"``
+        lists instances the server holds already in ``already_present`` instead of failing.
         """
         batches = await offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
-        tally = StoreTally(batches, progress)
+        tally = StoreTally(
+            batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
+        )
         await concurrently(self._store_batch, tally.jobs(study_instance_uid), 1, tally.settle)
         return tally.outcome()
+
+    # -- capabilities ----------------------------------------------------------------------------
+
+    async def capabilities(self, path: str = "") -> Capabilities:
+        """What the server says it supports (``OPTIONS``, PS3.18 8.9): the allowed methods and
+        its description document; a server without it raises the matching HTTPError (405)."""
+        return await self._run(self.exchanges.capabilities, path)
 
     # -- DELETE --------------------------------------------------------------------------------
 
@@ -396,16 +444,19 @@ class AsyncDicomClient(AsyncDriver):
         await self._run(self.exchanges.delete, study_id, series_id, instance_id)
 
     async def upload_dicom_file(
-        self, path: str | os.PathLike[str], *, force: bool = False
+        self, path: str | os.PathLike[str], *, force: bool = False, duplicates: str = "present"
     ) -> StoreResult:
         """Store one DICOM file, streamed from disk.
 
         The file is checked first, as ``upload_dicom_folder`` checks its files: a missing,
         unreadable or non-DICOM file raises InvalidArgumentError before any request.
-        ``force=True`` accepts a data set without the Part 10 header (docs/files.md).
+        ``force=True`` accepts a data set without the Part 10 header (docs/files.md). An
+        instance the server holds already is ``already_present`` in the result, as in the
+        folder report; ``duplicates="error"`` raises StoreError for it instead.
         """
         scanned = await offload(sniff_file, Path(path), force=force)
-        return await self.store_instances([await offload(uploadable, path, scanned)])
+        item = await offload(uploadable, path, scanned)
+        return await self.store_instances([item], duplicates=duplicates)
 
     async def upload_dicom_folder(
         self,
@@ -418,6 +469,7 @@ class AsyncDicomClient(AsyncDriver):
         workers: int = 1,
         progress: Progress | None = None,
         force: bool = False,
+        duplicates: str = "present",
     ) -> FolderUploadReport:
         """Store every DICOM file under ``folder`` (recognised by content) and report per file.
 
@@ -427,8 +479,11 @@ class AsyncDicomClient(AsyncDriver):
         tasks under asyncio) and, unless ``max_batch_instances`` is given, splits the files
         into two batches per worker; outcomes are still recorded and reported in folder order.
         ``force=True`` also uploads data sets stored without the Part 10 header (re-encoded);
-        without it they are reported failed with that reason (docs/files.md).
+        without it they are reported failed with that reason (docs/files.md). An instance the
+        server holds already is listed in ``already_present``, or with ``duplicates="error"``
+        among the failures.
         """
+        send = partial(self._store_outcome, duplicates=check_duplicate_policy(duplicates))
         plan = await offload(
             self._folder_upload,
             folder,
@@ -439,8 +494,7 @@ class AsyncDicomClient(AsyncDriver):
             workers,
             force,
         )
-        settle = plan.settler(progress)
-        await concurrently(self._store_outcome, plan.jobs(study_instance_uid), workers, settle)
+        await concurrently(send, plan.jobs(study_instance_uid), workers, plan.settler(progress))
         return plan.report
 
     async def download_dicom(

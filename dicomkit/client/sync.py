@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,16 +23,18 @@ from dicomkit.client._sync_driver import SyncDriver
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.interface import Headers, TransportSpec
 from dicomkit.core.operations import (
+    Capabilities,
     Dialect,
     RenderOptions,
     RetrieveOptions,
     SearchAllOptions,
     SearchOptions,
+    SearchResult,
     distinct_values,
     patient_filter,
 )
 from dicomkit.core.retry import RetryPolicy
-from dicomkit.core.stow import StoreTally
+from dicomkit.core.stow import StoreTally, check_duplicate_policy
 from dicomkit.files import Progress
 from dicomkit.files.folder import FolderUploadReport, sniff_file
 from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
@@ -103,8 +106,13 @@ class DicomClient(SyncDriver):
         self,
         search_filters: Mapping[str, Any] | None = None,
         **options: Unpack[SearchAllOptions],
-    ) -> list[dict[str, Any]]:
-        """QIDO-RS studies as DICOM JSON; ``get_remaining`` follows every page."""
+    ) -> SearchResult:
+        """QIDO-RS studies as DICOM JSON; ``get_remaining`` follows every page.
+
+        A search the server cut short (``Warning: 299 ... additional results``) is followed to
+        its end unless ``on_truncated`` says otherwise ("raise", "warn", "return"); the list's
+        ``warnings``, ``truncated`` and ``remaining`` say what the server said.
+        """
         return self._run(self.exchanges.search, "studies", None, None, search_filters, **options)
 
     def search_for_series(
@@ -112,8 +120,8 @@ class DicomClient(SyncDriver):
         study_instance_uid: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
         **options: Unpack[SearchAllOptions],
-    ) -> list[dict[str, Any]]:
-        """QIDO-RS series, of one study or of all."""
+    ) -> SearchResult:
+        """QIDO-RS series, of one study or of all (truncation as in ``search_for_studies``)."""
         return self._run(
             self.exchanges.search, "series", study_instance_uid, None, search_filters, **options
         )
@@ -124,8 +132,8 @@ class DicomClient(SyncDriver):
         series_instance_uid: str | None = None,
         search_filters: Mapping[str, Any] | None = None,
         **options: Unpack[SearchAllOptions],
-    ) -> list[dict[str, Any]]:
-        """QIDO-RS instances, of one series, one study, or all."""
+    ) -> SearchResult:
+        """QIDO-RS instances, of one series, one study, or all (truncation as for studies)."""
         return self._run(
             self.exchanges.search,
             "instances",
@@ -334,15 +342,41 @@ class DicomClient(SyncDriver):
         answer a single representative image (Orthanc) give a list of one."""
         return self._run(self.exchanges.rendered, study_instance_uid, **options)
 
+    def retrieve_thumbnail(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str | None = None,
+        sop_instance_uid: str | None = None,
+        frame_numbers: Sequence[int] | None = None,
+        **options: Unpack[RenderOptions],
+    ) -> bytes:
+        """The thumbnail of a study, series, instance or frames: one image (PS3.18 10.4.1)."""
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        return self._run(self.exchanges.thumbnail, *target, frame_numbers, **options)
+
     def retrieve_bulkdata(
         self,
         uri: str,
         byte_range: tuple[int, int | None] | None = None,
         *,
         media_types: Sequence[Any] | None = None,
+        single_part: bool = False,
+        other_origin: str | None = None,
     ) -> list[bytes]:
-        """The parts found at a BulkDataURI (usually one), optionally a byte range of it."""
-        return self._run(self.exchanges.bulkdata, uri, byte_range, media_types)
+        """The parts found at a BulkDataURI (usually one), optionally a byte range of it.
+
+        ``single_part`` asks for a plain body instead of multipart (what servers honour ranges
+        in); ``other_origin`` ("refuse", "allow", "rewrite") overrides the dialect's choice for
+        a URI on another origin than the base URL.
+        """
+        return self._run(
+            self.exchanges.bulkdata,
+            uri,
+            byte_range,
+            media_types,
+            single_part=single_part,
+            other_origin=other_origin,
+        )
 
     # -- STOW-RS -------------------------------------------------------------------------------
 
@@ -354,15 +388,29 @@ class DicomClient(SyncDriver):
         max_batch_instances: int | None = None,
         max_batch_bytes: int | None = None,
         progress: Progress | None = None,
+        duplicates: str = "error",
+        raise_on_warnings: bool = False,
     ) -> StoreResult:
         """STOW-RS: store Datasets, paths, bytes or binary files, in as many requests as needed.
 
-        Raises StoreError (carrying the whole StoreResult) when any instance failed or warned.
+        Raises StoreError (carrying the whole StoreResult) when any instance failed. Warnings
+        (coerced attributes, a ``Warning`` header) leave the data stored: they are in the
+        result's ``warnings``, or raise with ``raise_on_warnings``. ``duplicates="present"``
+        lists instances the server holds already in ``already_present`` instead of failing.
         """
         batches = offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
-        tally = StoreTally(batches, progress)
+        tally = StoreTally(
+            batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
+        )
         concurrently(self._store_batch, tally.jobs(study_instance_uid), 1, tally.settle)
         return tally.outcome()
+
+    # -- capabilities ----------------------------------------------------------------------------
+
+    def capabilities(self, path: str = "") -> Capabilities:
+        """What the server says it supports (``OPTIONS``, PS3.18 8.9): the allowed methods and
+        its description document; a server without it raises the matching HTTPError (405)."""
+        return self._run(self.exchanges.capabilities, path)
 
     # -- DELETE --------------------------------------------------------------------------------
 
@@ -389,16 +437,19 @@ class DicomClient(SyncDriver):
         self._run(self.exchanges.delete, study_id, series_id, instance_id)
 
     def upload_dicom_file(
-        self, path: str | os.PathLike[str], *, force: bool = False
+        self, path: str | os.PathLike[str], *, force: bool = False, duplicates: str = "present"
     ) -> StoreResult:
         """Store one DICOM file, streamed from disk.
 
         The file is checked first, as ``upload_dicom_folder`` checks its files: a missing,
         unreadable or non-DICOM file raises InvalidArgumentError before any request.
-        ``force=True`` accepts a data set without the Part 10 header (docs/files.md).
+        ``force=True`` accepts a data set without the Part 10 header (docs/files.md). An
+        instance the server holds already is ``already_present`` in the result, as in the
+        folder report; ``duplicates="error"`` raises StoreError for it instead.
         """
         scanned = offload(sniff_file, Path(path), force=force)
-        return self.store_instances([offload(uploadable, path, scanned)])
+        item = offload(uploadable, path, scanned)
+        return self.store_instances([item], duplicates=duplicates)
 
     def upload_dicom_folder(
         self,
@@ -411,6 +462,7 @@ class DicomClient(SyncDriver):
         workers: int = 1,
         progress: Progress | None = None,
         force: bool = False,
+        duplicates: str = "present",
     ) -> FolderUploadReport:
         """Store every DICOM file under ``folder`` (recognised by content) and report per file.
 
@@ -420,8 +472,11 @@ class DicomClient(SyncDriver):
         tasks under asyncio) and, unless ``max_batch_instances`` is given, splits the files
         into two batches per worker; outcomes are still recorded and reported in folder order.
         ``force=True`` also uploads data sets stored without the Part 10 header (re-encoded);
-        without it they are reported failed with that reason (docs/files.md).
+        without it they are reported failed with that reason (docs/files.md). An instance the
+        server holds already is listed in ``already_present``, or with ``duplicates="error"``
+        among the failures.
         """
+        send = partial(self._store_outcome, duplicates=check_duplicate_policy(duplicates))
         plan = offload(
             self._folder_upload,
             folder,
@@ -432,8 +487,7 @@ class DicomClient(SyncDriver):
             workers,
             force,
         )
-        settle = plan.settler(progress)
-        concurrently(self._store_outcome, plan.jobs(study_instance_uid), workers, settle)
+        concurrently(send, plan.jobs(study_instance_uid), workers, plan.settler(progress))
         return plan.report
 
     def download_dicom(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.core._attributes import lookup
+from dicomkit.core.dicomxml import looks_like_xml, native_model_to_json
 from dicomkit.core.errors import DicomJSONError, InvalidArgumentError
 
 if TYPE_CHECKING:  # pydicom is imported by the two functions that build or read a Dataset
@@ -37,6 +38,7 @@ __all__ = [
     "first_value",
     "loads_json_array",
     "loads_json_object",
+    "normalise_charset",
     "parse_store_response",
 ]
 
@@ -137,7 +139,7 @@ def dataset_from_json(
     from pydicom import Dataset
 
     try:
-        return Dataset.from_json(repaired, bulk_data_uri_handler=handler)
+        return Dataset.from_json(normalise_charset(repaired), bulk_data_uri_handler=handler)
     except Exception as exc:
         if raised:
             raise raised[0] from None
@@ -166,7 +168,41 @@ def dataset_to_json(
         )
     except (ValueError, TypeError) as exc:
         raise InvalidArgumentError(f"dataset cannot be written as DICOM JSON: {exc}") from exc
-    return result
+    return normalise_charset(result)
+
+
+_CHARSET = "00080005"
+_UTF8 = "ISO_IR 192"
+
+
+def _non_ascii(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.isascii()
+    if isinstance(value, dict):
+        return any(_non_ascii(v) for k, v in value.items() if k not in ("InlineBinary", "vr"))
+    if isinstance(value, list):
+        return any(_non_ascii(v) for v in value)
+    return False
+
+
+def normalise_charset(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` with Specific Character Set saying what DICOM JSON text is: Unicode.
+
+    JSON strings are Unicode (PS3.18 F.2), so a Specific Character Set carried over from the
+    Part 10 encoding ("ISO_IR 100", "ISO 2022 IR 87") no longer describes them, and a Dataset
+    made from such JSON would be written back in a character set that cannot hold the text.
+    When the object holds non-ASCII text, or names a character set, it is set to ``ISO_IR 192``
+    (UTF-8) at this level; nested items keep theirs only when their text is ASCII.
+    """
+    element = obj.get(_CHARSET)
+    named = isinstance(element, dict) and bool(element.get("Value"))
+    if not (named or _non_ascii({k: v for k, v in obj.items() if k != _CHARSET})):
+        return obj
+    if isinstance(element, dict) and element.get("Value") == [_UTF8]:
+        return obj
+    fixed = dict(obj)
+    fixed[_CHARSET] = {"vr": "CS", "Value": [_UTF8]}
+    return dict(sorted(fixed.items()))
 
 
 def _loads(body: bytes | str) -> Any:
@@ -329,11 +365,15 @@ class StoreResult:
     warnings: list[str] = field(default_factory=list)
     retrieve_url: str | None = None
     status: int = 200
+    already_present: list[FailedInstance] = field(default_factory=list)
+    """Instances the server refused because it holds them already (Duplicate SOP Instance),
+    moved here from ``failed`` when the caller treats them as present (the upload default)."""
 
     @property
     def ok(self) -> bool:
-        """Nothing failed and the HTTP status is not an error."""
-        return not self.failed and self.status < 400
+        """Nothing failed, and the HTTP status is not an error or refused only instances the
+        server holds already (``already_present``)."""
+        return not self.failed and (self.status < 400 or bool(self.already_present))
 
     @property
     def partial(self) -> bool:
@@ -419,18 +459,22 @@ def _collect(obj: dict[str, Any], result: StoreResult) -> None:
 def parse_store_response(status: int, body: bytes | str) -> StoreResult:
     """A :class:`StoreResult` from a STOW-RS status and body.
 
-    An empty body gives a result with only the status. The body may be one DICOM JSON object or
-    an array of them. An error status with a body that is not DICOM JSON (an HTML page from a
-    proxy, Orthanc's error JSON) also gives a result with only the status, so that the caller
-    can raise its HTTP error with the body; a success status with such a body raises
-    :class:`DicomJSONError`, because what was stored cannot be known.
+    An empty body gives a result with only the status. The body may be one DICOM JSON object,
+    an array of them, or a PS3.19 ``NativeDicomModel`` XML document (PS3.18 10.5.3 allows
+    both). An error status with a body that is neither (an HTML page from a proxy, Orthanc's
+    error JSON) also gives a result with only the status, so that the caller can raise its HTTP
+    error with the body; a success status with such a body raises :class:`DicomJSONError`,
+    because what was stored cannot be known.
     """
     result = StoreResult(status=status)
     if not body.strip():
         return result
     try:
-        value = _loads(body)
-        objects = value if isinstance(value, list) else [value]
+        if looks_like_xml(body):
+            objects: list[Any] = [native_model_to_json(body)]
+        else:
+            value = _loads(body)
+            objects = value if isinstance(value, list) else [value]
         if not objects or not all(isinstance(o, dict) for o in objects):
             raise DicomJSONError(f"expected a DICOM JSON object, got {_preview(body)}")
         if not all(_looks_like_dicom_json(o) for o in objects):

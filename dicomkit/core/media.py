@@ -134,6 +134,10 @@ _DEFAULT_PART_TYPES = {
     "bulkdata": APPLICATION_OCTET_STREAM,
 }
 
+_RENDERED_DOCUMENTS = frozenset(
+    {"text/html", "text/plain", "text/xml", "text/rtf", "application/pdf"}
+)
+"""Rendered media types that are not images or video (PS3.18 8.7.4, Table 8.7.4-1)."""
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TRANSFER_SYNTAX = re.compile(r"\*|[0-9]+(\.[0-9]+)*")
 
@@ -281,6 +285,8 @@ def _check_media_type(resource: str, media_type: str) -> str:
         "metadata": kind in (APPLICATION_DICOM_JSON, APPLICATION_JSON, APPLICATION_DICOM_XML),
         "frames": kind == APPLICATION_OCTET_STREAM or parsed.main_type in ("image", "video"),
         "bulkdata": kind == APPLICATION_OCTET_STREAM or parsed.main_type in ("image", "video"),
+        "rendered": parsed.main_type in ("image", "video") or kind in _RENDERED_DOCUMENTS,
+        "thumbnail": parsed.main_type in ("image", "video"),
     }.get(resource, True)
     if not allowed:
         raise InvalidArgumentError(f"{media_type!r} cannot be requested for {resource}")
@@ -308,8 +314,8 @@ def _range(resource: str, spec: MediaTypeSpec, default_syntax: str | None) -> st
     if resource in _MULTIPART_RESOURCES:
         params["type"] = media_type
         media_type = MULTIPART_RELATED
-    elif transfer_syntax and resource == "metadata":
-        raise InvalidArgumentError("metadata has no transfer syntax")
+    elif transfer_syntax and resource in ("metadata", "rendered", "thumbnail"):
+        raise InvalidArgumentError(f"{resource} has no transfer syntax")
     if transfer_syntax:
         params["transfer-syntax"] = _check_transfer_syntax(transfer_syntax)
     if quality is not None:

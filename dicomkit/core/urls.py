@@ -20,12 +20,14 @@ How a URL is put together::
 
 Every UID goes through :func:`~dicomkit.core.uids.validate_uid` before it reaches a path; other
 path segments (partition, prefixes) keep only RFC 3986 unreserved characters. Query names and
-values are percent-encoded as UTF-8 except for unreserved characters and ``QUERY_SAFE``
-(``* ? , ^ : @ / ! $ ' ( )``): those mean nothing to the query syntax, and some servers (Orthanc
-1.10) compare query values without percent-decoding them, so a wildcard ``*``, a UID list's ``,``
-or a person name's ``^`` must arrive as is. ``&``, ``=``, ``+``, ``#``, ``;``, ``%``, spaces,
-controls and non-ASCII text are always encoded, so no caller value can add a path segment, a
-query parameter or a fragment.
+values are percent-encoded as UTF-8 (PS3.18 8.3.4.1, RFC 3986) except for unreserved characters
+and ``QUERY_SAFE`` (``* ? : @ / ! $ ' ( )``, which RFC 3986 allows in a query and which mean
+nothing to its syntax). ``^`` is encoded (RFC 3986 does not allow it), and so is a ``,`` inside
+a value: only the separator between several values (:class:`ValueList`) is a raw comma. A
+server dialect may keep ``^`` and ``,`` raw (``encode_query(raw=...)``): Orthanc 1.10 compares
+values without percent-decoding them. ``&``, ``=``, ``+``, ``#``, ``;``, ``%``, spaces, controls
+and non-ASCII text are always encoded, so no caller value can add a path segment, a query
+parameter or a fragment.
 
 ``resolve`` turns a BulkDataURI or RetrieveURL from a server into an absolute URL. A relative
 reference is resolved against the WADO root. An absolute one is accepted only when it has the
@@ -35,20 +37,26 @@ the caller's credentials there. Pass ``allow_other_origin=True`` to accept such 
 The URL helpers the rest of dicomkit shares live here too, one of each: RFC 3986 reference
 resolution (:func:`resolve_reference`), the :class:`Origin` credentials are bound to
 (:func:`origin_of`), :func:`without_userinfo` for messages that quote a URL, and the frame-number
-check (:func:`frame_list`). pydicom is imported only when a query is built.
+check (:func:`frame_list`). The query string itself is built by :mod:`dicomkit.core.query`, whose
+names are re-exported here.
 """
 
 from __future__ import annotations
 
-import datetime
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, NamedTuple
 
-from dicomkit.core._attributes import lookup
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.numbers import parse_decimal
+from dicomkit.core.query import (
+    QUERY_SAFE,
+    ValueList,
+    build_query,
+    encode_query,
+    normalize_attribute,
+    percent_encode,
+)
 from dicomkit.core.uids import validate_uid
 
 __all__ = [
@@ -57,6 +65,7 @@ __all__ = [
     "Level",
     "Origin",
     "Resource",
+    "ValueList",
     "build_query",
     "encode_query",
     "frame_list",
@@ -70,24 +79,14 @@ __all__ = [
 Level = Literal["studies", "series", "instances"]
 Resource = Literal["metadata", "rendered", "thumbnail", "frames", "bulkdata"]
 
-_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PATH_SAFE = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@%/"
 )
-_ENCODED = tuple(chr(b) if b in _UNRESERVED else f"%{b:02X}" for b in range(256))
-_PLAIN_RE = re.compile(r"[A-Za-z0-9._~-]*\Z")
-QUERY_SAFE = "*?,^:@/!$'()"
-"""Characters :func:`encode_query` sends unencoded besides the unreserved ones."""
-_QUERY_TABLE = tuple(
-    chr(b) if chr(b) in QUERY_SAFE or b in _UNRESERVED else f"%{b:02X}" for b in range(256)
-)
-_QUERY_OPTIONS = ("includefield", "fuzzymatching", "limit", "offset")
 _BASE_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^?#]*)$")
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _USERINFO_RE = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://)?)[^/?#]*@")
 # RFC 3986, appendix B.
 _URI_RE = re.compile(r"^(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$", re.S)
-_HEX_TAG_RE = re.compile(r"^\(?([0-9A-Fa-f]{4}),?([0-9A-Fa-f]{4})\)?$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LEVELS = ("studies", "series", "instances")
 _RESOURCES = ("metadata", "rendered", "thumbnail", "frames", "bulkdata")
@@ -97,23 +96,6 @@ _PREVIEW = 80
 def _preview(value: object) -> str:
     text = repr(value)
     return text if len(text) <= _PREVIEW else text[:_PREVIEW] + "..."
-
-
-def percent_encode(text: str, safe: str = "") -> str:
-    """Percent-encode ``text`` as UTF-8, keeping RFC 3986 unreserved characters and ``safe``."""
-    if not safe and _PLAIN_RE.match(text):
-        return text
-    try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidArgumentError(f"{_preview(text)} is not valid Unicode text") from None
-    table = _ENCODED
-    if safe == QUERY_SAFE:
-        table = _QUERY_TABLE
-    elif safe:
-        keep = frozenset(safe.encode("ascii"))
-        table = tuple(chr(b) if b in keep else code for b, code in enumerate(_ENCODED))
-    return "".join(map(table.__getitem__, data))
 
 
 def _segment(value: str, what: str) -> str:
@@ -369,11 +351,13 @@ class DicomWebURLs:
         study: str | None = None,
         series: str | None = None,
         query: Mapping[str, Any] | Iterable[tuple[str, str]] | None = None,
+        *,
+        raw: str = "",
     ) -> str:
         """QIDO-RS URL: search ``level`` within an optional study (and series).
 
         ``query`` is either pairs from :func:`build_query` or a mapping of search filters that is
-        passed to :func:`build_query`.
+        passed to :func:`build_query`; ``raw`` goes to :func:`encode_query`.
         """
         if level not in _LEVELS:
             raise InvalidArgumentError(f"level must be one of {_LEVELS}, not {_preview(level)}")
@@ -383,7 +367,7 @@ class DicomWebURLs:
             raise InvalidArgumentError("a series search cannot be scoped to a series")
         url = self.qido_root + self._resource_path(study, series, None) + "/" + level
         pairs = build_query(query) if isinstance(query, Mapping) else list(query or ())
-        encoded = encode_query(pairs)
+        encoded = encode_query(pairs, raw=raw)
         return f"{url}?{encoded}" if encoded else url
 
     def retrieve(
@@ -431,8 +415,21 @@ class DicomWebURLs:
             raise InvalidArgumentError("delete needs a StudyInstanceUID")
         return self.delete_root + self._resource_path(study, series, instance)
 
-    def resolve(self, uri: str, *, allow_other_origin: bool = False) -> str:
-        """Make a server-supplied BulkDataURI or RetrieveURL absolute (see module docstring)."""
+    def resolve(
+        self, uri: str, *, allow_other_origin: bool = False, other_origin: str | None = None
+    ) -> str:
+        """Make a server-supplied BulkDataURI or RetrieveURL absolute (see module docstring).
+
+        ``other_origin`` says what to do with an absolute URL on another origin: ``"refuse"``
+        (the default), ``"allow"`` (as ``allow_other_origin=True``), or ``"rewrite"``: keep its
+        path and query but send it to the base URL's origin, for a server behind a reverse proxy
+        that advertises its internal address.
+        """
+        mode = other_origin or ("allow" if allow_other_origin else "refuse")
+        if mode not in ("refuse", "allow", "rewrite"):
+            raise InvalidArgumentError(
+                f"other_origin must be 'refuse', 'allow' or 'rewrite', not {_preview(mode)}"
+            )
         if not isinstance(uri, str) or not uri.strip():
             raise InvalidArgumentError(f"cannot resolve {_preview(uri)} as a URL")
         uri = uri.strip()
@@ -443,12 +440,16 @@ class DicomWebURLs:
         if not _SCHEME_RE.match(uri):
             return resolve_reference(self.wado_root + "/", uri)
         scheme, authority, _ = _split_url(uri.split("?", 1)[0].split("#", 1)[0], "URL")
-        if origin_of(f"{scheme}://{authority}") != self._origin and not allow_other_origin:
-            raise InvalidArgumentError(
-                f"refusing to follow {_preview(uri)}: it is not on {self._scheme_authority}, "
-                "and the request would carry your credentials there"
-            )
-        return uri
+        if origin_of(f"{scheme}://{authority}") == self._origin or mode == "allow":
+            return uri
+        if mode == "rewrite":
+            parts = _split(uri)
+            return self._scheme_authority + _join(parts._replace(scheme=None, authority=None))
+        raise InvalidArgumentError(
+            f"refusing to follow {_preview(uri)}: it is not on {self._scheme_authority}, "
+            "and the request would carry your credentials there (a server behind a proxy that "
+            "advertises its internal address: use the dialect's other_origin='rewrite')"
+        )
 
 
 def frame_list(frame_numbers: int | Iterable[int]) -> list[int]:
@@ -460,148 +461,3 @@ def frame_list(frame_numbers: int | Iterable[int]) -> list[int]:
         if isinstance(number, bool) or not isinstance(number, int) or number < 1:
             raise InvalidArgumentError(f"frame numbers are integers >= 1, not {number!r}")
     return frames
-
-
-def normalize_attribute(name: str | int) -> str:
-    """The QIDO attribute ID for a keyword, a tag or a dotted sequence path.
-
-    Keywords must be DICOM dictionary keywords and are kept as keywords (DICOMweb accepts them);
-    tags may be given as ``0x00100020``, ``"00100020"``, ``"0010,0020"`` or ``"(0010,0020)"`` and
-    become eight upper-case hex digits. Sequence paths join components with dots.
-    """
-    if isinstance(name, int) and not isinstance(name, bool):
-        if not 0 <= name <= 0xFFFFFFFF:
-            raise InvalidArgumentError(f"tag {name!r} is out of range")
-        return f"{name:08X}"
-    if not isinstance(name, str) or not name:
-        raise InvalidArgumentError(f"attribute {_preview(name)} is not a keyword or a tag")
-    return ".".join(_attribute_component(part) for part in name.split("."))
-
-
-def _attribute_component(part: str) -> str:
-    match = _HEX_TAG_RE.match(part.strip())
-    if match:
-        return (match.group(1) + match.group(2)).upper()
-    if part.lower() in _QUERY_OPTIONS:
-        raise InvalidArgumentError(
-            f"{part!r} is a query option, not an attribute: pass it as the "
-            f"{'fields' if part.lower() == 'includefield' else part.lower()}= argument"
-        )
-    if lookup(part) is None:  # pydicom loads only for a keyword outside the common table
-        raise InvalidArgumentError(f"{_preview(part)} is neither a DICOM keyword nor a tag")
-    return part
-
-
-def _vr_of(attribute: str) -> str | None:
-    last = attribute.rsplit(".", 1)[-1]
-    found = lookup(last if not _HEX_TAG_RE.match(last) else int(last, 16))
-    return None if found is None else found[1]
-
-
-def _format_scalar(value: Any, vr: str | None) -> str:
-    if isinstance(value, bool) or value is None:
-        raise InvalidArgumentError(f"{_preview(value)} is not a searchable value")
-    if isinstance(value, str):
-        return value
-    valuerep = sys.modules.get("pydicom.valuerep")  # a PersonName means pydicom is loaded
-    if valuerep is not None and isinstance(value, valuerep.PersonName):
-        return str(value)
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, datetime.datetime):
-        if vr == "DA":
-            return value.strftime("%Y%m%d")
-        if vr == "TM":
-            return _format_time(value.time())
-        text = value.strftime("%Y%m%d%H%M%S") + (
-            f".{value.microsecond:06d}" if value.microsecond else ""
-        )
-        return text + value.strftime("%z")
-    if isinstance(value, datetime.date):
-        return value.strftime("%Y%m%d")
-    if isinstance(value, datetime.time):
-        return _format_time(value)
-    raise InvalidArgumentError(f"cannot search for a value of type {type(value).__name__}")
-
-
-def _format_time(value: datetime.time) -> str:
-    text = value.strftime("%H%M%S")
-    return text + f".{value.microsecond:06d}" if value.microsecond else text
-
-
-def _format_value(attribute: str, value: Any) -> str:
-    vr = _vr_of(attribute)
-    if isinstance(value, tuple):
-        if len(value) != 2 or (value[0] is None and value[1] is None):
-            raise InvalidArgumentError(
-                f"a range for {attribute} is a (start, end) pair with at least one end, "
-                f"not {_preview(value)}"
-            )
-        low, high = (None if v is None else _format_scalar(v, vr) for v in value)
-        return f"{low or ''}-{high or ''}"
-    if isinstance(value, list | set | frozenset):
-        items = sorted(value) if isinstance(value, set | frozenset) else value
-        texts = [_format_scalar(v, vr) for v in items]
-        if not texts:
-            raise InvalidArgumentError(f"an empty list cannot be matched for {attribute}")
-    else:
-        texts = [_format_scalar(value, vr)]
-    if vr == "UI":
-        for text in texts:
-            for uid in text.split(",") if text else ():
-                validate_uid(uid, attribute)
-    return ",".join(texts)
-
-
-def build_query(
-    search_filters: Mapping[str | int, Any] | Mapping[str, Any] | None = None,
-    *,
-    fuzzymatching: bool | None = None,
-    limit: int | None = None,
-    offset: int | None = None,
-    fields: str | Iterable[str | int] | None = None,
-) -> list[tuple[str, str]]:
-    """QIDO-RS query parameters as ordered ``(name, value)`` pairs (not yet percent-encoded).
-
-    ``search_filters`` maps keywords or tags to values: strings (wildcards ``*`` and ``?`` pass
-    through; ``""`` asks for universal matching), numbers, ``date``/``time``/``datetime`` (DA, TM
-    or DT form by the attribute's VR), lists or sets (comma-joined; UIDs are validated for UI
-    attributes), or ``(start, end)`` tuples for ranges where ``None`` leaves an end open.
-    A ``None`` value is skipped. ``fields`` adds one ``includefield`` per attribute, or
-    ``includefield=all``.
-    """
-    pairs: list[tuple[str, str]] = []
-    for key, value in (search_filters or {}).items():
-        if value is None:
-            continue
-        attribute = normalize_attribute(key)
-        pairs.append((attribute, _format_value(attribute, value)))
-    if fields is not None:
-        names = [fields] if isinstance(fields, str | int) else list(fields)
-        if any(isinstance(n, str) and n.lower() == "all" for n in names):
-            pairs.append(("includefield", "all"))
-        else:
-            pairs.extend(("includefield", normalize_attribute(n)) for n in names)
-    if fuzzymatching is not None:
-        if not isinstance(fuzzymatching, bool):
-            raise InvalidArgumentError(
-                f"fuzzymatching must be a bool, not {_preview(fuzzymatching)}"
-            )
-        pairs.append(("fuzzymatching", "true" if fuzzymatching else "false"))
-    for name, number in (("limit", limit), ("offset", offset)):
-        if number is None:
-            continue
-        if not isinstance(number, int) or isinstance(number, bool) or number < 0:
-            raise InvalidArgumentError(
-                f"{name} must be a non-negative integer, not {_preview(number)}"
-            )
-        pairs.append((name, str(number)))
-    return pairs
-
-
-def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
-    """``name=value&...`` with names and values percent-encoded; no leading ``?``."""
-    return "&".join(
-        f"{percent_encode(str(k), QUERY_SAFE)}={percent_encode(str(v), QUERY_SAFE)}"
-        for k, v in pairs
-    )

@@ -35,9 +35,8 @@ __all__ = [
     "sniff_file",
 ]
 
-ALREADY_PRESENT_CODES = frozenset({0x0111, 45070})
-"""Failure reasons meaning "this instance is stored already": Duplicate SOP Instance
-(PS3.4 0111H) and the code Microsoft's DICOM service uses (45070)."""
+ALREADY_PRESENT_CODES = stow.ALREADY_PRESENT_CODES
+"""Failure reasons meaning "this instance is stored already" (defined in dicomkit.core.stow)."""
 
 
 @dataclass
@@ -94,7 +93,7 @@ class FolderUploadReport:
         outcomes: dict[str, list[FailedInstance | None]] = {}
         for stored in result.stored:
             outcomes.setdefault(stored.sop_instance_uid or "", []).append(None)
-        for failed in result.failed:
+        for failed in (*result.failed, *result.already_present):
             outcomes.setdefault(failed.sop_instance_uid or "", []).append(failed)
         for scanned in batch:
             queue = outcomes.get(scanned.sop_instance_uid or "")
@@ -107,7 +106,7 @@ class FolderUploadReport:
             outcome = queue.pop(0) if len(queue) > 1 else queue[0]
             if outcome is None:
                 self.stored.append(scanned.path)
-            elif outcome.reason_code in ALREADY_PRESENT_CODES:
+            elif any(outcome is present for present in result.already_present):
                 self.already_present.append(scanned.path)
             else:
                 self.failed[scanned.path] = _failure_text(outcome)

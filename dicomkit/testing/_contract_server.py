@@ -10,7 +10,9 @@ Query parameters of ``/echo`` (all optional):
 echo; ``chunks`` comma-separated write sizes, cycled; ``mode`` ``length`` | ``chunked`` |
 ``close``; ``cut`` close after that many body bytes; ``delay`` seconds before the status line;
 ``pause_at`` + ``pause`` sleep mid-body; ``gzip=1``; ``rh`` JSON list of extra response header
-pairs. ``/redirect?n=K&to=URL&status=302`` redirects K times to itself, then to ``to``.
+pairs; ``reset=1`` makes ``cut`` a reset (RST) instead of a clean close; ``reset_at`` resets the
+connection after that many bytes of the request body arrived, before any answer.
+``/redirect?n=K&to=URL&status=302`` redirects K times to itself, then to ``to``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import random
 import socket
 import socketserver
 import ssl
+import struct
 import threading
 from collections.abc import Iterator
 from functools import lru_cache
@@ -87,6 +90,14 @@ def _read_exactly(read: Any, size: int, digest: Any) -> None:
         size -= len(data)
 
 
+def _reset(sock: socket.socket) -> None:
+    """Abort the connection with a TCP reset (no FIN first), as a crashed peer or a proxy does."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+    raise _Stop
+
+
 class _Handler(socketserver.BaseRequestHandler):
     server: ContractServer
 
@@ -124,6 +135,10 @@ class _Handler(socketserver.BaseRequestHandler):
             name, _, value = field.decode("latin-1").partition(":")
             headers.append((name.strip(), value.strip()))
         lowered = {name.lower(): value for name, value in headers}
+        query = dict(parse_qsl(urlsplit(target).query, keep_blank_values=True))
+        if "reset_at" in query:
+            rfile.read(int(query["reset_at"]))
+            _reset(sock)
         digest = hashlib.sha256()
         length, framing = self._read_body(rfile, lowered, digest)
         self.server.requests_served += 1
@@ -137,7 +152,6 @@ class _Handler(socketserver.BaseRequestHandler):
             "framing": framing,
         }
         path = urlsplit(target).path
-        query = dict(parse_qsl(urlsplit(target).query, keep_blank_values=True))
         if path == "/redirect":
             return self._redirect(sock, query, keep_alive, method == "HEAD")
         return self._answer(sock, echo, query, keep_alive)
@@ -250,6 +264,8 @@ class _Handler(socketserver.BaseRequestHandler):
                 sock.sendall(piece)
             sent += len(piece)
         if cut is not None:
+            if query.get("reset") == "1":
+                _reset(sock)
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             return False

@@ -17,10 +17,16 @@ from dicomkit.transports import support
 if TYPE_CHECKING:
     from typing_extensions import Unpack  # annotations only: not a runtime dependency
 
-__all__ = ["CHUNK_SIZE", "BuiltinOptions", "BuiltinTransport"]
+__all__ = ["CHUNK_SIZE", "POOL_MAXSIZE", "BuiltinOptions", "BuiltinTransport"]
 
 CHUNK_SIZE = 256 * 1024
 """Bytes asked of the socket per read: large enough for GB/s, small enough never to buffer."""
+
+
+POOL_MAXSIZE = 100
+"""Idle connections kept per host. A pool smaller than the threads sharing a client makes
+urllib3 drop the extra connections with a WARNING in the host's logs; 100 (aiohttp's default
+too) covers the threads and workers a client normally runs. Creating connections stays lazy."""
 
 
 class BuiltinOptions(support.TransportOptions, total=False):
@@ -50,7 +56,7 @@ class BuiltinTransport(Transport):
         **options: Unpack[support.TransportOptions],
     ) -> None:
         self._owned = callers is None
-        self._options = support.common_options(options)
+        self._options = support.common_options(options, pool_maxsize=POOL_MAXSIZE)
         self._chunk_size = chunk_size
         self._state = support.ClosedFlag(library)
         self._library: ModuleType = support.import_library(library)

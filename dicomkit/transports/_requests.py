@@ -11,9 +11,10 @@ from http.cookiejar import DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.core import errors
-from dicomkit.core.interface import Request, Response
+from dicomkit.core.interface import Headers, Request, Response
 from dicomkit.transports import support
 from dicomkit.transports._common import BuiltinOptions, BuiltinTransport
+from dicomkit.transports._urllib3 import close_pools
 from dicomkit.transports._urllib3_errors import urllib3_table, wrapped_error
 from dicomkit.transports._verbatim import install, origin_target, sending
 
@@ -83,12 +84,20 @@ class RequestsTransport(BuiltinTransport):
     def __init__(
         self, *, session: requests.Session | None = None, **options: Unpack[BuiltinOptions]
     ) -> None:
+        if session is not None:
+            support.refuse_session_options(options, "requests.Session (session=)")
         super().__init__("requests", session, **options)
-        self._session = session if session is not None else self._own_session()
+        build = self._own_session if session is None else None
+        self._sessions = support.ProcessLocal("requests.Session", build, session)
         # ``verify`` and ``cert`` are given per request, because requests lets
         # REQUESTS_CA_BUNDLE override session.verify; only for our own session (a caller's
         # keeps its own settings).
         self._environment: dict[str, dict[str, Any]] = {}
+
+    @property
+    def _session(self) -> requests.Session:
+        """This process's session (a forked child opens its own, see ``support.ProcessLocal``)."""
+        return self._sessions.get()
 
     def _own_session(self) -> requests.Session:
         """A session with no retries and no cookie jar (a transport only moves bytes)."""
@@ -105,8 +114,9 @@ class RequestsTransport(BuiltinTransport):
 
     def _send_once(self, request: Request) -> Response:
         self._state.check()
+        fields = request.headers if self._owned else self._with_callers_session(request.headers)
         headers: dict[str, str] = {}
-        for name, value in request.headers.items():
+        for name, value in fields.items():
             # requests keeps one value per name; a repeated field is sent as one list.
             folded = next((key for key in headers if key.lower() == name.lower()), name)
             headers[folded] = f"{headers[folded]}, {value}" if folded in headers else value
@@ -116,7 +126,7 @@ class RequestsTransport(BuiltinTransport):
         elif request.body is not None:
             data = b"" if request.content_length == 0 else support.SizedBody(request)
         timeout = (request.timeout.connect, request.timeout.read)
-        with mapped_errors():
+        with mapped_errors(), support.closing_body(data):
             if self._owned:
                 prepared = self._prepare(request.method, request.url, headers, data)
                 answer = self._send_own(request, prepared, timeout)
@@ -130,6 +140,8 @@ class RequestsTransport(BuiltinTransport):
                     stream=True,
                     allow_redirects=False,
                     timeout=timeout,
+                    # dicomkit's Authorization as sent: not replaced by credentials from .netrc
+                    auth=_as_sent if "Authorization" in fields else None,
                     # a request's hooks replace the session's: keep theirs, ours last
                     hooks={"response": [*self._session.hooks["response"], _hide_location]},
                 )
@@ -141,6 +153,20 @@ class RequestsTransport(BuiltinTransport):
             on_close=lambda: _close(answer),
             url=request.url,
             request=request,
+        )
+
+    def _with_callers_session(self, headers: Headers) -> Headers:
+        """``headers`` under the one rule for a caller's session (``support.session_fields``)."""
+        session = self._session
+        defaults = {
+            name: value if isinstance(value, str) else value.decode("latin-1")
+            for name, value in session.headers.items()
+        }
+        return support.session_fields(
+            headers,
+            defaults,
+            session_auth=session.auth is not None,
+            stock_agent=self._library.utils.default_user_agent(),
         )
 
     def _prepare(
@@ -204,15 +230,35 @@ class RequestsTransport(BuiltinTransport):
         return cached
 
     def close(self) -> None:
-        if self._state.close_once() and self._owned:
+        if not self._state.close_once():
+            return
+        session = self._sessions.take()
+        if session is not None:
             with mapped_errors():
-                self._session.close()
+                close_session_pools(session)
+                session.close()
+
+
+def close_session_pools(session: requests.Session) -> None:
+    """Close the pools of every adapter now: ``Session.close()`` only forgets them, which
+    leaves their sockets to the garbage collector once a failed request made a cycle."""
+    for adapter in session.adapters.values():
+        managers = [getattr(adapter, "poolmanager", None)]
+        managers += list(getattr(adapter, "proxy_manager", {}).values())
+        for manager in managers:
+            if manager is not None:
+                close_pools(manager)
 
 
 def _close(answer: requests.Response) -> None:
     """Return the connection to the pool, or drop it when the body was not read to the end."""
     with mapped_errors():
         answer.close()
+
+
+def _as_sent(prepared: requests.PreparedRequest) -> requests.PreparedRequest:
+    """An auth that changes nothing: requests then takes no credentials from ``.netrc``."""
+    return prepared
 
 
 def _hide_location(answer: requests.Response, **_: Any) -> None:

@@ -48,8 +48,16 @@ class Urllib3Transport(BuiltinTransport):
     def __init__(
         self, *, pool_manager: urllib3.PoolManager | None = None, **options: Unpack[BuiltinOptions]
     ) -> None:
+        if pool_manager is not None:
+            support.refuse_session_options(options, "urllib3.PoolManager (pool_manager=)")
         super().__init__("urllib3", pool_manager, **options)
-        self._pool = pool_manager if pool_manager is not None else self._own_pool()
+        build = self._own_pool if pool_manager is None else None
+        self._pools = support.ProcessLocal("urllib3.PoolManager", build, pool_manager)
+
+    @property
+    def _pool(self) -> urllib3.PoolManager:
+        """This process's pool manager (a forked child opens its own: ``ProcessLocal``)."""
+        return self._pools.get()
 
     def _own_pool(self) -> urllib3.PoolManager:
         """A pool manager with no retries that writes request targets verbatim."""
@@ -66,8 +74,11 @@ class Urllib3Transport(BuiltinTransport):
     def _send_once(self, request: Request) -> Response:
         self._state.check()
         urllib3 = self._library
+        fields = request.headers
+        if not self._owned:  # urllib3 drops the manager's own headers once a request has some
+            fields = support.session_fields(fields, self._pool.headers, merge=True)
         headers = urllib3.HTTPHeaderDict()
-        for name, value in request.headers.items():
+        for name, value in fields.items():
             headers.add(name, value)
         body: Any = None
         chunked = False
@@ -83,16 +94,19 @@ class Urllib3Transport(BuiltinTransport):
                     chunked = True
                 elif "Content-Length" not in headers:
                     headers["Content-Length"] = str(length)
-        with mapped_errors(), sending(origin_target(request.url)):
+        with mapped_errors(), support.closing_body(body), sending(origin_target(request.url)):
             timeout = urllib3.Timeout(connect=request.timeout.connect, read=request.timeout.read)
             options = {"body": body, "headers": headers, "timeout": timeout, "chunked": chunked}
             raw = self._pool.urlopen(request.method, request.url, **options, **_URLOPEN)
         return _streamed_response(raw, request, self._chunk_size)
 
     def close(self) -> None:
-        if self._state.close_once() and self._owned:
+        if not self._state.close_once():
+            return
+        pool = self._pools.take()
+        if pool is not None:
             with mapped_errors():
-                close_pools(self._pool)
+                close_pools(pool)
 
 
 def close_pools(manager: urllib3.PoolManager) -> None:

@@ -16,7 +16,7 @@ import socket
 import ssl
 import threading
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TypedDict
@@ -32,9 +32,17 @@ from dicomkit.transports._checks import (
 )
 from dicomkit.transports._flows_async import afollow_redirects, astream_chunks
 from dicomkit.transports._flows_sync import follow_redirects, stream_chunks
+from dicomkit.transports._sessions import (
+    SESSION_OPTIONS,
+    ProcessLocal,
+    refuse_session_options,
+    session_fields,
+)
 
 __all__ = [
     "DRAIN_LIMIT",
+    "PLAIN_HTTP_HINT",
+    "ProcessLocal",
     "STDLIB_ERRORS",
     "BodySourceError",
     "ClientCert",
@@ -43,15 +51,20 @@ __all__ = [
     "Content",
     "ErrorTable",
     "ExceptionTranslator",
+    "SESSION_OPTIONS",
     "RedirectChain",
     "SizedBody",
     "TransportOptions",
     "Translated",
+    "AsyncBody",
     "abody_chunks",
+    "aclose_body",
     "afollow_redirects",
     "astream_chunks",
     "body_chunks",
     "check_options",
+    "close_body",
+    "closing_body",
     "checked_headers",
     "checked_url",
     "common_options",
@@ -60,7 +73,10 @@ __all__ = [
     "exception_chain",
     "follow_redirects",
     "import_library",
+    "plain_http_answer",
+    "refuse_session_options",
     "request_content",
+    "session_fields",
     "ssl_context",
     "ssl_option",
     "stream_chunks",
@@ -260,16 +276,56 @@ class BodySourceError(Exception):
 
 
 def body_chunks(request: Request) -> Iterator[bytes]:
-    """``request``'s body chunks; an error of the caller's source comes out marked as such."""
+    """``request``'s body chunks; an error of the caller's source comes out marked as such.
+
+    Closing the iterator closes the caller's source at once (and so the file it reads).
+    """
     chunks = request.iter_body()
-    while True:
-        try:
-            chunk = next(chunks)
-        except StopIteration:
-            return
-        except Exception as exc:
-            raise BodySourceError(exc) from exc
-        yield chunk
+    try:
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            except Exception as exc:
+                raise BodySourceError(exc) from exc
+            yield chunk
+    finally:
+        if isinstance(chunks, Generator):
+            chunks.close()
+
+
+def close_body(content: object) -> None:
+    """Close a streamed request body (:func:`body_chunks`, :class:`SizedBody`) the library is
+    done with; bytes, None and closed bodies are left alone.
+
+    Call it once the library call returned or raised: a library that stops reading a body
+    (a reset mid-upload) leaves the generator suspended, and with it the caller's file open,
+    until the garbage collector breaks the cycle its exception made.
+    """
+    close = getattr(content, "close", None)
+    if callable(close):
+        close()
+
+
+async def aclose_body(content: object) -> None:
+    """:func:`close_body` for a body of either kind (:func:`abody_chunks` is closed on a worker
+    thread); a body the library is still sending from another task is left to that task."""
+    aclose = getattr(content, "aclose", None)
+    if not callable(aclose):
+        close_body(content)
+        return
+    with suppress(RuntimeError):  # "asynchronous generator is already running"
+        await aclose()
+
+
+@contextmanager
+def closing_body(content: object) -> Iterator[None]:
+    """Run the library call that sends ``content``; close the body when it returns or raises."""
+    try:
+        yield
+    finally:
+        close_body(content)
 
 
 class SizedBody:
@@ -289,6 +345,10 @@ class SizedBody:
     def __iter__(self) -> Iterator[bytes]:
         return self._chunks
 
+    def close(self) -> None:
+        """Close the caller's source now (see :func:`close_body`)."""
+        close_body(self._chunks)
+
     def __len__(self) -> int:
         return self.length or 0
 
@@ -296,27 +356,56 @@ class SizedBody:
         return True
 
 
-async def abody_chunks(request: Request) -> AsyncIterator[bytes]:
-    """:func:`body_chunks` as an async iterator, for libraries that take only those.
+def abody_chunks(request: Request) -> AsyncBody:
+    """:func:`body_chunks` as an async iterator (an :class:`AsyncBody`), for libraries that take
+    only those."""
+    return AsyncBody(request)
+
+
+class AsyncBody:
+    """A request body as an async iterator, read without ever blocking the event loop.
 
     A streamed body (files opened and read as it is sent) is read chunk by chunk on a worker
     thread, so that the event loop never waits on a disk; a bytes body is handed over as is.
-    A consumer that stops early closes the stream (and so its files) on a worker thread too,
-    once a read cancelled mid-way is over: the lock keeps the two from overlapping.
+    :meth:`aclose` closes the source (and so its files) on a worker thread, after a read still
+    running there: the lock keeps the two from overlapping, so a transport may close the body
+    while the library's own task is still reading it (aiohttp sends from a task of its own).
+    A read that fails or is cancelled closes the source the same way.
     """
-    chunks = body_chunks(request)
-    if not isinstance(request.body, StreamBody):
-        for chunk in chunks:
-            yield chunk
-        return
-    import asyncio  # here, not at the top: a blocking client never loads asyncio
 
-    lock = threading.Lock()
-    try:
-        while (piece := await asyncio.to_thread(_next_chunk, chunks, lock)) is not None:
-            yield piece
-    finally:
-        await asyncio.to_thread(_close_chunks, chunks, lock)
+    __slots__ = ("_chunks", "_lock", "_threaded")
+
+    def __init__(self, request: Request) -> None:
+        self._chunks = body_chunks(request)
+        self._lock = threading.Lock()
+        self._threaded = isinstance(request.body, StreamBody)
+
+    def __aiter__(self) -> AsyncBody:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self._threaded:
+            piece = next(self._chunks, None)
+        else:
+            import asyncio  # here, not at the top: a blocking client never loads asyncio
+
+            try:
+                piece = await asyncio.to_thread(_next_chunk, self._chunks, self._lock)
+            except BaseException:
+                await self.aclose()
+                raise
+        if piece is None:
+            raise StopAsyncIteration
+        return piece
+
+    async def aclose(self) -> None:
+        """Close the source now, or once a read running on a worker thread is over."""
+        if self._threaded:
+            import asyncio
+
+            await asyncio.to_thread(_close_chunks, self._chunks, self._lock)
+        else:
+            close_body(self._chunks)
 
 
 def _next_chunk(chunks: Iterator[bytes], lock: threading.Lock) -> bytes | None:
@@ -383,6 +472,31 @@ def _status_of(exc: BaseException) -> int:
 
 _GENERIC = (errors.ConnectError, errors.TransportError)
 
+PLAIN_HTTP_HINT = (
+    "the server answered the TLS handshake in plain HTTP: should the URL start with http:// "
+    "instead of https://?"
+)
+"""How a TLS error begins when an ``https://`` URL reached a plain-HTTP server."""
+
+_PLAIN_HTTP_REASONS = frozenset({"WRONG_VERSION_NUMBER"})
+"""OpenSSL's reason when the first bytes back (``HTTP/1.1 400``) are no TLS record."""
+
+
+def plain_http_answer(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a TLS handshake that met a plain-HTTP server."""
+    for link in exception_chain(exc):
+        if not isinstance(link, ssl.SSLError):
+            continue
+        if getattr(link, "reason", None) in _PLAIN_HTTP_REASONS:
+            return True
+        try:
+            text = str(link)
+        except Exception:  # a half-built exception (a library's subclass) cannot always str()
+            continue
+        if "wrong version number" in text.lower():
+            return True
+    return False
+
 
 class ExceptionTranslator:
     """A backend's exception table made into ``translate`` and the ``translated`` context.
@@ -433,19 +547,26 @@ class ExceptionTranslator:
                 return table[klass]
         return None
 
-    def translate(self, exc: BaseException, *, _depth: int = 0) -> errors.DicomkitError | None:
+    def translate(self, exc: BaseException) -> errors.DicomkitError | None:
         """The dicomkit error to raise for ``exc`` (not yet chained), or None to let it pass.
 
         An ``HTTPError`` target takes the status of ``exc`` (or of its ``response``); a connect
-        error caused by a TLS failure becomes a ``TLSError``; a wrapper may give way to the
+        error caused by a TLS failure becomes a ``TLSError``, and one where the server answered
+        in plain HTTP asks whether the URL should be ``http://``; a wrapper may give way to the
         error it wraps (see ``unwrap``).
         """
+        error = self._translate(exc, 0)
+        if error is not None and plain_http_answer(exc):
+            return errors.TLSError(f"{PLAIN_HTTP_HINT}: {error}")
+        return error
+
+    def _translate(self, exc: BaseException, depth: int) -> errors.DicomkitError | None:
         target = self.error_class_for(type(exc))
         if target is None:
             return None
-        inner = self._unwrap(exc) if self._unwrap is not None and _depth < 8 else None
+        inner = self._unwrap(exc) if self._unwrap is not None and depth < 8 else None
         if inner is not None and inner is not exc:
-            precise = self.translate(inner, _depth=_depth + 1)
+            precise = self._translate(inner, depth + 1)
             if precise is not None and (target in _GENERIC or isinstance(precise, target)):
                 return precise
         message = describe_exception(exc, self.library)

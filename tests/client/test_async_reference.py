@@ -104,6 +104,9 @@ async def test_frames_and_rendered(aclient: AsyncDicomClient, syntax: str) -> No
     assert series[2] == await aclient.retrieve_instance_frames_rendered(*uids, [3])
     assert series[1] not in (series[0], series[2])
     assert await aclient.retrieve_study_rendered(uids[0]) == series
+    thumbnail = await aclient.retrieve_thumbnail(uids[0], params={"viewport": "16,16"})
+    assert thumbnail[:2] == b"\xff\xd8"
+    assert "GET" in (await aclient.capabilities("studies")).allow
 
 
 async def test_partial_store_raises(aclient: AsyncDicomClient) -> None:

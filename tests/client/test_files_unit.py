@@ -109,6 +109,7 @@ def test_damaged_and_foreign_files_are_told_apart(tmp_path: Path) -> None:
 
 
 def test_report_attributes_outcomes_by_uid_in_order(tmp_path: Path) -> None:
+    from dicomkit.core import stow
     from dicomkit.files.folder import ScannedFile
 
     files = [ScannedFile(tmp_path / n, True, sop_instance_uid=u) for n, u in
@@ -122,7 +123,7 @@ def test_report_attributes_outcomes_by_uid_in_order(tmp_path: Path) -> None:
         status=202,
     )
     report = FolderUploadReport()
-    report.record_batch(files, result)
+    report.record_batch(files, stow.settle_duplicates(result, "present"))
     assert report.stored == [tmp_path / "a", tmp_path / "d"]
     assert report.already_present == [tmp_path / "b"]
     assert report.failed == {tmp_path / "c": "Out of resources (0xA700)"}

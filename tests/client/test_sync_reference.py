@@ -142,6 +142,10 @@ def test_rendered(client: DicomClient) -> None:
     assert len(study) == 3
     assert study[1] == png
     assert study[2] == client.retrieve_instance_rendered(*other_uids, media_types=["image/png"])
+    thumbnail = client.retrieve_thumbnail(*uids, [2], media_types=["image/png"])
+    assert thumbnail[:8] == b"\x89PNG\r\n\x1a\n"
+    assert client.retrieve_thumbnail(uids[0])[:2] == b"\xff\xd8"
+    assert "GET" in client.capabilities("studies").allow
 
 
 def test_partial_store_raises_store_error_with_the_result(client: DicomClient) -> None:
@@ -214,7 +218,8 @@ def test_transfer_syntax_negotiation(client: DicomClient) -> None:
     uids = (ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID)
     client.store_instances([ds])
     as_stored = client.retrieve_instance(*uids)
-    assert as_stored.file_meta.TransferSyntaxUID == ImplicitVRLittleEndian
+    # PS3.18 8.7.3: Implicit VR Little Endian is re-encoded before it goes on the wire
+    assert as_stored.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
     explicit = client.retrieve_instance(*uids, transfer_syntax=ExplicitVRLittleEndian)
     assert explicit.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
     assert explicit.PixelData == ds.PixelData

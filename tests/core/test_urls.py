@@ -275,7 +275,7 @@ def test_query_values_are_formatted_by_type() -> None:
             "00200013": 5,
             "0008,0020": (datetime.date(2020, 1, 1), datetime.date(2020, 12, 31)),
             "StudyTime": (datetime.time(8, 30), None),
-            "(0008,0030)": (None, datetime.time(9, 0, 0, 500)),
+            "(0008,0031)": (None, datetime.time(9, 0, 0, 500)),
             "AcquisitionDateTime": datetime.datetime(2021, 2, 3, 4, 5, 6),
             "InstanceCreationDate": datetime.datetime(2021, 2, 3, 4, 5, 6),
             "InstanceCreationTime": datetime.datetime(2021, 2, 3, 4, 5, 6, 7),
@@ -295,7 +295,7 @@ def test_query_values_are_formatted_by_type() -> None:
         ("00200013", "5"),
         ("00080020", "20200101-20201231"),
         ("StudyTime", "083000-"),
-        ("00080030", "-090000.000500"),
+        ("00080031", "-090000.000500"),
         ("AcquisitionDateTime", "20210203040506"),
         ("InstanceCreationDate", "20210203"),
         ("InstanceCreationTime", "040506.000007"),
@@ -304,8 +304,8 @@ def test_query_values_are_formatted_by_type() -> None:
         ("SliceThickness", "1.5"),
         ("StudyInstanceUID", f"{STUDY},{SERIES}"),
         ("Modality", "CT,MR"),
-        ("AccessionNumber", ""),
         ("ReferencedSeriesSequence.SeriesInstanceUID", SERIES),
+        ("includefield", "AccessionNumber"),
     ]
 
 
@@ -382,7 +382,8 @@ def test_pydicom_values_are_accepted() -> None:
 
 
 def test_uid_attributes_accept_universal_matching() -> None:
-    assert build_query({"SeriesInstanceUID": ""}) == [("SeriesInstanceUID", "")]
+    # PS3.18 8.3.4.3: universal matching is asked with includefield, not an empty value
+    assert build_query({"SeriesInstanceUID": ""}) == [("includefield", "SeriesInstanceUID")]
 
 
 def test_normalize_attribute_forms() -> None:
@@ -405,11 +406,13 @@ def test_encode_query_escapes_reserved_characters() -> None:
     assert parse_qsl(query) == [("PatientID", "a&b=c#d e+f;ü%")]
 
 
-def test_encode_query_leaves_matching_syntax_for_servers_that_do_not_decode() -> None:
-    # Orthanc 1.10 compares values raw: wildcards, UID-list commas and PN carets must stay.
-    assert QUERY_SAFE == "*?,^:@/!$'()"
-    query = encode_query(build_query({"PatientName": "Doe^J*n?", "SOPInstanceUID": ["1.2", "1.3"]}))
-    assert query == "PatientName=Doe^J*n?&SOPInstanceUID=1.2,1.3"
+def test_encode_query_leaves_matching_syntax_and_encodes_what_rfc_3986_forbids() -> None:
+    # Wildcards and the separator between values stay raw; ``^`` is encoded (RFC 3986), raw
+    # only in a dialect that asks for it (Orthanc 1.10 compares values without decoding them).
+    assert QUERY_SAFE == "*?:@/!$'()"
+    pairs = build_query({"PatientName": "Doe^J*n?", "SOPInstanceUID": ["1.2", "1.3"]})
+    assert encode_query(pairs) == "PatientName=Doe%5EJ*n?&SOPInstanceUID=1.2,1.3"
+    assert encode_query(pairs, raw="^,") == "PatientName=Doe^J*n?&SOPInstanceUID=1.2,1.3"
     assert encode_query([]) == ""
 
 
@@ -518,7 +521,7 @@ def test_random_query_values_round_trip(pairs: list[tuple[str, str]]) -> None:
     assert parse_qsl(query, keep_blank_values=True) == pairs
 
 
-@given(patient_id=query_values, limit=st.integers(0, 10**6), fuzzy=st.booleans())
+@given(patient_id=query_values.filter(bool), limit=st.integers(1, 10**6), fuzzy=st.booleans())
 def test_search_url_query_parses_back(patient_id: str, limit: int, fuzzy: bool) -> None:
     urls = DicomWebURLs("http://h/dicom-web")
     query = build_query({"PatientID": patient_id}, limit=limit, fuzzymatching=fuzzy)

@@ -7,7 +7,16 @@ import inspect
 import pytest
 from dicomkit_server import AsyncReferenceServer, ReferenceServer
 
-OPTIONS = ["root", "host", "port", "api_version", "auth", "empty_result_status", "duplicate_policy"]
+OPTIONS = [
+    "root",
+    "host",
+    "port",
+    "api_version",
+    "auth",
+    "empty_result_status",
+    "duplicate_policy",
+    "max_results",
+]
 
 
 @pytest.mark.parametrize("server_class", [ReferenceServer, AsyncReferenceServer])

@@ -6,8 +6,10 @@
 - :mod:`~dicomkit.core.operations.factory`: :class:`Exchanges` makes the exchange of each
   operation in the server's :class:`Dialect` (:mod:`~dicomkit.core.operations.dialect`),
   with the shared keyword options of :mod:`~dicomkit.core.operations.options`;
-- :mod:`~dicomkit.core.operations.answers`, :mod:`~dicomkit.core.operations.parts` and
-  :mod:`~dicomkit.core.operations.paging`: the pieces the exchanges read answers with.
+- :mod:`~dicomkit.core.operations.answers`, :mod:`~dicomkit.core.operations.parts`,
+  :mod:`~dicomkit.core.operations.httpwarnings` (the one ``Warning`` header reader) and
+  :mod:`~dicomkit.core.operations.paging` (pages, :class:`SearchResult`, truncation): the
+  pieces the exchanges read answers with.
 
 The clients connect an exchange to a transport and nothing else. STOW-RS bodies, batching
 and its exchange live in :mod:`dicomkit.core.stow`.
@@ -18,6 +20,7 @@ from __future__ import annotations
 from dicomkit.core.operations.answers import (
     ERROR_BODY_LIMIT,
     apply_byte_range,
+    check_content_range,
     distinct_values,
     error_from_response,
     parse_json_array,
@@ -32,12 +35,22 @@ from dicomkit.core.operations.builder import (
     coerce_timeout,
     frame_list,
     patient_filter,
+    rendered_params,
     with_headers,
 )
-from dicomkit.core.operations.dialect import DIALECTS, ORTHANC, STANDARD, Dialect, resolve_dialect
+from dicomkit.core.operations.dialect import (
+    AZURE,
+    DIALECTS,
+    ORTHANC,
+    STANDARD,
+    Dialect,
+    resolve_dialect,
+)
 from dicomkit.core.operations.exchange import (
     BodyExchange,
     BulkDataExchange,
+    Capabilities,
+    CapabilitiesExchange,
     DeleteExchange,
     Exchange,
     FramesExchange,
@@ -47,27 +60,44 @@ from dicomkit.core.operations.exchange import (
     PartsExchange,
     RenderedExchange,
     RenderedImageExchange,
+    SearchExchange,
     SearchPagesExchange,
     Step,
 )
 from dicomkit.core.operations.factory import Exchanges
+from dicomkit.core.operations.httpwarnings import (
+    WarningValue,
+    additional_results,
+    parse_warnings,
+    warning_texts,
+)
 from dicomkit.core.operations.options import (
     RenderOptions,
     RetrieveOptions,
     SearchAllOptions,
     SearchOptions,
 )
-from dicomkit.core.operations.paging import Pager
+from dicomkit.core.operations.paging import (
+    TRUNCATION_POLICIES,
+    Pager,
+    SearchResult,
+    SearchTruncatedError,
+    SearchTruncatedWarning,
+)
 from dicomkit.core.operations.parts import PartAssembler, PartEvents
 
 __all__ = [
+    "AZURE",
     "BodyExchange",
     "DIALECTS",
     "ERROR_BODY_LIMIT",
     "ORTHANC",
     "STANDARD",
+    "TRUNCATION_POLICIES",
     "USER_AGENT",
     "BulkDataExchange",
+    "Capabilities",
+    "CapabilitiesExchange",
     "DeleteExchange",
     "Dialect",
     "Exchange",
@@ -86,20 +116,30 @@ __all__ = [
     "RenderedImageExchange",
     "RetrieveOptions",
     "SearchAllOptions",
+    "SearchExchange",
     "SearchOptions",
     "SearchPagesExchange",
+    "SearchResult",
+    "SearchTruncatedError",
+    "SearchTruncatedWarning",
     "Step",
     "TimeoutInput",
+    "WarningValue",
+    "additional_results",
     "apply_byte_range",
+    "check_content_range",
     "coerce_timeout",
     "distinct_values",
     "error_from_response",
     "frame_list",
     "parse_json_array",
     "parse_json_object",
+    "parse_warnings",
     "patient_filter",
     "raise_for_status",
     "reasons_from_body",
+    "rendered_params",
     "resolve_dialect",
+    "warning_texts",
     "with_headers",
 ]

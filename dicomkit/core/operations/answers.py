@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,14 +12,17 @@ from dicomkit.core.errors import (
     DicomJSONError,
     HTTPError,
     MethodNotAllowedError,
+    ProtocolError,
     error_for_status,
 )
 from dicomkit.core.errors import dicomweb_root_hint as root_hint
 from dicomkit.core.interface import Headers, HeadersInput, Request
+from dicomkit.core.operations.httpwarnings import warning_texts
 
 __all__ = [
     "ERROR_BODY_LIMIT",
     "apply_byte_range",
+    "check_content_range",
     "distinct_values",
     "error_from_response",
     "parse_json_array",
@@ -37,14 +41,7 @@ def reasons_from_body(body: bytes, headers: HeadersInput = None) -> list[str]:
     Understands JSON objects (Orthanc's ``Message``/``Details``, common ``error``/``message``
     fields) whatever the Content-Type says, and PS3.18 ``Warning: 299 ...`` texts.
     """
-    reasons: list[str] = []
-    for warning in Headers(headers).get_all("Warning"):
-        text = warning.strip()
-        parts = text.split(" ", 2)
-        if len(parts) == 3 and parts[0].isdigit():
-            text = parts[2].strip().strip('"')
-        if text:
-            reasons.append(text)
+    reasons = warning_texts(headers)
     stripped = body.strip()
     if stripped[:1] in (b"{", b"["):
         try:
@@ -114,6 +111,34 @@ def apply_byte_range(
     first, last = byte_range
     stop = None if last is None else last + 1
     return [body[first:stop] for body in bodies]
+
+
+_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+
+
+def check_content_range(
+    header: str | None, asked: tuple[int, int | None], length: int
+) -> tuple[int, int]:
+    """The ``(first, last)`` a 206's ``Content-Range`` announces, checked against what was asked
+    and the bytes received; ProtocolError when it is missing or does not match."""
+    match = _CONTENT_RANGE.match(header or "")
+    if match is None:
+        raise ProtocolError(
+            f"a 206 Partial Content answer needs a Content-Range of bytes, not {header!r}"
+        )
+    first, last = int(match.group(1)), int(match.group(2))
+    want_first, want_last = asked
+    if (
+        first != want_first
+        or last < first
+        or (want_last is not None and last > want_last)
+        or last - first + 1 != length
+    ):
+        raise ProtocolError(
+            f"asked for bytes {want_first}-{'' if want_last is None else want_last} and the "
+            f"server answered {header!r} with {length} bytes"
+        )
+    return first, last
 
 
 def parse_json_array(status: int, body: bytes) -> list[dict[str, Any]]:

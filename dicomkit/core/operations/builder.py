@@ -6,15 +6,23 @@ transport, and read by the exchanges of :mod:`dicomkit.core.operations.exchange`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from dicomkit.core import media
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import Body, Headers, HeadersInput, Request, Timeout
 from dicomkit.core.uids import validate_uid
-from dicomkit.core.urls import DicomWebURLs, Level, build_query, encode_query, frame_list
+from dicomkit.core.urls import (
+    DicomWebURLs,
+    Level,
+    ValueList,
+    build_query,
+    encode_query,
+    frame_list,
+)
 from dicomkit.core.version import USER_AGENT
 
 __all__ = [
@@ -25,10 +33,12 @@ __all__ = [
     "coerce_timeout",
     "frame_list",
     "patient_filter",
+    "rendered_params",
     "with_headers",
 ]
 
 _DICOM_JSON = "application/dicom+json"
+_CAPABILITIES = "application/vnd.sun.wadl+xml, application/json; q=0.9, */*; q=0.1"
 _LEVELS = ("studies", "series", "instances")
 
 TimeoutInput = Timeout | float | tuple[float | None, float | None] | None
@@ -100,15 +110,20 @@ class Operations:
         limit: int | None = None,
         offset: int | None = None,
         fields: Sequence[str] | None = None,
+        emptyvaluematching: bool | None = None,
+        multiplevaluematching: bool | None = None,
+        extra_params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+        raw: str = "",
     ) -> Request:
         """A QIDO-RS search at ``level`` ("studies", "series" or "instances").
 
         Instances of a series whose study is not given are searched as
-        ``/instances?SeriesInstanceUID=...``, the only standard URL for them.
+        ``/instances?SeriesInstanceUID=...``, the only standard URL for them. ``raw`` is the
+        server dialect's ``query_raw`` (characters kept unencoded in query values).
         """
         if level not in _LEVELS:
             raise InvalidArgumentError(f"search level must be one of {_LEVELS}, not {level!r}")
-        check_count("limit", limit, minimum=0)
+        check_count("limit", limit, minimum=1)
         check_count("offset", offset, minimum=0)
         if series is not None and study is None:
             if level != "instances":
@@ -122,12 +137,16 @@ class Operations:
             limit=limit,
             offset=offset,
             fields=fields,
+            emptyvaluematching=emptyvaluematching,
+            multiplevaluematching=multiplevaluematching,
+            extra_params=extra_params,
         )
         url = self.urls.search(
             level,
             study=_uid(study, "StudyInstanceUID"),
             series=_uid(series, "SeriesInstanceUID"),
             query=query,
+            raw=raw,
         )
         return self.request("GET", url, accept=_DICOM_JSON)
 
@@ -187,6 +206,7 @@ class Operations:
         media_types: Sequence[Any] | None = None,
         params: Mapping[str, Any] | None = None,
         multipart: bool | None = None,
+        resource: Literal["rendered", "thumbnail"] = "rendered",
     ) -> Request:
         """Retrieve a consumer format rendering (JPEG, PNG ...) of a study, series or instance.
 
@@ -195,21 +215,28 @@ class Operations:
         that is the default (``multipart=None``) for them. ``multipart=False`` asks with the
         plain image types instead, the dialect of servers that answer one representative
         image (Orthanc 1.10 refuses any multipart ``Accept`` there with a 400).
+        ``resource="thumbnail"`` asks for the thumbnail instead: always one image, single part.
+        ``params`` are checked against PS3.18 8.3.5.1 and the media types asked for.
         """
+        if resource not in ("rendered", "thumbnail"):
+            raise InvalidArgumentError(
+                f"resource must be 'rendered' or 'thumbnail', not {resource!r}"
+            )
         frames = None
         if frame_numbers is not None:
             frames = frame_list(frame_numbers)
             _target(study, series, instance, need_instance=True)
         url = self.urls.retrieve(
-            *_target(study, series, instance), resource="rendered", frames=frames
+            *_target(study, series, instance),
+            resource=resource,
+            frames=frames,
         )
-        if params:
-            url += ("&" if "?" in url else "?") + encode_query(
-                [(str(k), _param_text(v)) for k, v in params.items()]
-            )
-        accept = media.accept_header("rendered", media_types)
+        accept = media.accept_header(resource, media_types)
+        pairs = rendered_params(params, accept, thumbnail=resource == "thumbnail")
+        if pairs:
+            url += ("&" if "?" in url else "?") + encode_query(pairs)
         if multipart is None:
-            multipart = instance is None
+            multipart = instance is None and resource == "rendered"
         if multipart:
             accept = _multipart_ranges(accept)
         return self.request("GET", url, accept=accept)
@@ -220,16 +247,43 @@ class Operations:
         *,
         byte_range: tuple[int, int | None] | None = None,
         media_types: Sequence[Any] | None = None,
+        single_part: bool = False,
+        other_origin: str | None = None,
     ) -> Request:
-        """Retrieve bulk data from a BulkDataURI, optionally only ``(first, last)`` bytes."""
+        """Retrieve bulk data from a BulkDataURI, optionally only ``(first, last)`` bytes.
+
+        ``single_part`` asks for the value as a plain body (``Accept: application/octet-stream``)
+        instead of ``multipart/related``: PS3.18 allows it for a range, and servers that ignore a
+        range inside multipart honour it there. ``other_origin`` goes to
+        :meth:`DicomWebURLs.resolve`.
+        """
         headers: list[tuple[str, str]] = []
         if byte_range is not None:
+            if not isinstance(byte_range, tuple) or len(byte_range) != 2:
+                raise InvalidArgumentError(f"a byte range is (first, last), not {byte_range!r}")
             first, last = byte_range
-            if first < 0 or (last is not None and last < first):
-                raise InvalidArgumentError(f"invalid byte range {byte_range!r}")
+            check_count("first byte", first, minimum=0)
+            if last is not None:
+                check_count("last byte", last, minimum=first)
             headers.append(("Range", f"bytes={first}-{'' if last is None else last}"))
         accept = media.accept_header("bulkdata", media_types)
-        return self.request("GET", self.urls.resolve(uri), accept=accept, headers=headers)
+        if single_part:
+            accept = _single_part_ranges(accept)
+        url = self.urls.resolve(uri, other_origin=other_origin)
+        return self.request("GET", url, accept=accept, headers=headers)
+
+    # -- capabilities ----------------------------------------------------------------------------
+
+    def capabilities(self, path: str = "") -> Request:
+        """``OPTIONS`` on the service root, or on ``path`` below it (PS3.18 8.9): a WADL
+        document is the standard's default answer, JSON the alternative."""
+        if not isinstance(path, str) or any(c in path for c in "?#\\ \t\r\n"):
+            raise InvalidArgumentError(f"capabilities path {path!r} is not a path below the root")
+        segments = [s for s in path.split("/") if s]
+        if any(s in (".", "..") for s in segments):
+            raise InvalidArgumentError(f"capabilities path {path!r} has '.' or '..' segments")
+        url = self.urls.root + "".join("/" + s for s in segments)
+        return self.request("OPTIONS", url, accept=_CAPABILITIES)
 
     # -- DELETE --------------------------------------------------------------------------------
 
@@ -253,6 +307,16 @@ def _multipart_ranges(accept: str) -> str:
         parsed = media.parse_media_type(item)
         params = {"type": parsed.type, **parsed.params}
         ranges.append(media.format_media_type(media.MULTIPART_RELATED, params))
+    return ", ".join(ranges)
+
+
+def _single_part_ranges(accept: str) -> str:
+    """Each ``multipart/related; type=...`` range of ``accept`` as its plain part type."""
+    ranges = []
+    for item in accept.split(", "):
+        parsed = media.parse_media_type(item)
+        params = {k: v for k, v in parsed.params.items() if k != "type"}
+        ranges.append(media.format_media_type(parsed.params.get("type", parsed.type), params))
     return ", ".join(ranges)
 
 
@@ -281,10 +345,76 @@ def _target(
     )
 
 
-def _param_text(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value)
-    return str(value)
+_RENDER_PARAMS = ("annotation", "quality", "viewport", "window", "iccprofile", "charset")
+_THUMBNAIL_PARAMS = ("viewport", "charset")
+_LOSSY = ("image/jpeg", "image/jp2", "image/jph", "video/")
+_WINDOW_FUNCTIONS = ("LINEAR", "LINEAR_EXACT", "SIGMOID")
+_ICC_PROFILES = ("no", "yes", "srgb", "adobergb", "rommrgb")
+
+
+_INTEGER = re.compile(r"-?\d+\Z")
+_DECIMAL = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\Z")
+
+
+def _number(name: str, text: str, *, integer: bool = False) -> None:
+    """Refuse a rendering parameter value that is not a (whole) number."""
+    if not (_INTEGER if integer else _DECIMAL).match(text.strip()):
+        raise InvalidArgumentError(
+            f"{name} takes {'integers' if integer else 'numbers'}, not {text!r}"
+        )
+
+
+def _param_values(value: Any) -> list[str]:
+    items = list(value) if isinstance(value, (list, tuple)) else str(value).split(",")
+    return [str(item).strip() for item in items]
+
+
+def rendered_params(
+    params: Mapping[str, Any] | None, accept: str, *, thumbnail: bool = False
+) -> list[tuple[str, str]]:
+    """The query pairs of a rendering's ``params``, checked as PS3.18 8.3.5.1 defines them.
+
+    ``annotation`` (patient, technique), ``quality`` (1-100, lossy types only), ``viewport``
+    (vw,vh[,sx,sy,sw,sh]), ``window`` (center,width,LINEAR|LINEAR_EXACT|SIGMOID), ``iccprofile``
+    and ``charset``; a thumbnail takes ``viewport`` and ``charset`` only. Lists (a tuple or a
+    comma-separated text) go out with raw commas between percent-encoded values.
+    """
+    allowed = _THUMBNAIL_PARAMS if thumbnail else _RENDER_PARAMS
+    pairs: list[tuple[str, str]] = []
+    for name, value in (params or {}).items():
+        if name not in allowed:
+            raise InvalidArgumentError(
+                f"{name!r} is not a {'thumbnail' if thumbnail else 'rendering'} parameter; "
+                f"PS3.18 defines {', '.join(allowed)}"
+            )
+        values = _param_values(value)
+        if name == "quality":
+            _number(name, values[0], integer=True)
+            if len(values) != 1 or not 1 <= int(values[0]) <= 100:
+                raise InvalidArgumentError(f"quality is one integer 1-100, not {value!r}")
+            if not any(kind in accept for kind in _LOSSY):
+                raise InvalidArgumentError("quality applies to lossy media types (JPEG, video)")
+        elif name == "viewport":
+            if len(values) not in (2, 6):
+                raise InvalidArgumentError(f"viewport is vw,vh or vw,vh,sx,sy,sw,sh, not {value!r}")
+            for text in values[:2]:
+                _number(name, text, integer=True)
+            for text in values[2:]:
+                if text:
+                    _number(name, text)
+        elif name == "window":
+            if len(values) != 3 or values[2].upper() not in _WINDOW_FUNCTIONS:
+                raise InvalidArgumentError(
+                    f"window is center,width,{'|'.join(_WINDOW_FUNCTIONS)}, not {value!r}"
+                )
+            for text in values[:2]:
+                _number(name, text)
+        elif name == "annotation" and not set(values) <= {"patient", "technique"}:
+            raise InvalidArgumentError(f"annotation is patient and/or technique, not {value!r}")
+        elif name == "iccprofile" and (len(values) != 1 or values[0] not in _ICC_PROFILES):
+            raise InvalidArgumentError(f"iccprofile is one of {_ICC_PROFILES}, not {value!r}")
+        pairs.append((name, values[0] if len(values) == 1 else ValueList(values)))
+    return pairs
 
 
 def check_count(name: str, value: object, *, minimum: int) -> None:

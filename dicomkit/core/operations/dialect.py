@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from dicomkit.core.errors import InvalidArgumentError
 
-__all__ = ["DIALECTS", "ORTHANC", "STANDARD", "Dialect", "resolve_dialect"]
+__all__ = ["AZURE", "DIALECTS", "ORTHANC", "STANDARD", "Dialect", "resolve_dialect"]
 
 
 @dataclass(frozen=True)
@@ -24,13 +24,41 @@ class Dialect:
     rendering_fallback: bool = True
     """When a multipart study/series rendering is refused with 400 or 406, ask again with the
     single-part image types (so the standard dialect also works against Orthanc)."""
+    query_raw: str = ""
+    """Characters sent unencoded inside QIDO-RS query values besides those RFC 3986 allows
+    there. The standard dialect percent-encodes ``^`` (not allowed in a URI) and a ``,`` that is
+    part of a value (PS3.18 8.3.4.1: only the list separator is a raw comma). Orthanc 1.10
+    compares query values without percent-decoding them, so its dialect keeps ``^,``."""
+    silent_page_size: int | None = None
+    """A server that answers at most this many search results when no ``limit`` is asked and
+    says nothing about the rest (Microsoft's DICOM service: 100, no ``Warning``): a page that
+    full is taken as cut short and followed with ``offset``."""
+    other_origin: str = "refuse"
+    """A BulkDataURI or RetrieveURL on another origin than the base URL: ``"refuse"`` it (the
+    request would carry the caller's credentials there), ``"allow"`` it, or ``"rewrite"`` it onto
+    the base URL's origin (a server behind a reverse proxy advertising its internal host)."""
+
+    def __post_init__(self) -> None:
+        if self.other_origin not in ("refuse", "allow", "rewrite"):
+            raise InvalidArgumentError(
+                f"other_origin must be 'refuse', 'allow' or 'rewrite', not {self.other_origin!r}"
+            )
+        size = self.silent_page_size
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            raise InvalidArgumentError(f"silent_page_size must be an integer >= 1, not {size!r}")
+        if not isinstance(self.query_raw, str) or any(c not in "^," for c in self.query_raw):
+            raise InvalidArgumentError(f"query_raw may only hold ^ and , not {self.query_raw!r}")
 
 
 STANDARD = Dialect()
 """PS3.18 as written, with the rendering fallback (what dicomkit always did)."""
-ORTHANC = Dialect("orthanc", multipart_renderings=False, rendering_fallback=False)
-"""Orthanc: study/series renderings are asked single-part at once, saving a refused request."""
-DIALECTS = {dialect.name: dialect for dialect in (STANDARD, ORTHANC)}
+ORTHANC = Dialect("orthanc", multipart_renderings=False, rendering_fallback=False, query_raw="^,")
+"""Orthanc 1.10: study/series renderings are asked single-part at once (saving a refused
+request), and ``^`` and ``,`` stay raw in query values (it does not percent-decode them)."""
+AZURE = Dialect("azure", silent_page_size=100)
+"""Microsoft's DICOM service (Azure Health Data Services): a search without ``limit`` answers
+at most 100 results with no ``Warning``, so a full page is followed with ``offset``."""
+DIALECTS = {dialect.name: dialect for dialect in (STANDARD, ORTHANC, AZURE)}
 
 
 def resolve_dialect(value: str | Dialect | None) -> Dialect:

@@ -19,7 +19,10 @@ ones). One loop of about ten lines runs every exchange, in any I/O style.
 from __future__ import annotations
 
 import enum
+import json
+import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from dicomkit.core import multipart
@@ -27,6 +30,7 @@ from dicomkit.core.errors import DicomkitError
 from dicomkit.core.interface import Headers, HeadersInput, Request
 from dicomkit.core.operations.answers import (
     apply_byte_range,
+    check_content_range,
     error_from_response,
 )
 from dicomkit.core.operations.foreign import (
@@ -34,12 +38,21 @@ from dicomkit.core.operations.foreign import (
     json_object_answer,
     refuse_foreign_retrieve,
 )
-from dicomkit.core.operations.paging import Pager
+from dicomkit.core.operations.httpwarnings import additional_results, parse_warnings
+from dicomkit.core.operations.paging import (
+    Pager,
+    SearchResult,
+    SearchTruncatedError,
+    SearchTruncatedWarning,
+    TruncationPolicy,
+)
 from dicomkit.core.operations.parts import PartAssembler, PartEvents
 
 __all__ = [
     "BodyExchange",
     "BulkDataExchange",
+    "Capabilities",
+    "CapabilitiesExchange",
     "DeleteExchange",
     "Exchange",
     "FramesExchange",
@@ -49,6 +62,7 @@ __all__ = [
     "PartsExchange",
     "RenderedExchange",
     "RenderedImageExchange",
+    "SearchExchange",
     "SearchPagesExchange",
     "Step",
 ]
@@ -162,6 +176,26 @@ class JsonObjectExchange(BodyExchange[dict[str, Any]]):
         return json_object_answer(self.request, self.status, self.headers, self.body)
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What an ``OPTIONS`` request (PS3.18 8.9, Retrieve Capabilities) says about a resource:
+    the methods allowed there, the document's media type and the document itself (a WADL or
+    JSON description of the service, as the server chose)."""
+
+    allow: tuple[str, ...]
+    content_type: str | None
+    body: bytes
+
+
+class CapabilitiesExchange(BodyExchange[Capabilities]):
+    """The answer of an ``OPTIONS`` request, read whole."""
+
+    def result(self) -> Capabilities:
+        allow = ",".join(self.headers.get_all("Allow"))
+        methods = tuple(dict.fromkeys(m.strip().upper() for m in allow.split(",") if m.strip()))
+        return Capabilities(methods, self.headers.get("Content-Type"), self.body)
+
+
 class DeleteExchange(Exchange[Any, None]):
     """An answer whose body says nothing worth reading (DELETE): success is the status."""
 
@@ -176,7 +210,97 @@ class DeleteExchange(Exchange[Any, None]):
         return None
 
 
-class SearchPagesExchange(Exchange[dict[str, Any], list[dict[str, Any]]]):
+class SearchExchange(Exchange[dict[str, Any], SearchResult]):
+    """A QIDO-RS search read whole, never returned as complete when the server cut it short.
+
+    A page whose ``Warning`` says results were left out (PS3.18 8.3.4.4.1) is, by ``policy``,
+    followed with ``offset`` (``"follow"``: up to ``limit`` results when one was asked) or ends
+    the search with :attr:`SearchResult.truncated` set (``"raise"``, ``"warn"``, ``"return"``).
+    Following stops when a page brings nothing new, so a server ignoring ``offset`` cannot loop.
+    With ``silent_page_size`` (a dialect's), a page that full without ``limit`` counts as cut
+    short too, for servers that cap without a Warning.
+    """
+
+    def __init__(
+        self,
+        page: Callable[[int | None, int | None], Request],
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        policy: TruncationPolicy = "follow",
+        silent_page_size: int | None = None,
+    ) -> None:
+        super().__init__(page(limit, offset))
+        self._silent = None if limit is not None else silent_page_size
+        self._page = page
+        self._limit = limit
+        self._offset = offset or 0
+        self.policy = policy
+        self._current = JsonArrayExchange(self.request)
+        self._seen: set[str] = set()
+        self._items: list[dict[str, Any]] = []
+        self._warnings: list[str] = []
+        self._truncated = False
+        self._remaining: int | None = None
+        self._pages = 0
+
+    def begin(self) -> None:
+        self._current = JsonArrayExchange(self.request)
+        self._current.start(self.status, self.headers)
+
+    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
+        return self._current.feed(chunk)
+
+    @property
+    def pending(self) -> int:
+        return self._current.pending
+
+    def close(self) -> list[dict[str, Any]]:
+        self._pages += 1
+        items = self._current.result()
+        notes = parse_warnings(self.headers)
+        self._warnings += [n.text for n in notes if n.text and n.text not in self._warnings]
+        truncated, remaining = additional_results(notes)
+        truncated = truncated or (self._silent is not None and len(items) >= self._silent)
+        fresh = 0
+        for item in items:
+            key = json.dumps(item, sort_keys=True)
+            if key not in self._seen:
+                self._seen.add(key)
+                self._items.append(item)
+                fresh += 1
+        wanted = self._limit is None or len(self._items) < self._limit
+        self._truncated, self._remaining = truncated and wanted, remaining if truncated else None
+        if self._truncated and self.policy == "follow" and fresh:
+            left = None if self._limit is None else self._limit - len(self._items)
+            self.request = self._page(left, self._offset + len(self._items))
+            return []
+        self.done = True
+        return []
+
+    def result(self) -> SearchResult:
+        result = SearchResult(
+            self._items,
+            warnings=self._warnings,
+            truncated=self._truncated,
+            remaining=self._remaining,
+            pages=self._pages,
+        )
+        if not result.truncated:
+            return result
+        more = "more" if result.remaining is None else str(result.remaining)
+        message = (
+            f"the server returned {len(result)} results of a search and says {more} were left "
+            f"out ({'; '.join(result.warnings)})"
+        )
+        if self.policy == "raise":
+            raise SearchTruncatedError(message, result)
+        if self.policy == "warn":
+            warnings.warn(message, SearchTruncatedWarning, stacklevel=2)
+        return result
+
+
+class SearchPagesExchange(Exchange[dict[str, Any], SearchResult]):
     """Every result of a QIDO-RS search, page after page, each result once.
 
     ``page(limit, offset)`` builds the request of one page; the :class:`Pager` decides the
@@ -197,6 +321,7 @@ class SearchPagesExchange(Exchange[dict[str, Any], list[dict[str, Any]]]):
         self._current = JsonArrayExchange(self.request)
         self.collect = collect
         self.collected: list[dict[str, Any]] = []
+        self.warnings: list[str] = []
 
     def begin(self) -> None:
         self._current = JsonArrayExchange(self.request)
@@ -210,6 +335,9 @@ class SearchPagesExchange(Exchange[dict[str, Any], list[dict[str, Any]]]):
         return self._current.pending
 
     def close(self) -> list[dict[str, Any]]:
+        for note in parse_warnings(self.headers):
+            if note.text and note.text not in self.warnings:
+                self.warnings.append(note.text)
         fresh = self._pager.accept(self._current.result(), self.headers)
         if self._pager.done:
             self.done = True
@@ -220,8 +348,8 @@ class SearchPagesExchange(Exchange[dict[str, Any], list[dict[str, Any]]]):
             return []
         return fresh
 
-    def result(self) -> list[dict[str, Any]]:
-        return self.collected
+    def result(self) -> SearchResult:
+        return SearchResult(self.collected, warnings=self.warnings)
 
 
 class _Streamed(Exchange[ItemT, ResultT]):
@@ -310,13 +438,31 @@ class _CollectedParts(_Streamed[None, ResultT]):
 
 
 class BulkDataExchange(_CollectedParts[list[bytes]]):
-    """The parts found at a BulkDataURI, trimmed to the byte range when the server sent all."""
+    """The parts found at a BulkDataURI, trimmed to the byte range when the server sent all.
+
+    A 206 must say which bytes it holds (``Content-Range``, on the answer or on its part,
+    RFC 9110 14.4): missing, or other bytes than asked, is a :class:`ProtocolError` rather than
+    wrong bytes handed to the caller.
+    """
 
     def __init__(self, request: Request, byte_range: tuple[int, int | None] | None) -> None:
         super().__init__(request)
         self.byte_range = byte_range
+        self.part_headers: list[Headers] = []
+
+    def item(self, part: Part) -> None:
+        self.part_headers.append(part[0])
+        super().item(part)
 
     def result(self) -> list[bytes]:
+        if self.status == 206 and self.byte_range is not None:
+            for index, body in enumerate(self.bodies):
+                own = self.part_headers[index] if index < len(self.part_headers) else Headers()
+                check_content_range(
+                    own.get("Content-Range") or self.headers.get("Content-Range"),
+                    self.byte_range,
+                    len(body),
+                )
         return apply_byte_range(self.bodies, self.status, self.byte_range)
 
 

@@ -19,7 +19,7 @@ from dicomkit.core.operations.options import (
     RetrieveOptions,
     SearchOptions,
 )
-from dicomkit.core.operations.paging import Pager
+from dicomkit.core.operations.paging import Pager, SearchResult, check_truncation_policy
 from dicomkit.core.urls import Level
 
 if TYPE_CHECKING:
@@ -49,25 +49,33 @@ class Exchanges:
         search_filters: Mapping[str, Any] | None = None,
         *,
         get_remaining: bool | None = None,
+        on_truncated: str | None = None,
         paged: bool = False,
         **options: Unpack[SearchOptions],
-    ) -> kinds.Exchange[dict[str, Any], list[dict[str, Any]]]:
-        """A QIDO-RS search; its result is the DICOM JSON objects of one page, or with
-        ``get_remaining`` of every page. ``paged`` hands out every page's results as items
-        instead, as they come. Paging follows ``limit`` (the page size) and ``offset``.
+    ) -> kinds.Exchange[dict[str, Any], SearchResult]:
+        """A QIDO-RS search; its result is a :class:`SearchResult` of one search (pages the
+        server cut short followed by ``on_truncated``), or with ``get_remaining`` of every page.
+        ``paged`` hands out every page's results as items instead, as they come. Paging follows
+        ``limit`` (the page size) and ``offset``.
 
         A key that is no search option raises ``TypeError`` naming the client method that
-        takes it (``get_remaining`` included when ``paged``: the ``iter_*`` methods page anyway),
-        as Python would, since the options reach here as ``**options`` and may be dropped later.
+        takes it (``get_remaining`` and ``on_truncated`` included when ``paged``: the ``iter_*``
+        methods page anyway), as Python would, since the options reach here as ``**options``.
         """
-        _refuse_unknown(level, paged, options, get_remaining is not None)
+        pairs = (("get_remaining", get_remaining), ("on_truncated", on_truncated))
+        given = [name for name, value in pairs if value is not None]
+        _refuse_unknown(level, paged, options, given)
+        policy = check_truncation_policy("follow" if on_truncated is None else on_truncated)
+        page = partial(self._page, level, study, series, search_filters, dict(options))
         if not (get_remaining or paged):
-            request = self.operations.search(
-                level, study=study, series=series, search_filters=search_filters, **options
+            return kinds.SearchExchange(
+                page,
+                limit=options.get("limit"),
+                offset=options.get("offset"),
+                policy=policy,
+                silent_page_size=self.dialect.silent_page_size,
             )
-            return kinds.JsonArrayExchange(request)
         pager = Pager(options.pop("limit", None), options.pop("offset", None))
-        page = partial(self._page, level, study, series, search_filters, options)
         return kinds.SearchPagesExchange(page, pager, collect=bool(get_remaining))
 
     def _page(
@@ -76,10 +84,11 @@ class Exchanges:
         study: str | None,
         series: str | None,
         search_filters: Mapping[str, Any] | None,
-        options: SearchOptions,
+        options: dict[str, Any],
         limit: int | None,
         offset: int | None,
     ) -> Request:
+        chosen = {k: v for k, v in options.items() if k not in ("limit", "offset")}
         return self.operations.search(
             level,
             study=study,
@@ -87,8 +96,8 @@ class Exchanges:
             search_filters=search_filters,
             limit=limit,
             offset=offset,
-            fuzzymatching=options.get("fuzzymatching"),
-            fields=options.get("fields"),
+            raw=self.dialect.query_raw,
+            **chosen,
         )
 
     # -- WADO-RS -------------------------------------------------------------------------------
@@ -156,15 +165,45 @@ class Exchanges:
         )
         return kinds.RenderedImageExchange(request)
 
+    def thumbnail(
+        self,
+        study: str,
+        series: str | None = None,
+        instance: str | None = None,
+        frame_numbers: Iterable[int] | None = None,
+        **options: Unpack[RenderOptions],
+    ) -> kinds.RenderedImageExchange:
+        """The thumbnail of a study, series, instance or frames: one image (PS3.18 10.4.1)."""
+        request = self.operations.rendered(
+            study, series, instance, frame_numbers=frame_numbers, resource="thumbnail", **options
+        )
+        return kinds.RenderedImageExchange(request)
+
     def bulkdata(
         self,
         uri: str,
         byte_range: tuple[int, int | None] | None = None,
         media_types: Sequence[Any] | None = None,
+        *,
+        single_part: bool = False,
+        other_origin: str | None = None,
     ) -> kinds.BulkDataExchange:
-        """The parts at a BulkDataURI, optionally only ``(first, last)`` bytes of it."""
-        request = self.operations.bulkdata(uri, byte_range=byte_range, media_types=media_types)
+        """The parts at a BulkDataURI, optionally only ``(first, last)`` bytes of it; a URI on
+        another origin is handled as ``other_origin`` says, else as the dialect says."""
+        request = self.operations.bulkdata(
+            uri,
+            byte_range=byte_range,
+            media_types=media_types,
+            single_part=single_part,
+            other_origin=other_origin or self.dialect.other_origin,
+        )
         return kinds.BulkDataExchange(request, byte_range)
+
+    # -- capabilities ----------------------------------------------------------------------------
+
+    def capabilities(self, path: str = "") -> kinds.CapabilitiesExchange:
+        """What the server says it supports at its root (or ``path``), read with ``OPTIONS``."""
+        return kinds.CapabilitiesExchange(self.operations.capabilities(path))
 
     # -- DELETE --------------------------------------------------------------------------------
 
@@ -176,12 +215,12 @@ class Exchanges:
 
 
 def _refuse_unknown(
-    level: Level, paged: bool, options: Mapping[str, Any], get_remaining_given: bool
+    level: Level, paged: bool, options: Mapping[str, Any], given: list[str]
 ) -> None:
     """Raise the ``TypeError`` Python raises for a keyword the user's search method lacks."""
     unknown = [key for key in options if key not in SearchOptions.__optional_keys__]
-    if paged and get_remaining_given:
-        unknown.insert(0, "get_remaining")
+    if paged:
+        unknown[:0] = given
     if unknown:
         method = f"{'iter_' if paged else ''}search_for_{level}"
         raise TypeError(f"{method}() got an unexpected keyword argument {unknown[0]!r}")

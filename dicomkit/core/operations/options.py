@@ -16,18 +16,27 @@ __all__ = ["RenderOptions", "RetrieveOptions", "SearchAllOptions", "SearchOption
 
 class SearchOptions(TypedDict, total=False):
     """QIDO-RS options: ``fuzzymatching``, ``limit`` (the page size when paging), ``offset``,
-    ``fields`` (``includefield`` attributes, or ``["all"]``)."""
+    ``fields`` (``includefield`` attributes, or ``["all"]``), the PS3.18 2024 parameters
+    ``emptyvaluematching`` and ``multiplevaluematching``, and ``extra_params``: parameters the
+    standard does not name (a vendor's ``includedefaults``, ``orderby`` ...), sent as given."""
 
     fuzzymatching: bool | None
     limit: int | None
     offset: int | None
     fields: Sequence[str] | None
+    emptyvaluematching: bool | None
+    multiplevaluematching: bool | None
+    extra_params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None
 
 
 class SearchAllOptions(SearchOptions, total=False):
-    """:class:`SearchOptions` plus ``get_remaining``: follow every page (default False)."""
+    """:class:`SearchOptions` plus ``get_remaining`` (follow every page, default False) and
+    ``on_truncated``: what to do when the server says it cut the results short (``"follow"``,
+    the default, ``"raise"``, ``"warn"`` or ``"return"``; see
+    :data:`~dicomkit.core.operations.paging.TRUNCATION_POLICIES`)."""
 
     get_remaining: bool
+    on_truncated: str
 
 
 class RetrieveOptions(TypedDict, total=False):

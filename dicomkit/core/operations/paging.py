@@ -1,14 +1,83 @@
-"""Decide the offsets of a paged QIDO-RS search, and when to stop."""
+"""Paged QIDO-RS searches: the offsets of the next page, when to stop, and the result that
+says whether the server cut it short."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
-from dicomkit.core.interface import Headers, HeadersInput
+from dicomkit.core.errors import DicomkitError, InvalidArgumentError
+from dicomkit.core.interface import HeadersInput
 from dicomkit.core.operations.builder import check_count
+from dicomkit.core.operations.httpwarnings import additional_results, parse_warnings
 
-__all__ = ["Pager"]
+__all__ = [
+    "TRUNCATION_POLICIES",
+    "Pager",
+    "SearchResult",
+    "SearchTruncatedError",
+    "SearchTruncatedWarning",
+    "TruncationPolicy",
+    "check_truncation_policy",
+]
+
+TruncationPolicy = Literal["follow", "raise", "warn", "return"]
+TRUNCATION_POLICIES: tuple[TruncationPolicy, ...] = ("follow", "raise", "warn", "return")
+"""What a search does when the server says it cut the results short (``on_truncated=``):
+``follow`` asks for the rest with ``offset`` (the default), ``raise`` raises
+:class:`SearchTruncatedError`, ``warn`` returns the partial list with a
+:class:`SearchTruncatedWarning`, ``return`` returns it silently (``.truncated`` is True)."""
+
+
+class SearchResult(list[dict[str, Any]]):
+    """The DICOM JSON objects of a search (a plain list), plus what the server said about it.
+
+    ``warnings`` are the texts of the ``Warning`` headers of every page; ``truncated`` is True
+    when the server said results were left out and they were not fetched; ``remaining`` is how
+    many, when the server gave the number (PS3.18 8.3.4.4.1); ``pages`` counts the requests.
+    """
+
+    def __init__(
+        self,
+        items: list[dict[str, Any]] | None = None,
+        *,
+        warnings: list[str] | None = None,
+        truncated: bool = False,
+        remaining: int | None = None,
+        pages: int = 1,
+    ) -> None:
+        super().__init__(items or [])
+        self.warnings = list(warnings or [])
+        self.truncated = truncated
+        self.remaining = remaining
+        self.pages = pages
+
+
+class SearchTruncatedError(DicomkitError):
+    """A search the server cut short, with ``on_truncated="raise"``; ``result`` holds what came."""
+
+    def __init__(self, message: str, result: SearchResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class SearchTruncatedWarning(UserWarning):
+    """Issued by a search the server cut short, with ``on_truncated="warn"``."""
+
+
+def check_truncation_policy(value: object) -> TruncationPolicy:
+    """``on_truncated``, checked before anything is sent."""
+    for policy in TRUNCATION_POLICIES:
+        if value == policy:
+            return policy
+    raise InvalidArgumentError(
+        f"on_truncated must be one of {TRUNCATION_POLICIES}, not {repr(value)[:40]}"
+    )
+
+
+def is_truncated(headers: HeadersInput) -> bool:
+    """Whether the answer's ``Warning`` headers say results were left out."""
+    return additional_results(parse_warnings(headers))[0]
 
 
 class Pager:
@@ -45,7 +114,7 @@ class Pager:
             self.done = True
             return []
         self.offset += len(items)
-        truncated = bool(Headers(headers).get_all("Warning"))
+        truncated = is_truncated(headers)
         if self.limit is not None and len(items) < self.limit and not truncated:
             self.done = True
         if len(items) < self._largest and not truncated:

@@ -19,11 +19,13 @@ cannot say). A registered backend adds
 an async backend whose reads notice a close under them adds ``AsyncReadAfterCloseContract``.
 
 Tests of your own may use the suite's server through the ``contract_server`` fixture (a
-:class:`ContractServer`: ``.url``, ``.other_host_url``). A single case may be marked as
-expected to fail by overriding it in the test class with ``pytest.mark.xfail``. The suite
-starts its own HTTP server on 127.0.0.1 (:mod:`dicomkit.testing._contract_server`); property
-tests follow the Hypothesis profile chosen by ``DICOMKIT_HYPOTHESIS_PROFILE`` (``fast`` by
-default). Register the package for assertion
+:class:`ContractServer`: ``.url``, ``.other_host_url``), and the helpers its lifecycle cases
+use: :func:`client_sockets` and :func:`files_open` count what this process holds open without
+the garbage collector, :func:`forked` and :func:`exit_status` run a check in a forked child.
+A single case may be marked as expected to fail by overriding it in the test class with
+``pytest.mark.xfail``. The suite starts its own HTTP server on 127.0.0.1
+(:mod:`dicomkit.testing._contract_server`); property tests follow the Hypothesis profile chosen
+by ``DICOMKIT_HYPOTHESIS_PROFILE`` (``fast`` by default). Register the package for assertion
 rewriting: ``pytest.register_assert_rewrite("dicomkit.testing.contract")``.
 """
 
@@ -43,7 +45,13 @@ from dicomkit.testing.contract._async import AsyncTransportContract
 from dicomkit.testing.contract._closing import AsyncReadAfterCloseContract
 from dicomkit.testing.contract._fixtures import CallerSession, TransportFixtures
 from dicomkit.testing.contract._registry import Registration, RegistryContract
-from dicomkit.testing.contract._support import BAD_REQUESTS
+from dicomkit.testing.contract._support import (
+    BAD_REQUESTS,
+    client_sockets,
+    exit_status,
+    files_open,
+    forked,
+)
 from dicomkit.testing.contract._sync import TransportContract
 
 __all__ = [
@@ -56,4 +64,8 @@ __all__ = [
     "RegistryContract",
     "TransportContract",
     "TransportFixtures",
+    "client_sockets",
+    "exit_status",
+    "files_open",
+    "forked",
 ]

@@ -7,9 +7,12 @@ import gc
 import hashlib
 import json
 import os
+import signal
 import socket
 import threading
 import time
+import traceback
+import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -34,11 +37,16 @@ __all__ = [
     "cases",
     "check_echo",
     "check_payload",
+    "client_sockets",
     "contract_server",
     "echo_of",
     "echoed_target",
+    "exit_status",
+    "files_open",
+    "forked",
     "free_port",
     "open_fd_count",
+    "own_threads",
     "server_idle",
     "wait_until",
 ]
@@ -264,6 +272,98 @@ def open_fd_count() -> int | None:
         return len(os.listdir("/proc/self/fd"))
     except OSError:
         return None
+
+
+def _tcp_peers() -> dict[str, int]:
+    """Socket inode -> remote port of this process's TCP sockets (``/proc/self/net``)."""
+    peers: dict[str, int] = {}
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        try:
+            with open(table, encoding="ascii") as lines:
+                rows = lines.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            peers[fields[9]] = int(fields[2].rsplit(":", 1)[1], 16)
+    return peers
+
+
+def _descriptor_targets() -> list[str] | None:
+    """What each open descriptor of this process points at, or None where /proc is missing."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    targets = []
+    for name in names:
+        try:
+            targets.append(os.readlink(f"/proc/self/fd/{name}"))
+        except OSError:  # the descriptor listdir itself used, or one closed meanwhile
+            continue
+    return targets
+
+
+def client_sockets(port: int) -> int | None:
+    """Open sockets of this process connected *to* ``port`` (a client's side, never the
+    server's own), counted without the garbage collector; None where /proc is missing."""
+    targets = _descriptor_targets()
+    if targets is None:
+        return None
+    peers = _tcp_peers()
+    inodes = [target[8:-1] for target in targets if target.startswith("socket:[")]
+    return sum(1 for inode in inodes if peers.get(inode) == port)
+
+
+def files_open(path: str | os.PathLike[str]) -> int | None:
+    """Open descriptors of this process on the file ``path``; None where /proc is missing."""
+    targets = _descriptor_targets()
+    if targets is None:
+        return None
+    wanted = os.path.realpath(path)
+    return sum(1 for target in targets if target == wanted)
+
+
+def own_threads() -> set[threading.Thread]:
+    """Live threads, leaving out the contract server's per-connection handlers."""
+    return {
+        thread
+        for thread in threading.enumerate()
+        if "process_request_thread" not in thread.name and thread.is_alive()
+    }
+
+
+def forked(work: Callable[[], object]) -> int:
+    """Run ``work`` in a forked child and return its pid; the child exits 0 when ``work``
+    returned, 1 (traceback on stderr) when it raised, and never runs the parent's exit code."""
+    with warnings.catch_warnings():
+        # Python 3.12 warns about forking a process with threads (the contract server's).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's result is its exit status
+        status = 1
+        try:
+            work()
+            status = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(status)
+    return pid
+
+
+def exit_status(pid: int, seconds: float = 120.0) -> int:
+    """The exit status of the child ``pid``; one still running after ``seconds`` is killed."""
+    deadline = time.monotonic() + seconds
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return -signal.SIGKILL
+        time.sleep(0.02)
 
 
 def server_idle(server: ContractServer) -> bool:

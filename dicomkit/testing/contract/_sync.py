@@ -10,8 +10,12 @@ hand-written twin.
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import os
 from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -40,10 +44,15 @@ from dicomkit.testing.contract._support import (
     cases,
     check_echo,
     check_payload,
+    client_sockets,
     echo_of,
     echoed_target,
+    exit_status,
+    files_open,
+    forked,
     free_port,
     open_fd_count,
+    own_threads,
     server_idle,
     wait_until,
 )
@@ -64,6 +73,40 @@ def _with_transport(factory: Factory, body: Body) -> None:
 
 def _build(factory: Factory) -> Transport:
     return factory()
+
+
+def _file_body(path: Path) -> StreamBody:
+    """``path`` streamed in 64 KiB reads, opened when the body is iterated (as uploads are)."""
+
+    def chunks() -> Iterator[bytes]:
+        with path.open("rb") as file:
+            while piece := file.read(65536):
+                yield piece
+
+    return StreamBody(chunks, path.stat().st_size)
+
+
+def _faulted_exchanges(transport: Transport, base: str, upload: Path) -> None:
+    """Success, HTTP errors read or not, timeouts, resets mid-request and mid-response."""
+    _fetch(transport, Request("GET", f"{base}/echo?n=100000"))
+    for status in (503, 404, 400, 500):
+        _fetch(transport, Request("GET", f"{base}/echo?status={status}&n=5000"))
+        (transport.send(Request("GET", f"{base}/echo?status={status}&n=900000"))).close()
+    with pytest.raises(ReadTimeout):
+        transport.send(Request("GET", f"{base}/echo?delay=1", timeout=SHORT))
+    with pytest.raises(ReadTimeout):
+        _fetch(
+            transport, Request("GET", f"{base}/echo?n=200000&pause_at=1000&pause=1", timeout=SHORT)
+        )
+    with pytest.raises(ConnectionLostError):
+        _fetch(transport, Request("GET", f"{base}/echo?n=300000&cut=70000&reset=1"))
+    with pytest.raises(TransportError):
+        _fetch(transport, Request("PUT", f"{base}/echo?reset_at=65536", body=_file_body(upload)))
+    assert files_open(upload) in (0, None), "a failed upload left its file open"
+    _fetch(transport, Request("PUT", f"{base}/echo", body=_file_body(upload)))
+    refused = Request("GET", f"http://127.0.0.1:{free_port()}/", timeout=SHORT)
+    with pytest.raises(ConnectError):
+        transport.send(refused)
 
 
 class TransportContract(ThreadCases, TransportFixtures):
@@ -448,6 +491,62 @@ class TransportContract(ThreadCases, TransportFixtures):
             assert contract_server.connections_accepted == before
 
         self._run(transport_factory, body)
+
+    def test_close_releases_every_handle_without_the_garbage_collector(
+        self, transport_factory: Factory, contract_server: ContractServer, tmp_path: Path
+    ) -> None:
+        """Sockets, the uploaded file and threads go at close, with ``gc`` off (issue 13):
+        nothing may wait for a reference cycle to be collected."""
+        upload = tmp_path / "upload.bin"
+        upload.write_bytes(payload(6, 4 * 1024 * 1024))
+        port = contract_server.port
+        gc.collect()
+        threads = own_threads()
+        sockets = client_sockets(port)
+        gc.disable()
+        try:
+            self._run(
+                transport_factory,
+                lambda transport: _faulted_exchanges(transport, contract_server.url, upload),
+            )
+            assert files_open(upload) in (0, None), "the uploaded file is still open"
+            assert client_sockets(port) == sockets, "a socket to the server is still open"
+            assert wait_until(lambda: own_threads() <= threads), own_threads() - threads
+        finally:
+            gc.enable()
+
+    @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+    def test_a_forked_child_never_shares_the_parents_connections(
+        self, transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        """A transport used before ``os.fork()`` is safe in the child (issue 16): the child
+        opens connections of its own, and parent and children all get every byte."""
+        base = contract_server.url
+        children = 4
+
+        def use(transport: Transport, seed: int) -> None:
+            for n in range(3):
+                url = f"{base}/echo?n=300000&seed={seed + n}&chunks=7000"
+                _, received = _fetch(transport, Request("GET", url))
+                check_payload(received, payload(seed + n, 300000))
+
+        with InlineLoop() as loop:
+            built = loop.run(lambda: _build(transport_factory))
+            try:
+                loop.run(lambda: use(built, 10))  # the parent keeps an idle connection
+                before = contract_server.connections_accepted
+
+                def child(k: int) -> None:
+                    use(built, 20 + 3 * k)
+
+                pids = [
+                    forked(partial(InlineLoop.once, partial(child, k))) for k in range(children)
+                ]
+                assert [exit_status(pid) for pid in pids] == [0] * children
+                assert contract_server.connections_accepted >= before + children
+                loop.run(lambda: use(built, 40))
+            finally:
+                loop.run(built.close)
 
     def test_no_leaked_connections_or_descriptors(
         self, transport_factory: Factory, contract_server: ContractServer

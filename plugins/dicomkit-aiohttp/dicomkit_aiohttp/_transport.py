@@ -13,12 +13,16 @@ from dicomkit.core import AsyncTransport, Request, Response
 from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
 from dicomkit.transports.support import (
     ClosedFlag,
+    ProcessLocal,
     TransportOptions,
+    aclose_body,
     afollow_redirects,
     astream_chunks,
     common_options,
     import_library,
+    refuse_session_options,
     request_content,
+    session_fields,
     ssl_option,
 )
 from dicomkit_aiohttp._errors import translated_errors
@@ -54,31 +58,37 @@ class AiohttpTransport(AsyncTransport):
         self,
         *,
         session: aiohttp.ClientSession | None = None,
-        trust_env: bool = False,
+        trust_env: bool | None = None,
         **options: Unpack[TransportOptions],
     ) -> None:
-        aiohttp = import_library("aiohttp", _INSTALL_HINT)
-        if session is not None and not isinstance(session, aiohttp.ClientSession):
-            raise InvalidArgumentError("session must be an aiohttp.ClientSession")
+        library = import_library("aiohttp", _INSTALL_HINT)
+        if session is not None:
+            if not isinstance(session, library.ClientSession):
+                raise InvalidArgumentError("session must be an aiohttp.ClientSession")
+            refuse_session_options(options, "aiohttp.ClientSession (session=)", trust_env=trust_env)
         checked = common_options(options, pool_maxsize=100)
         self._ssl: bool | ssl.SSLContext = ssl_option(checked.verify, checked.cert)
         self._max_redirects = checked.max_redirects
         self._pool_maxsize = checked.pool_maxsize
-        self._trust_env = trust_env
-        self._session = session
-        self._owns_session = session is None
+        self._trust_env = bool(trust_env)
+        build = self._new_session if session is None else None
+        self._sessions: ProcessLocal[aiohttp.ClientSession]
+        self._sessions = ProcessLocal("aiohttp.ClientSession", build, session)
         self._state = ClosedFlag("aiohttp")
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        """Our session, opened on the first request (aiohttp binds it to the running loop)."""
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(limit=self._pool_maxsize, ssl=self._ssl)
+        return aiohttp.ClientSession(connector=connector, trust_env=self._trust_env)
 
     def _open_session(self) -> aiohttp.ClientSession:
         self._state.check()
-        if self._session is None:
-            import aiohttp
-
-            connector = aiohttp.TCPConnector(limit=self._pool_maxsize, ssl=self._ssl)
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=self._trust_env)
-        elif self._session.closed:
+        session = self._sessions.get()
+        if session.closed:
             raise TransportClosedError("the aiohttp session given to this transport is closed")
-        return self._session
+        return session
 
     async def asend(self, request: Request) -> Response:
         session = self._open_session()
@@ -95,7 +105,11 @@ class AiohttpTransport(AsyncTransport):
             total=None, sock_connect=request.timeout.connect, sock_read=request.timeout.read
         )
         headers, data = request_content(request, asynchronous=True)
-        options: dict[str, Any] = {}
+        if not self._sessions.owned:
+            auth = session.auth is not None
+            headers = session_fields(headers, session.headers, session_auth=auth)
+        # statuses are dicomkit's to judge: a session's raise_for_status=True does not apply
+        options: dict[str, Any] = {"raise_for_status": False}
         if "Content-Type" not in headers:
             options["skip_auto_headers"] = ("Content-Type",)
         try:
@@ -106,15 +120,21 @@ class AiohttpTransport(AsyncTransport):
             raise InvalidArgumentError(f"invalid URL {request.url!r}: {exc}") from exc
         if not complete:
             raise InvalidArgumentError(f"not an absolute http(s) URL: {request.url!r}")
-        response = await session.request(
-            request.method,
-            url,
-            headers=headers.items(),
-            data=data,
-            timeout=timeout,
-            allow_redirects=False,
-            **options,
-        )
+        try:
+            response = await session.request(
+                request.method,
+                url,
+                headers=headers.items(),
+                data=data,
+                timeout=timeout,
+                allow_redirects=False,
+                **options,
+            )
+        except BaseException:
+            # aiohttp stops reading a body it failed to send; once it answered, it may still
+            # be sending (an answer before the whole upload), so the body is its to finish.
+            await aclose_body(data)
+            raise
         return Response(
             response.status,
             list(response.headers.items()),
@@ -137,8 +157,8 @@ class AiohttpTransport(AsyncTransport):
     async def aclose(self) -> None:
         if not self._state.close_once():
             return
-        session, self._session = self._session, None
-        if session is not None and self._owns_session:
+        session = self._sessions.take()
+        if session is not None:
             with translated_errors():
                 await session.close()
 

@@ -9,20 +9,25 @@ one and the reverse.
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from dicomkit.core import AsyncTransport, Request, Response, Transport
 from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
 from dicomkit.transports.support import (
     ClosedFlag,
+    Content,
+    ProcessLocal,
     TransportOptions,
+    aclose_body,
     afollow_redirects,
     astream_chunks,
+    closing_body,
     common_options,
     follow_redirects,
     import_library,
+    refuse_session_options,
     request_content,
+    session_fields,
     ssl_option,
     stream_chunks,
 )
@@ -52,29 +57,36 @@ _Client = TypeVar("_Client", "httpx.Client", "httpx.AsyncClient")
 
 
 class _ClientSlot(Generic[_Client]):
-    """One httpx client of the transport: the caller's, or ours, opened on first use."""
+    """One httpx client of the transport: the caller's, or ours, opened on first use (and
+    again in a forked child: ``ProcessLocal``)."""
 
-    def __init__(self, client: _Client | None, kind: type[_Client], option: str) -> None:
+    def __init__(
+        self, client: _Client | None, kind: type[_Client], option: str, options: dict[str, Any]
+    ) -> None:
         if client is not None and not isinstance(client, kind):
             raise InvalidArgumentError(f"{option} must be an httpx.{kind.__name__}")
-        self._client: _Client | None = client
         self.kind: type[_Client] = kind
         self.owned = client is None
 
-    def open(self, options: dict[str, Any]) -> _Client:
-        """The client, built from ``options`` if need be; refused once a caller closed theirs."""
-        if self._client is None:
-            self._client = self.kind(**options)
-        if self._client.is_closed:
+        def build() -> _Client:
+            return kind(**options)
+
+        self._local: ProcessLocal[_Client] = ProcessLocal(
+            f"httpx.{kind.__name__}", build if client is None else None, client
+        )
+
+    def open(self) -> _Client:
+        """The client, built if need be; refused once a caller closed theirs."""
+        client = self._local.get()
+        if client.is_closed:
             raise TransportClosedError(
                 f"the httpx.{self.kind.__name__} given to this transport is closed"
             )
-        return self._client
+        return client
 
     def take_owned(self) -> _Client | None:
         """Forget the client; return it when it is ours to close."""
-        client, self._client = self._client, None
-        return client if self.owned else None
+        return self._local.take()
 
 
 class HttpxTransport(Transport, AsyncTransport):
@@ -94,12 +106,15 @@ class HttpxTransport(Transport, AsyncTransport):
         *,
         client: httpx.Client | None = None,
         async_client: httpx.AsyncClient | None = None,
-        trust_env: bool = True,
+        trust_env: bool | None = None,
         **options: Unpack[TransportOptions],
     ) -> None:
         httpx = import_library("httpx", _INSTALL_HINT)
-        self._sync = _ClientSlot(client, httpx.Client, "client")
-        self._async = _ClientSlot(async_client, httpx.AsyncClient, "async_client")
+        if client is not None or async_client is not None:
+            given = "httpx.Client (client=)"
+            if client is None:
+                given = "httpx.AsyncClient (async_client=)"
+            refuse_session_options(options, given, trust_env=trust_env)
         checked = common_options(options, min_pool_maxsize=0)
         verified: bool | ssl.SSLContext = ssl_option(
             checked.verify, checked.cert, default_cafile=_default_ca_bundle()
@@ -108,25 +123,35 @@ class HttpxTransport(Transport, AsyncTransport):
         self._client_options: dict[str, Any] = {
             "verify": verified,
             "limits": httpx.Limits(max_connections=None, max_keepalive_connections=keepalive),
-            "trust_env": trust_env,
+            "trust_env": True if trust_env is None else trust_env,
             "follow_redirects": False,
             "timeout": None,
         }
+        self._sync = _ClientSlot(client, httpx.Client, "client", self._client_options)
+        self._async = _ClientSlot(
+            async_client, httpx.AsyncClient, "async_client", self._client_options
+        )
         self._max_redirects = checked.max_redirects
-        self._lock = threading.Lock()
         self._state = ClosedFlag("httpx")
 
     def _open(self, slot: _ClientSlot[_Client]) -> _Client:
-        with self._lock:
-            self._state.check()
-            return slot.open(self._client_options)
+        # No lock of ours (one held at a fork could hang the child): the slot's ProcessLocal
+        # serialises opening against close, and refuses to open once closed.
+        self._state.check()
+        return slot.open()
 
     def _build(
         self, client: httpx.Client | httpx.AsyncClient, request: Request, *, asynchronous: bool
-    ) -> httpx.Request:
+    ) -> tuple[httpx.Request, Content]:
+        """The httpx request, and its body to close once sent (see ``close_body``)."""
         import httpx
 
         headers, content = request_content(request, asynchronous=asynchronous)
+        slot = self._async if asynchronous else self._sync
+        if not slot.owned:
+            stock = f"python-httpx/{httpx.__version__}"
+            auth = client.auth is not None
+            headers = session_fields(headers, client.headers, session_auth=auth, stock_agent=stock)
         timeout = request.timeout
         return client.build_request(
             request.method,
@@ -136,7 +161,7 @@ class HttpxTransport(Transport, AsyncTransport):
             timeout=httpx.Timeout(
                 connect=timeout.connect, read=timeout.read, write=timeout.read, pool=None
             ),
-        )
+        ), content
 
     def _answer(
         self, sent: httpx.Response, request: Request, client: httpx.Client | httpx.AsyncClient
@@ -183,13 +208,14 @@ class HttpxTransport(Transport, AsyncTransport):
             )
 
     def _send_once(self, client: httpx.Client, request: Request) -> Response:
-        sent = client.send(self._build(client, request, asynchronous=False), stream=True)
+        built, content = self._build(client, request, asynchronous=False)
+        with closing_body(content):
+            sent = client.send(built, stream=True)
         return self._answer(sent, request, client)
 
     def close(self) -> None:
         self._state.close_once()
-        with self._lock:
-            client = self._sync.take_owned()
+        client = self._sync.take_owned()
         if client is not None:
             with translated_errors():
                 client.close()
@@ -204,14 +230,17 @@ class HttpxTransport(Transport, AsyncTransport):
             )
 
     async def _asend_once(self, client: httpx.AsyncClient, request: Request) -> Response:
-        sent = await client.send(self._build(client, request, asynchronous=True), stream=True)
+        built, content = self._build(client, request, asynchronous=True)
+        try:
+            sent = await client.send(built, stream=True)
+        finally:
+            await aclose_body(content)
         return self._answer(sent, request, client)
 
     async def aclose(self) -> None:
         self._state.close_once()
-        with self._lock:
-            async_client = self._async.take_owned()
-            client = self._sync.take_owned()
+        async_client = self._async.take_owned()
+        client = self._sync.take_owned()
         with translated_errors():
             if async_client is not None:
                 await async_client.aclose()

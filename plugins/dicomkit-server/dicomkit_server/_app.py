@@ -19,7 +19,7 @@ from dicomkit_server._context import (
     ServerState,
 )
 from dicomkit_server._negotiate import accepted
-from dicomkit_server._qido import QueryError, parse_query, search
+from dicomkit_server._qido import QueryError, parse_query, search, split_query
 from dicomkit_server._rendered import handle_rendered, handle_thumbnail
 from dicomkit_server._respond import ACTIVE_FAULT, error, send, send_json
 from dicomkit_server._store import InstanceRecord
@@ -65,15 +65,27 @@ async def _search(
     if not any(media.type in _JSON_TYPES for media in ranges):
         return await error(request, 406, "search results are application/dicom+json only")
     try:
-        query = parse_query(request.query.items())
+        query = parse_query(split_query(request.rel_url.raw_query_string))
     except QueryError as exc:
         return await error(request, 400, str(exc))
     records = ctx.state.store.find(ctx.partition, m)
     scoped = {name for name in ("study", "series") if m.get(name)}
+    cap = ctx.state.max_results
+    asked = query.limit
+    if cap is not None and (asked is None or asked > cap):
+        query.limit = None  # count every match, to say how many are left out
     results = search(records, level, query, base_url=ctx.root_url, scoped=scoped)
+    if asked is not None:
+        results = results[:asked]
+    notes = [
+        f"the query parameter {name!r} is not supported and was ignored" for name in query.ignored
+    ]
+    if cap is not None and len(results) > cap:
+        notes.append(f"There are {len(results) - cap} additional results that can be requested")
+        results = results[:cap]
     if not results and ctx.state.empty_result_status == 204:
         return await send(request, status=204)
-    return await send_json(request, results)
+    return await send_json(request, results, warnings=notes)
 
 
 def _stored(missing: str) -> Callable[[_StoredHandler], _Handler]:
@@ -194,6 +206,42 @@ def _match(method: str, path: str) -> tuple[_Handler | None, dict[str, str], boo
     return None, {}, known
 
 
+_WADL = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<application xmlns="http://wadl.dev.java.net/2009/02"><resources base="{root}">'
+    '<resource path="studies"><method name="GET" id="SearchForStudies"/>'
+    '<method name="POST" id="StoreInstances"/></resource>'
+    '<resource path="series"><method name="GET" id="SearchForSeries"/></resource>'
+    '<resource path="instances"><method name="GET" id="SearchForInstances"/></resource>'
+    "</resources></application>"
+)
+
+
+async def _options(request: web.Request, relative: str) -> web.StreamResponse:
+    """``OPTIONS`` (PS3.18 8.9): the methods a path takes in ``Allow``; at the root, a WADL
+    description of the services (the standard's default) or the same as JSON when asked."""
+    if relative.rstrip("/"):
+        methods = {method for method, pattern, _ in _ROUTES if pattern.match(relative)}
+        if not methods:
+            return await error(request, 404, f"not a DICOMweb resource: {request.path}")
+    else:
+        methods = {"GET", "POST"}
+    allow = ", ".join(sorted(methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())))
+    if relative.rstrip("/"):
+        return await send(request, status=200, headers={"Allow": allow}, body=b"")
+    state = request.app[STATE_KEY]
+    root = f"{state.origin or f'{request.scheme}://{request.host}'}{state.prefix}/"
+    wants_json = any(
+        m.type == "application/json"
+        for m in accepted(request.headers.get("Accept"), "application/vnd.sun.wadl+xml")[:1]
+    )
+    if wants_json:
+        document = {"root": root, "resources": ["studies", "series", "instances"]}
+        return await send_json(request, document, content_type="application/json")
+    headers = {"Allow": allow, "Content-Type": "application/vnd.sun.wadl+xml"}
+    return await send(request, status=200, headers=headers, body=_WADL.format(root=root).encode())
+
+
 async def _token(request: web.Request, state: ServerState) -> web.StreamResponse:
     if request.method != "POST":
         return await error(request, 405, "the token endpoint takes POST")
@@ -216,6 +264,8 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
     if located is None:
         return await error(request, 404, f"not a DICOMweb path: {path}")
     partition, named, relative = located
+    if request.method == "OPTIONS":
+        return await _options(request, relative)
     handler, groups, known = _match(request.method, relative)
     if handler is None and not known:
         return await error(request, 404, f"not a DICOMweb resource: {path}")
@@ -231,9 +281,12 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
 async def _record(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
+    """Log the request; its query string as it came on the wire (percent-escapes kept)."""
     state = request.app[STATE_KEY]
     state.requests.append(
-        RecordedRequest(request.method, request.path, request.query_string, dict(request.headers))
+        RecordedRequest(
+            request.method, request.path, request.rel_url.raw_query_string, dict(request.headers)
+        )
     )
     return await handler(request)
 

@@ -36,6 +36,9 @@ class ServerState:
     api_version: str | None = None
     empty_result_status: int = 200
     duplicate_policy: str = "reject"
+    max_results: int | None = None
+    """At most this many QIDO-RS results per answer; the rest is announced in a
+    ``Warning: 299`` (PS3.18 8.3.4.4.1), as capped production servers do."""
     requests: list[RecordedRequest] = field(default_factory=list)
     origin: str = ""
     """``http://host:port`` of the running server: links are built from it, not from ``Host``
@@ -46,6 +49,8 @@ class ServerState:
             raise ValueError(f"duplicate_policy must be one of {DUPLICATE_POLICIES}")
         if self.empty_result_status not in (200, 204):
             raise ValueError("empty_result_status must be 200 or 204")
+        if self.max_results is not None and self.max_results < 1:
+            raise ValueError("max_results must be a positive number of results")
         if self.api_version is not None and not self.api_version.strip("/"):
             raise ValueError("api_version must be a name such as 'v1'")
 

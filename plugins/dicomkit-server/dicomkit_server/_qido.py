@@ -8,13 +8,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote_plus
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 
 from dicomkit.core.numbers import parse_decimal
 from dicomkit_server._store import InstanceRecord, linked
 
-__all__ = ["Level", "Query", "QueryError", "parse_query", "search"]
+__all__ = ["Level", "Query", "QueryError", "parse_query", "search", "split_query"]
 
 Level = str  # "studies" | "series" | "instances"
 
@@ -69,7 +70,7 @@ _INSTANCE_ONLY = {"00080016", "00080018", "00200013"}
 _MODALITIES_IN_STUDY = "00080061"
 _RANGE_VRS = {"DA", "TM", "DT"}
 _NUMERIC_VRS = {"IS", "DS", "US", "SS", "UL", "SL", "UV", "SV", "FL", "FD"}
-_CONTROL_KEYS = {"includefield", "fuzzymatching", "limit", "offset"}
+_FLAGS = ("fuzzymatching", "emptyvaluematching", "multiplevaluematching")
 
 
 class QueryError(ValueError):
@@ -80,12 +81,17 @@ class QueryError(ValueError):
 class Query:
     """A parsed QIDO query: attribute filters plus the result controls."""
 
-    filters: dict[str, str] = field(default_factory=dict)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    """Tag -> the values asked for (several: any of them matches, PS3.18 8.3.4.1)."""
     include: set[str] = field(default_factory=set)
     include_all: bool = False
     fuzzy: bool = False
+    empty: bool = False
+    """``emptyvaluematching=true``: an instance whose attribute is empty or absent matches too."""
     limit: int | None = None
     offset: int = 0
+    ignored: list[str] = field(default_factory=list)
+    """Parameters this server does not know (a vendor's own), ignored with a Warning."""
 
 
 def _tag_of(key: str) -> str:
@@ -112,31 +118,59 @@ def _non_negative(name: str, value: str) -> int:
     return number
 
 
-def parse_query(pairs: Iterable[tuple[str, str]]) -> Query:
-    """Parse ``(name, value)`` pairs; repeated includefield values accumulate."""
+def parse_query(pairs: Iterable[tuple[str, str | list[str]]]) -> Query:
+    """Parse ``(name, values)`` pairs; repeated includefield values accumulate.
+
+    A value is a list when the caller split it on the raw commas of the query string (the list
+    separator, PS3.18 8.3.4.1), or one string. The same attribute twice (as keyword and tag) is
+    a 400, as on Microsoft's service; a lower-case name that is no attribute is a vendor's
+    parameter: ignored, and named in a Warning.
+    """
     query = Query()
-    for name, value in pairs:
+    for name, raw in pairs:
+        values = raw if isinstance(raw, list) else [raw]
         lowered = name.lower()
         if lowered == "includefield":
-            for item in value.split(","):
+            for item in ",".join(values).split(","):
                 item = item.strip()
                 if item == "all":
                     query.include_all = True
                 elif item:
                     query.include.add(_tag_of(item))
-        elif lowered == "fuzzymatching":
-            if value.lower() not in ("true", "false"):
-                raise QueryError("fuzzymatching must be true or false")
-            query.fuzzy = value.lower() == "true"
+        elif lowered in _FLAGS:
+            value = ",".join(values).lower()
+            if value not in ("true", "false"):
+                raise QueryError(f"{lowered} must be true or false")
+            if lowered == "fuzzymatching":
+                query.fuzzy = value == "true"
+            elif lowered == "emptyvaluematching":
+                query.empty = value == "true"
         elif lowered == "limit":
-            query.limit = _non_negative("limit", value)
+            query.limit = _non_negative("limit", ",".join(values))
         elif lowered == "offset":
-            query.offset = _non_negative("offset", value)
+            query.offset = _non_negative("offset", ",".join(values))
+        elif name.islower() and not re.fullmatch(r"[0-9a-f]{8}", name) and "." not in name:
+            query.ignored.append(name)
         else:
             if "." in name:
                 raise QueryError(f"sequence matching is not supported: {name!r}")
-            query.filters[_tag_of(name)] = value
+            tag = _tag_of(name)
+            if tag in query.filters:
+                raise QueryError(f"attribute {name!r} is given twice")
+            query.filters[tag] = values
     return query
+
+
+def split_query(query_string: str) -> list[tuple[str, list[str]]]:
+    """The raw query string as ``(name, values)``: each value split on raw commas *before*
+    percent-decoding, so a ``%2C`` stays inside its value (PS3.18 8.3.4.1)."""
+    pairs: list[tuple[str, list[str]]] = []
+    for piece in query_string.split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        pairs.append((unquote_plus(name), [unquote_plus(v) for v in value.split(",")]))
+    return pairs
 
 
 def _values(element: Mapping[str, Any] | None) -> list[Any]:
@@ -186,16 +220,21 @@ def _fuzzy_name(pattern: str, value: str) -> bool:
     return all(any(word.startswith(want) for word in words) for want in wanted)
 
 
-def _matches(pattern: str, element: Mapping[str, Any] | None, vr: str, fuzzy: bool) -> bool:
-    if pattern == "":
+def _matches(patterns: list[str], element: Mapping[str, Any] | None, vr: str, query: Query) -> bool:
+    """Whether any of ``patterns`` matches the element (universal matching for ``""``)."""
+    if patterns == [""]:
         return True
     values = _values(element)
     if not values:
-        return False
+        return query.empty
     vr = str(element.get("vr", vr)) if element else vr
     if vr == "UI":
-        wanted = set(re.split(r"[,\\]", pattern))
+        wanted = {uid for pattern in patterns for uid in re.split(r"[,\\]", pattern)}
         return any(str(v) in wanted for v in values)
+    return any(_matches_one(pattern, values, vr, query.fuzzy) for pattern in patterns)
+
+
+def _matches_one(pattern: str, values: list[Any], vr: str, fuzzy: bool) -> bool:
     if vr in _RANGE_VRS and "-" in pattern and not (vr == "DT" and pattern.count("-") > 1):
         return any(_in_range(pattern, str(v), vr) for v in values)
     if vr in _NUMERIC_VRS:
@@ -246,13 +285,13 @@ def _group_matches(group: _Group, level: Level, query: Query, study_modalities: 
     filters = dict(query.filters)
     modality_filter = filters.pop(_MODALITIES_IN_STUDY, None) if level == "studies" else None
     if modality_filter is not None:
-        wanted = set(re.split(r"[,\\]", modality_filter)) if modality_filter else set()
+        wanted = {m for v in modality_filter for m in re.split(r"[,\\]", v) if m}
         if wanted and not wanted.intersection(study_modalities):
             return False
     return any(
         all(
-            _matches(pattern, record.metadata.get(tag), _vr_of(tag), query.fuzzy)
-            for tag, pattern in filters.items()
+            _matches(patterns, record.metadata.get(tag), _vr_of(tag), query)
+            for tag, patterns in filters.items()
         )
         for record in group.records
     )

@@ -34,6 +34,7 @@ class _ServerCore:
         auth: object = None,
         empty_result_status: int = 200,
         duplicate_policy: str = "reject",
+        max_results: int | None = None,
     ) -> None:
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         if root is None:
@@ -50,6 +51,7 @@ class _ServerCore:
             api_version=api_version,
             empty_result_status=empty_result_status,
             duplicate_policy=duplicate_policy,
+            max_results=max_results,
         )
         self._runner: web.AppRunner | None = None
 

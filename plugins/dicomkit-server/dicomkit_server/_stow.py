@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -16,7 +17,8 @@ from dicomkit.core.media import parse_media_type
 from dicomkit.core.multipart import MultipartDecoder, PartData, PartEnd, PartStart
 from dicomkit_server._context import RequestContext
 from dicomkit_server._dicomfile import index_file
-from dicomkit_server._respond import error, send_json
+from dicomkit_server._negotiate import accepted
+from dicomkit_server._respond import error, send, send_json, warning_header
 
 __all__ = [
     "CANNOT_UNDERSTAND",
@@ -125,6 +127,8 @@ def _store_part(
         outcome.failed.append(_failure(indexed.sop_class, indexed.sop, DUPLICATE_INSTANCE))
         outcome.warnings.append(f"part {index}: instance {indexed.sop} already exists")
         return
+    if existing is not None:
+        outcome.warnings.append(f"part {index}: instance {indexed.sop} replaced the stored one")
     record = state.store.put(
         partition=ctx.partition,
         study=indexed.study,
@@ -195,4 +199,36 @@ async def handle_store(
     if outcome.stored:
         body["00081199"] = {"vr": "SQ", "Value": outcome.stored}
     status = 200 if not outcome.failed else (202 if outcome.stored else 409)
+    if _wants_xml(request.headers.get("Accept")):
+        headers = {"Content-Type": "application/dicom+xml"}
+        if outcome.warnings:
+            headers["Warning"] = warning_header(outcome.warnings)
+        return await send(request, status=status, headers=headers, body=native_xml(body))
     return await send_json(request, body, status=status, warnings=outcome.warnings)
+
+
+def _wants_xml(accept: str | None) -> bool:
+    """Whether the best media range of ``accept`` is XML (PS3.18 10.5.3: JSON by default)."""
+    for media in accepted(accept, "application/dicom+json"):
+        if media.type in ("application/dicom+xml", "application/xml", "text/xml"):
+            return True
+        if media.type in ("application/dicom+json", "application/json", "*/*"):
+            return False
+    return False
+
+
+def native_xml(dataset: dict[str, Any]) -> bytes:
+    """A DICOM JSON object as a PS3.19 ``NativeDicomModel`` document."""
+    root = ET.Element("NativeDicomModel", xmlns="http://dicom.nema.org/PS3.19/models/NativeDICOM")
+    _xml_attributes(root, dataset)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def _xml_attributes(parent: ET.Element, dataset: dict[str, Any]) -> None:
+    for tag, element in dataset.items():
+        node = ET.SubElement(parent, "DicomAttribute", {"tag": tag, "vr": element["vr"]})
+        for number, value in enumerate(element.get("Value", []), start=1):
+            if isinstance(value, dict):
+                _xml_attributes(ET.SubElement(node, "Item", number=str(number)), value)
+            else:
+                ET.SubElement(node, "Value", number=str(number)).text = str(value)
