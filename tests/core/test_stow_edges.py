@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from dicomkit.core.dicomjson import FailedInstance, StoredInstance, StoreResult
 from dicomkit.core.errors import (
     ConflictError,
-    DicomJSONError,
     HTTPError,
     InvalidArgumentError,
     NotFoundError,
@@ -261,9 +260,12 @@ def test_a_refusal_whose_body_is_not_dicom_json_is_the_http_error(status):
     )
 
 
-def test_a_success_whose_body_is_not_dicom_json_is_refused():
-    with pytest.raises(DicomJSONError, match="body is JSON but not DICOM JSON"):
-        interpret_store(REQUEST, 200, {}, b'{"stored": 1}')
+def test_a_success_whose_body_is_not_dicom_json_is_a_result_with_a_warning():
+    result = interpret_store(REQUEST, 200, {}, b'{"stored": 1}')
+    assert (result.status, result.stored, result.failed) == (200, [], [])
+    assert result.warnings == [
+        "the server's answer could not be read (body is JSON but not DICOM JSON: '{\"stored\": 1}')"
+    ]
 
 
 def test_a_refusal_naming_no_instance_says_so():

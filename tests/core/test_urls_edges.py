@@ -162,12 +162,14 @@ def test_resolve_server_links(uri, resolved):
         (
             "http://other:8042/b",
             "refusing to follow 'http://other:8042/b': it is not on http://h:8042, and the "
-            "request would carry your credentials there",
+            "request would carry your credentials there (a server behind a proxy that advertises "
+            "its internal address: use the dialect's other_origin='rewrite')",
         ),
         (
             "http://h:8043/b",
             "refusing to follow 'http://h:8043/b': it is not on http://h:8042, and the "
-            "request would carry your credentials there",
+            "request would carry your credentials there (a server behind a proxy that advertises "
+            "its internal address: use the dialect's other_origin='rewrite')",
         ),
         ("http://h:123456/b", "bad port in URL: 'h:123456'"),
     ],
@@ -196,8 +198,8 @@ def test_without_userinfo(url, shown):
     assert without_userinfo(url) == shown
 
 
-def test_counts_of_zero_are_sent():
-    assert build_query(limit=0, offset=0) == [("limit", "0"), ("offset", "0")]
+def test_offset_zero_is_sent_and_limit_starts_at_one():
+    assert build_query(limit=1, offset=0) == [("limit", "1"), ("offset", "0")]
     assert build_query(offset=0) == [("offset", "0")]
     assert build_query() == []
 
@@ -205,9 +207,11 @@ def test_counts_of_zero_are_sent():
 @pytest.mark.parametrize(
     ("keyword", "value", "message"),
     [
-        ("limit", -1, "limit must be a non-negative integer, not -1"),
-        ("offset", True, "offset must be a non-negative integer, not True"),
-        ("offset", "1", "offset must be a non-negative integer, not '1'"),
+        ("limit", 0, "limit must be an integer >= 1, not 0"),
+        ("limit", -1, "limit must be an integer >= 1, not -1"),
+        ("offset", -1, "offset must be an integer >= 0, not -1"),
+        ("offset", True, "offset must be an integer >= 0, not True"),
+        ("offset", "1", "offset must be an integer >= 0, not '1'"),
     ],
 )
 def test_counts_refused_by_build_query(keyword, value, message):
