@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from dicomkit.core.errors import NotFoundError
+from dicomkit.core.errors import InvalidArgumentError, NotFoundError
 from dicomkit.core.interface import Headers, Request
 from dicomkit.core.operations import (
     DeleteExchange,
     Exchange,
+    Exchanges,
     JsonArrayExchange,
     JsonObjectExchange,
+    Operations,
     Step,
 )
+from dicomkit.core.operations.exchange import Capabilities, CapabilitiesExchange
+from dicomkit.core.urls import DicomWebURLs
 
 REQUEST = Request("GET", "http://h/dw/studies")
 
@@ -90,3 +94,56 @@ def test_a_delete_reads_no_body():
     assert exchange.done
     assert exchange.result() is None
     assert DeleteExchange(REQUEST).start(404, {}) is Step.REJECT
+
+
+# -- capabilities (OPTIONS, PS3.18 8.9) -----------------------------------------------------------
+
+CAPABILITIES_ACCEPT = "application/vnd.sun.wadl+xml, application/json; q=0.9, */*; q=0.1"
+
+
+@pytest.mark.parametrize(
+    ("path", "url"),
+    [
+        ("", "http://h/dw"),
+        ("/", "http://h/dw"),
+        ("studies", "http://h/dw/studies"),
+        ("/studies/1.2//series/", "http://h/dw/studies/1.2/series"),
+    ],
+)
+def test_capabilities_request(path, url):
+    exchange = Exchanges(Operations(DicomWebURLs("http://h/dw"))).capabilities(path)
+    assert type(exchange) is CapabilitiesExchange
+    assert exchange.request.method == "OPTIONS"
+    assert exchange.request.url == url
+    assert exchange.request.headers.get("Accept") == CAPABILITIES_ACCEPT
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("a?b", "capabilities path 'a?b' is not a path below the root"),
+        ("a#b", "capabilities path 'a#b' is not a path below the root"),
+        ("a b", "capabilities path 'a b' is not a path below the root"),
+        ("a\\b", "capabilities path 'a\\\\b' is not a path below the root"),
+        (5, "capabilities path 5 is not a path below the root"),
+        ("a/../b", "capabilities path 'a/../b' has '.' or '..' segments"),
+        ("./a", "capabilities path './a' has '.' or '..' segments"),
+    ],
+)
+def test_capabilities_path_refusals(path, message):
+    with pytest.raises(InvalidArgumentError) as caught:
+        Operations(DicomWebURLs("http://h/dw")).capabilities(path)
+    assert str(caught.value) == message
+
+
+def test_capabilities_answer():
+    exchange = CapabilitiesExchange(Request("OPTIONS", "http://h/dw"))
+    headers = Headers(
+        [("Allow", "get, HEAD ,"), ("Allow", "OPTIONS, GET"), ("Content-Type", "a/b")]
+    )
+    exchange.start(200, headers)
+    exchange.feed(b"<app/>")
+    assert exchange.result() == Capabilities(("GET", "HEAD", "OPTIONS"), "a/b", b"<app/>")
+    empty = CapabilitiesExchange(Request("OPTIONS", "http://h/dw"))
+    empty.start(204, {})
+    assert empty.result() == Capabilities((), None, b"")
