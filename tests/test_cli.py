@@ -5,12 +5,16 @@ command (so no server and no aiohttp)."""
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from dicomkit import cli
+from dicomkit.core import errors
 from tests._support.python import run_python
 
 
@@ -137,7 +141,17 @@ def test_serve_comes_from_the_installed_server_distribution():
     assert "--port" in sub.format_help()
 
 
-HEAVY = {"aiohttp", "dicomkit_server._runner", "pydicom"}
+HEAVY = {
+    "aiohttp",
+    "dicomkit_server._runner",
+    "pydicom",
+    "dicomkit.client",
+    "dicomkit.jobs",
+    "requests",
+    "urllib3",
+    "sqlite3",
+    "importlib.metadata",  # 25 ms: the dispatcher reads entry_points.txt itself
+}
 
 
 @pytest.mark.parametrize(
@@ -145,6 +159,12 @@ HEAVY = {"aiohttp", "dicomkit_server._runner", "pydicom"}
     [
         ("import dicomkit.cli", "dicomkit.cli", {"dicomkit_server", *HEAVY}),
         ("import dicomkit.cli as c; c.build_parser().format_help()", "dicomkit_server.cli", HEAVY),
+        (
+            "import dicomkit.cli as c; [p.format_help() for p in"
+            " c.build_parser()._subparsers._group_actions[0].choices.values()]",
+            "dicomkit.commands.upload",
+            HEAVY,
+        ),
     ],
 )
 def test_the_cli_and_its_help_load_no_server(statement: str, loaded: str, absent: set[str]):
@@ -156,8 +176,118 @@ def test_the_cli_and_its_help_load_no_server(statement: str, loaded: str, absent
     assert present == {m: str(m == loaded) for m in watched}
 
 
-def test_the_console_script_lists_serve():
+def test_the_console_script_lists_serve_and_the_main_wheels_commands():
     result = run_python("-m", "dicomkit.cli", "--help")
     assert result.returncode == 0, result.stderr
-    assert "serve" in result.stdout
+    for name in ("serve", "search", "metadata", "delete", "upload", "download", "jobs"):
+        assert f"\n    {name} " in result.stdout
     assert "unavailable" not in result.stdout
+
+
+@dataclass
+class Connecting(Greet):
+    """A third-party command that talks to a server: it takes the shared options too."""
+
+    connects: bool = True
+    failure: BaseException | None = None
+
+    def run(self, args: argparse.Namespace) -> int:
+        self.seen.append(args)
+        if self.failure is not None:
+            raise self.failure
+        return 0
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--url", "http://a", "-v", "greet", "--name", "x"],
+        ["greet", "--url", "http://a", "--name", "x", "-v"],
+    ],
+)
+def test_shared_options_go_before_or_after_a_connecting_command(monkeypatch, argv):
+    greet = Connecting()
+    _use(monkeypatch, FakeEntryPoint("greet", greet))
+    assert cli.main(argv) == 0
+    (args,) = greet.seen
+    assert (args.url, args.verbose, args.name, args.quiet) == ("http://a", 1, "x", False)
+
+
+def test_shared_options_after_the_name_do_not_undo_those_before(monkeypatch):
+    greet = Connecting()
+    _use(monkeypatch, FakeEntryPoint("greet", greet))
+    assert cli.main(["--url", "http://a", "--json", "greet", "--quiet"]) == 0
+    (args,) = greet.seen
+    assert (args.url, args.json, args.quiet) == ("http://a", True, True)
+
+
+def test_a_command_without_connects_is_not_given_the_shared_options(monkeypatch, capsys):
+    _use(monkeypatch, FakeEntryPoint("greet", Greet()))
+    with pytest.raises(SystemExit):
+        cli.main(["greet", "--url", "http://a"])
+    assert "unrecognized arguments: --url" in capsys.readouterr().err
+
+
+def test_a_command_may_keep_its_own_option_of_a_shared_name(monkeypatch):
+    class OwnUrl(Connecting):
+        def configure(self, parser: argparse.ArgumentParser) -> None:
+            parser.add_argument("--url", dest="own_url")
+
+    greet = OwnUrl()
+    _use(monkeypatch, FakeEntryPoint("greet", greet))
+    assert cli.main(["greet", "--url", "mine"]) == 0
+    assert greet.seen[0].own_url == "mine"
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "message"),
+    [
+        (errors.UnauthorizedError(401, "HTTP 401: go away"), 3, "HTTP 401: go away"),
+        (errors.ConnectError("refused"), 4, "refused"),
+        (cli.UsageError("no such file"), 2, "no such file"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+    ],
+)
+def test_an_error_becomes_its_exit_status_and_one_line(
+    monkeypatch, capsys, failure, status, message
+):
+    _use(monkeypatch, FakeEntryPoint("greet", Connecting(failure=failure)))
+    assert cli.main(["greet"]) == status
+    err = capsys.readouterr().err
+    assert err == f"dicomkit greet: {message}\n"
+    assert cli.main(["--json", "greet"]) == status
+    error = json.loads(capsys.readouterr().err)
+    assert error == {"error": type(failure).__name__, "message": message, "exit_status": status}
+
+
+def test_a_bug_in_a_command_keeps_its_traceback(monkeypatch):
+    _use(monkeypatch, FakeEntryPoint("greet", Connecting(failure=ZeroDivisionError("bug"))))
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["greet"])
+
+
+def test_a_closed_stdout_ends_the_command_quietly():
+    code = (
+        "import sys, dicomkit.cli as c\n"
+        "class Loud:\n"
+        "    help = 'print a lot'\n"
+        "    def configure(self, parser): pass\n"
+        "    def run(self, args):\n"
+        "        for _ in range(100000): print('x' * 100)\n"
+        "        return 0\n"
+        "class EP:\n"
+        "    name, value = 'loud', 'x:y'\n"
+        "    def load(self): return Loud\n"
+        "c.entry_points = lambda group: [EP()]\n"
+        "sys.exit(c.main(['loud']))\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    process.stdout.readline()
+    process.stdout.close()  # what `| head -1` does
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert "Traceback" not in err
+    assert "Broken pipe" not in err

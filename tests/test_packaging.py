@@ -63,7 +63,7 @@ def server_wheel(tmp_path_factory: pytest.TempPathFactory) -> Wheel:
 
 
 def test_the_main_wheel_holds_no_server(main_wheel: Wheel) -> None:
-    assert "dicomkit/cli.py" in main_wheel.names
+    assert "dicomkit/cli/__init__.py" in main_wheel.names
     assert "dicomkit/testing/contract/__init__.py" in main_wheel.names
     assert not [
         n for n in main_wheel.names if n.startswith(("dicomkit/testing/server/", "dicomkit_server"))
@@ -90,14 +90,23 @@ def test_aiohttp_and_the_server_are_only_extras(main_wheel: Wheel) -> None:
     assert "dicomkit-server<0.2,>=0.1; extra == 'server'" in [r.replace('"', "'") for r in requires]
 
 
-def test_the_main_wheel_registers_transports_and_the_script_but_no_pytest_plugin(
+def test_the_main_wheel_registers_transports_commands_and_the_script_but_no_pytest_plugin(
     main_wheel: Wheel,
 ) -> None:
     entry_points = main_wheel.entry_points
     assert entry_points["console_scripts"]["dicomkit"] == "dicomkit.cli:main"
     assert set(entry_points["dicomkit.transports"]) == {"requests", "urllib3"}
     assert not entry_points.has_section("pytest11")
-    assert not entry_points.has_section(COMMANDS_GROUP)
+    # the main wheel's own commands; serve comes only with dicomkit-server
+    assert set(entry_points[COMMANDS_GROUP]) == {
+        "search",
+        "metadata",
+        "delete",
+        "upload",
+        "download",
+        "jobs",
+        "check",
+    }
 
 
 def test_the_server_wheel_brings_serve_and_the_pytest_plugin(server_wheel: Wheel) -> None:

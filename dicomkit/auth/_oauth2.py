@@ -26,7 +26,12 @@ from dicomkit.auth._base import (
     check_transport_security,
 )
 from dicomkit.auth._tokens import Clock, Token, TokenAuth
-from dicomkit.core.errors import AuthError, InvalidArgumentError, TransportError
+from dicomkit.core.errors import (
+    AuthError,
+    InvalidArgumentError,
+    TokenEndpointError,
+    TransportError,
+)
 from dicomkit.core.interface import AsyncTransport, Headers, Request, StreamBody, Timeout, Transport
 
 __all__ = ["LEGACY_ENV_KEYS", "TOKEN_URL_KEY", "OAuth2ClientCredentials"]
@@ -187,7 +192,7 @@ class OAuth2ClientCredentials(TokenAuth):
         with self._naming_the_endpoint(), transport.send(exchange.request) as response:
             for chunk in response.iter_bytes():
                 exchange.feed(chunk)
-        return exchange.result(response.status)
+        return exchange.result(response.status, response.headers.get("Retry-After"))
 
     async def afetch_token(self, transport: AsyncTransport) -> Token:
         exchange = self._exchange()
@@ -195,7 +200,7 @@ class OAuth2ClientCredentials(TokenAuth):
             async with await transport.asend(exchange.request) as response:
                 async for chunk in response.aiter_bytes():
                     exchange.feed(chunk)
-        return exchange.result(response.status)
+        return exchange.result(response.status, response.headers.get("Retry-After"))
 
     @contextmanager
     def _naming_the_endpoint(self) -> Iterator[None]:
@@ -213,12 +218,15 @@ class OAuth2ClientCredentials(TokenAuth):
         self.token_requests += 1
         return _TokenExchange(self.token_request(), self._parse)
 
-    def _parse(self, status: int, body: bytes) -> Token:
+    def _parse(self, status: int, body: bytes, retry_after: str | None = None) -> Token:
         payload = _json_object(body)
         if not 200 <= status < 300:
             detail = self._error_detail(payload)
-            raise AuthError(
-                f"the token request to {self.token_url} failed with HTTP {status}{detail}"
+            raise TokenEndpointError(
+                f"the token request to {self.token_url} failed with HTTP {status}{detail}",
+                token_url=self.token_url,
+                status=status,
+                retry_after=retry_after,
             )
         if payload is None:
             raise AuthError(f"the token endpoint {self.token_url} did not answer with JSON")
@@ -296,7 +304,7 @@ class _TokenExchange:
     answer are written once, here.
     """
 
-    def __init__(self, request: Request, parse: Callable[[int, bytes], Token]) -> None:
+    def __init__(self, request: Request, parse: Callable[[int, bytes, str | None], Token]) -> None:
         self.request = request
         self._parse = parse
         self._chunks: list[bytes] = []
@@ -308,8 +316,8 @@ class _TokenExchange:
             raise AuthError("the token endpoint's answer is larger than 1 MiB")
         self._chunks.append(chunk)
 
-    def result(self, status: int) -> Token:
-        return self._parse(status, b"".join(self._chunks))
+    def result(self, status: int, retry_after: str | None = None) -> Token:
+        return self._parse(status, b"".join(self._chunks), retry_after)
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:

@@ -17,10 +17,12 @@ from dicomkit.core.errors import (
     DicomkitError,
     HTTPError,
     InvalidArgumentError,
+    TokenEndpointError,
     TransportError,
 )
 from dicomkit.core.interface import AsyncTransport, Request, Response, Transport
 from dicomkit.core.operations import (
+    MAX_JSON_BYTES,
     Dialect,
     Exchanges,
     Operations,
@@ -69,11 +71,13 @@ class ClientBase:
         stow_prefix: str | None,
         chunk_size: int,
         dialect: str | Dialect | None,
+        max_json_bytes: int = MAX_JSON_BYTES,
     ) -> None:
         from dicomkit.auth import check_transport_security, resolve_auth
 
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise InvalidArgumentError("chunk_size must be a positive number of bytes")
+        server = resolve_dialect(dialect)
         self.urls = DicomWebURLs(
             base_url,
             api_version=api_version,
@@ -81,10 +85,13 @@ class ClientBase:
             qido_prefix=qido_prefix,
             wado_prefix=wado_prefix,
             stow_prefix=stow_prefix,
+            permissive_uids=server.permissive_uids,
         )
         self.base_url = self.urls.base_url
         self.operations = Operations(self.urls, timeout=timeout, headers=headers)
-        self.exchanges = Exchanges(self.operations, resolve_dialect(dialect))
+        if not isinstance(max_json_bytes, int) or max_json_bytes < 1:
+            raise InvalidArgumentError("max_json_bytes must be a positive number of bytes")
+        self.exchanges = Exchanges(self.operations, server, max_json_bytes=max_json_bytes)
         self.retry = coerce_retry(retry)
         self.auth = resolve_auth(auth, asynchronous=asynchronous)
         self._asynchronous = asynchronous
@@ -103,6 +110,7 @@ class ClientBase:
             "wado_prefix": wado_prefix,
             "stow_prefix": stow_prefix,
             "chunk_size": chunk_size,
+            "max_json_bytes": max_json_bytes,
         }
 
     def _remember_transport(self, transport: object, options: Mapping[str, Any] | None) -> None:
@@ -165,13 +173,19 @@ class ClientBase:
         started: float,
         *,
         response: Response | None = None,
-        error: TransportError | None = None,
+        error: TransportError | TokenEndpointError | None = None,
     ) -> float | None:
         """Seconds to wait before sending ``request`` again after this outcome, or None.
 
         One place for both drivers, which then only sleep their own way and send again.
         """
         elapsed = time.monotonic() - started
+        if isinstance(error, TokenEndpointError):
+            # The token endpoint answered an error status and this request was never sent: the
+            # policy judges that status as it would the server's, whatever this request's method.
+            return self.retry.next_delay(
+                attempt, "GET", status=error.status, retry_after=error.retry_after, elapsed=elapsed
+            )
         if response is None:
             method = request.method
             if getattr(error, "token_url", None):
@@ -217,7 +231,9 @@ class ClientBase:
         self, items: Sequence[stow.StowItem], study: str | None
     ) -> stow.StoreExchange:
         """The STOW-RS exchange of one batch; its body is read from disk again on every send."""
-        return stow.store_exchange(self.operations, items, study, chunk_size=self.chunk_size)
+        exchange = stow.store_exchange(self.operations, items, study, chunk_size=self.chunk_size)
+        exchange.max_bytes = self.exchanges.max_json_bytes
+        return exchange
 
     def _stow_batches(
         self,
@@ -248,12 +264,16 @@ class ClientBase:
         return FolderUpload(folder, recursive, max_count, max_bytes, workers, force)
 
 
-def raise_transport_failure(request: Request, error: TransportError, attempts: int) -> NoReturn:
+def raise_transport_failure(
+    request: Request, error: TransportError | TokenEndpointError, attempts: int
+) -> NoReturn:
     """Re-raise ``error`` (same class, original as cause) naming the request that failed.
 
     Backends word their errors after the socket ("HTTPConnection(host=...)"); the user
     needs to know which DICOMweb call failed and whether retrying already happened.
     """
+    if isinstance(error, TokenEndpointError):
+        raise error  # its message names the token endpoint; the request was never sent
     message = f"{request.method} {without_userinfo(request.url)}: {error}"
     if attempts > 1:
         message += f" (gave up after {attempts} attempts)"

@@ -81,6 +81,7 @@ __all__ = [
     "StoreError",
     "TLSError",
     "TimeoutError",
+    "TokenEndpointError",
     "TooManyRedirectsError",
     "TooManyRequestsError",
     "TransportClosedError",
@@ -213,6 +214,23 @@ def dicomweb_root_hint(url: str) -> str:
 
 class AuthError(DicomkitError):
     """Credentials could not be obtained, or the server refused them."""
+
+
+class TokenEndpointError(AuthError):
+    """The token endpoint answered with an error status.
+
+    ``status`` and ``retry_after`` let the client's retry policy treat a 503 from the token
+    endpoint as it treats one from the DICOMweb server; ``token_url`` names the endpoint, so the
+    message never reads as if the DICOM server had failed.
+    """
+
+    def __init__(
+        self, message: str, *, token_url: str, status: int, retry_after: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.token_url = token_url
+        self.status = status
+        self.retry_after = retry_after
 
 
 class HTTPError(DicomkitError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from dicomkit_server import ReferenceServer, ServerBasicAuth, ServerOAuth2
@@ -160,3 +161,40 @@ def test_no_credentials_still_say_pass_auth(basic_server: ReferenceServer) -> No
     client = DicomClient(basic_server.url, retry=False)
     with client, pytest.raises(UnauthorizedError, match=r"pass auth=\.\.\. to DicomClient"):
         client.search_for_studies()
+
+
+def test_a_busy_token_endpoint_is_retried_by_the_client_policy(
+    oauth_server: ReferenceServer, sync_backend: str
+) -> None:
+    """A 503 from the token endpoint is judged like one from the server: retried, even for a
+    STOW (the POST itself was never sent), and named when the client gives up."""
+    from dicomkit.core.errors import TokenEndpointError
+    from dicomkit.testing.data import make_instance
+
+    token_path = urlsplit(oauth_server.token_url).path
+    oauth_server.faults.add(token_path, status=503, retry_after=0, times=2)
+    auth = OAuth2ClientCredentials(oauth_server.token_url, CLIENT_ID, CLIENT_SECRET)
+    with DicomClient(oauth_server.url, auth=auth, transport=sync_backend, retry=QUICK) as client:
+        result = client.store_instances([make_instance()])
+    assert result.ok
+    assert auth.token_requests == 3
+
+    oauth_server.faults.add(token_path, status=503, retry_after=0, times=3)
+    auth = OAuth2ClientCredentials(oauth_server.token_url, CLIENT_ID, CLIENT_SECRET)
+    client = DicomClient(oauth_server.url, auth=auth, transport=sync_backend, retry=QUICK)
+    with client, pytest.raises(TokenEndpointError, match="failed with HTTP 503") as caught:
+        client.search_for_studies()
+    assert caught.value.token_url == oauth_server.token_url
+    assert auth.token_requests == 3
+
+
+async def test_a_busy_token_endpoint_is_retried_async(
+    oauth_server: ReferenceServer, async_backend: str
+) -> None:
+    token_path = urlsplit(oauth_server.token_url).path
+    oauth_server.faults.add(token_path, status=503, retry_after=0, times=2)
+    auth = OAuth2ClientCredentials(oauth_server.token_url, CLIENT_ID, CLIENT_SECRET)
+    client = AsyncDicomClient(oauth_server.url, auth=auth, transport=async_backend, retry=QUICK)
+    async with client:
+        assert isinstance(await client.search_for_studies(), list)
+    assert auth.token_requests == 3

@@ -1,19 +1,41 @@
-"""The README's demo runs start to finish and tells what it did."""
+"""The README's demo runs the ``dicomkit`` command through its main job and tells what it did:
+an upload killed half way and resumed, a search table, a download identical to what was sent."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from dicomkit import demo
 
 
-def test_demo_runs_every_step(capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_runs_every_step(capfd: pytest.CaptureFixture[str]) -> None:
     assert demo.main() == 0
-    out = capsys.readouterr().out
-    for step in ("STOW-RS", "QIDO-RS", "WADO-RS: downloading", "WADO-RS frames", "DELETE"):
-        assert step in out
-    assert "identical to the uploaded file: True" in out
-    assert "skipped MR_small_RLE.dcm" in out
+    out, err = capfd.readouterr()
+    for command in (
+        "$ dicomkit upload scans",
+        "$ dicomkit jobs list",
+        "$ dicomkit jobs resume",
+        "$ dicomkit search studies",
+        "$ dicomkit download",
+        "$ dicomkit delete",
+    ):
+        assert command in out
+    assert "killed (exit -9)" in out
+    # the killed upload left work undone, and the resumed one moved only that
+    listed = re.search(r"unfinished .*?(\d+) pending", out)
+    assert listed is not None
+    moved = re.search(r"moved (\d+) instance\(s\)", out)
+    stored = re.search(r"1 not dicom, (\d+) stored", out)
+    assert moved is not None
+    assert stored is not None
+    assert int(stored.group(1)) > demo.DEMO_INSTANCES
+    assert 0 < int(moved.group(1)) < int(stored.group(1))
+    assert re.search(r"StudyInstanceUID +PatientID +PatientName", out)  # the table
+    assert "DEMO-1" in out
+    assert "each identical to the uploaded file: True" in out
+    assert "upload: " in err  # progress went to stderr
     assert "All steps passed" in out
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from dicomkit.core import multipart
-from dicomkit.core.errors import DicomkitError
+from dicomkit.core.errors import DicomkitError, ProtocolError
 from dicomkit.core.interface import Headers, HeadersInput, Request
 from dicomkit.core.operations.answers import (
     apply_byte_range,
@@ -47,10 +47,12 @@ from dicomkit.core.operations.paging import (
     TruncationPolicy,
 )
 from dicomkit.core.operations.parts import PartAssembler, PartEvents
+from dicomkit.core.urls import without_userinfo
 
 __all__ = [
     "BodyExchange",
     "BulkDataExchange",
+    "BulkDataPartsExchange",
     "Capabilities",
     "CapabilitiesExchange",
     "DeleteExchange",
@@ -58,6 +60,7 @@ __all__ = [
     "FramesExchange",
     "JsonArrayExchange",
     "JsonObjectExchange",
+    "MAX_JSON_BYTES",
     "PartEventsExchange",
     "PartsExchange",
     "RenderedExchange",
@@ -70,6 +73,11 @@ __all__ = [
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
 Part = tuple[Headers, bytes]
+
+MAX_JSON_BYTES = 256 * 1024 * 1024
+"""Bytes of a body read whole (DICOM JSON, a STOW-RS answer), counted after decompression,
+beyond which reading stops with ProtocolError: a gzip bomb or an endless answer ends there, not
+in a MemoryError. Clients take ``max_json_bytes=`` to raise it (docs/reliability.md)."""
 
 
 class Step(enum.Enum):
@@ -137,19 +145,28 @@ class Exchange(Generic[ItemT, ResultT]):
 
 
 class BodyExchange(Exchange[Any, ResultT]):
-    """Reads the whole body into memory; subclasses parse :attr:`body` in :meth:`result`."""
+    """Reads the whole body into memory, at most ``max_bytes`` of it; subclasses parse
+    :attr:`body` in :meth:`result`."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, *, max_bytes: int = MAX_JSON_BYTES) -> None:
         super().__init__(request)
         self._chunks: list[bytes] = []
         self._held = 0
+        self.max_bytes = max_bytes
 
     def begin(self) -> None:
         self._chunks, self._held = [], 0
 
     def feed(self, chunk: bytes) -> list[Any]:
-        self._chunks.append(chunk)
         self._held += len(chunk)
+        if self._held > self.max_bytes:
+            self._chunks = []
+            raise ProtocolError(
+                f"{self.request.method} {without_userinfo(self.request.url)}: the answer is "
+                f"larger than max_json_bytes={self.max_bytes} bytes (after decompression); "
+                "pass a larger max_json_bytes= to the client if it is expected"
+            )
+        self._chunks.append(chunk)
         return []
 
     @property
@@ -229,14 +246,16 @@ class SearchExchange(Exchange[dict[str, Any], SearchResult]):
         offset: int | None = None,
         policy: TruncationPolicy = "follow",
         silent_page_size: int | None = None,
+        max_bytes: int = MAX_JSON_BYTES,
     ) -> None:
         super().__init__(page(limit, offset))
+        self.max_bytes = max_bytes
         self._silent = None if limit is not None else silent_page_size
         self._page = page
         self._limit = limit
         self._offset = offset or 0
         self.policy = policy
-        self._current = JsonArrayExchange(self.request)
+        self._current = JsonArrayExchange(self.request, max_bytes=max_bytes)
         self._seen: set[str] = set()
         self._items: list[dict[str, Any]] = []
         self._warnings: list[str] = []
@@ -245,7 +264,7 @@ class SearchExchange(Exchange[dict[str, Any], SearchResult]):
         self._pages = 0
 
     def begin(self) -> None:
-        self._current = JsonArrayExchange(self.request)
+        self._current = JsonArrayExchange(self.request, max_bytes=self.max_bytes)
         self._current.start(self.status, self.headers)
 
     def feed(self, chunk: bytes) -> list[dict[str, Any]]:
@@ -314,17 +333,19 @@ class SearchPagesExchange(Exchange[dict[str, Any], SearchResult]):
         pager: Pager,
         *,
         collect: bool = False,
+        max_bytes: int = MAX_JSON_BYTES,
     ) -> None:
         super().__init__(page(pager.limit, pager.offset or None))
         self._page = page
         self._pager = pager
-        self._current = JsonArrayExchange(self.request)
+        self.max_bytes = max_bytes
+        self._current = JsonArrayExchange(self.request, max_bytes=max_bytes)
         self.collect = collect
         self.collected: list[dict[str, Any]] = []
         self.warnings: list[str] = []
 
     def begin(self) -> None:
-        self._current = JsonArrayExchange(self.request)
+        self._current = JsonArrayExchange(self.request, max_bytes=self.max_bytes)
         self._current.start(self.status, self.headers)
 
     def feed(self, chunk: bytes) -> list[dict[str, Any]]:
@@ -437,6 +458,20 @@ class _CollectedParts(_Streamed[None, ResultT]):
         return []
 
 
+def _bulk_part(
+    status: int,
+    headers: Headers,
+    part: Part,
+    byte_range: tuple[int, int | None] | None,
+) -> bytes:
+    """One bulk data part: a 206's ``Content-Range`` checked against what was asked (on the
+    part, else on the answer), a whole-value 200 trimmed to the range."""
+    if status == 206 and byte_range is not None:
+        own = part[0].get("Content-Range") or headers.get("Content-Range")
+        check_content_range(own, byte_range, len(part[1]))
+    return apply_byte_range([part[1]], status, byte_range)[0]
+
+
 class BulkDataExchange(_CollectedParts[list[bytes]]):
     """The parts found at a BulkDataURI, trimmed to the byte range when the server sent all.
 
@@ -448,22 +483,31 @@ class BulkDataExchange(_CollectedParts[list[bytes]]):
     def __init__(self, request: Request, byte_range: tuple[int, int | None] | None) -> None:
         super().__init__(request)
         self.byte_range = byte_range
-        self.part_headers: list[Headers] = []
+
+    def begin(self) -> None:
+        super().begin()
+        self.parts: list[Part] = []
 
     def item(self, part: Part) -> None:
-        self.part_headers.append(part[0])
-        super().item(part)
+        self.parts.append(part)
 
     def result(self) -> list[bytes]:
-        if self.status == 206 and self.byte_range is not None:
-            for index, body in enumerate(self.bodies):
-                own = self.part_headers[index] if index < len(self.part_headers) else Headers()
-                check_content_range(
-                    own.get("Content-Range") or self.headers.get("Content-Range"),
-                    self.byte_range,
-                    len(body),
-                )
-        return apply_byte_range(self.bodies, self.status, self.byte_range)
+        return [_bulk_part(self.status, self.headers, part, self.byte_range) for part in self.parts]
+
+
+class BulkDataPartsExchange(_Streamed[bytes, None]):
+    """The parts at a BulkDataURI one at a time (``iter_bulkdata``), checked and trimmed as
+    :class:`BulkDataExchange` does them."""
+
+    def __init__(self, request: Request, byte_range: tuple[int, int | None] | None) -> None:
+        super().__init__(request)
+        self.byte_range = byte_range
+
+    def item(self, part: Part) -> bytes:
+        return _bulk_part(self.status, self.headers, part, self.byte_range)
+
+    def result(self) -> None:
+        return None
 
 
 class RenderedExchange(_CollectedParts[list[bytes]]):

@@ -11,7 +11,9 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from dicomkit.core.numbers import parse_decimal
+from dicomkit_server import _ups as ups
 from dicomkit_server._auth import ServerOAuth2
+from dicomkit_server._azure import AZURE_KEY, AZURE_ROUTES, AzureState
 from dicomkit_server._context import (
     DEFAULT_PARTITION,
     RecordedRequest,
@@ -30,13 +32,13 @@ from dicomkit_server._wado import (
     handle_metadata,
     handle_retrieve,
 )
+from dicomkit_server._xml import answer_format, send_xml_parts
 
 __all__ = ["STATE_KEY", "TOKEN_PATH", "build_app"]
 
 STATE_KEY = web.AppKey("dicomkit_state", ServerState)
 TOKEN_PATH = "/oauth2/token"
 _UID = r"[0-9.]+"
-_JSON_TYPES = {"application/dicom+json", "application/json", "*/*", "application/*"}
 _Handler = Callable[[web.Request, RequestContext, dict[str, str]], Awaitable[web.StreamResponse]]
 _StoredHandler = Callable[
     [web.Request, RequestContext, dict[str, str], list[InstanceRecord]],
@@ -61,14 +63,17 @@ async def _search(
     request: web.Request, ctx: RequestContext, m: dict[str, str]
 ) -> web.StreamResponse:
     level = m["level"]
-    ranges = accepted(request.headers.get("Accept"), "application/dicom+json")
-    if not any(media.type in _JSON_TYPES for media in ranges):
-        return await error(request, 406, "search results are application/dicom+json only")
+    answers = answer_format(request.headers.get("Accept"))
+    if answers is None:
+        return await error(request, 406, "search results are DICOM JSON or DICOM XML")
     try:
         query = parse_query(split_query(request.rel_url.raw_query_string))
     except QueryError as exc:
         return await error(request, 400, str(exc))
-    records = ctx.state.store.find(ctx.partition, m)
+    view = request.app[AZURE_KEY].search_view(query, ctx.state.store.find(ctx.partition, m))
+    if isinstance(view, str):
+        return await error(request, 400, view)
+    records, tag_notes = view
     scoped = {name for name in ("study", "series") if m.get(name)}
     cap = ctx.state.max_results
     asked = query.limit
@@ -79,12 +84,14 @@ async def _search(
         results = results[:asked]
     notes = [
         f"the query parameter {name!r} is not supported and was ignored" for name in query.ignored
-    ]
+    ] + tag_notes
     if cap is not None and len(results) > cap:
         notes.append(f"There are {len(results) - cap} additional results that can be requested")
         results = results[:cap]
     if not results and ctx.state.empty_result_status == 204:
         return await send(request, status=204)
+    if answers == "xml":
+        return await send_xml_parts(request, results, warnings=notes)
     return await send_json(request, results, warnings=notes)
 
 
@@ -152,13 +159,15 @@ async def _group_resource(
 async def _store(
     request: web.Request, ctx: RequestContext, m: dict[str, str]
 ) -> web.StreamResponse:
-    return await handle_store(request, ctx, m.get("study"))
+    response = await handle_store(request, ctx, m.get("study"))
+    request.app[AZURE_KEY].sync()  # the change feed records what was stored
+    return response
 
 
 async def _delete(
     request: web.Request, ctx: RequestContext, m: dict[str, str]
 ) -> web.StreamResponse:
-    removed = ctx.state.store.delete(ctx.partition, m)
+    removed = request.app[AZURE_KEY].delete(ctx.partition, m)  # recorded in the change feed
     if not removed:
         return await error(request, 404, "no such study, series or instance")
     return await send(request, status=204)
@@ -186,6 +195,13 @@ _ROUTE_TABLE: list[tuple[str, str, _Handler]] = [
     ("POST", "/studies", _store),
     ("POST", _S, _store),
     *(("DELETE", target, _delete) for target in _TARGETS),
+    ("GET", r"/workitems", ups.search),
+    ("POST", r"/workitems", ups.create),
+    ("GET", rf"/workitems/(?P<workitem>{_UID})", ups.retrieve),
+    ("POST", rf"/workitems/(?P<workitem>{_UID})", ups.update),
+    ("PUT", rf"/workitems/(?P<workitem>{_UID})/state", ups.change_state),
+    ("POST", rf"/workitems/(?P<workitem>{_UID})/cancelrequest", ups.cancel),
+    *AZURE_ROUTES,
 ]
 _ROUTES = [
     (method, re.compile(pattern + "/?$"), handler) for method, pattern, handler in _ROUTE_TABLE
@@ -308,6 +324,8 @@ async def _inject_faults(
         if fault.retry_after is not None:
             headers["Retry-After"] = str(fault.retry_after)
         headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+        if fault.stream is not None:  # a gzip bomb or an endless body (_faults)
+            return await fault.serve(request, send, headers)
         body = fault.body or f"fault injection: status {fault.status}".encode()
         return await send(request, status=fault.status, headers=headers, body=body)
     token = ACTIVE_FAULT.set(fault)
@@ -345,5 +363,6 @@ def build_app(state: ServerState) -> web.Application:
         middlewares=[_record, _inject_faults, _authenticate], client_max_size=1 << 20
     )
     app[STATE_KEY] = state
+    app[AZURE_KEY] = AzureState(state)
     app.router.add_route("*", "/{tail:.*}", _dispatch)
     return app

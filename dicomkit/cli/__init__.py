@@ -1,22 +1,40 @@
 """The ``dicomkit`` command: a dispatcher whose subcommands come from installed distributions.
 
 Each entry point of the group ``dicomkit.commands`` names a :class:`Command`; the entry point's
-name is the subcommand. dicomkit-server contributes ``serve``; third parties add their own the
-same way (docs/cli.md). Commands load only when the parser is built, so importing this module
-imports no command, and a command that fails to load is listed as unavailable instead of
-breaking the others.
+name is the subcommand. The main wheel contributes search, metadata, delete, upload, download
+and jobs (:mod:`dicomkit.commands`), dicomkit-server contributes ``serve``, and third parties
+add their own the same way (docs/cli.md). Commands load only when the parser is built, so
+importing this module imports no command, and a command that fails to load is listed as
+unavailable instead of breaking the others. An error that ends a command becomes one of the
+documented exit statuses (:class:`ExitStatus`), never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from typing import Protocol, runtime_checkable
 
-__all__ = ["COMMANDS_GROUP", "Command", "build_parser", "main"]
+from dicomkit.cli._connect import open_client, server_url
+from dicomkit.cli._entry_points import EntryPointLike, entry_points
+from dicomkit.cli._exit import ExitStatus, UsageError, exit_status_for
+from dicomkit.cli._globals import add_global_options, setup
+
+__all__ = [
+    "COMMANDS_GROUP",
+    "Command",
+    "ExitStatus",
+    "UsageError",
+    "add_global_options",
+    "build_parser",
+    "exit_status_for",
+    "main",
+    "open_client",
+    "server_url",
+]
 
 COMMANDS_GROUP = "dicomkit.commands"
 
@@ -39,6 +57,13 @@ class Command(Protocol):
         """Do the work with the parsed arguments; return the process exit status."""
 
 
+def _connects(command: Command) -> bool:
+    """A command with ``connects = True`` talks to a server: it takes the shared options
+    (``--url``, credentials, ``-v``, ``--json`` ...) after its name too, and builds its client
+    with :func:`open_client`."""
+    return getattr(command, "connects", False) is True
+
+
 @dataclass(frozen=True)
 class _Unavailable:
     """Stands in for a command that is not installed or cannot be loaded."""
@@ -48,10 +73,10 @@ class _Unavailable:
 
     def __call__(self, args: argparse.Namespace) -> int:
         print(f"dicomkit {self.name}: {self.reason}", file=sys.stderr)
-        return 2
+        return ExitStatus.USAGE
 
 
-def _load(entry_point: EntryPoint) -> Command:
+def _load(entry_point: EntryPointLike) -> Command:
     loaded = entry_point.load()
     command = loaded() if isinstance(loaded, type) else loaded
     if not isinstance(command, Command):
@@ -73,7 +98,7 @@ def _broken(name: str, exc: Exception) -> str:
     return f"cannot be loaded ({type(exc).__name__}: {exc}); {hint}"
 
 
-def build_parser(commands: Iterable[EntryPoint] | None = None) -> argparse.ArgumentParser:
+def build_parser(commands: Iterable[EntryPointLike] | None = None) -> argparse.ArgumentParser:
     """The parser with one subcommand per entry point (default: the installed ones).
 
     A command that fails to load, or whose ``configure`` raises, is listed as unavailable:
@@ -109,15 +134,26 @@ def _assemble(loaded: dict[str, Command], unavailable: dict[str, str]) -> argpar
         prog="dicomkit",
         description="DICOMweb tools. Commands come from installed distributions "
         f"(entry-point group {COMMANDS_GROUP!r}).",
-        epilog="Run 'dicomkit COMMAND --help' for a command's options.",
+        epilog="Run 'dicomkit COMMAND --help' for a command's options. Exit statuses: 0 done,"
+        " 1 partly failed, 2 usage error, 3 authentication failed, 4 server or network failed,"
+        " 130 interrupted.",
     )
     subparsers = parser.add_subparsers(
         title="commands", dest="command", metavar="COMMAND", required=True
     )
+    add_global_options(parser)  # after the commands, so that --help lists those first
     for name, command in loaded.items():
-        sub = subparsers.add_parser(name, help=command.help, description=command.help)
+        sub = subparsers.add_parser(
+            name,
+            help=command.help,
+            description=getattr(command, "description", None) or command.help,
+            epilog=getattr(command, "epilog", None),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         try:
             command.configure(sub)
+            if _connects(command):
+                add_global_options(sub, repeat=True)
         except Exception as exc:
             raise _ConfigureFailed(name, _broken(name, exc)) from exc
         sub.set_defaults(handler=command.run)
@@ -127,14 +163,45 @@ def _assemble(loaded: dict[str, Command], unavailable: dict[str, str]) -> argpar
     return parser
 
 
+def _report(args: argparse.Namespace, exc: BaseException, status: ExitStatus) -> None:
+    """One line on stderr (a JSON object with ``--json``), never a traceback."""
+    import json
+
+    message = (
+        "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
+    )
+    if getattr(args, "json", False):
+        error = {"error": type(exc).__name__, "message": message, "exit_status": int(status)}
+        print(json.dumps(error), file=sys.stderr)
+    else:
+        print(f"dicomkit {args.command}: {message}", file=sys.stderr)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``dicomkit`` with ``argv`` (default: the process's); returns the exit status."""
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown and not isinstance(args.handler, _Unavailable):
         parser.parse_args(argv)  # argparse's own "unrecognized arguments" message and exit 2
-    result: int = args.handler(args)
-    return result
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    setup(args)
+    try:
+        result: int = args.handler(args)
+    except BrokenPipeError:
+        _quiet_stdout()
+        return ExitStatus.OK  # the reader (``| head``) has what it wanted
+    except (Exception, KeyboardInterrupt) as exc:
+        status = exit_status_for(exc)  # re-raises what is not ours: a bug keeps its traceback
+        _report(args, exc, status)
+        return int(status)
+    return int(result)

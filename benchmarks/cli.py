@@ -1,0 +1,335 @@
+"""The ``dicomkit`` command against dicomweb-client and curl, as whole processes (issue 11).
+
+``python -m benchmarks cli [--quick] [--runs N] [--server orthanc|reference]``
+
+- cold start: ``dicomkit --help`` vs ``dicomweb_client --help``, and
+  ``python -c "import dicomkit; dicomkit.DicomClient(url)"`` vs the same with
+  ``dicomweb_client.DICOMwebClient(url)``; the cases alternate in one run, so both sides see
+  the same machine load. Each figure is the median wall time and the median CPU time (user +
+  system of the child): on a shared machine the CPU time is the steadier of the two.
+- against Orthanc (the reference server when Orthanc cannot run here), with the 500 x 525 KB
+  study of benchmarks/_e2e_data.py: ``dicomkit download`` vs ``curl`` fetching the study to one
+  file, and ``dicomkit upload`` of the folder vs dicomweb-client's ``store instances`` command
+  and its ``store_instances`` in batches of 50 from Python.
+
+Prints a table; raw figures go to benchmarks/results/cli.json (cli-quick.json for --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks._e2e_data import DataSet, make_dataset
+
+RESULTS = Path(__file__).parent / "results"
+ACCEPT_STUDY = 'multipart/related; type="application/dicom"; transfer-syntax=*'
+BIN = Path(sys.executable).parent
+UNUSED_URL = "http://127.0.0.1:9/dicom-web"
+
+_ENVIRON = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+"""The children may write bytecode, as an installed wheel has it: without .pyc files every
+start would compile dicomkit's sources again (dicomweb-client's were compiled by pip)."""
+
+_PY_STORE_50 = """
+import sys
+from pathlib import Path
+import pydicom
+from dicomweb_client import DICOMwebClient
+client = DICOMwebClient(sys.argv[1])
+files = sorted(Path(sys.argv[2]).glob("*.dcm"))
+for first in range(0, len(files), 50):
+    client.store_instances([pydicom.dcmread(p) for p in files[first:first + 50]])
+"""
+
+
+@dataclass
+class Case:
+    """One command measured several times; ``before`` runs unmeasured before each run."""
+
+    name: str
+    argv: list[str]
+    before: Callable[[], None] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+
+    def run_once(self) -> None:
+        if self.before is not None:
+            self.before()
+        usage = os.times()
+        start = time.perf_counter()
+        done = subprocess.run(
+            self.argv,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**_ENVIRON, **self.env},
+            check=False,
+        )
+        wall = time.perf_counter() - start
+        after = os.times()
+        if done.returncode != 0:
+            raise SystemExit(f"{self.name} failed ({done.returncode}): {done.stderr[-2000:]!r}")
+        self.walls.append(wall)
+        self.cpus.append(
+            after.children_user
+            - usage.children_user
+            + after.children_system
+            - usage.children_system
+        )
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(self.walls)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpus)
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "wall_median_s": round(self.wall, 4),
+            "wall_min_s": round(min(self.walls), 4),
+            "cpu_median_s": round(self.cpu, 4),
+            "runs": len(self.walls),
+            "walls": [round(w, 4) for w in self.walls],
+        }
+
+
+def interleaved(cases: list[Case], runs: int) -> None:
+    """Run every case ``runs`` times, alternating, so that load changes hit all alike."""
+    for _ in range(runs):
+        for case in cases:
+            case.run_once()
+
+
+def cold_start(runs: int) -> list[Case]:
+    python = sys.executable
+    cases = [
+        Case("dicomkit --help", [str(BIN / "dicomkit"), "--help"]),
+        Case("dicomweb_client --help", [str(BIN / "dicomweb_client"), "--help"]),
+        Case(
+            "import dicomkit; DicomClient(url)",
+            [python, "-c", f"import dicomkit; dicomkit.DicomClient({UNUSED_URL!r})"],
+        ),
+        Case(
+            "import dicomweb_client; DICOMwebClient(url)",
+            [
+                python,
+                "-c",
+                f"import dicomweb_client; dicomweb_client.DICOMwebClient({UNUSED_URL!r})",
+            ],
+        ),
+    ]
+    for case in cases:  # compile the bytecode first: a cold start is not a first install
+        case.run_once()
+        case.walls.clear()
+        case.cpus.clear()
+    interleaved(cases, runs)
+    return cases
+
+
+@contextlib.contextmanager
+def server(kind: str, root: Path) -> Iterator[tuple[str, Callable[[], None]]]:
+    """The server's DICOMweb root and a function that empties it."""
+    if kind == "orthanc":
+        from dicomkit_server.orthanc import OrthancServer
+
+        with OrthancServer(root) as orthanc:
+            yield orthanc.url, orthanc.reset
+        return
+    from dicomkit_server import ReferenceServer
+
+    reference = ReferenceServer(root)
+    with reference as url:
+        yield str(url), reference.reset
+
+
+def _orthanc_usable() -> bool:
+    try:
+        from dicomkit_server.orthanc import namespace_refusal, orthanc_available
+    except ImportError:
+        return False
+    return bool(orthanc_available()) and namespace_refusal() is None
+
+
+def transfers(kind: str, data: DataSet, scratch: Path, runs: int) -> list[Case]:
+    dicomkit = str(BIN / "dicomkit")
+    out = scratch / "out"
+    jobs = scratch / "jobs"
+    env = {"DICOMKIT_JOBS_DIR": str(jobs)}
+    files = [str(p) for p in sorted(data.folder.glob("*.dcm"))]
+    with server(kind, scratch / "server") as (url, reset):
+
+        def empty() -> None:
+            reset()
+            shutil.rmtree(jobs, ignore_errors=True)
+
+        def fresh_out() -> None:
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(jobs, ignore_errors=True)
+            out.mkdir()
+
+        uploads = [
+            Case(
+                "dicomkit upload",
+                [dicomkit, "upload", str(data.folder), "--url", url, "--quiet"],
+                empty,
+                env,
+            ),
+            Case(
+                "dicomweb_client store instances",
+                [str(BIN / "dicomweb_client"), "--url", url, "store", "instances", *files],
+                empty,
+            ),
+            Case(
+                "dicomweb-client store_instances x50 (Python)",
+                [sys.executable, "-c", _PY_STORE_50, url, str(data.folder)],
+                empty,
+            ),
+        ]
+        interleaved(uploads, runs)
+        empty()
+        subprocess.run(
+            [dicomkit, "upload", str(data.folder), "--url", url, "--quiet"],
+            env={**os.environ, **env},
+            check=True,
+        )
+        target = f"{url.rstrip('/')}/studies/{data.study}"
+        downloads = [
+            Case(
+                "curl (study to one file)",
+                [
+                    "curl",
+                    "-sSf",
+                    "-H",
+                    f"Accept: {ACCEPT_STUDY}",
+                    "-o",
+                    str(out / "study.bin"),
+                    target,
+                ],
+                fresh_out,
+            ),
+            Case(
+                "dicomkit download",
+                [dicomkit, "download", data.study, "--out", str(out), "--url", url, "--quiet"],
+                fresh_out,
+                env,
+            ),
+        ]
+        downloads[0].run_once()  # warm the server's cache, unmeasured
+        downloads[0].walls.clear()
+        downloads[0].cpus.clear()
+        interleaved(downloads, runs)
+    return uploads + downloads
+
+
+def _row(case: Case, base: Case | None, target: float | None) -> str:
+    ratio = f"{case.wall / base.wall:.2f}x" if base is not None else ""
+    verdict = ""
+    if base is not None and target is not None:
+        verdict = "yes" if case.wall / base.wall <= target else "NO"
+    cpu_ratio = f"{case.cpu / base.cpu:.2f}x" if base is not None and base.cpu else ""
+    against = base.name if base is not None else ""
+    return (
+        f"| {case.name} | {case.wall:.3f} s | {case.cpu:.3f} s | {against} | {ratio} |"
+        f" {cpu_ratio} | {verdict} |"
+    )
+
+
+def report(title: str, rows: list[tuple[Case, Case | None, float | None]]) -> None:
+    print(f"\n### {title}\n")
+    print(
+        "| command | wall (median) | CPU (median) | base | wall / base | CPU / base | in target |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for case, base, target in rows:
+        print(_row(case, base, target))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="40 instances, 2 runs")
+    parser.add_argument("--runs", type=int, default=None)
+    parser.add_argument("--server", choices=("orthanc", "reference"), default=None)
+    parser.add_argument("--instances", type=int, default=None)
+    parser.add_argument("--only", choices=("cold", "transfers"), default=None)
+    opts = parser.parse_args(argv)
+    runs = opts.runs or (2 if opts.quick else 5)
+    count = opts.instances or (40 if opts.quick else 500)
+    kind = opts.server or ("orthanc" if _orthanc_usable() else "reference")
+    results: dict[str, Any] = {"quick": opts.quick, "runs": runs, "server": kind}
+
+    if opts.only != "transfers":
+        start_cases = cold_start(runs * 2)
+        help_, dwc_help, client, dwc_client = start_cases
+        report(
+            "cold start",
+            [
+                (help_, dwc_help, 0.3),
+                (dwc_help, None, None),
+                (client, dwc_client, 0.3),
+                (dwc_client, None, None),
+            ],
+        )
+        print(
+            f"\n`dicomkit --help` median {help_.wall * 1000:.0f} ms (target < 100 ms:"
+            f" {'yes' if help_.wall < 0.1 else 'NO'})"
+        )
+        results["cold_start"] = {case.name: case.figures() for case in start_cases}
+    if opts.only == "cold":
+        _save(results, opts.quick)
+        return 0
+
+    scratch = Path(tempfile.mkdtemp(prefix="dicomkit-bench-cli-"))
+    try:
+        data = make_dataset(scratch / "data", count)
+        print(
+            f"\ndata: {count} instances, {data.size / 1e6:.1f} MB; server: {kind};"
+            f" {runs} run(s) per case"
+        )
+        up_kit, up_cli, up_py, curl, down_kit = transfers(kind, data, scratch, runs)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    report(
+        f"transfers against {kind}",
+        [
+            (down_kit, curl, 1.3),
+            (curl, None, None),
+            (up_kit, up_cli, 0.5),
+            (up_kit, up_py, 0.5),
+            (up_cli, None, None),
+            (up_py, None, None),
+        ],
+    )
+    results["transfers"] = {
+        case.name: case.figures() for case in (up_kit, up_cli, up_py, curl, down_kit)
+    }
+    results["data"] = {"instances": count, "bytes": data.size}
+    _save(results, opts.quick)
+    return 0
+
+
+def _save(results: dict[str, Any], quick: bool) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / ("cli-quick.json" if quick else "cli.json")
+    if out.exists():  # a partial run (--only) keeps the other part's figures
+        results = {**json.loads(out.read_text()), **results}
+    out.write_text(json.dumps(results, indent=2))
+    print(f"\nraw figures: {out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,184 @@
+"""Running a journaled job from the command line: progress, Ctrl+C, the report, the exit status.
+
+upload, download and ``jobs resume`` all end here, so they print alike and exit alike. The
+journal is the job's memory: whatever stops a run (Ctrl+C, a dead server, rejected
+credentials) leaves it resumable, and the user is told the exact command that resumes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from dicomkit.cli import ExitStatus, UsageError, exit_status_for, open_client
+from dicomkit.cli.progress import ProgressDisplay, human_bytes, human_duration
+
+__all__ = ["add_run_options", "parse_size", "resume_command", "run_job", "status_dict"]
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+}
+
+
+def parse_size(text: str) -> int:
+    """``50MB``, ``1GiB``, ``500k`` or a number of bytes (argparse type)."""
+    value = text.strip().lower().replace(" ", "")
+    number = value.rstrip("kmgib")
+    unit = value[len(number) :]
+    try:
+        size = float(number) * _UNITS[unit]
+    except (ValueError, KeyError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size such as 50MB, 1GiB or 2000000"
+        ) from None
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a size must be at least 1 byte")
+    return int(size)
+
+
+def _workers(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers (1 or more)")
+    return count
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help="requests in flight at once (default: the measured default, see docs/transfers.md)",
+    )
+    parser.add_argument(
+        "--retry-failed", action="store_true", help="try the items that failed before again"
+    )
+
+
+def resume_command(args: argparse.Namespace, journal: Any) -> str:
+    """The command that resumes this job: the server options given, never a secret."""
+    import shlex
+
+    words = ["dicomkit"]
+    for option in ("url", "profile", "transport", "dialect", "basic", "oauth2_env"):
+        value = getattr(args, option, None)
+        if value:
+            words += [f"--{option.replace('_', '-')}", str(value)]
+    for flag in ("azure", "google"):
+        if getattr(args, flag, False):
+            words.append(f"--{flag}")
+    words += ["jobs", "resume", str(journal)]
+    return shlex.join(words)
+
+
+def status_dict(status: Any) -> dict[str, Any]:
+    """A job's status or report as plain JSON values."""
+    result = {
+        "job_id": status.job_id,
+        "path": str(status.path),
+        "kind": status.kind,
+        "created": status.created.isoformat(),
+        "description": status.description,
+        "counts": dict(status.counts),
+        "total": status.total,
+        "unfinished": status.unfinished,
+        "finished": status.finished,
+        "ok": status.ok,
+        "total_bytes": status.total_bytes,
+        "done_bytes": status.done_bytes,
+        "failures": dict(status.failures),
+    }
+    for extra in ("moved_instances", "moved_bytes", "elapsed"):
+        if hasattr(status, extra):
+            result[extra] = getattr(status, extra)
+    return result
+
+
+def _print_report(args: argparse.Namespace, report: Any) -> None:
+    import json
+
+    if args.json:
+        print(json.dumps(status_dict(report)))
+        return
+    if args.quiet:
+        return
+    moved = f"moved {report.moved_instances} instance(s), {human_bytes(report.moved_bytes)}"
+    moved += f" in {human_duration(report.elapsed)}"
+    print(f"{report}\n{moved}")
+    for label, reason in list(report.failures.items())[:20]:
+        print(f"  failed: {label}: {reason}", file=sys.stderr)
+    if len(report.failures) > 20:
+        print(f"  ... and {len(report.failures) - 20} more (dicomkit jobs show)", file=sys.stderr)
+
+
+def _stopped(args: argparse.Namespace, job: Any, exc: BaseException) -> int:
+    import json
+
+    status = exit_status_for(exc)
+    what = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+    hint = resume_command(args, job.path)
+    if args.json:
+        error = {
+            "error": type(exc).__name__,
+            "message": what,
+            "exit_status": int(status),
+            "journal": str(job.path),
+            "resume": hint,
+        }
+        print(json.dumps(error), file=sys.stderr)
+    else:
+        print(f"dicomkit {args.command}: {what}", file=sys.stderr)
+        print(f"the journal is kept; resume with:\n  {hint}", file=sys.stderr)
+    return int(status)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_job(args: argparse.Namespace, job: Any, client: Any = None) -> int:
+    """Run ``job`` with the options' client and progress; the exit status to return.
+
+    SIGTERM (``kill``, a scheduler's stop) ends it as Ctrl+C does: journal kept, resume hint.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+    display = None if args.quiet else ProgressDisplay(job.kind)
+    if not args.quiet and not args.json:
+        print(f"{job.kind} job {job.job_id} (journal {job.path})", file=sys.stderr)
+    try:
+        if client is None:
+            client = open_client(args)
+        with client:
+            report = job.run(
+                client, workers=args.workers, progress=display, retry_failed=args.retry_failed
+            )
+    except (Exception, KeyboardInterrupt) as exc:
+        if display is not None:
+            display.finish()
+        if isinstance(exc, UsageError):
+            raise
+        return _stopped(args, job, exc)
+    finally:
+        job.close()
+    if display is not None:
+        display.finish()
+    _print_report(args, report)
+    return ExitStatus.OK if report.ok else ExitStatus.PARTIAL
