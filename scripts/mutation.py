@@ -76,6 +76,8 @@ def report(by_module: dict[str, Counter[str]]) -> str:
         counts = by_module[module]
         killed = sum(counts[k] for k in KILLED)
         counted = killed + sum(counts[k] for k in NOT_KILLED)
+        if not counted:
+            continue  # not selected in this run
         total_killed += killed
         total += counted
         score = 100.0 * killed / counted if counted else 100.0
