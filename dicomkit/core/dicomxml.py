@@ -37,6 +37,7 @@ _GROUPS = ("Alphabetic", "Ideographic", "Phonetic")
 
 _TAG = re.compile(r"[0-9A-Fa-f]{8}\Z")
 _NUMBERS = frozenset({"US", "SS", "UL", "SL", "UV", "SV", "FL", "FD", "IS", "DS"})
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)  # anywhere: a prolog may be padded
 
 
 def looks_like_xml(body: bytes | str) -> bool:
@@ -118,7 +119,7 @@ def native_model_to_json(body: bytes | str) -> dict[str, Any]:
     type, or whose root is not ``NativeDicomModel``.
     """
     raw = body.encode("utf-8") if isinstance(body, str) else body
-    if b"<!DOCTYPE" in raw[:4096].upper():
+    if _DOCTYPE.search(raw):
         raise DicomJSONError("an XML answer with a document type declaration is refused")
     try:
         root = ET.fromstring(raw)

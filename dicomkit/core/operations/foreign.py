@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from dicomkit.core.dicomxml import APPLICATION_DICOM_XML, native_models
-from dicomkit.core.errors import DicomJSONError, NotDicomWebError
+from dicomkit.core.errors import DicomJSONError, NotDicomWebError, ProtocolError
 from dicomkit.core.interface import Headers, Request
 from dicomkit.core.media import parse_media_type
 from dicomkit.core.operations.answers import parse_json_array
@@ -42,7 +42,7 @@ def _media_type(headers: Headers) -> str | None:
         return None
     try:
         return parse_media_type(value).type.lower()
-    except ValueError:  # InvalidArgumentError: unparsable, so certainly not DICOM JSON
+    except ProtocolError:  # unparsable, so certainly not DICOM JSON
         return value.strip().lower()
 
 
@@ -50,7 +50,7 @@ def looks_like_xml_parts(headers: Headers) -> bool:
     """A ``multipart/related`` answer whose ``type`` parameter is DICOM XML (PS3.18 8.7.3.4)."""
     try:
         kind = parse_media_type(headers.get("Content-Type") or "").params.get("type", "")
-    except ValueError:
+    except ProtocolError:
         return False
     return kind.strip().lower().startswith(APPLICATION_DICOM_XML)
 
