@@ -41,6 +41,8 @@ def _attr(tag: str, vr: str | None, inner: str) -> str:
         ("\ufeff<a/>", True),
         (b" " * 63 + b"<", True),
         (b" " * 64 + b"<", False),
+        (" " * 63 + "<", True),
+        (" " * 64 + "<", False),
         (b"{}", False),
         (b"", False),
         ("\ud800<a/>", False),  # a lone surrogate is replaced, not an error
@@ -117,6 +119,7 @@ def test_bulk_data_and_inline_binary() -> None:
         + _attr("00283010", "OB", "<InlineBinary>\n  AAEC \n</InlineBinary>")
         + _attr("00283011", "OB", "<InlineBinary/>")
         + _attr("00283012", "OB", '<BulkData/><Value number="1">5</Value>')
+        + _attr("0028301a", "OB", "<InlineBinary>AA</InlineBinary>")
     )
     assert native_model_to_json(doc) == {
         "7FE00010": {"vr": "OW", "BulkDataURI": "u/1"},
@@ -124,6 +127,7 @@ def test_bulk_data_and_inline_binary() -> None:
         "00283010": {"vr": "OB", "InlineBinary": "AAEC"},
         "00283011": {"vr": "OB", "InlineBinary": ""},
         "00283012": {"vr": "OB", "Value": ["5"]},
+        "0028301A": {"vr": "OB", "InlineBinary": "AA"},
     }
 
 
@@ -133,14 +137,14 @@ def test_person_names_every_component_in_its_place() -> None:
         "<Phonetic><NameSuffix>III</NameSuffix><NamePrefix>Dr</NamePrefix>"
         "<MiddleName>M</MiddleName><GivenName>G</GivenName><FamilyName>F</FamilyName>"
         "<Nickname>N</Nickname></Phonetic>"
-        "<Alphabetic><FamilyName>Doe</FamilyName><GivenName/></Alphabetic>"
+        "<Alphabetic><FamilyName>DoeXX</FamilyName><GivenName/></Alphabetic>"
         "<Ideographic><MiddleName>m</MiddleName></Ideographic>"
     )
     doc = _doc(_attr("00100010", "PN", f'<PersonName number="1">{name}</PersonName>'))
     assert native_model_to_json(doc) == {
         "00100010": {
             "vr": "PN",
-            "Value": [{"Phonetic": "F^G^M^Dr^III", "Alphabetic": "Doe", "Ideographic": "^^m"}],
+            "Value": [{"Phonetic": "F^G^M^Dr^III", "Alphabetic": "DoeXX", "Ideographic": "^^m"}],
         }
     }
 

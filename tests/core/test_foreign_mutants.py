@@ -138,6 +138,9 @@ def test_the_metadata_of_one_instance() -> None:
         with pytest.raises(DicomJSONError) as caught:
             json_object_answer(REQUEST, 200, _headers(SEARCH), empty)
         assert str(caught.value) == "the server answered with no metadata for the instance"
+    with pytest.raises(DicomJSONError) as caught:
+        json_object_answer(REQUEST, 204, _headers("text/html"), b"<html>")
+    assert str(caught.value) == "the server answered with no metadata for the instance"
     with pytest.raises(NotDicomWebError) as caught:
         json_object_answer(REQUEST, 200, _headers("text/html"), b"<html>")
     assert str(caught.value) == _message("text/html", SEARCH)
