@@ -82,7 +82,9 @@ def test_tags_that_are_not_eight_hex_digits_are_ignored_and_case_is_normalised()
         _attr("0010002", "LO", value)
         + _attr("001000200", "LO", value)
         + _attr("0010002G", "LO", value)
-        + '<DicomAttribute vr="LO">' + value + "</DicomAttribute>"
+        + '<DicomAttribute vr="LO">'
+        + value
+        + "</DicomAttribute>"
         + _attr("0008a110", "LO", value)
         + "<Other><Value>v</Value></Other>"
     )
@@ -105,7 +107,9 @@ def test_namespaced_documents_read_the_same() -> None:
 
 
 def test_sequences_hold_items_read_as_data_sets() -> None:
-    item = '<Item number="1">' + _attr("00081150", "UI", '<Value number="1">1.2</Value>') + "</Item>"
+    item = (
+        '<Item number="1">' + _attr("00081150", "UI", '<Value number="1">1.2</Value>') + "</Item>"
+    )
     doc = _doc(_attr("00081110", "SQ", item + '<Item number="2"/>'))
     assert native_model_to_json(doc) == {
         "00081110": {"vr": "SQ", "Value": [{"00081150": {"vr": "UI", "Value": ["1.2"]}}, {}]}
@@ -203,8 +207,10 @@ def test_native_models_multipart_and_its_messages() -> None:
 
 
 WRITTEN: dict[str, Any] = {
-    "00100010": {"vr": "PN", "Value": [{"Alphabetic": "Doe^^Mid", "Ideographic": None,
-                                        "Phonetic": "P"}, "raw"]},
+    "00100010": {
+        "vr": "PN",
+        "Value": [{"Alphabetic": "Doe^^Mid", "Ideographic": None, "Phonetic": "P"}, "raw"],
+    },
     "0008a110": {"vr": "SQ", "Value": [{"00100020": {"vr": "LO", "Value": ["X"]}}, None]},
     "00201208": {"Value": [3, None]},
     "7FE00010": {"vr": "OW", "BulkDataURI": "u/1"},

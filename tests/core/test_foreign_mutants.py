@@ -33,7 +33,9 @@ def _headers(content_type: str | None) -> Headers:
 def _message(kind: str | None, expected: str, why: str = "") -> str:
     label = kind or "no Content-Type"
     detail = f" ({why})" if why else ""
-    return f"GET {URL} answered {label}{detail}, not {expected}: this is not a DICOMweb answer. {HINT}"
+    return (
+        f"GET {URL} answered {label}{detail}, not {expected}: this is not a DICOMweb answer. {HINT}"
+    )
 
 
 @pytest.mark.parametrize(

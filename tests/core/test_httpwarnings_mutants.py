@@ -31,7 +31,10 @@ def _parse(value: str) -> list[WarningValue]:
         ),
         ('299 svc "t"   ,  110 x "u"', [(299, "svc", "t"), (110, "x", "u")]),
         ('299 svc "t" 299 x "u"', [(299, "svc", "t")]),
-        ("299 svc: some text here, 299 b: more", [(299, "svc", "some text here"), (299, "b", "more")]),
+        (
+            "299 svc: some text here, 299 b: more",
+            [(299, "svc", "some text here"), (299, "b", "more")],
+        ),
         ("299 svc a, b", [(299, "svc", "a, b")]),
         ("299 svc a,299 b c", [(299, "svc", "a"), (299, "b", "c")]),
         ("299 svc a, 29 b c", [(299, "svc", "a, 29 b c")]),

@@ -44,7 +44,8 @@ def test_full_pages_then_a_short_one() -> None:
 def test_a_page_of_exactly_the_limit_goes_on() -> None:
     pager = Pager(limit=1)
     assert pager.accept(_items(1)) == _items(1)
-    assert not pager.done and pager.offset == 1
+    assert not pager.done
+    assert pager.offset == 1
 
 
 def test_a_short_page_with_a_truncation_warning_goes_on() -> None:
@@ -62,11 +63,13 @@ def test_without_limit_a_smaller_page_than_before_stops() -> None:
     assert pager.accept(_items(1, 2, 3)) == _items(1, 2, 3)
     assert not pager.done
     assert pager.accept(_items(4, 5, 6)) == _items(4, 5, 6)
-    assert not pager.done and pager.offset == 6
+    assert not pager.done
+    assert pager.offset == 6
     assert pager.accept(_items(7, 8), CUT) == _items(7, 8)
     assert not pager.done
     assert pager.accept(_items(9, 10)) == _items(9, 10)
-    assert pager.done and pager.offset == 10
+    assert pager.done
+    assert pager.offset == 10
 
 
 def test_a_page_as_large_as_the_largest_goes_on() -> None:
@@ -84,14 +87,16 @@ def test_a_page_as_large_as_the_largest_goes_on() -> None:
 def test_an_empty_page_stops() -> None:
     pager = Pager(limit=2)
     assert pager.accept([], CUT) == []
-    assert pager.done and pager.offset == 0
+    assert pager.done
+    assert pager.offset == 0
 
 
 def test_a_repeated_page_stops_without_moving() -> None:
     pager = Pager(limit=2)
     pager.accept(_items(1, 2))
     assert pager.accept(_items(1, 2), CUT) == []
-    assert pager.done and pager.offset == 2
+    assert pager.done
+    assert pager.offset == 2
 
 
 def test_only_new_items_are_returned_and_all_old_stops() -> None:
@@ -100,7 +105,8 @@ def test_only_new_items_are_returned_and_all_old_stops() -> None:
     assert pager.accept(_items(2, 3)) == _items(3)
     assert (pager.offset, pager.done) == (4, False)
     assert pager.accept(_items(3, 1), CUT) == []
-    assert pager.done and pager.offset == 4
+    assert pager.done
+    assert pager.offset == 4
 
 
 def test_keys_ignore_member_order() -> None:
@@ -155,7 +161,8 @@ def test_search_result() -> None:
     warnings = ["w"]
     result = SearchResult(_items(1), warnings=warnings, truncated=True, remaining=3, pages=2)
     warnings.append("x")
-    assert list(result) == _items(1) and isinstance(result, list)
+    assert list(result) == _items(1)
+    assert isinstance(result, list)
     assert (result.warnings, result.truncated, result.remaining, result.pages) == (
         ["w"],
         True,
@@ -163,4 +170,6 @@ def test_search_result() -> None:
         2,
     )
     error = SearchTruncatedError("cut", result)
-    assert isinstance(error, DicomkitError) and str(error) == "cut" and error.result is result
+    assert isinstance(error, DicomkitError)
+    assert str(error) == "cut"
+    assert error.result is result

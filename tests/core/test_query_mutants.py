@@ -8,8 +8,13 @@ import datetime
 import pytest
 
 from dicomkit.core.errors import InvalidArgumentError, InvalidUIDError
-from dicomkit.core.query import ValueList, build_query, encode_query, normalize_attribute
-from dicomkit.core.query import percent_encode
+from dicomkit.core.query import (
+    ValueList,
+    build_query,
+    encode_query,
+    normalize_attribute,
+    percent_encode,
+)
 
 HINT = (
     "ISO 8601 text or DICOM text (ranges as 'start-end' in DICOM form, 'start/end' in ISO form,"
@@ -19,7 +24,8 @@ HINT = (
 
 def _one(name: str, value: object) -> str:
     pairs = build_query({name: value})
-    assert len(pairs) == 1 and pairs[0][0] == name
+    assert len(pairs) == 1
+    assert pairs[0][0] == name
     return pairs[0][1]
 
 
@@ -56,7 +62,11 @@ def _one(name: str, value: object) -> str:
         ("AcquisitionDateTime", "2024-01-02T10:20:30Z", "20240102102030+0000"),
         ("AcquisitionDateTime", "2024-01-02T10:20:30.25", "20240102102030.250000"),
         ("AcquisitionDateTime", "2024-01-02", "20240102000000"),
-        ("AcquisitionDateTime", "2024-01-02T10:00/2024-01-03T10:00", "20240102100000-20240103100000"),
+        (
+            "AcquisitionDateTime",
+            "2024-01-02T10:00/2024-01-03T10:00",
+            "20240102100000-20240103100000",
+        ),
     ],
 )
 def test_temporal_text(name: str, value: str, expected: str) -> None:
@@ -124,7 +134,8 @@ def test_a_range_with_no_end(value: str) -> None:
 )
 def test_scalars(name: str, value: object, expected: str) -> None:
     got = _one(name, value)
-    assert got == expected and type(got) is str
+    assert got == expected
+    assert type(got) is str
 
 
 def test_a_pydicom_person_name_is_its_text() -> None:
@@ -193,13 +204,16 @@ def test_a_datetime_range_end_may_hold_an_offset() -> None:
 
 def test_lists_sets_and_commas() -> None:
     listed = _one("ModalitiesInStudy", ["MR", "CT"])
-    assert isinstance(listed, ValueList) and listed.values == ("MR", "CT") and listed == "MR,CT"
+    assert isinstance(listed, ValueList)
+    assert listed.values == ("MR", "CT")
+    assert listed == "MR,CT"
     assert _one("ModalitiesInStudy", {"MR", "CT"}).values == ("CT", "MR")
     assert _one("ModalitiesInStudy", frozenset({"MR", "CT"})).values == ("CT", "MR")
     assert _one("ModalitiesInStudy", "CT,MR").values == ("CT", "MR")
     assert _one("StudyDate", "20240101,2024-02-01").values == ("20240101", "20240201")
     single = _one("ModalitiesInStudy", ["CT"])
-    assert single == "CT" and type(single) is str
+    assert single == "CT"
+    assert type(single) is str
     assert type(_one("PatientName", "Doe,J")) is str
     assert _one("PatientName", ["Doe,J", "X"]).values == ("Doe,J", "X")
 
@@ -345,7 +359,8 @@ def test_vendor_parameters() -> None:
         extra_params=[("a", True), ("b", False), ("c", 3), ("d", 1.5), ("e", ["x", 2]), ("f", "")]
     ) == [("a", "true"), ("b", "false"), ("c", "3"), ("d", "1.5"), ("e", "x,2"), ("f", "")]
     listed = build_query(extra_params={"e": ("x", 2)})[0][1]
-    assert isinstance(listed, ValueList) and listed.values == ("x", "2")
+    assert isinstance(listed, ValueList)
+    assert listed.values == ("x", "2")
 
 
 @pytest.mark.parametrize(
@@ -355,7 +370,10 @@ def test_vendor_parameters() -> None:
         ({"  ": "x"}, "query parameter name '  ' is not a name"),
         ([(5, "x")], "query parameter name 5 is not a name"),
         ({"Limit": 5}, "'Limit' is a standard query option: pass it as its own argument"),
-        ({"includefield": "x"}, "'includefield' is a standard query option: pass it as its own argument"),
+        (
+            {"includefield": "x"},
+            "'includefield' is a standard query option: pass it as its own argument",
+        ),
         ({"x": []}, "query parameter 'x' cannot be []"),
         ({"x": None}, "query parameter 'x' cannot be None"),
         ({"x": {"a": 1}}, "query parameter 'x' cannot be {'a': 1}"),
