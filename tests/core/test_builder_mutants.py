@@ -1,0 +1,141 @@
+"""Rendering parameters as PS3.18 8.3.5.1 defines them, exact pairs and messages (issue 13.4):
+each parameter at its edges, thumbnails' smaller set, and lists as raw-comma value lists."""
+
+from __future__ import annotations
+
+import pytest
+
+from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.operations.builder import rendered_params
+from dicomkit.core.query import ValueList
+
+RENDER = "annotation, quality, viewport, window, iccprofile, charset"
+
+
+@pytest.mark.parametrize(
+    ("params", "accept", "expected"),
+    [
+        ({"quality": 1}, "image/jpeg", [("quality", "1")]),
+        ({"quality": "100"}, "image/jp2", [("quality", "100")]),
+        ({"quality": " 50 "}, "image/jph", [("quality", "50")]),
+        ({"quality": 5}, "video/mp4", [("quality", "5")]),
+        ({"viewport": "512,512"}, "image/png", [("viewport", ("512", "512"))]),
+        (
+            {"viewport": (1, 2, 0, 0.5, "", -3)},
+            "image/png",
+            [("viewport", ("1", "2", "0", "0.5", "", "-3"))],
+        ),
+        ({"window": "40,400,linear"}, "image/png", [("window", ("40", "400", "linear"))]),
+        (
+            {"window": ["-1.5", ".5", "LINEAR_EXACT"]},
+            "image/png",
+            [("window", ("-1.5", ".5", "LINEAR_EXACT"))],
+        ),
+        ({"window": "1e3,2E-1,SIGMOID"}, "image/png", [("window", ("1e3", "2E-1", "SIGMOID"))]),
+        ({"annotation": "patient"}, "image/png", [("annotation", "patient")]),
+        (
+            {"annotation": "patient,technique"},
+            "image/png",
+            [("annotation", ("patient", "technique"))],
+        ),
+        ({"iccprofile": "srgb"}, "image/png", [("iccprofile", "srgb")]),
+        ({"iccprofile": "rommrgb"}, "image/png", [("iccprofile", "rommrgb")]),
+        ({"iccprofile": "no"}, "image/png", [("iccprofile", "no")]),
+        ({"charset": "utf-8"}, "text/html", [("charset", "utf-8")]),
+        (None, "image/png", []),
+        ({}, "image/png", []),
+    ],
+)
+def test_accepted(
+    params: dict[str, object] | None, accept: str, expected: list[tuple[str, object]]
+) -> None:
+    got = rendered_params(params, accept)
+    assert [
+        (name, value.values if isinstance(value, ValueList) else value) for name, value in got
+    ] == expected
+    for (_, value), (_, want) in zip(got, expected, strict=True):
+        assert isinstance(value, ValueList) is isinstance(want, tuple)
+
+
+def test_order_is_kept() -> None:
+    pairs = rendered_params({"window": "1,2,LINEAR", "annotation": "technique"}, "image/png")
+    assert [name for name, _ in pairs] == ["window", "annotation"]
+
+
+@pytest.mark.parametrize(
+    ("params", "accept", "message"),
+    [
+        ({"quality": 0}, "image/jpeg", "quality is one integer 1-100, not 0"),
+        ({"quality": 101}, "image/jpeg", "quality is one integer 1-100, not 101"),
+        ({"quality": "50,60"}, "image/jpeg", "quality is one integer 1-100, not '50,60'"),
+        ({"quality": "high"}, "image/jpeg", "quality takes integers, not 'high'"),
+        ({"quality": "5.5"}, "image/jpeg", "quality takes integers, not '5.5'"),
+        ({"quality": 50}, "image/png", "quality applies to lossy media types (JPEG, video)"),
+        ({"viewport": "512"}, "image/png", "viewport is vw,vh or vw,vh,sx,sy,sw,sh, not '512'"),
+        ({"viewport": "1,2,3"}, "image/png", "viewport is vw,vh or vw,vh,sx,sy,sw,sh, not '1,2,3'"),
+        (
+            {"viewport": "1,2,3,4,5,6,7"},
+            "image/png",
+            "viewport is vw,vh or vw,vh,sx,sy,sw,sh, not '1,2,3,4,5,6,7'",
+        ),
+        ({"viewport": "1.5,2"}, "image/png", "viewport takes integers, not '1.5'"),
+        ({"viewport": "1,x"}, "image/png", "viewport takes integers, not 'x'"),
+        ({"viewport": "1,2,3,4,5,x"}, "image/png", "viewport takes numbers, not 'x'"),
+        (
+            {"window": "40,400"},
+            "image/png",
+            "window is center,width,LINEAR|LINEAR_EXACT|SIGMOID, not '40,400'",
+        ),
+        (
+            {"window": "40,400,CUBIC"},
+            "image/png",
+            "window is center,width,LINEAR|LINEAR_EXACT|SIGMOID, not '40,400,CUBIC'",
+        ),
+        (
+            {"window": "40,400,LINEAR,x"},
+            "image/png",
+            "window is center,width,LINEAR|LINEAR_EXACT|SIGMOID, not '40,400,LINEAR,x'",
+        ),
+        ({"window": "x,400,LINEAR"}, "image/png", "window takes numbers, not 'x'"),
+        ({"window": "40,1.,LINEAR"}, "image/png", None),
+        ({"window": "40,e3,LINEAR"}, "image/png", "window takes numbers, not 'e3'"),
+        (
+            {"annotation": "patient,name"},
+            "image/png",
+            "annotation is patient and/or technique, not 'patient,name'",
+        ),
+        (
+            {"iccprofile": "yes,no"},
+            "image/png",
+            "iccprofile is one of ('no', 'yes', 'srgb', 'adobergb', 'rommrgb'), not 'yes,no'",
+        ),
+        (
+            {"iccprofile": "SRGB"},
+            "image/png",
+            "iccprofile is one of ('no', 'yes', 'srgb', 'adobergb', 'rommrgb'), not 'SRGB'",
+        ),
+        ({"size": 5}, "image/png", f"'size' is not a rendering parameter; PS3.18 defines {RENDER}"),
+    ],
+)
+def test_refused(params: dict[str, object], accept: str, message: str | None) -> None:
+    if message is None:
+        assert rendered_params(params, accept)
+        return
+    with pytest.raises(InvalidArgumentError) as caught:
+        rendered_params(params, accept)
+    assert str(caught.value) == message
+
+
+def test_thumbnails_take_viewport_and_charset_only() -> None:
+    assert rendered_params({"viewport": "64,64", "charset": "utf-8"}, "image/png", thumbnail=True)[
+        1
+    ] == (
+        "charset",
+        "utf-8",
+    )
+    for name in ("quality", "window", "annotation", "iccprofile"):
+        with pytest.raises(InvalidArgumentError) as caught:
+            rendered_params({name: "1"}, "image/jpeg", thumbnail=True)
+        assert str(caught.value) == (
+            f"{name!r} is not a thumbnail parameter; PS3.18 defines viewport, charset"
+        )
