@@ -1,0 +1,209 @@
+"""Truncated searches in the core's exchanges, driven page by page (issue 13.4): which request
+follows a page cut short, when following stops, what the SearchResult says, and the exact
+message of each truncation policy; the paged exchange's requests and collected results."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from dicomkit.core.interface import Request
+from dicomkit.core.operations.exchange import SearchExchange, SearchPagesExchange, Step
+from dicomkit.core.operations.paging import Pager, SearchTruncatedError, SearchTruncatedWarning
+
+TEXT = "There are 3 additional results that can be requested"
+CUT = {"Warning": f'299 svc "{TEXT}"'}
+
+
+def _items(*numbers: int) -> list[dict[str, Any]]:
+    return [{"00100020": {"vr": "LO", "Value": [str(n)]}} for n in numbers]
+
+
+class Pages:
+    """The ``page(limit, offset)`` callable: records each request asked for."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[int | None, int | None]] = []
+
+    def __call__(self, limit: int | None, offset: int | None) -> Request:
+        self.asked.append((limit, offset))
+        return Request("GET", f"http://h/studies?limit={limit}&offset={offset}")
+
+
+def _answer(
+    exchange: SearchExchange | SearchPagesExchange,
+    items: list[dict[str, Any]],
+    headers: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    head = {"Content-Type": "application/dicom+json", **(headers or {})}
+    assert exchange.start(200, head) is Step.READ
+    body = json.dumps(items).encode()
+    assert exchange.feed(body[:5]) == []
+    assert exchange.feed(body[5:]) == []
+    assert exchange.pending == len(body)
+    return exchange.close()
+
+
+def test_an_answer_not_cut_short_is_the_result() -> None:
+    pages = Pages()
+    exchange = SearchExchange(pages)
+    assert pages.asked == [(None, None)]
+    assert _answer(exchange, _items(1, 2, 1)) == []
+    assert exchange.done
+    result = exchange.result()
+    assert list(result) == _items(1, 2)
+    assert (result.truncated, result.remaining, result.pages, result.warnings) == (
+        False,
+        None,
+        1,
+        [],
+    )
+
+
+def test_follow_asks_for_the_rest_from_the_next_offset() -> None:
+    pages = Pages()
+    exchange = SearchExchange(pages, offset=5)
+    assert pages.asked == [(None, 5)]
+    _answer(exchange, _items(1, 2, 3), CUT)
+    assert not exchange.done
+    assert pages.asked[-1] == (None, 8)
+    assert exchange.request.url == "http://h/studies?limit=None&offset=8"
+    _answer(exchange, _items(4, 5), {"Warning": '299 svc "fuzzy"'})
+    assert exchange.done
+    result = exchange.result()
+    assert list(result) == _items(1, 2, 3, 4, 5)
+    assert (result.truncated, result.remaining, result.pages) == (False, None, 2)
+    assert result.warnings == [TEXT, "fuzzy"]
+
+
+def test_follow_asks_only_for_what_the_limit_leaves() -> None:
+    pages = Pages()
+    exchange = SearchExchange(pages, limit=5)
+    assert pages.asked == [(5, None)]
+    _answer(exchange, _items(1, 2), CUT)
+    assert pages.asked[-1] == (3, 2)
+    _answer(exchange, _items(3, 4), CUT)
+    assert pages.asked[-1] == (1, 4)
+    _answer(exchange, _items(5), CUT)
+    assert exchange.done
+    result = exchange.result()
+    assert len(result) == 5
+    assert not result.truncated
+    assert result.warnings == [TEXT]
+    assert result.pages == 3
+
+
+def test_follow_stops_on_a_page_with_nothing_new_and_says_so() -> None:
+    exchange = SearchExchange(Pages())
+    _answer(exchange, _items(1, 2), CUT)
+    _answer(exchange, _items(2, 1), CUT)
+    assert exchange.done
+    result = exchange.result()
+    assert list(result) == _items(1, 2)
+    assert (result.truncated, result.remaining, result.pages) == (True, 3, 2)
+
+
+MESSAGE = f"the server returned 2 results of a search and says 3 were left out ({TEXT})"
+
+
+def test_return_keeps_the_partial_result_silently() -> None:
+    pages = Pages()
+    exchange = SearchExchange(pages, policy="return")
+    _answer(exchange, _items(1, 2), CUT)
+    assert exchange.done
+    assert pages.asked == [(None, None)]
+    result = exchange.result()
+    assert (result.truncated, result.remaining, result.pages) == (True, 3, 1)
+
+
+def test_raise_says_how_many_and_why() -> None:
+    exchange = SearchExchange(Pages(), policy="raise")
+    _answer(exchange, _items(1, 2), CUT)
+    with pytest.raises(SearchTruncatedError) as caught:
+        exchange.result()
+    assert str(caught.value) == MESSAGE
+    assert list(caught.value.result) == _items(1, 2)
+
+
+def test_warn_says_so_too() -> None:
+    exchange = SearchExchange(Pages(), policy="warn")
+    _answer(exchange, _items(1, 2), CUT)
+    with pytest.warns(SearchTruncatedWarning) as caught:
+        result = exchange.result()
+    assert [str(w.message) for w in caught] == [MESSAGE]
+    assert result.truncated
+
+
+def test_a_warning_without_a_count_says_more() -> None:
+    exchange = SearchExchange(Pages(), policy="raise")
+    notes = {"Warning": '299 a "more results available", 299 b "x"'}
+    _answer(exchange, _items(1), notes)
+    with pytest.raises(SearchTruncatedError) as caught:
+        exchange.result()
+    assert str(caught.value) == (
+        "the server returned 1 results of a search and says more were left out"
+        " (more results available; x)"
+    )
+    assert caught.value.result.remaining is None
+
+
+def test_a_silent_page_size_counts_a_full_page_as_cut_short() -> None:
+    pages = Pages()
+    exchange = SearchExchange(pages, silent_page_size=2)
+    _answer(exchange, _items(1, 2))
+    assert not exchange.done
+    assert pages.asked[-1] == (None, 2)
+    _answer(exchange, _items(3))
+    assert exchange.done
+    assert len(exchange.result()) == 3
+    over = SearchExchange(Pages(), silent_page_size=2, policy="return")
+    _answer(over, _items(1, 2, 3))
+    assert over.result().truncated
+    short = SearchExchange(Pages(), silent_page_size=2, policy="return")
+    _answer(short, _items(1))
+    assert not short.result().truncated
+
+
+def test_a_silent_page_size_does_not_apply_with_a_limit() -> None:
+    exchange = SearchExchange(Pages(), limit=5, silent_page_size=2, policy="return")
+    _answer(exchange, _items(1, 2))
+    assert exchange.done
+    assert not exchange.result().truncated
+
+
+def test_the_body_limit_applies_to_each_page() -> None:
+    exchange = SearchExchange(Pages(), max_bytes=10)
+    exchange.start(200, {"Content-Type": "application/dicom+json"})
+    exchange.feed(b"[" * 10)
+    with pytest.raises(Exception, match="max_json_bytes=10 bytes"):
+        exchange.feed(b"]")
+
+
+def test_pages_of_the_paged_exchange() -> None:
+    pages = Pages()
+    exchange = SearchPagesExchange(pages, Pager(limit=2, offset=3))
+    assert pages.asked == [(2, 3)]
+    assert _answer(exchange, _items(1, 2), CUT) == _items(1, 2)
+    assert pages.asked[-1] == (2, 5)
+    assert not exchange.done
+    assert _answer(exchange, _items(2, 3), CUT) == _items(3)
+    assert _answer(exchange, _items(4), {"Warning": '299 svc "other"'}) == _items(4)
+    assert exchange.done
+    assert len(pages.asked) == 3
+    result = exchange.result()
+    assert list(result) == []
+    assert result.warnings == [TEXT, "other"]
+
+
+def test_the_paged_exchange_without_offset_asks_none() -> None:
+    pages = Pages()
+    exchange = SearchPagesExchange(pages, Pager(), collect=True)
+    assert pages.asked == [(None, None)]
+    assert _answer(exchange, _items(1, 2)) == []
+    assert pages.asked[-1] == (None, 2)
+    assert _answer(exchange, []) == []
+    assert exchange.done
+    assert list(exchange.result()) == _items(1, 2)
+    assert exchange.collected == _items(1, 2)
