@@ -420,3 +420,72 @@ def test_encode_query() -> None:
         "PatientName=Doe^J*&ModalitiesInStudy=C,T,MR&x%20y=a%26b%3Dc,:@/!$'()?"
     )
     assert encode_query([]) == ""
+
+
+def _refused(filters: dict[str, object]) -> str:
+    with pytest.raises(InvalidArgumentError) as caught:
+        build_query(filters)
+    return str(caught.value)
+
+
+def test_the_end_named_in_a_message_is_the_wrong_one() -> None:
+    assert _refused({"StudyDate": "2024-01-01/2024-01-02/2024-01-03"}).startswith(
+        "'2024-01-02/2024-01-03' is not a DA value for StudyDate"
+    )
+    assert _refused({"StudyTime": "1-2"}).startswith("'1' is not a TM value for StudyTime")
+    assert _refused({"StudyTime": "10-11-12"}).startswith("'11-12' is not a TM value")
+    assert _refused({"StudyDate": ("2024x", None)}).startswith(
+        "'2024x' is not a DA value for StudyDate"
+    )
+    assert _refused({"StudyDate": ["20240101", "2024x"]}).startswith(
+        "'2024x' is not a DA value for StudyDate"
+    )
+    assert _refused({"StudyDate": "20240101,2024x"}).startswith(
+        "'2024x' is not a DA value for StudyDate"
+    )
+    assert _refused({"StudyInstanceUID": "1.2.x"}) == (
+        "StudyInstanceUID '1.2.x' may contain only digits and dots"
+    )
+
+
+def test_which_texts_are_read_as_iso_datetimes() -> None:
+    assert _one("AcquisitionDateTime", "20240102T103000") == "20240102103000"
+    assert _refused({"StudyTime": "20240102T100000"}).startswith(
+        "'20240102T100000' is not a TM value for StudyTime"
+    )
+    assert _refused({"AcquisitionDateTime": "2024-01-01-2024-02-01"}).startswith(
+        "'2024-01-01-2024-02-01' is not a DT value"
+    )
+
+
+def test_the_vr_of_a_nested_path_is_its_last_keyword() -> None:
+    path = "ReferencedStudySequence.ReferencedSeriesSequence.StudyDate"
+    assert _one(path, "2024-01-02") == "20240102"
+
+
+def test_one_nested_attribute_given_twice() -> None:
+    keyword, tag = "ReferencedStudySequence.StudyDate", "00081110.00080020"
+    assert build_query({keyword: "20240101", tag: "20240101"}) == [(keyword, "20240101")]
+    assert _refused({keyword: "20240101", tag: "20240102"}) == (
+        f"{keyword} and {tag} are the same attribute with different values; give it once"
+    )
+
+
+def test_filters_after_a_repeated_attribute_are_kept() -> None:
+    assert build_query({"PatientID": "P", "00100020": "P", "StudyDate": "20240101"}) == [
+        ("PatientID", "P"),
+        ("StudyDate", "20240101"),
+    ]
+
+
+def test_a_preview_of_exactly_eighty_characters_is_whole() -> None:
+    name = "x" * 78  # repr adds two quotes
+    assert _refused({"PatientID": True}) == "True is not a searchable value"
+    with pytest.raises(InvalidArgumentError) as caught:
+        normalize_attribute(name)
+    assert str(caught.value).startswith(f"'{name}' is neither")
+
+
+def test_names_keep_the_safe_characters_too() -> None:
+    assert encode_query([("a*b:c", "d*")]) == "a*b:c=d*"
+    assert encode_query([("a^b", "c")], raw="^") == "a^b=c"
