@@ -47,6 +47,11 @@ def _parse(value: str) -> list[WarningValue]:
         ("", []),
         ("   ", []),
         ("2990 svc x", [(None, "", "2990 svc x")]),
+        ('299 svc "a\\x', [(299, "svc", "ax")]),
+        ("Xjunk X", [(None, "", "Xjunk X")]),
+        ('299 proX: "t"', [(299, "proX", "t")]),
+        ('299 a "t", 299 b "u", 299 c "v"', [(299, "a", "t"), (299, "b", "u"), (299, "c", "v")]),
+        ('299 a "t",299 b "u"', [(299, "a", "t"), (299, "b", "u")]),
     ],
 )
 def test_parse_one_header(value: str, expected: list[tuple[int | None, str, str]]) -> None:

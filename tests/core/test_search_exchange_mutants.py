@@ -207,3 +207,72 @@ def test_the_paged_exchange_without_offset_asks_none() -> None:
     assert exchange.done
     assert list(exchange.result()) == _items(1, 2)
     assert exchange.collected == _items(1, 2)
+
+
+def test_nothing_is_pending_before_the_first_answer() -> None:
+    assert SearchExchange(Pages()).pending == 0
+    assert SearchPagesExchange(Pages(), Pager()).pending == 0
+
+
+def test_items_in_another_member_order_are_the_same_result() -> None:
+    exchange = SearchExchange(Pages())
+    _answer(exchange, [{"a": 1, "b": 2}], CUT)
+    assert not exchange.done
+    _answer(exchange, [{"b": 2, "a": 1}], CUT)
+    assert exchange.done
+    assert exchange.result() == [{"a": 1, "b": 2}]
+
+
+XML_ITEM = (
+    b'<NativeDicomModel><DicomAttribute tag="00100020" vr="LO"><Value number="1">X</Value>'
+    b"</DicomAttribute></NativeDicomModel>"
+)
+
+
+@pytest.mark.parametrize("paged", [False, True])
+def test_each_page_is_read_by_its_own_content_type(paged: bool) -> None:
+    exchange: SearchExchange | SearchPagesExchange = (
+        SearchPagesExchange(Pages(), Pager(), collect=True) if paged else SearchExchange(Pages())
+    )
+    exchange.start(200, {"Content-Type": "application/dicom+xml"})
+    exchange.feed(XML_ITEM)
+    exchange.close()
+    if paged:
+        exchange.start(200, {"Content-Type": "application/dicom+xml"})
+        exchange.close()
+    assert list(exchange.result()) == [{"00100020": {"vr": "LO", "Value": ["X"]}}]
+
+
+def test_a_foreign_later_page_names_its_own_url() -> None:
+    exchange = SearchPagesExchange(Pages(), Pager(limit=1))
+    _answer(exchange, _items(1))
+    exchange.start(200, {"Content-Type": "text/html"})
+    exchange.feed(b"<html></html>")
+    with pytest.raises(
+        Exception, match=r"GET http://h/studies\?limit=1&offset=1 answered text/html"
+    ):
+        exchange.close()
+
+
+def test_the_paged_exchange_keeps_its_body_limit_on_later_pages() -> None:
+    exchange = SearchPagesExchange(Pages(), Pager(limit=1), max_bytes=64)
+    _answer(exchange, _items(1))
+    exchange.start(200, {"Content-Type": "application/dicom+json"})
+    with pytest.raises(Exception, match="max_json_bytes=64 bytes"):
+        exchange.feed(b" " * 65)
+
+
+def test_the_paged_exchange_follows_a_short_page_cut_short() -> None:
+    pages = Pages()
+    exchange = SearchPagesExchange(pages, Pager(limit=5))
+    assert _answer(exchange, _items(1, 2), CUT) == _items(1, 2)
+    assert not exchange.done
+    assert pages.asked[-1] == (5, 2)
+
+
+def test_the_truncation_warning_points_at_the_caller() -> None:
+    exchange = SearchExchange(Pages(), policy="warn")
+    _answer(exchange, _items(1, 2), CUT)
+    with pytest.warns(SearchTruncatedWarning) as caught:
+        exchange.result()
+    assert caught[0].filename == __file__
