@@ -3,11 +3,15 @@ each parameter at its edges, thumbnails' smaller set, and lists as raw-comma val
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from dicomkit.core.errors import InvalidArgumentError
-from dicomkit.core.operations.builder import rendered_params
+from dicomkit.core.errors import InvalidArgumentError, InvalidUIDError
+from dicomkit.core.interface import Request
+from dicomkit.core.operations.builder import Operations, rendered_params
 from dicomkit.core.query import ValueList
+from dicomkit.core.urls import DicomWebURLs
 
 RENDER = "annotation, quality, viewport, window, iccprofile, charset"
 
@@ -139,3 +143,55 @@ def test_thumbnails_take_viewport_and_charset_only() -> None:
         assert str(caught.value) == (
             f"{name!r} is not a thumbnail parameter; PS3.18 defines viewport, charset"
         )
+
+
+STRICT = Operations(DicomWebURLs("http://h/dw"))
+LENIENT = Operations(DicomWebURLs("http://h/dw", permissive_uids=True))
+U = "1.02"  # a leading zero: refused by the strict rule, kept by the permissive one
+
+CALLS: list[tuple[str, Callable[[Operations], Request], str]] = [
+    ("StudyInstanceUID", lambda o: o.search("series", study=U), "/studies/1.02/series"),
+    (
+        "SeriesInstanceUID",
+        lambda o: o.search("instances", study="1.2", series=U),
+        "/studies/1.2/series/1.02/instances",
+    ),
+    ("SeriesInstanceUID", lambda o: o.retrieve("1.2", U), "/studies/1.2/series/1.02"),
+    ("StudyInstanceUID", lambda o: o.metadata(U), "/studies/1.02/metadata"),
+    ("SeriesInstanceUID", lambda o: o.delete("1.2", U), "/studies/1.2/series/1.02"),
+    (
+        "SOPInstanceUID",
+        lambda o: o.frames("1.2", "1.3", U, [1]),
+        "/studies/1.2/series/1.3/instances/1.02/frames/1",
+    ),
+    (
+        "SOPInstanceUID",
+        lambda o: o.rendered("1.2", "1.3", U, frame_numbers=[2]),
+        "/studies/1.2/series/1.3/instances/1.02/frames/2/rendered",
+    ),
+    ("StudyInstanceUID", lambda o: o.rendered(U), "/studies/1.02/rendered"),
+]
+
+
+@pytest.mark.parametrize(("what", "call", "path"), CALLS)
+def test_uids_strict_and_permissive(
+    what: str, call: Callable[[Operations], Request], path: str
+) -> None:
+    with pytest.raises(InvalidUIDError) as caught:
+        call(STRICT)
+    assert str(caught.value) == f"{what} '1.02' has a component with a leading zero"
+    assert call(LENIENT).url == "http://h/dw" + path
+
+
+def test_frames_keep_their_media_types() -> None:
+    request = STRICT.frames("1.2", "1.3", "1.4", [1], media_types=["image/jpeg"])
+    assert request.headers["Accept"].startswith("multipart/related; type=")
+    assert "image/jpeg" in request.headers["Accept"]
+
+
+def test_rendering_parameters_join_the_query() -> None:
+    request = STRICT.rendered("1.2", params={"window": "1,2,LINEAR", "annotation": "patient"})
+    assert request.url == "http://h/dw/studies/1.2/rendered?window=1,2,LINEAR&annotation=patient"
+    with pytest.raises(InvalidArgumentError) as caught:
+        STRICT.rendered("1.2", resource="thumb")  # type: ignore[arg-type]
+    assert str(caught.value) == "resource must be 'rendered' or 'thumbnail', not 'thumb'"
