@@ -268,11 +268,3 @@ def test_the_paged_exchange_follows_a_short_page_cut_short() -> None:
     assert _answer(exchange, _items(1, 2), CUT) == _items(1, 2)
     assert not exchange.done
     assert pages.asked[-1] == (5, 2)
-
-
-def test_the_truncation_warning_points_at_the_caller() -> None:
-    exchange = SearchExchange(Pages(), policy="warn")
-    _answer(exchange, _items(1, 2), CUT)
-    with pytest.warns(SearchTruncatedWarning) as caught:
-        exchange.result()
-    assert caught[0].filename == __file__
