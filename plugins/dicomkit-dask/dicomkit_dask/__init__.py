@@ -7,7 +7,7 @@ journal stays in the calling process, which records each task's outcome as it fi
 
 from __future__ import annotations
 
-from dicomkit_dask._cluster import connect
+from dicomkit_dask._cluster import connect, for_workers
 from dicomkit_dask._executor import DEFAULT_MAX_REQUESTS, DEFAULT_TASK_SIZE, run_job
 from dicomkit_dask._work import Outcome, download_task, upload_task
 
@@ -17,6 +17,7 @@ __all__ = [
     "Outcome",
     "connect",
     "download_task",
+    "for_workers",
     "run_job",
     "upload_task",
 ]

@@ -53,23 +53,27 @@ def run_job(
 
     At most ``max_requests`` tasks run at once, each holding a lease of a cluster-wide
     ``distributed.Semaphore`` (named ``semaphore_name``, by default after the server's URL and
-    the cap, so jobs of several submitters to one server with the same cap share it); new tasks are submitted only as
-    others finish. ``progress`` receives the same :class:`~dicomkit.jobs.Progress` as a local
-    run, once per finished task. Downloads list their targets here first (with a client built
-    from ``config``) and write under the job's ``out_dir``, which every worker must reach.
+    the cap, so jobs of several submitters to one server with the same cap share it); new
+    tasks are submitted only as others finish. ``progress`` receives the same
+    :class:`~dicomkit.jobs.Progress` as a local run, once per finished task. Downloads list
+    their targets here first (with a client built from ``config``) and write under the job's
+    ``out_dir``, which every worker must reach.
     """
-    from distributed import Semaphore
+    import distributed
 
+    dask: Any = distributed  # untyped: its calls are not checked
     for name, value in (("max_requests", max_requests), ("task_size", task_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidArgumentError(f"{name} must be an integer >= 1, not {value!r}")
     url = without_userinfo(config.url)
     name = semaphore_name or f"dicomkit:{url}:{max_requests}"
-    semaphore = Semaphore(max_leases=max_requests, name=name)
+    semaphore = dask.Semaphore(max_leases=max_requests, name=name)
     try:
         semaphore.register()
     except ValueError as exc:  # the scheduler holds this name with another cap
-        raise InvalidArgumentError(f"the request cap {name!r} exists with another size: {exc}")
+        raise InvalidArgumentError(
+            f"the request cap {name!r} exists with another size: {exc}"
+        ) from None
     started = time.monotonic()
     if retry_failed:
         job.journal.set_state(job.journal.items(FAILED), PENDING)
@@ -128,8 +132,9 @@ def _stream(
 ) -> None:
     """Keep ``limit`` tasks submitted; journal each result as it comes. On an error the
     running tasks are cancelled and their items go back to pending before it is raised."""
-    from distributed import as_completed
+    import distributed
 
+    dask: Any = distributed
     running: dict[Any, list[Any]] = {}
 
     def submit() -> Any:
@@ -144,7 +149,7 @@ def _stream(
         return future
 
     first = [future for _ in range(limit) if (future := submit()) is not None]
-    stream = as_completed(first)
+    stream = dask.as_completed(first)
     try:
         for future in stream:
             items = running.pop(future)

@@ -39,7 +39,8 @@ class Outcome:
 
 def _lease(semaphore: Any) -> AbstractContextManager[Any]:
     """The cluster-wide request cap: a lease held while the task talks to the server."""
-    return nullcontext() if semaphore is None else semaphore  # type: ignore[no-any-return]
+    lease: AbstractContextManager[Any] = nullcontext() if semaphore is None else semaphore
+    return lease
 
 
 def upload_task(
@@ -85,17 +86,20 @@ def download_task(
     root.mkdir(parents=True, exist_ok=True)
     groups = [list(instances)] if whole_series else [[uids] for uids in instances]
     outcomes: list[Outcome] = []
-    with tempfile.TemporaryDirectory(prefix="dicomkit-dask-") as local:
-        with tempfile.TemporaryDirectory(prefix=".dicomkit-dask-", dir=root) as staging:
-            with _lease(semaphore), config.client() as client:
-                for number, group in enumerate(groups):
-                    journal = Path(local) / f"{number}.dicomkit-job"
-                    with DownloadJob.create(journal, group, staging) as job:
-                        job.run(client, workers=1)
-                        items = {item.label: item for item in job.journal.items()}
-                    for study, series, sop in group:
-                        label = f"{study}/{series}/{sop}"
-                        outcomes.append(_placed(root, Path(staging), label, items.get(label)))
+    with (
+        tempfile.TemporaryDirectory(prefix="dicomkit-dask-") as local,
+        tempfile.TemporaryDirectory(prefix=".dicomkit-dask-", dir=root) as staging,
+        _lease(semaphore),
+        config.client() as client,
+    ):
+        for number, group in enumerate(groups):
+            journal = Path(local) / f"{number}.dicomkit-job"
+            with DownloadJob.create(journal, group, staging) as job:
+                job.run(client, workers=1)
+                items = {item.label: item for item in job.journal.items()}
+            for study, series, sop in group:
+                label = f"{study}/{series}/{sop}"
+                outcomes.append(_placed(root, Path(staging), label, items.get(label)))
     return outcomes
 
 

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from distributed import Client, LocalCluster
 
 from dicomkit import ClientConfig, DicomClient
@@ -39,13 +38,16 @@ def dask_client() -> Iterator[Client]:
     previous = os.environ.get(SECRET_VARIABLE)
     os.environ[SECRET_VARIABLE] = SECRET
     try:
-        with LocalCluster(
-            n_workers=2,
-            threads_per_worker=4,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=2,
+                threads_per_worker=4,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             yield client
     finally:
         if previous is None:
@@ -64,7 +66,9 @@ def server(reference: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def config(server: Any) -> ClientConfig:
-    return ClientConfig(server.url, auth=BasicAuth("ann", EnvSecret(SECRET_VARIABLE)), retry=QUICK_RETRY)
+    return ClientConfig(
+        server.url, auth=BasicAuth("ann", EnvSecret(SECRET_VARIABLE)), retry=QUICK_RETRY
+    )
 
 
 @pytest.fixture

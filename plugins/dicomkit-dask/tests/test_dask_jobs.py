@@ -13,11 +13,11 @@ from typing import Any
 
 import cloudpickle
 import pytest
+from dicomkit_dask import run_job
 from distributed import Client
 
 from dicomkit import ClientConfig, DicomClient
 from dicomkit.jobs import STORED, WRITTEN, DownloadJob, Progress, UploadJob, open_job
-from dicomkit_dask import run_job
 
 SECRET = "dask-graph-must-not-hold-this-5f1c9e"
 """The password of conftest's server (its workers read it from their environment)."""
@@ -49,17 +49,20 @@ def test_upload_and_download_every_instance_once(
     seen: list[Progress] = []
     with UploadJob.create(tmp_path / "up.dicomkit-job", [tmp_path / "in"]) as job:
         report = run_job(job, config, dask_client, max_requests=4, progress=seen.append)
-    assert report.ok and report.counts == {STORED: 100}
+    assert report.ok
+    assert report.counts == {STORED: 100}
     assert report.moved_instances == 100
     assert server_contents(local) == files
-    assert seen[0].instances_done == 0 and seen[-1].instances_done == 100
+    assert seen[0].instances_done == 0
+    assert seen[-1].instances_done == 100
     assert seen[-1].bytes_done == seen[-1].bytes_total
 
     study = local.search_for_studies()[0]["0020000D"]["Value"][0]
     out = tmp_path / "out"
     with DownloadJob.create(tmp_path / "down.dicomkit-job", [study], out) as job:
         report = run_job(job, config, dask_client, max_requests=4, task_size=10)
-    assert report.ok and report.counts == {WRITTEN: 100}
+    assert report.ok
+    assert report.counts == {WRITTEN: 100}
     assert folder_contents(out) == files
 
     assert len(submitted) > 2
@@ -97,7 +100,8 @@ def test_a_worker_killed_mid_job(
     with UploadJob.create(tmp_path / "up.job", [tmp_path / "in"], batch_files=5) as job:
         report = run_job(job, config, dask_client, max_requests=4, task_size=5, progress=kill_one)
     assert killed, "the job ended before a worker could be killed"
-    assert report.ok and report.total == 60
+    assert report.ok
+    assert report.total == 60
     assert server_contents(local) == files
     assert killed[0] not in dask_client.run(os.getpid).values()
 
@@ -127,7 +131,8 @@ def test_a_stopped_submitter_resumes_without_repeating_confirmed_items(
         assert 10 <= len(confirmed) < 40
         submitted.clear()
         report = run_job(job, config, dask_client, max_requests=2, task_size=5)
-    assert report.ok and report.total == 40
+    assert report.ok
+    assert report.total == 40
     resent = [path for payload in submitted for path in confirmed if path.encode() in payload]
     assert resent == []
     assert report.moved_instances == 40 - len(confirmed)
