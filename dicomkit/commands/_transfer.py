@@ -164,9 +164,7 @@ def _on_cluster(args: argparse.Namespace, job: Any, client: Any, display: Any) -
         from dicomkit_dask import run_job as run_on_cluster
     except ImportError:
         raise UsageError("--cluster needs the dask extra: pip install 'dicomkit[dask]'") from None
-    from dicomkit.cli._globals import ENV_PASSWORD, ENV_TOKEN
-
-    config = for_workers(client.config, password_variable=ENV_PASSWORD, token_variable=ENV_TOKEN)
+    config = for_workers(client.config)
     with connect(args.cluster) as cluster:
         return run_on_cluster(
             job,

@@ -55,12 +55,16 @@ def connect(spec: str) -> Iterator[Any]:
 
 
 def for_workers(
-    config: ClientConfig, *, password_variable: str, token_variable: str
+    config: ClientConfig,
+    *,
+    password_variable: str = "DICOMWEB_PASSWORD",
+    token_variable: str = "DICOMWEB_TOKEN",
 ) -> ClientConfig:
     """``config`` with its secret given as the environment variable it came from, so that it
     pickles as that name and every worker reads its own copy (docs/dask.md). The command line
-    reads a password or token from a variable as text; a secret that came from elsewhere (a
-    prompt, ``--token``) cannot reach the workers: InvalidArgumentError says what to set."""
+    reads a password or token from a variable (by default its own, docs/cli.md) as text; a
+    secret that came from elsewhere (a prompt, ``--token``) cannot reach the workers:
+    InvalidArgumentError says what to set."""
     from dicomkit.auth import BasicAuth, BearerToken, EnvSecret, SecretNotPicklableError
 
     try:
