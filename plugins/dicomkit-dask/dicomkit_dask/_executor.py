@@ -9,8 +9,10 @@ worker lost mid-task has its task run again elsewhere by the scheduler.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from dicomkit import ClientConfig
@@ -26,7 +28,7 @@ from dicomkit.jobs import (
     ProgressCallback,
     UploadJob,
 )
-from dicomkit_dask._work import Outcome, download_task, upload_task
+from dicomkit_dask._work import STAGING_PREFIX, Outcome, download_task, upload_task
 
 __all__ = ["DEFAULT_MAX_REQUESTS", "DEFAULT_TASK_SIZE", "run_job"]
 
@@ -85,6 +87,8 @@ def run_job(
     meter.emit()
     tasks = _tasks(job, config, task_size, semaphore)
     _stream(job, dask_client, tasks, max_requests, meter)
+    if isinstance(job, DownloadJob):
+        _remove_staging(job)
     after = job.status()
     return JobReport(
         **vars(after),
@@ -120,7 +124,19 @@ def _tasks(
         for start in range(0, len(items), size):
             chunk = items[start : start + size]
             uids = [(i.study or "", i.series or "", i.sop or "") for i in chunk]
-            yield chunk, download_task, (config, job.out_dir, uids, whole, semaphore)
+            staging = _staging_prefix(job)
+            yield chunk, download_task, (config, job.out_dir, uids, whole, semaphore, staging)
+
+
+def _staging_prefix(job: DownloadJob) -> str:
+    return f"{STAGING_PREFIX}{job.job_id}-"
+
+
+def _remove_staging(job: DownloadJob) -> None:
+    """Staging folders of this job's tasks whose worker died (no task of the job runs now);
+    best effort: the submitter may not see ``out_dir`` as the workers do."""
+    for leftover in Path(job.out_dir).glob(f"{_staging_prefix(job)}*"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _stream(

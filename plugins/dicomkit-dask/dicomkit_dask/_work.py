@@ -22,7 +22,10 @@ from dicomkit import ClientConfig
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.jobs import FAILED, WRITTEN, DownloadJob, UploadJob
 
-__all__ = ["Outcome", "download_task", "upload_task"]
+__all__ = ["STAGING_PREFIX", "Outcome", "download_task", "upload_task"]
+
+STAGING_PREFIX = ".dicomkit-dask-"
+"""Download tasks write under ``{out_dir}/{STAGING_PREFIX}{job id}-*`` before renaming."""
 
 
 @dataclass(frozen=True)
@@ -75,12 +78,15 @@ def download_task(
     instances: Sequence[tuple[str, str, str]],
     whole_series: bool,
     semaphore: Any = None,
+    staging_prefix: str = STAGING_PREFIX,
 ) -> list[Outcome]:
     """Write ``instances`` under ``out_dir`` (``{study}/{series}/{sop}.dcm``), asked for as
     one series request when ``whole_series``, else one request per instance.
 
     Files land in a staging folder of this task inside ``out_dir`` and are renamed into place,
-    so tasks never see each other's partial files and each file appears only complete.
+    so tasks never see each other's partial files and each file appears only complete. A
+    worker that dies leaves its staging folder behind: the submitter removes its job's
+    (``staging_prefix``) once no task of the job runs.
     """
     root = Path(out_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -88,7 +94,7 @@ def download_task(
     outcomes: list[Outcome] = []
     with (
         tempfile.TemporaryDirectory(prefix="dicomkit-dask-") as local,
-        tempfile.TemporaryDirectory(prefix=".dicomkit-dask-", dir=root) as staging,
+        tempfile.TemporaryDirectory(prefix=staging_prefix, dir=root) as staging,
         _lease(semaphore),
         config.client() as client,
     ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import signal
 import threading
 from collections import Counter
@@ -84,26 +85,53 @@ def test_download_of_a_series_split_in_tasks(
     assert folder_contents(tmp_path / "out") == files
 
 
-def test_a_worker_killed_mid_job(
+def _killer(dask_client: Client, killed: list[int]) -> Any:
+    """A progress callback that SIGKILLs a worker process running a task, once another task
+    has finished."""
+
+    def kill_one(progress: Progress) -> None:
+        busy = [worker for worker, keys in dask_client.processing().items() if keys]
+        if progress.instances_done and busy and not killed:
+            pid = dask_client.run(os.getpid, workers=busy[:1])[busy[0]]
+            killed.append(pid)
+            threading.Thread(target=os.kill, args=(pid, signal.SIGKILL)).start()
+
+    return kill_one
+
+
+def test_a_worker_killed_mid_upload(
     tmp_path: Path, dask_client: Client, config: ClientConfig, local: DicomClient, server: Any
 ) -> None:
     files = make_folder(tmp_path / "in", 60)
     server.faults.add("", method="POST", delay=0.3, times=None)  # tasks still running at the kill
     killed: list[int] = []
-
-    def kill_one(progress: Progress) -> None:
-        if progress.instances_done and not killed:
-            pid = next(iter(dask_client.run(os.getpid).values()))
-            killed.append(pid)
-            threading.Thread(target=os.kill, args=(pid, signal.SIGKILL)).start()
-
     with UploadJob.create(tmp_path / "up.job", [tmp_path / "in"], batch_files=5) as job:
-        report = run_job(job, config, dask_client, max_requests=4, task_size=5, progress=kill_one)
+        progress = _killer(dask_client, killed)
+        report = run_job(job, config, dask_client, max_requests=4, task_size=5, progress=progress)
     assert killed, "the job ended before a worker could be killed"
     assert report.ok
     assert report.total == 60
     assert server_contents(local) == files
     assert killed[0] not in dask_client.run(os.getpid).values()
+
+
+def test_a_worker_killed_mid_download(
+    tmp_path: Path, dask_client: Client, config: ClientConfig, local: DicomClient, server: Any
+) -> None:
+    files = make_folder(tmp_path / "in", 60, series=6)
+    with UploadJob.create(tmp_path / "up.job", [tmp_path / "in"]) as job:
+        assert run_job(job, config, dask_client).ok
+    study = local.search_for_studies()[0]["0020000D"]["Value"][0]
+    series_retrieve = re.compile(r"/series/[0-9.]+$")
+    server.faults.add(series_retrieve, method="GET", delay=0.3, times=None)
+    killed: list[int] = []
+    out = tmp_path / "out"
+    with DownloadJob.create(tmp_path / "down.job", [study], out) as job:
+        progress = _killer(dask_client, killed)
+        report = run_job(job, config, dask_client, max_requests=4, progress=progress)
+    assert killed, "the job ended before a worker could be killed"
+    assert report.counts == {WRITTEN: 60}
+    assert folder_contents(out) == files
 
 
 class _Stop(Exception):
