@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+import dask.config
 import pytest
 from distributed import Client, LocalCluster
 
@@ -37,8 +38,14 @@ def dask_client() -> Iterator[Client]:
     workers get it from theirs (docs/dask.md)."""
     previous = os.environ.get(SECRET_VARIABLE)
     os.environ[SECRET_VARIABLE] = SECRET
+    # a killed worker's lease of the request cap comes back after 5 s, not the default 30 s
+    quick_leases = {
+        "distributed.scheduler.locks.lease-validation-interval": "1s",
+        "distributed.scheduler.locks.lease-timeout": "5s",
+    }
     try:
         with (
+            dask.config.set(quick_leases),
             LocalCluster(
                 n_workers=2,
                 threads_per_worker=4,
