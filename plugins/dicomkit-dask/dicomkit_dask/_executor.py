@@ -164,14 +164,16 @@ def _stream(
         running[future] = items
         return future
 
-    first = [future for _ in range(limit) if (future := submit()) is not None]
-    stream = dask.as_completed(first)
+    # no reference outlives its result: a finished task still held would be computed again
+    # when the worker keeping its result dies
+    stream = dask.as_completed([future for _ in range(limit) if (future := submit()) is not None])
     try:
         for future in stream:
             items = running.pop(future)
             outcomes = _result(future)
             _journal(job, items, outcomes)
             meter.settled(outcomes)
+            del future
             following = submit()
             if following is not None:
                 stream.add(following)
