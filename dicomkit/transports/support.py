@@ -41,6 +41,7 @@ from dicomkit.transports._sessions import (
 
 __all__ = [
     "DRAIN_LIMIT",
+    "MAX_PIECE",
     "PLAIN_HTTP_HINT",
     "ProcessLocal",
     "STDLIB_ERRORS",
@@ -87,6 +88,11 @@ ClientCert = str | tuple[str, str] | None
 
 ErrorTable = Mapping[type[BaseException], type[errors.DicomkitError]]
 """Library exception class -> dicomkit error class; a subclass is found by its nearest ancestor."""
+
+MAX_PIECE = 256 * 1024
+"""The largest piece of a response body a backend hands out (``Response(stream=...)``): the
+contract suite fails a backend that yields more at once, or that waits for more than this before
+yielding the first piece."""
 
 DRAIN_LIMIT = 64 * 1024
 """A redirect's body up to this size is read by :func:`drain_and_close` so its connection is

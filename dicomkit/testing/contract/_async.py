@@ -39,9 +39,12 @@ from dicomkit.testing.contract._support import (
     VERBATIM_TARGETS,
     Case,
     EventLoop,
+    HeldAnswer,
+    HeldUpload,
     cases,
     check_echo,
     check_payload,
+    check_piece,
     client_sockets,
     echo_of,
     echoed_target,
@@ -161,11 +164,35 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
             pieces = 0
             async with await transport.asend(Request("GET", url)) as response:
                 async for chunk in response.aiter_bytes():
-                    assert len(chunk) <= 4 * 1024 * 1024
+                    check_piece(chunk)
                     digest.update(chunk)
                     pieces += 1
             assert pieces > 1
             assert digest.hexdigest() == hashlib.sha256(payload(2, size)).hexdigest()
+
+        self._run(async_transport_factory, body)
+
+    @pytest.mark.parametrize("mode", ["length", "chunked"])
+    def test_response_body_streams_before_the_server_sends_the_rest(
+        self, async_transport_factory: Factory, contract_server: ContractServer, mode: str
+    ) -> None:
+        async def body(transport: AsyncTransport) -> None:
+            with HeldAnswer(contract_server, mode, self.stream_wait) as held:
+                async with await transport.asend(Request("GET", held.url)) as response:
+                    async for piece in response.aiter_bytes():
+                        held.seen(piece)
+                held.check()
+
+        self._run(async_transport_factory, body)
+
+    @pytest.mark.parametrize("sized", [True, False], ids=["length", "chunked"])
+    def test_request_body_streams_before_the_source_produces_the_rest(
+        self, async_transport_factory: Factory, contract_server: ContractServer, sized: bool
+    ) -> None:
+        async def body(transport: AsyncTransport) -> None:
+            with HeldUpload(contract_server, sized, self.stream_wait) as held:
+                response, _ = await _fetch(transport, Request("PUT", held.url, body=held.body))
+                held.check(response)
 
         self._run(async_transport_factory, body)
 

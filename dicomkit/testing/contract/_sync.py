@@ -40,10 +40,13 @@ from dicomkit.testing.contract._support import (
     SHORT,
     VERBATIM_TARGETS,
     Case,
+    HeldAnswer,
+    HeldUpload,
     InlineLoop,
     cases,
     check_echo,
     check_payload,
+    check_piece,
     client_sockets,
     echo_of,
     echoed_target,
@@ -159,11 +162,35 @@ class TransportContract(ThreadCases, TransportFixtures):
             pieces = 0
             with transport.send(Request("GET", url)) as response:
                 for chunk in response.iter_bytes():
-                    assert len(chunk) <= 4 * 1024 * 1024
+                    check_piece(chunk)
                     digest.update(chunk)
                     pieces += 1
             assert pieces > 1
             assert digest.hexdigest() == hashlib.sha256(payload(2, size)).hexdigest()
+
+        self._run(transport_factory, body)
+
+    @pytest.mark.parametrize("mode", ["length", "chunked"])
+    def test_response_body_streams_before_the_server_sends_the_rest(
+        self, transport_factory: Factory, contract_server: ContractServer, mode: str
+    ) -> None:
+        def body(transport: Transport) -> None:
+            with HeldAnswer(contract_server, mode, self.stream_wait) as held:
+                with transport.send(Request("GET", held.url)) as response:
+                    for piece in response.iter_bytes():
+                        held.seen(piece)
+                held.check()
+
+        self._run(transport_factory, body)
+
+    @pytest.mark.parametrize("sized", [True, False], ids=["length", "chunked"])
+    def test_request_body_streams_before_the_source_produces_the_rest(
+        self, transport_factory: Factory, contract_server: ContractServer, sized: bool
+    ) -> None:
+        def body(transport: Transport) -> None:
+            with HeldUpload(contract_server, sized, self.stream_wait) as held:
+                response, _ = _fetch(transport, Request("PUT", held.url, body=held.body))
+                held.check(response)
 
         self._run(transport_factory, body)
 
