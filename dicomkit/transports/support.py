@@ -32,6 +32,7 @@ from dicomkit.transports._checks import (
 )
 from dicomkit.transports._flows_async import afollow_redirects, astream_chunks
 from dicomkit.transports._flows_sync import follow_redirects, stream_chunks
+from dicomkit.transports._proxies import ENVIRONMENT, Proxies, proxies_option
 from dicomkit.transports._sessions import (
     SESSION_OPTIONS,
     ProcessLocal,
@@ -41,9 +42,11 @@ from dicomkit.transports._sessions import (
 
 __all__ = [
     "DRAIN_LIMIT",
+    "ENVIRONMENT",
     "MAX_PIECE",
     "PLAIN_HTTP_HINT",
     "ProcessLocal",
+    "Proxies",
     "STDLIB_ERRORS",
     "BodySourceError",
     "ClientCert",
@@ -75,6 +78,7 @@ __all__ = [
     "follow_redirects",
     "import_library",
     "plain_http_answer",
+    "proxies_option",
     "refuse_session_options",
     "request_content",
     "session_fields",
@@ -141,13 +145,15 @@ class TransportOptions(TypedDict, total=False):
     A backend declares them once as ``**options: Unpack[TransportOptions]`` beside its own
     (its session, ``trust_env`` ...) and reads them with :func:`common_options`: ``verify``
     (True, False or a CA bundle path), ``cert`` (:data:`ClientCert`), ``max_redirects``,
-    ``pool_maxsize``.
+    ``pool_maxsize``, ``proxy`` (an ``http://`` URL, None for none, or left out: the
+    environment's ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``, see :class:`Proxies`).
     """
 
     verify: bool | str
     cert: ClientCert
     max_redirects: int
     pool_maxsize: int
+    proxy: str | None
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,7 @@ class CommonOptions:
     cert: ClientCert
     max_redirects: int
     pool_maxsize: int
+    proxies: Proxies = Proxies()
 
 
 def common_options(
@@ -173,6 +180,7 @@ def common_options(
         cert=options.get("cert"),
         max_redirects=options.get("max_redirects", 10),
         pool_maxsize=options.get("pool_maxsize", pool_maxsize),
+        proxies=proxies_option(options.get("proxy", ENVIRONMENT)),
     )
     check_options(
         checked.verify,
