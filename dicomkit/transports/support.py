@@ -17,7 +17,7 @@ import ssl
 import threading
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TypedDict
 
@@ -164,7 +164,7 @@ class CommonOptions:
     cert: ClientCert
     max_redirects: int
     pool_maxsize: int
-    proxies: Proxies = Proxies()
+    proxies: Proxies = field(default_factory=Proxies)
 
 
 def common_options(
