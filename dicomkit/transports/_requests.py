@@ -208,9 +208,8 @@ class RequestsTransport(BuiltinTransport):
         """
         url = prepared.url or request.url
         adapter = self._session.get_adapter(url)
-        options = {**self._environment_settings(url), "timeout": timeout}
-        absolute = bool(options["proxies"]) and url[:5].lower() == "http:"
-        with sending(request.url if absolute else origin_target(request.url)):
+        with sending(origin_target(request.url)):
+            options = {**self._environment_settings(url), "timeout": timeout}
             return adapter.send(prepared, **options)
 
     def _with_session_headers(self, headers: dict[str, str]) -> Any:

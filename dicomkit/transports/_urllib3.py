@@ -78,21 +78,20 @@ class Urllib3Transport(BuiltinTransport):
         install(pool_manager)
         return pool_manager
 
-    def _pool_for(self, url: str) -> tuple[urllib3.PoolManager, bool]:
-        """The manager for ``url`` (ours through its proxy, if any), and whether it is an
-        http:// request through a proxy (its target is then the absolute URL)."""
+    def _pool_for(self, url: str) -> urllib3.PoolManager:
+        """The manager for ``url``: ours through its proxy, if any, or the caller's."""
         if not self._owned:
-            return self._pool, False
+            return self._pool
         proxy = self._options.proxies.for_url(url)
         if proxy is None:
-            return self._pool, False
+            return self._pool
         managers: dict[str, urllib3.PoolManager] = self._proxied.get()
         manager = managers.get(proxy)
         if manager is None:
             # no lock (one held at a fork could hang the child): a manager opens no socket
             # until used, so one built twice by racing threads costs nothing
             manager = managers.setdefault(proxy, self._own_pool(proxy))
-        return manager, url[:5].lower() == "http:"
+        return manager
 
     def _send_once(self, request: Request) -> Response:
         self._state.check()
@@ -117,9 +116,9 @@ class Urllib3Transport(BuiltinTransport):
                     chunked = True
                 elif "Content-Length" not in headers:
                     headers["Content-Length"] = str(length)
-        pool, absolute = self._pool_for(request.url)
-        target = request.url if absolute else origin_target(request.url)
-        with mapped_errors(), support.closing_body(body), sending(target):
+        pool = self._pool_for(request.url)
+        # through a proxy, plain HTTP goes in absolute form, which urllib3 encodes itself
+        with mapped_errors(), support.closing_body(body), sending(origin_target(request.url)):
             timeout = urllib3.Timeout(connect=request.timeout.connect, read=request.timeout.read)
             options = {"body": body, "headers": headers, "timeout": timeout, "chunked": chunked}
             raw = pool.urlopen(request.method, request.url, **options, **_URLOPEN)

@@ -57,6 +57,7 @@ from dicomkit.testing.contract._support import (
     server_idle,
     wait_until,
 )
+from dicomkit.testing.contract._proxies_async import AsyncProxyCases
 from dicomkit.testing.contract._tasks import Body, Factory, TaskCases
 
 __all__ = ["AsyncTransportContract"]
@@ -114,7 +115,7 @@ async def _faulted_exchanges(transport: AsyncTransport, base: str, upload: Path)
         await transport.asend(refused)
 
 
-class AsyncTransportContract(TaskCases, TransportFixtures):
+class AsyncTransportContract(TaskCases, AsyncProxyCases, TransportFixtures):
     """Mix into a test class whose fixtures build the AsyncTransport backend under test."""
 
     def _run(self, factory: Factory, body: Body) -> None:

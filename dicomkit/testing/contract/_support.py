@@ -10,15 +10,18 @@ import json
 import os
 import signal
 import socket
+import tempfile
 import threading
 import time
 import traceback
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -45,7 +48,9 @@ __all__ = [
     "check_echo",
     "check_payload",
     "client_sockets",
+    "contract_https",
     "contract_server",
+    "proxy_environment",
     "echo_of",
     "echoed_target",
     "exit_status",
@@ -201,6 +206,48 @@ def _ensure_profiles() -> None:
 
 
 _ensure_profiles()
+
+
+_https: tuple[ContractServer, Any] | None = None
+
+
+def contract_https() -> tuple[ContractServer, Any]:
+    """The process-wide HTTPS loopback server and its ``TLSFiles`` (``dicomkit.testing.tls``),
+    made on first use; without ``openssl`` the case skips (and fails under ``CI=true``)."""
+    global _https
+    from dicomkit.testing.tls import make_tls_files, serve_https
+
+    with _server_lock:
+        if _https is None:
+            try:
+                files = make_tls_files(Path(tempfile.mkdtemp(prefix="dicomkit-contract-tls-")))
+            except FileNotFoundError as exc:
+                if os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}:
+                    pytest.fail(str(exc))
+                pytest.skip(str(exc))
+            _https = (serve_https(files).start(), files)
+        return _https
+
+
+PROXY_VARIABLES = (
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "REQUEST_METHOD",
+)
+
+
+def proxy_environment(monkeypatch: pytest.MonkeyPatch, **variables: str) -> None:
+    """Set the proxy variables a case names (lower case) and clear every other one."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
 
 
 def contract_server() -> ContractServer:

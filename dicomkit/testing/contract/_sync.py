@@ -34,6 +34,7 @@ from dicomkit.core.errors import (
 from dicomkit.core.interface import Headers, Request, Response, StreamBody, Timeout, Transport
 from dicomkit.testing._contract_server import Blackhole, ContractServer, payload
 from dicomkit.testing.contract._fixtures import SessionFactory, TransportFixtures
+from dicomkit.testing.contract._proxies_sync import ProxyCases
 from dicomkit.testing.contract._support import (
     BAD_REQUESTS,
     CUT_BODIES,
@@ -112,7 +113,7 @@ def _faulted_exchanges(transport: Transport, base: str, upload: Path) -> None:
         transport.send(refused)
 
 
-class TransportContract(ThreadCases, TransportFixtures):
+class TransportContract(ThreadCases, ProxyCases, TransportFixtures):
     """Mix into a test class whose fixtures build the Transport backend under test."""
 
     def _run(self, factory: Factory, body: Body) -> None:
