@@ -32,6 +32,7 @@ from dicomkit.core.errors import (
 from dicomkit.core.interface import AsyncTransport, Headers, Request, Response, StreamBody, Timeout
 from dicomkit.testing._contract_server import Blackhole, ContractServer, payload
 from dicomkit.testing.contract._fixtures import AsyncSessionFactory, TransportFixtures
+from dicomkit.testing.contract._proxies_async import AsyncProxyCases
 from dicomkit.testing.contract._support import (
     BAD_REQUESTS,
     CUT_BODIES,
@@ -57,7 +58,6 @@ from dicomkit.testing.contract._support import (
     server_idle,
     wait_until,
 )
-from dicomkit.testing.contract._proxies_async import AsyncProxyCases
 from dicomkit.testing.contract._tasks import Body, Factory, TaskCases
 
 __all__ = ["AsyncTransportContract"]

@@ -53,7 +53,7 @@ class _Handler(socketserver.BaseRequestHandler):
         if not data:
             return
         line = data.split(b"\r\n", 1)[0].decode("latin-1")
-        method, target, _ = (line.split(" ") + ["", ""])[:3]
+        method, target, _ = [*line.split(" "), "", ""][:3]
         self.server.note(method, target)
         if self.server.refuse:
             client.sendall(
