@@ -73,9 +73,7 @@ class AsyncProxyCases:
                 assert response.status == 200
                 assert echoed_target(received) == "/echo"
 
-            self._run(
-                lambda: async_transport_factory(proxy=proxy.url, verify=str(files.ca)), body
-            )
+            self._run(lambda: async_transport_factory(proxy=proxy.url, verify=str(files.ca)), body)
             assert proxy.seen == [("CONNECT", f"127.0.0.1:{https.port}")]
 
     def test_environment_proxy_and_no_proxy(
