@@ -1,10 +1,11 @@
 """A loopback HTTP proxy for the contract's proxy cases: absolute-form and CONNECT.
 
-Small on purpose: it reads the head of the first request on each connection, notes it
-(:attr:`ProxyServer.seen`), connects to the host it names and then only copies bytes both ways,
-so what reaches the contract server is exactly what the backend wrote (an absolute-form target
-stays absolute: the contract server's echo shows it). ``refuse=True`` answers every request
-``407 Proxy Authentication Required`` instead, the usual way a proxy says no.
+Small on purpose, one request per client connection, as a forward proxy may: it notes the
+head of the request (:attr:`ProxyServer.seen`: the target as the backend wrote it, absolute for
+plain HTTP), forwards it in origin form with ``Connection: close`` (servers such as Orthanc
+refuse absolute-form targets), answers with ``Connection: close`` too, and otherwise copies
+bytes. A CONNECT is answered 200 and then copied both ways. ``refuse=True`` answers every
+request ``407 Proxy Authentication Required`` instead, the usual way a proxy says no.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import socketserver
 import threading
 from urllib.parse import urlsplit
 
-__all__ = ["ProxyServer"]
+__all__ = ["VIA", "ProxyServer"]
 
 _MAX_HEAD = 65536
 
@@ -44,6 +45,23 @@ def _read_head(sock: socket.socket) -> bytes:
     return data
 
 
+_HOP_BY_HOP = (b"connection:", b"proxy-connection:", b"keep-alive:")
+
+
+VIA = "Via: 1.1 dicomkit-contract-proxy"
+"""The field the proxy adds to each request it forwards, as proxies do (RFC 9110 7.6.3)."""
+
+
+def _closing_head(data: bytes, first_line: str, *extra: str) -> bytes:
+    """``data`` (a head and what followed it) with its first line replaced, ``extra`` fields
+    added and the connection made to close after this exchange."""
+    head, _, rest = data.partition(b"\r\n\r\n")
+    fields = [line for line in head.split(b"\r\n")[1:] if not line.lower().startswith(_HOP_BY_HOP)]
+    added = [field.encode("latin-1") for field in extra]
+    lines = [first_line.encode("latin-1"), *fields, *added, b"Connection: close"]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + rest
+
+
 class _Handler(socketserver.BaseRequestHandler):
     server: ProxyServer
 
@@ -69,7 +87,9 @@ class _Handler(socketserver.BaseRequestHandler):
         else:
             parts = urlsplit(target)
             address = (parts.hostname or "", parts.port or 80)
-            rest = data
+            origin = parts.path or "/"
+            query = f"?{parts.query}" if parts.query else ""
+            rest = _closing_head(data, f"{method} {origin}{query} HTTP/1.1", VIA)
         try:
             upstream = socket.create_connection(address, timeout=10)
         except OSError:
@@ -81,6 +101,10 @@ class _Handler(socketserver.BaseRequestHandler):
                 client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
             if rest:
                 upstream.sendall(rest)
+            if method != "CONNECT":
+                answer = _read_head(upstream)
+                status = answer.split(b"\r\n", 1)[0].decode("latin-1")
+                client.sendall(_closing_head(answer, status))
             back = threading.Thread(target=_pipe, args=(upstream, client), daemon=True)
             back.start()
             _pipe(client, upstream)
