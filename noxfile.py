@@ -99,3 +99,47 @@ def bench(session: nox.Session) -> None:
     _install_everything(session)
     session.install("dicomweb-client", "psutil")
     _run_isolated(session, "python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def chaos(session: nox.Session) -> None:
+    """Thousands of faulted requests through the TCP fault proxy, every backend, the reference
+    server and Orthanc: ``nox -s chaos -- --seed N --rounds R`` replays run N (R rounds per
+    backend and server; a round is about four connections). See docs/reliability.md."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(prog="nox -s chaos --")
+    parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
+    parser.add_argument("--rounds", type=int, default=120)
+    args, pytest_args = parser.parse_known_args(session.posargs)
+    _install_everything(session)
+    session.log(f"chaos seed {args.seed}: replay with `nox -s chaos -- --seed {args.seed}`")
+    session.env.update(
+        {"DICOMKIT_CHAOS_SEED": str(args.seed), "DICOMKIT_CHAOS_ROUNDS": str(args.rounds)}
+    )
+    cmd = ["python", "-m", "pytest", "-p", "no:cacheprovider", "-s", "-q"]
+    _run_isolated(session, *cmd, "tests/chaos/test_invariants.py", *pytest_args)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Each parser fuzzed with 1,000,000 inputs (atheris, coverage-guided, where it installs):
+    ``nox -s fuzz -- --runs N --seed S [TARGET ...]``. See docs/reliability.md."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="nox -s fuzz --")
+    parser.add_argument("--runs", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("targets", nargs="*", default=FUZZ_TARGETS)
+    args = parser.parse_args(session.posargs)
+    session.install("-e", ".")
+    try:
+        session.install("atheris")
+    except nox.command.CommandFailed:
+        session.warn("atheris did not install: running the seeded mutation engine instead")
+    for target in args.targets:
+        session.run("python", "-m", "fuzz", target, f"--runs={args.runs}", f"--seed={args.seed}")
+
+
+FUZZ_TARGETS = ["multipart", "dicom_json", "stow_response", "headers"]

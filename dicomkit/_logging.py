@@ -7,7 +7,8 @@ come from three child loggers:
 - ``dicomkit.http`` at DEBUG: one record per HTTP attempt (method, URL, status, bytes received,
   seconds, attempt number), written when the answer is closed, or when the attempt failed;
 - ``dicomkit.retry`` at INFO before each retry, at WARNING when a retryable failure is given up;
-- ``dicomkit.auth`` at INFO when a token provider obtained a new token.
+- ``dicomkit.auth`` at INFO when a token provider obtained a new token;
+- ``dicomkit.jobs`` at INFO when a transfer job had to find out what a broken request did.
 
 Headers and bodies are never logged (they carry credentials and patient data); URLs lose any
 ``user:password@`` and the values of query parameters that look like credentials. The drivers
@@ -26,13 +27,26 @@ from dicomkit.core.interface import Request, Response
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.urls import without_userinfo
 
-__all__ = ["AUTH", "HTTP", "RETRY", "ROOT", "log_attempt", "shown_url", "token_obtained", "watch"]
+__all__ = [
+    "AUTH",
+    "HTTP",
+    "JOBS",
+    "RETRY",
+    "ROOT",
+    "job_looked_up",
+    "job_series_broken",
+    "log_attempt",
+    "shown_url",
+    "token_obtained",
+    "watch",
+]
 
 ROOT = logging.getLogger("dicomkit")
 ROOT.addHandler(logging.NullHandler())
 HTTP = logging.getLogger("dicomkit.http")
 RETRY = logging.getLogger("dicomkit.retry")
 AUTH = logging.getLogger("dicomkit.auth")
+JOBS = logging.getLogger("dicomkit.jobs")
 
 _SECRET_QUERY = re.compile(
     r"([?&](?:[^=&#]*(?:token|secret|password|passwd|signature|sig|key|code|auth)[^=&#]*)=)"
@@ -203,4 +217,31 @@ def token_obtained(provider: object, expires_in: float | None) -> None:
         where,
         lifetime,
         extra={"expires_in": expires_in},
+    )
+
+
+def job_looked_up(job: str, asked: int, found: int, why: str) -> None:
+    """An INFO record on ``dicomkit.jobs``: a STOW-RS request of ``asked`` instances got no
+    answer (``why``), and QIDO-RS found ``found`` of them on the server."""
+    JOBS.info(
+        "%s: %d instance(s) without an answer (%s); %d found on the server, %d to send again",
+        job,
+        asked,
+        why,
+        found,
+        asked - found,
+        extra={"job": job, "asked": asked, "found": found},
+    )
+
+
+def job_series_broken(job: str, series: str, remaining: int, why: str) -> None:
+    """An INFO record on ``dicomkit.jobs``: a series' answer broke midway (``why``); its
+    ``remaining`` instances are asked for one by one."""
+    JOBS.info(
+        "%s: series %s broke midway (%s); asking for its %d remaining instance(s) one by one",
+        job,
+        series,
+        why,
+        remaining,
+        extra={"job": job, "series": series, "remaining": remaining},
     )

@@ -32,6 +32,8 @@ __all__ = ["ClientConfig"]
 DEFAULT_CHUNK_SIZE = 1 << 20
 """The clients' default (``dicomkit.files.part10.DEFAULT_CHUNK_SIZE``), kept here so that
 importing this module stays as cheap as ``import dicomkit``."""
+DEFAULT_MAX_JSON_BYTES = 256 * 1024 * 1024
+"""The clients' default (``dicomkit.core.operations.MAX_JSON_BYTES``), kept here likewise."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class ClientConfig:
     wado_prefix: str | None = None
     stow_prefix: str | None = None
     chunk_size: int = DEFAULT_CHUNK_SIZE
+    max_json_bytes: int = DEFAULT_MAX_JSON_BYTES
 
     def __init__(
         self,
@@ -79,6 +82,7 @@ class ClientConfig:
         wado_prefix: str | None = None,
         stow_prefix: str | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        max_json_bytes: int = DEFAULT_MAX_JSON_BYTES,
     ) -> None:
         from dicomkit.auth import resolve_auth
 
@@ -104,6 +108,7 @@ class ClientConfig:
             "wado_prefix": wado_prefix,
             "stow_prefix": stow_prefix,
             "chunk_size": chunk_size,
+            "max_json_bytes": max_json_bytes,
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -122,6 +127,7 @@ class ClientConfig:
             "wado_prefix": self.wado_prefix,
             "stow_prefix": self.stow_prefix,
             "chunk_size": self.chunk_size,
+            "max_json_bytes": self.max_json_bytes,
         }
 
     def client(self) -> DicomClient:

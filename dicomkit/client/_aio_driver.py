@@ -35,10 +35,17 @@ from dicomkit.core.errors import (
     TransportError,
 )
 from dicomkit.core.interface import AsyncTransport, Request, Response
-from dicomkit.core.operations import ERROR_BODY_LIMIT, Dialect, Exchange, Step, with_headers
+from dicomkit.core.operations import (
+    ERROR_BODY_LIMIT,
+    MAX_JSON_BYTES,
+    Dialect,
+    Exchange,
+    Step,
+    with_headers,
+)
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StowItem, settle_duplicates, wire_ready_all
-from dicomkit.files import Progress
+from dicomkit.files import BYTES_RECEIVED, Progress
 from dicomkit.files.download import PartFileWriter
 
 __all__ = ["AsyncDriver"]
@@ -72,6 +79,7 @@ class AsyncDriver(ClientBase):
         stow_prefix: str | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         dialect: str | Dialect | None = None,
+        max_json_bytes: int = MAX_JSON_BYTES,
     ) -> None:
         super().__init__(
             base_url,
@@ -87,6 +95,7 @@ class AsyncDriver(ClientBase):
             stow_prefix=stow_prefix,
             chunk_size=chunk_size,
             dialect=dialect,
+            max_json_bytes=max_json_bytes,
         )
         self.transport: AsyncTransport
         if isinstance(transport, AsyncTransport):
@@ -168,7 +177,10 @@ class AsyncDriver(ClientBase):
                 if step is Step.REJECT:
                     raise await self._rejection(exchange, response)
                 if step is Step.READ:
+                    received = BYTES_RECEIVED.get()
                     async for chunk in response.aiter_bytes():
+                        if received is not None:
+                            received(len(chunk))
                         for item in await self._work(exchange, exchange.feed, chunk):
                             yield item
                     for item in await self._work(exchange, exchange.close):

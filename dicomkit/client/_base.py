@@ -22,6 +22,7 @@ from dicomkit.core.errors import (
 )
 from dicomkit.core.interface import AsyncTransport, Request, Response, Transport
 from dicomkit.core.operations import (
+    MAX_JSON_BYTES,
     Dialect,
     Exchanges,
     Operations,
@@ -76,6 +77,7 @@ class ClientBase:
         stow_prefix: str | None,
         chunk_size: int,
         dialect: str | Dialect | None,
+        max_json_bytes: int = MAX_JSON_BYTES,
     ) -> None:
         from dicomkit.auth import check_transport_security, resolve_auth
 
@@ -91,7 +93,11 @@ class ClientBase:
         )
         self.base_url = self.urls.base_url
         self.operations = Operations(self.urls, timeout=timeout, headers=headers)
-        self.exchanges = Exchanges(self.operations, resolve_dialect(dialect))
+        if not isinstance(max_json_bytes, int) or max_json_bytes < 1:
+            raise InvalidArgumentError("max_json_bytes must be a positive number of bytes")
+        self.exchanges = Exchanges(
+            self.operations, resolve_dialect(dialect), max_json_bytes=max_json_bytes
+        )
         self.retry = coerce_retry(retry)
         self.auth = resolve_auth(auth, asynchronous=asynchronous)
         self._asynchronous = asynchronous
@@ -110,6 +116,7 @@ class ClientBase:
             "wado_prefix": wado_prefix,
             "stow_prefix": stow_prefix,
             "chunk_size": chunk_size,
+            "max_json_bytes": max_json_bytes,
         }
 
     def _remember_transport(
@@ -246,7 +253,9 @@ class ClientBase:
         self, items: Sequence[stow.StowItem], study: str | None
     ) -> stow.StoreExchange:
         """The STOW-RS exchange of one batch; its body is read from disk again on every send."""
-        return stow.store_exchange(self.operations, items, study, chunk_size=self.chunk_size)
+        exchange = stow.store_exchange(self.operations, items, study, chunk_size=self.chunk_size)
+        exchange.max_bytes = self.exchanges.max_json_bytes
+        return exchange
 
     def _stow_batches(
         self,

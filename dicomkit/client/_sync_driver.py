@@ -37,10 +37,17 @@ from dicomkit.core.errors import (
     TransportError,
 )
 from dicomkit.core.interface import Request, Response, Transport
-from dicomkit.core.operations import ERROR_BODY_LIMIT, Dialect, Exchange, Step, with_headers
+from dicomkit.core.operations import (
+    ERROR_BODY_LIMIT,
+    MAX_JSON_BYTES,
+    Dialect,
+    Exchange,
+    Step,
+    with_headers,
+)
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StowItem, settle_duplicates, wire_ready_all
-from dicomkit.files import Progress
+from dicomkit.files import BYTES_RECEIVED, Progress
 from dicomkit.files.download import PartFileWriter
 
 __all__ = ["SyncDriver"]
@@ -74,6 +81,7 @@ class SyncDriver(ClientBase):
         stow_prefix: str | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         dialect: str | Dialect | None = None,
+        max_json_bytes: int = MAX_JSON_BYTES,
     ) -> None:
         super().__init__(
             base_url,
@@ -89,6 +97,7 @@ class SyncDriver(ClientBase):
             stow_prefix=stow_prefix,
             chunk_size=chunk_size,
             dialect=dialect,
+            max_json_bytes=max_json_bytes,
         )
         self.transport: Transport
         if isinstance(transport, Transport):
@@ -170,7 +179,10 @@ class SyncDriver(ClientBase):
                 if step is Step.REJECT:
                     raise self._rejection(exchange, response)
                 if step is Step.READ:
+                    received = BYTES_RECEIVED.get()
                     for chunk in response.iter_bytes():
+                        if received is not None:
+                            received(len(chunk))
                         for item in self._work(exchange, exchange.feed, chunk):
                             yield item
                     for item in self._work(exchange, exchange.close):

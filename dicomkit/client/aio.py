@@ -26,6 +26,7 @@ from dicomkit.client._io_async import concurrently, offload
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.interface import AsyncTransportSpec, Headers
 from dicomkit.core.operations import (
+    MAX_JSON_BYTES,
     Capabilities,
     Dialect,
     RenderOptions,
@@ -37,7 +38,7 @@ from dicomkit.core.operations import (
     patient_filter,
 )
 from dicomkit.core.retry import RetryPolicy
-from dicomkit.core.stow import StoreTally, check_duplicate_policy
+from dicomkit.core.stow import DEFAULT_WORKERS, StoreTally, check_duplicate_policy
 from dicomkit.files import Progress
 from dicomkit.files.folder import FolderUploadReport, sniff_file
 from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
@@ -66,9 +67,10 @@ class AsyncDicomClient(AsyncDriver):
     (``pool_maxsize`` ...); so do ``verify`` (False, or a CA bundle path), ``cert`` (a client
     certificate file or ``(cert, key)`` pair) and ``proxy`` (``http://host:port``, None for
     none; by default ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``), the network settings every
-    backend takes alike (docs/transports.md). ``client.config`` is the picklable
-    :class:`~dicomkit.ClientConfig` that builds this client again; pickling the client pickles
-    it (docs/embedding.md).
+    backend takes alike (docs/transports.md). ``max_json_bytes`` bounds a JSON answer after
+    decompression (ProtocolError beyond it; docs/reliability.md). ``client.config`` is the
+    picklable :class:`~dicomkit.ClientConfig` that builds this client again; pickling the
+    client pickles it (docs/embedding.md).
     """
 
     def __init__(
@@ -91,6 +93,7 @@ class AsyncDicomClient(AsyncDriver):
         stow_prefix: str | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         dialect: str | Dialect | None = None,
+        max_json_bytes: int = MAX_JSON_BYTES,
     ) -> None:
         network = {"verify": verify, "cert": cert, "proxy": proxy}
         self._remember_transport(transport, transport_options, network)
@@ -108,6 +111,7 @@ class AsyncDicomClient(AsyncDriver):
             stow_prefix=stow_prefix,
             chunk_size=chunk_size,
             dialect=dialect,
+            max_json_bytes=max_json_bytes,
         )
 
     # -- QIDO-RS -------------------------------------------------------------------------------
@@ -478,7 +482,7 @@ class AsyncDicomClient(AsyncDriver):
         study_instance_uid: str | None = None,
         max_batch_instances: int | None = None,
         max_batch_bytes: int | None = None,
-        workers: int = 1,
+        workers: int | None = None,
         progress: Progress | None = None,
         force: bool = False,
         duplicates: str = "present",
@@ -488,8 +492,9 @@ class AsyncDicomClient(AsyncDriver):
         A batch the server refuses, or whose file vanished since the scan, is reported per
         file and the upload goes on; bad credentials stop it (every batch would fail alike).
         ``workers`` > 1 sends that many STOW-RS requests at once (threads in blocking code,
-        tasks under asyncio) and, unless ``max_batch_instances`` is given, splits the files
-        into two batches per worker; outcomes are still recorded and reported in folder order.
+        tasks under asyncio; None: ``stow.DEFAULT_WORKERS``, measured) and, unless
+        ``max_batch_instances`` is given, splits the files into two batches per worker;
+        outcomes are still recorded and reported in folder order.
         ``force=True`` also uploads data sets stored without the Part 10 header (re-encoded);
         without it they are reported failed with that reason (docs/files.md). An instance the
         server holds already is listed in ``already_present``, or with ``duplicates="error"``
@@ -503,10 +508,12 @@ class AsyncDicomClient(AsyncDriver):
             study_instance_uid,
             max_batch_instances,
             max_batch_bytes,
-            workers,
+            DEFAULT_WORKERS if workers is None else workers,
             force,
         )
-        await concurrently(send, plan.jobs(study_instance_uid), workers, plan.settler(progress))
+        await concurrently(
+            send, plan.jobs(study_instance_uid), workers or DEFAULT_WORKERS, plan.settler(progress)
+        )
         return plan.report
 
     async def download_dicom(

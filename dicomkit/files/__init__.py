@@ -14,8 +14,15 @@ client runs them in a worker thread so that its event loop never waits on a disk
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 
-__all__ = ["Progress"]
+__all__ = ["BYTES_RECEIVED", "Progress"]
 
 Progress = Callable[[int, int | None], None]
 """A progress callback: ``progress(done, total)``; ``total`` is None when unknown."""
+
+BYTES_RECEIVED: ContextVar[Callable[[int], None] | None] = ContextVar(
+    "dicomkit_bytes_received", default=None
+)
+"""Called by the client with the size of every chunk of an answer it reads, in the thread or
+task that set it: how :mod:`dicomkit.jobs` shows download bytes as they arrive."""

@@ -86,8 +86,8 @@ def test_token_renewed_before_expiry_midway_through_a_folder_upload(
             clock.now += 3600
 
     with DicomClient(oauth_server.url, auth=auth) as client:
-        report = client.upload_dicom_folder(
-            tmp_path, max_batch_instances=1, progress=an_hour_passes_after_batch_8
+        report = client.upload_dicom_folder(  # one at a time: the counts below need it
+            tmp_path, max_batch_instances=1, workers=1, progress=an_hour_passes_after_batch_8
         )
     assert report.ok, report.failed
     assert len(report.stored) == 24
@@ -105,8 +105,8 @@ def test_token_revoked_midway_through_a_folder_upload_is_refreshed_once(
             server_auth(oauth_server).expire_tokens()
 
     with DicomClient(oauth_server.url, auth=credentials(oauth_server)) as client:
-        report = client.upload_dicom_folder(
-            tmp_path, max_batch_instances=1, progress=revoke_after_batch_8
+        report = client.upload_dicom_folder(  # one at a time: the counts below need it
+            tmp_path, max_batch_instances=1, workers=1, progress=revoke_after_batch_8
         )
     assert report.ok, report.failed
     assert len(report.stored) == 24

@@ -215,7 +215,7 @@ def test_a_file_removed_during_the_upload_is_reported_and_the_rest_sent(tmp_path
     paths, progress = vanishing_folder(tmp_path / "in", instances)
     with DicomClient(BASE, transport=storing_server(instances)) as client:
         report = client.upload_dicom_folder(
-            tmp_path / "in", max_batch_instances=1, progress=progress
+            tmp_path / "in", max_batch_instances=1, workers=1, progress=progress
         )
         with pytest.raises(InvalidArgumentError):
             client.upload_dicom_folder(tmp_path / "in", study_instance_uid="1.02")
@@ -229,7 +229,7 @@ async def test_async_a_file_removed_during_the_upload_is_reported(tmp_path: Path
     paths, progress = vanishing_folder(tmp_path / "in", instances)
     async with AsyncDicomClient(BASE, transport=storing_server(instances)) as client:
         report = await client.upload_dicom_folder(
-            tmp_path / "in", max_batch_instances=1, progress=progress
+            tmp_path / "in", max_batch_instances=1, workers=1, progress=progress
         )
     assert report.stored == [paths[0], paths[2]]
     assert list(report.failed) == [paths[1]]

@@ -47,6 +47,7 @@ from dicomkit.core.operations.dialect import (
     resolve_dialect,
 )
 from dicomkit.core.operations.exchange import (
+    MAX_JSON_BYTES,
     BodyExchange,
     BulkDataExchange,
     Capabilities,
@@ -105,6 +106,7 @@ __all__ = [
     "FramesExchange",
     "JsonArrayExchange",
     "JsonObjectExchange",
+    "MAX_JSON_BYTES",
     "Operations",
     "PartAssembler",
     "PartEvents",

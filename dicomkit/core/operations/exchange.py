@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from dicomkit.core import multipart
-from dicomkit.core.errors import DicomkitError
+from dicomkit.core.errors import DicomkitError, ProtocolError
 from dicomkit.core.interface import Headers, HeadersInput, Request
 from dicomkit.core.operations.answers import (
     apply_byte_range,
@@ -47,6 +47,7 @@ from dicomkit.core.operations.paging import (
     TruncationPolicy,
 )
 from dicomkit.core.operations.parts import PartAssembler, PartEvents
+from dicomkit.core.urls import without_userinfo
 
 __all__ = [
     "BodyExchange",
@@ -58,6 +59,7 @@ __all__ = [
     "FramesExchange",
     "JsonArrayExchange",
     "JsonObjectExchange",
+    "MAX_JSON_BYTES",
     "PartEventsExchange",
     "PartsExchange",
     "RenderedExchange",
@@ -70,6 +72,11 @@ __all__ = [
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
 Part = tuple[Headers, bytes]
+
+MAX_JSON_BYTES = 256 * 1024 * 1024
+"""Bytes of a body read whole (DICOM JSON, a STOW-RS answer), counted after decompression,
+beyond which reading stops with ProtocolError: a gzip bomb or an endless answer ends there, not
+in a MemoryError. Clients take ``max_json_bytes=`` to raise it (docs/reliability.md)."""
 
 
 class Step(enum.Enum):
@@ -137,19 +144,28 @@ class Exchange(Generic[ItemT, ResultT]):
 
 
 class BodyExchange(Exchange[Any, ResultT]):
-    """Reads the whole body into memory; subclasses parse :attr:`body` in :meth:`result`."""
+    """Reads the whole body into memory, at most ``max_bytes`` of it; subclasses parse
+    :attr:`body` in :meth:`result`."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, *, max_bytes: int = MAX_JSON_BYTES) -> None:
         super().__init__(request)
         self._chunks: list[bytes] = []
         self._held = 0
+        self.max_bytes = max_bytes
 
     def begin(self) -> None:
         self._chunks, self._held = [], 0
 
     def feed(self, chunk: bytes) -> list[Any]:
-        self._chunks.append(chunk)
         self._held += len(chunk)
+        if self._held > self.max_bytes:
+            self._chunks = []
+            raise ProtocolError(
+                f"{self.request.method} {without_userinfo(self.request.url)}: the answer is "
+                f"larger than max_json_bytes={self.max_bytes} bytes (after decompression); "
+                "pass a larger max_json_bytes= to the client if it is expected"
+            )
+        self._chunks.append(chunk)
         return []
 
     @property
@@ -229,14 +245,16 @@ class SearchExchange(Exchange[dict[str, Any], SearchResult]):
         offset: int | None = None,
         policy: TruncationPolicy = "follow",
         silent_page_size: int | None = None,
+        max_bytes: int = MAX_JSON_BYTES,
     ) -> None:
         super().__init__(page(limit, offset))
+        self.max_bytes = max_bytes
         self._silent = None if limit is not None else silent_page_size
         self._page = page
         self._limit = limit
         self._offset = offset or 0
         self.policy = policy
-        self._current = JsonArrayExchange(self.request)
+        self._current = JsonArrayExchange(self.request, max_bytes=max_bytes)
         self._seen: set[str] = set()
         self._items: list[dict[str, Any]] = []
         self._warnings: list[str] = []
@@ -245,7 +263,7 @@ class SearchExchange(Exchange[dict[str, Any], SearchResult]):
         self._pages = 0
 
     def begin(self) -> None:
-        self._current = JsonArrayExchange(self.request)
+        self._current = JsonArrayExchange(self.request, max_bytes=self.max_bytes)
         self._current.start(self.status, self.headers)
 
     def feed(self, chunk: bytes) -> list[dict[str, Any]]:
@@ -314,17 +332,19 @@ class SearchPagesExchange(Exchange[dict[str, Any], SearchResult]):
         pager: Pager,
         *,
         collect: bool = False,
+        max_bytes: int = MAX_JSON_BYTES,
     ) -> None:
         super().__init__(page(pager.limit, pager.offset or None))
         self._page = page
         self._pager = pager
-        self._current = JsonArrayExchange(self.request)
+        self.max_bytes = max_bytes
+        self._current = JsonArrayExchange(self.request, max_bytes=max_bytes)
         self.collect = collect
         self.collected: list[dict[str, Any]] = []
         self.warnings: list[str] = []
 
     def begin(self) -> None:
-        self._current = JsonArrayExchange(self.request)
+        self._current = JsonArrayExchange(self.request, max_bytes=self.max_bytes)
         self._current.start(self.status, self.headers)
 
     def feed(self, chunk: bytes) -> list[dict[str, Any]]:

@@ -35,9 +35,16 @@ class Exchanges:
     exchange is made, before anything is sent.
     """
 
-    def __init__(self, operations: Operations, dialect: Dialect = STANDARD) -> None:
+    def __init__(
+        self,
+        operations: Operations,
+        dialect: Dialect = STANDARD,
+        *,
+        max_json_bytes: int = kinds.MAX_JSON_BYTES,
+    ) -> None:
         self.operations = operations
         self.dialect = dialect
+        self.max_json_bytes = max_json_bytes
 
     # -- QIDO-RS -------------------------------------------------------------------------------
 
@@ -74,9 +81,12 @@ class Exchanges:
                 offset=options.get("offset"),
                 policy=policy,
                 silent_page_size=self.dialect.silent_page_size,
+                max_bytes=self.max_json_bytes,
             )
         pager = Pager(options.pop("limit", None), options.pop("offset", None))
-        return kinds.SearchPagesExchange(page, pager, collect=bool(get_remaining))
+        return kinds.SearchPagesExchange(
+            page, pager, collect=bool(get_remaining), max_bytes=self.max_json_bytes
+        )
 
     def _page(
         self,
@@ -106,11 +116,13 @@ class Exchanges:
         self, study: str, series: str | None = None, instance: str | None = None
     ) -> kinds.JsonArrayExchange:
         """DICOM JSON metadata of every instance of a study, series (or one instance)."""
-        return kinds.JsonArrayExchange(self.operations.metadata(study, series, instance))
+        request = self.operations.metadata(study, series, instance)
+        return kinds.JsonArrayExchange(request, max_bytes=self.max_json_bytes)
 
     def instance_metadata(self, study: str, series: str, instance: str) -> kinds.JsonObjectExchange:
         """The DICOM JSON object of one instance."""
-        return kinds.JsonObjectExchange(self.operations.metadata(study, series, instance))
+        request = self.operations.metadata(study, series, instance)
+        return kinds.JsonObjectExchange(request, max_bytes=self.max_json_bytes)
 
     def parts(
         self,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from dicomkit_server._auth import ServerAuth, ServerBasicAuth, ServerOAuth2
     from dicomkit_server._context import DEFAULT_PARTITION, RecordedRequest
     from dicomkit_server._faults import Fault, Faults
+    from dicomkit_server._proxy import FaultProxy
     from dicomkit_server._runner import AsyncReferenceServer, ReferenceServer
     from dicomkit_server._stow import (
         CANNOT_UNDERSTAND,
@@ -39,6 +40,7 @@ __all__ = [
     "STUDY_MISMATCH",
     "AsyncReferenceServer",
     "Fault",
+    "FaultProxy",
     "Faults",
     "RecordedRequest",
     "ReferenceServer",
@@ -55,6 +57,7 @@ _HOMES = {
     "RecordedRequest": "_context",
     "Fault": "_faults",
     "Faults": "_faults",
+    "FaultProxy": "_proxy",
     "AsyncReferenceServer": "_runner",
     "ReferenceServer": "_runner",
     "CANNOT_UNDERSTAND": "_stow",

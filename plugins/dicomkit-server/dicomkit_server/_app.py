@@ -304,6 +304,8 @@ async def _inject_faults(
         if fault.retry_after is not None:
             headers["Retry-After"] = str(fault.retry_after)
         headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+        if fault.stream is not None:  # a gzip bomb or an endless body (_faults)
+            return await fault.serve(request, send, headers)
         body = fault.body or f"fault injection: status {fault.status}".encode()
         return await send(request, status=fault.status, headers=headers, body=body)
     token = ACTIVE_FAULT.set(fault)

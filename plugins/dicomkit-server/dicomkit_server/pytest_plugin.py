@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 import pytest
 
 if TYPE_CHECKING:
-    from dicomkit_server import Faults, RecordedRequest, ReferenceServer, ServerAuth
+    from dicomkit_server import FaultProxy, Faults, RecordedRequest, ReferenceServer, ServerAuth
 
 __all__ = [
     "DicomwebServerFixture",
     "ServerPool",
+    "dicomweb_fault_proxy",
     "dicomweb_server",
     "dicomweb_server_options",
     "dicomweb_server_pool",
@@ -135,3 +136,14 @@ def dicomweb_server(
     server = dicomweb_server_pool.get(dict(dicomweb_server_options))
     server.reset()
     return DicomwebServerFixture(server)
+
+
+@pytest.fixture
+def dicomweb_fault_proxy(dicomweb_server: DicomwebServerFixture) -> Iterator[FaultProxy]:
+    """A TCP :class:`~dicomkit_server.FaultProxy` in front of ``dicomweb_server``: ``.url`` is
+    the server's root through the proxy; no fault until ``.inject("reset_response", ...)`` or
+    ``.set_weights({...})`` (docs/reliability.md)."""
+    from dicomkit_server import FaultProxy
+
+    with FaultProxy.in_front_of(dicomweb_server.url, weights={"pass": 1}) as proxy:
+        yield proxy

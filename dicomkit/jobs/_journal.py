@@ -1,0 +1,237 @@
+"""The SQLite journal of one job: its settings, its targets and the state of every item.
+
+WAL mode with ``synchronous=FULL`` and one transaction per state change, so whatever instant
+the process dies at (SIGKILL included), the file holds the last committed change and nothing
+half-made. Every method takes the journal's lock: worker threads share one connection.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from dicomkit.core.errors import DicomkitError, InvalidArgumentError
+
+__all__ = ["Item", "Journal", "JOURNAL_VERSION"]
+
+JOURNAL_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS targets (
+    id INTEGER PRIMARY KEY, study TEXT NOT NULL, series TEXT, sop TEXT,
+    state TEXT NOT NULL, reason TEXT);
+CREATE TABLE IF NOT EXISTS items (
+    id INTEGER PRIMARY KEY, label TEXT NOT NULL, study TEXT, series TEXT, sop TEXT,
+    size INTEGER, state TEXT NOT NULL, reason TEXT, sha256 TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0, updated REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS items_state ON items (state);
+CREATE INDEX IF NOT EXISTS items_sop ON items (sop);
+"""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One row of the journal: a file to upload or an instance to download."""
+
+    id: int
+    label: str
+    study: str | None
+    series: str | None
+    sop: str | None
+    size: int | None
+    state: str
+    reason: str | None = None
+    sha256: str | None = None
+    attempts: int = 0
+
+
+_ITEM_COLUMNS = "id, label, study, series, sop, size, state, reason, sha256, attempts"
+
+
+class Journal:
+    """One job's SQLite file, opened once and shared by the job's workers."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self._db = connection
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, create: bool = False) -> Journal:
+        """Open (or with ``create``, make) the journal at ``path``; a missing, foreign or
+        unfinished file is an InvalidArgumentError."""
+        path = Path(path).expanduser()
+        if create:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                # Made here, exclusively and private (file paths and UIDs are the user's
+                # business); SQLite takes an empty file as an empty database.
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError as exc:
+                raise InvalidArgumentError(f"a job journal already exists at {path}") from exc
+            except OSError as exc:
+                raise InvalidArgumentError(f"cannot create {path}: {exc}") from exc
+        elif not path.is_file():
+            raise InvalidArgumentError(f"no job journal at {path}")
+        try:
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            if create:
+                db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise InvalidArgumentError(f"{path} is not a dicomkit job journal: {exc}") from exc
+        journal = cls(path, db)
+        if not create and journal.meta("version") is None:
+            db.close()
+            raise InvalidArgumentError(
+                f"{path} is not a complete dicomkit job journal (made by another program, or "
+                "its creation was interrupted: create the job again)"
+            )
+        return journal
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic change: committed whole at the end, or not at all."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise DicomkitError(f"cannot update the job journal {self.path}: {exc}") from exc
+
+    def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        with self._lock:
+            try:
+                return list(self._db.execute(sql, args))
+            except sqlite3.Error as exc:
+                raise DicomkitError(f"cannot read the job journal {self.path}: {exc}") from exc
+
+    # -- settings ------------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    @staticmethod
+    def put_meta(db: sqlite3.Connection, values: dict[str, str]) -> None:
+        db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())
+
+    # -- items ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def add_items(db: sqlite3.Connection, rows: Iterable[tuple[object, ...]]) -> None:
+        """Insert (label, study, series, sop, size, state, reason, sha256) rows."""
+        now = time.time()
+        db.executemany(
+            "INSERT INTO items (label, study, series, sop, size, state, reason, sha256, updated)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((*tuple(row), now) for row in rows),
+        )
+
+    def items(self, *states: str) -> list[Item]:
+        """Items in any of ``states`` (all items when none is given), in journal order."""
+        sql = f"SELECT {_ITEM_COLUMNS} FROM items"
+        if states:
+            sql += f" WHERE state IN ({', '.join('?' * len(states))})"
+        return [_item(row) for row in self._query(sql + " ORDER BY id", states)]
+
+    def set_state(
+        self,
+        items: Iterable[Item | int],
+        state: str,
+        reason: str | None = None,
+        *,
+        attempt: bool = False,
+    ) -> None:
+        """Move items to ``state`` in one transaction (``attempt`` counts one more try)."""
+        ids = [item.id if isinstance(item, Item) else item for item in items]
+        if not ids:
+            return
+        now = time.time()
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE items SET state = ?, reason = ?, updated = ?,"
+                " attempts = attempts + ? WHERE id = ?",
+                ((state, reason, now, int(attempt), ident) for ident in ids),
+            )
+
+    def set_written(self, item_id: int, size: int, sha256: str) -> None:
+        """One downloaded instance complete on disk, with what verifies it."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE items SET state = 'written', size = ?, sha256 = ?, reason = NULL,"
+                " updated = ? WHERE id = ?",
+                (size, sha256, time.time(), item_id),
+            )
+
+    def counts(self) -> dict[str, int]:
+        """Items per state; a download target not listed yet counts as one pending item, one
+        the server did not have as one failed."""
+        rows = self._query(
+            "SELECT state, COUNT(*) FROM (SELECT state FROM items"
+            " UNION ALL SELECT state FROM targets WHERE state IN ('pending', 'failed'))"
+            " GROUP BY state"
+        )
+        return {str(state): int(str(n)) for state, n in rows}
+
+    def byte_totals(self) -> tuple[int | None, int]:
+        """(bytes of all items, or None when a size is unknown; bytes of finished items)."""
+        rows = self._query(
+            "SELECT SUM(size), COUNT(*) - COUNT(size),"
+            " SUM(CASE WHEN state IN ('stored', 'already_present', 'written') THEN size END)"
+            " FROM items WHERE state != 'not_dicom'"
+        )
+        total, unknown, done = rows[0]
+        known_total = None if unknown or total is None else int(str(total))
+        return known_total, int(str(done or 0))
+
+    def failures(self) -> dict[str, str]:
+        rows = self._query(
+            "SELECT study || COALESCE('/' || series, '') || COALESCE('/' || sop, ''), reason"
+            " FROM targets WHERE state = 'failed'"
+            " UNION ALL SELECT label, reason FROM items WHERE state = 'failed'"
+        )
+        return {str(label): str(reason or "failed") for label, reason in rows}
+
+    # -- download targets ----------------------------------------------------------------------
+
+    def targets(self, state: str) -> list[tuple[int, str, str | None, str | None]]:
+        rows = self._query("SELECT id, study, series, sop FROM targets WHERE state = ?", (state,))
+        return [(int(str(i)), str(st), _text(se), _text(so)) for i, st, se, so in rows]
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _item(row: tuple[object, ...]) -> Item:
+    ident, label, study, series, sop, size, state, reason, sha, attempts = row
+    return Item(
+        id=int(str(ident)),
+        label=str(label),
+        study=_text(study),
+        series=_text(series),
+        sop=_text(sop),
+        size=None if size is None else int(str(size)),
+        state=str(state),
+        reason=_text(reason),
+        sha256=_text(sha),
+        attempts=int(str(attempts)),
+    )
