@@ -14,7 +14,9 @@ pairs; ``reset=1`` makes ``cut`` a reset (RST) instead of a clean close; ``reset
 connection after that many bytes of the request body arrived, before any answer;
 ``hold`` + ``hold_at`` send ``hold_at`` body bytes, then withhold the rest until the test opens
 the :class:`Gate` named ``hold`` (see :meth:`ContractServer.gate`); ``ack`` + ``ack_at`` open the
-gate named ``ack`` once ``ack_at`` bytes of the request body arrived (the streaming checks).
+gate named ``ack`` once ``ack_at`` bytes of the request body arrived (the streaming checks);
+``cut_head=1`` closes the connection cleanly after the last header field line, before the
+blank line that ends the head.
 ``/redirect?n=K&to=URL&status=302`` redirects K times to itself, then to ``to``.
 """
 
@@ -280,6 +282,10 @@ class _Handler(socketserver.BaseRequestHandler):
         else:
             lines.append(f"Content-Length: {body.length}")
         lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
+        if query.get("cut_head") == "1":  # the head ends after a field line, then a clean close
+            sock.sendall(("\r\n".join(lines) + "\r\n").encode("latin-1"))
+            sock.shutdown(socket.SHUT_WR)
+            return False
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         if echo["method"] == "HEAD" or no_body:
             return keep_alive

@@ -354,6 +354,18 @@ class AsyncTransportContract(TaskCases, AsyncProxyCases, TransportFixtures):
 
         self._run(async_transport_factory, body)
 
+    def test_a_head_cut_at_a_line_boundary_is_connection_lost(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        """A head with no blank line before a clean close is no complete (empty) answer."""
+        url = f"{contract_server.url}/echo?mode=close&cut_head=1"
+
+        async def body(transport: AsyncTransport) -> None:
+            with pytest.raises(ConnectionLostError):
+                await _fetch(transport, Request("GET", url, timeout=SHORT))
+
+        self._run(async_transport_factory, body)
+
     @pytest.mark.parametrize(("mode", "size", "cut"), CUT_BODIES)
     def test_body_cut_short_is_connection_lost(
         self,

@@ -352,6 +352,18 @@ class TransportContract(ThreadCases, ProxyCases, TransportFixtures):
 
         self._run(transport_factory, body)
 
+    def test_a_head_cut_at_a_line_boundary_is_connection_lost(
+        self, transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        """A head with no blank line before a clean close is no complete (empty) answer."""
+        url = f"{contract_server.url}/echo?mode=close&cut_head=1"
+
+        def body(transport: Transport) -> None:
+            with pytest.raises(ConnectionLostError):
+                _fetch(transport, Request("GET", url, timeout=SHORT))
+
+        self._run(transport_factory, body)
+
     @pytest.mark.parametrize(("mode", "size", "cut"), CUT_BODIES)
     def test_body_cut_short_is_connection_lost(
         self,
