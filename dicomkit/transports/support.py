@@ -22,7 +22,7 @@ from types import ModuleType
 from typing import TypedDict
 
 from dicomkit.core import errors
-from dicomkit.core.interface import ClosedState, Headers, Request, Response, StreamBody
+from dicomkit.core.interface import Headers, Request, Response, StreamBody
 from dicomkit.core.numbers import parse_decimal
 from dicomkit.transports._checks import (
     RedirectChain,
@@ -32,6 +32,14 @@ from dicomkit.transports._checks import (
 )
 from dicomkit.transports._flows_async import afollow_redirects, astream_chunks
 from dicomkit.transports._flows_sync import follow_redirects, stream_chunks
+from dicomkit.transports._lifecycle import ClosedFlag, ReadWatchdog, TransportLifecycle
+from dicomkit.transports._pieces import (
+    MAX_PIECE,
+    ChunkReader,
+    HeadParser,
+    ParsedHead,
+    join_pieces,
+)
 from dicomkit.transports._proxies import ENVIRONMENT, Proxies, proxies_option
 from dicomkit.transports._sessions import (
     SESSION_OPTIONS,
@@ -49,6 +57,12 @@ __all__ = [
     "Proxies",
     "STDLIB_ERRORS",
     "BodySourceError",
+    "ChunkReader",
+    "HeadParser",
+    "ParsedHead",
+    "ReadWatchdog",
+    "TransportLifecycle",
+    "join_pieces",
     "ClientCert",
     "ClosedFlag",
     "CommonOptions",
@@ -92,11 +106,6 @@ ClientCert = str | tuple[str, str] | None
 
 ErrorTable = Mapping[type[BaseException], type[errors.DicomkitError]]
 """Library exception class -> dicomkit error class; a subclass is found by its nearest ancestor."""
-
-MAX_PIECE = 256 * 1024
-"""The largest piece of a response body a backend hands out (``Response(stream=...)``): the
-contract suite fails a backend that yields more at once, or that waits for more than this before
-yielding the first piece."""
 
 DRAIN_LIMIT = 64 * 1024
 """A redirect's body up to this size is read by :func:`drain_and_close` so its connection is
@@ -189,25 +198,6 @@ def common_options(
         min_pool_maxsize=min_pool_maxsize,
     )
     return checked
-
-
-class ClosedFlag(ClosedState):
-    """A thread-safe "closed" flag: the resources go once, and sends after it fail clearly
-    ("the {what} transport is closed")."""
-
-    __slots__ = ("_lock",)
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"the {what} transport is closed")
-        self._lock = threading.Lock()
-
-    def close_once(self) -> bool:
-        """True for the one call that should release resources, whichever thread wins."""
-        with self._lock:
-            return super().close_once()
-
-
-# -- TLS -------------------------------------------------------------------------------------
 
 
 def ssl_context(
@@ -525,6 +515,13 @@ class ExceptionTranslator:
     requests' ``ConnectionError``): the inner one decides when it translates to something
     more precise, or when the wrapper's own class is only the generic ``ConnectError`` or
     ``TransportError``.
+
+    ``codes`` and ``code_of`` are for libraries that raise one class with an error code
+    (``pycurl.error(7, "...")``): ``code_of(exc)`` reads the code (None: none), ``codes()``
+    (called once, like ``table``) maps codes to dicomkit classes, and a mapped code wins over
+    the class. The hook for anything else: :meth:`translated` calls :meth:`translate` for
+    every exception, so a subclass may override ``translate`` (calling ``super()`` for the
+    rest); that is promised, part of the contract's version.
     """
 
     def __init__(
@@ -534,12 +531,19 @@ class ExceptionTranslator:
         *,
         stdlib: bool = True,
         unwrap: Callable[[BaseException], BaseException | None] | None = None,
+        codes: Callable[[], Mapping[object, type[errors.DicomkitError]]] | None = None,
+        code_of: Callable[[BaseException], object] | None = None,
     ):
+        if (codes is None) != (code_of is None):
+            raise errors.InvalidArgumentError("codes= and code_of= go together")
         self.library = library
         self._make_table = table
         self._stdlib = stdlib
         self._unwrap = unwrap
         self._table: dict[type[BaseException], type[errors.DicomkitError]] | None = None
+        self._make_codes = codes
+        self._code_of = code_of
+        self._codes: dict[object, type[errors.DicomkitError]] | None = None
 
     def table(self) -> dict[type[BaseException], type[errors.DicomkitError]]:
         """The complete table: the backend's entries, then the standard library's."""
@@ -561,6 +565,20 @@ class ExceptionTranslator:
                 return table[klass]
         return None
 
+    def error_class_for_code(self, exc: BaseException) -> type[errors.DicomkitError] | None:
+        """The dicomkit class for the error code ``exc`` carries (``codes``), or None."""
+        if self._code_of is None or self._make_codes is None:
+            return None
+        if isinstance(exc, errors.DicomkitError) or not isinstance(exc, Exception):
+            return None
+        if self._codes is None:
+            self._codes = dict(self._make_codes())
+        try:
+            code = self._code_of(exc)
+            return None if code is None else self._codes.get(code)
+        except Exception:  # a half-built exception, an unhashable code: the class decides
+            return None
+
     def translate(self, exc: BaseException) -> errors.DicomkitError | None:
         """The dicomkit error to raise for ``exc`` (not yet chained), or None to let it pass.
 
@@ -575,7 +593,7 @@ class ExceptionTranslator:
         return error
 
     def _translate(self, exc: BaseException, depth: int) -> errors.DicomkitError | None:
-        target = self.error_class_for(type(exc))
+        target = self.error_class_for_code(exc) or self.error_class_for(type(exc))
         if target is None:
             return None
         inner = self._unwrap(exc) if self._unwrap is not None and depth < 8 else None
