@@ -92,6 +92,7 @@ __all__ = [
     "follow_redirects",
     "import_library",
     "plain_http_answer",
+    "tls_alert",
     "proxies_option",
     "refuse_session_options",
     "request_content",
@@ -486,6 +487,15 @@ _PLAIN_HTTP_REASONS = frozenset({"WRONG_VERSION_NUMBER"})
 """OpenSSL's reason when the first bytes back (``HTTP/1.1 400``) are no TLS record."""
 
 
+def tls_alert(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a TLS alert the server sent (OpenSSL reasons
+    ``..._ALERT_...``: certificate required, bad or unknown certificate, unknown CA ...)."""
+    return any(
+        isinstance(link, ssl.SSLError) and "_ALERT_" in str(getattr(link, "reason", "") or "")
+        for link in exception_chain(exc)
+    )
+
+
 def plain_http_answer(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is a TLS handshake that met a plain-HTTP server."""
     for link in exception_chain(exc):
@@ -590,6 +600,10 @@ class ExceptionTranslator:
         error = self._translate(exc, 0)
         if error is not None and plain_http_answer(exc):
             return errors.TLSError(f"{PLAIN_HTTP_HINT}: {error}")
+        if error is not None and not isinstance(error, errors.TLSError) and tls_alert(exc):
+            # TLS 1.3: a refused client certificate arrives as an alert on the first read,
+            # after the handshake looked complete; libraries call it a read or connect error
+            return errors.TLSError(f"the server refused the TLS session: {error}")
         return error
 
     def _translate(self, exc: BaseException, depth: int) -> errors.DicomkitError | None:

@@ -4,6 +4,7 @@ piece joining, the read-timeout watchdog (dicomkit.transports.support)."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 
 import pytest
@@ -20,6 +21,7 @@ from dicomkit.transports.support import (
     ReadWatchdog,
     TransportLifecycle,
     join_pieces,
+    tls_alert,
 )
 
 _pieces = st.lists(st.binary(max_size=300), max_size=20)
@@ -226,3 +228,19 @@ def test_a_kicked_watchdog_stays_quiet() -> None:
     with ReadWatchdog(None, aborted.set):
         pass
     assert not aborted.is_set()
+
+
+# -- TLS 1.3: a refused client certificate ----------------------------------------------------
+
+
+def test_a_tls_alert_read_after_the_handshake_is_a_tls_error() -> None:
+    """TLS 1.3 sends the refusal of a missing client certificate after the handshake, so
+    libraries raise it as a read error; the translator makes it a TLSError on every backend."""
+    alert = ssl.SSLError(1, "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert")
+    alert.reason = "TLSV13_ALERT_CERTIFICATE_REQUIRED"
+    translator = ExceptionTranslator("mylib", lambda: {LibError: errors.ConnectionLostError})
+    assert tls_alert(alert)
+    with pytest.raises(errors.TLSError) as caught, translator.translated():
+        raise LibError("read failed") from alert
+    assert caught.value.__cause__ is not None
+    assert not tls_alert(LibError("plain"))

@@ -287,6 +287,23 @@ class AsyncTransportContract(TaskCases, AsyncProxyCases, TransportFixtures):
 
         self._run(async_transport_factory, body)
 
+    def test_no_body_sends_no_length_and_an_empty_body_sends_zero(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        """A GET without body carries neither Content-Length nor Transfer-Encoding (RFC 9110
+        8.6: servers and proxies may refuse one); an empty POST says ``Content-Length: 0``."""
+        url = f"{contract_server.url}/echo"
+
+        async def body(transport: AsyncTransport) -> None:
+            response, _ = await _fetch(transport, Request("GET", url))
+            seen = echo_of(response)["headers"]
+            assert "Content-Length" not in seen
+            assert "Transfer-Encoding" not in seen
+            response, _ = await _fetch(transport, Request("POST", url, body=b""))
+            assert echo_of(response)["headers"].get("Content-Length") == "0"
+
+        self._run(async_transport_factory, body)
+
     def test_request_body_errors_pass_through(
         self, async_transport_factory: Factory, contract_server: ContractServer
     ) -> None:
