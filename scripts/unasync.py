@@ -97,7 +97,7 @@ PAIRS: tuple[Pair, ...] = (
     Pair(
         "dicomkit/testing/contract/_proxies_async.py",
         "dicomkit/testing/contract/_proxies_sync.py",
-        {},
+        {"_tasks": "_threads"},
     ),
     Pair(
         "dicomkit/client/_aio_driver.py",

@@ -40,10 +40,10 @@ class HeadCheckedResponse(http.client.HTTPResponse):
     """``http.client.HTTPResponse`` refusing a head that ended at the end of the stream."""
 
     def begin(self) -> None:
-        if self.headers is not None:  # type: ignore[has-type]
+        if self.headers is not None:
             return
         watched = _LastLine(self.fp)
-        self.fp = watched  # type: ignore[assignment]
+        self.fp = watched
         try:
             super().begin()
         finally:

@@ -65,7 +65,8 @@ class Proxies:
         except ValueError as exc:
             raise errors.InvalidArgumentError(f"invalid URL {url!r}: {exc}") from exc
         chosen = found.get(parts.scheme.lower()) or found.get("all")
-        if not chosen or urllib.request.proxy_bypass_environment(parts.netloc, found):
+        bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+        if not chosen or bypass(parts.netloc, found):
             return None
         return _checked_proxy(chosen, f"{parts.scheme}_proxy in the environment")
 

@@ -55,6 +55,7 @@ class Urllib3Transport(BuiltinTransport):
         self._pools = support.ProcessLocal("urllib3.PoolManager", build, pool_manager)
         # one ProxyManager per proxy URL, opened on first use (our pools only: a caller's
         # manager is used as it is, and may be a ProxyManager itself)
+        self._proxied: support.ProcessLocal[dict[str, urllib3.PoolManager]]
         self._proxied = support.ProcessLocal("urllib3.ProxyManager", dict, None)
 
     @property

@@ -10,7 +10,6 @@ or says no is a dicomkit error.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -25,11 +24,9 @@ from dicomkit.testing.contract._support import (
     free_port,
     proxy_environment,
 )
+from dicomkit.testing.contract._tasks import Body, Factory
 
 __all__ = ["AsyncProxyCases"]
-
-Factory = Callable[..., AsyncTransport]
-Body = Callable[[AsyncTransport], Awaitable[None]]
 
 
 def _proxied(received: bytes) -> bool:

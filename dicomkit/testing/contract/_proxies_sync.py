@@ -12,7 +12,6 @@ or says no is a dicomkit error.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -27,11 +26,9 @@ from dicomkit.testing.contract._support import (
     free_port,
     proxy_environment,
 )
+from dicomkit.testing.contract._threads import Body, Factory
 
 __all__ = ["ProxyCases"]
-
-Factory = Callable[..., Transport]
-Body = Callable[[Transport], Awaitable[None]]
 
 
 def _proxied(received: bytes) -> bool:

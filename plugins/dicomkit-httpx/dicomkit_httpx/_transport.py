@@ -68,7 +68,7 @@ class _ClientSlot(Generic[_Client]):
         kind: type[_Client],
         option: str,
         options: dict[str, Any],
-        transport: Callable[[], object],
+        transport: Callable[[], Any],
     ) -> None:
         if client is not None and not isinstance(client, kind):
             raise InvalidArgumentError(f"{option} must be an httpx.{kind.__name__}")
@@ -109,7 +109,7 @@ class _Routes(Generic[_Route]):
     """
 
     def __init__(self, make: Callable[[str | None], _Route], proxies: Proxies) -> None:
-        self._make = make
+        self._make: Callable[[str | None], _Route] = make
         self._proxies = proxies
         self._made: dict[str | None, _Route] = {}
 
@@ -195,10 +195,10 @@ class HttpxTransport(Transport, AsyncTransport):
         }
         self._client_options: dict[str, Any] = {"follow_redirects": False, "timeout": None}
 
-        def sync_route(proxy: str | None) -> httpx.HTTPTransport:
+        def sync_route(proxy: str | None) -> Any:
             return httpx.HTTPTransport(proxy=proxy, **connections)
 
-        def async_route(proxy: str | None) -> httpx.AsyncHTTPTransport:
+        def async_route(proxy: str | None) -> Any:
             return httpx.AsyncHTTPTransport(proxy=proxy, **connections)
 
         def sync_router() -> _SyncRouter:
@@ -207,10 +207,10 @@ class HttpxTransport(Transport, AsyncTransport):
         def async_router() -> _AsyncRouter:
             return _AsyncRouter(async_route, proxies)
 
-        options = self._client_options
-        self._sync = _ClientSlot(client, httpx.Client, "client", options, sync_router)
+        shared = self._client_options
+        self._sync = _ClientSlot(client, httpx.Client, "client", shared, sync_router)
         self._async = _ClientSlot(
-            async_client, httpx.AsyncClient, "async_client", options, async_router
+            async_client, httpx.AsyncClient, "async_client", shared, async_router
         )
         self._max_redirects = checked.max_redirects
         self._state = ClosedFlag("httpx")
