@@ -71,6 +71,9 @@ RULES: dict[str, str] = {
     "AsyncIterator": "Iterator",
     "AsyncDriver": "SyncDriver",
     "_io_async": "_io_sync",
+    # the Azure APIs' namespace object, made by both clients
+    "AsyncAzure": "Azure",
+    "_azure_aio": "_azure_sync",
 }
 """Token -> sync replacement, for every pair. Add a rule here when a second pair needs it."""
 
@@ -124,6 +127,15 @@ PAIRS: tuple[Pair, ...] = (
         "dicomkit/client/aio.py",
         "dicomkit/client/sync.py",
         {"AsyncDicomClient": "DicomClient", "_aio_driver": "_sync_driver"},
+    ),
+    Pair(
+        "dicomkit/client/_azure_aio.py",
+        "dicomkit/client/_azure_sync.py",
+        {
+            "_aio_driver": "_sync_driver",
+            "AsyncAzureOperations": "AzureOperations",
+            "AsyncExtendedQueryTags": "ExtendedQueryTags",
+        },
     ),
 )
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.client._aio_driver import AsyncDriver
+from dicomkit.client._azure_aio import AsyncAzure
 from dicomkit.client._base import (
     DEFAULT_CHUNK_SIZE,
     PROXY_FROM_ENVIRONMENT,
@@ -113,6 +114,7 @@ class AsyncDicomClient(AsyncDriver):
             dialect=dialect,
             max_json_bytes=max_json_bytes,
         )
+        self.azure = AsyncAzure(self)  # change feed, extended query tags ... (docs/azure.md)
 
     # -- QIDO-RS -------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dicomkit.client._azure_sync import Azure
 from dicomkit.client._base import (
     DEFAULT_CHUNK_SIZE,
     PROXY_FROM_ENVIRONMENT,
@@ -115,6 +116,7 @@ class DicomClient(SyncDriver):
             dialect=dialect,
             max_json_bytes=max_json_bytes,
         )
+        self.azure = Azure(self)  # change feed, extended query tags ... (docs/azure.md)
 
     # -- QIDO-RS -------------------------------------------------------------------------------
 

@@ -9,7 +9,10 @@
 - :mod:`~dicomkit.core.operations.answers`, :mod:`~dicomkit.core.operations.parts`,
   :mod:`~dicomkit.core.operations.httpwarnings` (the one ``Warning`` header reader) and
   :mod:`~dicomkit.core.operations.paging` (pages, :class:`SearchResult`, truncation): the
-  pieces the exchanges read answers with.
+  pieces the exchanges read answers with;
+- :mod:`~dicomkit.core.operations.azure` and
+  :mod:`~dicomkit.core.operations.azure_exchanges`: the Azure DICOM service's own APIs
+  (change feed, extended query tags, operations, bulk update, export).
 
 The clients connect an exchange to a transport and nothing else. STOW-RS bodies, batching
 and its exchange live in :mod:`dicomkit.core.stow`.
@@ -28,6 +31,17 @@ from dicomkit.core.operations.answers import (
     raise_for_status,
     reasons_from_body,
 )
+from dicomkit.core.operations.azure import (
+    ChangeFeedEntry,
+    ExtendedQueryTag,
+    ExtendedQueryTagError,
+    OperationFailedError,
+    OperationReference,
+    OperationState,
+    OperationTimeoutError,
+    QueryTagSpec,
+)
+from dicomkit.core.operations.azure_exchanges import AzureExchanges
 from dicomkit.core.operations.builder import (
     USER_AGENT,
     Operations,
@@ -89,6 +103,15 @@ from dicomkit.core.operations.parts import PartAssembler, PartEvents
 
 __all__ = [
     "AZURE",
+    "AzureExchanges",
+    "ChangeFeedEntry",
+    "ExtendedQueryTag",
+    "ExtendedQueryTagError",
+    "OperationFailedError",
+    "OperationReference",
+    "OperationState",
+    "OperationTimeoutError",
+    "QueryTagSpec",
     "BodyExchange",
     "DIALECTS",
     "ERROR_BODY_LIMIT",

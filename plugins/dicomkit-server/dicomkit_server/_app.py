@@ -12,6 +12,7 @@ from aiohttp import web
 
 from dicomkit.core.numbers import parse_decimal
 from dicomkit_server._auth import ServerOAuth2
+from dicomkit_server._azure import AZURE_KEY, AZURE_ROUTES, AzureState
 from dicomkit_server._context import (
     DEFAULT_PARTITION,
     RecordedRequest,
@@ -68,7 +69,10 @@ async def _search(
         query = parse_query(split_query(request.rel_url.raw_query_string))
     except QueryError as exc:
         return await error(request, 400, str(exc))
-    records = ctx.state.store.find(ctx.partition, m)
+    view = request.app[AZURE_KEY].search_view(query, ctx.state.store.find(ctx.partition, m))
+    if isinstance(view, str):
+        return await error(request, 400, view)
+    records, tag_notes = view
     scoped = {name for name in ("study", "series") if m.get(name)}
     cap = ctx.state.max_results
     asked = query.limit
@@ -79,7 +83,7 @@ async def _search(
         results = results[:asked]
     notes = [
         f"the query parameter {name!r} is not supported and was ignored" for name in query.ignored
-    ]
+    ] + tag_notes
     if cap is not None and len(results) > cap:
         notes.append(f"There are {len(results) - cap} additional results that can be requested")
         results = results[:cap]
@@ -152,13 +156,15 @@ async def _group_resource(
 async def _store(
     request: web.Request, ctx: RequestContext, m: dict[str, str]
 ) -> web.StreamResponse:
-    return await handle_store(request, ctx, m.get("study"))
+    response = await handle_store(request, ctx, m.get("study"))
+    request.app[AZURE_KEY].sync()  # the change feed records what was stored
+    return response
 
 
 async def _delete(
     request: web.Request, ctx: RequestContext, m: dict[str, str]
 ) -> web.StreamResponse:
-    removed = ctx.state.store.delete(ctx.partition, m)
+    removed = request.app[AZURE_KEY].delete(ctx.partition, m)  # recorded in the change feed
     if not removed:
         return await error(request, 404, "no such study, series or instance")
     return await send(request, status=204)
@@ -182,6 +188,7 @@ _ROUTE_TABLE: list[tuple[str, str, _Handler]] = [
     ("POST", "/studies", _store),
     ("POST", _S, _store),
     *(("DELETE", target, _delete) for target in _TARGETS),
+    *AZURE_ROUTES,
 ]
 _ROUTES = [
     (method, re.compile(pattern + "/?$"), handler) for method, pattern, handler in _ROUTE_TABLE
@@ -339,5 +346,6 @@ def build_app(state: ServerState) -> web.Application:
         middlewares=[_record, _inject_faults, _authenticate], client_max_size=1 << 20
     )
     app[STATE_KEY] = state
+    app[AZURE_KEY] = AzureState(state)
     app.router.add_route("*", "/{tail:.*}", _dispatch)
     return app
