@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pickle
+import urllib.request
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.testing.contract._support import proxy_environment
@@ -77,3 +80,31 @@ def test_common_options_carry_the_proxy_and_pickle() -> None:
     assert options.proxies == Proxies("http://proxy:3128", environment=False)
     assert pickle.loads(pickle.dumps(options)) == options
     assert common_options({}).proxies == Proxies()
+
+
+_values = st.sampled_from([None, "", "http://a:1", "http://b:2"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lower=st.tuples(_values, _values, _values),
+    upper=st.tuples(_values, _values, _values),
+    cgi=st.booleans(),
+    scheme=st.sampled_from(["http", "https"]),
+)
+def test_the_environment_is_read_as_the_standard_library_reads_it(
+    lower: tuple[str | None, ...], upper: tuple[str | None, ...], cgi: bool, scheme: str
+) -> None:
+    """Only the few names are read (getproxies_environment walks the whole environment, 80 us
+    a request), with the same precedence: lower case first, empty means none, httpoxy."""
+    names = ("http_proxy", "https_proxy", "all_proxy")
+    with pytest.MonkeyPatch.context() as patch:
+        proxy_environment(patch)
+        for name, value in [*zip(names, lower), *zip((n.upper() for n in names), upper)]:
+            if value is not None:
+                patch.setenv(name, value)
+        if cgi:
+            patch.setenv("REQUEST_METHOD", "GET")
+        found = urllib.request.getproxies_environment()
+        expected = found.get(scheme) or found.get("all")
+        assert Proxies().for_url(f"{scheme}://pacs.example/") == expected
