@@ -100,7 +100,9 @@ def test_the_environment_is_read_as_the_standard_library_reads_it(
     names = ("http_proxy", "https_proxy", "all_proxy")
     with pytest.MonkeyPatch.context() as patch:
         proxy_environment(patch)
-        for name, value in [*zip(names, lower), *zip((n.upper() for n in names), upper)]:
+        uppers = tuple(name.upper() for name in names)
+        pairs = [*zip(names, lower, strict=True), *zip(uppers, upper, strict=True)]
+        for name, value in pairs:
             if value is not None:
                 patch.setenv(name, value)
         if cgi:
