@@ -47,7 +47,8 @@ class HeadCheckedResponse(http.client.HTTPResponse):
         try:
             super().begin()
         finally:
-            self.fp = watched.fp
+            if self.fp is watched:  # http.client drops (and closes) it on a bad status line
+                self.fp = watched.fp
         if watched.last == b"":
             self.close()
             raise http.client.RemoteDisconnected(

@@ -244,3 +244,31 @@ def test_a_tls_alert_read_after_the_handshake_is_a_tls_error() -> None:
         raise LibError("read failed") from alert
     assert caught.value.__cause__ is not None
     assert not tls_alert(LibError("plain"))
+
+
+# -- a bad status line with the head check (found by tests/chaos) ---------------------------
+
+
+def test_a_bad_status_line_stays_a_dicomkit_error_with_the_head_check() -> None:
+    """http.client closes the response file on a bad status line; the head check must not put
+    the closed file back (urllib3 then raised ValueError: I/O operation on closed file)."""
+    import socket
+
+    from dicomkit.transports import Urllib3Transport
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+
+        def serve() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"garbage\r\n\r\n")
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        with Urllib3Transport() as transport, pytest.raises(errors.TransportError):
+            transport.send(Request("POST", url, body=b"x"))
+        thread.join()
