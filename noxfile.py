@@ -57,6 +57,10 @@ def _run_isolated(session: nox.Session, *cmd: str) -> None:
 def tests(session: nox.Session) -> None:
     """The whole test suite, Orthanc included when it is installed (always under CI=true)."""
     _install_everything(session)
+    # tests/compat runs dicomweb-client's own suite: fetch its sdist while the network is up
+    peer = ROOT / ".nox" / "peer-sdist"
+    session.run("python", "-m", "tests.compat.peer_suite", str(peer))
+    session.env["DICOMKIT_PEER_SDIST_DIR"] = str(peer)
     # coverage starts before pytest so that modules the pytest11 plugin imports are measured
     _run_isolated(session, "python", "-m", "coverage", "run", "-m", "pytest", *session.posargs)
     session.run("python", "-m", "coverage", "report", "--skip-covered", "--sort=cover")

@@ -70,7 +70,9 @@ RULES: dict[str, str] = {
     # the client: its driver, and the hand-written pair of what truly differs (tasks, threads)
     "AsyncIterator": "Iterator",
     "AsyncDriver": "SyncDriver",
+    "_aio_driver": "_sync_driver",
     "_io_async": "_io_sync",
+    "AsyncWorkitems": "Workitems",
     # the Azure APIs' namespace object, made by both clients
     "AsyncAzure": "Azure",
     "_azure_aio": "_azure_sync",
@@ -126,8 +128,9 @@ PAIRS: tuple[Pair, ...] = (
     Pair(
         "dicomkit/client/aio.py",
         "dicomkit/client/sync.py",
-        {"AsyncDicomClient": "DicomClient", "_aio_driver": "_sync_driver"},
+        {"AsyncDicomClient": "DicomClient", "_aio_workitems": "_sync_workitems"},
     ),
+    Pair("dicomkit/client/_aio_workitems.py", "dicomkit/client/_sync_workitems.py"),
     Pair(
         "dicomkit/client/_azure_aio.py",
         "dicomkit/client/_azure_sync.py",

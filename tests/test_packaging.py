@@ -97,7 +97,7 @@ def test_the_main_wheel_registers_transports_and_the_script_but_no_pytest_plugin
     assert entry_points["console_scripts"]["dicomkit"] == "dicomkit.cli:main"
     assert set(entry_points["dicomkit.transports"]) == {"requests", "urllib3"}
     assert not entry_points.has_section("pytest11")
-    assert not entry_points.has_section(COMMANDS_GROUP)
+    assert set(entry_points[COMMANDS_GROUP]) == {"check"}  # serve comes with dicomkit-server
 
 
 def test_the_server_wheel_brings_serve_and_the_pytest_plugin(server_wheel: Wheel) -> None:

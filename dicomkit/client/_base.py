@@ -83,6 +83,7 @@ class ClientBase:
 
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise InvalidArgumentError("chunk_size must be a positive number of bytes")
+        server = resolve_dialect(dialect)
         self.urls = DicomWebURLs(
             base_url,
             api_version=api_version,
@@ -90,14 +91,13 @@ class ClientBase:
             qido_prefix=qido_prefix,
             wado_prefix=wado_prefix,
             stow_prefix=stow_prefix,
+            permissive_uids=server.permissive_uids,
         )
         self.base_url = self.urls.base_url
         self.operations = Operations(self.urls, timeout=timeout, headers=headers)
         if not isinstance(max_json_bytes, int) or max_json_bytes < 1:
             raise InvalidArgumentError("max_json_bytes must be a positive number of bytes")
-        self.exchanges = Exchanges(
-            self.operations, resolve_dialect(dialect), max_json_bytes=max_json_bytes
-        )
+        self.exchanges = Exchanges(self.operations, server, max_json_bytes=max_json_bytes)
         self.retry = coerce_retry(retry)
         self.auth = resolve_auth(auth, asynchronous=asynchronous)
         self._asynchronous = asynchronous

@@ -24,6 +24,7 @@ from dicomkit.client._base import (
     TimeoutInput,
     raise_transport_failure,
 )
+from dicomkit.client._confirm import batch_sop_uids
 from dicomkit.client._io_sync import offload, sleep
 from dicomkit.core import multipart
 from dicomkit.core.dicomjson import StoreResult
@@ -36,6 +37,7 @@ from dicomkit.core.errors import (
     TokenEndpointError,
     TransportError,
 )
+from dicomkit.core.held import HeldExchange, confirmed, maybe_stored
 from dicomkit.core.interface import Request, Response, Transport
 from dicomkit.core.operations import (
     ERROR_BODY_LIMIT,
@@ -232,27 +234,51 @@ class SyncDriver(ClientBase):
     # -- STOW-RS and files ---------------------------------------------------------------------
 
     def _store_batch(
-        self, items: Sequence[StowItem], study: str | None
+        self, items: Sequence[StowItem], study: str | None, confirm: bool = True
     ) -> StoreResult | StoreError:
         """The StoreResult of one STOW-RS request, or the StoreError saying what failed.
 
         Each instance is first made fit for the wire (Implicit VR Little Endian re-encoded,
         big endian refused: PS3.18 8.7.3), in a worker thread since it reads every head.
+        A request that broke when the server may have stored some of it is, with ``confirm``,
+        settled per instance by a QIDO-RS lookup (``_confirm``) instead of raising.
         """
         items = offload(wire_ready_all, items)
         try:
             return self._run(self._stow_exchange, items, study)
         except StoreError as exc:
             return exc
+        except (TransportError, ProtocolError, HTTPError) as exc:
+            if not (confirm and maybe_stored(exc)):
+                raise
+            return self._confirm(items, study, exc)
+
+    def _confirm(
+        self, items: Sequence[StowItem], study: str | None, error: DicomkitError
+    ) -> StoreResult | StoreError:
+        """A batch whose request broke without an answer, settled by asking the server which
+        of its instances it holds (core/held.py). When that cannot be asked (a lookup that
+        fails, an instance whose UID is unknown), ``error`` is raised: the outcome is unknown.
+        """
+        uids = offload(batch_sop_uids, items)
+        if uids is None:
+            raise error
+        try:
+            held = self._run(HeldExchange, self.exchanges, uids, study)
+        except DicomkitError:
+            raise error from error.__cause__
+        return confirmed(uids, held, error)
 
     def _store_outcome(
         self, items: Sequence[StowItem], study: str | None, duplicates: str = "present"
     ) -> StoreResult | DicomkitError:
         """One folder batch's result; a refused, unreadable or lost batch is returned, not raised.
 
-        A connection lost (after retries) mid-batch fails only that batch's files in the report;
-        the other batches are still sent, so the report says exactly what reached the server.
-        Instances already on the server are settled by ``duplicates`` (core/stow.py decides).
+        A connection lost (after retries) mid-batch is settled per file by ``_store_batch``'s
+        lookup; the error comes back only when that lookup failed too (the folder report then
+        says "outcome unknown"). The other batches are still sent, so the report says exactly
+        what reached the server. Instances already on the server are settled by
+        ``duplicates`` (core/stow.py decides).
         """
         try:
             outcome = self._store_batch(items, study)

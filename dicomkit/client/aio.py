@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.client._aio_driver import AsyncDriver
+from dicomkit.client._aio_workitems import AsyncWorkitems
 from dicomkit.client._azure_aio import AsyncAzure
 from dicomkit.client._base import (
     DEFAULT_CHUNK_SIZE,
@@ -25,6 +26,8 @@ from dicomkit.client._base import (
 )
 from dicomkit.client._io_async import concurrently, offload
 from dicomkit.core.dicomjson import StoreResult
+from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.held import HeldExchange
 from dicomkit.core.interface import AsyncTransportSpec, Headers
 from dicomkit.core.operations import (
     MAX_JSON_BYTES,
@@ -53,6 +56,11 @@ if TYPE_CHECKING:
 __all__ = ["AsyncDicomClient"]
 
 DEFAULT_TRANSPORT = "aiohttp"  # unasync: sync=DEFAULT_TRANSPORT = "requests"
+_FIXED_PREFIXES = frozenset(
+    f"{service}_{kind}"
+    for service in ("qido", "wado", "stow", "delete")
+    for kind in ("prefix", "url_prefix")
+) | {"url_prefix"}
 
 
 class AsyncDicomClient(AsyncDriver):
@@ -114,7 +122,20 @@ class AsyncDicomClient(AsyncDriver):
             dialect=dialect,
             max_json_bytes=max_json_bytes,
         )
+        self.workitems = AsyncWorkitems(self)
+        """UPS-RS workitems (PS3.18 11): ``client.workitems.create(...)`` (docs/ups.md)."""
         self.azure = AsyncAzure(self)  # change feed, extended query tags ... (docs/azure.md)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # dicomweb-client lets prefixes be reassigned; here the URLs are built once, so such an
+        # assignment would be silently ignored: refuse it and say what to do instead
+        if name in _FIXED_PREFIXES:
+            raise InvalidArgumentError(
+                f"{name} cannot be changed after construction: build a new client with "
+                "qido_prefix=/wado_prefix=/stow_prefix= (or use "
+                "dicomkit.compat.dicomweb_client.DICOMwebClient, whose prefixes can change)"
+            )
+        super().__setattr__(name, value)
 
     # -- QIDO-RS -------------------------------------------------------------------------------
 
@@ -211,6 +232,16 @@ class AsyncDicomClient(AsyncDriver):
         )
         async for item in pages:
             yield item
+
+    async def held_instances(
+        self, sop_instance_uids: Iterable[str], study_instance_uid: str | None = None
+    ) -> set[str]:
+        """Which of these SOP Instance UIDs the server holds (of one study, or of any).
+
+        QIDO-RS by a UID list, 50 UIDs per request, every page followed: how a STOW-RS
+        request that broke without an answer is settled (dicomkit.core.held).
+        """
+        return await self._run(HeldExchange, self.exchanges, sop_instance_uids, study_instance_uid)
 
     async def get_patient_study_ids(self, patient_id: str) -> list[str]:
         """StudyInstanceUIDs of every study of the patient, all pages followed.
@@ -380,7 +411,7 @@ class AsyncDicomClient(AsyncDriver):
     async def retrieve_bulkdata(
         self,
         uri: str,
-        byte_range: tuple[int, int | None] | None = None,
+        byte_range: tuple[int, int | None] | Sequence[Any] | None = None,
         *,
         media_types: Sequence[Any] | None = None,
         single_part: bool = False,
@@ -390,7 +421,8 @@ class AsyncDicomClient(AsyncDriver):
 
         ``single_part`` asks for a plain body instead of multipart (what servers honour ranges
         in); ``other_origin`` ("refuse", "allow", "rewrite") overrides the dialect's choice for
-        a URI on another origin than the base URL.
+        a URI on another origin than the base URL. Media types given second, in
+        dicomweb-client's order, are taken as ``media_types``.
         """
         return await self._run(
             self.exchanges.bulkdata,
@@ -400,6 +432,26 @@ class AsyncDicomClient(AsyncDriver):
             single_part=single_part,
             other_origin=other_origin,
         )
+
+    async def iter_bulkdata(
+        self,
+        uri: str,
+        byte_range: tuple[int, int | None] | Sequence[Any] | None = None,
+        *,
+        media_types: Sequence[Any] | None = None,
+        single_part: bool = False,
+        other_origin: str | None = None,
+    ) -> AsyncIterator[bytes]:
+        """The parts of :meth:`retrieve_bulkdata`, one at a time as the answer streams."""
+        async for part in self._stream(
+            self.exchanges.bulkdata_parts,
+            uri,
+            byte_range,
+            media_types,
+            single_part=single_part,
+            other_origin=other_origin,
+        ):
+            yield part
 
     # -- STOW-RS -------------------------------------------------------------------------------
 
@@ -413,6 +465,7 @@ class AsyncDicomClient(AsyncDriver):
         progress: Progress | None = None,
         duplicates: str = "error",
         raise_on_warnings: bool = False,
+        confirm: bool = True,
     ) -> StoreResult:
         """STOW-RS: store Datasets, paths, bytes or binary files, in as many requests as needed.
 
@@ -420,12 +473,21 @@ class AsyncDicomClient(AsyncDriver):
         (coerced attributes, a ``Warning`` header) leave the data stored: they are in the
         result's ``warnings``, or raise with ``raise_on_warnings``. ``duplicates="present"``
         lists instances the server holds already in ``already_present`` instead of failing.
+        A request that breaks without an answer is, with ``confirm``, settled by asking the
+        server which of its instances it holds (``held_instances``): those are stored, the
+        others failed "not on the server"; if that lookup fails too, the request's own error
+        is raised, since the outcome is unknown (docs/reliability.md).
         """
         batches = await offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
         tally = StoreTally(
             batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
         )
-        await concurrently(self._store_batch, tally.jobs(study_instance_uid), 1, tally.settle)
+        await concurrently(
+            partial(self._store_batch, confirm=confirm),
+            tally.jobs(study_instance_uid),
+            1,
+            tally.settle,
+        )
         return tally.outcome()
 
     # -- capabilities ----------------------------------------------------------------------------

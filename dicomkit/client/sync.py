@@ -26,7 +26,10 @@ from dicomkit.client._base import (
 )
 from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
+from dicomkit.client._sync_workitems import Workitems
 from dicomkit.core.dicomjson import StoreResult
+from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.held import HeldExchange
 from dicomkit.core.interface import Headers, TransportSpec
 from dicomkit.core.operations import (
     MAX_JSON_BYTES,
@@ -55,6 +58,11 @@ if TYPE_CHECKING:
 __all__ = ["DicomClient"]
 
 DEFAULT_TRANSPORT = "requests"
+_FIXED_PREFIXES = frozenset(
+    f"{service}_{kind}"
+    for service in ("qido", "wado", "stow", "delete")
+    for kind in ("prefix", "url_prefix")
+) | {"url_prefix"}
 
 
 class DicomClient(SyncDriver):
@@ -116,7 +124,20 @@ class DicomClient(SyncDriver):
             dialect=dialect,
             max_json_bytes=max_json_bytes,
         )
+        self.workitems = Workitems(self)
+        """UPS-RS workitems (PS3.18 11): ``client.workitems.create(...)`` (docs/ups.md)."""
         self.azure = Azure(self)  # change feed, extended query tags ... (docs/azure.md)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # dicomweb-client lets prefixes be reassigned; here the URLs are built once, so such an
+        # assignment would be silently ignored: refuse it and say what to do instead
+        if name in _FIXED_PREFIXES:
+            raise InvalidArgumentError(
+                f"{name} cannot be changed after construction: build a new client with "
+                "qido_prefix=/wado_prefix=/stow_prefix= (or use "
+                "dicomkit.compat.dicomweb_client.DICOMwebClient, whose prefixes can change)"
+            )
+        super().__setattr__(name, value)
 
     # -- QIDO-RS -------------------------------------------------------------------------------
 
@@ -208,6 +229,16 @@ class DicomClient(SyncDriver):
             **options,
         )
         yield from pages
+
+    def held_instances(
+        self, sop_instance_uids: Iterable[str], study_instance_uid: str | None = None
+    ) -> set[str]:
+        """Which of these SOP Instance UIDs the server holds (of one study, or of any).
+
+        QIDO-RS by a UID list, 50 UIDs per request, every page followed: how a STOW-RS
+        request that broke without an answer is settled (dicomkit.core.held).
+        """
+        return self._run(HeldExchange, self.exchanges, sop_instance_uids, study_instance_uid)
 
     def get_patient_study_ids(self, patient_id: str) -> list[str]:
         """StudyInstanceUIDs of every study of the patient, all pages followed.
@@ -375,7 +406,7 @@ class DicomClient(SyncDriver):
     def retrieve_bulkdata(
         self,
         uri: str,
-        byte_range: tuple[int, int | None] | None = None,
+        byte_range: tuple[int, int | None] | Sequence[Any] | None = None,
         *,
         media_types: Sequence[Any] | None = None,
         single_part: bool = False,
@@ -385,10 +416,30 @@ class DicomClient(SyncDriver):
 
         ``single_part`` asks for a plain body instead of multipart (what servers honour ranges
         in); ``other_origin`` ("refuse", "allow", "rewrite") overrides the dialect's choice for
-        a URI on another origin than the base URL.
+        a URI on another origin than the base URL. Media types given second, in
+        dicomweb-client's order, are taken as ``media_types``.
         """
         return self._run(
             self.exchanges.bulkdata,
+            uri,
+            byte_range,
+            media_types,
+            single_part=single_part,
+            other_origin=other_origin,
+        )
+
+    def iter_bulkdata(
+        self,
+        uri: str,
+        byte_range: tuple[int, int | None] | Sequence[Any] | None = None,
+        *,
+        media_types: Sequence[Any] | None = None,
+        single_part: bool = False,
+        other_origin: str | None = None,
+    ) -> Iterator[bytes]:
+        """The parts of :meth:`retrieve_bulkdata`, one at a time as the answer streams."""
+        yield from self._stream(
+            self.exchanges.bulkdata_parts,
             uri,
             byte_range,
             media_types,
@@ -408,6 +459,7 @@ class DicomClient(SyncDriver):
         progress: Progress | None = None,
         duplicates: str = "error",
         raise_on_warnings: bool = False,
+        confirm: bool = True,
     ) -> StoreResult:
         """STOW-RS: store Datasets, paths, bytes or binary files, in as many requests as needed.
 
@@ -415,12 +467,21 @@ class DicomClient(SyncDriver):
         (coerced attributes, a ``Warning`` header) leave the data stored: they are in the
         result's ``warnings``, or raise with ``raise_on_warnings``. ``duplicates="present"``
         lists instances the server holds already in ``already_present`` instead of failing.
+        A request that breaks without an answer is, with ``confirm``, settled by asking the
+        server which of its instances it holds (``held_instances``): those are stored, the
+        others failed "not on the server"; if that lookup fails too, the request's own error
+        is raised, since the outcome is unknown (docs/reliability.md).
         """
         batches = offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
         tally = StoreTally(
             batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
         )
-        concurrently(self._store_batch, tally.jobs(study_instance_uid), 1, tally.settle)
+        concurrently(
+            partial(self._store_batch, confirm=confirm),
+            tally.jobs(study_instance_uid),
+            1,
+            tally.settle,
+        )
         return tally.outcome()
 
     # -- capabilities ----------------------------------------------------------------------------

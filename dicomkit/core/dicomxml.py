@@ -1,11 +1,14 @@
-"""The DICOM PS3.19 Native DICOM Model (XML) as DICOM JSON objects, for STOW-RS answers.
+"""The DICOM PS3.19 Native DICOM Model (XML) as DICOM JSON objects, and back.
 
-PS3.18 10.5.3 lets a server answer a store in XML (``application/dicom+xml``): older dcm4chee
-releases do so by default and some proxies ask for it. What the server stored and refused must
-not be lost because of the format, so the XML is turned into the DICOM JSON model (``{tag:
-{"vr": ..., "Value": [...]}}``) and read by the one STOW response reader of
-:mod:`dicomkit.core.dicomjson`. Only the standard library's parser is used; a document type
-declaration is refused, so no entity can expand.
+PS3.18 lets a server answer a store, a search and a metadata request in XML
+(``application/dicom+xml``; searches and metadata as ``multipart/related`` of such parts):
+older dcm4chee releases do so by default and some proxies ask for it. Nothing must be lost
+because of the format, so the XML is turned into the DICOM JSON model (``{tag: {"vr": ...,
+"Value": [...]}}``) and read by the same readers as JSON answers (:func:`native_models` for
+searches and metadata, :func:`native_model_to_json` for STOW). :func:`json_to_native_model`
+writes the other way, for servers (the reference server answers XML with it). Only the
+standard library's parser is used; a document type declaration is refused, so no entity can
+expand.
 """
 
 from __future__ import annotations
@@ -14,9 +17,23 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from dicomkit.core.errors import DicomJSONError
+from dicomkit.core import multipart
+from dicomkit.core.errors import DicomJSONError, DicomkitError, ProtocolError
+from dicomkit.core.media import parse_media_type
 
-__all__ = ["looks_like_xml", "native_model_to_json"]
+__all__ = [
+    "APPLICATION_DICOM_XML",
+    "NAMESPACE",
+    "json_to_native_model",
+    "looks_like_xml",
+    "native_model_to_json",
+    "native_models",
+]
+
+APPLICATION_DICOM_XML = "application/dicom+xml"
+NAMESPACE = "http://dicom.nema.org/PS3.19/models/NativeDICOM"
+_NAME_PARTS = ("FamilyName", "GivenName", "MiddleName", "NamePrefix", "NameSuffix")
+_GROUPS = ("Alphabetic", "Ideographic", "Phonetic")
 
 _TAG = re.compile(r"[0-9A-Fa-f]{8}\Z")
 _NUMBERS = frozenset({"US", "SS", "UL", "SL", "UV", "SV", "FL", "FD", "IS", "DS"})
@@ -57,13 +74,31 @@ def _element(node: ET.Element) -> tuple[str, dict[str, Any]] | None:
         elif kind == "Value":
             values.append(_value(child.text or "", vr))
         elif kind == "PersonName":
-            alphabetic = next((c for c in child if _local(c.tag) == "Alphabetic"), None)
-            parts = [] if alphabetic is None else [(p.text or "") for p in alphabetic]
-            values.append({"Alphabetic": "^".join(parts)})
+            values.append(_person_name(child))
+        elif kind == "BulkData" and (child.get("uri") or child.get("URI")):
+            # PS3.19 spells the attribute "uri"; Orthanc 1.10 writes "URI"
+            return tag.upper(), {"vr": vr, "BulkDataURI": child.get("uri") or child.get("URI")}
+        elif kind == "InlineBinary":
+            return tag.upper(), {"vr": vr, "InlineBinary": (child.text or "").strip()}
     element: dict[str, Any] = {"vr": vr}
     if values:
         element["Value"] = values
     return tag.upper(), element
+
+
+def _person_name(node: ET.Element) -> dict[str, str]:
+    """``{"Alphabetic": "Family^Given^Middle^Prefix^Suffix", ...}``: each component in its
+    place whatever order the XML lists them in, trailing empty components dropped."""
+    name: dict[str, str] = {}
+    for group in node:
+        if _local(group.tag) not in _GROUPS:
+            continue
+        components = dict.fromkeys(_NAME_PARTS, "")
+        for part in group:
+            if _local(part.tag) in components:
+                components[_local(part.tag)] = part.text or ""
+        name[_local(group.tag)] = "^".join(components.values()).rstrip("^")
+    return name
 
 
 def _dataset(node: ET.Element) -> dict[str, Any]:
@@ -92,3 +127,62 @@ def native_model_to_json(body: bytes | str) -> dict[str, Any]:
     if _local(root.tag) != "NativeDicomModel":
         raise DicomJSONError(f"the XML answer is not a NativeDicomModel but {_local(root.tag)!r}")
     return _dataset(root)
+
+
+def native_models(content_type: str | None, body: bytes) -> list[dict[str, Any]]:
+    """The DICOM JSON objects of a search or metadata answer in XML: one ``NativeDicomModel``
+    (``application/dicom+xml``) or a ``multipart/related`` answer of them, one per part.
+
+    Raises :class:`DicomJSONError` for a malformed document or multipart body.
+    """
+    try:
+        media = parse_media_type(content_type or APPLICATION_DICOM_XML)
+    except ProtocolError as exc:
+        raise DicomJSONError(f"unreadable Content-Type of an XML answer: {exc}") from None
+    if not media.is_multipart:
+        return [native_model_to_json(body)] if body.strip() else []
+    boundary = media.params.get("boundary")
+    if not boundary:
+        raise DicomJSONError("a multipart XML answer without a boundary")
+    try:
+        parts = list(multipart.iter_parts([body], boundary))
+    except DicomkitError as exc:
+        raise DicomJSONError(f"malformed multipart XML answer: {exc}") from None
+    return [native_model_to_json(part) for _, part in parts]
+
+
+def json_to_native_model(dataset: dict[str, Any]) -> bytes:
+    """A DICOM JSON object as a PS3.19 ``NativeDicomModel`` document (UTF-8, declared)."""
+    root = ET.Element("NativeDicomModel", xmlns=NAMESPACE)
+    _write_attributes(root, dataset)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def _write_attributes(parent: ET.Element, dataset: dict[str, Any]) -> None:
+    for tag in sorted(dataset):
+        element = dataset[tag]
+        vr = str(element.get("vr", "UN"))
+        node = ET.SubElement(parent, "DicomAttribute", {"tag": tag.upper(), "vr": vr})
+        if "BulkDataURI" in element:
+            ET.SubElement(node, "BulkData", uri=str(element["BulkDataURI"]))
+        elif "InlineBinary" in element:
+            ET.SubElement(node, "InlineBinary").text = str(element["InlineBinary"])
+        for number, value in enumerate(element.get("Value", []), start=1):
+            if vr == "SQ":
+                _write_attributes(ET.SubElement(node, "Item", number=str(number)), value or {})
+            elif vr == "PN" and isinstance(value, dict):
+                _write_name(ET.SubElement(node, "PersonName", number=str(number)), value)
+            else:
+                text = "" if value is None else str(value)
+                ET.SubElement(node, "Value", number=str(number)).text = text
+
+
+def _write_name(node: ET.Element, name: dict[str, Any]) -> None:
+    for group in _GROUPS:
+        text = name.get(group)
+        if not isinstance(text, str):
+            continue
+        written = ET.SubElement(node, group)
+        for part, value in zip(_NAME_PARTS, text.split("^"), strict=False):
+            if value:
+                ET.SubElement(written, part).text = value

@@ -276,15 +276,20 @@ def _check_transfer_syntax(value: str) -> str:
 
 
 def _check_media_type(resource: str, media_type: str) -> str:
-    parsed = parse_media_type(media_type) if "/" in media_type else None
+    try:
+        parsed = parse_media_type(media_type) if "/" in media_type else None
+    except ProtocolError:  # the caller's argument, not a server's answer: InvalidArgumentError
+        parsed = None
     if parsed is None or parsed.is_multipart or parsed.params:
         raise InvalidArgumentError(f"not a plain media type: {media_type!r}")
     kind = parsed.type
     allowed = {
         "instances": kind == APPLICATION_DICOM,
         "metadata": kind in (APPLICATION_DICOM_JSON, APPLICATION_JSON, APPLICATION_DICOM_XML),
-        "frames": kind == APPLICATION_OCTET_STREAM or parsed.main_type in ("image", "video"),
-        "bulkdata": kind == APPLICATION_OCTET_STREAM or parsed.main_type in ("image", "video"),
+        "frames": kind in (APPLICATION_OCTET_STREAM, "*/*")
+        or parsed.main_type in ("image", "video"),
+        "bulkdata": kind in (APPLICATION_OCTET_STREAM, "*/*")
+        or parsed.main_type in ("image", "video"),
         "rendered": parsed.main_type in ("image", "video") or kind in _RENDERED_DOCUMENTS,
         "thumbnail": parsed.main_type in ("image", "video"),
     }.get(resource, True)

@@ -18,7 +18,8 @@ How a URL is put together::
   segment is percent-encoded. DELETE uses ``delete_prefix`` when given, else the WADO prefix,
   because it targets the very resource WADO-RS retrieves.
 
-Every UID goes through :func:`~dicomkit.core.uids.validate_uid` before it reaches a path; other
+Every UID goes through :func:`~dicomkit.core.uids.validate_uid` before it reaches a path (strict,
+or with ``permissive_uids=True`` the lenient rule, percent-encoded as one segment); other
 path segments (partition, prefixes) keep only RFC 3986 unreserved characters. Query names and
 values are percent-encoded as UTF-8 (PS3.18 8.3.4.1, RFC 3986) except for unreserved characters
 and ``QUERY_SAFE`` (``* ? : @ / ! $ ' ( )``, which RFC 3986 allows in a query and which mean
@@ -57,7 +58,7 @@ from dicomkit.core.query import (
     normalize_attribute,
     percent_encode,
 )
-from dicomkit.core.uids import validate_uid
+from dicomkit.core.uids import uid_path_segment
 
 __all__ = [
     "QUERY_SAFE",
@@ -299,6 +300,7 @@ class DicomWebURLs:
         wado_prefix: str | None = None,
         stow_prefix: str | None = None,
         delete_prefix: str | None = None,
+        permissive_uids: bool = False,
     ) -> None:
         if not isinstance(base_url, str):
             raise InvalidArgumentError(f"base_url must be a string, not {type(base_url).__name__}")
@@ -310,6 +312,7 @@ class DicomWebURLs:
             )
         if any(s in (".", "..") for s in path.split("/")):
             raise InvalidArgumentError(f"base_url path {_preview(path)} has '.' or '..' segments")
+        self.permissive_uids = permissive_uids
         self._origin = origin_of(f"{scheme}://{authority}")
         self._scheme_authority = f"{scheme}://{authority}"
         self.base_url = self._scheme_authority + path
@@ -329,20 +332,23 @@ class DicomWebURLs:
     def __repr__(self) -> str:
         return f"DicomWebURLs({self.root!r})"
 
-    @staticmethod
-    def _resource_path(study: str | None, series: str | None, instance: str | None) -> str:
+    def _resource_path(self, study: str | None, series: str | None, instance: str | None) -> str:
         if series is not None and study is None:
             raise InvalidArgumentError("a series UID needs the study UID too")
         if instance is not None and series is None:
             raise InvalidArgumentError("an instance UID needs the series UID too")
         path = ""
         if study is not None:
-            path += "/studies/" + validate_uid(study, "StudyInstanceUID")
+            path += "/studies/" + self._uid(study, "StudyInstanceUID")
         if series is not None:
-            path += "/series/" + validate_uid(series, "SeriesInstanceUID")
+            path += "/series/" + self._uid(series, "SeriesInstanceUID")
         if instance is not None:
-            path += "/instances/" + validate_uid(instance, "SOPInstanceUID")
+            path += "/instances/" + self._uid(instance, "SOPInstanceUID")
         return path
+
+    def _uid(self, value: str, what: str) -> str:
+        """``value`` validated (strict, or permissive) as one percent-encoded path segment."""
+        return uid_path_segment(value, what, permissive=self.permissive_uids)
 
     def search(
         self,

@@ -20,12 +20,14 @@ from dicomkit.core.errors import (
     InvalidArgumentError,
     UnauthorizedError,
 )
+from dicomkit.core.held import NOT_YET, maybe_stored
 from dicomkit.files import Progress
 from dicomkit.files.uid_scan import HEAD_BYTES, scan_headerless, scan_sop_uid
 
 __all__ = [
     "ALREADY_PRESENT_CODES",
     "HEADERLESS_PROBLEM",
+    "UNKNOWN_REASON",
     "FolderUpload",
     "FolderScan",
     "FolderUploadReport",
@@ -56,6 +58,12 @@ class ScannedFile:
     headerless: bool = False
 
 
+UNKNOWN_REASON = (
+    "outcome unknown: the request broke without an answer and the server could not be asked "
+    "which instances it holds"
+)
+"""The start of the reason of a file in ``FolderUploadReport.unknown``."""
+
 HEADERLESS_PROBLEM = (
     "no DICOM Part 10 header (no preamble and 'DICM'; pydicom reads it only with force=True): "
     "pass force=True to upload it re-encoded as a Part 10 file"
@@ -64,28 +72,43 @@ HEADERLESS_PROBLEM = (
 
 @dataclass
 class FolderUploadReport:
-    """What ``upload_dicom_folder`` did with every file it found."""
+    """What ``upload_dicom_folder`` did with every file it found.
+
+    A file whose request broke without an answer is stored or failed as the server itself says
+    when asked afterwards (QIDO-RS, :mod:`dicomkit.core.held`). It is ``unknown``, with the
+    reason, when that question fails too, or when the server did not hold it yet after a
+    timeout (it may still be storing it): it may or may not be on the server.
+    """
 
     stored: list[Path] = field(default_factory=list)
     already_present: list[Path] = field(default_factory=list)
     failed: dict[Path, str] = field(default_factory=dict)
     not_dicom: list[Path] = field(default_factory=list)
     results: list[StoreResult] = field(default_factory=list)
+    unknown: dict[Path, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        """True when no DICOM file failed (non-DICOM files are skipped, not failures)."""
-        return not self.failed
+        """True when every DICOM file is known to be on the server (non-DICOM files are
+        skipped, not failures)."""
+        return not self.failed and not self.unknown
 
     @property
     def total(self) -> int:
-        return len(self.stored) + len(self.already_present) + len(self.failed) + len(self.not_dicom)
+        return (
+            len(self.stored)
+            + len(self.already_present)
+            + len(self.failed)
+            + len(self.not_dicom)
+            + len(self.unknown)
+        )
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{len(self.stored)} stored, {len(self.already_present)} already present, "
             f"{len(self.failed)} failed, {len(self.not_dicom)} not DICOM"
         )
+        return text + (f", {len(self.unknown)} outcome unknown" if self.unknown else "")
 
     def record_batch(self, batch: Sequence[ScannedFile], result: StoreResult) -> None:
         """Attribute a batch's StoreResult to its files by SOPInstanceUID, in order."""
@@ -108,12 +131,19 @@ class FolderUploadReport:
                 self.stored.append(scanned.path)
             elif any(outcome is present for present in result.already_present):
                 self.already_present.append(scanned.path)
+            elif outcome.reason == NOT_YET:  # the server may still be storing it
+                self.unknown[scanned.path] = _failure_text(outcome)
             else:
                 self.failed[scanned.path] = _failure_text(outcome)
 
     def record_failure(self, batch: Sequence[ScannedFile], reason: str) -> None:
         for scanned in batch:
             self.failed[scanned.path] = reason
+
+    def record_unknown(self, batch: Sequence[ScannedFile], reason: str) -> None:
+        """The batch's request broke and the server could not be asked what it holds."""
+        for scanned in batch:
+            self.unknown[scanned.path] = reason
 
 
 def _failure_text(failed: FailedInstance) -> str:
@@ -344,8 +374,13 @@ class FolderUpload:
         self.done += len(scanned)
 
     def fail(self, scanned: Sequence[ScannedFile], error: DicomkitError) -> None:
-        """A whole batch was refused or unreadable; credentials problems stop the upload."""
+        """A whole batch was refused or unreadable; credentials problems stop the upload. A
+        batch that may have been stored comes here only when the lookup after it failed too
+        (``maybe_stored``): its files' outcome is unknown, not failed."""
         if isinstance(error, (UnauthorizedError, ForbiddenError)):
             raise error
-        self.report.record_failure(scanned, str(error))
+        if maybe_stored(error):
+            self.report.record_unknown(scanned, f"{UNKNOWN_REASON}: {error}")
+        else:
+            self.report.record_failure(scanned, str(error))
         self.done += len(scanned)

@@ -8,10 +8,10 @@ batch's SOP Instance UIDs it holds: those are stored, the rest are sent again.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from dicomkit._logging import job_looked_up
 from dicomkit.core.dicomjson import StoreResult
@@ -25,6 +25,7 @@ from dicomkit.core.errors import (
     StoreError,
     UnauthorizedError,
 )
+from dicomkit.core.held import LOOKUP_CHUNK
 from dicomkit.core.uids import validate_uid
 from dicomkit.files.folder import scan_folder
 from dicomkit.jobs._files import MeteredFile, sniff
@@ -65,8 +66,8 @@ DEFAULT_BATCH_BYTES = 32 << 20
 """Bytes per STOW-RS request at most (a larger file goes alone)."""
 MAX_ATTEMPTS = 3
 """Requests a file may ride in without an answer before it is marked failed."""
-QIDO_CHUNK = 50
-"""SOP Instance UIDs per QIDO-RS lookup (a UID list, PS3.18 8.3.4.1)."""
+QIDO_CHUNK = LOOKUP_CHUNK
+"""SOP Instance UIDs per QIDO-RS lookup (a UID list, PS3.18 8.3.4.1; dicomkit.core.held)."""
 
 Outcome = tuple[Item, str, str | None]
 
@@ -215,7 +216,7 @@ class UploadJob(Job):
         files, study = self._sending(batch, meter)
         try:
             answer: StoreResult | DicomkitError = client.store_instances(
-                _as_files(files), study, duplicates="present"
+                _as_files(files), study, duplicates="present", confirm=False
             )
         except DicomkitError as exc:
             answer = exc
@@ -231,7 +232,7 @@ class UploadJob(Job):
         files, study = await to_thread(self._sending, batch, meter)
         try:
             answer: StoreResult | DicomkitError = await client.store_instances(
-                _as_files(files), study, duplicates="present"
+                _as_files(files), study, duplicates="present", confirm=False
             )
         except DicomkitError as exc:
             answer = exc
@@ -307,16 +308,16 @@ class UploadJob(Job):
         """Files the server holds are stored; the others go back to pending (or fail after
         MAX_ATTEMPTS). A lookup that fails raises: the files stay ``sent`` for the next run."""
         held: set[str] = set()
-        for study, chunk in _lookup_chunks(batch):
-            held |= _sop_uids(client.search_for_instances(study, **_lookup_query(chunk)))
+        for study, uids in _by_study(batch).items():
+            held |= client.held_instances(uids, study)
         return self._found(batch, held, why)
 
     async def _alookup(
         self, client: AsyncDicomClient, batch: Sequence[Item], why: str
     ) -> list[Outcome]:
         held: set[str] = set()
-        for study, chunk in _lookup_chunks(batch):
-            held |= _sop_uids(await client.search_for_instances(study, **_lookup_query(chunk)))
+        for study, uids in _by_study(batch).items():
+            held |= await client.held_instances(uids, study)
         return self._found(batch, held, why)
 
     async def _aresolve(self, client: AsyncDicomClient, items: list[Item], meter: Meter) -> None:
@@ -360,37 +361,20 @@ class UploadJob(Job):
         )
 
 
-def _lookup_chunks(items: Sequence[Item]) -> Iterator[tuple[str | None, list[str]]]:
-    """SOP Instance UIDs to look up, per study when known, QIDO_CHUNK at a time."""
+def _by_study(items: Sequence[Item]) -> dict[str | None, list[str]]:
+    """SOP Instance UIDs to look up, per study when known (the client's ``held_instances``
+    asks QIDO_CHUNK at a time: the one lookup of dicomkit.core.held, shared with the client's
+    own uploads)."""
     by_study: dict[str | None, list[str]] = {}
     for item in items:
         if item.sop:
             by_study.setdefault(item.study, []).append(item.sop)
-    for study, uids in by_study.items():
-        for start in range(0, len(uids), QIDO_CHUNK):
-            yield study, uids[start : start + QIDO_CHUNK]
-
-
-def _lookup_query(uids: list[str]) -> dict[str, Any]:
-    """The QIDO-RS query of one lookup: a UID list (PS3.18 8.3.4.1), every page."""
-    return {
-        "search_filters": {"SOPInstanceUID": uids},
-        "fields": ["SOPInstanceUID"],
-        "get_remaining": True,
-    }
+    return by_study
 
 
 def _as_files(files: list[MeteredFile]) -> list[BinaryIO]:
     """MeteredFile is the seekable binary file ``store_instances`` reads from."""
     return cast(list[BinaryIO], files)
-
-
-def _sop_uids(found: Iterable[dict[str, Any]]) -> set[str]:
-    uids: set[str] = set()
-    for instance in found:
-        values = instance.get("00080018", {}).get("Value") or []
-        uids.update(str(value) for value in values)
-    return uids
 
 
 def _attributed(batch: Sequence[Item], result: StoreResult) -> list[Outcome]:

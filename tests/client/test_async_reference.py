@@ -40,6 +40,9 @@ async def test_store_search_retrieve_delete(aclient: AsyncDicomClient, tmp_path:
     assert len([s async for s in aclient.iter_search_for_series(study_uid, limit=1)]) == 2
     assert len([i async for i in aclient.iter_search_for_instances(study_uid, limit=3)]) == 4
     assert await aclient.get_patient_study_ids("ASYNC-1") == [study_uid]
+    assert await aclient.held_instances([study[0].SOPInstanceUID, "1.2.3"]) == {
+        study[0].SOPInstanceUID
+    }
 
     expected = {ds.SOPInstanceUID for ds in study}
     assert {ds.SOPInstanceUID for ds in await aclient.retrieve_study(study_uid)} == expected
@@ -64,6 +67,8 @@ async def test_store_search_retrieve_delete(aclient: AsyncDicomClient, tmp_path:
     if "BulkDataURI" in pixel:
         data = await aclient.retrieve_bulkdata(pixel["BulkDataURI"], byte_range=(2, 5))
         assert b"".join(data) == one.PixelData[2:6]
+        parts = aclient.iter_bulkdata(pixel["BulkDataURI"], byte_range=(2, 5))
+        assert [part async for part in parts] == data
 
     await aclient.delete_instance(*uids)
     other_series = next(s for s in series_uids if s != one.SeriesInstanceUID)

@@ -123,20 +123,18 @@ def test_upload_folder_without_recursion(client: DicomClient, tmp_path: Path) ->
     assert report.stored == top
 
 
-def test_a_connection_lost_on_one_folder_batch_fails_only_that_batch(
+def test_a_connection_lost_on_one_folder_batch_is_settled_by_asking_the_server(
     client: DicomClient, dicomweb_server: Any, tmp_path: Path
 ) -> None:
     study = make_study(4)
     paths = write_instances(tmp_path, study)
     dicomweb_server.faults.add("/studies", method="POST", cut_after=0, times=1)
     report = client.upload_dicom_folder(tmp_path, max_batch_instances=1)
-    assert len(report.failed) == 1
-    assert len(report.stored) == 3
-    assert set(report.failed) | set(report.stored) == set(paths)
-    [reason] = report.failed.values()
-    assert reason
+    # The server stored the cut batch before its answer was cut: QIDO-RS says so.
+    assert report.failed == {}
+    assert sorted(report.stored) == sorted(paths)
     stored = client.search_for_instances(study[0].StudyInstanceUID)
-    assert len(stored) in (3, 4)  # the cut answer's instance may have reached the server
     on_server = {first_value(found, "SOPInstanceUID") for found in stored}
-    assert {path.stem for path in report.stored} <= on_server
-    assert on_server <= {ds.SOPInstanceUID for ds in study}
+    assert on_server == {path.stem for path in report.stored}
+    asked = [*on_server, "1.2.3.4"]
+    assert client.held_instances(asked, study[0].StudyInstanceUID) == on_server

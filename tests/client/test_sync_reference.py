@@ -96,6 +96,7 @@ def test_metadata_and_bulkdata(client: DicomClient) -> None:
     uri = instance_meta["7FE00010"]["BulkDataURI"]
     assert b"".join(client.retrieve_bulkdata(uri)) == ds.PixelData
     assert client.retrieve_bulkdata(uri, byte_range=(3, 9)) == [ds.PixelData[3:10]]
+    assert list(client.iter_bulkdata(uri, byte_range=(3, 9))) == [ds.PixelData[3:10]]
     assert client.retrieve_bulkdata(uri, byte_range=(8000, None)) == [ds.PixelData[8000:]]
 
 

@@ -23,6 +23,7 @@ BAD_CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("iter_search_for_studies", (), {"limit": "ten"}),
     ("iter_search_for_series", ("not a uid",), {}),
     ("iter_search_for_instances", ("1.2.3", "not a uid"), {}),
+    ("iter_bulkdata", ("http://127.0.0.1:9/dw/bulk/1", (5, 2)), {}),
 ]
 
 

@@ -200,8 +200,14 @@ def test_numeric_and_instance_attributes(url, stow):
     assert results[0]["00280010"]["Value"] == [64]
 
 
-def test_search_in_xml_is_406(url):
+def test_search_in_xml_is_answered_and_other_types_are_406(url):
     headers = {"Accept": 'multipart/related; type="application/dicom+xml"'}
+    answer = requests.get(f"{url}/studies", headers=headers, timeout=10)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith(
+        'multipart/related; type="application/dicom+xml"'
+    )
+    headers = {"Accept": "text/html"}
     assert requests.get(f"{url}/studies", headers=headers, timeout=10).status_code == 406
     headers = {"Accept": "application/dicom+json"}
     assert requests.get(f"{url}/studies", headers=headers, timeout=10).status_code == 200

@@ -128,11 +128,14 @@ def test_metadata_of_study_lists_every_instance(url, stow):
     assert uids == sorted(ds.SOPInstanceUID for ds in datasets)
 
 
-def test_metadata_as_xml_is_406(url, stow):
+def test_metadata_as_xml_is_answered_and_other_types_are_406(url, stow):
     ds = make_instance()
     stow(url, [ds])
     accept = 'multipart/related; type="application/dicom+xml"'
-    assert _get(_instance_url(url, ds) + "/metadata", accept).status_code == 406
+    answer = _get(_instance_url(url, ds) + "/metadata", accept)
+    assert answer.status_code == 200
+    assert b"<NativeDicomModel" in answer.content
+    assert _get(_instance_url(url, ds) + "/metadata", "text/html").status_code == 406
 
 
 def test_native_frames(url, stow, split_multipart):

@@ -143,8 +143,8 @@ class Operations:
         )
         url = self.urls.search(
             level,
-            study=_uid(study, "StudyInstanceUID"),
-            series=_uid(series, "SeriesInstanceUID"),
+            study=_uid(study, "StudyInstanceUID", self.urls.permissive_uids),
+            series=_uid(series, "SeriesInstanceUID", self.urls.permissive_uids),
             query=query,
             raw=raw,
         )
@@ -162,7 +162,9 @@ class Operations:
         transfer_syntax: str | None = None,
     ) -> Request:
         """Retrieve whole instances (multipart/related; type="application/dicom")."""
-        url = self.urls.retrieve(*_target(study, series, instance))
+        url = self.urls.retrieve(
+            *_target(study, series, instance, lenient=self.urls.permissive_uids)
+        )
         accept = media.accept_header(
             "instances", media_types=media_types, transfer_syntax=transfer_syntax
         )
@@ -172,7 +174,10 @@ class Operations:
         self, study: str, series: str | None = None, instance: str | None = None
     ) -> Request:
         """Retrieve DICOM JSON metadata of a study, series or instance."""
-        url = self.urls.retrieve(*_target(study, series, instance), resource="metadata")
+        url = self.urls.retrieve(
+            *_target(study, series, instance, lenient=self.urls.permissive_uids),
+            resource="metadata",
+        )
         return self.request("GET", url, accept=_DICOM_JSON)
 
     def frames(
@@ -187,7 +192,9 @@ class Operations:
     ) -> Request:
         """Retrieve frames (1-based numbers) of one instance as multipart parts."""
         url = self.urls.retrieve(
-            *_target(study, series, instance, need_instance=True),
+            *_target(
+                study, series, instance, need_instance=True, lenient=self.urls.permissive_uids
+            ),
             resource="frames",
             frames=frame_list(frame_numbers),
         )
@@ -225,9 +232,9 @@ class Operations:
         frames = None
         if frame_numbers is not None:
             frames = frame_list(frame_numbers)
-            _target(study, series, instance, need_instance=True)
+            _target(study, series, instance, need_instance=True, lenient=self.urls.permissive_uids)
         url = self.urls.retrieve(
-            *_target(study, series, instance),
+            *_target(study, series, instance, lenient=self.urls.permissive_uids),
             resource=resource,
             frames=frames,
         )
@@ -289,13 +296,16 @@ class Operations:
 
     def delete(self, study: str, series: str | None = None, instance: str | None = None) -> Request:
         """Delete a study, series or instance (a non-standard but common DICOMweb extension)."""
-        return self.request("DELETE", self.urls.delete(*_target(study, series, instance)))
+        return self.request(
+            "DELETE",
+            self.urls.delete(*_target(study, series, instance, lenient=self.urls.permissive_uids)),
+        )
 
     # -- STOW-RS -------------------------------------------------------------------------------
 
     def store(self, body: Body, boundary: str, study: str | None = None) -> Request:
         """A STOW-RS request carrying an already encoded multipart body."""
-        url = self.urls.store(_uid(study, "StudyInstanceUID"))
+        url = self.urls.store(_uid(study, "StudyInstanceUID", self.urls.permissive_uids))
         headers = [("Content-Type", media.stow_content_type(boundary))]
         return self.request("POST", url, accept=_DICOM_JSON, headers=headers, body=body)
 
@@ -320,8 +330,8 @@ def _single_part_ranges(accept: str) -> str:
     return ", ".join(ranges)
 
 
-def _uid(value: str | None, what: str) -> str | None:
-    return None if value is None else validate_uid(value, what)
+def _uid(value: str | None, what: str, lenient: bool = False) -> str | None:
+    return None if value is None else validate_uid(value, what, permissive=lenient)
 
 
 def _target(
@@ -330,6 +340,7 @@ def _target(
     instance: str | None,
     *,
     need_instance: bool = False,
+    lenient: bool = False,
 ) -> tuple[str, str | None, str | None]:
     """Validated (study, series, instance); an instance needs its series, frames an instance."""
     if instance is not None and series is None:
@@ -339,9 +350,9 @@ def _target(
     if study is None:
         raise InvalidArgumentError("a study UID is required")
     return (
-        validate_uid(study, "StudyInstanceUID"),
-        _uid(series, "SeriesInstanceUID"),
-        _uid(instance, "SOPInstanceUID"),
+        validate_uid(study, "StudyInstanceUID", permissive=lenient),
+        _uid(series, "SeriesInstanceUID", lenient),
+        _uid(instance, "SOPInstanceUID", lenient),
     )
 
 

@@ -33,16 +33,27 @@ class Dialect:
     """A server that answers at most this many search results when no ``limit`` is asked and
     says nothing about the rest (Microsoft's DICOM service: 100, no ``Warning``): a page that
     full is taken as cut short and followed with ``offset``."""
+    answers: str = "json"
+    """How searches and metadata are asked for: ``"json"`` (DICOM JSON, PS3.18's default) or
+    ``"xml"`` (``multipart/related`` of PS3.19 Native DICOM Model parts), for archives that
+    answer XML only. Either way an XML answer is read into the same DICOM JSON objects."""
     other_origin: str = "refuse"
     """A BulkDataURI or RetrieveURL on another origin than the base URL: ``"refuse"`` it (the
     request would carry the caller's credentials there), ``"allow"`` it, or ``"rewrite"`` it onto
     the base URL's origin (a server behind a reverse proxy advertising its internal host)."""
+
+    permissive_uids: bool = False
+    """Accept the non-conformant UIDs real archives hold (leading zeros, more than 64
+    characters, letters) in URLs, percent-encoded, while still refusing anything unsafe in a
+    path (:func:`dicomkit.core.uids.validate_uid` with ``permissive=True``). Strict by default."""
 
     def __post_init__(self) -> None:
         if self.other_origin not in ("refuse", "allow", "rewrite"):
             raise InvalidArgumentError(
                 f"other_origin must be 'refuse', 'allow' or 'rewrite', not {self.other_origin!r}"
             )
+        if self.answers not in ("json", "xml"):
+            raise InvalidArgumentError(f"answers must be 'json' or 'xml', not {self.answers!r}")
         size = self.silent_page_size
         if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
             raise InvalidArgumentError(f"silent_page_size must be an integer >= 1, not {size!r}")

@@ -52,6 +52,7 @@ from dicomkit.core.urls import without_userinfo
 __all__ = [
     "BodyExchange",
     "BulkDataExchange",
+    "BulkDataPartsExchange",
     "Capabilities",
     "CapabilitiesExchange",
     "DeleteExchange",
@@ -457,6 +458,20 @@ class _CollectedParts(_Streamed[None, ResultT]):
         return []
 
 
+def _bulk_part(
+    status: int,
+    headers: Headers,
+    part: Part,
+    byte_range: tuple[int, int | None] | None,
+) -> bytes:
+    """One bulk data part: a 206's ``Content-Range`` checked against what was asked (on the
+    part, else on the answer), a whole-value 200 trimmed to the range."""
+    if status == 206 and byte_range is not None:
+        own = part[0].get("Content-Range") or headers.get("Content-Range")
+        check_content_range(own, byte_range, len(part[1]))
+    return apply_byte_range([part[1]], status, byte_range)[0]
+
+
 class BulkDataExchange(_CollectedParts[list[bytes]]):
     """The parts found at a BulkDataURI, trimmed to the byte range when the server sent all.
 
@@ -468,22 +483,31 @@ class BulkDataExchange(_CollectedParts[list[bytes]]):
     def __init__(self, request: Request, byte_range: tuple[int, int | None] | None) -> None:
         super().__init__(request)
         self.byte_range = byte_range
-        self.part_headers: list[Headers] = []
+
+    def begin(self) -> None:
+        super().begin()
+        self.parts: list[Part] = []
 
     def item(self, part: Part) -> None:
-        self.part_headers.append(part[0])
-        super().item(part)
+        self.parts.append(part)
 
     def result(self) -> list[bytes]:
-        if self.status == 206 and self.byte_range is not None:
-            for index, body in enumerate(self.bodies):
-                own = self.part_headers[index] if index < len(self.part_headers) else Headers()
-                check_content_range(
-                    own.get("Content-Range") or self.headers.get("Content-Range"),
-                    self.byte_range,
-                    len(body),
-                )
-        return apply_byte_range(self.bodies, self.status, self.byte_range)
+        return [_bulk_part(self.status, self.headers, part, self.byte_range) for part in self.parts]
+
+
+class BulkDataPartsExchange(_Streamed[bytes, None]):
+    """The parts at a BulkDataURI one at a time (``iter_bulkdata``), checked and trimmed as
+    :class:`BulkDataExchange` does them."""
+
+    def __init__(self, request: Request, byte_range: tuple[int, int | None] | None) -> None:
+        super().__init__(request)
+        self.byte_range = byte_range
+
+    def item(self, part: Part) -> bytes:
+        return _bulk_part(self.status, self.headers, part, self.byte_range)
+
+    def result(self) -> None:
+        return None
 
 
 class RenderedExchange(_CollectedParts[list[bytes]]):

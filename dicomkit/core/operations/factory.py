@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import Request
 from dicomkit.core.operations import exchange as kinds
-from dicomkit.core.operations.builder import Operations
+from dicomkit.core.operations.builder import Operations, with_headers
 from dicomkit.core.operations.dialect import STANDARD, Dialect
 from dicomkit.core.operations.options import (
     RenderOptions,
@@ -21,6 +22,9 @@ from dicomkit.core.operations.options import (
 )
 from dicomkit.core.operations.paging import Pager, SearchResult, check_truncation_policy
 from dicomkit.core.urls import Level
+
+XML_PARTS = 'multipart/related; type="application/dicom+xml"'
+"""The Accept of a search or metadata request when the dialect asks for XML answers."""
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -99,16 +103,24 @@ class Exchanges:
         offset: int | None,
     ) -> Request:
         chosen = {k: v for k, v in options.items() if k not in ("limit", "offset")}
-        return self.operations.search(
-            level,
-            study=study,
-            series=series,
-            search_filters=search_filters,
-            limit=limit,
-            offset=offset,
-            raw=self.dialect.query_raw,
-            **chosen,
+        return self._answer_format(
+            self.operations.search(
+                level,
+                study=study,
+                series=series,
+                search_filters=search_filters,
+                limit=limit,
+                offset=offset,
+                raw=self.dialect.query_raw,
+                **chosen,
+            )
         )
+
+    def _answer_format(self, request: Request) -> Request:
+        """``request`` asking for DICOM XML parts when the dialect says ``answers="xml"``."""
+        if self.dialect.answers != "xml":
+            return request
+        return with_headers(request, {"Accept": XML_PARTS})
 
     # -- WADO-RS -------------------------------------------------------------------------------
 
@@ -117,12 +129,12 @@ class Exchanges:
     ) -> kinds.JsonArrayExchange:
         """DICOM JSON metadata of every instance of a study, series (or one instance)."""
         request = self.operations.metadata(study, series, instance)
-        return kinds.JsonArrayExchange(request, max_bytes=self.max_json_bytes)
+        return kinds.JsonArrayExchange(self._answer_format(request), max_bytes=self.max_json_bytes)
 
     def instance_metadata(self, study: str, series: str, instance: str) -> kinds.JsonObjectExchange:
         """The DICOM JSON object of one instance."""
         request = self.operations.metadata(study, series, instance)
-        return kinds.JsonObjectExchange(request, max_bytes=self.max_json_bytes)
+        return kinds.JsonObjectExchange(self._answer_format(request), max_bytes=self.max_json_bytes)
 
     def parts(
         self,
@@ -194,22 +206,60 @@ class Exchanges:
     def bulkdata(
         self,
         uri: str,
-        byte_range: tuple[int, int | None] | None = None,
+        byte_range: tuple[int, int | None] | Sequence[Any] | str | None = None,
         media_types: Sequence[Any] | None = None,
         *,
         single_part: bool = False,
         other_origin: str | None = None,
     ) -> kinds.BulkDataExchange:
         """The parts at a BulkDataURI, optionally only ``(first, last)`` bytes of it; a URI on
-        another origin is handled as ``other_origin`` says, else as the dialect says."""
+        another origin is handled as ``other_origin`` says, else as the dialect says.
+
+        dicomweb-client's order (``uri, media_types, byte_range``) works too: media types
+        (strings or tuples) given where the byte range goes are taken as media types.
+        """
+        request, wanted = self._bulkdata(uri, byte_range, media_types, single_part, other_origin)
+        return kinds.BulkDataExchange(request, wanted)
+
+    def bulkdata_parts(
+        self,
+        uri: str,
+        byte_range: tuple[int, int | None] | Sequence[Any] | str | None = None,
+        media_types: Sequence[Any] | None = None,
+        *,
+        single_part: bool = False,
+        other_origin: str | None = None,
+    ) -> kinds.BulkDataPartsExchange:
+        """As :meth:`bulkdata`, the parts read one at a time."""
+        request, wanted = self._bulkdata(uri, byte_range, media_types, single_part, other_origin)
+        return kinds.BulkDataPartsExchange(request, wanted)
+
+    def _bulkdata(
+        self,
+        uri: str,
+        byte_range: tuple[int, int | None] | Sequence[Any] | str | None,
+        media_types: Sequence[Any] | None,
+        single_part: bool,
+        other_origin: str | None,
+    ) -> tuple[Request, tuple[int, int | None] | None]:
+        if _is_media_types(byte_range):
+            if media_types is not None:
+                raise InvalidArgumentError(
+                    "media types given twice (second argument and media_types)"
+                )
+            byte_range, media_types = (
+                None,
+                [byte_range] if isinstance(byte_range, str) else byte_range,
+            )
+        wanted = cast("tuple[int, int | None] | None", byte_range)
         request = self.operations.bulkdata(
             uri,
-            byte_range=byte_range,
+            byte_range=wanted,
             media_types=media_types,
             single_part=single_part,
             other_origin=other_origin or self.dialect.other_origin,
         )
-        return kinds.BulkDataExchange(request, byte_range)
+        return request, wanted
 
     # -- capabilities ----------------------------------------------------------------------------
 
@@ -236,3 +286,15 @@ def _refuse_unknown(
     if unknown:
         method = f"{'iter_' if paged else ''}search_for_{level}"
         raise TypeError(f"{method}() got an unexpected keyword argument {unknown[0]!r}")
+
+
+def _is_media_types(value: object) -> bool:
+    """Whether a bulk data call's second argument is media types (dicomweb-client's order)
+    rather than a byte range: a string, or a sequence of strings or tuples, never of ints."""
+    if isinstance(value, str):
+        return True
+    return (
+        isinstance(value, (list, tuple))
+        and bool(value)
+        and all(isinstance(item, (str, tuple)) for item in value)
+    )

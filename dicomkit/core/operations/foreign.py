@@ -13,7 +13,9 @@ The judgement is deliberately narrow, so no real DICOMweb server is refused:
 - one labelled ``application/json`` (PS3.18 before 2016 used that type) is accepted when its
   body is DICOM JSON: an array of objects keyed by 8-digit tags, or an empty array (an empty
   REST answer cannot be told from an empty search; the first upload or match then tells);
-- any other type (HTML, XML, text) with a body is refused;
+- DICOM XML (``application/dicom+xml``, or ``multipart/related`` of it) is read by
+  :func:`dicomkit.core.dicomxml.native_models` into the same objects;
+- any other type (HTML, other XML, text) with a body is refused;
 - a retrieve (instances, frames, bulk data, renderings) labelled HTML or JSON is refused.
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dicomkit.core.dicomxml import APPLICATION_DICOM_XML, native_models
 from dicomkit.core.errors import DicomJSONError, NotDicomWebError
 from dicomkit.core.interface import Headers, Request
 from dicomkit.core.media import parse_media_type
@@ -43,6 +46,15 @@ def _media_type(headers: Headers) -> str | None:
         return value.strip().lower()
 
 
+def looks_like_xml_parts(headers: Headers) -> bool:
+    """A ``multipart/related`` answer whose ``type`` parameter is DICOM XML (PS3.18 8.7.3.4)."""
+    try:
+        kind = parse_media_type(headers.get("Content-Type") or "").params.get("type", "")
+    except ValueError:
+        return False
+    return kind.strip().lower().startswith(APPLICATION_DICOM_XML)
+
+
 def _is_dicom_json(items: list[dict[str, Any]]) -> bool:
     return all(len(key) == 8 and _HEX.issuperset(key) for item in items for key in item)
 
@@ -54,6 +66,10 @@ def json_answer(
     kind = _media_type(headers)
     if kind in (None, _DICOM_JSON) or status == 204 or not body.strip():
         return parse_json_array(status, body)
+    if kind == APPLICATION_DICOM_XML or (
+        kind == "multipart/related" and looks_like_xml_parts(headers)
+    ):
+        return native_models(headers.get("Content-Type"), body)
     if kind != "application/json" and not kind.endswith("+json"):
         raise NotDicomWebError(request.method, request.url, kind, expected=_DICOM_JSON)
     try:

@@ -14,10 +14,11 @@ class PartEvents:
     """Turn a WADO-RS response body into part events, multipart or not.
 
     A multipart/related body goes through the streaming decoder; any other body (a server
-    answering one part directly, a rendered image) becomes one part with the response's
-    headers. Feed chunks; each call returns the events they complete. A multipart body that
-    stops early lacks its closing delimiter; a single part that stops short of its
-    ``Content-Length`` is refused too, so a cut answer never passes for a whole one.
+    answering one part directly, a rendered image, a multipart type without a boundary) becomes
+    one part with the response's headers. Feed chunks; each call returns the events they
+    complete. A multipart body that stops early lacks its closing delimiter; a single part
+    that stops short of its ``Content-Length`` is refused too, so a cut answer never passes
+    for a whole one.
     """
 
     def __init__(self, headers: HeadersInput, *, views: bool = False) -> None:
@@ -27,12 +28,16 @@ class PartEvents:
         content_type = response_headers.get("Content-Type") or "application/octet-stream"
         self._single: Headers | None = None
         self._decoder: multipart.MultipartDecoder | None = None
-        if media.parse_media_type(content_type).type.lower().startswith("multipart/"):
+        parsed = media.parse_media_type(content_type)
+        if parsed.is_multipart and "boundary" in parsed.params:
             boundary = multipart.boundary_from_content_type(content_type)
             decoder = multipart._ViewingDecoder if views else multipart.MultipartDecoder
             self._decoder = decoder(boundary)
         else:
-            self._single = Headers([("Content-Type", content_type)])
+            # multipart without a boundary: servers that answer one frame so send it bare
+            # (dicomweb-client accepts it too); its ``type`` is the part's media type
+            part_type = parsed.params.get("type") if parsed.is_multipart else content_type
+            self._single = Headers([("Content-Type", part_type or "application/octet-stream")])
             location = response_headers.get("Content-Location")
             if location is not None:
                 self._single.add("Content-Location", location)

@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from dicomkit.core.numbers import parse_decimal
+from dicomkit_server import _ups as ups
 from dicomkit_server._auth import ServerOAuth2
 from dicomkit_server._azure import AZURE_KEY, AZURE_ROUTES, AzureState
 from dicomkit_server._context import (
@@ -31,13 +32,13 @@ from dicomkit_server._wado import (
     handle_metadata,
     handle_retrieve,
 )
+from dicomkit_server._xml import answer_format, send_xml_parts
 
 __all__ = ["STATE_KEY", "TOKEN_PATH", "build_app"]
 
 STATE_KEY = web.AppKey("dicomkit_state", ServerState)
 TOKEN_PATH = "/oauth2/token"
 _UID = r"[0-9.]+"
-_JSON_TYPES = {"application/dicom+json", "application/json", "*/*", "application/*"}
 _Handler = Callable[[web.Request, RequestContext, dict[str, str]], Awaitable[web.StreamResponse]]
 _StoredHandler = Callable[
     [web.Request, RequestContext, dict[str, str], list[InstanceRecord]],
@@ -62,9 +63,9 @@ async def _search(
     request: web.Request, ctx: RequestContext, m: dict[str, str]
 ) -> web.StreamResponse:
     level = m["level"]
-    ranges = accepted(request.headers.get("Accept"), "application/dicom+json")
-    if not any(media.type in _JSON_TYPES for media in ranges):
-        return await error(request, 406, "search results are application/dicom+json only")
+    answers = answer_format(request.headers.get("Accept"))
+    if answers is None:
+        return await error(request, 406, "search results are DICOM JSON or DICOM XML")
     try:
         query = parse_query(split_query(request.rel_url.raw_query_string))
     except QueryError as exc:
@@ -89,6 +90,8 @@ async def _search(
         results = results[:cap]
     if not results and ctx.state.empty_result_status == 204:
         return await send(request, status=204)
+    if answers == "xml":
+        return await send_xml_parts(request, results, warnings=notes)
     return await send_json(request, results, warnings=notes)
 
 
@@ -188,6 +191,12 @@ _ROUTE_TABLE: list[tuple[str, str, _Handler]] = [
     ("POST", "/studies", _store),
     ("POST", _S, _store),
     *(("DELETE", target, _delete) for target in _TARGETS),
+    ("GET", r"/workitems", ups.search),
+    ("POST", r"/workitems", ups.create),
+    ("GET", rf"/workitems/(?P<workitem>{_UID})", ups.retrieve),
+    ("POST", rf"/workitems/(?P<workitem>{_UID})", ups.update),
+    ("PUT", rf"/workitems/(?P<workitem>{_UID})/state", ups.change_state),
+    ("POST", rf"/workitems/(?P<workitem>{_UID})/cancelrequest", ups.cancel),
     *AZURE_ROUTES,
 ]
 _ROUTES = [

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from dicomkit_server._auth import ServerAuth
 from dicomkit_server._faults import Faults
 from dicomkit_server._store import Store
+from dicomkit_server._ups import Worklist
 
 __all__ = ["DEFAULT_PARTITION", "RecordedRequest", "RequestContext", "ServerState"]
 
@@ -40,6 +41,8 @@ class ServerState:
     """At most this many QIDO-RS results per answer; the rest is announced in a
     ``Warning: 299`` (PS3.18 8.3.4.4.1), as capped production servers do."""
     requests: list[RecordedRequest] = field(default_factory=list)
+    workitems: Worklist = field(default_factory=Worklist)
+    """UPS-RS workitems (:mod:`dicomkit_server._ups`), emptied by ``reset``."""
     origin: str = ""
     """``http://host:port`` of the running server: links are built from it, not from ``Host``
     (some clients send ``Host`` without the port)."""

@@ -84,6 +84,7 @@ class _ServerCore:
     def reset(self) -> None:
         """Empty the store, clear faults, the request log and auth counters (between tests)."""
         self.state.store.clear()
+        self.state.workitems.items.clear()
         self.faults.clear()
         self.state.requests.clear()
         if self.state.auth is not None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from aiohttp import web
 
+from dicomkit.core.dicomxml import json_to_native_model
 from dicomkit.core.errors import MultipartError, ProtocolError
 from dicomkit.core.media import parse_media_type
 from dicomkit.core.multipart import MultipartDecoder, PartData, PartEnd, PartStart
@@ -203,7 +203,7 @@ async def handle_store(
         headers = {"Content-Type": "application/dicom+xml"}
         if outcome.warnings:
             headers["Warning"] = warning_header(outcome.warnings)
-        return await send(request, status=status, headers=headers, body=native_xml(body))
+        return await send(request, status=status, headers=headers, body=json_to_native_model(body))
     return await send_json(request, body, status=status, warnings=outcome.warnings)
 
 
@@ -215,20 +215,3 @@ def _wants_xml(accept: str | None) -> bool:
         if media.type in ("application/dicom+json", "application/json", "*/*"):
             return False
     return False
-
-
-def native_xml(dataset: dict[str, Any]) -> bytes:
-    """A DICOM JSON object as a PS3.19 ``NativeDicomModel`` document."""
-    root = ET.Element("NativeDicomModel", xmlns="http://dicom.nema.org/PS3.19/models/NativeDICOM")
-    _xml_attributes(root, dataset)
-    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
-
-
-def _xml_attributes(parent: ET.Element, dataset: dict[str, Any]) -> None:
-    for tag, element in dataset.items():
-        node = ET.SubElement(parent, "DicomAttribute", {"tag": tag, "vr": element["vr"]})
-        for number, value in enumerate(element.get("Value", []), start=1):
-            if isinstance(value, dict):
-                _xml_attributes(ET.SubElement(node, "Item", number=str(number)), value)
-            else:
-                ET.SubElement(node, "Value", number=str(number)).text = str(value)

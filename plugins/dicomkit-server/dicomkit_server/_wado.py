@@ -3,6 +3,7 @@ stored files part by part (rendered images are in :mod:`._rendered`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, BinaryIO, cast
@@ -28,6 +29,7 @@ from dicomkit_server._negotiate import accepted, inner_type
 from dicomkit_server._ranges import Unsatisfiable, byte_range, content_range
 from dicomkit_server._respond import error, send
 from dicomkit_server._store import BULK_PLACEHOLDER, InstanceRecord
+from dicomkit_server._xml import answer_format, send_xml_parts
 
 __all__ = [
     "handle_bulkdata",
@@ -183,15 +185,19 @@ def _metadata_chunks(ctx: RequestContext, records: list[InstanceRecord]) -> Iter
 async def handle_metadata(
     request: web.Request, ctx: RequestContext, records: list[InstanceRecord]
 ) -> web.StreamResponse:
-    """GET .../metadata: a DICOM JSON array, bulk values replaced by BulkDataURI links."""
-    for media in accepted(request.headers.get("Accept"), "application/dicom+json"):
-        if media.type in (*_ANY, "application/dicom+json", "application/json"):
-            return await send(
-                request,
-                headers={"Content-Type": "application/dicom+json"},
-                chunks=_metadata_chunks(ctx, records),
-            )
-    return await error(request, 406, "metadata is available as application/dicom+json only")
+    """GET .../metadata: a DICOM JSON array (or DICOM XML parts when asked), bulk values
+    replaced by BulkDataURI links."""
+    answers = answer_format(request.headers.get("Accept"))
+    if answers == "xml":
+        text = b"".join(_metadata_chunks(ctx, records))
+        return await send_xml_parts(request, json.loads(text))
+    if answers == "json":
+        return await send(
+            request,
+            headers={"Content-Type": "application/dicom+json"},
+            chunks=_metadata_chunks(ctx, records),
+        )
+    return await error(request, 406, "metadata is DICOM JSON or DICOM XML")
 
 
 def _frame_choice(record: InstanceRecord, media: MediaType) -> tuple[str, str, str] | None:
