@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("workdir", type=Path)
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("modules", nargs="*")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # nox puts WORKDIR before the options
     prepare(args.workdir)
     patterns = [f"dicomkit.core.{module}.*" for module in args.modules]
     mutmut = [sys.executable, "-m", "mutmut"]
