@@ -9,8 +9,15 @@ from typing import Any
 
 import pytest
 
+from dicomkit.core.errors import ProtocolError
 from dicomkit.core.interface import Request
-from dicomkit.core.operations.exchange import SearchExchange, SearchPagesExchange, Step
+from dicomkit.core.multipart import Part, encode_multipart
+from dicomkit.core.operations.exchange import (
+    BulkDataPartsExchange,
+    SearchExchange,
+    SearchPagesExchange,
+    Step,
+)
 from dicomkit.core.operations.paging import Pager, SearchTruncatedError, SearchTruncatedWarning
 
 TEXT = "There are 3 additional results that can be requested"
@@ -268,3 +275,38 @@ def test_the_paged_exchange_follows_a_short_page_cut_short() -> None:
     assert _answer(exchange, _items(1, 2), CUT) == _items(1, 2)
     assert not exchange.done
     assert pages.asked[-1] == (5, 2)
+
+
+def _bulk(
+    status: int,
+    byte_range: tuple[int, int | None] | None,
+    parts: list[Part],
+    head: dict[str, str] | None = None,
+) -> list[bytes]:
+    exchange = BulkDataPartsExchange(Request("GET", "http://h/bulk"), byte_range)
+    body = b"".join(encode_multipart(parts, "bb"))
+    content_type = 'multipart/related; type="application/octet-stream"; boundary=bb'
+    assert exchange.start(status, {"Content-Type": content_type, **(head or {})}) is Step.READ
+    items = exchange.feed(body) + exchange.close()
+    assert exchange.done
+    assert exchange.result() is None
+    return items
+
+
+OCTETS = {"Content-Type": "application/octet-stream"}
+
+
+def test_bulk_data_parts_one_at_a_time() -> None:
+    whole = [Part(b"0123456789", OCTETS), Part(b"abcdefghij", OCTETS)]
+    assert _bulk(200, (2, 4), whole) == [b"234", b"cde"]
+    assert _bulk(200, None, whole) == [b"0123456789", b"abcdefghij"]
+    ranged = {**OCTETS, "Content-Range": "bytes 2-4/10"}
+    assert _bulk(206, (2, 4), [Part(b"234", ranged)]) == [b"234"]
+    answer_range = {"Content-Range": "bytes 2-4/10"}
+    assert _bulk(206, (2, 4), [Part(b"234", OCTETS)], answer_range) == [b"234"]
+    assert _bulk(206, None, [Part(b"345", OCTETS)]) == [b"345"]
+    with pytest.raises(ProtocolError) as caught:
+        _bulk(206, (2, 4), [Part(b"345", {**OCTETS, "Content-Range": "bytes 3-5/10"})])
+    assert str(caught.value) == (
+        "asked for bytes 2-4 and the server answered 'bytes 3-5/10' with 3 bytes"
+    )
