@@ -9,11 +9,16 @@ from typing import Any
 
 import pytest
 
-from dicomkit.core.errors import ProtocolError
+from dicomkit.core.errors import DicomJSONError, NotDicomWebError, ProtocolError
 from dicomkit.core.interface import Request
 from dicomkit.core.multipart import Part, encode_multipart
 from dicomkit.core.operations.exchange import (
     BulkDataPartsExchange,
+    Exchange,
+    JsonArrayExchange,
+    JsonObjectExchange,
+    PartEventsExchange,
+    PartsExchange,
     SearchExchange,
     SearchPagesExchange,
     Step,
@@ -310,3 +315,49 @@ def test_bulk_data_parts_one_at_a_time() -> None:
     assert str(caught.value) == (
         "asked for bytes 2-4 and the server answered 'bytes 3-5/10' with 3 bytes"
     )
+
+
+URL = "http://h/dw/studies/1.2"
+
+
+def test_the_body_limit_message_and_what_is_kept() -> None:
+    exchange = JsonArrayExchange(Request("GET", URL), max_bytes=4)
+    assert exchange.body == b""
+    exchange.start(200, {"Content-Type": "application/dicom+json"})
+    exchange.feed(b"[]  ")
+    with pytest.raises(ProtocolError) as caught:
+        exchange.feed(b" ")
+    assert str(caught.value) == (
+        f"GET {URL}: the answer is larger than max_json_bytes=4 bytes (after decompression); "
+        "pass a larger max_json_bytes= to the client if it is expected"
+    )
+    assert exchange.body == b""
+
+
+def test_json_exchanges_pass_their_status_and_request_on() -> None:
+    array = JsonArrayExchange(Request("GET", URL))
+    array.start(204, {"Content-Type": "text/html"})
+    array.feed(b"<html>")
+    assert array.result() == []
+    single = JsonObjectExchange(Request("GET", URL))
+    single.start(204, {"Content-Type": "text/html"})
+    single.feed(b"<html>")
+    with pytest.raises(DicomJSONError) as caught:
+        single.result()
+    assert str(caught.value) == "the server answered with no metadata for the instance"
+    single = JsonObjectExchange(Request("GET", URL))
+    single.start(200, {"Content-Type": "text/html"})
+    single.feed(b"<html>")
+    with pytest.raises(NotDicomWebError) as refused:
+        single.result()
+    assert str(refused.value).startswith(
+        f"GET {URL} answered text/html, not application/dicom+json"
+    )
+
+
+@pytest.mark.parametrize("kind", [PartsExchange, PartEventsExchange])
+def test_retrieves_labelled_as_pages_name_the_url(kind: type[Exchange[Any, Any]]) -> None:
+    exchange = kind(Request("GET", URL))
+    with pytest.raises(NotDicomWebError) as caught:
+        exchange.start(200, {"Content-Type": "text/html"})
+    assert str(caught.value).startswith(f"GET {URL} answered text/html, not DICOM parts")
