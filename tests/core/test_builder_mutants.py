@@ -9,7 +9,12 @@ import pytest
 
 from dicomkit.core.errors import InvalidArgumentError, InvalidUIDError
 from dicomkit.core.interface import Request
-from dicomkit.core.operations.builder import Operations, rendered_params
+from dicomkit.core.operations.builder import (
+    Operations,
+    check_count,
+    patient_filter,
+    rendered_params,
+)
 from dicomkit.core.query import ValueList
 from dicomkit.core.urls import DicomWebURLs
 
@@ -195,3 +200,52 @@ def test_rendering_parameters_join_the_query() -> None:
     with pytest.raises(InvalidArgumentError) as caught:
         STRICT.rendered("1.2", resource="thumb")  # type: ignore[arg-type]
     assert str(caught.value) == "resource must be 'rendered' or 'thumbnail', not 'thumb'"
+
+
+def test_bulk_data_requests() -> None:
+    uri = "http://h/dw/bulk/1"
+    ranged = STRICT.bulkdata(uri, byte_range=(2, None), media_types=["application/octet-stream"])
+    assert (ranged.method, ranged.url) == ("GET", uri)
+    assert ranged.headers["Range"] == "bytes=2-"
+    assert ranged.headers["Accept"] == 'multipart/related; type="application/octet-stream"'
+    plain = STRICT.bulkdata(uri)
+    assert "Range" not in plain.headers
+    assert plain.headers["Accept"] == (
+        'multipart/related; type="application/octet-stream"; transfer-syntax=*'
+    )
+    single = STRICT.bulkdata(uri, single_part=True)
+    assert single.headers["Accept"] == "application/octet-stream; transfer-syntax=*"
+    several = STRICT.bulkdata(
+        uri, single_part=True, media_types=["image/jpeg", "application/octet-stream"]
+    )
+    assert several.headers["Accept"] == "image/jpeg, application/octet-stream"
+
+
+@pytest.mark.parametrize("byte_range", [[1, 2], (1,), (1, 2, 3)])
+def test_bulk_data_byte_range_shape(byte_range: object) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        STRICT.bulkdata("http://h/dw/bulk/1", byte_range=byte_range)  # type: ignore[arg-type]
+    assert str(caught.value) == f"a byte range is (first, last), not {byte_range!r}"
+
+
+def test_store_study_uid_strict_and_permissive() -> None:
+    with pytest.raises(InvalidUIDError) as caught:
+        STRICT.store(b"", "b", study=U)
+    assert str(caught.value) == "StudyInstanceUID '1.02' has a component with a leading zero"
+    assert LENIENT.store(b"", "b", study=U).url == "http://h/dw/studies/1.02"
+
+
+def test_count_message_is_cut_at_forty_characters() -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        check_count("limit", "x" * 50, minimum=1)
+    assert str(caught.value) == "limit must be an integer, not '" + "x" * 39
+
+
+@pytest.mark.parametrize("patient_id", ["a*", "a?", "a\\b"])
+def test_patient_ids_that_would_match_others(patient_id: str) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        patient_filter(patient_id)
+    assert str(caught.value) == (
+        "patient_id may not contain '*', '?' or '\\': QIDO-RS would match other patients"
+    )
+    assert patient_filter("X") == {"PatientID": "X"}
