@@ -249,3 +249,19 @@ def test_patient_ids_that_would_match_others(patient_id: str) -> None:
         "patient_id may not contain '*', '?' or '\\': QIDO-RS would match other patients"
     )
     assert patient_filter("X") == {"PatientID": "X"}
+
+
+def test_viewport_source_values_are_numbers_from_the_third_on() -> None:
+    pairs = rendered_params({"viewport": "1,2,0.5,3,4,5"}, "image/png")
+    assert pairs[0][1] == "1,2,0.5,3,4,5"
+    with pytest.raises(InvalidArgumentError) as caught:
+        rendered_params({"viewport": "1,2,x,3,4,5"}, "image/png")
+    assert str(caught.value) == "viewport takes numbers, not 'x'"
+
+
+def test_capabilities_paths() -> None:
+    assert STRICT.capabilities().url == "http://h/dw"
+    assert STRICT.capabilities("studies/X").url == "http://h/dw/studies/X"
+    with pytest.raises(InvalidArgumentError) as caught:
+        STRICT.capabilities("a b")
+    assert str(caught.value) == "capabilities path 'a b' is not a path below the root"
