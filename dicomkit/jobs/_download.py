@@ -35,7 +35,7 @@ from dicomkit.jobs._job import Job
 from dicomkit.jobs._journal import Item
 from dicomkit.jobs._meter import Meter, on_threads
 from dicomkit.jobs._model import FAILED, PENDING, WRITTEN, JobReport, ProgressCallback
-from dicomkit.jobs._staging import Staged, StagedFiles
+from dicomkit.jobs._staging import Staged, StagedFiles, Syncer
 from dicomkit.jobs._tasks import on_tasks, to_thread
 
 if TYPE_CHECKING:
@@ -130,7 +130,13 @@ class DownloadJob(Job):
         self._list(client)
         meter = self._checked(root, progress)
         units = self._units(self.journal.items(PENDING))
-        on_threads(lambda unit: self._fetch(client, root, unit, meter), units, count)
+        syncer = self._syncer(root, meter)
+        try:
+            on_threads(lambda unit: self._fetch(client, syncer, unit, meter), units, count)
+        except BaseException:
+            syncer.close(check=False)  # what is complete is journaled, then the error
+            raise
+        syncer.close()
         return self._report(meter)
 
     async def arun(
@@ -150,7 +156,13 @@ class DownloadJob(Job):
         await self._alist(client)
         meter = await to_thread(self._checked, root, progress)
         units = self._units(await to_thread(self.journal.items, PENDING))
-        await on_tasks(lambda unit: self._afetch(client, root, unit, meter), units, count)
+        syncer = self._syncer(root, meter)
+        try:
+            await on_tasks(lambda unit: self._afetch(client, syncer, unit, meter), units, count)
+        except BaseException:
+            await to_thread(partial(syncer.close, check=False))
+            raise
+        await to_thread(syncer.close)
         return await to_thread(self._report, meter)
 
     def _prepare(self, root: Path, retry_failed: bool) -> None:
@@ -279,8 +291,8 @@ class DownloadJob(Job):
                 units.extend(_Unit(study, series, (item,), whole_series=False) for item in items)
         return units
 
-    def _staging(self, root: Path, meter: Meter) -> StagedFiles:
-        """Where one unit's files wait for their group: journaled and counted when final."""
+    def _syncer(self, root: Path, meter: Meter) -> Syncer:
+        """The run's syncer: groups of files journaled and counted once final."""
 
         def commit(group: list[Staged]) -> None:
             self.journal.set_written((staged.item, staged.size, staged.sha256) for staged in group)
@@ -289,12 +301,12 @@ class DownloadJob(Job):
         def drop(group: list[Staged]) -> None:
             meter.unstaged([staged.size for staged in group])
 
-        return StagedFiles(root, commit, drop)
+        return Syncer(root, commit, drop)
 
-    def _fetch(self, client: DicomClient, root: Path, unit: _Unit, meter: Meter) -> None:
+    def _fetch(self, client: DicomClient, syncer: Syncer, unit: _Unit, meter: Meter) -> None:
         """Run one unit, its files made final in groups; a series broken midway goes on with
         its remaining instances. Files not final when the unit fails are fetched next run."""
-        files = self._staging(root, meter)
+        files = StagedFiles(syncer.root, syncer)
         try:
             self._fetch_unit(client, unit, meter, files)
             files.flush()
@@ -344,9 +356,9 @@ class DownloadJob(Job):
         self._failed(item, reason, meter)
 
     async def _afetch(
-        self, client: AsyncDicomClient, root: Path, unit: _Unit, meter: Meter
+        self, client: AsyncDicomClient, syncer: Syncer, unit: _Unit, meter: Meter
     ) -> None:
-        files = self._staging(root, meter)
+        files = StagedFiles(syncer.root, syncer)
         try:
             await self._afetch_unit(client, unit, meter, files)
             await to_thread(files.flush)
