@@ -148,3 +148,16 @@ def fuzz(session: nox.Session) -> None:
 
 
 FUZZ_TARGETS = ["multipart", "dicom_json", "stow_response", "headers"]
+
+
+@nox.session
+def mutation(session: nox.Session) -> None:
+    """Mutation testing of dicomkit/core with tests/core alone (mutmut; docs/mutation.md).
+
+    ``nox -s mutation -- stow urls`` mutates only those modules; ``--max-children N`` sets the
+    workers (default 2). The run happens in a scratch copy under .nox/mutation-work.
+    """
+    session.install("mutmut==3.8.1", "pytest", "pytest-asyncio", "hypothesis", "pydicom>=3")
+    session.install("--no-deps", ".")  # the installed metadata tests/core checks
+    workdir = ROOT / ".nox" / "mutation-work"
+    session.run("python", "scripts/mutation.py", str(workdir), *session.posargs)

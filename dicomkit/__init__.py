@@ -34,7 +34,12 @@ if TYPE_CHECKING:
     from dicomkit.client import AsyncDicomClient, DicomClient, FolderUploadReport
     from dicomkit.config import ClientConfig
     from dicomkit.core.dicomjson import StoreResult
-    from dicomkit.core.operations import Dialect
+    from dicomkit.core.operations import (
+        Dialect,
+        SearchResult,
+        SearchTruncatedError,
+        SearchTruncatedWarning,
+    )
     from dicomkit.core.retry import RetryPolicy
 
 _LAZY = {
@@ -44,6 +49,9 @@ _LAZY = {
     "ClientConfig": "dicomkit.config",
     "StoreResult": "dicomkit.core.dicomjson",
     "Dialect": "dicomkit.core.operations",
+    "SearchResult": "dicomkit.core.operations",
+    "SearchTruncatedError": "dicomkit.core.operations",
+    "SearchTruncatedWarning": "dicomkit.core.operations",
     "RetryPolicy": "dicomkit.core.retry",
     "BasicAuth": "dicomkit.auth",
     "BearerToken": "dicomkit.auth",
@@ -73,6 +81,9 @@ __all__ = [
     "Request",
     "Response",
     "RetryPolicy",
+    "SearchResult",
+    "SearchTruncatedError",
+    "SearchTruncatedWarning",
     "StoreResult",
     "StreamBody",
     "Timeout",

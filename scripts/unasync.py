@@ -54,6 +54,7 @@ RULES: dict[str, str] = {
     "AsyncTransport": "Transport",
     "AsyncTransportSpec": "TransportSpec",
     "AsyncTransportContract": "TransportContract",
+    "AsyncProxyCases": "ProxyCases",
     "AsyncSessionFactory": "SessionFactory",
     "__anext__": "__next__",
     # the async names of the Transport and Response interface
@@ -96,7 +97,12 @@ PAIRS: tuple[Pair, ...] = (
         "dicomkit/testing/contract/_async.py",
         "dicomkit/testing/contract/_sync.py",
         # concurrency is what truly differs: tasks there, threads here (hand-written pair)
-        {"_tasks": "_threads", "TaskCases": "ThreadCases"},
+        {"_tasks": "_threads", "TaskCases": "ThreadCases", "_proxies_async": "_proxies_sync"},
+    ),
+    Pair(
+        "dicomkit/testing/contract/_proxies_async.py",
+        "dicomkit/testing/contract/_proxies_sync.py",
+        {"_tasks": "_threads"},
     ),
     Pair(
         "dicomkit/client/_aio_driver.py",

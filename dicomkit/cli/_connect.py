@@ -151,4 +151,29 @@ def open_client(args: argparse.Namespace, environ: Mapping[str, str] | None = No
         timeout=timeout,
         retry=profile.retries,
         dialect=args.dialect or profile.dialect,
+        **network_options(args, profile),
     )
+
+
+def network_options(args: argparse.Namespace, profile: Profile) -> dict[str, Any]:
+    """The client's ``verify``/``cert``/``proxy`` from the options, else the profile; what
+    neither sets is left out, so the client's defaults (verified TLS, the proxy variables) hold."""
+    if args.insecure and args.ca_bundle:
+        raise UsageError("--insecure and --ca-bundle contradict each other: pick one")
+    if args.no_proxy and args.proxy:
+        raise UsageError("--proxy and --no-proxy contradict each other: pick one")
+    if args.key and not args.cert:
+        raise UsageError("--key needs --cert")
+    options: dict[str, Any] = {}
+    verify = False if args.insecure else args.ca_bundle or profile.ca_bundle
+    if verify is not None:
+        options["verify"] = verify
+    cert = args.cert or profile.cert
+    if cert:
+        key = args.key or profile.key
+        options["cert"] = (cert, key) if key else cert
+    if args.no_proxy:
+        options["proxy"] = None
+    elif args.proxy or profile.proxy:
+        options["proxy"] = args.proxy or profile.proxy
+    return options

@@ -30,6 +30,12 @@ _DEFAULTS: dict[str, Any] = {
     "transport": None,
     "timeout": None,
     "dialect": None,
+    "proxy": None,
+    "no_proxy": False,
+    "ca_bundle": None,
+    "cert": None,
+    "key": None,
+    "insecure": False,
     "verbose": 0,
     "quiet": False,
     "json": False,
@@ -79,6 +85,23 @@ def add_global_options(parser: argparse.ArgumentParser, *, repeat: bool = False)
         help="HTTP backend: requests (default), urllib3, httpx, or another installed one",
     )
     add(server, "--timeout", type=float, metavar="SECONDS", help="read timeout (default 60)")
+    network = parser.add_argument_group("network")
+    add(
+        network,
+        "--proxy",
+        metavar="URL",
+        help="HTTP proxy, http://host:port (default: $HTTPS_PROXY/$HTTP_PROXY/$NO_PROXY)",
+    )
+    add(network, "--no-proxy", action="store_true", help="ignore the proxy variables")
+    add(network, "--ca-bundle", metavar="FILE", help="trust this CA bundle (PEM) for https://")
+    add(network, "--cert", metavar="FILE", help="client certificate (PEM) for mutual TLS")
+    add(network, "--key", metavar="FILE", help="the client certificate's key, if not in --cert")
+    add(
+        network,
+        "--insecure",
+        action="store_true",
+        help="do not verify the server's TLS certificate (testing only)",
+    )
     add(
         server,
         "--dialect",

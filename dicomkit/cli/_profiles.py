@@ -45,6 +45,10 @@ class Profile:
     read_timeout: float | None = None
     retries: int | None = None
     dialect: str | None = None
+    proxy: str | None = None
+    ca_bundle: str | None = None
+    cert: str | None = None
+    key: str | None = None
 
 
 def config_file(environ: Mapping[str, str] | None = None) -> Path:

@@ -45,11 +45,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
+    "PROXY_FROM_ENVIRONMENT",
     "ClientBase",
     "TimeoutInput",
     "raise_transport_failure",
     "uploadable",
 ]
+
+
+PROXY_FROM_ENVIRONMENT = "environment"
+"""The clients' ``proxy=`` default: the standard variables decide (the transports' own
+``support.ENVIRONMENT``, spelt here so that importing a client loads no transport code)."""
 
 
 class ClientBase:
@@ -113,12 +119,28 @@ class ClientBase:
             "max_json_bytes": max_json_bytes,
         }
 
-    def _remember_transport(self, transport: object, options: Mapping[str, Any] | None) -> None:
+    def _remember_transport(
+        self,
+        transport: object,
+        options: Mapping[str, Any] | None,
+        network: Mapping[str, Any] | None = None,
+    ) -> None:
         """Note how the transport was chosen (for :attr:`config`) and check its options.
 
-        Options apply only to a transport dicomkit builds: with an instance they would be
-        silently ignored, so they are refused.
+        ``network`` holds the constructor's ``verify``/``cert``/``proxy`` (unset ones None, or
+        ``"environment"`` for ``proxy``): they join ``options``, once. Options apply only to a
+        transport dicomkit builds: with an instance they would be silently ignored, so they
+        are refused.
         """
+        options = dict(options or {})
+        for name, value in (network or {}).items():
+            if value is None if name != "proxy" else value == PROXY_FROM_ENVIRONMENT:
+                continue
+            if name in options:
+                raise InvalidArgumentError(
+                    f"{name} given twice: as {name}= and in transport_options"
+                )
+            options[name] = value
         if options and isinstance(transport, (Transport, AsyncTransport)):
             raise InvalidArgumentError(
                 f"transport_options {sorted(options)} only apply when dicomkit builds the "

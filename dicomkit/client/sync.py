@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.client._azure_sync import Azure
-from dicomkit.client._base import DEFAULT_CHUNK_SIZE, TimeoutInput, uploadable
+from dicomkit.client._base import (
+    DEFAULT_CHUNK_SIZE,
+    PROXY_FROM_ENVIRONMENT,
+    TimeoutInput,
+    uploadable,
+)
 from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
 from dicomkit.client._sync_workitems import Workitems
@@ -70,7 +75,10 @@ class DicomClient(SyncDriver):
     a number of attempts; ``auth`` a (user, password) tuple, a token, a callable or an Auth;
     ``dialect`` a server :class:`~dicomkit.core.operations.Dialect` or its name ("orthanc").
     ``transport_options`` go to the transport dicomkit builds from a name or class
-    (``pool_maxsize``, ``verify`` ...). ``max_json_bytes`` bounds a JSON answer after
+    (``pool_maxsize`` ...); so do ``verify`` (False, or a CA bundle path), ``cert`` (a client
+    certificate file or ``(cert, key)`` pair) and ``proxy`` (``http://host:port``, None for
+    none; by default ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``), the network settings every
+    backend takes alike (docs/transports.md). ``max_json_bytes`` bounds a JSON answer after
     decompression (ProtocolError beyond it; docs/reliability.md). ``client.config`` is the
     picklable :class:`~dicomkit.ClientConfig` that builds this client again; pickling the
     client pickles it (docs/embedding.md).
@@ -82,6 +90,9 @@ class DicomClient(SyncDriver):
         *,
         transport: TransportSpec = DEFAULT_TRANSPORT,
         transport_options: Mapping[str, Any] | None = None,
+        verify: bool | str | None = None,
+        cert: str | tuple[str, str] | None = None,
+        proxy: str | None = PROXY_FROM_ENVIRONMENT,
         auth: AuthInput = None,
         timeout: TimeoutInput = None,
         retry: RetryPolicy | int | bool | None = None,
@@ -95,7 +106,8 @@ class DicomClient(SyncDriver):
         dialect: str | Dialect | None = None,
         max_json_bytes: int = MAX_JSON_BYTES,
     ) -> None:
-        self._remember_transport(transport, transport_options)
+        network = {"verify": verify, "cert": cert, "proxy": proxy}
+        self._remember_transport(transport, transport_options, network)
         super().__init__(
             base_url,
             transport=transport,

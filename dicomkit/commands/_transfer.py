@@ -67,6 +67,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--retry-failed", action="store_true", help="try the items that failed before again"
     )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run on a Dask cluster: tcp://scheduler:8786, or local:N worker processes"
+        " (--workers is then the cluster's cap on requests; needs dicomkit[dask], docs/dask.md)",
+    )
 
 
 def resume_command(args: argparse.Namespace, journal: Any) -> str:
@@ -150,6 +156,26 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _on_cluster(args: argparse.Namespace, job: Any, client: Any, display: Any) -> Any:
+    """``--cluster``: the job's tasks run on Dask workers, which build their clients from this
+    client's configuration (dask is imported only here)."""
+    try:
+        from dicomkit_dask import DEFAULT_MAX_REQUESTS, connect, for_workers
+        from dicomkit_dask import run_job as run_on_cluster
+    except ImportError:
+        raise UsageError("--cluster needs the dask extra: pip install 'dicomkit[dask]'") from None
+    config = for_workers(client.config)
+    with connect(args.cluster) as cluster:
+        return run_on_cluster(
+            job,
+            config,
+            cluster,
+            max_requests=args.workers or DEFAULT_MAX_REQUESTS,
+            progress=display,
+            retry_failed=args.retry_failed,
+        )
+
+
 def run_job(args: argparse.Namespace, job: Any, client: Any = None) -> int:
     """Run ``job`` with the options' client and progress; the exit status to return.
 
@@ -167,9 +193,12 @@ def run_job(args: argparse.Namespace, job: Any, client: Any = None) -> int:
         if client is None:
             client = open_client(args)
         with client:
-            report = job.run(
-                client, workers=args.workers, progress=display, retry_failed=args.retry_failed
-            )
+            if getattr(args, "cluster", None):
+                report = _on_cluster(args, job, client, display)
+            else:
+                report = job.run(
+                    client, workers=args.workers, progress=display, retry_failed=args.retry_failed
+                )
     except (Exception, KeyboardInterrupt) as exc:
         if display is not None:
             display.finish()

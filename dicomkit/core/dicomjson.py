@@ -154,8 +154,10 @@ def dataset_to_json(
 ) -> dict[str, Any]:
     """A DICOM JSON object for ``ds``.
 
-    Binary values longer than ``bulk_data_threshold`` bytes (default 1024) are written as the
-    BulkDataURI ``bulk_data_uri`` returns; without ``bulk_data_uri`` they are InlineBinary.
+    ``bulk_data_threshold`` (default 1024) bounds the *base64 text* of a binary value, as
+    pydicom counts it: values longer than ``threshold // 4 * 3`` bytes (768 for 1024) are
+    written as the BulkDataURI ``bulk_data_uri`` returns; without ``bulk_data_uri`` they are
+    InlineBinary.
     """
     threshold = 1024 if bulk_data_threshold is None else bulk_data_threshold
     if threshold < 0:

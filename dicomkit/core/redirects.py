@@ -1,11 +1,12 @@
 """The redirect decision every backend shares, so all of them follow redirects the same way.
 
-Backends turn their HTTP library's own redirect handling off and ask :func:`redirect_request`
-after each 3xx answer. Only GET and HEAD are followed: a DICOMweb upload (POST) that is
-redirected must not silently become a GET or be re-sent somewhere else. Credentials never cross
-to another origin. URL references are resolved (RFC 3986 section 5) and origins compared by
-:mod:`dicomkit.core.urls`, whose ``Origin``, ``origin_of`` and ``resolve_reference`` are also
-importable from here.
+Backends turn their HTTP library's own redirect handling off and send through
+``dicomkit.transports.support.follow_redirects``, which asks :func:`redirect_request` after
+each 3xx answer (a backend never calls it itself). Only GET and HEAD are followed: a DICOMweb
+upload (POST) that is redirected must not silently become a GET or be re-sent somewhere else.
+Credentials never cross to another origin. URL references are resolved (RFC 3986 section 5)
+and origins compared by :mod:`dicomkit.core.urls`, whose ``Origin``, ``origin_of`` and
+``resolve_reference`` are also importable from here.
 """
 
 from __future__ import annotations

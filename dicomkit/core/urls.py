@@ -209,7 +209,8 @@ def _check_authority(authority: str) -> None:
         port = rest[1:]
     elif ":" in authority:
         host, port = authority.rsplit(":", 1)
-    if not host or any(c in authority for c in " \t\r\n\\"):
+    bare_colon = ":" in host and not host.startswith("[")  # only IPv6, bracketed, has colons
+    if not host or bare_colon or any(c in authority for c in " \t\r\n\\"):
         raise InvalidArgumentError(f"bad host in URL: {_preview(authority)}")
     number = parse_decimal(port, max_digits=5)
     if port and (number is None or number > 65535):

@@ -165,6 +165,12 @@ class DownloadJob(Job):
         await to_thread(syncer.close)
         return await to_thread(self._report, meter)
 
+    def list_targets(self, client: DicomClient) -> None:
+        """Journal the instances of every target not listed yet, as :meth:`run` does first:
+        for executors that split the items among processes themselves (dicomkit-dask)."""
+        self._ran_against(client)
+        self._list(client)
+
     def _prepare(self, root: Path, retry_failed: bool) -> None:
         if retry_failed:
             self.journal.set_state(self.journal.items(FAILED), PENDING)

@@ -11,7 +11,12 @@ echo; ``chunks`` comma-separated write sizes, cycled; ``mode`` ``length`` | ``ch
 ``close``; ``cut`` close after that many body bytes; ``delay`` seconds before the status line;
 ``pause_at`` + ``pause`` sleep mid-body; ``gzip=1``; ``rh`` JSON list of extra response header
 pairs; ``reset=1`` makes ``cut`` a reset (RST) instead of a clean close; ``reset_at`` resets the
-connection after that many bytes of the request body arrived, before any answer.
+connection after that many bytes of the request body arrived, before any answer;
+``hold`` + ``hold_at`` send ``hold_at`` body bytes, then withhold the rest until the test opens
+the :class:`Gate` named ``hold`` (see :meth:`ContractServer.gate`); ``ack`` + ``ack_at`` open the
+gate named ``ack`` once ``ack_at`` bytes of the request body arrived (the streaming checks);
+``cut_head=1`` closes the connection cleanly after the last header field line, before the
+blank line that ends the head.
 ``/redirect?n=K&to=URL&status=302`` redirects K times to itself, then to ``to``.
 """
 
@@ -32,7 +37,7 @@ from functools import lru_cache
 from typing import Any, BinaryIO, cast
 from urllib.parse import parse_qsl, quote, urlsplit
 
-__all__ = ["Blackhole", "ContractServer", "payload", "payload_chunks"]
+__all__ = ["Blackhole", "ContractServer", "Gate", "payload", "payload_chunks"]
 
 _BLOCK = 1_048_573  # a prime: bytes lost on chunk boundaries never line up with the period
 _REASONS = {200: "OK", 204: "No Content", 301: "Moved", 302: "Found", 304: "Not Modified"}
@@ -76,14 +81,59 @@ class _Body:
         return self._view[start : start + min(size, _BLOCK - start)]
 
 
+class Gate:
+    """One streaming check's handshake between the server and the test, across threads.
+
+    ``opened`` is set by the side that saw the first piece arrive (the test for an answer the
+    server withholds, the server for a request body the test's source withholds); the side
+    withholding waits for it at most ``seconds`` and, when it waited in vain, sets ``expired``
+    and goes on, so a buffering backend still finishes and the test can say what happened.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.opened = threading.Event()
+        self.expired = False
+
+    def open(self) -> None:
+        """The first piece arrived: the withholding side may send the rest."""
+        self.opened.set()
+
+    def wait(self) -> bool:
+        """Wait until opened (True) or ``seconds`` passed (False, and ``expired`` is set)."""
+        if not self.opened.wait(self.seconds):
+            self.expired = True
+        return not self.expired
+
+
+class _Sink:
+    """Where request body bytes go: the digest, and the ``ack`` gate once ``ack_at`` arrived."""
+
+    def __init__(self, gate: Gate | None, ack_at: int) -> None:
+        self.digest = hashlib.sha256()
+        self._gate = gate
+        self._left = ack_at if gate is not None else -1
+
+    def limit(self, size: int) -> int:
+        """How much to read at most now: never past the byte that opens the gate."""
+        return min(size, self._left) if self._left > 0 else size
+
+    def update(self, data: bytes) -> None:
+        self.digest.update(data)
+        if self._left > 0:
+            self._left -= len(data)
+            if self._left <= 0 and self._gate is not None:
+                self._gate.open()
+
+
 class _Stop(Exception):
     """The client went away or the server is shutting down."""
 
 
-def _read_exactly(read: Any, size: int, digest: Any) -> None:
+def _read_exactly(read: Any, size: int, digest: _Sink) -> None:
     """Feed ``size`` body bytes to ``digest``; a client that stops short ends the exchange."""
     while size:
-        data = read(min(size, 1 << 20))
+        data = read(digest.limit(min(size, 1 << 20)))
         if not data:
             raise _Stop
         digest.update(data)
@@ -139,7 +189,8 @@ class _Handler(socketserver.BaseRequestHandler):
         if "reset_at" in query:
             rfile.read(int(query["reset_at"]))
             _reset(sock)
-        digest = hashlib.sha256()
+        ack = self.server.gate(query["ack"]) if "ack" in query else None
+        digest = _Sink(ack, int(query.get("ack_at", "0")))
         length, framing = self._read_body(rfile, lowered, digest)
         self.server.requests_served += 1
         keep_alive = version == "HTTP/1.1" and lowered.get("connection", "").lower() != "close"
@@ -148,7 +199,7 @@ class _Handler(socketserver.BaseRequestHandler):
             "target": target,
             "headers": headers,
             "length": length,
-            "sha256": digest.hexdigest(),
+            "sha256": digest.digest.hexdigest(),
             "framing": framing,
         }
         path = urlsplit(target).path
@@ -156,7 +207,9 @@ class _Handler(socketserver.BaseRequestHandler):
             return self._redirect(sock, query, keep_alive, method == "HEAD")
         return self._answer(sock, echo, query, keep_alive)
 
-    def _read_body(self, rfile: BinaryIO, headers: dict[str, str], digest: Any) -> tuple[int, str]:
+    def _read_body(
+        self, rfile: BinaryIO, headers: dict[str, str], digest: _Sink
+    ) -> tuple[int, str]:
         read = rfile.read
         readline = rfile.readline
         if "chunked" in headers.get("transfer-encoding", "").lower():
@@ -229,6 +282,10 @@ class _Handler(socketserver.BaseRequestHandler):
         else:
             lines.append(f"Content-Length: {body.length}")
         lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
+        if query.get("cut_head") == "1":  # the head ends after a field line, then a clean close
+            sock.sendall(("\r\n".join(lines) + "\r\n").encode("latin-1"))
+            sock.shutdown(socket.SHUT_WR)
+            return False
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         if echo["method"] == "HEAD" or no_body:
             return keep_alive
@@ -247,15 +304,20 @@ class _Handler(socketserver.BaseRequestHandler):
         sizes = [max(1, int(s)) for s in query.get("chunks", "65536").split(",") if s]
         pause_at = int(query.get("pause_at", "-1"))
         pause = float(query.get("pause", "0"))
+        hold = self.server.gate(query["hold"]) if "hold" in query else None
+        hold_at = int(query.get("hold_at", "-1")) if hold is not None else -1
         sent = 0
         index = 0
         end = body.length if cut is None else min(cut, body.length)
         while sent < end:
             if sent == pause_at:
                 self._wait(pause)
+            if sent == hold_at and hold is not None:
+                hold.wait()
             size = min(sizes[index % len(sizes)], end - sent)
-            if sent < pause_at < sent + size:
-                size = pause_at - sent
+            for stop in (pause_at, hold_at):
+                if sent < stop < sent + size:
+                    size = stop - sent
             index += 1
             piece = body.piece(sent, size)
             if chunked:
@@ -291,6 +353,17 @@ class ContractServer(socketserver.ThreadingTCPServer):
         self.open_connections = 0
         self._count_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._gates: dict[str, Gate] = {}
+
+    def gate(self, name: str, seconds: float = 10.0) -> Gate:
+        """The :class:`Gate` called ``name``, made on first use (by the test or the server)."""
+        with self._count_lock:
+            return self._gates.setdefault(name, Gate(seconds))
+
+    def forget_gate(self, name: str) -> None:
+        """Drop a finished check's gate."""
+        with self._count_lock:
+            self._gates.pop(name, None)
 
     @property
     def port(self) -> int:

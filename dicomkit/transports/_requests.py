@@ -219,14 +219,19 @@ class RequestsTransport(BuiltinTransport):
         return merged
 
     def _environment_settings(self, url: str) -> dict[str, Any]:
-        """Proxies and CA bundle from the environment for ``url``'s origin, looked up once."""
+        """Proxy and CA bundle for ``url``'s origin, looked up once: the proxy as every
+        backend chooses it (``support.Proxies``), the CA bundle as requests reads it."""
         origin = "/".join(url.split("/", 3)[:3])
         cached = self._environment.get(origin)
         if cached is None:
-            found = self._session.merge_environment_settings(
-                url, {}, True, self._options.verify, self._options.cert
+            found = dict(
+                self._session.merge_environment_settings(
+                    url, {}, True, self._options.verify, self._options.cert
+                )
             )
-            cached = self._environment[origin] = dict(found)
+            proxy = self._options.proxies.for_url(url)
+            found["proxies"] = {"http": proxy, "https": proxy} if proxy else {}
+            cached = self._environment[origin] = found
         return cached
 
     def close(self) -> None:

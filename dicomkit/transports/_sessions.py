@@ -26,7 +26,7 @@ __all__ = [
 
 # -- a caller's own session ------------------------------------------------------------------
 
-SESSION_OPTIONS = ("verify", "cert", "pool_maxsize")
+SESSION_OPTIONS = ("verify", "cert", "pool_maxsize", "proxy")
 """The common options that configure a session, and so cannot apply to one the caller built."""
 
 

@@ -53,23 +53,46 @@ class Urllib3Transport(BuiltinTransport):
         super().__init__("urllib3", pool_manager, **options)
         build = self._own_pool if pool_manager is None else None
         self._pools = support.ProcessLocal("urllib3.PoolManager", build, pool_manager)
+        # one ProxyManager per proxy URL, opened on first use (our pools only: a caller's
+        # manager is used as it is, and may be a ProxyManager itself)
+        self._proxied: support.ProcessLocal[dict[str, urllib3.PoolManager]]
+        self._proxied = support.ProcessLocal("urllib3.ProxyManager", dict, None)
 
     @property
     def _pool(self) -> urllib3.PoolManager:
         """This process's pool manager (a forked child opens its own: ``ProcessLocal``)."""
         return self._pools.get()
 
-    def _own_pool(self) -> urllib3.PoolManager:
-        """A pool manager with no retries that writes request targets verbatim."""
+    def _own_pool(self, proxy: str | None = None) -> urllib3.PoolManager:
+        """A pool manager with no retries that writes request targets verbatim (through
+        ``proxy`` when given: absolute-form for http://, a CONNECT tunnel for https://)."""
         tls: dict[str, Any] = {}
         if self._options.verify is not True or self._options.cert is not None:
             # else urllib3's defaults verify as ssl_context(True) would, with no context built
             tls["ssl_context"] = support.ssl_context(self._options.verify, self._options.cert)
-        pool_manager: urllib3.PoolManager = self._library.PoolManager(
-            num_pools=10, maxsize=self._options.pool_maxsize, retries=False, **tls
-        )
+        options: dict[str, Any] = {"maxsize": self._options.pool_maxsize, "retries": False}
+        pool_manager: urllib3.PoolManager
+        if proxy is None:
+            pool_manager = self._library.PoolManager(num_pools=10, **options, **tls)
+        else:
+            pool_manager = self._library.proxy_from_url(proxy, num_pools=10, **options, **tls)
         install(pool_manager)
         return pool_manager
+
+    def _pool_for(self, url: str) -> urllib3.PoolManager:
+        """The manager for ``url``: ours through its proxy, if any, or the caller's."""
+        if not self._owned:
+            return self._pool
+        proxy = self._options.proxies.for_url(url)
+        if proxy is None:
+            return self._pool
+        managers: dict[str, urllib3.PoolManager] = self._proxied.get()
+        manager = managers.get(proxy)
+        if manager is None:
+            # no lock (one held at a fork could hang the child): a manager opens no socket
+            # until used, so one built twice by racing threads costs nothing
+            manager = managers.setdefault(proxy, self._own_pool(proxy))
+        return manager
 
     def _send_once(self, request: Request) -> Response:
         self._state.check()
@@ -94,19 +117,23 @@ class Urllib3Transport(BuiltinTransport):
                     chunked = True
                 elif "Content-Length" not in headers:
                     headers["Content-Length"] = str(length)
+        pool = self._pool_for(request.url)
+        # through a proxy, plain HTTP goes in absolute form, which urllib3 encodes itself
         with mapped_errors(), support.closing_body(body), sending(origin_target(request.url)):
             timeout = urllib3.Timeout(connect=request.timeout.connect, read=request.timeout.read)
             options = {"body": body, "headers": headers, "timeout": timeout, "chunked": chunked}
-            raw = self._pool.urlopen(request.method, request.url, **options, **_URLOPEN)
+            raw = pool.urlopen(request.method, request.url, **options, **_URLOPEN)
         return _streamed_response(raw, request, self._chunk_size)
 
     def close(self) -> None:
         if not self._state.close_once():
             return
         pool = self._pools.take()
-        if pool is not None:
-            with mapped_errors():
-                close_pools(pool)
+        proxied = self._proxied.take() or {}
+        with mapped_errors():
+            for manager in [pool, *proxied.values()]:
+                if manager is not None:
+                    close_pools(manager)
 
 
 def close_pools(manager: urllib3.PoolManager) -> None:

@@ -24,6 +24,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from dicomkit.transports._heads import head_checked
+
 if TYPE_CHECKING:
     import urllib3
 
@@ -92,7 +94,10 @@ def _verbatim_pool(
     base: type[urllib3.HTTPConnectionPool], encode: Callable[[str], str]
 ) -> type[urllib3.HTTPConnectionPool]:
     class VerbatimTargetPool(base):  # type: ignore[valid-type,misc]
-        """A connection pool writing the target dicomkit named, when it is the same request."""
+        """A connection pool writing the target dicomkit named, when it is the same request
+        (and refusing an answer whose head was cut short: :mod:`dicomkit.transports._heads`)."""
+
+        ConnectionCls = head_checked(base.ConnectionCls)
 
         def _make_request(self, conn: Any, method: str, url: str, *args: Any, **kw: Any) -> Any:
             wanted = _WANTED.get()

@@ -17,12 +17,12 @@ import ssl
 import threading
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TypedDict
 
 from dicomkit.core import errors
-from dicomkit.core.interface import ClosedState, Headers, Request, Response, StreamBody
+from dicomkit.core.interface import Headers, Request, Response, StreamBody
 from dicomkit.core.numbers import parse_decimal
 from dicomkit.transports._checks import (
     RedirectChain,
@@ -32,6 +32,15 @@ from dicomkit.transports._checks import (
 )
 from dicomkit.transports._flows_async import afollow_redirects, astream_chunks
 from dicomkit.transports._flows_sync import follow_redirects, stream_chunks
+from dicomkit.transports._lifecycle import ClosedFlag, ReadWatchdog, TransportLifecycle
+from dicomkit.transports._pieces import (
+    MAX_PIECE,
+    ChunkReader,
+    HeadParser,
+    ParsedHead,
+    join_pieces,
+)
+from dicomkit.transports._proxies import ENVIRONMENT, Proxies, proxies_option
 from dicomkit.transports._sessions import (
     SESSION_OPTIONS,
     ProcessLocal,
@@ -41,10 +50,19 @@ from dicomkit.transports._sessions import (
 
 __all__ = [
     "DRAIN_LIMIT",
+    "ENVIRONMENT",
+    "MAX_PIECE",
     "PLAIN_HTTP_HINT",
     "ProcessLocal",
+    "Proxies",
     "STDLIB_ERRORS",
     "BodySourceError",
+    "ChunkReader",
+    "HeadParser",
+    "ParsedHead",
+    "ReadWatchdog",
+    "TransportLifecycle",
+    "join_pieces",
     "ClientCert",
     "ClosedFlag",
     "CommonOptions",
@@ -74,6 +92,8 @@ __all__ = [
     "follow_redirects",
     "import_library",
     "plain_http_answer",
+    "tls_alert",
+    "proxies_option",
     "refuse_session_options",
     "request_content",
     "session_fields",
@@ -135,13 +155,15 @@ class TransportOptions(TypedDict, total=False):
     A backend declares them once as ``**options: Unpack[TransportOptions]`` beside its own
     (its session, ``trust_env`` ...) and reads them with :func:`common_options`: ``verify``
     (True, False or a CA bundle path), ``cert`` (:data:`ClientCert`), ``max_redirects``,
-    ``pool_maxsize``.
+    ``pool_maxsize``, ``proxy`` (an ``http://`` URL, None for none, or left out: the
+    environment's ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``, see :class:`Proxies`).
     """
 
     verify: bool | str
     cert: ClientCert
     max_redirects: int
     pool_maxsize: int
+    proxy: str | None
 
 
 @dataclass(frozen=True)
@@ -152,6 +174,7 @@ class CommonOptions:
     cert: ClientCert
     max_redirects: int
     pool_maxsize: int
+    proxies: Proxies = field(default_factory=Proxies)
 
 
 def common_options(
@@ -167,6 +190,7 @@ def common_options(
         cert=options.get("cert"),
         max_redirects=options.get("max_redirects", 10),
         pool_maxsize=options.get("pool_maxsize", pool_maxsize),
+        proxies=proxies_option(options.get("proxy", ENVIRONMENT)),
     )
     check_options(
         checked.verify,
@@ -175,25 +199,6 @@ def common_options(
         min_pool_maxsize=min_pool_maxsize,
     )
     return checked
-
-
-class ClosedFlag(ClosedState):
-    """A thread-safe "closed" flag: the resources go once, and sends after it fail clearly
-    ("the {what} transport is closed")."""
-
-    __slots__ = ("_lock",)
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"the {what} transport is closed")
-        self._lock = threading.Lock()
-
-    def close_once(self) -> bool:
-        """True for the one call that should release resources, whichever thread wins."""
-        with self._lock:
-            return super().close_once()
-
-
-# -- TLS -------------------------------------------------------------------------------------
 
 
 def ssl_context(
@@ -482,6 +487,15 @@ _PLAIN_HTTP_REASONS = frozenset({"WRONG_VERSION_NUMBER"})
 """OpenSSL's reason when the first bytes back (``HTTP/1.1 400``) are no TLS record."""
 
 
+def tls_alert(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a TLS alert the server sent (OpenSSL reasons
+    ``..._ALERT_...``: certificate required, bad or unknown certificate, unknown CA ...)."""
+    return any(
+        isinstance(link, ssl.SSLError) and "_ALERT_" in str(getattr(link, "reason", "") or "")
+        for link in exception_chain(exc)
+    )
+
+
 def plain_http_answer(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is a TLS handshake that met a plain-HTTP server."""
     for link in exception_chain(exc):
@@ -511,6 +525,13 @@ class ExceptionTranslator:
     requests' ``ConnectionError``): the inner one decides when it translates to something
     more precise, or when the wrapper's own class is only the generic ``ConnectError`` or
     ``TransportError``.
+
+    ``codes`` and ``code_of`` are for libraries that raise one class with an error code
+    (``pycurl.error(7, "...")``): ``code_of(exc)`` reads the code (None: none), ``codes()``
+    (called once, like ``table``) maps codes to dicomkit classes, and a mapped code wins over
+    the class. The hook for anything else: :meth:`translated` calls :meth:`translate` for
+    every exception, so a subclass may override ``translate`` (calling ``super()`` for the
+    rest); that is promised, part of the contract's version.
     """
 
     def __init__(
@@ -520,12 +541,19 @@ class ExceptionTranslator:
         *,
         stdlib: bool = True,
         unwrap: Callable[[BaseException], BaseException | None] | None = None,
+        codes: Callable[[], Mapping[object, type[errors.DicomkitError]]] | None = None,
+        code_of: Callable[[BaseException], object] | None = None,
     ):
+        if (codes is None) != (code_of is None):
+            raise errors.InvalidArgumentError("codes= and code_of= go together")
         self.library = library
         self._make_table = table
         self._stdlib = stdlib
         self._unwrap = unwrap
         self._table: dict[type[BaseException], type[errors.DicomkitError]] | None = None
+        self._make_codes = codes
+        self._code_of = code_of
+        self._codes: dict[object, type[errors.DicomkitError]] | None = None
 
     def table(self) -> dict[type[BaseException], type[errors.DicomkitError]]:
         """The complete table: the backend's entries, then the standard library's."""
@@ -547,6 +575,20 @@ class ExceptionTranslator:
                 return table[klass]
         return None
 
+    def error_class_for_code(self, exc: BaseException) -> type[errors.DicomkitError] | None:
+        """The dicomkit class for the error code ``exc`` carries (``codes``), or None."""
+        if self._code_of is None or self._make_codes is None:
+            return None
+        if isinstance(exc, errors.DicomkitError) or not isinstance(exc, Exception):
+            return None
+        if self._codes is None:
+            self._codes = dict(self._make_codes())
+        try:
+            code = self._code_of(exc)
+            return None if code is None else self._codes.get(code)
+        except Exception:  # a half-built exception, an unhashable code: the class decides
+            return None
+
     def translate(self, exc: BaseException) -> errors.DicomkitError | None:
         """The dicomkit error to raise for ``exc`` (not yet chained), or None to let it pass.
 
@@ -558,10 +600,14 @@ class ExceptionTranslator:
         error = self._translate(exc, 0)
         if error is not None and plain_http_answer(exc):
             return errors.TLSError(f"{PLAIN_HTTP_HINT}: {error}")
+        if error is not None and not isinstance(error, errors.TLSError) and tls_alert(exc):
+            # TLS 1.3: a refused client certificate arrives as an alert on the first read,
+            # after the handshake looked complete; libraries call it a read or connect error
+            return errors.TLSError(f"the server refused the TLS session: {error}")
         return error
 
     def _translate(self, exc: BaseException, depth: int) -> errors.DicomkitError | None:
-        target = self.error_class_for(type(exc))
+        target = self.error_class_for_code(exc) or self.error_class_for(type(exc))
         if target is None:
             return None
         inner = self._unwrap(exc) if self._unwrap is not None and depth < 8 else None

@@ -14,7 +14,7 @@ from dicomkit_server._faults import endless_json_body, gzip_bomb_body
 
 from dicomkit import AsyncDicomClient, DicomClient
 from dicomkit.config import DEFAULT_MAX_JSON_BYTES
-from dicomkit.core.errors import InvalidArgumentError, ProtocolError
+from dicomkit.core.errors import InvalidArgumentError, ProtocolError, StoreError
 from dicomkit.core.interface import Request
 from dicomkit.core.operations import MAX_JSON_BYTES, JsonArrayExchange, Step
 from dicomkit.testing.data import make_instance
@@ -131,12 +131,15 @@ def test_the_bomb_is_a_valid_gzip_of_json() -> None:
 
 
 def test_stow_answers_are_bounded_by_the_same_option(dicomweb_server: Any) -> None:
+    """The endless answer is cut at the limit; since it was never read, the client asks the
+    server which instances it holds (the fault stored none) and says so, naming the option."""
     dicomweb_server.faults.add("/studies", method="POST", endless=True)
     with (
         DicomClient(dicomweb_server.url, retry=False, max_json_bytes=MiB) as client,
-        pytest.raises(ProtocolError, match=f"max_json_bytes={MiB}"),
+        pytest.raises(StoreError, match=f"max_json_bytes={MiB}") as caught,
     ):
         client.store_instances([make_instance()])
+    assert "0 of 1 instance(s) are on the server" in str(caught.value)
 
 
 def test_the_option_travels_with_the_client_config() -> None:

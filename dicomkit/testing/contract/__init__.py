@@ -27,6 +27,8 @@ A single case may be marked as expected to fail by overriding it in the test cla
 (:mod:`dicomkit.testing._contract_server`); property tests follow the Hypothesis profile chosen
 by ``DICOMKIT_HYPOTHESIS_PROFILE`` (``fast`` by default). Register the package for assertion
 rewriting: ``pytest.register_assert_rewrite("dicomkit.testing.contract")``.
+The suite is versioned (:data:`CONTRACT_VERSION`, docs/contract-changelog.md): a plugin's
+``conftest.py`` may call ``require_contract("2.0")``. docs/plugins.md is the author's guide.
 """
 
 try:
@@ -44,6 +46,7 @@ from dicomkit.testing._contract_server import ContractServer
 from dicomkit.testing.contract._async import AsyncTransportContract
 from dicomkit.testing.contract._closing import AsyncReadAfterCloseContract
 from dicomkit.testing.contract._fixtures import CallerSession, TransportFixtures
+from dicomkit.testing.contract._proxy import ProxyServer
 from dicomkit.testing.contract._registry import Registration, RegistryContract
 from dicomkit.testing.contract._support import (
     BAD_REQUESTS,
@@ -53,9 +56,18 @@ from dicomkit.testing.contract._support import (
     forked,
 )
 from dicomkit.testing.contract._sync import TransportContract
+from dicomkit.testing.contract._version import (
+    CONTRACT_VERSION,
+    ContractVersionError,
+    require_contract,
+)
 
 __all__ = [
     "BAD_REQUESTS",
+    "CONTRACT_VERSION",
+    "ContractVersionError",
+    "ProxyServer",
+    "require_contract",
     "AsyncReadAfterCloseContract",
     "AsyncTransportContract",
     "CallerSession",

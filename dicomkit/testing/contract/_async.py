@@ -32,6 +32,7 @@ from dicomkit.core.errors import (
 from dicomkit.core.interface import AsyncTransport, Headers, Request, Response, StreamBody, Timeout
 from dicomkit.testing._contract_server import Blackhole, ContractServer, payload
 from dicomkit.testing.contract._fixtures import AsyncSessionFactory, TransportFixtures
+from dicomkit.testing.contract._proxies_async import AsyncProxyCases
 from dicomkit.testing.contract._support import (
     BAD_REQUESTS,
     CUT_BODIES,
@@ -39,9 +40,12 @@ from dicomkit.testing.contract._support import (
     VERBATIM_TARGETS,
     Case,
     EventLoop,
+    HeldAnswer,
+    HeldUpload,
     cases,
     check_echo,
     check_payload,
+    check_piece,
     client_sockets,
     echo_of,
     echoed_target,
@@ -111,7 +115,7 @@ async def _faulted_exchanges(transport: AsyncTransport, base: str, upload: Path)
         await transport.asend(refused)
 
 
-class AsyncTransportContract(TaskCases, TransportFixtures):
+class AsyncTransportContract(TaskCases, AsyncProxyCases, TransportFixtures):
     """Mix into a test class whose fixtures build the AsyncTransport backend under test."""
 
     def _run(self, factory: Factory, body: Body) -> None:
@@ -161,11 +165,35 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
             pieces = 0
             async with await transport.asend(Request("GET", url)) as response:
                 async for chunk in response.aiter_bytes():
-                    assert len(chunk) <= 4 * 1024 * 1024
+                    check_piece(chunk)
                     digest.update(chunk)
                     pieces += 1
             assert pieces > 1
             assert digest.hexdigest() == hashlib.sha256(payload(2, size)).hexdigest()
+
+        self._run(async_transport_factory, body)
+
+    @pytest.mark.parametrize("mode", ["length", "chunked"])
+    def test_response_body_streams_before_the_server_sends_the_rest(
+        self, async_transport_factory: Factory, contract_server: ContractServer, mode: str
+    ) -> None:
+        async def body(transport: AsyncTransport) -> None:
+            with HeldAnswer(contract_server, mode, self.stream_wait) as held:
+                async with await transport.asend(Request("GET", held.url)) as response:
+                    async for piece in response.aiter_bytes():
+                        held.seen(piece)
+                held.check()
+
+        self._run(async_transport_factory, body)
+
+    @pytest.mark.parametrize("sized", [True, False], ids=["length", "chunked"])
+    def test_request_body_streams_before_the_source_produces_the_rest(
+        self, async_transport_factory: Factory, contract_server: ContractServer, sized: bool
+    ) -> None:
+        async def body(transport: AsyncTransport) -> None:
+            with HeldUpload(contract_server, sized, self.stream_wait) as held:
+                response, _ = await _fetch(transport, Request("PUT", held.url, body=held.body))
+                held.check(response)
 
         self._run(async_transport_factory, body)
 
@@ -259,6 +287,23 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
 
         self._run(async_transport_factory, body)
 
+    def test_no_body_sends_no_length_and_an_empty_body_sends_zero(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        """A GET without body carries neither Content-Length nor Transfer-Encoding (RFC 9110
+        8.6: servers and proxies may refuse one); an empty POST says ``Content-Length: 0``."""
+        url = f"{contract_server.url}/echo"
+
+        async def body(transport: AsyncTransport) -> None:
+            response, _ = await _fetch(transport, Request("GET", url))
+            seen = echo_of(response)["headers"]
+            assert "Content-Length" not in seen
+            assert "Transfer-Encoding" not in seen
+            response, _ = await _fetch(transport, Request("POST", url, body=b""))
+            assert echo_of(response)["headers"].get("Content-Length") == "0"
+
+        self._run(async_transport_factory, body)
+
     def test_request_body_errors_pass_through(
         self, async_transport_factory: Factory, contract_server: ContractServer
     ) -> None:
@@ -323,6 +368,18 @@ class AsyncTransportContract(TaskCases, TransportFixtures):
             with pytest.raises(ReadTimeout):
                 await response.aread()
             assert response.is_closed
+
+        self._run(async_transport_factory, body)
+
+    def test_a_head_cut_at_a_line_boundary_is_connection_lost(
+        self, async_transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        """A head with no blank line before a clean close is no complete (empty) answer."""
+        url = f"{contract_server.url}/echo?mode=close&cut_head=1"
+
+        async def body(transport: AsyncTransport) -> None:
+            with pytest.raises(ConnectionLostError):
+                await _fetch(transport, Request("GET", url, timeout=SHORT))
 
         self._run(async_transport_factory, body)
 

@@ -94,6 +94,9 @@ class TransportFixtures:
     backend: ClassVar[type | None] = None
     caller_session: ClassVar[CallerSession[Any] | None] = None
     async_caller_session: ClassVar[CallerSession[Any] | None] = None
+    stream_wait: ClassVar[float] = 10.0
+    """Seconds the streaming cases wait for a backend's first piece before calling it buffering
+    (a streaming backend never waits: only a buffering one makes a case last this long)."""
 
     @pytest.fixture
     def contract_server(self) -> ContractServer:

@@ -5,40 +5,52 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
+import itertools
 import json
 import os
 import signal
 import socket
+import tempfile
 import threading
 import time
 import traceback
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from dicomkit.core.interface import Headers, Request, Response, StreamBody, Timeout
-from dicomkit.testing._contract_server import ContractServer, payload
+from dicomkit.testing._contract_server import ContractServer, Gate, payload
+from dicomkit.transports.support import MAX_PIECE
 
 __all__ = [
     "BAD_REQUESTS",
     "BODY_METHODS",
+    "BUFFERED_ANSWER",
+    "BUFFERED_UPLOAD",
     "CUT_BODIES",
     "Case",
     "VERBATIM_TARGETS",
     "EventLoop",
     "InlineLoop",
     "SHORT",
+    "HeldAnswer",
+    "HeldUpload",
+    "check_piece",
     "cases",
     "check_echo",
     "check_payload",
     "client_sockets",
+    "contract_https",
     "contract_server",
+    "proxy_environment",
     "echo_of",
     "echoed_target",
     "exit_status",
@@ -87,6 +99,98 @@ CUT_BODIES = (
 SHORT = Timeout(connect=5.0, read=0.5)
 """A read timeout short enough for the timeout cases, a connect timeout loose enough for CI."""
 
+BUFFERED_ANSWER = (
+    "the backend buffered the response body: its first piece reached the caller only after the "
+    "server, which withheld the rest until the caller had seen the first piece, gave up waiting. "
+    "Yield each piece as the library reads it (at most MAX_PIECE bytes), never the whole body"
+)
+BUFFERED_UPLOAD = (
+    "the backend buffered the request body: the server received no byte of it before the body "
+    "source, which withheld the rest until the server had the first piece, gave up waiting. "
+    "Send each chunk as the source yields it, never the joined body"
+)
+
+
+def check_piece(piece: bytes) -> None:
+    """A response body piece is at most :data:`dicomkit.transports.support.MAX_PIECE` bytes."""
+    assert len(piece) <= MAX_PIECE, (
+        f"the backend handed out a piece of {len(piece)} bytes: at most {MAX_PIECE} "
+        "(dicomkit.transports.support.MAX_PIECE) at once, so a large body never sits in memory"
+    )
+
+
+class HeldAnswer:
+    """A response the server sends in two parts: ``MAX_PIECE`` bytes, then the rest only once
+    the test saw a first piece (``seen``), or after ``seconds`` (then ``seen`` fails: the
+    backend buffered)."""
+
+    SEED = 5
+    SIZE = 3 * MAX_PIECE
+
+    def __init__(self, server: ContractServer, mode: str, seconds: float) -> None:
+        self._server = server
+        self.name = f"hold-{os.getpid()}-{next(_names)}"
+        self.gate: Gate = server.gate(self.name, seconds)
+        self.url = (
+            f"{server.url}/echo?n={self.SIZE}&seed={self.SEED}&mode={mode}"
+            f"&hold={self.name}&hold_at={MAX_PIECE}"
+        )
+        self.received = bytearray()
+
+    def seen(self, piece: bytes) -> None:
+        """Record a piece; the first one must come while the server still withholds the rest."""
+        check_piece(piece)
+        if piece and not self.gate.opened.is_set():
+            assert not self.gate.expired, BUFFERED_ANSWER
+            self.gate.open()
+        self.received += piece
+
+    def check(self) -> None:
+        assert not self.gate.expired, BUFFERED_ANSWER
+        check_payload(bytes(self.received), payload(self.SEED, self.SIZE))
+
+    def __enter__(self) -> HeldAnswer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.gate.open()
+        self._server.forget_gate(self.name)
+
+
+class HeldUpload:
+    """A request body whose source yields ``MAX_PIECE`` bytes, then withholds the rest until
+    the server has received them (or ``seconds`` passed: then ``check`` fails, the backend
+    buffered)."""
+
+    def __init__(self, server: ContractServer, sized: bool, seconds: float) -> None:
+        self._server = server
+        self.name = f"ack-{os.getpid()}-{next(_names)}"
+        self.gate: Gate = server.gate(self.name, seconds)
+        self.url = f"{server.url}/echo?ack={self.name}&ack_at={MAX_PIECE}"
+        self.data = payload(6, 3 * MAX_PIECE)
+        self.body = StreamBody(self._chunks, len(self.data) if sized else None)
+
+    def _chunks(self) -> Iterator[bytes]:
+        yield self.data[:MAX_PIECE]
+        self.gate.wait()
+        yield self.data[MAX_PIECE : 2 * MAX_PIECE]
+        yield self.data[2 * MAX_PIECE :]
+
+    def check(self, response: Response) -> None:
+        assert not self.gate.expired, BUFFERED_UPLOAD
+        echo = echo_of(response)
+        assert echo["sha256"] == hashlib.sha256(self.data).hexdigest()
+
+    def __enter__(self) -> HeldUpload:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.gate.open()
+        self._server.forget_gate(self.name)
+
+
+_names = itertools.count()
+
 _server: ContractServer | None = None
 _server_lock = threading.Lock()
 
@@ -102,6 +206,48 @@ def _ensure_profiles() -> None:
 
 
 _ensure_profiles()
+
+
+_https: tuple[ContractServer, Any] | None = None
+
+
+def contract_https() -> tuple[ContractServer, Any]:
+    """The process-wide HTTPS loopback server and its ``TLSFiles`` (``dicomkit.testing.tls``),
+    made on first use; without ``openssl`` the case skips (and fails under ``CI=true``)."""
+    global _https
+    from dicomkit.testing.tls import make_tls_files, serve_https
+
+    with _server_lock:
+        if _https is None:
+            try:
+                files = make_tls_files(Path(tempfile.mkdtemp(prefix="dicomkit-contract-tls-")))
+            except FileNotFoundError as exc:
+                if os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}:
+                    pytest.fail(str(exc))
+                pytest.skip(str(exc))
+            _https = (serve_https(files).start(), files)
+        return _https
+
+
+PROXY_VARIABLES = (
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "REQUEST_METHOD",
+)
+
+
+def proxy_environment(monkeypatch: pytest.MonkeyPatch, **variables: str) -> None:
+    """Set the proxy variables a case names (lower case) and clear every other one."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
 
 
 def contract_server() -> ContractServer:

@@ -34,16 +34,20 @@ from dicomkit.core.errors import (
 from dicomkit.core.interface import Headers, Request, Response, StreamBody, Timeout, Transport
 from dicomkit.testing._contract_server import Blackhole, ContractServer, payload
 from dicomkit.testing.contract._fixtures import SessionFactory, TransportFixtures
+from dicomkit.testing.contract._proxies_sync import ProxyCases
 from dicomkit.testing.contract._support import (
     BAD_REQUESTS,
     CUT_BODIES,
     SHORT,
     VERBATIM_TARGETS,
     Case,
+    HeldAnswer,
+    HeldUpload,
     InlineLoop,
     cases,
     check_echo,
     check_payload,
+    check_piece,
     client_sockets,
     echo_of,
     echoed_target,
@@ -109,7 +113,7 @@ def _faulted_exchanges(transport: Transport, base: str, upload: Path) -> None:
         transport.send(refused)
 
 
-class TransportContract(ThreadCases, TransportFixtures):
+class TransportContract(ThreadCases, ProxyCases, TransportFixtures):
     """Mix into a test class whose fixtures build the Transport backend under test."""
 
     def _run(self, factory: Factory, body: Body) -> None:
@@ -159,11 +163,35 @@ class TransportContract(ThreadCases, TransportFixtures):
             pieces = 0
             with transport.send(Request("GET", url)) as response:
                 for chunk in response.iter_bytes():
-                    assert len(chunk) <= 4 * 1024 * 1024
+                    check_piece(chunk)
                     digest.update(chunk)
                     pieces += 1
             assert pieces > 1
             assert digest.hexdigest() == hashlib.sha256(payload(2, size)).hexdigest()
+
+        self._run(transport_factory, body)
+
+    @pytest.mark.parametrize("mode", ["length", "chunked"])
+    def test_response_body_streams_before_the_server_sends_the_rest(
+        self, transport_factory: Factory, contract_server: ContractServer, mode: str
+    ) -> None:
+        def body(transport: Transport) -> None:
+            with HeldAnswer(contract_server, mode, self.stream_wait) as held:
+                with transport.send(Request("GET", held.url)) as response:
+                    for piece in response.iter_bytes():
+                        held.seen(piece)
+                held.check()
+
+        self._run(transport_factory, body)
+
+    @pytest.mark.parametrize("sized", [True, False], ids=["length", "chunked"])
+    def test_request_body_streams_before_the_source_produces_the_rest(
+        self, transport_factory: Factory, contract_server: ContractServer, sized: bool
+    ) -> None:
+        def body(transport: Transport) -> None:
+            with HeldUpload(contract_server, sized, self.stream_wait) as held:
+                response, _ = _fetch(transport, Request("PUT", held.url, body=held.body))
+                held.check(response)
 
         self._run(transport_factory, body)
 
@@ -257,6 +285,23 @@ class TransportContract(ThreadCases, TransportFixtures):
 
         self._run(transport_factory, body)
 
+    def test_no_body_sends_no_length_and_an_empty_body_sends_zero(
+        self, transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        """A GET without body carries neither Content-Length nor Transfer-Encoding (RFC 9110
+        8.6: servers and proxies may refuse one); an empty POST says ``Content-Length: 0``."""
+        url = f"{contract_server.url}/echo"
+
+        def body(transport: Transport) -> None:
+            response, _ = _fetch(transport, Request("GET", url))
+            seen = echo_of(response)["headers"]
+            assert "Content-Length" not in seen
+            assert "Transfer-Encoding" not in seen
+            response, _ = _fetch(transport, Request("POST", url, body=b""))
+            assert echo_of(response)["headers"].get("Content-Length") == "0"
+
+        self._run(transport_factory, body)
+
     def test_request_body_errors_pass_through(
         self, transport_factory: Factory, contract_server: ContractServer
     ) -> None:
@@ -321,6 +366,18 @@ class TransportContract(ThreadCases, TransportFixtures):
             with pytest.raises(ReadTimeout):
                 response.read()
             assert response.is_closed
+
+        self._run(transport_factory, body)
+
+    def test_a_head_cut_at_a_line_boundary_is_connection_lost(
+        self, transport_factory: Factory, contract_server: ContractServer
+    ) -> None:
+        """A head with no blank line before a clean close is no complete (empty) answer."""
+        url = f"{contract_server.url}/echo?mode=close&cut_head=1"
+
+        def body(transport: Transport) -> None:
+            with pytest.raises(ConnectionLostError):
+                _fetch(transport, Request("GET", url, timeout=SHORT))
 
         self._run(transport_factory, body)
 

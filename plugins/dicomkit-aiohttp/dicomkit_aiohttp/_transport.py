@@ -14,6 +14,7 @@ from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
 from dicomkit.transports.support import (
     ClosedFlag,
     ProcessLocal,
+    Proxies,
     TransportOptions,
     aclose_body,
     afollow_redirects,
@@ -71,6 +72,9 @@ class AiohttpTransport(AsyncTransport):
         self._max_redirects = checked.max_redirects
         self._pool_maxsize = checked.pool_maxsize
         self._trust_env = bool(trust_env)
+        self._proxies = checked.proxies
+        if trust_env is False and not self._proxies.given:
+            self._proxies = Proxies(None, environment=False)
         build = self._new_session if session is None else None
         self._sessions: ProcessLocal[aiohttp.ClientSession]
         self._sessions = ProcessLocal("aiohttp.ClientSession", build, session)
@@ -110,6 +114,8 @@ class AiohttpTransport(AsyncTransport):
             headers = session_fields(headers, session.headers, session_auth=auth)
         # statuses are dicomkit's to judge: a session's raise_for_status=True does not apply
         options: dict[str, Any] = {"raise_for_status": False}
+        if self._sessions.owned:  # a caller's session chooses its proxies itself (trust_env)
+            options["proxy"] = self._proxies.for_url(request.url)
         if "Content-Type" not in headers:
             options["skip_auto_headers"] = ("Content-Type",)
         try:

@@ -10,7 +10,10 @@ from dicomkit.testing.contract import (
     AsyncTransportContract,
     CallerSession,
     TransportFixtures,
+    require_contract,
 )
+
+require_contract("2.0")  # streaming, proxy and cut-head cases (docs/contract-changelog.md)
 
 
 async def _status(session: aiohttp.ClientSession, url: str) -> int:

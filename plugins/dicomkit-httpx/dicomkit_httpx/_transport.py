@@ -9,6 +9,7 @@ one and the reverse.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from dicomkit.core import AsyncTransport, Request, Response, Transport
@@ -17,6 +18,7 @@ from dicomkit.transports.support import (
     ClosedFlag,
     Content,
     ProcessLocal,
+    Proxies,
     TransportOptions,
     aclose_body,
     afollow_redirects,
@@ -61,7 +63,12 @@ class _ClientSlot(Generic[_Client]):
     again in a forked child: ``ProcessLocal``)."""
 
     def __init__(
-        self, client: _Client | None, kind: type[_Client], option: str, options: dict[str, Any]
+        self,
+        client: _Client | None,
+        kind: type[_Client],
+        option: str,
+        options: dict[str, Any],
+        transport: Callable[[], Any],
     ) -> None:
         if client is not None and not isinstance(client, kind):
             raise InvalidArgumentError(f"{option} must be an httpx.{kind.__name__}")
@@ -69,7 +76,8 @@ class _ClientSlot(Generic[_Client]):
         self.owned = client is None
 
         def build() -> _Client:
-            return kind(**options)
+            # pools of its own for every client built (a forked child's too)
+            return kind(**options, transport=transport())
 
         self._local: ProcessLocal[_Client] = ProcessLocal(
             f"httpx.{kind.__name__}", build if client is None else None, client
@@ -87,6 +95,63 @@ class _ClientSlot(Generic[_Client]):
     def take_owned(self) -> _Client | None:
         """Forget the client; return it when it is ours to close."""
         return self._local.take()
+
+
+_Route = TypeVar("_Route", "httpx.HTTPTransport", "httpx.AsyncHTTPTransport")
+
+
+class _Routes(Generic[_Route]):
+    """httpx connection pools by proxy: each request goes through the one its URL asks for
+    (``Proxies.for_url``, the same decision as every other backend), each opened on first use.
+
+    httpx takes one proxy per client (and reads the environment its own way), so our client
+    gets this as its ``transport=``; httpx then reads no proxy variable itself.
+    """
+
+    def __init__(self, make: Callable[[str | None], _Route], proxies: Proxies) -> None:
+        self._make: Callable[[str | None], _Route] = make
+        self._proxies = proxies
+        self._made: dict[str | None, _Route] = {}
+
+    def pick(self, url: str) -> _Route:
+        proxy = self._proxies.for_url(url)
+        route = self._made.get(proxy)
+        if route is None:  # a pool opens no connection until used: a race costs nothing
+            route = self._made.setdefault(proxy, self._make(proxy))
+        return route
+
+    def routes(self) -> list[_Route]:
+        return list(self._made.values())
+
+
+class _SyncRouter(_Routes["httpx.HTTPTransport"]):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.pick(str(request.url)).handle_request(request)
+
+    def __enter__(self) -> _SyncRouter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for route in self.routes():
+            route.close()
+
+
+class _AsyncRouter(_Routes["httpx.AsyncHTTPTransport"]):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.pick(str(request.url)).handle_async_request(request)
+
+    async def __aenter__(self) -> _AsyncRouter:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        for route in self.routes():
+            await route.aclose()
 
 
 class HttpxTransport(Transport, AsyncTransport):
@@ -120,16 +185,32 @@ class HttpxTransport(Transport, AsyncTransport):
             checked.verify, checked.cert, default_cafile=_default_ca_bundle()
         )
         keepalive = checked.pool_maxsize
-        self._client_options: dict[str, Any] = {
+        proxies = checked.proxies
+        if trust_env is False and not proxies.given:
+            proxies = Proxies(None, environment=False)
+        connections: dict[str, Any] = {
             "verify": verified,
             "limits": httpx.Limits(max_connections=None, max_keepalive_connections=keepalive),
             "trust_env": True if trust_env is None else trust_env,
-            "follow_redirects": False,
-            "timeout": None,
         }
-        self._sync = _ClientSlot(client, httpx.Client, "client", self._client_options)
+        self._client_options: dict[str, Any] = {"follow_redirects": False, "timeout": None}
+
+        def sync_route(proxy: str | None) -> Any:
+            return httpx.HTTPTransport(proxy=proxy, **connections)
+
+        def async_route(proxy: str | None) -> Any:
+            return httpx.AsyncHTTPTransport(proxy=proxy, **connections)
+
+        def sync_router() -> _SyncRouter:
+            return _SyncRouter(sync_route, proxies)
+
+        def async_router() -> _AsyncRouter:
+            return _AsyncRouter(async_route, proxies)
+
+        shared = self._client_options
+        self._sync = _ClientSlot(client, httpx.Client, "client", shared, sync_router)
         self._async = _ClientSlot(
-            async_client, httpx.AsyncClient, "async_client", self._client_options
+            async_client, httpx.AsyncClient, "async_client", shared, async_router
         )
         self._max_redirects = checked.max_redirects
         self._state = ClosedFlag("httpx")

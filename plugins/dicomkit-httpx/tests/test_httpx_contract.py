@@ -20,7 +20,10 @@ from dicomkit.testing.contract import (
     ContractServer,
     TransportContract,
     TransportFixtures,
+    require_contract,
 )
+
+require_contract("2.0")  # streaming, proxy and cut-head cases (docs/contract-changelog.md)
 
 
 def _status(client: httpx.Client, url: str) -> int:

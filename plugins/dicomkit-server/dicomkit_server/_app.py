@@ -184,7 +184,11 @@ _ROUTE_TABLE: list[tuple[str, str, _Handler]] = [
     *(("GET", target, _retrieve) for target in _TARGETS),
     *(("GET", target + "/metadata", _metadata) for target in _TARGETS),
     ("GET", rf"{_I}/(?P<resource>frames)/(?P<frames>[^/]+)", _instance_resource),
-    ("GET", rf"{_I}/(?P<resource>bulkdata)/(?P<tag>[0-9A-Fa-f]{{8}})", _instance_resource),
+    (
+        "GET",
+        rf"{_I}/(?P<resource>bulkdata)/(?P<tag>[0-9A-Fa-f]{{8}}(?:/[^/]+/[^/]+)*)",
+        _instance_resource,
+    ),
     ("GET", rf"{_I}/(?P<resource>rendered|thumbnail)", _instance_resource),
     ("GET", rf"{_I}/frames/(?P<frames>[^/]+)/(?P<resource>rendered|thumbnail)", _instance_resource),
     *(("GET", rf"{t}/(?P<resource>rendered|thumbnail)", _group_resource) for t in (_SE, _S)),
@@ -337,8 +341,12 @@ async def _authenticate(
 ) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     auth = state.auth
-    if auth is None or unquote(request.path) in (TOKEN_PATH, state.prefix + TOKEN_PATH):
+    path = unquote(request.path)
+    if auth is None or path in (TOKEN_PATH, state.prefix + TOKEN_PATH):
         return await handler(request)
+    located = _relative(state, path)
+    if located is None or not _match(request.method, located[2])[2]:
+        return await handler(request)  # a 404 says more than a 401 where nothing is served
     if auth.check(request.headers.get("Authorization")):
         return await handler(request)
     return await send(

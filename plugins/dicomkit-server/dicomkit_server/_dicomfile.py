@@ -6,8 +6,10 @@ Reading happens here so that the routes deal in bytes, UIDs and DICOM JSON only.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from dicomkit.core.numbers import parse_decimal
 from dicomkit_server._store import BULK_PLACEHOLDER
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "FRAME_MEDIA_TYPES",
     "IndexedInstance",
     "NotAcceptable",
+    "bulk_location",
     "bulk_value",
     "decoded_frames",
     "explicit_little_endian_bytes",
@@ -75,8 +79,36 @@ class IndexedInstance:
     metadata: dict[str, Any]
 
 
-def _bulk_uri(element: DataElement) -> str:
-    return f"{BULK_PLACEHOLDER}{element.tag:08X}"
+def _placeholder(path: tuple[str, ...], _element: DataElement) -> str:
+    return BULK_PLACEHOLDER + "/".join(path)
+
+
+def _json_of(ds: Dataset, path: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``ds.to_json_dict`` as pydicom writes it, with two differences.
+
+    A placeholder BulkDataURI names the element's whole path (``54000100/2/54001010``, item
+    numbers from 1 as Orthanc writes them), so a value inside a sequence is never confused with
+    the top-level element of the same tag. A value pydicom cannot encode (an IS of ``"1A"``)
+    is left out, as Orthanc does, instead of refusing the whole data set.
+    """
+    result: dict[str, Any] = {}
+    for raw in ds.elements():  # not converted yet: conversion may fail, below
+        tag = raw.tag
+        key = f"{tag:08X}"
+        try:
+            element = ds[tag]
+            if element.VR == "SQ":
+                items = enumerate(element.value, start=1)
+                value = [_json_of(item, (*path, key, str(n))) for n, item in items]
+                result[key] = {"vr": "SQ", "Value": value}
+                continue
+            result[key] = element.to_json_dict(
+                bulk_data_element_handler=partial(_placeholder, (*path, key)),
+                bulk_data_threshold=BULK_THRESHOLD,
+            )
+        except Exception:  # pydicom raises many kinds for values that do not parse
+            result[key] = {"vr": str(raw.VR or "UN")}
+    return result
 
 
 def _has_preamble(path: Path) -> bool:
@@ -123,19 +155,13 @@ def index_file(path: Path) -> IndexedInstance:
             raise ValueError(f"cannot store the data set as Part 10: {exc}") from exc
         ds = pydicom.dcmread(path)
     syntax = str(ds.file_meta.get("TransferSyntaxUID", "") or ImplicitVRLittleEndian)
-    try:
-        metadata = ds.to_json_dict(
-            bulk_data_threshold=BULK_THRESHOLD, bulk_data_element_handler=_bulk_uri
-        )
-    except Exception as exc:  # pydicom raises many kinds for odd values
-        raise ValueError(f"cannot encode the data set as DICOM JSON: {exc}") from exc
     return IndexedInstance(
         study=str(ds.StudyInstanceUID),
         series=str(ds.SeriesInstanceUID),
         sop=str(ds.SOPInstanceUID),
         sop_class=str(ds.SOPClassUID),
         transfer_syntax=syntax,
-        metadata=metadata,
+        metadata=_json_of(ds),
     )
 
 
@@ -233,24 +259,44 @@ def decoded_frames(path: Path, numbers: list[int]) -> list[bytes]:
     return [pixels[n - 1].astype(pixels.dtype.newbyteorder("<")).tobytes() for n in numbers]
 
 
-def _find_element(ds: Dataset, tag: int) -> DataElement | None:
-    if tag in ds:
-        return ds[tag]
-    for element in ds:
-        if element.VR == "SQ":
-            for item in element.value:
-                found = _find_element(item, tag)
-                if found is not None:
-                    return found
-    return None
+def bulk_location(text: str) -> tuple[int, ...]:
+    """The path of a bulk-data URL segment (``7FE00010`` or ``54000100/2/54001010``): tags at
+    even places, 1-based item numbers between; ValueError when it is not one."""
+    pieces = text.split("/")
+    if len(pieces) % 2 == 0:
+        raise ValueError(f"invalid bulk data path {text!r}")
+    path: list[int] = []
+    for index, piece in enumerate(pieces):
+        tag = index % 2 == 0
+        if tag and re.fullmatch(r"[0-9A-Fa-f]{8}", piece) is None:
+            raise ValueError(f"invalid tag {piece!r} in bulk data path {text!r}")
+        number = int(piece, 16) if tag else parse_decimal(piece)
+        if number is None or (not tag and number < 1):
+            raise ValueError(f"invalid item number {piece!r} in bulk data path {text!r}")
+        path.append(number)
+    return tuple(path)
 
 
-def bulk_value(path: Path, tag: int) -> bytes:
-    """Raw bytes of a (possibly nested) binary element, as BulkDataURI promises them."""
+def _element_at(ds: Dataset, location: tuple[int, ...]) -> DataElement | None:
+    tag, rest = location[0], location[1:]
+    if tag not in ds:
+        return None
+    element = ds[tag]
+    if not rest:
+        return element
+    if element.VR != "SQ" or rest[0] > len(element.value):
+        return None
+    return _element_at(element.value[rest[0] - 1], rest[1:])
+
+
+def bulk_value(path: Path, location: tuple[int, ...]) -> bytes:
+    """Raw bytes of the binary element at ``location`` (see :func:`bulk_location`), as the
+    BulkDataURI that names it promises them; LookupError when there is none."""
     ds = pydicom.dcmread(path)
-    element = _find_element(ds, tag)
+    element = _element_at(ds, location)
     if element is None or element.value is None:
-        raise LookupError(f"no element ({tag >> 16:04X},{tag & 0xFFFF:04X}) in the instance")
+        where = "/".join(f"{n:08X}" if i % 2 == 0 else str(n) for i, n in enumerate(location))
+        raise LookupError(f"no element {where} in the instance")
     value = element.value
     if isinstance(value, bytes):
         return value

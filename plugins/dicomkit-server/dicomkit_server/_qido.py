@@ -13,7 +13,7 @@ from urllib.parse import unquote_plus
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 
 from dicomkit.core.numbers import parse_decimal
-from dicomkit_server._store import InstanceRecord
+from dicomkit_server._store import InstanceRecord, linked
 
 __all__ = ["Level", "Query", "QueryError", "parse_query", "search", "split_query"]
 
@@ -336,11 +336,14 @@ def _shape(
             for tag, element in source.items()
             if "BulkDataURI" not in element
             and "InlineBinary" not in element
-            and not tag.startswith("0028")
+            and (level == "instances" or not tag.startswith("0028"))
         }
         wanted -= excludes
+    instance = f"{base_url}/studies/{record.study}/series/{record.series}/instances/{record.sop}"
     result: dict[str, Any] = {
-        tag: source[tag] for tag in wanted if tag in source and tag not in excludes
+        tag: linked(source[tag], instance)
+        for tag in wanted
+        if tag in source and tag not in excludes
     }
     if level == "studies":
         retrieve = f"{base_url}/studies/{record.study}"
@@ -351,9 +354,7 @@ def _shape(
         retrieve = f"{base_url}/studies/{record.study}/series/{record.series}"
         result["00201209"] = {"vr": "IS", "Value": [len(group.records)]}
     else:
-        retrieve = (
-            f"{base_url}/studies/{record.study}/series/{record.series}/instances/{record.sop}"
-        )
+        retrieve = instance
         for tag in ("00280010", "00280011", "00280100", "00280008"):
             if tag in source and tag in wanted:
                 result[tag] = source[tag]

@@ -15,10 +15,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BULK_PLACEHOLDER", "InstanceRecord", "Store"]
+__all__ = ["BULK_PLACEHOLDER", "InstanceRecord", "Store", "linked", "linked_text"]
 
 BULK_PLACEHOLDER = "dicomkit-bulk:"
-"""Prefix of stored BulkDataURIs; replaced by the instance's absolute URL when served."""
+"""Prefix of stored BulkDataURIs, followed by the element's path below the instance
+(``7FE00010``, ``00880200/1/7FE00010``); made an absolute URL by :func:`linked` and
+:func:`linked_text`, the only two places that turn it into one, whatever route serves it."""
+_STORED_URI = f'"BulkDataURI":"{BULK_PLACEHOLDER}'
+
+
+def linked_text(metadata_text: str, instance_url: str) -> str:
+    """Stored DICOM JSON text with every placeholder BulkDataURI pointing below the instance.
+
+    Only ``BulkDataURI`` members are touched: a text value that happens to start with the
+    placeholder stays as it is.
+    """
+    return metadata_text.replace(_STORED_URI, f'"BulkDataURI":"{instance_url}/bulkdata/')
+
+
+def linked(element: dict[str, Any], instance_url: str) -> dict[str, Any]:
+    """A stored DICOM JSON element with its placeholder BulkDataURIs, at any depth of
+    sequences, pointing below the instance; the element itself when it holds none."""
+    uri = element.get("BulkDataURI")
+    if isinstance(uri, str) and uri.startswith(BULK_PLACEHOLDER):
+        return {**element, "BulkDataURI": f"{instance_url}/bulkdata/{uri[len(BULK_PLACEHOLDER) :]}"}
+    if element.get("vr") != "SQ" or not element.get("Value"):
+        return element
+    items = [
+        {tag: linked(value, instance_url) for tag, value in item.items()}
+        for item in element["Value"]
+    ]
+    return {**element, "Value": items}
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (

@@ -19,6 +19,7 @@ from dicomkit.core.urls import frame_list
 from dicomkit_server._context import RequestContext
 from dicomkit_server._dicomfile import (
     NotAcceptable,
+    bulk_location,
     bulk_value,
     decoded_frames,
     explicit_little_endian_bytes,
@@ -28,7 +29,7 @@ from dicomkit_server._dicomfile import (
 from dicomkit_server._negotiate import accepted, inner_type
 from dicomkit_server._ranges import Unsatisfiable, byte_range, content_range
 from dicomkit_server._respond import error, send
-from dicomkit_server._store import BULK_PLACEHOLDER, InstanceRecord
+from dicomkit_server._store import InstanceRecord, linked_text
 from dicomkit_server._xml import answer_format, send_xml_parts
 
 __all__ = [
@@ -176,8 +177,8 @@ def _read_all(body: IO[bytes], chunk_size: int = 1 << 18) -> Iterator[bytes]:
 def _metadata_chunks(ctx: RequestContext, records: list[InstanceRecord]) -> Iterator[bytes]:
     yield b"["
     for index, record in enumerate(records):
-        url = ctx.instance_url(record.study, record.series, record.sop) + "/bulkdata/"
-        text = record.metadata_text.replace(f'"{BULK_PLACEHOLDER}', f'"{url}')
+        url = ctx.instance_url(record.study, record.series, record.sop)
+        text = linked_text(record.metadata_text, url)
         yield (b"," if index else b"") + text.encode("utf-8")
     yield b"]"
 
@@ -301,11 +302,11 @@ async def handle_bulkdata(
     a multipart answer, which then carries the ``Content-Range``), or 416 past the end.
     """
     try:
-        tag = int(tag_text, 16)
-    except ValueError:
-        return await error(request, 400, f"invalid tag {tag_text!r}")
+        location = bulk_location(tag_text)
+    except ValueError as exc:
+        return await error(request, 400, str(exc))
     try:
-        value = bulk_value(record.path, tag)
+        value = bulk_value(record.path, location)
     except LookupError as exc:
         return await error(request, 404, str(exc))
     single = _bulk_single_part(request.headers.get("Accept"))
