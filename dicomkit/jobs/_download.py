@@ -278,7 +278,7 @@ class DownloadJob(Job):
                 if digest is not None:
                     found.append((item.id, *digest))
         if found:
-            self.journal.set_written(found)
+            self.journal.set_written_many(found)
 
     def _units(self, pending: Sequence[Item]) -> list[_Unit]:
         """Whole series where nothing of them is written yet, single instances elsewhere."""
@@ -301,7 +301,9 @@ class DownloadJob(Job):
         """The run's syncer: groups of files journaled and counted once final."""
 
         def commit(group: list[Staged]) -> None:
-            self.journal.set_written((staged.item, staged.size, staged.sha256) for staged in group)
+            self.journal.set_written_many(
+                (staged.item, staged.size, staged.sha256) for staged in group
+            )
             meter.landed([staged.size for staged in group])
 
         def drop(group: list[Staged]) -> None:
