@@ -90,14 +90,18 @@ class Journal:
             raise InvalidArgumentError(f"cannot create {path}: {exc}") from exc
         temp = Path(name)
         try:
-            db = _connect(temp)
+            # Filled in rollback mode (synchronous FULL), so that everything committed is in
+            # the file itself even if another process still has it open, then switched to
+            # WAL (the mode is kept in the file's header).
+            db = sqlite3.connect(temp, isolation_level=None, timeout=30)
             try:
                 db.executescript(_SCHEMA)
                 db.execute("BEGIN IMMEDIATE")
                 fill(db)
                 db.execute("COMMIT")
+                db.execute("PRAGMA journal_mode=WAL")
             finally:
-                db.close()  # the last connection: checkpointed, the file is whole
+                db.close()
             _publish(temp, path)
         except sqlite3.Error as exc:
             raise DicomkitError(f"cannot create the job journal {path}: {exc}") from exc
@@ -117,8 +121,10 @@ class Journal:
             db = _connect(path)
         except sqlite3.Error as exc:
             raise InvalidArgumentError(f"{path} is not a dicomkit job journal: {exc}") from exc
-        try:
+        try:  # read before anything is changed: a foreign file is left as it was
             rows = list(db.execute("SELECT value FROM meta WHERE key = 'version'"))
+            if rows and next(iter(db.execute("PRAGMA journal_mode")))[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")  # made by hand, or by an old version
         except sqlite3.Error as exc:
             db.close()
             raise InvalidArgumentError(f"{path} is not a dicomkit job journal: {exc}") from exc
@@ -257,12 +263,12 @@ class Journal:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    """A connection in WAL mode with ``synchronous=NORMAL``: a commit is atomic and survives
-    the process; only a power cut may take back the last ones (docs/transfers.md says why the
-    jobs are safe with that). ``timeout``: how long to wait for another process's lock."""
+    """A connection with ``synchronous=NORMAL`` (journals are in WAL mode, kept in the file):
+    a commit is atomic and survives the process; only a power cut may take back the last ones
+    (docs/transfers.md says why the jobs are safe with that). Changes nothing in the file.
+    ``timeout``: how long to wait for another process's lock."""
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     try:
-        db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
     except sqlite3.Error:
         db.close()
