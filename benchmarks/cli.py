@@ -1,6 +1,7 @@
 """The ``dicomkit`` command against dicomweb-client and curl, as whole processes (issue 11).
 
-``python -m benchmarks cli [--quick] [--runs N] [--server orthanc|reference]``
+``python -m benchmarks cli [--quick] [--runs N] [--server orthanc|reference]
+[--only cold|transfers|upload|download]``
 
 - cold start: ``dicomkit --help`` vs ``dicomweb_client --help``, and
   ``python -c "import dicomkit; dicomkit.DicomClient(url)"`` vs the same with
@@ -165,7 +166,10 @@ def _orthanc_usable() -> bool:
     return bool(orthanc_available()) and namespace_refusal() is None
 
 
-def transfers(kind: str, data: DataSet, scratch: Path, runs: int) -> list[Case]:
+def transfers(
+    kind: str, data: DataSet, scratch: Path, runs: int, which: str | None = None
+) -> dict[str, Case]:
+    """The upload and download cases (``which``: "upload" or "download" for one group)."""
     dicomkit = str(BIN / "dicomkit")
     out = scratch / "out"
     jobs = scratch / "jobs"
@@ -200,7 +204,8 @@ def transfers(kind: str, data: DataSet, scratch: Path, runs: int) -> list[Case]:
                 empty,
             ),
         ]
-        interleaved(uploads, runs)
+        if which != "download":
+            interleaved(uploads, runs)
         empty()
         subprocess.run(
             [dicomkit, "upload", str(data.folder), "--url", url, "--quiet"],
@@ -229,11 +234,12 @@ def transfers(kind: str, data: DataSet, scratch: Path, runs: int) -> list[Case]:
                 env,
             ),
         ]
-        downloads[0].run_once()  # warm the server's cache, unmeasured
-        downloads[0].walls.clear()
-        downloads[0].cpus.clear()
-        interleaved(downloads, runs)
-    return uploads + downloads
+        if which != "upload":
+            downloads[0].run_once()  # warm the server's cache, unmeasured
+            downloads[0].walls.clear()
+            downloads[0].cpus.clear()
+            interleaved(downloads, runs)
+    return {case.name: case for case in uploads + downloads if case.walls}
 
 
 def _row(case: Case, base: Case | None, target: float | None) -> str:
@@ -265,14 +271,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=None)
     parser.add_argument("--server", choices=("orthanc", "reference"), default=None)
     parser.add_argument("--instances", type=int, default=None)
-    parser.add_argument("--only", choices=("cold", "transfers"), default=None)
+    parser.add_argument("--only", choices=("cold", "transfers", "upload", "download"), default=None)
     opts = parser.parse_args(argv)
     runs = opts.runs or (2 if opts.quick else 5)
     count = opts.instances or (40 if opts.quick else 500)
     kind = opts.server or ("orthanc" if _orthanc_usable() else "reference")
     results: dict[str, Any] = {"quick": opts.quick, "runs": runs, "server": kind}
 
-    if opts.only != "transfers":
+    if opts.only in (None, "cold"):
         start_cases = cold_start(runs * 2)
         help_, dwc_help, client, dwc_client = start_cases
         report(
@@ -300,23 +306,26 @@ def main(argv: list[str] | None = None) -> int:
             f"\ndata: {count} instances, {data.size / 1e6:.1f} MB; server: {kind};"
             f" {runs} run(s) per case"
         )
-        up_kit, up_cli, up_py, curl, down_kit = transfers(kind, data, scratch, runs)
+        which = opts.only if opts.only in ("upload", "download") else None
+        done = transfers(kind, data, scratch, runs, which)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    report(
-        f"transfers against {kind}",
-        [
-            (down_kit, curl, 1.3),
-            (curl, None, None),
+    rows: list[tuple[Case, Case | None, float | None]] = []
+    if "curl (study to one file)" in done:
+        curl = done["curl (study to one file)"]
+        rows += [(done["dicomkit download"], curl, 1.3), (curl, None, None)]
+    if "dicomkit upload" in done:
+        up_kit = done["dicomkit upload"]
+        up_cli = done["dicomweb_client store instances"]
+        up_py = done["dicomweb-client store_instances x50 (Python)"]
+        rows += [
             (up_kit, up_cli, 0.5),
             (up_kit, up_py, 0.5),
             (up_cli, None, None),
             (up_py, None, None),
-        ],
-    )
-    results["transfers"] = {
-        case.name: case.figures() for case in (up_kit, up_cli, up_py, curl, down_kit)
-    }
+        ]
+    report(f"transfers against {kind}", rows)
+    results["transfers"] = {name: case.figures() for name, case in done.items()}
     results["data"] = {"instances": count, "bytes": data.size}
     _save(results, opts.quick)
     return 0
@@ -325,8 +334,11 @@ def main(argv: list[str] | None = None) -> int:
 def _save(results: dict[str, Any], quick: bool) -> None:
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / ("cli-quick.json" if quick else "cli.json")
-    if out.exists():  # a partial run (--only) keeps the other part's figures
-        results = {**json.loads(out.read_text()), **results}
+    if out.exists():  # a partial run (--only) keeps the other parts' figures
+        old = json.loads(out.read_text())
+        if "transfers" in results:
+            results["transfers"] = {**old.get("transfers", {}), **results["transfers"]}
+        results = {**old, **results}
     out.write_text(json.dumps(results, indent=2))
     print(f"\nraw figures: {out}")
 

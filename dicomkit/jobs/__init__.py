@@ -1,6 +1,6 @@
 """Journaled, resumable transfer jobs: uploads and downloads that survive a kill.
 
-A job records every instance's state in a SQLite journal, one transaction per change, so a
+A job records every instance's state in a SQLite journal, each change one transaction, so a
 job killed at any moment (SIGKILL included) resumes with :func:`open_job` and moves only what
 is not yet confirmed::
 
@@ -11,8 +11,9 @@ is not yet confirmed::
 
 Uploads end every file as stored, already present or failed (a STOW-RS request that broke
 without an answer is resolved by asking the server, with QIDO-RS, which of its instances it
-holds). Downloads write each instance once, complete (temporary name, fsync, rename), and
-record its size and SHA-256. docs/transfers.md says more, with the measured defaults.
+holds). Downloads write each instance once, complete (temporary name, fsync, rename, in
+groups journaled together), and record its size and SHA-256. docs/transfers.md says more,
+with the measured defaults.
 """
 
 from __future__ import annotations

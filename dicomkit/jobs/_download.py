@@ -8,6 +8,7 @@ written are asked for one by one, so a broken connection costs one file, not the
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,17 +30,12 @@ from dicomkit.core.errors import (
 )
 from dicomkit.core.uids import validate_uid
 from dicomkit.files import BYTES_RECEIVED
-from dicomkit.jobs._files import (
-    file_digest,
-    instance_uids,
-    sha256_of,
-    target_path,
-    write_instance,
-)
+from dicomkit.jobs._files import file_digest, instance_uids, target_path
 from dicomkit.jobs._job import Job
 from dicomkit.jobs._journal import Item
 from dicomkit.jobs._meter import Meter, on_threads
 from dicomkit.jobs._model import FAILED, PENDING, WRITTEN, JobReport, ProgressCallback
+from dicomkit.jobs._staging import Staged, StagedFiles, Syncer
 from dicomkit.jobs._tasks import on_tasks, to_thread
 
 if TYPE_CHECKING:
@@ -94,15 +90,15 @@ class DownloadJob(Job):
             raise InvalidArgumentError("nothing to download: no study, series or instance given")
         description = ", ".join("/".join(uid for uid in row if uid) for row in rows[:3])
         description += f" (+{len(rows) - 3} more)" if len(rows) > 3 else ""
-        journal, meta = cls._new_journal(journal_path, description)
-        meta["out_dir"] = str(Path(out_dir).expanduser().absolute())
-        with journal.transaction() as db:
+        settings = {"out_dir": str(Path(out_dir).expanduser().absolute())}
+
+        def fill(db: sqlite3.Connection) -> None:
             db.executemany(
                 "INSERT INTO targets (study, series, sop, state) VALUES (?, ?, ?, 'pending')",
                 rows,
             )
-            journal.put_meta(db, cls._seal(meta))
-        return cls(journal)
+
+        return cls(cls._make(journal_path, description, settings, fill))
 
     @property
     def out_dir(self) -> str:
@@ -134,7 +130,13 @@ class DownloadJob(Job):
         self._list(client)
         meter = self._checked(root, progress)
         units = self._units(self.journal.items(PENDING))
-        on_threads(lambda unit: self._fetch(client, root, unit, meter), units, count)
+        syncer = self._syncer(root, meter)
+        try:
+            on_threads(lambda unit: self._fetch(client, syncer, unit, meter), units, count)
+        except BaseException:
+            syncer.close(check=False)  # what is complete is journaled, then the error
+            raise
+        syncer.close()
         return self._report(meter)
 
     async def arun(
@@ -154,7 +156,13 @@ class DownloadJob(Job):
         await self._alist(client)
         meter = await to_thread(self._checked, root, progress)
         units = self._units(await to_thread(self.journal.items, PENDING))
-        await on_tasks(lambda unit: self._afetch(client, root, unit, meter), units, count)
+        syncer = self._syncer(root, meter)
+        try:
+            await on_tasks(lambda unit: self._afetch(client, syncer, unit, meter), units, count)
+        except BaseException:
+            await to_thread(partial(syncer.close, check=False))
+            raise
+        await to_thread(syncer.close)
         return await to_thread(self._report, meter)
 
     def list_targets(self, client: DicomClient) -> None:
@@ -250,8 +258,9 @@ class DownloadJob(Job):
 
     def _check_disk(self, root: Path) -> None:
         """Written files still complete stay written (else pending again); a pending file
-        already complete on disk (the job died between its rename and its journal entry) is
-        written: nothing is downloaded twice."""
+        already complete on disk (the job died between its rename and its journal entry; a
+        file gets its final name only once fsynced) is written: nothing is downloaded twice."""
+        changed = []
         for item in self.journal.items(WRITTEN):
             path = target_path(root, _uids(item))
             try:
@@ -259,15 +268,17 @@ class DownloadJob(Job):
             except OSError:
                 intact = False
             if not intact:
-                self.journal.set_state([item], PENDING, "the file went missing or changed")
+                changed.append(item)
+        self.journal.set_state(changed, PENDING, "the file went missing or changed")
+        found = []
         for item in self.journal.items(PENDING):
             path = target_path(root, _uids(item))
             if path.is_file():
                 digest = file_digest(path)
                 if digest is not None:
-                    self.journal.set_written(item.id, *digest)
-
-    # -- fetching ------------------------------------------------------------------------------
+                    found.append((item.id, *digest))
+        if found:
+            self.journal.set_written_many(found)
 
     def _units(self, pending: Sequence[Item]) -> list[_Unit]:
         """Whole series where nothing of them is written yet, single instances elsewhere."""
@@ -286,25 +297,49 @@ class DownloadJob(Job):
                 units.extend(_Unit(study, series, (item,), whole_series=False) for item in items)
         return units
 
-    def _fetch(self, client: DicomClient, root: Path, unit: _Unit, meter: Meter) -> None:
-        """Run one unit; a series broken midway goes on with its remaining instances."""
+    def _syncer(self, root: Path, meter: Meter) -> Syncer:
+        """The run's syncer: groups of files journaled and counted once final."""
+
+        def commit(group: list[Staged]) -> None:
+            self.journal.set_written_many(
+                (staged.item, staged.size, staged.sha256) for staged in group
+            )
+            meter.landed([staged.size for staged in group])
+
+        def drop(group: list[Staged]) -> None:
+            meter.unstaged([staged.size for staged in group])
+
+        return Syncer(root, commit, drop)
+
+    def _fetch(self, client: DicomClient, syncer: Syncer, unit: _Unit, meter: Meter) -> None:
+        """Run one unit, its files made final in groups; a series broken midway goes on with
+        its remaining instances. Files not final when the unit fails are fetched next run."""
+        files = StagedFiles(syncer.root, syncer)
+        try:
+            self._fetch_unit(client, unit, meter, files)
+            files.flush()
+        finally:
+            files.discard()
+
+    def _fetch_unit(
+        self, client: DicomClient, unit: _Unit, meter: Meter, files: StagedFiles
+    ) -> None:
         remaining = {item.sop: item for item in unit.items}
         if unit.whole_series:
             try:
                 with _counted(meter, unit.key):
                     for headers, body in client.iter_parts(unit.study, unit.series):
-                        self._save(root, body, headers, remaining, meter, unit)
+                        self._save(files, body, headers, remaining, meter, unit)
             except _STOPS:
                 raise
             except _NETWORK as exc:  # what is missing is asked for below, one by one
                 job_series_broken(self.job_id, unit.series, len(remaining), str(exc))
-        elif len(unit.items) == 1:
-            self._fetch_instance(client, root, unit.items[0], meter)
-            return
         for item in list(remaining.values()):
-            self._fetch_instance(client, root, item, meter)
+            self._fetch_instance(client, item, meter, files)
 
-    def _fetch_instance(self, client: DicomClient, root: Path, item: Item, meter: Meter) -> None:
+    def _fetch_instance(
+        self, client: DicomClient, item: Item, meter: Meter, files: StagedFiles
+    ) -> None:
         reason = "no answer"
         for _ in range(MAX_ATTEMPTS):
             remaining = {item.sop: item}
@@ -312,7 +347,7 @@ class DownloadJob(Job):
                 with _counted(meter, -item.id):
                     parts = client.iter_parts(item.study or "", item.series, item.sop)
                     for headers, body in parts:
-                        self._save(root, body, headers, remaining, meter, None)
+                        self._save(files, body, headers, remaining, meter, None)
             except NotFoundError as exc:
                 reason = f"not found on the server: {exc}"
                 break
@@ -320,6 +355,8 @@ class DownloadJob(Job):
                 raise
             except _NETWORK as exc:
                 reason = str(exc)
+                if files.holds(item.sop):  # it arrived whole before the answer broke
+                    return
                 continue
             if not remaining:
                 return
@@ -327,23 +364,33 @@ class DownloadJob(Job):
         self._failed(item, reason, meter)
 
     async def _afetch(
-        self, client: AsyncDicomClient, root: Path, unit: _Unit, meter: Meter
+        self, client: AsyncDicomClient, syncer: Syncer, unit: _Unit, meter: Meter
+    ) -> None:
+        files = StagedFiles(syncer.root, syncer)
+        try:
+            await self._afetch_unit(client, unit, meter, files)
+            await to_thread(files.flush)
+        finally:
+            files.discard()  # removes the files of a unit cut short (nothing when flushed)
+
+    async def _afetch_unit(
+        self, client: AsyncDicomClient, unit: _Unit, meter: Meter, files: StagedFiles
     ) -> None:
         remaining = {item.sop: item for item in unit.items}
         if unit.whole_series:
             try:
                 with _counted(meter, unit.key):
                     async for headers, body in client.iter_parts(unit.study, unit.series):
-                        await to_thread(self._save, root, body, headers, remaining, meter, unit)
+                        await to_thread(self._save, files, body, headers, remaining, meter, unit)
             except _STOPS:
                 raise
             except _NETWORK as exc:
                 job_series_broken(self.job_id, unit.series, len(remaining), str(exc))
         for item in list(remaining.values()):
-            await self._afetch_instance(client, root, item, meter)
+            await self._afetch_instance(client, item, meter, files)
 
     async def _afetch_instance(
-        self, client: AsyncDicomClient, root: Path, item: Item, meter: Meter
+        self, client: AsyncDicomClient, item: Item, meter: Meter, files: StagedFiles
     ) -> None:
         reason = "no answer"
         for _ in range(MAX_ATTEMPTS):
@@ -352,7 +399,7 @@ class DownloadJob(Job):
                 with _counted(meter, -item.id):
                     parts = client.iter_parts(item.study or "", item.series, item.sop)
                     async for headers, body in parts:
-                        await to_thread(self._save, root, body, headers, remaining, meter, None)
+                        await to_thread(self._save, files, body, headers, remaining, meter, None)
             except NotFoundError as exc:
                 reason = f"not found on the server: {exc}"
                 break
@@ -360,6 +407,8 @@ class DownloadJob(Job):
                 raise
             except _NETWORK as exc:
                 reason = str(exc)
+                if files.holds(item.sop):
+                    return
                 continue
             if not remaining:
                 return
@@ -372,15 +421,16 @@ class DownloadJob(Job):
 
     def _save(
         self,
-        root: Path,
+        files: StagedFiles,
         body: bytes,
         headers: Any,
         remaining: dict[str | None, Item],
         meter: Meter,
         unit: _Unit | None,
     ) -> None:
-        """Write one part and journal it; a part of an instance not expected is written only
-        in a whole-series answer (it was added since the listing) and journaled then."""
+        """Write one part to its group (made final and journaled with it); a part of an
+        instance not expected is written only in a whole-series answer (it was added since
+        the listing) and journaled then."""
         expected = None
         if len(remaining) == 1:
             only = next(iter(remaining.values()))
@@ -391,12 +441,14 @@ class DownloadJob(Job):
             raise ProtocolError(f"a part of {len(body)} bytes announced {length}")
         item = remaining.pop(uids[2], None)
         if item is None:
-            if unit is None or target_path(root, uids).exists():
+            if unit is None or files.holds(uids[2]) or target_path(files.root, uids).exists():
                 return
             item = self._new_item(uids)
-        write_instance(root, body, uids)
-        self.journal.set_written(item.id, len(body), sha256_of(body))
-        meter.landed(unit.key if unit is not None else -item.id, item.id, len(body))
+        key = unit.key if unit is not None else -item.id
+        files.add(uids, body, item.id, key)
+        meter.staged(key, len(body))
+        if files.due():
+            files.flush()
 
     def _new_item(self, uids: tuple[str, str, str]) -> Item:
         study, series, sop = uids

@@ -1,15 +1,14 @@
-"""The files of a job: what a file to upload holds, reading it metered, writing downloads safely.
+"""The files of a job: what a file to upload holds, reading it metered, naming downloads.
 
 Uploads are sniffed from their first bytes (the UID scanner, no pydicom for common files);
-downloads go to a temporary name, are fsynced and renamed, so a file under its final name is
-always complete, whatever instant the process died at.
+downloads are named by the UIDs in their own bytes, validated, and written by
+:mod:`dicomkit.jobs._staging`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,6 @@ __all__ = [
     "sha256_of",
     "sniff",
     "target_path",
-    "write_instance",
 ]
 
 
@@ -138,33 +136,6 @@ class MeteredFile:
 def target_path(root: Path, uids: tuple[str, str, str]) -> Path:
     study, series, sop = uids
     return root / study / series / f"{sop}.dcm"
-
-
-def write_instance(root: Path, data: bytes, uids: tuple[str, str, str]) -> Path:
-    """Write one instance to ``root/{study}/{series}/{sop}.dcm``, complete or not at all.
-
-    The bytes go to a temporary file in the target folder, which is fsynced and renamed.
-    A disk error removes the temporary file and raises DiskError naming the folder.
-    """
-    study, series, sop = uids
-    folder = root / study / series
-    target = folder / f"{sop}.dcm"
-    temp: str | None = None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".dicomkit-", suffix=".part", dir=folder)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-        temp = None
-    except OSError as exc:
-        raise DiskError(f"cannot write the download under {root}: {exc}") from exc
-    finally:
-        if temp is not None:
-            Path(temp).unlink(missing_ok=True)
-    return target
 
 
 def instance_uids(data: bytes, expected: tuple[str, str, str] | None) -> tuple[str, str, str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -65,23 +67,30 @@ class Job:
                 self.journal.put_meta(db, {"url": url})
 
     @classmethod
-    def _new_journal(
-        cls, journal_path: str | os.PathLike[str] | None, description: str
-    ) -> tuple[Journal, dict[str, str]]:
+    def _make(
+        cls,
+        journal_path: str | os.PathLike[str] | None,
+        description: str,
+        settings: dict[str, str],
+        fill: Callable[[sqlite3.Connection], None],
+    ) -> Journal:
+        """A new journal holding ``settings`` and what ``fill`` writes, made whole or not at
+        all (:meth:`Journal.create`), stamped with its version. ``created`` has microseconds:
+        jobs made in the same second list in the order they were made."""
         path = new_journal_path(cls.kind) if journal_path is None else Path(journal_path)
-        journal = Journal.open(path, create=True)
         meta = {
             "kind": cls.kind,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
             "description": description,
+            **settings,
+            "version": JOURNAL_VERSION,
         }
-        return journal, meta
 
-    @staticmethod
-    def _seal(meta: dict[str, str]) -> dict[str, str]:
-        """The settings to commit with the items, ``version`` last: a journal without it was
-        interrupted while being made and is refused by :func:`open_job`."""
-        return {**meta, "version": JOURNAL_VERSION}
+        def filled(db: sqlite3.Connection) -> None:
+            fill(db)
+            Journal.put_meta(db, meta)
+
+        return Journal.create(path, filled)
 
     def status(self) -> JobStatus:
         """Every item's state as the journal holds it now (cheap; safe while running)."""

@@ -1,17 +1,21 @@
 """The SQLite journal of one job: its settings, its targets and the state of every item.
 
-WAL mode with ``synchronous=FULL`` and one transaction per state change, so whatever instant
-the process dies at (SIGKILL included), the file holds the last committed change and nothing
-half-made. Every method takes the journal's lock: worker threads share one connection.
+WAL mode with ``synchronous=NORMAL``; every state change is one transaction, so whatever
+instant the process dies at (SIGKILL included), the file holds the last committed change and
+nothing half-made. A power cut may take back the last few commits, which the jobs are built
+to survive (docs/transfers.md, "The journal"). A journal is made under a temporary name and
+linked into place complete, so another process never sees it half-made. Every method takes
+the journal's lock: worker threads share one connection.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,38 +68,73 @@ class Journal:
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, create: bool = False) -> Journal:
-        """Open (or with ``create``, make) the journal at ``path``; a missing, foreign or
-        unfinished file is an InvalidArgumentError."""
+    def create(
+        cls, path: str | os.PathLike[str], fill: Callable[[sqlite3.Connection], None]
+    ) -> Journal:
+        """Make the journal at ``path`` with what ``fill`` writes, in one transaction, then
+        open it. It is built under a temporary name and linked into place whole, so another
+        process (``dicomkit jobs list``) sees either nothing or a complete journal. An existing
+        ``path`` or a folder that cannot be written is an InvalidArgumentError."""
         path = Path(path).expanduser()
-        if create:
+        if path.exists():
+            raise InvalidArgumentError(f"a job journal already exists at {path}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Private (file paths and UIDs are the user's business); SQLite takes an empty
+            # file as an empty database.
+            fd, name = tempfile.mkstemp(
+                prefix=f".{path.name}.", suffix=".creating", dir=path.parent
+            )
+            os.close(fd)
+        except OSError as exc:
+            raise InvalidArgumentError(f"cannot create {path}: {exc}") from exc
+        temp = Path(name)
+        try:
+            # Filled in rollback mode (synchronous FULL), so that everything committed is in
+            # the file itself even if another process still has it open, then switched to
+            # WAL (the mode is kept in the file's header).
+            db = sqlite3.connect(temp, isolation_level=None, timeout=30)
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                # Made here, exclusively and private (file paths and UIDs are the user's
-                # business); SQLite takes an empty file as an empty database.
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            except FileExistsError as exc:
-                raise InvalidArgumentError(f"a job journal already exists at {path}") from exc
-            except OSError as exc:
-                raise InvalidArgumentError(f"cannot create {path}: {exc}") from exc
-        elif not path.is_file():
+                db.executescript(_SCHEMA)
+                db.execute("BEGIN IMMEDIATE")
+                fill(db)
+                db.execute("COMMIT")
+                db.execute("PRAGMA journal_mode=WAL")
+            finally:
+                db.close()
+            _publish(temp, path)
+        except sqlite3.Error as exc:
+            raise DicomkitError(f"cannot create the job journal {path}: {exc}") from exc
+        finally:
+            for leftover in (temp, *(Path(f"{temp}{end}") for end in ("-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Journal:
+        """Open the journal at ``path``; a missing, foreign or unfinished file is an
+        InvalidArgumentError."""
+        path = Path(path).expanduser()
+        if not path.is_file():
             raise InvalidArgumentError(f"no job journal at {path}")
         try:
-            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            if create:
-                db.executescript(_SCHEMA)
+            db = _connect(path)
         except sqlite3.Error as exc:
             raise InvalidArgumentError(f"{path} is not a dicomkit job journal: {exc}") from exc
-        journal = cls(path, db)
-        if not create and journal.meta("version") is None:
+        try:  # read before anything is changed: a foreign file is left as it was
+            rows = list(db.execute("SELECT value FROM meta WHERE key = 'version'"))
+            if rows and next(iter(db.execute("PRAGMA journal_mode")))[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")  # made by hand, or by an old version
+        except sqlite3.Error as exc:
+            db.close()
+            raise InvalidArgumentError(f"{path} is not a dicomkit job journal: {exc}") from exc
+        if not rows:
             db.close()
             raise InvalidArgumentError(
                 f"{path} is not a complete dicomkit job journal (made by another program, or "
                 "its creation was interrupted: create the job again)"
             )
-        return journal
+        return cls(path, db)
 
     def close(self) -> None:
         with self._lock:
@@ -174,11 +213,17 @@ class Journal:
 
     def set_written(self, item_id: int, size: int, sha256: str) -> None:
         """One downloaded instance complete on disk, with what verifies it."""
+        self.set_written_many([(item_id, size, sha256)])
+
+    def set_written_many(self, written: Iterable[tuple[int, int, str]]) -> None:
+        """Downloaded instances complete on disk, as (item id, size, SHA-256), in one
+        transaction: the job journals a group of files made final together."""
+        now = time.time()
         with self.transaction() as db:
-            db.execute(
+            db.executemany(
                 "UPDATE items SET state = 'written', size = ?, sha256 = ?, reason = NULL,"
                 " updated = ? WHERE id = ?",
-                (size, sha256, time.time(), item_id),
+                ((size, sha256, now, ident) for ident, size, sha256 in written),
             )
 
     def counts(self) -> dict[str, int]:
@@ -215,6 +260,35 @@ class Journal:
     def targets(self, state: str) -> list[tuple[int, str, str | None, str | None]]:
         rows = self._query("SELECT id, study, series, sop FROM targets WHERE state = ?", (state,))
         return [(int(str(i)), str(st), _text(se), _text(so)) for i, st, se, so in rows]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A connection with ``synchronous=NORMAL`` (journals are in WAL mode, kept in the file):
+    a commit is atomic and survives the process; only a power cut may take back the last ones
+    (docs/transfers.md says why the jobs are safe with that). Changes nothing in the file.
+    ``timeout``: how long to wait for another process's lock."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    try:
+        db.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
+
+
+def _publish(temp: Path, path: Path) -> None:
+    """Give the finished journal its name, never over an existing file: a hard link where
+    the system has them (atomic, fails if ``path`` exists), else a rename (Windows refuses
+    one over an existing file too)."""
+    try:
+        if os.name == "nt":
+            os.rename(temp, path)
+        else:
+            os.link(temp, path)
+    except FileExistsError as exc:
+        raise InvalidArgumentError(f"a job journal already exists at {path}") from exc
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot create {path}: {exc}") from exc
 
 
 def _text(value: object) -> str | None:

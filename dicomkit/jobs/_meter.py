@@ -48,6 +48,7 @@ class Meter:
         self._bytes_total = bytes_total
         self._failed = failed
         self._flight: dict[int, int] = {}
+        self._staged = 0
         self._monotonic = monotonic
         self._shown = bytes_done
         self._started = time.monotonic()
@@ -56,7 +57,7 @@ class Meter:
     def _emit(self) -> None:
         if self._progress is None:
             return
-        done = self._confirmed_bytes + sum(self._flight.values())
+        done = self._confirmed_bytes + self._staged + sum(self._flight.values())
         if self._monotonic:
             done = self._shown = max(done, self._shown)
         self._progress(
@@ -96,15 +97,26 @@ class Meter:
             if self._flight.pop(key, 0):
                 self._emit()
 
-    def landed(self, key: int, item: int, size: int) -> None:
-        """Item ``item`` of ``size`` bytes, counted in flight under ``key`` as it arrived,
-        is confirmed: its bytes move from in flight to done, in one step."""
+    def staged(self, key: int, size: int) -> None:
+        """``size`` bytes counted in flight under ``key`` are a file waiting for its group
+        to be made final: they stay counted when ``key``'s request ends."""
         with self._lock:
             self._flight[key] = max(0, self._flight.get(key, 0) - size)
-            self._flight.pop(item, None)
-            self._done += 1
-            self.moved_instances += 1
-            self._confirmed_bytes += size
+            self._staged += size
+
+    def landed(self, sizes: Sequence[int]) -> None:
+        """Staged files of these sizes are final and journaled: done, in one step."""
+        with self._lock:
+            self._staged -= sum(sizes)
+            self._confirmed_bytes += sum(sizes)
+            self._done += len(sizes)
+            self.moved_instances += len(sizes)
+            self._emit()
+
+    def unstaged(self, sizes: Sequence[int]) -> None:
+        """Staged files given up (removed, to be fetched again): they no longer count."""
+        with self._lock:
+            self._staged -= sum(sizes)
             self._emit()
 
     def settle(

@@ -30,7 +30,7 @@ from dicomkit.core.uids import validate_uid
 from dicomkit.files.folder import scan_folder
 from dicomkit.jobs._files import MeteredFile, sniff
 from dicomkit.jobs._job import Job
-from dicomkit.jobs._journal import Item
+from dicomkit.jobs._journal import Item, Journal
 from dicomkit.jobs._meter import Meter, on_threads
 from dicomkit.jobs._model import (
     ALREADY_PRESENT,
@@ -107,13 +107,11 @@ class UploadJob(Job):
         rows = [row for path in named for row in _rows(path, recursive)]
         description = ", ".join(str(path) for path in named[:3])
         description += f" (+{len(named) - 3} more)" if len(named) > 3 else ""
-        journal, meta = cls._new_journal(journal_path, description)
         chosen = "" if batch_files is None else str(files)
-        meta.update(study=study or "", batch_files=chosen, batch_bytes=str(size))
-        with journal.transaction() as db:
-            journal.add_items(db, rows)
-            journal.put_meta(db, cls._seal(meta))
-        return cls(journal)
+        settings = {"study": study or "", "batch_files": chosen, "batch_bytes": str(size)}
+        return cls(
+            cls._make(journal_path, description, settings, partial(Journal.add_items, rows=rows))
+        )
 
     # -- running -------------------------------------------------------------------------------
 

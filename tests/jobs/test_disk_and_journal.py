@@ -54,9 +54,11 @@ def test_a_full_disk_stops_the_download_and_loses_nothing(
     with reference.client() as client, pytest.raises(DicomkitError, match="No space left"):
         job.run(client, workers=1)
     status = job.status()
-    assert status.counts == {"written": 5, "pending": 7}
+    # Files are made final a group at a time (a series here): the group whose fsync failed
+    # is not, the groups before it are written and journaled.
+    assert status.counts == {"written": 4, "pending": 8}
     on_disk = folder_contents(out)
-    assert len(on_disk) == 5
+    assert len(on_disk) == 4
     assert all(expected[sop] == sha for sop, sha in on_disk.items())
     assert not list(out.rglob(".dicomkit-*"))  # no half-written file left behind
 
@@ -64,7 +66,7 @@ def test_a_full_disk_stops_the_download_and_loses_nothing(
     with reference.client() as client:
         report = job.run(client)
     assert report.ok
-    assert report.moved_instances == 7
+    assert report.moved_instances == 8
     assert folder_contents(out) == expected
     job.close()
 
