@@ -17,6 +17,7 @@ import requests
 import dicomkit
 from dicomkit.compat.dicomweb_client import DICOMwebClient, HTTPError, RetryError
 from dicomkit.testing.data import make_instance, new_uid
+from tests._support.ci import require_module
 
 
 @pytest.fixture(params=["reference", "orthanc"])
@@ -99,7 +100,7 @@ def test_prefixes_reassigned_after_construction_are_used(dicomweb_server: Any) -
 
 
 def test_retries_end_in_retry_error(dicomweb_server: Any) -> None:
-    retrying = pytest.importorskip("retrying")
+    retrying = require_module("retrying")
     dicomweb_server.faults.add("/studies", method="GET", status=503, times=None)
     compat = DICOMwebClient(dicomweb_server.url)
     compat.set_http_retry_params(max_attempts=3, wait_exponential_multiplier=1)

@@ -15,8 +15,9 @@ import pytest
 import dicomkit
 from dicomkit import AsyncDicomClient, Dialect, DicomClient
 from dicomkit.testing.data import make_instance, new_uid
+from tests._support.ci import require_module
 
-pytest.importorskip("pytest_localserver")
+require_module("pytest_localserver")
 
 FRAME = b"\xff\xd8 one jpeg frame \xff\xd9"
 UIDS = ("1.2.3", "1.2.4", "1.2.5")
@@ -146,5 +147,5 @@ async def _iter_async(url: str) -> None:
 
 
 def test_async_iter_bulkdata(dicomweb_server: Any) -> None:
-    pytest.importorskip("dicomkit_aiohttp")
+    require_module("dicomkit_aiohttp")
     asyncio.run(_iter_async(dicomweb_server.url))
