@@ -16,7 +16,15 @@ import tarfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-__all__ = ["PEER_VERSION", "SDIST_DIR_VARIABLE", "SUITE_FILES", "fetch_sdist", "prepare", "run"]
+__all__ = [
+    "PEER_VERSION",
+    "SDIST_DIR_VARIABLE",
+    "SUITE_FILES",
+    "TIMING_TESTS",
+    "fetch_sdist",
+    "prepare",
+    "run",
+]
 
 PEER_VERSION = "0.61.2"
 SDIST_DIR_VARIABLE = "DICOMKIT_PEER_SDIST_DIR"
@@ -29,6 +37,12 @@ SUITE_FILES = (
     "tests/test_streaming.py",
     "tests/test_cli.py",
 )
+TIMING_TESTS = ("test_streaming.py::test_streaming_single_part_decode_is_linear",)
+"""Peer tests whose only assertion compares two wall-clock times (streamed against buffered
+decode, < 2x). On a loaded 2-core machine one sample can miss it, so a failure of these is
+confirmed by running the test alone up to twice more; it counts as failed only if every run
+fails (each run still decodes the payload and checks it byte for byte)."""
+TIMING_ATTEMPTS = 3
 
 _SUBSTITUTE = """\
 # Added by dicomkit's tests/compat: every DICOMwebClient below is dicomkit's compat class.
@@ -83,7 +97,20 @@ def prepare(sdist: Path, into: Path) -> Path:
 
 def run(root: Path, extra: tuple[str, ...] = ()) -> dict[str, str]:
     """Run the suite in a subprocess; each test id (``file::name[param]``) and its outcome
-    (``passed``, ``failed``, ``skipped``)."""
+    (``passed``, ``failed``, ``skipped``). A failed timing test (``TIMING_TESTS``) is run again
+    alone, and passes if one of ``TIMING_ATTEMPTS`` runs passes."""
+    outcomes = _run_pytest(root, extra, tuple(str(root / name) for name in SUITE_FILES))
+    for name, outcome in outcomes.items():
+        if outcome == "failed" and name.startswith(TIMING_TESTS):
+            node = str(root / "tests" / name)
+            for _ in range(TIMING_ATTEMPTS - 1):
+                if _run_pytest(root, extra, (node,)).get(name) == "passed":
+                    outcomes[name] = "passed"
+                    break
+    return outcomes
+
+
+def _run_pytest(root: Path, extra: tuple[str, ...], targets: tuple[str, ...]) -> dict[str, str]:
     report = root / "report.xml"
     command = [
         sys.executable,
@@ -100,7 +127,7 @@ def run(root: Path, extra: tuple[str, ...] = ()) -> dict[str, str]:
         "-o",
         "junit_family=xunit1",
         *extra,
-        *(str(root / name) for name in SUITE_FILES),
+        *targets,
     ]
     subprocess.run(command, cwd=root, capture_output=True, timeout=300)
     outcomes: dict[str, str] = {}
