@@ -55,8 +55,18 @@ def _run_isolated(session: nox.Session, *cmd: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The whole test suite, Orthanc included when it is installed (always under CI=true)."""
-    _install_everything(session)
+    """The whole test suite, Orthanc included when it is installed (always under CI=true), and
+    the documentation site built with mkdocs --strict (a broken link or anchor fails CI)."""
+    _install_everything(session, "test,server,render,docs")
+    session.run(
+        "mkdocs",
+        "build",
+        "--strict",
+        "--quiet",
+        "--site-dir",
+        str(ROOT / ".nox" / "site-check"),
+        env={"NO_MKDOCS_2_WARNING": "1"},
+    )
     # tests/compat runs dicomweb-client's own suite: fetch its sdist while the network is up
     peer = ROOT / ".nox" / "peer-sdist"
     session.run("python", "-m", "tests.compat.peer_suite", str(peer))
