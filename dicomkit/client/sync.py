@@ -26,6 +26,7 @@ from dicomkit.client._base import (
 )
 from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
+from dicomkit.client._sync_frames import instance_frames, series_frames
 from dicomkit.client._sync_workitems import Workitems
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import InvalidArgumentError
@@ -43,6 +44,7 @@ from dicomkit.core.operations import (
     distinct_values,
     patient_filter,
 )
+from dicomkit.core.operations.framebatch import DEFAULT_FRAME_CONCURRENCY, Frame
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import DEFAULT_WORKERS, StoreTally, check_duplicate_policy
 from dicomkit.files import Progress
@@ -446,6 +448,51 @@ class DicomClient(SyncDriver):
             single_part=single_part,
             other_origin=other_origin,
         )
+
+    # -- frames in bulk (issue 19) -------------------------------------------------------------
+
+    def iter_frames(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        sop_instance_uid: str,
+        frames: int | Iterable[int] | None = None,
+        *,
+        batch: int | None = None,
+        concurrency: int = DEFAULT_FRAME_CONCURRENCY,
+        progress: Progress | None = None,
+        **options: Unpack[RetrieveOptions],
+    ) -> Iterator[Frame]:
+        """Frames of one instance (``frames``: numbers in any order, repeats allowed; None:
+        all), each a :class:`~dicomkit.core.operations.framebatch.Frame`, in that order.
+
+        Fetched in frame-list requests of at most ``batch`` frames (None: as the server's
+        dialect allows), ``concurrency`` at a time, each frame yielded as soon as the ones
+        before it are; at most ``concurrency`` x ``batch`` frames wait in memory. A list the
+        server refuses is asked again in halves, down to single frames. One metadata request
+        comes first: a frame number out of range raises InvalidArgumentError before any frame
+        is asked. ``progress(done, total)`` follows each frame (docs/usage.md).
+        """
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        parts = instance_frames(self, target, frames, batch, concurrency, progress, **options)
+        yield from parts
+
+    def iter_series_frames(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        *,
+        batch: int | None = None,
+        concurrency: int = DEFAULT_FRAME_CONCURRENCY,
+        progress: Progress | None = None,
+        **options: Unpack[RetrieveOptions],
+    ) -> Iterator[Frame]:
+        """Every frame of every instance of a series, as :meth:`iter_frames` fetches them:
+        instances by InstanceNumber, frames ascending, instances without pixel data left out
+        (the series' metadata, one request, says which)."""
+        series = (study_instance_uid, series_instance_uid)
+        parts = series_frames(self, *series, batch, concurrency, progress, **options)
+        yield from parts
 
     # -- STOW-RS -------------------------------------------------------------------------------
 

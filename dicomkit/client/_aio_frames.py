@@ -1,0 +1,124 @@
+"""Frames in bulk: run the frame-list requests a :class:`FramePlanner` plans, side by side.
+
+The planning (batches, reorder buffer, what a refusal means) is pure and lives in
+:mod:`dicomkit.core.operations.framebatch`; this module only sends what the planner asks,
+``concurrency`` requests at a time (tasks under asyncio, threads in blocking code, through
+``Feeds``), tells it what came back, and hands out the frames it releases. Written once:
+scripts/unasync.py makes the blocking twin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from dicomkit.client._io_async import Feeds
+from dicomkit.core.errors import HTTPError, ProtocolError
+from dicomkit.core.interface import Headers
+from dicomkit.core.operations.framebatch import (
+    Frame,
+    FrameBatch,
+    FramePlanner,
+    frame_batch_exchange,
+    frames_of_series,
+    frames_wanted,
+    number_of_frames,
+)
+from dicomkit.files import Progress
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from dicomkit.client._aio_driver import AsyncDriver
+    from dicomkit.core.operations import RetrieveOptions
+
+__all__ = ["instance_frames", "series_frames"]
+
+_Part = tuple[Headers, bytes]
+
+
+async def instance_frames(
+    client: AsyncDriver,
+    target: tuple[str, str, str],
+    frames: int | Iterable[int] | None,
+    batch: int | None,
+    concurrency: int,
+    progress: Progress | None,
+    **options: Unpack[RetrieveOptions],
+) -> AsyncIterator[Frame]:
+    """Frames of one instance in the asked order; its metadata (one request) says how many
+    it has, so a number out of range is refused before any frame is asked."""
+    study, series, instance = target
+    metadata = await client._run(client.exchanges.instance_metadata, *target)
+    numbers = frames_wanted(frames, number_of_frames(metadata), instance)
+    planner = FramePlanner(
+        [(instance, number) for number in numbers],
+        batch=batch,
+        concurrency=concurrency,
+        dialect=client.exchanges.dialect,
+    )
+    async for frame in _fetch(client, study, series, planner, progress, options):
+        yield frame
+
+
+async def series_frames(
+    client: AsyncDriver,
+    study: str,
+    series: str,
+    batch: int | None,
+    concurrency: int,
+    progress: Progress | None,
+    **options: Unpack[RetrieveOptions],
+) -> AsyncIterator[Frame]:
+    """Every frame of every instance of a series, by InstanceNumber then frame number."""
+    metadata = await client._run(client.exchanges.metadata, study, series)
+    planner = FramePlanner(
+        frames_of_series(metadata),
+        batch=batch,
+        concurrency=concurrency,
+        dialect=client.exchanges.dialect,
+    )
+    async for frame in _fetch(client, study, series, planner, progress, options):
+        yield frame
+
+
+async def _fetch(
+    client: AsyncDriver,
+    study: str,
+    series: str,
+    planner: FramePlanner,
+    progress: Progress | None,
+    options: Any,
+) -> AsyncIterator[Frame]:
+    """Send the planner's batches, ``concurrency`` at a time, and yield what it releases."""
+    feeds: Feeds[FrameBatch, _Part] = Feeds()
+    running = 0
+    try:
+        while not planner.done:
+            while running < planner.concurrency:
+                batch = planner.next_batch()
+                if batch is None:
+                    break
+                build = partial(frame_batch_exchange, client.operations, study, series, batch)
+                feeds.start(batch, partial(client._stream, build, **options))
+                running += 1
+            if running == 0:
+                raise ProtocolError("bulk frame retrieval stalled with no request running")
+            fed = await feeds.next()
+            if fed.item is not None:
+                planner.part(fed.key, *fed.item)
+            elif fed.ended:
+                running -= 1
+                planner.finished(fed.key)
+            else:
+                running -= 1
+                status = fed.error.status if isinstance(fed.error, HTTPError) else None
+                if not planner.refused(fed.key, status):
+                    raise fed.error or ProtocolError("a frames request failed")
+            for frame in planner.ready():
+                yield frame
+                if progress is not None:
+                    progress(planner.handed_out, planner.total)
+    finally:
+        await feeds.aclose()
