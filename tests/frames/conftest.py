@@ -22,7 +22,9 @@ def frame_bytes(number: int, rows: int = ROWS, cols: int = COLS) -> bytes:
     return struct.pack("<H", number) * (rows * cols)
 
 
-def numbered_instance(frames: int, rows: int = ROWS, cols: int = COLS, **attributes: object) -> Dataset:
+def numbered_instance(
+    frames: int, rows: int = ROWS, cols: int = COLS, **attributes: object
+) -> Dataset:
     """A native multi-frame instance whose frame n holds the value n in every pixel."""
     pixels = b"".join(frame_bytes(n, rows, cols) for n in range(1, frames + 1))
     return make_instance(rows=rows, cols=cols, frames=frames, PixelData=pixels, **attributes)

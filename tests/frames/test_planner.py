@@ -127,17 +127,21 @@ def test_lists_respect_the_dialect_budget_and_never_mix_instances(
 def test_a_refused_list_is_asked_again_in_halves_down_to_one_frame() -> None:
     planner = FramePlanner([("1.2.3", n) for n in range(1, 9)], concurrency=1)
     first = planner.next_batch()
-    assert first is not None and first.numbers == tuple(range(1, 9))
+    assert first is not None
+    assert first.numbers == tuple(range(1, 9))
     assert planner.refused(first, 414)
     halves = planner.next_batch()
-    assert halves is not None and halves.numbers == (1, 2, 3, 4)
+    assert halves is not None
+    assert halves.numbers == (1, 2, 3, 4)
     assert planner.batch_size == 4
     assert planner.refused(halves, 400)
     quarter = planner.next_batch()
-    assert quarter is not None and quarter.numbers == (1, 2)
+    assert quarter is not None
+    assert quarter.numbers == (1, 2)
     assert planner.refused(quarter, 400)
     single = planner.next_batch()
-    assert single is not None and single.numbers == (1,)
+    assert single is not None
+    assert single.numbers == (1,)
     assert not planner.refused(single, 400), "one frame refused is the caller's error"
 
 
@@ -160,14 +164,16 @@ def test_orthancs_500_is_an_error_while_the_standard_dialect_splits_on_it() -> N
 def test_a_short_answer_sets_the_batch_size_to_what_the_server_sent() -> None:
     planner = FramePlanner([("1.2.3", n) for n in range(1, 11)], concurrency=1)
     batch = planner.next_batch()
-    assert batch is not None and len(batch.numbers) == 10
+    assert batch is not None
+    assert len(batch.numbers) == 10
     for number in (1, 2, 3):
         planner.part(batch, Headers(), body("1.2.3", number))
     planner.finished(batch)
     assert planner.batch_size == 3
     assert [frame.number for frame in planner.ready()] == [1, 2, 3]
     rest = planner.next_batch()
-    assert rest is not None and rest.numbers == (4, 5, 6)
+    assert rest is not None
+    assert rest.numbers == (4, 5, 6)
 
 
 def test_more_parts_than_frames_asked_is_a_protocol_error() -> None:
@@ -190,7 +196,8 @@ def test_an_answer_without_any_frame_is_a_protocol_error() -> None:
 def test_duplicates_are_asked_once_per_batch_and_handed_out_at_every_place() -> None:
     planner = FramePlanner([("1.2.3", n) for n in (3, 1, 3, 2, 1)], concurrency=1)
     batch = planner.next_batch()
-    assert batch is not None and batch.numbers == (3, 1, 2)
+    assert batch is not None
+    assert batch.numbers == (3, 1, 2)
     for number in batch.numbers:
         planner.part(batch, Headers(), body("1.2.3", number))
     planner.finished(batch)
@@ -213,10 +220,10 @@ def test_frames_wanted_checks_numbers_against_the_instance() -> None:
         frames_wanted(None, 0, "1.2.3")
 
 
-@pytest.mark.parametrize(
-    ("batch", "concurrency"), [(0, 1), (1, 0), (True, 1), (1.5, 1), (1, "4")]
-)
-def test_batch_and_concurrency_must_be_positive_integers(batch: object, concurrency: object) -> None:
+@pytest.mark.parametrize(("batch", "concurrency"), [(0, 1), (1, 0), (True, 1), (1.5, 1), (1, "4")])
+def test_batch_and_concurrency_must_be_positive_integers(
+    batch: object, concurrency: object
+) -> None:
     with pytest.raises(InvalidArgumentError, match="integer >= 1"):
         FramePlanner([("1.2.3", 1)], batch=batch, concurrency=concurrency)  # type: ignore[arg-type]
 
