@@ -20,6 +20,7 @@ from dicomkit.core.operations.framebatch import (
     Frame,
     FrameBatch,
     FramePlanner,
+    check_batching,
     frame_batch_exchange,
     frames_of_series,
     frames_wanted,
@@ -50,6 +51,7 @@ async def instance_frames(
     """Frames of one instance in the asked order; its metadata (one request) says how many
     it has, so a number out of range is refused before any frame is asked."""
     study, series, instance = target
+    check_batching(batch, concurrency)
     metadata = await client._run(client.exchanges.instance_metadata, *target)
     numbers = frames_wanted(frames, number_of_frames(metadata), instance)
     planner = FramePlanner(
@@ -72,6 +74,7 @@ async def series_frames(
     **options: Unpack[RetrieveOptions],
 ) -> AsyncIterator[Frame]:
     """Every frame of every instance of a series, by InstanceNumber then frame number."""
+    check_batching(batch, concurrency)
     metadata = await client._run(client.exchanges.metadata, study, series)
     planner = FramePlanner(
         frames_of_series(metadata),

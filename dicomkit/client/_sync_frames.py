@@ -22,6 +22,7 @@ from dicomkit.core.operations.framebatch import (
     Frame,
     FrameBatch,
     FramePlanner,
+    check_batching,
     frame_batch_exchange,
     frames_of_series,
     frames_wanted,
@@ -52,6 +53,7 @@ def instance_frames(
     """Frames of one instance in the asked order; its metadata (one request) says how many
     it has, so a number out of range is refused before any frame is asked."""
     study, series, instance = target
+    check_batching(batch, concurrency)
     metadata = client._run(client.exchanges.instance_metadata, *target)
     numbers = frames_wanted(frames, number_of_frames(metadata), instance)
     planner = FramePlanner(
@@ -73,6 +75,7 @@ def series_frames(
     **options: Unpack[RetrieveOptions],
 ) -> Iterator[Frame]:
     """Every frame of every instance of a series, by InstanceNumber then frame number."""
+    check_batching(batch, concurrency)
     metadata = client._run(client.exchanges.metadata, study, series)
     planner = FramePlanner(
         frames_of_series(metadata),

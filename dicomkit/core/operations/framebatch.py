@@ -35,6 +35,7 @@ __all__ = [
     "Frame",
     "FrameBatch",
     "FramePlanner",
+    "check_batching",
     "frame_batch_exchange",
     "frames_of_series",
     "frames_wanted",
@@ -141,6 +142,15 @@ def _integer(value: Any) -> int | None:
         return None
 
 
+def check_batching(batch: int | None, concurrency: int) -> None:
+    """``batch`` (None or >= 1) and ``concurrency`` (>= 1), checked before any request."""
+    for name, value in (("batch", batch), ("concurrency", concurrency)):
+        if value is None and name == "batch":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidArgumentError(f"{name} must be an integer >= 1, not {value!r}")
+
+
 def frame_batch_exchange(
     operations: Operations,
     study: str,
@@ -186,11 +196,7 @@ class FramePlanner:
     ) -> None:
         if not wanted:
             raise InvalidArgumentError("at least one frame is needed")
-        for name, value in (("batch", batch), ("concurrency", concurrency)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                raise InvalidArgumentError(f"{name} must be an integer >= 1, not {value!r}")
-            if value is not None and value < 1:
-                raise InvalidArgumentError(f"{name} must be an integer >= 1, not {value!r}")
+        check_batching(batch, concurrency)
         self._wanted = list(wanted)
         self._concurrency = concurrency
         self._chars = dialect.frame_list_chars
