@@ -54,13 +54,10 @@ async def instance_frames(
     check_batching(batch, concurrency)
     metadata = await client._run(client.exchanges.instance_metadata, *target)
     numbers = frames_wanted(frames, number_of_frames(metadata), instance)
-    planner = FramePlanner(
-        [(instance, number) for number in numbers],
-        batch=batch,
-        concurrency=concurrency,
-        dialect=client.exchanges.dialect,
-    )
-    async for frame in _fetch(client, study, series, planner, progress, options):
+    wanted = [(instance, number) for number in numbers]
+    async for frame in _fetch(
+        client, study, series, wanted, (batch, concurrency, progress), options
+    ):
         yield frame
 
 
@@ -76,13 +73,10 @@ async def series_frames(
     """Every frame of every instance of a series, by InstanceNumber then frame number."""
     check_batching(batch, concurrency)
     metadata = await client._run(client.exchanges.metadata, study, series)
-    planner = FramePlanner(
-        frames_of_series(metadata),
-        batch=batch,
-        concurrency=concurrency,
-        dialect=client.exchanges.dialect,
-    )
-    async for frame in _fetch(client, study, series, planner, progress, options):
+    wanted = frames_of_series(metadata)
+    async for frame in _fetch(
+        client, study, series, wanted, (batch, concurrency, progress), options
+    ):
         yield frame
 
 
@@ -90,21 +84,25 @@ async def _fetch(
     client: AsyncDriver,
     study: str,
     series: str,
-    planner: FramePlanner,
-    progress: Progress | None,
+    wanted: list[tuple[str, int]],
+    how: tuple[int | None, int, Progress | None],
     options: Any,
 ) -> AsyncIterator[Frame]:
-    """Send the planner's batches, ``concurrency`` at a time, and yield what it releases."""
+    """Plan ``wanted`` (batch, concurrency and progress in ``how``), send the planner's
+    batches ``concurrency`` at a time, and yield the frames it releases."""
+    batch, concurrency, progress = how
+    dialect = client.exchanges.dialect
+    planner = FramePlanner(wanted, batch=batch, concurrency=concurrency, dialect=dialect)
     feeds: Feeds[FrameBatch, _Part] = Feeds()
     running = 0
     try:
         while not planner.done:
             while running < planner.concurrency:
-                batch = planner.next_batch()
-                if batch is None:
+                asked = planner.next_batch()
+                if asked is None:
                     break
-                build = partial(frame_batch_exchange, client.operations, study, series, batch)
-                feeds.start(batch, partial(client._stream, build, **options))
+                build = partial(frame_batch_exchange, client.operations, study, series, asked)
+                feeds.start(asked, partial(client._stream, build, **options))
                 running += 1
             if running == 0:
                 raise ProtocolError("bulk frame retrieval stalled with no request running")

@@ -10,9 +10,9 @@ import pytest
 from pydicom.dataset import Dataset
 
 from dicomkit.testing.data import make_instance
-from tests.client.conftest import QUICK_RETRY, backend_names
+from tests.client.conftest import QUICK_RETRY, pytest_generate_tests
 
-__all__ = ["QUICK_RETRY", "frame_bytes", "numbered_instance"]
+__all__ = ["QUICK_RETRY", "frame_bytes", "numbered_instance", "pytest_generate_tests"]
 
 ROWS = COLS = 4
 
@@ -28,13 +28,6 @@ def numbered_instance(
     """A native multi-frame instance whose frame n holds the value n in every pixel."""
     pixels = b"".join(frame_bytes(n, rows, cols) for n in range(1, frames + 1))
     return make_instance(rows=rows, cols=cols, frames=frames, PixelData=pixels, **attributes)
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "sync_backend" in metafunc.fixturenames:
-        metafunc.parametrize("sync_backend", backend_names(asynchronous=False))
-    if "async_backend" in metafunc.fixturenames:
-        metafunc.parametrize("async_backend", backend_names(asynchronous=True))
 
 
 @pytest.fixture
