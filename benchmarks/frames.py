@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.e2e import machine, orthanc_server, reference_server
+from benchmarks.e2e import _orthanc_usable, machine, orthanc_server, reference_server
 
 TARGET = 20.0
 
@@ -120,6 +120,12 @@ def main(argv: list[str]) -> int:
     status = 0
     with tempfile.TemporaryDirectory(prefix="dicomkit-bench-frames-") as temp:
         for name in args.servers.split(","):
+            if name == "orthanc" and not _orthanc_usable():
+                print(
+                    "\n### orthanc\n\nskipped: Orthanc is not installed or not in a private "
+                    "network namespace (run `nox -s bench` as root)"
+                )
+                continue
             starter = orthanc_server if name == "orthanc" else reference_server
             with starter(Path(temp) / name) as (url, _):
                 from dicomkit import DicomClient
