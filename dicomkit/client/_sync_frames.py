@@ -26,6 +26,7 @@ from dicomkit.core.operations.framebatch import (
     frame_batch_exchange,
     frames_of_series,
     frames_wanted,
+    largest_frame,
     number_of_frames,
 )
 from dicomkit.files import Progress
@@ -57,7 +58,8 @@ def instance_frames(
     metadata = client._run(client.exchanges.instance_metadata, *target)
     numbers = frames_wanted(frames, number_of_frames(metadata), instance)
     wanted = [(instance, number) for number in numbers]
-    yield from _fetch(client, study, series, wanted, (batch, concurrency, progress), options)
+    how = (batch, concurrency, progress, largest_frame([metadata]))
+    yield from _fetch(client, study, series, wanted, how, options)
 
 
 def series_frames(
@@ -72,8 +74,8 @@ def series_frames(
     """Every frame of every instance of a series, by InstanceNumber then frame number."""
     check_batching(batch, concurrency)
     metadata = client._run(client.exchanges.metadata, study, series)
-    wanted = frames_of_series(metadata)
-    yield from _fetch(client, study, series, wanted, (batch, concurrency, progress), options)
+    how = (batch, concurrency, progress, largest_frame(metadata))
+    yield from _fetch(client, study, series, frames_of_series(metadata), how, options)
 
 
 def _fetch(
@@ -81,14 +83,20 @@ def _fetch(
     study: str,
     series: str,
     wanted: list[tuple[str, int]],
-    how: tuple[int | None, int, Progress | None],
+    how: tuple[int | None, int, Progress | None, int | None],
     options: Any,
 ) -> Iterator[Frame]:
-    """Plan ``wanted`` (batch, concurrency and progress in ``how``), send the planner's
-    batches ``concurrency`` at a time, and yield the frames it releases."""
-    batch, concurrency, progress = how
-    dialect = client.exchanges.dialect
-    planner = FramePlanner(wanted, batch=batch, concurrency=concurrency, dialect=dialect)
+    """Plan ``wanted`` (batch, concurrency, progress and the largest frame's bytes in
+    ``how``), send the planner's batches ``concurrency`` at a time, and yield the frames it
+    releases."""
+    batch, concurrency, progress, weight = how
+    planner = FramePlanner(
+        wanted,
+        batch=batch,
+        concurrency=concurrency,
+        dialect=client.exchanges.dialect,
+        frame_bytes=weight,
+    )
     feeds: Feeds[FrameBatch, _Part] = Feeds()
     running = 0
     try:

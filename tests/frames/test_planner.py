@@ -15,10 +15,12 @@ from dicomkit.core.errors import InvalidArgumentError, ProtocolError
 from dicomkit.core.interface import Headers
 from dicomkit.core.operations.dialect import ORTHANC, STANDARD, Dialect
 from dicomkit.core.operations.framebatch import (
+    BATCH_BYTES,
     FrameBatch,
     FramePlanner,
     frames_of_series,
     frames_wanted,
+    largest_frame,
     number_of_frames,
 )
 
@@ -39,19 +41,21 @@ class Server:
     seed: int = 0
 
 
-def run(planner: FramePlanner, server: Server) -> tuple[list[tuple[str, int]], int]:
+def run(planner: FramePlanner, server: Server) -> tuple[list[tuple[str, int]], int, int]:
     """Drive the planner like the client does, finishing answers in a random order; return
-    the frames handed out and the most frames ever held in its reorder buffer."""
+    the frames handed out, the most frames ever held in its reorder buffer, and the longest
+    range of positions a batch was made for."""
     rng = random.Random(server.seed)
     running: list[FrameBatch] = []
     out: list[tuple[str, int]] = []
-    most_held = 0
+    most_held = longest = 0
     while not planner.done:
         while len(running) < planner.concurrency:
             batch = planner.next_batch()
             if batch is None:
                 break
             running.append(batch)
+            longest = max(longest, batch.stop - batch.start)
         assert running, "the planner stalled with nothing running"
         batch = running.pop(rng.randrange(len(running)))
         if len(batch.numbers) > server.max_list:
@@ -70,7 +74,7 @@ def run(planner: FramePlanner, server: Server) -> tuple[list[tuple[str, int]], i
         for frame in planner.ready():
             assert frame.data == body(frame.sop_instance_uid, frame.number)
             out.append((frame.sop_instance_uid, frame.number))
-    return out, most_held
+    return out, most_held, longest
 
 
 wanted_lists = st.lists(
@@ -96,10 +100,11 @@ def test_frames_come_out_in_the_asked_order_whatever_the_server_does(
     wanted: list[tuple[str, int]], batch: int | None, concurrency: int, server: Server
 ) -> None:
     planner = FramePlanner(wanted, batch=batch, concurrency=concurrency)
-    out, most_held = run(planner, server)
+    out, most_held, longest = run(planner, server)
     assert out == wanted
-    cap = batch if batch is not None else -(-len(wanted) // concurrency)
-    assert most_held <= concurrency * max(cap, 1) + max(wanted.count(w) for w in wanted)
+    assert most_held <= concurrency * longest, "only the open ranges are ever held"
+    if batch is not None:
+        assert planner.batch_size <= batch
 
 
 @settings(max_examples=100, deadline=None)
@@ -251,3 +256,48 @@ def test_frames_of_series_orders_by_instance_number_and_skips_instances_without_
         number_of_frames({"00280008": {"vr": "IS", "Value": ["many"]}})
     with pytest.raises(ProtocolError, match="SOPInstanceUID"):
         frames_of_series([{}])
+
+
+def test_an_automatic_batch_follows_the_weight_of_the_frames() -> None:
+    wanted = [("1.2.3", n) for n in range(1, 1001)]
+    hinted = FramePlanner(wanted, concurrency=4, frame_bytes=BATCH_BYTES // 10)
+    first = hinted.next_batch()
+    assert first is not None
+    assert len(first.numbers) == 10, "the metadata's frame size bounds the first batches"
+    for number in first.numbers:
+        hinted.part(first, Headers(), b"x" * 100)  # far lighter than announced (compressed)
+    hinted.finished(first)
+    assert hinted.batch_size == 250, "grows back to the frames spread over the concurrency"
+    heavy = FramePlanner(wanted, concurrency=4)
+    batch = heavy.next_batch()
+    assert batch is not None
+    assert len(batch.numbers) == 250, "no hint: spread over the concurrency"
+    for number in batch.numbers:
+        heavy.part(batch, Headers(), b"x" * (1 << 20))
+    heavy.finished(batch)
+    assert heavy.batch_size == BATCH_BYTES >> 20
+
+
+def test_a_given_batch_only_drops_to_the_servers_limit() -> None:
+    planner = FramePlanner([("1.2.3", n) for n in range(1, 101)], batch=20, concurrency=1)
+    batch = planner.next_batch()
+    assert batch is not None
+    planner.part(batch, Headers(), b"x")
+    planner.finished(batch)
+    assert planner.batch_size == 20 - 19, "a short answer of one frame: the server's limit"
+    assert planner.next_batch() is not None
+
+
+def test_largest_frame_from_metadata() -> None:
+    def item(rows: int, cols: int, bits: int, samples: int | None = None) -> dict:
+        out = {
+            "00280010": {"vr": "US", "Value": [rows]},
+            "00280011": {"vr": "US", "Value": [cols]},
+            "00280100": {"vr": "US", "Value": [bits]},
+        }
+        if samples is not None:
+            out["00280002"] = {"vr": "US", "Value": [samples]}
+        return out
+
+    assert largest_frame([item(4, 4, 16), item(8, 8, 8, 3)]) == 192
+    assert largest_frame([{}]) is None

@@ -39,11 +39,16 @@ __all__ = [
     "frame_batch_exchange",
     "frames_of_series",
     "frames_wanted",
+    "largest_frame",
     "number_of_frames",
 ]
 
 DEFAULT_FRAME_CONCURRENCY = 4
 """Frame-list requests in flight at once unless the caller says otherwise."""
+BATCH_BYTES = 16 << 20
+"""What one automatic batch should weigh: ``batch=None`` asks as many frames as fit (from the
+metadata's frame size at first, from the answers' sizes after), so ``concurrency`` batches
+hold about ``concurrency`` x 16 MiB however large the frames."""
 
 _NUMBER_OF_FRAMES = "00280008"
 _INSTANCE_NUMBER = "00200013"
@@ -94,6 +99,22 @@ def number_of_frames(metadata: Mapping[str, Any]) -> int:
             raise ProtocolError(f"NumberOfFrames is negative: {count}")
         return count
     return 1 if any(tag in metadata for tag in _PIXEL_TAGS) else 0
+
+
+def largest_frame(metadata: Iterable[Mapping[str, Any]]) -> int | None:
+    """Bytes of the largest native frame among these instances (Rows x Columns x
+    SamplesPerPixel x BitsAllocated / 8): an upper bound for compressed ones; None if unknown."""
+    sizes = []
+    for item in metadata:
+        rows, columns = (
+            _integer(_first_value(item, "00280010")),
+            _integer(_first_value(item, "00280011")),
+        )
+        bits = _integer(_first_value(item, "00280100"))
+        samples = _integer(_first_value(item, "00280002")) or 1
+        if rows and columns and bits:
+            sizes.append(rows * columns * samples * max(bits, 1) // 8)
+    return max(sizes, default=None)
 
 
 def frames_wanted(frames: int | Iterable[int] | None, count: int, instance: str) -> list[int]:
@@ -193,6 +214,7 @@ class FramePlanner:
         batch: int | None = None,
         concurrency: int = DEFAULT_FRAME_CONCURRENCY,
         dialect: Dialect = STANDARD,
+        frame_bytes: int | None = None,
     ) -> None:
         if not wanted:
             raise InvalidArgumentError("at least one frame is needed")
@@ -201,10 +223,14 @@ class FramePlanner:
         self._concurrency = concurrency
         self._chars = dialect.frame_list_chars
         self._refusals = dialect.frame_list_refusals
-        auto = math.ceil(len(self._wanted) / concurrency)
-        self.batch_size = batch if batch is not None else auto
-        """Most distinct frames per request from now on: lowered by refusals and short
-        answers (the server's own limit), never raised again in this retrieval."""
+        self._auto = batch is None
+        self._limit = len(self._wanted)  # what the server showed it takes, lowered as it does
+        self._spread = math.ceil(len(self._wanted) / concurrency)  # every request busy
+        weight = BATCH_BYTES // frame_bytes if frame_bytes else self._spread
+        self.batch_size = batch if batch is not None else max(1, min(self._spread, weight))
+        """Most distinct frames per request from now on. A given ``batch`` only drops (to the
+        server's limit: refusals, short answers); an automatic one also follows the frames'
+        weight (:data:`BATCH_BYTES`), measured on every answer."""
         self._cursor = 0
         self._head = 0
         self._keys = 0
@@ -212,6 +238,7 @@ class FramePlanner:
         self._retry: list[FrameBatch] = []
         self._got: dict[int, Frame] = {}
         self._parts: dict[int, int] = {}
+        self._bytes: dict[int, int] = {}
         self.requests = 0
         """Frame-list requests handed out so far (re-asks included)."""
 
@@ -299,6 +326,7 @@ class FramePlanner:
             number = batch.numbers[index]
         content_type = headers.get("Content-Type") or "application/octet-stream"
         frame = Frame(batch.sop_instance_uid, number, data, content_type)
+        self._bytes[batch.key] = self._bytes.get(batch.key, 0) + len(data)
         for position in self._wanting(batch, number):
             self._got[position] = frame
 
@@ -306,11 +334,16 @@ class FramePlanner:
         """``batch``'s answer ended: frames it lacks are asked again, and the batch size drops
         to what the server answered (a server that caps the parts of one answer)."""
         count = self._parts.pop(batch.key)
+        weight = self._bytes.pop(batch.key, 0) // max(count, 1)
         if count == 0:
             raise ProtocolError("the server answered a frames request with no frame")
         missing = [n for n in batch.numbers if not self._has(batch, n)]
         if missing:
-            self.batch_size = max(1, min(self.batch_size, count))
+            self._limit = min(self._limit, count)
+        if self._auto:
+            self.batch_size = min(self._spread, BATCH_BYTES // max(weight, 1))
+        self.batch_size = max(1, min(self.batch_size, self._limit))
+        if missing:
             self._requeue(batch, missing)
 
     def _has(self, batch: FrameBatch, number: int) -> bool:
@@ -322,9 +355,11 @@ class FramePlanner:
         "list too long"), and the batch size halves with it; False when the caller must raise
         (a single frame, or a status that is not about lists)."""
         self._parts.pop(batch.key, None)
+        self._bytes.pop(batch.key, None)
         if len(batch.numbers) < 2 or status not in self._refusals:
             return False
         half = len(batch.numbers) // 2
+        self._limit = min(self._limit, half)
         self.batch_size = max(1, min(self.batch_size, half))
         self._requeue(batch, list(batch.numbers[:half]))
         self._requeue(batch, list(batch.numbers[half:]))
