@@ -132,10 +132,15 @@ PAIRS: tuple[Pair, ...] = (
             "AsyncDicomClient": "DicomClient",
             "_aio_workitems": "_sync_workitems",
             "_aio_frames": "_sync_frames",
+            "aclosing": "closing",
         },
     ),
     Pair("dicomkit/client/_aio_workitems.py", "dicomkit/client/_sync_workitems.py"),
-    Pair("dicomkit/client/_aio_frames.py", "dicomkit/client/_sync_frames.py"),
+    Pair(
+        "dicomkit/client/_aio_frames.py",
+        "dicomkit/client/_sync_frames.py",
+        {"AsyncGenerator": "Generator", "aclosing": "closing"},
+    ),
     Pair(
         "dicomkit/client/_azure_aio.py",
         "dicomkit/client/_azure_sync.py",

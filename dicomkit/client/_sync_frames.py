@@ -11,7 +11,8 @@ scripts/unasync.py makes the blocking twin.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
+from contextlib import closing
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -44,38 +45,41 @@ _Part = tuple[Headers, bytes]
 
 def instance_frames(
     client: SyncDriver,
-    target: tuple[str, str, str],
+    study: str,
+    series: str,
+    instance: str,
     frames: int | Iterable[int] | None,
-    batch: int | None,
-    concurrency: int,
-    progress: Progress | None,
+    how: tuple[int | None, int, Progress | None],
     **options: Unpack[RetrieveOptions],
-) -> Iterator[Frame]:
-    """Frames of one instance in the asked order; its metadata (one request) says how many
-    it has, so a number out of range is refused before any frame is asked."""
-    study, series, instance = target
+) -> Generator[Frame, None]:
+    """Frames of one instance in the asked order (``how``: batch, concurrency, progress);
+    its metadata (one request) says how many it has, so a number out of range is refused
+    before any frame is asked."""
+    batch, concurrency, progress = how
     check_batching(batch, concurrency)
-    metadata = client._run(client.exchanges.instance_metadata, *target)
+    metadata = client._run(client.exchanges.instance_metadata, study, series, instance)
     numbers = frames_wanted(frames, number_of_frames(metadata), instance)
     wanted = [(instance, number) for number in numbers]
-    how = (batch, concurrency, progress, largest_frame([metadata]))
-    yield from _fetch(client, study, series, wanted, how, options)
+    plan = (batch, concurrency, progress, largest_frame([metadata]))
+    with closing(_fetch(client, study, series, wanted, plan, options)) as fetched:
+        yield from fetched
 
 
 def series_frames(
     client: SyncDriver,
     study: str,
     series: str,
-    batch: int | None,
-    concurrency: int,
-    progress: Progress | None,
+    how: tuple[int | None, int, Progress | None],
     **options: Unpack[RetrieveOptions],
-) -> Iterator[Frame]:
+) -> Generator[Frame, None]:
     """Every frame of every instance of a series, by InstanceNumber then frame number."""
+    batch, concurrency, progress = how
     check_batching(batch, concurrency)
     metadata = client._run(client.exchanges.metadata, study, series)
-    how = (batch, concurrency, progress, largest_frame(metadata))
-    yield from _fetch(client, study, series, frames_of_series(metadata), how, options)
+    plan = (batch, concurrency, progress, largest_frame(metadata))
+    wanted = frames_of_series(metadata)
+    with closing(_fetch(client, study, series, wanted, plan, options)) as fetched:
+        yield from fetched
 
 
 def _fetch(
@@ -83,13 +87,13 @@ def _fetch(
     study: str,
     series: str,
     wanted: list[tuple[str, int]],
-    how: tuple[int | None, int, Progress | None, int | None],
+    plan: tuple[int | None, int, Progress | None, int | None],
     options: Any,
-) -> Iterator[Frame]:
+) -> Generator[Frame, None]:
     """Plan ``wanted`` (batch, concurrency, progress and the largest frame's bytes in
-    ``how``), send the planner's batches ``concurrency`` at a time, and yield the frames it
+    ``plan``), send the planner's batches ``concurrency`` at a time, and yield the frames it
     releases."""
-    batch, concurrency, progress, weight = how
+    batch, concurrency, progress, weight = plan
     planner = FramePlanner(
         wanted,
         batch=batch,

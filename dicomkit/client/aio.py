@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import aclosing
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -479,10 +480,18 @@ class AsyncDicomClient(AsyncDriver):
         comes first: a frame number out of range raises InvalidArgumentError before any frame
         is asked. ``progress(done, total)`` follows each frame (docs/usage.md).
         """
-        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
-        parts = instance_frames(self, target, frames, batch, concurrency, progress, **options)
-        async for frame in parts:
-            yield frame
+        parts = instance_frames(
+            self,
+            study_instance_uid,
+            series_instance_uid,
+            sop_instance_uid,
+            frames,
+            (batch, concurrency, progress),
+            **options,
+        )
+        async with aclosing(parts):  # stopping early stops the requests at once
+            async for frame in parts:
+                yield frame
 
     async def iter_series_frames(
         self,
@@ -497,10 +506,12 @@ class AsyncDicomClient(AsyncDriver):
         """Every frame of every instance of a series, as :meth:`iter_frames` fetches them:
         instances by InstanceNumber, frames ascending, instances without pixel data left out
         (the series' metadata, one request, says which)."""
-        series = (study_instance_uid, series_instance_uid)
-        parts = series_frames(self, *series, batch, concurrency, progress, **options)
-        async for frame in parts:
-            yield frame
+        how = (batch, concurrency, progress)
+        async with aclosing(
+            series_frames(self, study_instance_uid, series_instance_uid, how, **options)
+        ) as parts:
+            async for frame in parts:
+                yield frame
 
     # -- STOW-RS -------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -473,9 +474,17 @@ class DicomClient(SyncDriver):
         comes first: a frame number out of range raises InvalidArgumentError before any frame
         is asked. ``progress(done, total)`` follows each frame (docs/usage.md).
         """
-        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
-        parts = instance_frames(self, target, frames, batch, concurrency, progress, **options)
-        yield from parts
+        parts = instance_frames(
+            self,
+            study_instance_uid,
+            series_instance_uid,
+            sop_instance_uid,
+            frames,
+            (batch, concurrency, progress),
+            **options,
+        )
+        with closing(parts):  # stopping early stops the requests at once
+            yield from parts
 
     def iter_series_frames(
         self,
@@ -490,9 +499,11 @@ class DicomClient(SyncDriver):
         """Every frame of every instance of a series, as :meth:`iter_frames` fetches them:
         instances by InstanceNumber, frames ascending, instances without pixel data left out
         (the series' metadata, one request, says which)."""
-        series = (study_instance_uid, series_instance_uid)
-        parts = series_frames(self, *series, batch, concurrency, progress, **options)
-        yield from parts
+        how = (batch, concurrency, progress)
+        with closing(
+            series_frames(self, study_instance_uid, series_instance_uid, how, **options)
+        ) as parts:
+            yield from parts
 
     # -- STOW-RS -------------------------------------------------------------------------------
 

@@ -264,7 +264,7 @@ def test_an_automatic_batch_follows_the_weight_of_the_frames() -> None:
     first = hinted.next_batch()
     assert first is not None
     assert len(first.numbers) == 10, "the metadata's frame size bounds the first batches"
-    for number in first.numbers:
+    for _ in first.numbers:
         hinted.part(first, Headers(), b"x" * 100)  # far lighter than announced (compressed)
     hinted.finished(first)
     assert hinted.batch_size == 250, "grows back to the frames spread over the concurrency"
@@ -272,7 +272,7 @@ def test_an_automatic_batch_follows_the_weight_of_the_frames() -> None:
     batch = heavy.next_batch()
     assert batch is not None
     assert len(batch.numbers) == 250, "no hint: spread over the concurrency"
-    for number in batch.numbers:
+    for _ in batch.numbers:
         heavy.part(batch, Headers(), b"x" * (1 << 20))
     heavy.finished(batch)
     assert heavy.batch_size == BATCH_BYTES >> 20

@@ -4,6 +4,8 @@ injection), errors, progress and stopping early."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from collections.abc import Callable
 from typing import Any
@@ -166,3 +168,15 @@ async def test_async_errors_and_series(
     with pytest.raises(ServerError):
         async for _ in aclient.iter_frames(*uids(stored), [1, 2]):
             pass
+
+
+async def test_async_stopping_early_cancels_the_requests(
+    aclient: AsyncDicomClient, stored: Dataset
+) -> None:
+    frames = aclient.iter_frames(*uids(stored), batch=10, concurrency=4)
+    async with contextlib.aclosing(frames):
+        first = await anext(frames)
+    assert first.number == 1
+    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+    assert not [t for t in pending if "_feed" in repr(t.get_coro())]
+    assert await aclient.retrieve_instance_frames(*uids(stored), [2]) == [frame_bytes(2)]
