@@ -473,12 +473,13 @@ class AsyncDicomClient(AsyncDriver):
         """Frames of one instance (``frames``: numbers in any order, repeats allowed; None:
         all), each a :class:`~dicomkit.core.operations.framebatch.Frame`, in that order.
 
-        Fetched in frame-list requests of at most ``batch`` frames (None: as the server's
-        dialect allows), ``concurrency`` at a time, each frame yielded as soon as the ones
-        before it are; at most ``concurrency`` x ``batch`` frames wait in memory. A list the
-        server refuses is asked again in halves, down to single frames. One metadata request
-        comes first: a frame number out of range raises InvalidArgumentError before any frame
-        is asked. ``progress(done, total)`` follows each frame (docs/usage.md).
+        Fetched in frame-list requests of at most ``batch`` frames (None: spread over the
+        requests, about 16 MiB each at most, within the dialect's list budget),
+        ``concurrency`` at a time, each frame yielded as soon as the ones before it are; at
+        most ``concurrency`` batches wait in memory. A list the server refuses is asked again
+        in halves, down to single frames. One metadata request comes first: a frame number
+        out of range raises InvalidArgumentError before any frame is asked.
+        ``progress(done, total)`` follows each frame (docs/usage.md, "Frames in bulk").
         """
         parts = instance_frames(
             self,
