@@ -125,9 +125,10 @@ def _fetch(
                 status = fed.error.status if isinstance(fed.error, HTTPError) else None
                 if not planner.refused(fed.key, status):
                     raise fed.error or ProtocolError("a frames request failed")
-            for frame in planner.ready():
+            ready = planner.ready()
+            for done, frame in enumerate(ready, planner.handed_out - len(ready) + 1):
                 yield frame
                 if progress is not None:
-                    progress(planner.handed_out, planner.total)
+                    progress(done, planner.total)
     finally:
         feeds.close()
