@@ -139,7 +139,7 @@ PAIRS: tuple[Pair, ...] = (
     Pair(
         "dicomkit/client/_aio_frames.py",
         "dicomkit/client/_sync_frames.py",
-        {"AsyncGenerator": "Generator", "aclosing": "closing"},
+        {"AsyncGenerator": "Generator"},
     ),
     Pair(
         "dicomkit/client/_azure_aio.py",

@@ -10,7 +10,6 @@ scripts/unasync.py makes the blocking twin.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable
-from contextlib import aclosing
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -43,25 +42,21 @@ _Part = tuple[Headers, bytes]
 
 async def instance_frames(
     client: AsyncDriver,
-    study: str,
-    series: str,
-    instance: str,
+    target: tuple[str, str, str],
     frames: int | Iterable[int] | None,
     how: tuple[int | None, int, Progress | None],
     **options: Unpack[RetrieveOptions],
 ) -> AsyncGenerator[Frame, None]:
-    """Frames of one instance in the asked order (``how``: batch, concurrency, progress);
-    its metadata (one request) says how many it has, so a number out of range is refused
-    before any frame is asked."""
-    batch, concurrency, progress = how
+    """The frames of one instance in the asked order (``how``: batch, concurrency, progress),
+    as a generator to close when done; its metadata (one request, made here) says how many it
+    has, so a number out of range is refused before any frame is asked."""
+    (study, series, instance), (batch, concurrency, progress) = target, how
     check_batching(batch, concurrency)
-    metadata = await client._run(client.exchanges.instance_metadata, study, series, instance)
+    metadata = await client._run(client.exchanges.instance_metadata, *target)
     numbers = frames_wanted(frames, number_of_frames(metadata), instance)
     wanted = [(instance, number) for number in numbers]
     plan = (batch, concurrency, progress, largest_frame([metadata]))
-    async with aclosing(_fetch(client, study, series, wanted, plan, options)) as fetched:
-        async for frame in fetched:
-            yield frame
+    return _fetch(client, study, series, wanted, plan, options)
 
 
 async def series_frames(
@@ -71,15 +66,13 @@ async def series_frames(
     how: tuple[int | None, int, Progress | None],
     **options: Unpack[RetrieveOptions],
 ) -> AsyncGenerator[Frame, None]:
-    """Every frame of every instance of a series, by InstanceNumber then frame number."""
+    """Every frame of every instance of a series, by InstanceNumber then frame number, as a
+    generator to close when done (the series' metadata is read here)."""
     batch, concurrency, progress = how
     check_batching(batch, concurrency)
     metadata = await client._run(client.exchanges.metadata, study, series)
     plan = (batch, concurrency, progress, largest_frame(metadata))
-    wanted = frames_of_series(metadata)
-    async with aclosing(_fetch(client, study, series, wanted, plan, options)) as fetched:
-        async for frame in fetched:
-            yield frame
+    return _fetch(client, study, series, frames_of_series(metadata), plan, options)
 
 
 async def _fetch(

@@ -481,16 +481,14 @@ class AsyncDicomClient(AsyncDriver):
         out of range raises InvalidArgumentError before any frame is asked.
         ``progress(done, total)`` follows each frame (docs/usage.md, "Frames in bulk").
         """
-        parts = instance_frames(
+        parts = await instance_frames(
             self,
-            study_instance_uid,
-            series_instance_uid,
-            sop_instance_uid,
+            (study_instance_uid, series_instance_uid, sop_instance_uid),
             frames,
             (batch, concurrency, progress),
             **options,
         )
-        async with aclosing(parts):  # stopping early stops the requests at once
+        async with aclosing(parts):  # leaving early stops the requests still running at once
             async for frame in parts:
                 yield frame
 
@@ -507,10 +505,8 @@ class AsyncDicomClient(AsyncDriver):
         """Every frame of every instance of a series, as :meth:`iter_frames` fetches them:
         instances by InstanceNumber, frames ascending, instances without pixel data left out
         (the series' metadata, one request, says which)."""
-        how = (batch, concurrency, progress)
-        async with aclosing(
-            series_frames(self, study_instance_uid, series_instance_uid, how, **options)
-        ) as parts:
+        series = (study_instance_uid, series_instance_uid, (batch, concurrency, progress))
+        async with aclosing(await series_frames(self, *series, **options)) as parts:
             async for frame in parts:
                 yield frame
 

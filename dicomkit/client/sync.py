@@ -477,14 +477,12 @@ class DicomClient(SyncDriver):
         """
         parts = instance_frames(
             self,
-            study_instance_uid,
-            series_instance_uid,
-            sop_instance_uid,
+            (study_instance_uid, series_instance_uid, sop_instance_uid),
             frames,
             (batch, concurrency, progress),
             **options,
         )
-        with closing(parts):  # stopping early stops the requests at once
+        with closing(parts):  # leaving early stops the requests still running at once
             yield from parts
 
     def iter_series_frames(
@@ -500,10 +498,8 @@ class DicomClient(SyncDriver):
         """Every frame of every instance of a series, as :meth:`iter_frames` fetches them:
         instances by InstanceNumber, frames ascending, instances without pixel data left out
         (the series' metadata, one request, says which)."""
-        how = (batch, concurrency, progress)
-        with closing(
-            series_frames(self, study_instance_uid, series_instance_uid, how, **options)
-        ) as parts:
+        series = (study_instance_uid, series_instance_uid, (batch, concurrency, progress))
+        with closing(series_frames(self, *series, **options)) as parts:
             yield from parts
 
     # -- STOW-RS -------------------------------------------------------------------------------
