@@ -128,9 +128,19 @@ PAIRS: tuple[Pair, ...] = (
     Pair(
         "dicomkit/client/aio.py",
         "dicomkit/client/sync.py",
-        {"AsyncDicomClient": "DicomClient", "_aio_workitems": "_sync_workitems"},
+        {
+            "AsyncDicomClient": "DicomClient",
+            "_aio_workitems": "_sync_workitems",
+            "_aio_frames": "_sync_frames",
+            "aclosing": "closing",
+        },
     ),
     Pair("dicomkit/client/_aio_workitems.py", "dicomkit/client/_sync_workitems.py"),
+    Pair(
+        "dicomkit/client/_aio_frames.py",
+        "dicomkit/client/_sync_frames.py",
+        {"AsyncGenerator": "Generator"},
+    ),
     Pair(
         "dicomkit/client/_azure_aio.py",
         "dicomkit/client/_azure_sync.py",

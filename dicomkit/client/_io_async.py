@@ -7,14 +7,15 @@ async client and driver import this module, their generated sync twins import th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar
 
-__all__ = ["concurrently", "offload", "sleep"]
+__all__ = ["Fed", "Feeds", "concurrently", "offload", "sleep"]
 
 _P = ParamSpec("_P")
 _K = TypeVar("_K")
 _R = TypeVar("_R")
+_T = TypeVar("_T")
 
 sleep = asyncio.sleep
 
@@ -58,6 +59,51 @@ async def concurrently(
         for (key, _), task in zip(jobs, tasks, strict=True):
             settle(key, await task)
     finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class Fed(NamedTuple, Generic[_K, _T]):
+    """What one feed reported: an ``item``, or its end (``ended``), or its ``error``."""
+
+    key: _K
+    item: _T | None = None
+    ended: bool = False
+    error: BaseException | None = None
+
+
+class Feeds(Generic[_K, _T]):
+    """Item streams running side by side as tasks, read as one stream in arrival order.
+
+    ``start(key, items)`` runs ``items()`` in a task; ``next()`` gives what any of them
+    reported next. Only the reader touches shared state, so it needs no lock. ``close()``
+    cancels the streams still running and waits for them (their answers are closed).
+    """
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[Fed[_K, _T]] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, key: _K, items: Callable[[], AsyncIterator[_T]]) -> None:
+        task = asyncio.ensure_future(self._feed(key, items))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _feed(self, key: _K, items: Callable[[], AsyncIterator[_T]]) -> None:
+        try:
+            async for item in items():
+                self._queue.put_nowait(Fed(key, item))
+        except Exception as exc:  # reported to the reader, who raises it
+            self._queue.put_nowait(Fed(key, error=exc))
+        else:
+            self._queue.put_nowait(Fed(key, ended=True))
+
+    async def next(self) -> Fed[_K, _T]:
+        return await self._queue.get()
+
+    async def aclose(self) -> None:
+        tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

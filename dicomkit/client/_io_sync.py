@@ -6,16 +6,19 @@ generated sync client and driver import this module.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar
 
-__all__ = ["concurrently", "offload", "sleep"]
+__all__ = ["Fed", "Feeds", "concurrently", "offload", "sleep"]
 
 _P = ParamSpec("_P")
 _K = TypeVar("_K")
 _R = TypeVar("_R")
+_T = TypeVar("_T")
 
 sleep = time.sleep
 
@@ -48,3 +51,58 @@ def concurrently(
         finally:
             for future in futures:
                 future.cancel()
+
+
+class Fed(NamedTuple, Generic[_K, _T]):
+    """What one feed reported: an ``item``, or its end (``ended``), or its ``error``."""
+
+    key: _K
+    item: _T | None = None
+    ended: bool = False
+    error: BaseException | None = None
+
+
+class Feeds(Generic[_K, _T]):
+    """Item streams running side by side on threads, read as one stream in arrival order.
+
+    ``start(key, items)`` runs ``items()`` on a thread of its own; ``next()`` gives what any
+    of them reported next. Only the reader touches shared state, so it needs no lock.
+    ``close()`` asks the streams still running to stop after their current item (a thread
+    cannot be interrupted mid-read) and waits for them; each closes its answer.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Fed[_K, _T]] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+
+    def start(self, key: _K, items: Callable[[], Iterator[_T]]) -> None:
+        self._threads = [thread for thread in self._threads if thread.is_alive()]
+        thread = threading.Thread(target=self._feed, args=(key, items), name="dicomkit-feed")
+        thread.daemon = True
+        self._threads.append(thread)
+        thread.start()
+
+    def _feed(self, key: _K, items: Callable[[], Iterator[_T]]) -> None:
+        stream = items()
+        try:
+            for item in stream:
+                if self._stop.is_set():
+                    return
+                self._queue.put(Fed(key, item))
+        except BaseException as exc:  # reported to the reader, who raises it
+            self._queue.put(Fed(key, error=exc))
+        else:
+            self._queue.put(Fed(key, ended=True))
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
+    def next(self) -> Fed[_K, _T]:
+        return self._queue.get()
+
+    def close(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()

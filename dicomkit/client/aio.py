@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import aclosing
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.client._aio_driver import AsyncDriver
+from dicomkit.client._aio_frames import instance_frames, series_frames
 from dicomkit.client._aio_workitems import AsyncWorkitems
 from dicomkit.client._azure_aio import AsyncAzure
 from dicomkit.client._base import (
@@ -41,6 +43,7 @@ from dicomkit.core.operations import (
     distinct_values,
     patient_filter,
 )
+from dicomkit.core.operations.framebatch import DEFAULT_FRAME_CONCURRENCY, Frame
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import DEFAULT_WORKERS, StoreTally, check_duplicate_policy
 from dicomkit.files import Progress
@@ -452,6 +455,60 @@ class AsyncDicomClient(AsyncDriver):
             other_origin=other_origin,
         ):
             yield part
+
+    # -- frames in bulk (issue 19) -------------------------------------------------------------
+
+    async def iter_frames(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        sop_instance_uid: str,
+        frames: int | Iterable[int] | None = None,
+        *,
+        batch: int | None = None,
+        concurrency: int = DEFAULT_FRAME_CONCURRENCY,
+        progress: Progress | None = None,
+        **options: Unpack[RetrieveOptions],
+    ) -> AsyncIterator[Frame]:
+        """Frames of one instance (``frames``: numbers in any order, repeats allowed; None:
+        all), each a :class:`~dicomkit.core.operations.framebatch.Frame`, in that order.
+
+        Fetched in frame-list requests of at most ``batch`` frames (None: spread over the
+        requests, about 16 MiB each at most, within the dialect's list budget),
+        ``concurrency`` at a time, each frame yielded as soon as the ones before it are; at
+        most ``concurrency`` batches wait in memory. A list the server refuses is asked again
+        in halves, down to single frames. One metadata request comes first: a frame number
+        out of range raises InvalidArgumentError before any frame is asked.
+        ``progress(done, total)`` follows each frame (docs/usage.md, "Frames in bulk").
+        """
+        parts = await instance_frames(
+            self,
+            (study_instance_uid, series_instance_uid, sop_instance_uid),
+            frames,
+            (batch, concurrency, progress),
+            **options,
+        )
+        async with aclosing(parts):  # leaving early stops the requests still running at once
+            async for frame in parts:
+                yield frame
+
+    async def iter_series_frames(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        *,
+        batch: int | None = None,
+        concurrency: int = DEFAULT_FRAME_CONCURRENCY,
+        progress: Progress | None = None,
+        **options: Unpack[RetrieveOptions],
+    ) -> AsyncIterator[Frame]:
+        """Every frame of every instance of a series, as :meth:`iter_frames` fetches them:
+        instances by InstanceNumber, frames ascending, instances without pixel data left out
+        (the series' metadata, one request, says which)."""
+        series = (study_instance_uid, series_instance_uid, (batch, concurrency, progress))
+        async with aclosing(await series_frames(self, *series, **options)) as parts:
+            async for frame in parts:
+                yield frame
 
     # -- STOW-RS -------------------------------------------------------------------------------
 

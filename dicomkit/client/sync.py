@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from dicomkit.client._base import (
 )
 from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
+from dicomkit.client._sync_frames import instance_frames, series_frames
 from dicomkit.client._sync_workitems import Workitems
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import InvalidArgumentError
@@ -43,6 +45,7 @@ from dicomkit.core.operations import (
     distinct_values,
     patient_filter,
 )
+from dicomkit.core.operations.framebatch import DEFAULT_FRAME_CONCURRENCY, Frame
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import DEFAULT_WORKERS, StoreTally, check_duplicate_policy
 from dicomkit.files import Progress
@@ -446,6 +449,58 @@ class DicomClient(SyncDriver):
             single_part=single_part,
             other_origin=other_origin,
         )
+
+    # -- frames in bulk (issue 19) -------------------------------------------------------------
+
+    def iter_frames(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        sop_instance_uid: str,
+        frames: int | Iterable[int] | None = None,
+        *,
+        batch: int | None = None,
+        concurrency: int = DEFAULT_FRAME_CONCURRENCY,
+        progress: Progress | None = None,
+        **options: Unpack[RetrieveOptions],
+    ) -> Iterator[Frame]:
+        """Frames of one instance (``frames``: numbers in any order, repeats allowed; None:
+        all), each a :class:`~dicomkit.core.operations.framebatch.Frame`, in that order.
+
+        Fetched in frame-list requests of at most ``batch`` frames (None: spread over the
+        requests, about 16 MiB each at most, within the dialect's list budget),
+        ``concurrency`` at a time, each frame yielded as soon as the ones before it are; at
+        most ``concurrency`` batches wait in memory. A list the server refuses is asked again
+        in halves, down to single frames. One metadata request comes first: a frame number
+        out of range raises InvalidArgumentError before any frame is asked.
+        ``progress(done, total)`` follows each frame (docs/usage.md, "Frames in bulk").
+        """
+        parts = instance_frames(
+            self,
+            (study_instance_uid, series_instance_uid, sop_instance_uid),
+            frames,
+            (batch, concurrency, progress),
+            **options,
+        )
+        with closing(parts):  # leaving early stops the requests still running at once
+            yield from parts
+
+    def iter_series_frames(
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        *,
+        batch: int | None = None,
+        concurrency: int = DEFAULT_FRAME_CONCURRENCY,
+        progress: Progress | None = None,
+        **options: Unpack[RetrieveOptions],
+    ) -> Iterator[Frame]:
+        """Every frame of every instance of a series, as :meth:`iter_frames` fetches them:
+        instances by InstanceNumber, frames ascending, instances without pixel data left out
+        (the series' metadata, one request, says which)."""
+        series = (study_instance_uid, series_instance_uid, (batch, concurrency, progress))
+        with closing(series_frames(self, *series, **options)) as parts:
+            yield from parts
 
     # -- STOW-RS -------------------------------------------------------------------------------
 

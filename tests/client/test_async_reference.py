@@ -97,6 +97,8 @@ async def test_frames_and_rendered(aclient: AsyncDicomClient, syntax: str) -> No
     await aclient.store_instances([ds])
     frames = await aclient.retrieve_instance_frames(*uids, [2, 3])
     assert [f async for f in aclient.iter_instance_frames(*uids, [2, 3])] == frames
+    assert [f.data async for f in aclient.iter_frames(*uids, [2, 3], batch=1)] == frames
+    assert [f.number async for f in aclient.iter_series_frames(*uids[:2])] == [1, 2, 3]
     if syntax != RLELossless:
         assert frames[0] == ds.PixelData[32:64]
     require_module("PIL")

@@ -109,6 +109,9 @@ def test_frames(client: DicomClient, syntax: str) -> None:
     assert len(frames) == 2
     streamed = list(client.iter_instance_frames(*uids, [3, 1]))
     assert streamed == frames
+    assert [frame.data for frame in client.iter_frames(*uids, [3, 1], batch=1)] == frames
+    in_series = [frame.data for frame in client.iter_series_frames(*uids[:2])]
+    assert in_series == [*frames[1:], client.retrieve_instance_frames(*uids, [2])[0], frames[0]]
     if syntax != RLELossless:
         size = 4 * 4 * 2
         assert frames == [ds.PixelData[2 * size : 3 * size], ds.PixelData[:size]]

@@ -24,6 +24,8 @@ BAD_CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("iter_search_for_series", ("not a uid",), {}),
     ("iter_search_for_instances", ("1.2.3", "not a uid"), {}),
     ("iter_bulkdata", ("http://127.0.0.1:9/dw/bulk/1", (5, 2)), {}),
+    ("iter_frames", ("1.2.3", "1.2.4", "not a uid"), {}),
+    ("iter_series_frames", ("1.2.3", "1.2.4"), {"batch": 0}),
 ]
 
 

@@ -47,6 +47,17 @@ class Dialect:
     characters, letters) in URLs, percent-encoded, while still refusing anything unsafe in a
     path (:func:`dicomkit.core.uids.validate_uid` with ``permissive=True``). Strict by default."""
 
+    frame_list_chars: int = 2000
+    """Most characters of the ``frames/{list}`` segment of one request (bulk frame retrieval,
+    :mod:`~dicomkit.core.operations.framebatch`): about 400 four-digit frame numbers, a URL
+    well under the 4-8 KiB request lines common servers and proxies accept. Orthanc 1.10
+    refuses a request whose line and headers pass 16 KiB (400 "Malformed message")."""
+    frame_list_refusals: frozenset[int] = frozenset({400, 413, 414, 431, 500, 501})
+    """Statuses that, answered to a list of several frames, may mean "not so many at once":
+    the list is asked again in halves (one frame refused so is an error). Orthanc 1.10's 500
+    means it cannot transcode to the asked transfer syntax, for one frame as for many, so its
+    dialect leaves 500 out."""
+
     def __post_init__(self) -> None:
         if self.other_origin not in ("refuse", "allow", "rewrite"):
             raise InvalidArgumentError(
@@ -57,15 +68,27 @@ class Dialect:
         size = self.silent_page_size
         if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
             raise InvalidArgumentError(f"silent_page_size must be an integer >= 1, not {size!r}")
+        chars = self.frame_list_chars
+        if isinstance(chars, bool) or not isinstance(chars, int) or chars < 1:
+            raise InvalidArgumentError(f"frame_list_chars must be an integer >= 1, not {chars!r}")
         if not isinstance(self.query_raw, str) or any(c not in "^," for c in self.query_raw):
             raise InvalidArgumentError(f"query_raw may only hold ^ and , not {self.query_raw!r}")
 
 
 STANDARD = Dialect()
 """PS3.18 as written, with the rendering fallback (what dicomkit always did)."""
-ORTHANC = Dialect("orthanc", multipart_renderings=False, rendering_fallback=False, query_raw="^,")
+ORTHANC = Dialect(
+    "orthanc",
+    multipart_renderings=False,
+    rendering_fallback=False,
+    query_raw="^,",
+    frame_list_chars=8000,
+    frame_list_refusals=frozenset({400, 414, 431}),
+)
 """Orthanc 1.10: study/series renderings are asked single-part at once (saving a refused
-request), and ``^`` and ``,`` stay raw in query values (it does not percent-decode them)."""
+request), ``^`` and ``,`` stay raw in query values (it does not percent-decode them); frame
+lists may be longer (its limit is a 16 KiB request head, half of it left for headers) and its
+500 on frames (a transfer syntax it cannot produce) is not taken for a refused list."""
 AZURE = Dialect("azure", silent_page_size=100)
 """Microsoft's DICOM service (Azure Health Data Services): a search without ``limit`` answers
 at most 100 results with no ``Warning``, so a full page is followed with ``offset``."""
