@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from dicomkit.core import multipart
+from dicomkit.core._partbody import PartBody
 from dicomkit.core.errors import DicomkitError, ProtocolError
 from dicomkit.core.interface import Headers, HeadersInput, Request
 from dicomkit.core.operations.answers import (
@@ -150,23 +151,24 @@ class BodyExchange(Exchange[Any, ResultT]):
 
     def __init__(self, request: Request, *, max_bytes: int = MAX_JSON_BYTES) -> None:
         super().__init__(request)
-        self._chunks: list[bytes] = []
+        self._collected = PartBody()
+        self._body: bytes | None = None
         self._held = 0
         self.max_bytes = max_bytes
 
     def begin(self) -> None:
-        self._chunks, self._held = [], 0
+        self._collected, self._body, self._held = PartBody(), None, 0
 
     def feed(self, chunk: bytes) -> list[Any]:
         self._held += len(chunk)
         if self._held > self.max_bytes:
-            self._chunks = []
+            self._collected = PartBody()
             raise ProtocolError(
                 f"{self.request.method} {without_userinfo(self.request.url)}: the answer is "
                 f"larger than max_json_bytes={self.max_bytes} bytes (after decompression); "
                 "pass a larger max_json_bytes= to the client if it is expected"
             )
-        self._chunks.append(chunk)
+        self._collected.add(chunk)
         return []
 
     @property
@@ -175,8 +177,10 @@ class BodyExchange(Exchange[Any, ResultT]):
 
     @property
     def body(self) -> bytes:
-        """Every body byte received."""
-        return b"".join(self._chunks)
+        """Every body byte received (collected once, never as pieces and a joined copy)."""
+        if self._body is None:
+            self._body = self._collected.take()
+        return self._body
 
 
 class JsonArrayExchange(BodyExchange[list[dict[str, Any]]]):
@@ -395,7 +399,7 @@ class _Streamed(Exchange[ItemT, ResultT]):
     @property
     def pending(self) -> int:
         assembler: PartAssembler | None = getattr(self, "_assembler", None)
-        return 0 if assembler is None else assembler.held
+        return 0 if assembler is None else assembler.pending
 
 
 class PartsExchange(_Streamed[Part, None]):

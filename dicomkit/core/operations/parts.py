@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dicomkit.core import media, multipart
+from dicomkit.core._partbody import PartBody
 from dicomkit.core.errors import ProtocolError
 from dicomkit.core.interface import Headers, HeadersInput
 from dicomkit.core.numbers import parse_decimal
@@ -77,28 +78,36 @@ def _declared_length(headers: Headers) -> int | None:
 
 
 class PartAssembler:
-    """Collect part events into whole parts ``(headers, body)``: one part in memory at a time."""
+    """Collect part events into whole parts ``(headers, body)``: one part in memory at a time,
+    held once as it arrives when it is large (:class:`~dicomkit.core._partbody.PartBody`)."""
 
     def __init__(self, headers: HeadersInput) -> None:
         self._events = PartEvents(headers, views=True)
         self._headers: Headers | None = None
-        self._chunks: list[bytes] = []
-        self.held = 0
-        """Bytes of the part in progress held so far (joined when it ends)."""
+        self._body = PartBody()
+
+    @property
+    def held(self) -> int:
+        """Bytes of the part in progress held so far."""
+        return self._body.size
+
+    @property
+    def pending(self) -> int:
+        """Bytes the next :meth:`feed` or :meth:`close` may join (see ``PartBody.pending``)."""
+        return self._body.pending
 
     def _collect(self, events: list[multipart.Event]) -> list[tuple[Headers, bytes]]:
         done: list[tuple[Headers, bytes]] = []
+        body = self._body
         for event in events:
-            if isinstance(event, multipart.PartStart):
+            if isinstance(event, multipart.PartData):
+                body.add(event.data)
+            elif isinstance(event, multipart.PartStart):
                 self._headers = event.headers
-                self._chunks, self.held = [], 0
-            elif isinstance(event, multipart.PartData):
-                self._chunks.append(event.data)
-                self.held += len(event.data)
+                body.take()
             elif isinstance(event, multipart.PartEnd):
-                done.append((self._headers or Headers(), b"".join(self._chunks)))
+                done.append((self._headers or Headers(), body.take()))
                 self._headers = None
-                self._chunks, self.held = [], 0
         return done
 
     def feed(self, data: bytes) -> list[tuple[Headers, bytes]]:
