@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeAlias
+
 from dicomkit.core import media, multipart
 from dicomkit.core._partbody import PartBody
-from dicomkit.core.errors import ProtocolError
+from dicomkit.core.errors import InvalidArgumentError, ProtocolError
 from dicomkit.core.interface import Headers, HeadersInput
 from dicomkit.core.numbers import parse_decimal
 
-__all__ = ["PartAssembler", "PartEvents"]
+__all__ = [
+    "PartAssembler",
+    "PartEvents",
+    "Sink",
+    "SupportsWrite",
+    "WrittenPart",
+    "writer_of",
+]
 
 
 class PartEvents:
@@ -115,3 +126,37 @@ class PartAssembler:
 
     def close(self) -> list[tuple[Headers, bytes]]:
         return self._collect(self._events.close())
+
+
+class SupportsWrite(Protocol):
+    """What a sink object offers: ``write(data)`` (a file opened ``"wb"``, ``BytesIO``, a
+    socket's ``makefile("wb")``); in the async client ``write`` may be a coroutine function."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
+Sink: TypeAlias = "SupportsWrite | Callable[[bytes], object]"
+"""Where a streamed part's bytes go: an object with ``write`` or a callable taking the bytes
+(``hasher.update``, ``sock.sendall``)."""
+
+
+def writer_of(sink: Any) -> Callable[[bytes], object]:
+    """The function that takes a sink's bytes: its ``write``, or the sink itself if callable."""
+    write = getattr(sink, "write", None)
+    if callable(write):
+        return write  # type: ignore[no-any-return]
+    if callable(sink):
+        return sink  # type: ignore[no-any-return]
+    raise InvalidArgumentError(
+        f"a sink has a write method or is a callable taking bytes, not {type(sink).__name__}"
+    )
+
+
+@dataclass(frozen=True)
+class WrittenPart:
+    """A part streamed to a sink, whole: its headers (``Content-Type`` with the transfer
+    syntax, ``Content-Location`` ...), the bytes written, and the sink they went to."""
+
+    headers: Headers
+    size: int
+    sink: Any
