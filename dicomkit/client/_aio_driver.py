@@ -53,6 +53,7 @@ from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StowItem, settle_duplicates, wire_ready_all
 from dicomkit.files import BYTES_RECEIVED, Progress
 from dicomkit.files.download import PartFileWriter
+from dicomkit.transports.support import MAX_PIECE
 
 __all__ = ["AsyncDriver"]
 
@@ -330,8 +331,9 @@ class AsyncDriver(ClientBase):
         sinks: Callable[[Headers], Sink] | None = None,
     ) -> list[WrittenPart]:
         """Stream each part's body to ``sink``, or to the sink ``sinks(headers)`` makes when the
-        part starts, as it arrives: one ``write`` per received piece, in order, at most
-        SINK_BATCH bytes waiting for them. The parts written whole, in order.
+        part starts, as it arrives: one ``write`` per received piece (cut to MAX_PIECE when a
+        backend decoded a larger one), in order, at most SINK_BATCH bytes waiting for them.
+        The parts written whole, in order.
 
         Any failure (an answer refused or cut short, a sink's own error) raises at once: the
         part being written has no WrittenPart and no later part starts. Sinks are never
@@ -349,7 +351,7 @@ class AsyncDriver(ClientBase):
             async for events in items:
                 for event in events:
                     if type(event) is multipart.PartData:
-                        pieces.append(event.data)
+                        pieces += _bounded_pieces(event.data)
                         waiting += len(event.data)
                         if waiting < SINK_BATCH:
                             continue
@@ -365,6 +367,14 @@ class AsyncDriver(ClientBase):
         finally:
             await items.aclose()
         return done
+
+
+def _bounded_pieces(data: bytes) -> list[bytes]:
+    """``data`` in pieces of at most MAX_PIECE bytes: a backend that decodes a compressed answer
+    may hand out more at once (httpx inflating Orthanc's gzip), a sink never gets more."""
+    if len(data) <= MAX_PIECE:
+        return [data]
+    return [data[start : start + MAX_PIECE] for start in range(0, len(data), MAX_PIECE)]
 
 
 def _nowhere(data: bytes) -> None:

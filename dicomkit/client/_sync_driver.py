@@ -55,6 +55,7 @@ from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StowItem, settle_duplicates, wire_ready_all
 from dicomkit.files import BYTES_RECEIVED, Progress
 from dicomkit.files.download import PartFileWriter
+from dicomkit.transports.support import MAX_PIECE
 
 __all__ = ["SyncDriver"]
 
@@ -331,8 +332,9 @@ class SyncDriver(ClientBase):
         sinks: Callable[[Headers], Sink] | None = None,
     ) -> list[WrittenPart]:
         """Stream each part's body to ``sink``, or to the sink ``sinks(headers)`` makes when the
-        part starts, as it arrives: one ``write`` per received piece, in order, at most
-        SINK_BATCH bytes waiting for them. The parts written whole, in order.
+        part starts, as it arrives: one ``write`` per received piece (cut to MAX_PIECE when a
+        backend decoded a larger one), in order, at most SINK_BATCH bytes waiting for them.
+        The parts written whole, in order.
 
         Any failure (an answer refused or cut short, a sink's own error) raises at once: the
         part being written has no WrittenPart and no later part starts. Sinks are never
@@ -350,7 +352,7 @@ class SyncDriver(ClientBase):
             for events in items:
                 for event in events:
                     if type(event) is multipart.PartData:
-                        pieces.append(event.data)
+                        pieces += _bounded_pieces(event.data)
                         waiting += len(event.data)
                         if waiting < SINK_BATCH:
                             continue
@@ -366,6 +368,14 @@ class SyncDriver(ClientBase):
         finally:
             items.close()
         return done
+
+
+def _bounded_pieces(data: bytes) -> list[bytes]:
+    """``data`` in pieces of at most MAX_PIECE bytes: a backend that decodes a compressed answer
+    may hand out more at once (httpx inflating Orthanc's gzip), a sink never gets more."""
+    if len(data) <= MAX_PIECE:
+        return [data]
+    return [data[start : start + MAX_PIECE] for start in range(0, len(data), MAX_PIECE)]
 
 
 def _nowhere(data: bytes) -> None:
