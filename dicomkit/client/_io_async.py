@@ -69,7 +69,7 @@ async def call_back(function: Callable[..., Any], *args: Any) -> Any:
     """Call the caller's ``function`` (a sink factory): awaited on the event loop when it is a
     coroutine function, else run in a worker thread, since it may open a file; an awaitable
     it returns (``aiofiles.open(...)``) is awaited here."""
-    if inspect.iscoroutinefunction(function):
+    if _is_async(function):
         return await function(*args)
     result = await offload(function, *args)
     if inspect.isawaitable(result):
@@ -82,7 +82,7 @@ async def write_pieces(write: Callable[[bytes], object], pieces: Sequence[bytes]
     function (an async socket or file), else all in one worker thread (a file, a hash)."""
     if not pieces:
         return
-    if inspect.iscoroutinefunction(write):
+    if _is_async(write):
         for piece in pieces:
             await write(piece)
         return
@@ -92,3 +92,9 @@ async def write_pieces(write: Callable[[bytes], object], pieces: Sequence[bytes]
 def _write_each(write: Callable[[bytes], object], pieces: Sequence[bytes]) -> None:
     for piece in pieces:
         write(piece)
+
+
+def _is_async(function: Callable[..., Any]) -> bool:
+    """A coroutine function, or an object whose ``__call__`` is one."""
+    call = getattr(function, "__call__", None)  # noqa: B004  (the method, not a callable test)
+    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(call)

@@ -250,13 +250,19 @@ async def test_async_an_instance_streams_to_plain_and_async_sinks(
     setup: DicomClient, dicomweb_server: Any, async_backend: str
 ) -> None:
     (ds,), (served,) = stored(setup)
-    plain, awaited = RecordingSink(), AsyncRecordingSink()
+    plain, awaited, called = RecordingSink(), AsyncRecordingSink(), AsyncRecordingSink()
+
+    class AsyncCallable:
+        async def __call__(self, data: bytes) -> None:
+            await called.write(data)
+
     client = AsyncDicomClient(dicomweb_server.url, transport=async_backend, retry=QUICK_RETRY)
     async with client:
         assert (await client.retrieve_instance_to(plain, *uids(ds))).size == len(served)
         assert (await client.retrieve_instance_to(awaited, *uids(ds))).size == len(served)
-    check_streamed(plain, served)
-    check_streamed(awaited, served)
+        assert (await client.retrieve_instance_to(AsyncCallable(), *uids(ds))).size == len(served)
+    for sink in (plain, awaited, called):
+        check_streamed(sink, served)
 
 
 async def test_async_series_factories_and_bulk_data(
