@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeGuard, TypeVar
 
 __all__ = ["call_back", "concurrently", "offload", "sleep", "write_pieces"]
 
@@ -94,7 +94,7 @@ def _write_each(write: Callable[[bytes], object], pieces: Sequence[bytes]) -> No
         write(piece)
 
 
-def _is_async(function: Callable[..., Any]) -> bool:
+def _is_async(function: Callable[..., Any]) -> TypeGuard[Callable[..., Awaitable[Any]]]:
     """A coroutine function, or an object whose ``__call__`` is one."""
     call = getattr(function, "__call__", None)  # noqa: B004  (the method, not a callable test)
     return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(call)
