@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
@@ -23,7 +23,7 @@ from dicomkit.client._base import (
     raise_transport_failure,
 )
 from dicomkit.client._confirm import batch_sop_uids
-from dicomkit.client._io_async import offload, sleep
+from dicomkit.client._io_async import call_back, offload, sleep, write_pieces
 from dicomkit.core import multipart
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import (
@@ -36,19 +36,24 @@ from dicomkit.core.errors import (
     TransportError,
 )
 from dicomkit.core.held import HeldExchange, confirmed, maybe_stored
-from dicomkit.core.interface import AsyncTransport, Request, Response
+from dicomkit.core.interface import AsyncTransport, Headers, Request, Response
 from dicomkit.core.operations import (
     ERROR_BODY_LIMIT,
     MAX_JSON_BYTES,
     Dialect,
     Exchange,
+    PartStreamExchange,
+    Sink,
     Step,
+    WrittenPart,
     with_headers,
+    writer_of,
 )
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StowItem, settle_duplicates, wire_ready_all
 from dicomkit.files import BYTES_RECEIVED, Progress
 from dicomkit.files.download import PartFileWriter
+from dicomkit.transports.support import MAX_PIECE
 
 __all__ = ["AsyncDriver"]
 
@@ -60,6 +65,10 @@ _R = TypeVar("_R")
 OFFLOAD_BYTES = 4 << 20
 """Joining or parsing this many bytes takes milliseconds: ``_heavy`` offloads it from this size
 up (to a worker thread under asyncio; blocking code simply runs it)."""
+
+SINK_BATCH = 1 << 20
+"""Received bytes that may wait for their sink's writes: one worker-thread hop under asyncio
+covers this many, not every piece; memory stays at this plus one piece, whatever the part."""
 
 
 class AsyncDriver(ClientBase):
@@ -170,7 +179,7 @@ class AsyncDriver(ClientBase):
 
     # -- running exchanges ---------------------------------------------------------------------
 
-    async def _exchange_items(self, exchange: Exchange[_I, Any]) -> AsyncIterator[_I]:
+    async def _exchange_items(self, exchange: Exchange[_I, Any]) -> AsyncGenerator[_I, None]:
         """Run ``exchange`` to its end, yielding its items as the body arrives."""
         while not exchange.done:
             response = await self._send(exchange.request)
@@ -314,3 +323,59 @@ class AsyncDriver(ClientBase):
         finally:
             await events.aclose()
         return [] if writer is None else list(dict.fromkeys(writer.written))
+
+    async def _write_parts(
+        self,
+        exchange: PartStreamExchange,
+        sink: Sink | None = None,
+        sinks: Callable[[Headers], Sink] | None = None,
+    ) -> list[WrittenPart]:
+        """Stream each part's body to ``sink``, or to the sink ``sinks(headers)`` makes when the
+        part starts, as it arrives: one ``write`` per received piece (cut to MAX_PIECE when a
+        backend decoded a larger one), in order, at most SINK_BATCH bytes waiting for them.
+        The parts written whole, in order.
+
+        Any failure (an answer refused or cut short, a sink's own error) raises at once: the
+        part being written has no WrittenPart and no later part starts. Sinks are never
+        closed: they are the caller's (docs/usage.md, "Streaming huge parts").
+        """
+        if sinks is not None and not callable(sinks):
+            raise InvalidArgumentError("sinks is a callable that takes a part's headers")
+        write = writer_of(sink) if sinks is None else _nowhere
+        done: list[WrittenPart] = []
+        target, headers, size = sink, Headers(), 0
+        pieces: list[bytes] = []
+        waiting = 0
+        items = self._exchange_items(exchange)
+        try:
+            async for events in items:
+                for event in events:
+                    if type(event) is multipart.PartData:
+                        pieces += _bounded_pieces(event.data)
+                        waiting += len(event.data)
+                        if waiting < SINK_BATCH:
+                            continue
+                    await write_pieces(write, pieces)
+                    size, pieces, waiting = size + waiting, [], 0
+                    if type(event) is multipart.PartStart:
+                        headers, size = event.headers, 0
+                        if sinks is not None:
+                            target = await call_back(sinks, headers)
+                            write = writer_of(target)
+                    elif type(event) is multipart.PartEnd:
+                        done.append(WrittenPart(headers, size, target))
+        finally:
+            await items.aclose()
+        return done
+
+
+def _bounded_pieces(data: bytes) -> list[bytes]:
+    """``data`` in pieces of at most MAX_PIECE bytes: a backend that decodes a compressed answer
+    may hand out more at once (httpx inflating Orthanc's gzip), a sink never gets more."""
+    if len(data) <= MAX_PIECE:
+        return [data]
+    return [data[start : start + MAX_PIECE] for start in range(0, len(data), MAX_PIECE)]
+
+
+def _nowhere(data: bytes) -> None:
+    """The writer before a part starts: the decoder hands out no bytes outside a part."""

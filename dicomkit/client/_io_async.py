@@ -1,4 +1,5 @@
-"""What truly differs under asyncio: sleeping, running jobs side by side, blocking work.
+"""What truly differs under asyncio: sleeping, running jobs side by side, blocking work,
+calling the caller's sinks.
 
 The hand-written twin of :mod:`dicomkit.client._io_sync` (same names, same arguments): the
 async client and driver import this module, their generated sync twins import that one.
@@ -7,10 +8,11 @@ async client and driver import this module, their generated sync twins import th
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar
+from typing import Any, Generic, NamedTuple, ParamSpec, TypeGuard, TypeVar
 
-__all__ = ["Fed", "Feeds", "concurrently", "offload", "sleep"]
+__all__ = ["Fed", "Feeds", "call_back", "concurrently", "offload", "sleep", "write_pieces"]
 
 _P = ParamSpec("_P")
 _K = TypeVar("_K")
@@ -107,3 +109,38 @@ class Feeds(Generic[_K, _T]):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def call_back(function: Callable[..., Any], *args: Any) -> Any:
+    """Call the caller's ``function`` (a sink factory): awaited on the event loop when it is a
+    coroutine function, else run in a worker thread, since it may open a file; an awaitable
+    it returns (``aiofiles.open(...)``) is awaited here."""
+    if _is_async(function):
+        return await function(*args)
+    result = await offload(function, *args)
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+async def write_pieces(write: Callable[[bytes], object], pieces: Sequence[bytes]) -> None:
+    """``write`` each piece, in order: awaited on the event loop when ``write`` is a coroutine
+    function (an async socket or file), else all in one worker thread (a file, a hash)."""
+    if not pieces:
+        return
+    if _is_async(write):
+        for piece in pieces:
+            await write(piece)
+        return
+    await offload(_write_each, write, pieces)
+
+
+def _write_each(write: Callable[[bytes], object], pieces: Sequence[bytes]) -> None:
+    for piece in pieces:
+        write(piece)
+
+
+def _is_async(function: Callable[..., Any]) -> TypeGuard[Callable[..., Awaitable[Any]]]:
+    """A coroutine function, or an object whose ``__call__`` is one."""
+    call = getattr(function, "__call__", None)  # noqa: B004  (the method, not a callable test)
+    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(call)

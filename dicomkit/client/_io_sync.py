@@ -1,4 +1,5 @@
-"""What truly differs in blocking code: sleeping, running jobs side by side, blocking work.
+"""What truly differs in blocking code: sleeping, running jobs side by side, blocking work,
+calling the caller's sinks.
 
 The hand-written twin of :mod:`dicomkit.client._io_async` (same names, same arguments): the
 generated sync client and driver import this module.
@@ -6,6 +7,7 @@ generated sync client and driver import this module.
 
 from __future__ import annotations
 
+import inspect
 import queue
 import threading
 import time
@@ -13,7 +15,9 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar
 
-__all__ = ["Fed", "Feeds", "concurrently", "offload", "sleep"]
+from dicomkit.core.errors import InvalidArgumentError
+
+__all__ = ["Fed", "Feeds", "call_back", "concurrently", "offload", "sleep", "write_pieces"]
 
 _P = ParamSpec("_P")
 _K = TypeVar("_K")
@@ -106,3 +110,27 @@ class Feeds(Generic[_K, _T]):
         self._stop.set()
         for thread in self._threads:
             thread.join()
+
+
+def call_back(function: Callable[..., Any], *args: Any) -> Any:
+    """Call the caller's ``function`` (a sink factory); an async one needs the async client."""
+    return _not_awaitable(function, function(*args))
+
+
+def write_pieces(write: Callable[[bytes], object], pieces: Sequence[bytes]) -> None:
+    """``write`` each piece, in order; an async ``write`` needs the async client."""
+    for piece in pieces:
+        _not_awaitable(write, write(piece))
+
+
+def _not_awaitable(function: Callable[..., Any], result: Any) -> Any:
+    """``result``, unless it is an awaitable that blocking code would drop unawaited."""
+    if not inspect.isawaitable(result):
+        return result
+    close = getattr(result, "close", None)
+    if callable(close):
+        close()  # a coroutine never awaited: closed, so Python does not warn about it
+    raise InvalidArgumentError(
+        f"{getattr(function, '__qualname__', function)!s} is asynchronous: stream to it with "
+        "AsyncDicomClient, or give DicomClient a sink whose write is a plain function"
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
@@ -25,7 +25,7 @@ from dicomkit.client._base import (
     raise_transport_failure,
 )
 from dicomkit.client._confirm import batch_sop_uids
-from dicomkit.client._io_sync import offload, sleep
+from dicomkit.client._io_sync import call_back, offload, sleep, write_pieces
 from dicomkit.core import multipart
 from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import (
@@ -38,19 +38,24 @@ from dicomkit.core.errors import (
     TransportError,
 )
 from dicomkit.core.held import HeldExchange, confirmed, maybe_stored
-from dicomkit.core.interface import Request, Response, Transport
+from dicomkit.core.interface import Headers, Request, Response, Transport
 from dicomkit.core.operations import (
     ERROR_BODY_LIMIT,
     MAX_JSON_BYTES,
     Dialect,
     Exchange,
+    PartStreamExchange,
+    Sink,
     Step,
+    WrittenPart,
     with_headers,
+    writer_of,
 )
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.stow import StowItem, settle_duplicates, wire_ready_all
 from dicomkit.files import BYTES_RECEIVED, Progress
 from dicomkit.files.download import PartFileWriter
+from dicomkit.transports.support import MAX_PIECE
 
 __all__ = ["SyncDriver"]
 
@@ -62,6 +67,10 @@ _R = TypeVar("_R")
 OFFLOAD_BYTES = 4 << 20
 """Joining or parsing this many bytes takes milliseconds: ``_heavy`` offloads it from this size
 up (to a worker thread under asyncio; blocking code simply runs it)."""
+
+SINK_BATCH = 1 << 20
+"""Received bytes that may wait for their sink's writes: one worker-thread hop under asyncio
+covers this many, not every piece; memory stays at this plus one piece, whatever the part."""
 
 
 class SyncDriver(ClientBase):
@@ -172,7 +181,7 @@ class SyncDriver(ClientBase):
 
     # -- running exchanges ---------------------------------------------------------------------
 
-    def _exchange_items(self, exchange: Exchange[_I, Any]) -> Iterator[_I]:
+    def _exchange_items(self, exchange: Exchange[_I, Any]) -> Generator[_I, None]:
         """Run ``exchange`` to its end, yielding its items as the body arrives."""
         while not exchange.done:
             response = self._send(exchange.request)
@@ -315,3 +324,59 @@ class SyncDriver(ClientBase):
         finally:
             events.close()
         return [] if writer is None else list(dict.fromkeys(writer.written))
+
+    def _write_parts(
+        self,
+        exchange: PartStreamExchange,
+        sink: Sink | None = None,
+        sinks: Callable[[Headers], Sink] | None = None,
+    ) -> list[WrittenPart]:
+        """Stream each part's body to ``sink``, or to the sink ``sinks(headers)`` makes when the
+        part starts, as it arrives: one ``write`` per received piece (cut to MAX_PIECE when a
+        backend decoded a larger one), in order, at most SINK_BATCH bytes waiting for them.
+        The parts written whole, in order.
+
+        Any failure (an answer refused or cut short, a sink's own error) raises at once: the
+        part being written has no WrittenPart and no later part starts. Sinks are never
+        closed: they are the caller's (docs/usage.md, "Streaming huge parts").
+        """
+        if sinks is not None and not callable(sinks):
+            raise InvalidArgumentError("sinks is a callable that takes a part's headers")
+        write = writer_of(sink) if sinks is None else _nowhere
+        done: list[WrittenPart] = []
+        target, headers, size = sink, Headers(), 0
+        pieces: list[bytes] = []
+        waiting = 0
+        items = self._exchange_items(exchange)
+        try:
+            for events in items:
+                for event in events:
+                    if type(event) is multipart.PartData:
+                        pieces += _bounded_pieces(event.data)
+                        waiting += len(event.data)
+                        if waiting < SINK_BATCH:
+                            continue
+                    write_pieces(write, pieces)
+                    size, pieces, waiting = size + waiting, [], 0
+                    if type(event) is multipart.PartStart:
+                        headers, size = event.headers, 0
+                        if sinks is not None:
+                            target = call_back(sinks, headers)
+                            write = writer_of(target)
+                    elif type(event) is multipart.PartEnd:
+                        done.append(WrittenPart(headers, size, target))
+        finally:
+            items.close()
+        return done
+
+
+def _bounded_pieces(data: bytes) -> list[bytes]:
+    """``data`` in pieces of at most MAX_PIECE bytes: a backend that decodes a compressed answer
+    may hand out more at once (httpx inflating Orthanc's gzip), a sink never gets more."""
+    if len(data) <= MAX_PIECE:
+        return [data]
+    return [data[start : start + MAX_PIECE] for start in range(0, len(data), MAX_PIECE)]
+
+
+def _nowhere(data: bytes) -> None:
+    """The writer before a part starts: the decoder hands out no bytes outside a part."""

@@ -10,7 +10,7 @@ asyncio, a plain call in blocking code, so the event loop never waits on a disk 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from functools import partial
 from pathlib import Path
@@ -40,6 +40,8 @@ from dicomkit.core.operations import (
     SearchAllOptions,
     SearchOptions,
     SearchResult,
+    Sink,
+    WrittenPart,
     distinct_values,
     patient_filter,
 )
@@ -509,6 +511,63 @@ class AsyncDicomClient(AsyncDriver):
         async with aclosing(await series_frames(self, *series, **options)) as parts:
             async for frame in parts:
                 yield frame
+
+    # -- WADO-RS streamed to sinks (issue 19) ----------------------------------------------------
+
+    async def retrieve_instance_to(
+        self,
+        sink: Sink,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        sop_instance_uid: str,
+        **options: Unpack[RetrieveOptions],
+    ) -> WrittenPart:
+        """Stream one instance into ``sink`` as it arrives, never holding it whole: an object
+        with ``write`` (a file opened ``"wb"``, a socket's ``makefile("wb")``) or a callable
+        taking bytes (``hasher.update``). Returns its headers and size; a failure raises and
+        leaves the sink as it is (docs/usage.md, "Streaming huge parts")."""
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        exchange = self.exchanges.part_stream(*target, one_part=True, **options)
+        return (await self._write_parts(exchange, sink))[0]
+
+    async def retrieve_series_to(
+        self,
+        sinks: Callable[[Headers], Sink],
+        study_instance_uid: str,
+        series_instance_uid: str,
+        **options: Unpack[RetrieveOptions],
+    ) -> list[WrittenPart]:
+        """Stream each instance of the series into its own sink, ``sinks(headers)``, called as
+        its part starts; the parts written, in order (as :meth:`retrieve_instance_to`)."""
+        series = (study_instance_uid, series_instance_uid)
+        return await self._write_parts(self.exchanges.part_stream(*series, **options), None, sinks)
+
+    async def retrieve_study_to(
+        self,
+        sinks: Callable[[Headers], Sink],
+        study_instance_uid: str,
+        **options: Unpack[RetrieveOptions],
+    ) -> list[WrittenPart]:
+        """Stream each instance of the study into its own sink, ``sinks(headers)``."""
+        exchange = self.exchanges.part_stream(study_instance_uid, **options)
+        return await self._write_parts(exchange, None, sinks)
+
+    async def retrieve_bulkdata_to(
+        self,
+        sink: Sink,
+        uri: str,
+        byte_range: tuple[int, int | None] | Sequence[Any] | None = None,
+        *,
+        media_types: Sequence[Any] | None = None,
+        single_part: bool = False,
+        other_origin: str | None = None,
+    ) -> WrittenPart:
+        """Stream the bulk data value at ``uri`` (or ``byte_range`` of it) into ``sink``, checked
+        and trimmed as :meth:`retrieve_bulkdata` does; an answer of several parts is refused."""
+        exchange = self.exchanges.bulkdata_stream(
+            uri, byte_range, media_types, single_part=single_part, other_origin=other_origin
+        )
+        return (await self._write_parts(exchange, sink))[0]
 
     # -- STOW-RS -------------------------------------------------------------------------------
 

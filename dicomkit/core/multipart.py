@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, cast
 
+from dicomkit.core._partbody import PartBody
 from dicomkit.core.errors import (
     InvalidArgumentError,
     MultipartError,
@@ -489,19 +490,22 @@ def iter_parts(
 ) -> Iterator[tuple[Headers, bytes]]:
     """Whole parts as ``(headers, body)`` pairs: convenient for bodies that fit in memory.
 
+    A part of 64 MiB or more is held once (plus one piece) while it arrives, never as its
+    pieces and their joined copy at once; smaller ones are joined when they end
+    (:mod:`dicomkit.core._partbody`).
     ``limits`` are :class:`MultipartDecoder` keyword arguments. Raises :class:`MultipartError`
     if the body is malformed or ends before its closing delimiter.
     """
     decoder = _ViewingDecoder(boundary, **limits)
     headers = Headers()
-    pieces: list[bytes] = []
+    body = PartBody()
+    add = body.add
     for chunk in chunks:
         for event in decoder.feed(chunk):
             if type(event) is PartData:
-                pieces.append(event.data)
+                add(event.data)
             elif type(event) is PartStart:
                 headers = event.headers
-                pieces = []
             else:
-                yield headers, b"".join(pieces)
+                yield headers, body.take()
     decoder.close()

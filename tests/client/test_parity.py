@@ -63,6 +63,8 @@ def test_every_public_method_is_exercised_against_the_reference_server() -> None
         for name in ("test_sync_reference.py", "test_faults_and_folders.py")
     )
     async_tests = (here / "test_async_reference.py").read_text()
+    sinks = (here.parent / "hugepart" / "test_sinks_reference.py").read_text()  # issue 19
+    sync_tests, async_tests = sync_tests + sinks, async_tests + sinks
     for name in public_methods(DicomClient):
         if name == "close":
             continue  # exercised by every `with` block

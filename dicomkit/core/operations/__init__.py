@@ -73,6 +73,7 @@ from dicomkit.core.operations.exchange import (
     JsonObjectExchange,
     PartEventsExchange,
     PartsExchange,
+    PartStreamExchange,
     RenderedExchange,
     RenderedImageExchange,
     SearchExchange,
@@ -99,7 +100,14 @@ from dicomkit.core.operations.paging import (
     SearchTruncatedError,
     SearchTruncatedWarning,
 )
-from dicomkit.core.operations.parts import PartAssembler, PartEvents
+from dicomkit.core.operations.parts import (
+    PartAssembler,
+    PartEvents,
+    Sink,
+    SupportsWrite,
+    WrittenPart,
+    writer_of,
+)
 
 __all__ = [
     "AZURE",
@@ -134,6 +142,7 @@ __all__ = [
     "PartAssembler",
     "PartEvents",
     "PartEventsExchange",
+    "PartStreamExchange",
     "Pager",
     "PartsExchange",
     "RenderedExchange",
@@ -147,9 +156,12 @@ __all__ = [
     "SearchResult",
     "SearchTruncatedError",
     "SearchTruncatedWarning",
+    "Sink",
     "Step",
+    "SupportsWrite",
     "TimeoutInput",
     "WarningValue",
+    "WrittenPart",
     "additional_results",
     "apply_byte_range",
     "check_content_range",
@@ -167,4 +179,5 @@ __all__ = [
     "resolve_dialect",
     "warning_texts",
     "with_headers",
+    "writer_of",
 ]

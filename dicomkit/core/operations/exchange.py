@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from dicomkit.core import multipart
+from dicomkit.core._partbody import PartBody
 from dicomkit.core.errors import DicomkitError, ProtocolError
 from dicomkit.core.interface import Headers, HeadersInput, Request
 from dicomkit.core.operations.answers import (
@@ -62,6 +63,7 @@ __all__ = [
     "JsonObjectExchange",
     "MAX_JSON_BYTES",
     "PartEventsExchange",
+    "PartStreamExchange",
     "PartsExchange",
     "RenderedExchange",
     "RenderedImageExchange",
@@ -150,23 +152,24 @@ class BodyExchange(Exchange[Any, ResultT]):
 
     def __init__(self, request: Request, *, max_bytes: int = MAX_JSON_BYTES) -> None:
         super().__init__(request)
-        self._chunks: list[bytes] = []
+        self._collected = PartBody()
+        self._body: bytes | None = None
         self._held = 0
         self.max_bytes = max_bytes
 
     def begin(self) -> None:
-        self._chunks, self._held = [], 0
+        self._collected, self._body, self._held = PartBody(), None, 0
 
     def feed(self, chunk: bytes) -> list[Any]:
         self._held += len(chunk)
         if self._held > self.max_bytes:
-            self._chunks = []
+            self._collected = PartBody()
             raise ProtocolError(
                 f"{self.request.method} {without_userinfo(self.request.url)}: the answer is "
                 f"larger than max_json_bytes={self.max_bytes} bytes (after decompression); "
                 "pass a larger max_json_bytes= to the client if it is expected"
             )
-        self._chunks.append(chunk)
+        self._collected.add(chunk)
         return []
 
     @property
@@ -175,8 +178,10 @@ class BodyExchange(Exchange[Any, ResultT]):
 
     @property
     def body(self) -> bytes:
-        """Every body byte received."""
-        return b"".join(self._chunks)
+        """Every body byte received (collected once, never as pieces and a joined copy)."""
+        if self._body is None:
+            self._body = self._collected.take()
+        return self._body
 
 
 class JsonArrayExchange(BodyExchange[list[dict[str, Any]]]):
@@ -395,7 +400,7 @@ class _Streamed(Exchange[ItemT, ResultT]):
     @property
     def pending(self) -> int:
         assembler: PartAssembler | None = getattr(self, "_assembler", None)
-        return 0 if assembler is None else assembler.held
+        return 0 if assembler is None else assembler.pending
 
 
 class PartsExchange(_Streamed[Part, None]):
@@ -437,6 +442,90 @@ class PartEventsExchange(Exchange[list[multipart.Event], None]):
 
     def result(self) -> None:
         return None
+
+
+class PartStreamExchange(PartEventsExchange):
+    """Part events for a caller that streams each part's body to a sink as it arrives.
+
+    Nothing is held between chunks but the decoder's tail (``pending`` stays 0), whatever the
+    size of a part. With ``one_part`` (an instance, one bulk data value), an answer of no part
+    or of more than one is a :class:`ProtocolError`, raised before a second part's first byte.
+    With ``byte_range`` (bulk data), a whole value answered 200 is trimmed to the range as it
+    streams, and a 206 part's ``Content-Range`` is checked, as :class:`BulkDataExchange` checks
+    it, when the part ends: bytes already handed out are then followed by the error.
+    """
+
+    def __init__(
+        self,
+        request: Request,
+        *,
+        one_part: bool = False,
+        byte_range: tuple[int, int | None] | None = None,
+    ) -> None:
+        super().__init__(request)
+        self.one_part = one_part
+        self.byte_range = byte_range
+        self._parts = 0
+        self._received = 0
+        self._part_headers = Headers()
+
+    def begin(self) -> None:
+        super().begin()
+        self._parts = 0
+
+    def feed(self, chunk: bytes) -> list[list[multipart.Event]]:
+        events = self._checked(self._events.feed(chunk))
+        return [events] if events else []
+
+    def close(self) -> list[list[multipart.Event]]:
+        self.done = True
+        events = self._checked(self._events.close())
+        if self.one_part and not self._parts:
+            raise ProtocolError(
+                f"{self.request.method} {without_userinfo(self.request.url)}: the answer holds "
+                "no part, where one was expected"
+            )
+        return [events]
+
+    def _checked(self, events: list[multipart.Event]) -> list[multipart.Event]:
+        if not self.one_part and self.byte_range is None:
+            return events
+        kept: list[multipart.Event] = []
+        for event in events:
+            if type(event) is multipart.PartData:
+                data = self._in_range(event.data)
+                if data:
+                    kept.append(event if data is event.data else multipart.PartData(data))
+                continue
+            if type(event) is multipart.PartStart:
+                self._start_part(event.headers)
+            elif self.status == 206 and self.byte_range is not None:
+                own = self._part_headers.get("Content-Range") or self.headers.get("Content-Range")
+                check_content_range(own, self.byte_range, self._received)
+            kept.append(event)
+        return kept
+
+    def _start_part(self, headers: Headers) -> None:
+        self._parts += 1
+        if self.one_part and self._parts > 1:
+            raise ProtocolError(
+                f"{self.request.method} {without_userinfo(self.request.url)}: the answer holds "
+                "more than one part, where one was expected"
+            )
+        self._part_headers, self._received = headers, 0
+
+    def _in_range(self, data: bytes) -> bytes:
+        """``data`` cut to the asked byte range when the server sent the whole value (200)."""
+        at = self._received
+        self._received += len(data)
+        if self.byte_range is None or self.status == 206:
+            return data
+        first, last = self.byte_range
+        low = max(first - at, 0)
+        high = len(data) if last is None else min(last + 1 - at, len(data))
+        if low <= 0 and high >= len(data):
+            return data
+        return data[low:high] if low < high else b""
 
 
 class _CollectedParts(_Streamed[None, ResultT]):

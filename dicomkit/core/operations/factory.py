@@ -152,6 +152,20 @@ class Exchanges:
         """A WADO-RS retrieve as part events, for streaming the parts to files."""
         return kinds.PartEventsExchange(self.operations.retrieve(study, series, instance))
 
+    def part_stream(
+        self,
+        study: str,
+        series: str | None = None,
+        instance: str | None = None,
+        *,
+        one_part: bool = False,
+        **options: Unpack[RetrieveOptions],
+    ) -> kinds.PartStreamExchange:
+        """A WADO-RS retrieve as part events, for streaming each part to a sink as it arrives;
+        ``one_part`` refuses an answer of more parts, or fewer, than one."""
+        request = self.operations.retrieve(study, series, instance, **options)
+        return kinds.PartStreamExchange(request, one_part=one_part)
+
     def frames(
         self,
         study: str,
@@ -233,6 +247,19 @@ class Exchanges:
         """As :meth:`bulkdata`, the parts read one at a time."""
         request, wanted = self._bulkdata(uri, byte_range, media_types, single_part, other_origin)
         return kinds.BulkDataPartsExchange(request, wanted)
+
+    def bulkdata_stream(
+        self,
+        uri: str,
+        byte_range: tuple[int, int | None] | Sequence[Any] | str | None = None,
+        media_types: Sequence[Any] | None = None,
+        *,
+        single_part: bool = False,
+        other_origin: str | None = None,
+    ) -> kinds.PartStreamExchange:
+        """As :meth:`bulkdata`, the one part at the URI streamed to a sink as it arrives."""
+        request, wanted = self._bulkdata(uri, byte_range, media_types, single_part, other_origin)
+        return kinds.PartStreamExchange(request, one_part=True, byte_range=wanted)
 
     def _bulkdata(
         self,

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeAlias
+
 from dicomkit.core import media, multipart
-from dicomkit.core.errors import ProtocolError
+from dicomkit.core._partbody import PartBody
+from dicomkit.core.errors import InvalidArgumentError, ProtocolError
 from dicomkit.core.interface import Headers, HeadersInput
 from dicomkit.core.numbers import parse_decimal
 
-__all__ = ["PartAssembler", "PartEvents"]
+__all__ = [
+    "PartAssembler",
+    "PartEvents",
+    "Sink",
+    "SupportsWrite",
+    "WrittenPart",
+    "writer_of",
+]
 
 
 class PartEvents:
@@ -77,28 +89,36 @@ def _declared_length(headers: Headers) -> int | None:
 
 
 class PartAssembler:
-    """Collect part events into whole parts ``(headers, body)``: one part in memory at a time."""
+    """Collect part events into whole parts ``(headers, body)``: one part in memory at a time,
+    held once as it arrives when it is large (:class:`~dicomkit.core._partbody.PartBody`)."""
 
     def __init__(self, headers: HeadersInput) -> None:
         self._events = PartEvents(headers, views=True)
         self._headers: Headers | None = None
-        self._chunks: list[bytes] = []
-        self.held = 0
-        """Bytes of the part in progress held so far (joined when it ends)."""
+        self._body = PartBody()
+
+    @property
+    def held(self) -> int:
+        """Bytes of the part in progress held so far."""
+        return self._body.size
+
+    @property
+    def pending(self) -> int:
+        """Bytes the next :meth:`feed` or :meth:`close` may join (see ``PartBody.pending``)."""
+        return self._body.pending
 
     def _collect(self, events: list[multipart.Event]) -> list[tuple[Headers, bytes]]:
         done: list[tuple[Headers, bytes]] = []
+        body = self._body
         for event in events:
-            if isinstance(event, multipart.PartStart):
+            if isinstance(event, multipart.PartData):
+                body.add(event.data)
+            elif isinstance(event, multipart.PartStart):
                 self._headers = event.headers
-                self._chunks, self.held = [], 0
-            elif isinstance(event, multipart.PartData):
-                self._chunks.append(event.data)
-                self.held += len(event.data)
+                body.take()
             elif isinstance(event, multipart.PartEnd):
-                done.append((self._headers or Headers(), b"".join(self._chunks)))
+                done.append((self._headers or Headers(), body.take()))
                 self._headers = None
-                self._chunks, self.held = [], 0
         return done
 
     def feed(self, data: bytes) -> list[tuple[Headers, bytes]]:
@@ -106,3 +126,37 @@ class PartAssembler:
 
     def close(self) -> list[tuple[Headers, bytes]]:
         return self._collect(self._events.close())
+
+
+class SupportsWrite(Protocol):
+    """What a sink object offers: ``write(data)`` (a file opened ``"wb"``, ``BytesIO``, a
+    socket's ``makefile("wb")``); in the async client ``write`` may be a coroutine function."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
+Sink: TypeAlias = "SupportsWrite | Callable[[bytes], object]"
+"""Where a streamed part's bytes go: an object with ``write`` or a callable taking the bytes
+(``hasher.update``, ``sock.sendall``)."""
+
+
+def writer_of(sink: Any) -> Callable[[bytes], object]:
+    """The function that takes a sink's bytes: its ``write``, or the sink itself if callable."""
+    write = getattr(sink, "write", None)
+    if callable(write):
+        return write  # type: ignore[no-any-return]
+    if callable(sink):
+        return sink  # type: ignore[no-any-return]
+    raise InvalidArgumentError(
+        f"a sink has a write method or is a callable taking bytes, not {type(sink).__name__}"
+    )
+
+
+@dataclass(frozen=True)
+class WrittenPart:
+    """A part streamed to a sink, whole: its headers (``Content-Type`` with the transfer
+    syntax, ``Content-Location`` ...), the bytes written, and the sink they went to."""
+
+    headers: Headers
+    size: int
+    sink: Any
