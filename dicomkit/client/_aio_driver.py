@@ -13,19 +13,15 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from dicomkit._logging import log_attempt, watch
 from dicomkit.client._base import (
     DEFAULT_CHUNK_SIZE,
     ClientBase,
     TimeoutInput,
     raise_transport_failure,
 )
-from dicomkit.client._confirm import batch_sop_uids
 from dicomkit.client._io_async import offload, sleep
-from dicomkit.core import multipart
-from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import (
     DicomkitError,
     HTTPError,
@@ -35,20 +31,16 @@ from dicomkit.core.errors import (
     TokenEndpointError,
     TransportError,
 )
-from dicomkit.core.held import HeldExchange, confirmed, maybe_stored
 from dicomkit.core.interface import AsyncTransport, Request, Response
-from dicomkit.core.operations import (
-    ERROR_BODY_LIMIT,
-    MAX_JSON_BYTES,
-    Dialect,
-    Exchange,
-    Step,
-    with_headers,
-)
+from dicomkit.core.operations import MAX_JSON_BYTES, Dialect, with_headers
 from dicomkit.core.retry import RetryPolicy
-from dicomkit.core.stow import StowItem, settle_duplicates, wire_ready_all
 from dicomkit.files import BYTES_RECEIVED, Progress
-from dicomkit.files.download import PartFileWriter
+
+if TYPE_CHECKING:
+    from dicomkit.core import multipart
+    from dicomkit.core.dicomjson import StoreResult
+    from dicomkit.core.operations import Exchange
+    from dicomkit.core.stow import StowItem
 
 __all__ = ["AsyncDriver"]
 
@@ -125,6 +117,8 @@ class AsyncDriver(ClientBase):
 
     async def _send(self, request: Request) -> Response:
         """Send with auth and retries; return the final response, error statuses included."""
+        from dicomkit._logging import log_attempt, watch  # loaded with the first request
+
         started = time.monotonic()
         attempt = 0
         refreshed = False
@@ -172,6 +166,8 @@ class AsyncDriver(ClientBase):
 
     async def _exchange_items(self, exchange: Exchange[_I, Any]) -> AsyncIterator[_I]:
         """Run ``exchange`` to its end, yielding its items as the body arrives."""
+        from dicomkit.core.operations import Step
+
         while not exchange.done:
             response = await self._send(exchange.request)
             async with response:
@@ -205,6 +201,8 @@ class AsyncDriver(ClientBase):
 
     async def _rejection(self, exchange: Exchange[Any, Any], response: Response) -> DicomkitError:
         """The error of a refused answer, from at most ERROR_BODY_LIMIT bytes of its body."""
+        from dicomkit.core.operations import ERROR_BODY_LIMIT
+
         kept = bytearray()
         async for chunk in response.aiter_bytes():
             kept += chunk
@@ -242,6 +240,9 @@ class AsyncDriver(ClientBase):
         A request that broke when the server may have stored some of it is, with ``confirm``,
         settled per instance by a QIDO-RS lookup (``_confirm``) instead of raising.
         """
+        from dicomkit.core.held import maybe_stored
+        from dicomkit.core.stow import wire_ready_all
+
         items = await offload(wire_ready_all, items)
         try:
             return await self._run(self._stow_exchange, items, study)
@@ -259,6 +260,9 @@ class AsyncDriver(ClientBase):
         of its instances it holds (core/held.py). When that cannot be asked (a lookup that
         fails, an instance whose UID is unknown), ``error`` is raised: the outcome is unknown.
         """
+        from dicomkit.client._confirm import batch_sop_uids
+        from dicomkit.core.held import HeldExchange, confirmed
+
         uids = await offload(batch_sop_uids, items)
         if uids is None:
             raise error
@@ -279,6 +283,8 @@ class AsyncDriver(ClientBase):
         what reached the server. Instances already on the server are settled by
         ``duplicates`` (core/stow.py decides).
         """
+        from dicomkit.core.stow import settle_duplicates
+
         try:
             outcome = await self._store_batch(items, study)
         except (HTTPError, InvalidArgumentError, TransportError, ProtocolError) as exc:
@@ -297,6 +303,8 @@ class AsyncDriver(ClientBase):
         ``progress`` runs here, in the caller's thread (the event loop's, in the async client).
         On any failure the unfinished file is removed and the answer closed at once.
         """
+        from dicomkit.files.download import PartFileWriter
+
         writer: PartFileWriter | None = None
         try:
             async for batch in events:

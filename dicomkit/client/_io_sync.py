@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
 __all__ = ["concurrently", "offload", "sleep"]
@@ -40,6 +39,8 @@ def concurrently(
         for key, args in jobs:
             settle(key, send(*args))
         return
+    from concurrent.futures import ThreadPoolExecutor  # not loaded with the client
+
     with ThreadPoolExecutor(min(workers, len(jobs)), thread_name_prefix="dicomkit") as pool:
         futures = [pool.submit(send, *args) for _, args in jobs]
         try:

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dicomkit.client._azure_sync import Azure
 from dicomkit.client._base import (
     DEFAULT_CHUNK_SIZE,
     PROXY_FROM_ENVIRONMENT,
@@ -26,34 +25,30 @@ from dicomkit.client._base import (
 )
 from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
-from dicomkit.client._sync_workitems import Workitems
-from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import InvalidArgumentError
-from dicomkit.core.held import HeldExchange
 from dicomkit.core.interface import Headers, TransportSpec
-from dicomkit.core.operations import (
-    MAX_JSON_BYTES,
-    Capabilities,
-    Dialect,
-    RenderOptions,
-    RetrieveOptions,
-    SearchAllOptions,
-    SearchOptions,
-    SearchResult,
-    distinct_values,
-    patient_filter,
-)
+from dicomkit.core.operations import MAX_JSON_BYTES, Dialect
 from dicomkit.core.retry import RetryPolicy
-from dicomkit.core.stow import DEFAULT_WORKERS, StoreTally, check_duplicate_policy
 from dicomkit.files import Progress
-from dicomkit.files.folder import FolderUploadReport, sniff_file
-from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
     from typing_extensions import Unpack
 
     from dicomkit.auth import AuthInput
+    from dicomkit.client._azure_sync import Azure
+    from dicomkit.client._sync_workitems import Workitems
+    from dicomkit.core.dicomjson import StoreResult
+    from dicomkit.core.operations import (
+        Capabilities,
+        RenderOptions,
+        RetrieveOptions,
+        SearchAllOptions,
+        SearchOptions,
+        SearchResult,
+    )
+    from dicomkit.files.folder import FolderUploadReport
+    from dicomkit.files.part10 import InstanceInput
 
 __all__ = ["DicomClient"]
 
@@ -124,9 +119,21 @@ class DicomClient(SyncDriver):
             dialect=dialect,
             max_json_bytes=max_json_bytes,
         )
-        self.workitems = Workitems(self)
+
+    @cached_property
+    def workitems(self) -> Workitems:
         """UPS-RS workitems (PS3.18 11): ``client.workitems.create(...)`` (docs/ups.md)."""
-        self.azure = Azure(self)  # change feed, extended query tags ... (docs/azure.md)
+        from dicomkit.client._sync_workitems import Workitems
+
+        return Workitems(self)
+
+    @cached_property
+    def azure(self) -> Azure:
+        """The Azure DICOM service's own APIs: change feed, extended query tags ...
+        (docs/azure.md)."""
+        from dicomkit.client._azure_sync import Azure
+
+        return Azure(self)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # dicomweb-client lets prefixes be reassigned; here the URLs are built once, so such an
@@ -238,6 +245,8 @@ class DicomClient(SyncDriver):
         QIDO-RS by a UID list, 50 UIDs per request, every page followed: how a STOW-RS
         request that broke without an answer is settled (dicomkit.core.held).
         """
+        from dicomkit.core.held import HeldExchange
+
         return self._run(HeldExchange, self.exchanges, sop_instance_uids, study_instance_uid)
 
     def get_patient_study_ids(self, patient_id: str) -> list[str]:
@@ -245,6 +254,8 @@ class DicomClient(SyncDriver):
 
         The ID is matched exactly; an empty one or one with a QIDO wildcard is refused.
         """
+        from dicomkit.core.operations import distinct_values, patient_filter
+
         studies = self.iter_search_for_studies(
             patient_filter(patient_id), fields=["StudyInstanceUID"]
         )
@@ -267,6 +278,8 @@ class DicomClient(SyncDriver):
         self, study_instance_uid: str, **options: Unpack[RetrieveOptions]
     ) -> Iterator[Dataset]:
         """The study's instances one Dataset at a time, never the whole body in memory."""
+        from dicomkit.files.part10 import dataset_from_bytes
+
         for _, body in self.iter_parts(study_instance_uid, **options):
             yield self._heavy(len(body), dataset_from_bytes, body)
 
@@ -277,6 +290,8 @@ class DicomClient(SyncDriver):
         **options: Unpack[RetrieveOptions],
     ) -> Iterator[Dataset]:
         """The series' instances one Dataset at a time."""
+        from dicomkit.files.part10 import dataset_from_bytes
+
         for _, body in self.iter_parts(study_instance_uid, series_instance_uid, **options):
             yield self._heavy(len(body), dataset_from_bytes, body)
 
@@ -304,6 +319,8 @@ class DicomClient(SyncDriver):
         **options: Unpack[RetrieveOptions],
     ) -> Dataset:
         """One instance as a pydicom Dataset."""
+        from dicomkit.files.part10 import single_dataset
+
         target = (study_instance_uid, series_instance_uid, sop_instance_uid)
         parts = list(self.iter_parts(*target, **options))
         return self._heavy(sum(len(body) for _, body in parts), single_dataset, parts)
@@ -472,6 +489,8 @@ class DicomClient(SyncDriver):
         others failed "not on the server"; if that lookup fails too, the request's own error
         is raised, since the outcome is unknown (docs/reliability.md).
         """
+        from dicomkit.core.stow import StoreTally
+
         batches = offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
         tally = StoreTally(
             batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
@@ -526,6 +545,8 @@ class DicomClient(SyncDriver):
         instance the server holds already is ``already_present`` in the result, as in the
         folder report; ``duplicates="error"`` raises StoreError for it instead.
         """
+        from dicomkit.files.folder import sniff_file
+
         scanned = offload(sniff_file, Path(path), force=force)
         item = offload(uploadable, path, scanned)
         return self.store_instances([item], duplicates=duplicates)
@@ -556,6 +577,8 @@ class DicomClient(SyncDriver):
         server holds already is listed in ``already_present``, or with ``duplicates="error"``
         among the failures.
         """
+        from dicomkit.core.stow import DEFAULT_WORKERS, check_duplicate_policy
+
         send = partial(self._store_outcome, duplicates=check_duplicate_policy(duplicates))
         plan = offload(
             self._folder_upload,

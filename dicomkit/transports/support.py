@@ -4,22 +4,23 @@ Every backend has to do the same few things around its HTTP library: refuse impo
 check header fields, turn ``verify``/``cert`` into TLS settings, follow redirects with the
 shared decision of :mod:`dicomkit.core.redirects`, and translate the library's exceptions into
 dicomkit's. Doing them here once keeps the backends observably alike and short. Nothing here
-imports an HTTP library, so a backend may import this module at its own import time.
+imports an HTTP library, so a backend may import this module at its own import time; nor does
+it import ``ssl`` or ``http.client`` before they are needed (a TLS setting, a first error to
+translate), which keeps a client's construction cheap.
 """
 
 from __future__ import annotations
 
-import http.client
 import importlib
+import importlib.util
 import os
-import socket
-import ssl
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from dicomkit.core import errors
 from dicomkit.core.interface import Headers, Request, Response, StreamBody
@@ -47,6 +48,9 @@ from dicomkit.transports._sessions import (
     refuse_session_options,
     session_fields,
 )
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = [
     "DRAIN_LIMIT",
@@ -90,6 +94,7 @@ __all__ = [
     "drain_and_close",
     "exception_chain",
     "follow_redirects",
+    "find_library",
     "import_library",
     "plain_http_answer",
     "tls_alert",
@@ -99,6 +104,7 @@ __all__ = [
     "session_fields",
     "ssl_context",
     "ssl_option",
+    "stdlib_errors",
     "stream_chunks",
 ]
 
@@ -131,10 +137,24 @@ def import_library(name: str, install_hint: str | None = None) -> ModuleType:
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        hint = (
-            install_hint or f"the {name!r} transport needs the {name} package: pip install {name}"
-        )
-        raise errors.TransportNotFoundError(hint) from exc
+        raise errors.TransportNotFoundError(_install_hint(name, install_hint)) from exc
+
+
+def find_library(name: str, install_hint: str | None = None) -> str:
+    """``name`` when the HTTP library of that name is installed, found without importing it (a
+    backend may then import it on its first request); a missing one says what to install."""
+    try:
+        found = name in sys.modules and sys.modules[name] is not None
+        found = found or importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise errors.TransportNotFoundError(_install_hint(name, install_hint))
+    return name
+
+
+def _install_hint(name: str, install_hint: str | None) -> str:
+    return install_hint or f"the {name!r} transport needs the {name} package: pip install {name}"
 
 
 def check_options(
@@ -211,6 +231,8 @@ def ssl_context(
     bundle file or directory. An unreadable file is an ``InvalidArgumentError``, a file that is
     not a certificate or key a ``TLSError``.
     """
+    import ssl
+
     try:
         if verify is False:
             context = ssl.create_default_context()
@@ -252,20 +274,49 @@ def ssl_option(
 
 # -- exceptions ------------------------------------------------------------------------------
 
-STDLIB_ERRORS: ErrorTable = {
-    ssl.SSLError: errors.TLSError,
-    ssl.CertificateError: errors.TLSError,
-    ConnectionRefusedError: errors.ConnectError,
-    socket.gaierror: errors.ConnectError,
-    ConnectionError: errors.ConnectionLostError,
-    TimeoutError: errors.TimeoutError,
-    OSError: errors.TransportError,
-    http.client.InvalidURL: errors.InvalidArgumentError,
-    http.client.IncompleteRead: errors.ConnectionLostError,
-    http.client.HTTPException: errors.ConnectionLostError,
-}
-"""What the socket, TLS and ``http.client`` layers raise past an HTTP library, in dicomkit's
-tree (``http.client`` speaks for libraries built on it, such as urllib3)."""
+
+def stdlib_errors() -> ErrorTable:
+    """What the socket, TLS and ``http.client`` layers raise past an HTTP library, in dicomkit's
+    tree (``http.client`` speaks for libraries built on it, such as urllib3). Built on first use
+    (the modules are then loaded by the library anyway); also :data:`STDLIB_ERRORS`."""
+    global _stdlib_errors
+    if _stdlib_errors is None:
+        import http.client
+        import socket
+        import ssl
+
+        _stdlib_errors = {
+            ssl.SSLError: errors.TLSError,
+            ssl.CertificateError: errors.TLSError,
+            ConnectionRefusedError: errors.ConnectError,
+            socket.gaierror: errors.ConnectError,
+            ConnectionError: errors.ConnectionLostError,
+            TimeoutError: errors.TimeoutError,
+            OSError: errors.TransportError,
+            http.client.InvalidURL: errors.InvalidArgumentError,
+            http.client.IncompleteRead: errors.ConnectionLostError,
+            http.client.HTTPException: errors.ConnectionLostError,
+        }
+    return _stdlib_errors
+
+
+_stdlib_errors: ErrorTable | None = None
+
+if TYPE_CHECKING:
+    STDLIB_ERRORS: ErrorTable
+    """:func:`stdlib_errors`, as a module attribute (read on first use)."""
+
+
+def __getattr__(name: str) -> Any:
+    if name == "STDLIB_ERRORS":
+        return stdlib_errors()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _ssl_error(link: BaseException) -> bool:
+    """Whether ``link`` is an ``ssl.SSLError`` (never true while ``ssl`` is not yet loaded)."""
+    ssl = sys.modules.get("ssl")
+    return ssl is not None and isinstance(link, ssl.SSLError)
 
 
 class BodySourceError(Exception):
@@ -491,7 +542,7 @@ def tls_alert(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is a TLS alert the server sent (OpenSSL reasons
     ``..._ALERT_...``: certificate required, bad or unknown certificate, unknown CA ...)."""
     return any(
-        isinstance(link, ssl.SSLError) and "_ALERT_" in str(getattr(link, "reason", "") or "")
+        _ssl_error(link) and "_ALERT_" in str(getattr(link, "reason", "") or "")
         for link in exception_chain(exc)
     )
 
@@ -499,7 +550,7 @@ def tls_alert(exc: BaseException) -> bool:
 def plain_http_answer(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is a TLS handshake that met a plain-HTTP server."""
     for link in exception_chain(exc):
-        if not isinstance(link, ssl.SSLError):
+        if not _ssl_error(link):
             continue
         if getattr(link, "reason", None) in _PLAIN_HTTP_REASONS:
             return True
@@ -560,7 +611,7 @@ class ExceptionTranslator:
         if self._table is None:
             table = dict(self._make_table())
             if self._stdlib:
-                for cls, target in STDLIB_ERRORS.items():
+                for cls, target in stdlib_errors().items():
                     table.setdefault(cls, target)
             self._table = table
         return self._table
@@ -619,9 +670,7 @@ class ExceptionTranslator:
         if issubclass(target, errors.HTTPError):
             status = _status_of(exc)
             return errors.error_for_status(status)(status, message)
-        if target is errors.ConnectError and any(
-            isinstance(link, ssl.SSLError) for link in exception_chain(exc)
-        ):
+        if target is errors.ConnectError and any(_ssl_error(link) for link in exception_chain(exc)):
             target = errors.TLSError
         return target(message)
 
