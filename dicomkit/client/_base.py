@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from dicomkit.config import ClientConfig
     from dicomkit.core import stow
     from dicomkit.core.operations import Exchanges
+    from dicomkit.files import Progress
     from dicomkit.files.folder import FolderUpload, ScannedFile
     from dicomkit.files.part10 import InstanceInput
 
@@ -286,21 +287,41 @@ class ClientBase:
         )
 
     @staticmethod
+    def _store_tally(
+        batches: list[list[stow.StowItem]],
+        progress: Progress | None,
+        duplicates: str,
+        raise_on_warnings: bool,
+    ) -> stow.StoreTally:
+        """What ``store_instances`` counts its batches' outcomes in (core/stow.py)."""
+        from dicomkit.core.stow import StoreTally
+
+        return StoreTally(
+            batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
+        )
+
+    @staticmethod
     def _folder_upload(
         folder: str | os.PathLike[str],
         recursive: bool,
         study: str | None,
         max_count: int | None,
         max_bytes: int | None,
-        workers: int,
+        workers: int | None,
         force: bool = False,
-    ) -> FolderUpload:
-        """The plan of a folder upload (blocking: it scans and sniffs every file)."""
+        duplicates: str = "present",
+    ) -> tuple[FolderUpload, int, str]:
+        """The plan of a folder upload (blocking: it scans and sniffs every file), with the
+        number of requests to send at once and the checked ``duplicates`` policy."""
+        from dicomkit.core.stow import DEFAULT_WORKERS, check_duplicate_policy
         from dicomkit.files.folder import FolderUpload
 
+        policy = check_duplicate_policy(duplicates)
         if study is not None:
             validate_uid(study, "StudyInstanceUID")
-        return FolderUpload(folder, recursive, max_count, max_bytes, workers, force)
+        planned = DEFAULT_WORKERS if workers is None else workers
+        plan = FolderUpload(folder, recursive, max_count, max_bytes, planned, force)
+        return plan, workers or DEFAULT_WORKERS, policy
 
 
 def raise_transport_failure(

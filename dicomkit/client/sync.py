@@ -489,12 +489,8 @@ class DicomClient(SyncDriver):
         others failed "not on the server"; if that lookup fails too, the request's own error
         is raised, since the outcome is unknown (docs/reliability.md).
         """
-        from dicomkit.core.stow import StoreTally
-
         batches = offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
-        tally = StoreTally(
-            batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
-        )
+        tally = self._store_tally(batches, progress, duplicates, raise_on_warnings)
         concurrently(
             partial(self._store_batch, confirm=confirm),
             tally.jobs(study_instance_uid),
@@ -577,22 +573,19 @@ class DicomClient(SyncDriver):
         server holds already is listed in ``already_present``, or with ``duplicates="error"``
         among the failures.
         """
-        from dicomkit.core.stow import DEFAULT_WORKERS, check_duplicate_policy
-
-        send = partial(self._store_outcome, duplicates=check_duplicate_policy(duplicates))
-        plan = offload(
+        plan, at_once, policy = offload(
             self._folder_upload,
             folder,
             recursive,
             study_instance_uid,
             max_batch_instances,
             max_batch_bytes,
-            DEFAULT_WORKERS if workers is None else workers,
+            workers,
             force,
+            duplicates,
         )
-        concurrently(
-            send, plan.jobs(study_instance_uid), workers or DEFAULT_WORKERS, plan.settler(progress)
-        )
+        send = partial(self._store_outcome, duplicates=policy)
+        concurrently(send, plan.jobs(study_instance_uid), at_once, plan.settler(progress))
         return plan.report
 
     def download_dicom(

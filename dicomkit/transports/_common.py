@@ -7,6 +7,8 @@ request bodies, the closed flag, response streams) is the public
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from abc import abstractmethod
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -61,7 +63,7 @@ class BuiltinTransport(Transport):
         self._options = support.common_options(options, pool_maxsize=POOL_MAXSIZE)
         self._chunk_size = chunk_size
         self._state = support.ClosedFlag(library)
-        self._library_name = support.find_library(library)
+        self._library_name = _installed(library)
         self._loaded: ModuleType | None = None
 
     @property
@@ -84,3 +86,15 @@ class BuiltinTransport(Transport):
     @abstractmethod
     def _send_once(self, request: Request) -> Response:
         """Send ``request`` once; the answer's body unread."""
+
+
+def _installed(name: str) -> str:
+    """``name`` when the HTTP library of that name is installed, found without importing it;
+    a missing one raises what :func:`support.import_library` raises, at construction."""
+    try:
+        found = sys.modules.get(name) is not None or importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        support.import_library(name)  # raises TransportNotFoundError, naming what to install
+    return name

@@ -12,7 +12,6 @@ translate), which keeps a client's construction cheap.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import sys
 import threading
@@ -94,7 +93,6 @@ __all__ = [
     "drain_and_close",
     "exception_chain",
     "follow_redirects",
-    "find_library",
     "import_library",
     "plain_http_answer",
     "tls_alert",
@@ -104,7 +102,6 @@ __all__ = [
     "session_fields",
     "ssl_context",
     "ssl_option",
-    "stdlib_errors",
     "stream_chunks",
 ]
 
@@ -137,24 +134,10 @@ def import_library(name: str, install_hint: str | None = None) -> ModuleType:
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        raise errors.TransportNotFoundError(_install_hint(name, install_hint)) from exc
-
-
-def find_library(name: str, install_hint: str | None = None) -> str:
-    """``name`` when the HTTP library of that name is installed, found without importing it (a
-    backend may then import it on its first request); a missing one says what to install."""
-    try:
-        found = name in sys.modules and sys.modules[name] is not None
-        found = found or importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        found = False
-    if not found:
-        raise errors.TransportNotFoundError(_install_hint(name, install_hint))
-    return name
-
-
-def _install_hint(name: str, install_hint: str | None) -> str:
-    return install_hint or f"the {name!r} transport needs the {name} package: pip install {name}"
+        hint = (
+            install_hint or f"the {name!r} transport needs the {name} package: pip install {name}"
+        )
+        raise errors.TransportNotFoundError(hint) from exc
 
 
 def check_options(
@@ -275,10 +258,10 @@ def ssl_option(
 # -- exceptions ------------------------------------------------------------------------------
 
 
-def stdlib_errors() -> ErrorTable:
+def _stdlib_table() -> ErrorTable:
     """What the socket, TLS and ``http.client`` layers raise past an HTTP library, in dicomkit's
     tree (``http.client`` speaks for libraries built on it, such as urllib3). Built on first use
-    (the modules are then loaded by the library anyway); also :data:`STDLIB_ERRORS`."""
+    (the modules are then loaded by the library anyway); read as :data:`STDLIB_ERRORS`."""
     global _stdlib_errors
     if _stdlib_errors is None:
         import http.client
@@ -304,12 +287,13 @@ _stdlib_errors: ErrorTable | None = None
 
 if TYPE_CHECKING:
     STDLIB_ERRORS: ErrorTable
-    """:func:`stdlib_errors`, as a module attribute (read on first use)."""
+    """What the socket, TLS and ``http.client`` layers raise past an HTTP library, in dicomkit's
+    tree; built on first use."""
 
 
 def __getattr__(name: str) -> Any:
     if name == "STDLIB_ERRORS":
-        return stdlib_errors()
+        return _stdlib_table()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -611,7 +595,7 @@ class ExceptionTranslator:
         if self._table is None:
             table = dict(self._make_table())
             if self._stdlib:
-                for cls, target in stdlib_errors().items():
+                for cls, target in _stdlib_table().items():
                     table.setdefault(cls, target)
             self._table = table
         return self._table
