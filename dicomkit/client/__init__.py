@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.client.sync import DicomClient
-from dicomkit.files.folder import FolderUploadReport
 
 if TYPE_CHECKING:
     from dicomkit.client.aio import AsyncDicomClient
+    from dicomkit.files.folder import FolderUploadReport
 
 __all__ = ["AsyncDicomClient", "DicomClient", "FolderUploadReport"]
 
@@ -23,4 +23,8 @@ def __getattr__(name: str) -> Any:
         from dicomkit.client.aio import AsyncDicomClient
 
         return AsyncDicomClient
+    if name == "FolderUploadReport":
+        from dicomkit.files.folder import FolderUploadReport
+
+        return FolderUploadReport
     raise AttributeError(f"module 'dicomkit.client' has no attribute {name!r}")

@@ -13,19 +13,15 @@ import time
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from dicomkit._logging import log_attempt, watch
 from dicomkit.client._base import (
     DEFAULT_CHUNK_SIZE,
     ClientBase,
     TimeoutInput,
     raise_transport_failure,
 )
-from dicomkit.client._confirm import batch_sop_uids
 from dicomkit.client._io_async import call_back, offload, sleep, write_pieces
-from dicomkit.core import multipart
-from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import (
     DicomkitError,
     HTTPError,
@@ -35,25 +31,17 @@ from dicomkit.core.errors import (
     TokenEndpointError,
     TransportError,
 )
-from dicomkit.core.held import HeldExchange, confirmed, maybe_stored
 from dicomkit.core.interface import AsyncTransport, Headers, Request, Response
-from dicomkit.core.operations import (
-    ERROR_BODY_LIMIT,
-    MAX_JSON_BYTES,
-    Dialect,
-    Exchange,
-    PartStreamExchange,
-    Sink,
-    Step,
-    WrittenPart,
-    with_headers,
-    writer_of,
-)
+from dicomkit.core.operations import MAX_JSON_BYTES, Dialect, with_headers
 from dicomkit.core.retry import RetryPolicy
-from dicomkit.core.stow import StowItem, settle_duplicates, wire_ready_all
 from dicomkit.files import BYTES_RECEIVED, Progress
-from dicomkit.files.download import PartFileWriter
 from dicomkit.transports.support import MAX_PIECE
+
+if TYPE_CHECKING:
+    from dicomkit.core import multipart
+    from dicomkit.core.dicomjson import StoreResult
+    from dicomkit.core.operations import Exchange, PartStreamExchange, Sink, WrittenPart
+    from dicomkit.core.stow import StowItem
 
 __all__ = ["AsyncDriver"]
 
@@ -134,6 +122,8 @@ class AsyncDriver(ClientBase):
 
     async def _send(self, request: Request) -> Response:
         """Send with auth and retries; return the final response, error statuses included."""
+        from dicomkit._logging import log_attempt, watch  # loaded with the first request
+
         started = time.monotonic()
         attempt = 0
         refreshed = False
@@ -181,6 +171,8 @@ class AsyncDriver(ClientBase):
 
     async def _exchange_items(self, exchange: Exchange[_I, Any]) -> AsyncGenerator[_I, None]:
         """Run ``exchange`` to its end, yielding its items as the body arrives."""
+        from dicomkit.core.operations import Step
+
         while not exchange.done:
             response = await self._send(exchange.request)
             async with response:
@@ -214,6 +206,8 @@ class AsyncDriver(ClientBase):
 
     async def _rejection(self, exchange: Exchange[Any, Any], response: Response) -> DicomkitError:
         """The error of a refused answer, from at most ERROR_BODY_LIMIT bytes of its body."""
+        from dicomkit.core.operations import ERROR_BODY_LIMIT
+
         kept = bytearray()
         async for chunk in response.aiter_bytes():
             kept += chunk
@@ -251,6 +245,9 @@ class AsyncDriver(ClientBase):
         A request that broke when the server may have stored some of it is, with ``confirm``,
         settled per instance by a QIDO-RS lookup (``_confirm``) instead of raising.
         """
+        from dicomkit.core.held import maybe_stored
+        from dicomkit.core.stow import wire_ready_all
+
         items = await offload(wire_ready_all, items)
         try:
             return await self._run(self._stow_exchange, items, study)
@@ -268,6 +265,9 @@ class AsyncDriver(ClientBase):
         of its instances it holds (core/held.py). When that cannot be asked (a lookup that
         fails, an instance whose UID is unknown), ``error`` is raised: the outcome is unknown.
         """
+        from dicomkit.client._confirm import batch_sop_uids
+        from dicomkit.core.held import HeldExchange, confirmed
+
         uids = await offload(batch_sop_uids, items)
         if uids is None:
             raise error
@@ -288,6 +288,8 @@ class AsyncDriver(ClientBase):
         what reached the server. Instances already on the server are settled by
         ``duplicates`` (core/stow.py decides).
         """
+        from dicomkit.core.stow import settle_duplicates
+
         try:
             outcome = await self._store_batch(items, study)
         except (HTTPError, InvalidArgumentError, TransportError, ProtocolError) as exc:
@@ -306,6 +308,8 @@ class AsyncDriver(ClientBase):
         ``progress`` runs here, in the caller's thread (the event loop's, in the async client).
         On any failure the unfinished file is removed and the answer closed at once.
         """
+        from dicomkit.files.download import PartFileWriter
+
         writer: PartFileWriter | None = None
         try:
             async for batch in events:
@@ -341,6 +345,9 @@ class AsyncDriver(ClientBase):
         """
         if sinks is not None and not callable(sinks):
             raise InvalidArgumentError("sinks is a callable that takes a part's headers")
+        from dicomkit.core import multipart
+        from dicomkit.core.operations import WrittenPart, writer_of
+
         write = writer_of(sink) if sinks is None else _nowhere
         done: list[WrittenPart] = []
         target, headers, size = sink, Headers(), 0

@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from dicomkit.core import stow
+from dicomkit.config import DEFAULT_CHUNK_SIZE
 from dicomkit.core.errors import (
     DicomkitError,
     HTTPError,
@@ -24,7 +25,6 @@ from dicomkit.core.interface import AsyncTransport, Request, Response, Transport
 from dicomkit.core.operations import (
     MAX_JSON_BYTES,
     Dialect,
-    Exchanges,
     Operations,
     TimeoutInput,
     resolve_dialect,
@@ -32,16 +32,15 @@ from dicomkit.core.operations import (
 from dicomkit.core.retry import RetryPolicy, coerce_retry
 from dicomkit.core.uids import validate_uid
 from dicomkit.core.urls import DicomWebURLs, without_userinfo
-from dicomkit.files.folder import FolderUpload, ScannedFile
-from dicomkit.files.part10 import (
-    DEFAULT_CHUNK_SIZE,
-    InstanceInput,
-    headerless_part10,
-    stow_items,
-)
 
 if TYPE_CHECKING:
+    from dicomkit.auth import Auth
     from dicomkit.config import ClientConfig
+    from dicomkit.core import stow
+    from dicomkit.core.operations import Exchanges
+    from dicomkit.files import Progress
+    from dicomkit.files.folder import FolderUpload, ScannedFile
+    from dicomkit.files.part10 import InstanceInput
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -79,8 +78,6 @@ class ClientBase:
         dialect: str | Dialect | None,
         max_json_bytes: int = MAX_JSON_BYTES,
     ) -> None:
-        from dicomkit.auth import check_transport_security, resolve_auth
-
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise InvalidArgumentError("chunk_size must be a positive number of bytes")
         server = resolve_dialect(dialect)
@@ -97,12 +94,17 @@ class ClientBase:
         self.operations = Operations(self.urls, timeout=timeout, headers=headers)
         if not isinstance(max_json_bytes, int) or max_json_bytes < 1:
             raise InvalidArgumentError("max_json_bytes must be a positive number of bytes")
-        self.exchanges = Exchanges(self.operations, server, max_json_bytes=max_json_bytes)
+        self._dialect = server
+        self._max_json_bytes = max_json_bytes
         self.retry = coerce_retry(retry)
-        self.auth = resolve_auth(auth, asynchronous=asynchronous)
         self._asynchronous = asynchronous
         self._client_name = "AsyncDicomClient" if asynchronous else "DicomClient"
-        check_transport_security(self.urls.base_url, self.auth, stacklevel=5)
+        self.auth: Auth | None = None
+        if auth is not None:  # else nothing to resolve or warn about: dicomkit.auth stays unloaded
+            from dicomkit.auth import check_transport_security, resolve_auth
+
+            self.auth = resolve_auth(auth, asynchronous=asynchronous)
+            check_transport_security(self.urls.base_url, self.auth, stacklevel=5)
         self.chunk_size = chunk_size
         self._settings: dict[str, Any] = {
             "url": base_url,
@@ -118,6 +120,15 @@ class ClientBase:
             "chunk_size": chunk_size,
             "max_json_bytes": max_json_bytes,
         }
+
+    @cached_property
+    def exchanges(self) -> Exchanges:
+        """The exchange of each operation in the server's dialect, made on first use: their
+        modules (answer readers, the multipart codec, DICOM JSON) load with the first request,
+        not with the client."""
+        from dicomkit.core.operations import Exchanges
+
+        return Exchanges(self.operations, self._dialect, max_json_bytes=self._max_json_bytes)
 
     def _remember_transport(
         self,
@@ -253,6 +264,8 @@ class ClientBase:
         self, items: Sequence[stow.StowItem], study: str | None
     ) -> stow.StoreExchange:
         """The STOW-RS exchange of one batch; its body is read from disk again on every send."""
+        from dicomkit.core import stow
+
         exchange = stow.store_exchange(self.operations, items, study, chunk_size=self.chunk_size)
         exchange.max_bytes = self.exchanges.max_json_bytes
         return exchange
@@ -264,10 +277,27 @@ class ClientBase:
         max_bytes: int | None,
     ) -> list[list[stow.StowItem]]:
         """Instances as STOW items in batches (blocking: it encodes datasets, stats files)."""
+        from dicomkit.core import stow
+        from dicomkit.files.part10 import stow_items
+
         return stow.plan_batches(
             stow_items(instances, self.chunk_size),
             max_count=stow.DEFAULT_BATCH_COUNT if max_count is None else max_count,
             max_bytes=stow.DEFAULT_BATCH_BYTES if max_bytes is None else max_bytes,
+        )
+
+    @staticmethod
+    def _store_tally(
+        batches: list[list[stow.StowItem]],
+        progress: Progress | None,
+        duplicates: str,
+        raise_on_warnings: bool,
+    ) -> stow.StoreTally:
+        """What ``store_instances`` counts its batches' outcomes in (core/stow.py)."""
+        from dicomkit.core.stow import StoreTally
+
+        return StoreTally(
+            batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
         )
 
     @staticmethod
@@ -277,13 +307,21 @@ class ClientBase:
         study: str | None,
         max_count: int | None,
         max_bytes: int | None,
-        workers: int,
+        workers: int | None,
         force: bool = False,
-    ) -> FolderUpload:
-        """The plan of a folder upload (blocking: it scans and sniffs every file)."""
+        duplicates: str = "present",
+    ) -> tuple[FolderUpload, int, str]:
+        """The plan of a folder upload (blocking: it scans and sniffs every file), with the
+        number of requests to send at once and the checked ``duplicates`` policy."""
+        from dicomkit.core.stow import DEFAULT_WORKERS, check_duplicate_policy
+        from dicomkit.files.folder import FolderUpload
+
+        policy = check_duplicate_policy(duplicates)
         if study is not None:
             validate_uid(study, "StudyInstanceUID")
-        return FolderUpload(folder, recursive, max_count, max_bytes, workers, force)
+        planned = DEFAULT_WORKERS if workers is None else workers
+        plan = FolderUpload(folder, recursive, max_count, max_bytes, planned, force)
+        return plan, workers or DEFAULT_WORKERS, policy
 
 
 def raise_transport_failure(
@@ -318,5 +356,7 @@ def uploadable(path: str | os.PathLike[str], scanned: ScannedFile) -> Path | byt
     if scanned.problem:
         raise InvalidArgumentError(f"cannot upload {path}: {scanned.problem}")
     if scanned.headerless:
+        from dicomkit.files.part10 import headerless_part10
+
         return headerless_part10(scanned.path)
     return scanned.path

@@ -12,7 +12,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar
 
 from dicomkit.core.errors import InvalidArgumentError
@@ -47,6 +46,8 @@ def concurrently(
         for key, args in jobs:
             settle(key, send(*args))
         return
+    from concurrent.futures import ThreadPoolExecutor  # not loaded with the client
+
     with ThreadPoolExecutor(min(workers, len(jobs)), thread_name_prefix="dicomkit") as pool:
         futures = [pool.submit(send, *args) for _, args in jobs]
         try:

@@ -12,14 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.client._aio_driver import AsyncDriver
-from dicomkit.client._aio_frames import instance_frames, series_frames
-from dicomkit.client._aio_workitems import AsyncWorkitems
-from dicomkit.client._azure_aio import AsyncAzure
 from dicomkit.client._base import (
     DEFAULT_CHUNK_SIZE,
     PROXY_FROM_ENVIRONMENT,
@@ -27,36 +24,34 @@ from dicomkit.client._base import (
     uploadable,
 )
 from dicomkit.client._io_async import concurrently, offload
-from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import InvalidArgumentError
-from dicomkit.core.held import HeldExchange
 from dicomkit.core.interface import AsyncTransportSpec, Headers
-from dicomkit.core.operations import (
-    MAX_JSON_BYTES,
-    Capabilities,
-    Dialect,
-    RenderOptions,
-    RetrieveOptions,
-    SearchAllOptions,
-    SearchOptions,
-    SearchResult,
-    Sink,
-    WrittenPart,
-    distinct_values,
-    patient_filter,
-)
-from dicomkit.core.operations.framebatch import DEFAULT_FRAME_CONCURRENCY, Frame
+from dicomkit.core.operations import MAX_JSON_BYTES, Dialect
+from dicomkit.core.operations.options import DEFAULT_FRAME_CONCURRENCY
 from dicomkit.core.retry import RetryPolicy
-from dicomkit.core.stow import DEFAULT_WORKERS, StoreTally, check_duplicate_policy
 from dicomkit.files import Progress
-from dicomkit.files.folder import FolderUploadReport, sniff_file
-from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
     from typing_extensions import Unpack
 
     from dicomkit.auth import AuthInput
+    from dicomkit.client._aio_workitems import AsyncWorkitems
+    from dicomkit.client._azure_aio import AsyncAzure
+    from dicomkit.core.dicomjson import StoreResult
+    from dicomkit.core.operations import (
+        Capabilities,
+        RenderOptions,
+        RetrieveOptions,
+        SearchAllOptions,
+        SearchOptions,
+        SearchResult,
+        Sink,
+        WrittenPart,
+    )
+    from dicomkit.core.operations.framebatch import Frame
+    from dicomkit.files.folder import FolderUploadReport
+    from dicomkit.files.part10 import InstanceInput
 
 __all__ = ["AsyncDicomClient"]
 
@@ -127,9 +122,21 @@ class AsyncDicomClient(AsyncDriver):
             dialect=dialect,
             max_json_bytes=max_json_bytes,
         )
-        self.workitems = AsyncWorkitems(self)
+
+    @cached_property
+    def workitems(self) -> AsyncWorkitems:
         """UPS-RS workitems (PS3.18 11): ``client.workitems.create(...)`` (docs/ups.md)."""
-        self.azure = AsyncAzure(self)  # change feed, extended query tags ... (docs/azure.md)
+        from dicomkit.client._aio_workitems import AsyncWorkitems
+
+        return AsyncWorkitems(self)
+
+    @cached_property
+    def azure(self) -> AsyncAzure:
+        """The Azure DICOM service's own APIs: change feed, extended query tags ...
+        (docs/azure.md)."""
+        from dicomkit.client._azure_aio import AsyncAzure
+
+        return AsyncAzure(self)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # dicomweb-client lets prefixes be reassigned; here the URLs are built once, so such an
@@ -246,6 +253,8 @@ class AsyncDicomClient(AsyncDriver):
         QIDO-RS by a UID list, 50 UIDs per request, every page followed: how a STOW-RS
         request that broke without an answer is settled (dicomkit.core.held).
         """
+        from dicomkit.core.held import HeldExchange
+
         return await self._run(HeldExchange, self.exchanges, sop_instance_uids, study_instance_uid)
 
     async def get_patient_study_ids(self, patient_id: str) -> list[str]:
@@ -253,6 +262,8 @@ class AsyncDicomClient(AsyncDriver):
 
         The ID is matched exactly; an empty one or one with a QIDO wildcard is refused.
         """
+        from dicomkit.core.operations import distinct_values, patient_filter
+
         studies = self.iter_search_for_studies(
             patient_filter(patient_id), fields=["StudyInstanceUID"]
         )
@@ -276,6 +287,8 @@ class AsyncDicomClient(AsyncDriver):
         self, study_instance_uid: str, **options: Unpack[RetrieveOptions]
     ) -> AsyncIterator[Dataset]:
         """The study's instances one Dataset at a time, never the whole body in memory."""
+        from dicomkit.files.part10 import dataset_from_bytes
+
         async for _, body in self.iter_parts(study_instance_uid, **options):
             yield await self._heavy(len(body), dataset_from_bytes, body)
 
@@ -286,6 +299,8 @@ class AsyncDicomClient(AsyncDriver):
         **options: Unpack[RetrieveOptions],
     ) -> AsyncIterator[Dataset]:
         """The series' instances one Dataset at a time."""
+        from dicomkit.files.part10 import dataset_from_bytes
+
         async for _, body in self.iter_parts(study_instance_uid, series_instance_uid, **options):
             yield await self._heavy(len(body), dataset_from_bytes, body)
 
@@ -313,6 +328,8 @@ class AsyncDicomClient(AsyncDriver):
         **options: Unpack[RetrieveOptions],
     ) -> Dataset:
         """One instance as a pydicom Dataset."""
+        from dicomkit.files.part10 import single_dataset
+
         target = (study_instance_uid, series_instance_uid, sop_instance_uid)
         parts = [part async for part in self.iter_parts(*target, **options)]
         return await self._heavy(sum(len(body) for _, body in parts), single_dataset, parts)
@@ -483,14 +500,18 @@ class AsyncDicomClient(AsyncDriver):
         out of range raises InvalidArgumentError before any frame is asked.
         ``progress(done, total)`` follows each frame (docs/usage.md, "Frames in bulk").
         """
-        parts = await instance_frames(
-            self,
-            (study_instance_uid, series_instance_uid, sop_instance_uid),
-            frames,
-            (batch, concurrency, progress),
-            **options,
-        )
-        async with aclosing(parts):  # leaving early stops the requests still running at once
+        from dicomkit.client._aio_frames import instance_frames
+
+        # leaving early closes the generator, which stops the requests still running at once
+        async with aclosing(
+            await instance_frames(
+                self,
+                (study_instance_uid, series_instance_uid, sop_instance_uid),
+                frames,
+                (batch, concurrency, progress),
+                **options,
+            )
+        ) as parts:
             async for frame in parts:
                 yield frame
 
@@ -507,8 +528,17 @@ class AsyncDicomClient(AsyncDriver):
         """Every frame of every instance of a series, as :meth:`iter_frames` fetches them:
         instances by InstanceNumber, frames ascending, instances without pixel data left out
         (the series' metadata, one request, says which)."""
-        series = (study_instance_uid, series_instance_uid, (batch, concurrency, progress))
-        async with aclosing(await series_frames(self, *series, **options)) as parts:
+        from dicomkit.client._aio_frames import series_frames
+
+        async with aclosing(
+            await series_frames(
+                self,
+                study_instance_uid,
+                series_instance_uid,
+                (batch, concurrency, progress),
+                **options,
+            )
+        ) as parts:
             async for frame in parts:
                 yield frame
 
@@ -595,9 +625,7 @@ class AsyncDicomClient(AsyncDriver):
         is raised, since the outcome is unknown (docs/reliability.md).
         """
         batches = await offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
-        tally = StoreTally(
-            batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
-        )
+        tally = self._store_tally(batches, progress, duplicates, raise_on_warnings)
         await concurrently(
             partial(self._store_batch, confirm=confirm),
             tally.jobs(study_instance_uid),
@@ -650,6 +678,8 @@ class AsyncDicomClient(AsyncDriver):
         instance the server holds already is ``already_present`` in the result, as in the
         folder report; ``duplicates="error"`` raises StoreError for it instead.
         """
+        from dicomkit.files.folder import sniff_file
+
         scanned = await offload(sniff_file, Path(path), force=force)
         item = await offload(uploadable, path, scanned)
         return await self.store_instances([item], duplicates=duplicates)
@@ -680,20 +710,19 @@ class AsyncDicomClient(AsyncDriver):
         server holds already is listed in ``already_present``, or with ``duplicates="error"``
         among the failures.
         """
-        send = partial(self._store_outcome, duplicates=check_duplicate_policy(duplicates))
-        plan = await offload(
+        plan, at_once, policy = await offload(
             self._folder_upload,
             folder,
             recursive,
             study_instance_uid,
             max_batch_instances,
             max_batch_bytes,
-            DEFAULT_WORKERS if workers is None else workers,
+            workers,
             force,
+            duplicates,
         )
-        await concurrently(
-            send, plan.jobs(study_instance_uid), workers or DEFAULT_WORKERS, plan.settler(progress)
-        )
+        send = partial(self._store_outcome, duplicates=policy)
+        await concurrently(send, plan.jobs(study_instance_uid), at_once, plan.settler(progress))
         return plan.report
 
     async def download_dicom(

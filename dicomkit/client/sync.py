@@ -14,11 +14,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dicomkit.client._azure_sync import Azure
 from dicomkit.client._base import (
     DEFAULT_CHUNK_SIZE,
     PROXY_FROM_ENVIRONMENT,
@@ -27,38 +26,34 @@ from dicomkit.client._base import (
 )
 from dicomkit.client._io_sync import concurrently, offload
 from dicomkit.client._sync_driver import SyncDriver
-from dicomkit.client._sync_frames import instance_frames, series_frames
-from dicomkit.client._sync_workitems import Workitems
-from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import InvalidArgumentError
-from dicomkit.core.held import HeldExchange
 from dicomkit.core.interface import Headers, TransportSpec
-from dicomkit.core.operations import (
-    MAX_JSON_BYTES,
-    Capabilities,
-    Dialect,
-    RenderOptions,
-    RetrieveOptions,
-    SearchAllOptions,
-    SearchOptions,
-    SearchResult,
-    Sink,
-    WrittenPart,
-    distinct_values,
-    patient_filter,
-)
-from dicomkit.core.operations.framebatch import DEFAULT_FRAME_CONCURRENCY, Frame
+from dicomkit.core.operations import MAX_JSON_BYTES, Dialect
+from dicomkit.core.operations.options import DEFAULT_FRAME_CONCURRENCY
 from dicomkit.core.retry import RetryPolicy
-from dicomkit.core.stow import DEFAULT_WORKERS, StoreTally, check_duplicate_policy
 from dicomkit.files import Progress
-from dicomkit.files.folder import FolderUploadReport, sniff_file
-from dicomkit.files.part10 import InstanceInput, dataset_from_bytes, single_dataset
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
     from typing_extensions import Unpack
 
     from dicomkit.auth import AuthInput
+    from dicomkit.client._azure_sync import Azure
+    from dicomkit.client._sync_workitems import Workitems
+    from dicomkit.core.dicomjson import StoreResult
+    from dicomkit.core.operations import (
+        Capabilities,
+        RenderOptions,
+        RetrieveOptions,
+        SearchAllOptions,
+        SearchOptions,
+        SearchResult,
+        Sink,
+        WrittenPart,
+    )
+    from dicomkit.core.operations.framebatch import Frame
+    from dicomkit.files.folder import FolderUploadReport
+    from dicomkit.files.part10 import InstanceInput
 
 __all__ = ["DicomClient"]
 
@@ -129,9 +124,21 @@ class DicomClient(SyncDriver):
             dialect=dialect,
             max_json_bytes=max_json_bytes,
         )
-        self.workitems = Workitems(self)
+
+    @cached_property
+    def workitems(self) -> Workitems:
         """UPS-RS workitems (PS3.18 11): ``client.workitems.create(...)`` (docs/ups.md)."""
-        self.azure = Azure(self)  # change feed, extended query tags ... (docs/azure.md)
+        from dicomkit.client._sync_workitems import Workitems
+
+        return Workitems(self)
+
+    @cached_property
+    def azure(self) -> Azure:
+        """The Azure DICOM service's own APIs: change feed, extended query tags ...
+        (docs/azure.md)."""
+        from dicomkit.client._azure_sync import Azure
+
+        return Azure(self)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # dicomweb-client lets prefixes be reassigned; here the URLs are built once, so such an
@@ -243,6 +250,8 @@ class DicomClient(SyncDriver):
         QIDO-RS by a UID list, 50 UIDs per request, every page followed: how a STOW-RS
         request that broke without an answer is settled (dicomkit.core.held).
         """
+        from dicomkit.core.held import HeldExchange
+
         return self._run(HeldExchange, self.exchanges, sop_instance_uids, study_instance_uid)
 
     def get_patient_study_ids(self, patient_id: str) -> list[str]:
@@ -250,6 +259,8 @@ class DicomClient(SyncDriver):
 
         The ID is matched exactly; an empty one or one with a QIDO wildcard is refused.
         """
+        from dicomkit.core.operations import distinct_values, patient_filter
+
         studies = self.iter_search_for_studies(
             patient_filter(patient_id), fields=["StudyInstanceUID"]
         )
@@ -272,6 +283,8 @@ class DicomClient(SyncDriver):
         self, study_instance_uid: str, **options: Unpack[RetrieveOptions]
     ) -> Iterator[Dataset]:
         """The study's instances one Dataset at a time, never the whole body in memory."""
+        from dicomkit.files.part10 import dataset_from_bytes
+
         for _, body in self.iter_parts(study_instance_uid, **options):
             yield self._heavy(len(body), dataset_from_bytes, body)
 
@@ -282,6 +295,8 @@ class DicomClient(SyncDriver):
         **options: Unpack[RetrieveOptions],
     ) -> Iterator[Dataset]:
         """The series' instances one Dataset at a time."""
+        from dicomkit.files.part10 import dataset_from_bytes
+
         for _, body in self.iter_parts(study_instance_uid, series_instance_uid, **options):
             yield self._heavy(len(body), dataset_from_bytes, body)
 
@@ -309,6 +324,8 @@ class DicomClient(SyncDriver):
         **options: Unpack[RetrieveOptions],
     ) -> Dataset:
         """One instance as a pydicom Dataset."""
+        from dicomkit.files.part10 import single_dataset
+
         target = (study_instance_uid, series_instance_uid, sop_instance_uid)
         parts = list(self.iter_parts(*target, **options))
         return self._heavy(sum(len(body) for _, body in parts), single_dataset, parts)
@@ -477,14 +494,18 @@ class DicomClient(SyncDriver):
         out of range raises InvalidArgumentError before any frame is asked.
         ``progress(done, total)`` follows each frame (docs/usage.md, "Frames in bulk").
         """
-        parts = instance_frames(
-            self,
-            (study_instance_uid, series_instance_uid, sop_instance_uid),
-            frames,
-            (batch, concurrency, progress),
-            **options,
-        )
-        with closing(parts):  # leaving early stops the requests still running at once
+        from dicomkit.client._sync_frames import instance_frames
+
+        # leaving early closes the generator, which stops the requests still running at once
+        with closing(
+            instance_frames(
+                self,
+                (study_instance_uid, series_instance_uid, sop_instance_uid),
+                frames,
+                (batch, concurrency, progress),
+                **options,
+            )
+        ) as parts:
             yield from parts
 
     def iter_series_frames(
@@ -500,8 +521,17 @@ class DicomClient(SyncDriver):
         """Every frame of every instance of a series, as :meth:`iter_frames` fetches them:
         instances by InstanceNumber, frames ascending, instances without pixel data left out
         (the series' metadata, one request, says which)."""
-        series = (study_instance_uid, series_instance_uid, (batch, concurrency, progress))
-        with closing(series_frames(self, *series, **options)) as parts:
+        from dicomkit.client._sync_frames import series_frames
+
+        with closing(
+            series_frames(
+                self,
+                study_instance_uid,
+                series_instance_uid,
+                (batch, concurrency, progress),
+                **options,
+            )
+        ) as parts:
             yield from parts
 
     # -- WADO-RS streamed to sinks (issue 19) ----------------------------------------------------
@@ -587,9 +617,7 @@ class DicomClient(SyncDriver):
         is raised, since the outcome is unknown (docs/reliability.md).
         """
         batches = offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
-        tally = StoreTally(
-            batches, progress, duplicates=duplicates, raise_on_warnings=raise_on_warnings
-        )
+        tally = self._store_tally(batches, progress, duplicates, raise_on_warnings)
         concurrently(
             partial(self._store_batch, confirm=confirm),
             tally.jobs(study_instance_uid),
@@ -640,6 +668,8 @@ class DicomClient(SyncDriver):
         instance the server holds already is ``already_present`` in the result, as in the
         folder report; ``duplicates="error"`` raises StoreError for it instead.
         """
+        from dicomkit.files.folder import sniff_file
+
         scanned = offload(sniff_file, Path(path), force=force)
         item = offload(uploadable, path, scanned)
         return self.store_instances([item], duplicates=duplicates)
@@ -670,20 +700,19 @@ class DicomClient(SyncDriver):
         server holds already is listed in ``already_present``, or with ``duplicates="error"``
         among the failures.
         """
-        send = partial(self._store_outcome, duplicates=check_duplicate_policy(duplicates))
-        plan = offload(
+        plan, at_once, policy = offload(
             self._folder_upload,
             folder,
             recursive,
             study_instance_uid,
             max_batch_instances,
             max_batch_bytes,
-            DEFAULT_WORKERS if workers is None else workers,
+            workers,
             force,
+            duplicates,
         )
-        concurrently(
-            send, plan.jobs(study_instance_uid), workers or DEFAULT_WORKERS, plan.settler(progress)
-        )
+        send = partial(self._store_outcome, duplicates=policy)
+        concurrently(send, plan.jobs(study_instance_uid), at_once, plan.settler(progress))
         return plan.report
 
     def download_dicom(

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timezone
-from email.utils import parsedate_to_datetime
 
 from dicomkit.core.errors import (
     ConnectError,
@@ -58,6 +57,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         pass
     else:
         return max(0.0, seconds) if seconds == seconds else None
+    from email.utils import parsedate_to_datetime  # an HTTP date is rare: loaded when met
+
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):  # a year of 30 digits: overflow

@@ -50,7 +50,17 @@ class Sniffed:
 def sniff(path: Path) -> Sniffed:
     """What ``path`` holds, judged exactly as ``upload_dicom_folder`` judges it (one place:
     :func:`dicomkit.files.folder.sniff_file`), with its study and series UIDs when its first
-    bytes show them: a lookup after a broken request then asks per study."""
+    bytes show them: a lookup after a broken request then asks per study. A Part 10 file whose
+    head shows all three UIDs is read once (``sniff_file`` would find the same SOP Instance
+    UID in the same bytes); any other file is judged by ``sniff_file``."""
+    try:
+        with open(path, "rb") as handle:
+            size, head = os.fstat(handle.fileno()).st_size, handle.read(HEAD_BYTES)
+    except OSError:
+        size, head = 0, b""
+    found = scan_uids(head) if head[128:132] == b"DICM" else None
+    if found is not None and found[2]:
+        return Sniffed(True, size, found[0], found[1], found[2])
     scanned = sniff_file(path)
     if not scanned.is_dicom:
         return Sniffed(False)

@@ -7,6 +7,8 @@ request bodies, the closed flag, response streams) is the public
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from abc import abstractmethod
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -41,10 +43,12 @@ class BuiltinTransport(Transport):
     """What the built-in backends do around their library: options, closing, redirects.
 
     A subclass takes the caller's own session (or pool) and ``**options: Unpack[BuiltinOptions]``
-    and passes both here: this imports the library as :attr:`_library` and notes whether the
-    session is ours to close (:attr:`_owned`, when the caller gave none). The subclass then
-    builds its own session when needed, and sends one request, without following redirects,
-    in :meth:`_send_once`.
+    and passes both here: this checks that the library is installed, and notes whether the
+    session is ours to close (:attr:`_owned`, when the caller gave none). The library itself is
+    imported as :attr:`_library` when first needed: a caller's session has loaded it already,
+    and for our own session the first request pays the import (about 0.1 s for requests), so
+    that building a client stays cheap. The subclass then builds its own session when needed,
+    and sends one request, without following redirects, in :meth:`_send_once`.
     """
 
     def __init__(
@@ -59,7 +63,16 @@ class BuiltinTransport(Transport):
         self._options = support.common_options(options, pool_maxsize=POOL_MAXSIZE)
         self._chunk_size = chunk_size
         self._state = support.ClosedFlag(library)
-        self._library: ModuleType = support.import_library(library)
+        self._library_name = _installed(library)
+        self._loaded: ModuleType | None = None
+
+    @property
+    def _library(self) -> ModuleType:
+        """The HTTP library's module, imported on first use."""
+        loaded = self._loaded
+        if loaded is None:
+            loaded = self._loaded = support.import_library(self._library_name)
+        return loaded
 
     def send(self, request: Request) -> Response:
         self._state.check()
@@ -73,3 +86,15 @@ class BuiltinTransport(Transport):
     @abstractmethod
     def _send_once(self, request: Request) -> Response:
         """Send ``request`` once; the answer's body unread."""
+
+
+def _installed(name: str) -> str:
+    """``name`` when the HTTP library of that name is installed, found without importing it;
+    a missing one raises what :func:`support.import_library` raises, at construction."""
+    try:
+        found = sys.modules.get(name) is not None or importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        support.import_library(name)  # raises TransportNotFoundError, naming what to install
+    return name

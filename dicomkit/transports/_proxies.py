@@ -13,7 +13,6 @@ the public toolkit :mod:`dicomkit.transports.support`, which re-exports it.
 from __future__ import annotations
 
 import os
-import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -43,7 +42,13 @@ def _checked_proxy(url: str, where: str) -> str:
     return url
 
 
-_bypassed = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+def _bypassed(netloc: str, bypass: str) -> bool:
+    """Whether ``no_proxy`` (``bypass``) exempts ``netloc``, by the standard library's rules;
+    ``urllib.request`` is imported only when a proxy variable is set at all."""
+    import urllib.request
+
+    check = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    return bool(check(netloc, {"no": bypass}))
 
 
 def _variable(name: str) -> str | None:
@@ -92,7 +97,7 @@ class Proxies:
         if chosen is None:
             return None
         bypass = _variable("no_proxy")
-        if bypass is not None and _bypassed(parts.netloc, {"no": bypass}):
+        if bypass is not None and _bypassed(parts.netloc, bypass):
             return None
         return _checked_proxy(chosen, f"{name} in the environment")
 

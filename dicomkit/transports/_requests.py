@@ -7,14 +7,12 @@ only turns off requests' own redirect handling (redirects go through
 
 from __future__ import annotations
 
-from http.cookiejar import DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.core import errors
 from dicomkit.core.interface import Headers, Request, Response
 from dicomkit.transports import support
 from dicomkit.transports._common import BuiltinOptions, BuiltinTransport
-from dicomkit.transports._urllib3 import close_pools
 from dicomkit.transports._urllib3_errors import urllib3_table, wrapped_error
 from dicomkit.transports._verbatim import install, origin_target, sending
 
@@ -101,6 +99,8 @@ class RequestsTransport(BuiltinTransport):
 
     def _own_session(self) -> requests.Session:
         """A session with no retries and no cookie jar (a transport only moves bytes)."""
+        from http.cookiejar import DefaultCookiePolicy  # loaded by requests already
+
         library = self._library
         session: requests.Session = library.Session()
         adapter = library.adapters.HTTPAdapter(
@@ -247,6 +247,8 @@ class RequestsTransport(BuiltinTransport):
 def close_session_pools(session: requests.Session) -> None:
     """Close the pools of every adapter now: ``Session.close()`` only forgets them, which
     leaves their sockets to the garbage collector once a failed request made a cycle."""
+    from dicomkit.transports._urllib3 import close_pools
+
     for adapter in session.adapters.values():
         managers = [getattr(adapter, "poolmanager", None)]
         managers += list(getattr(adapter, "proxy_manager", {}).values())

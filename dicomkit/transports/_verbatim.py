@@ -24,8 +24,6 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from dicomkit.transports._heads import head_checked
-
 if TYPE_CHECKING:
     import urllib3
 
@@ -93,6 +91,8 @@ def pool_classes() -> dict[str, type[urllib3.HTTPConnectionPool]] | None:
 def _verbatim_pool(
     base: type[urllib3.HTTPConnectionPool], encode: Callable[[str], str]
 ) -> type[urllib3.HTTPConnectionPool]:
+    from dicomkit.transports._heads import head_checked  # http.client: once urllib3 is loaded
+
     class VerbatimTargetPool(base):  # type: ignore[valid-type,misc]
         """A connection pool writing the target dicomkit named, when it is the same request
         (and refusing an answer whose head was cut short: :mod:`dicomkit.transports._heads`)."""

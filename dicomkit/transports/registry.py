@@ -10,20 +10,31 @@ Name clashes are settled by one rule:
 2. otherwise the distribution whose normalised name sorts first wins, and a
    :class:`TransportNameClashWarning` names the ones ignored;
 3. a caller who passes a class (not a name) always gets that class.
+
+Because of rule 1, building a transport from a built-in name (``"requests"``, the blocking
+client's default, or ``"urllib3"``) reads no entry points at all: :data:`BUILTINS` names their
+classes, as the ``dicomkit`` distribution registers them, and reading every installed
+distribution's entry points (with ``importlib.metadata``) would cost a client's construction
+more than the rest of it. A third party's clash with a built-in name is still reported by
+:func:`get` and :func:`available`.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 import threading
 import warnings
-from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dicomkit.core.errors import InvalidArgumentError, TransportNotFoundError
 from dicomkit.core.interface import AsyncTransport, Transport
 
+if TYPE_CHECKING:
+    from importlib import metadata
+
 __all__ = [
+    "BUILTINS",
     "BUILTIN_DISTRIBUTION",
     "DEFAULT_ASYNC",
     "DEFAULT_SYNC",
@@ -38,6 +49,12 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "dicomkit.transports"
 BUILTIN_DISTRIBUTION = "dicomkit"
+BUILTINS = {
+    "requests": "dicomkit.transports._requests:RequestsTransport",
+    "urllib3": "dicomkit.transports._urllib3:Urllib3Transport",
+}
+"""The built-in backends' entry points (pyproject.toml), which win any clash (rule 1): a name
+found here is built without reading the installed distributions' entry points."""
 DEFAULT_SYNC = "requests"
 DEFAULT_ASYNC = ("aiohttp", "httpx")
 INSTALL_HINTS = {
@@ -57,6 +74,12 @@ class TransportNameClashWarning(UserWarning):
 _lock = threading.Lock()
 _entries: dict[str, metadata.EntryPoint] | None = None
 _classes: dict[str, TransportClass] = {}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "metadata":  # importlib.metadata, imported when entry points are first read
+        return importlib.import_module("importlib.metadata")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _normalise(distribution: str) -> str:
@@ -90,6 +113,8 @@ def _choose(name: str, candidates: list[metadata.EntryPoint]) -> metadata.EntryP
 
 def _discover() -> dict[str, metadata.EntryPoint]:
     global _entries
+    from importlib import metadata
+
     with _lock:
         if _entries is None:
             grouped: dict[str, list[metadata.EntryPoint]] = {}
@@ -139,6 +164,16 @@ def get(name: str) -> TransportClass:
     return loaded
 
 
+def _builtin(name: str) -> TransportClass | None:
+    """The built-in backend ``name`` (rule 1: it wins any clash), or None for another name."""
+    target = BUILTINS.get(name)
+    if target is None:
+        return None
+    module, _, attribute = target.partition(":")
+    found: TransportClass = getattr(importlib.import_module(module), attribute)
+    return found
+
+
 def _check_kind(candidate: type, asynchronous: bool) -> None:
     wanted = AsyncTransport if asynchronous else Transport
     if not issubclass(candidate, wanted):
@@ -178,7 +213,7 @@ def resolve_transport(
     if spec is None:
         spec = _default(asynchronous)
     if isinstance(spec, str):
-        spec = get(spec)
+        spec = _builtin(spec) or get(spec)
     if isinstance(spec, type):
         _check_kind(spec, asynchronous)
         return spec(**options), True

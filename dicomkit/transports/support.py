@@ -4,22 +4,22 @@ Every backend has to do the same few things around its HTTP library: refuse impo
 check header fields, turn ``verify``/``cert`` into TLS settings, follow redirects with the
 shared decision of :mod:`dicomkit.core.redirects`, and translate the library's exceptions into
 dicomkit's. Doing them here once keeps the backends observably alike and short. Nothing here
-imports an HTTP library, so a backend may import this module at its own import time.
+imports an HTTP library, so a backend may import this module at its own import time; nor does
+it import ``ssl`` or ``http.client`` before they are needed (a TLS setting, a first error to
+translate), which keeps a client's construction cheap.
 """
 
 from __future__ import annotations
 
-import http.client
 import importlib
 import os
-import socket
-import ssl
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from dicomkit.core import errors
 from dicomkit.core.interface import Headers, Request, Response, StreamBody
@@ -47,6 +47,9 @@ from dicomkit.transports._sessions import (
     refuse_session_options,
     session_fields,
 )
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = [
     "DRAIN_LIMIT",
@@ -211,6 +214,8 @@ def ssl_context(
     bundle file or directory. An unreadable file is an ``InvalidArgumentError``, a file that is
     not a certificate or key a ``TLSError``.
     """
+    import ssl
+
     try:
         if verify is False:
             context = ssl.create_default_context()
@@ -252,20 +257,50 @@ def ssl_option(
 
 # -- exceptions ------------------------------------------------------------------------------
 
-STDLIB_ERRORS: ErrorTable = {
-    ssl.SSLError: errors.TLSError,
-    ssl.CertificateError: errors.TLSError,
-    ConnectionRefusedError: errors.ConnectError,
-    socket.gaierror: errors.ConnectError,
-    ConnectionError: errors.ConnectionLostError,
-    TimeoutError: errors.TimeoutError,
-    OSError: errors.TransportError,
-    http.client.InvalidURL: errors.InvalidArgumentError,
-    http.client.IncompleteRead: errors.ConnectionLostError,
-    http.client.HTTPException: errors.ConnectionLostError,
-}
-"""What the socket, TLS and ``http.client`` layers raise past an HTTP library, in dicomkit's
-tree (``http.client`` speaks for libraries built on it, such as urllib3)."""
+
+def _stdlib_table() -> ErrorTable:
+    """What the socket, TLS and ``http.client`` layers raise past an HTTP library, in dicomkit's
+    tree (``http.client`` speaks for libraries built on it, such as urllib3). Built on first use
+    (the modules are then loaded by the library anyway); read as :data:`STDLIB_ERRORS`."""
+    global _stdlib_errors
+    if _stdlib_errors is None:
+        import http.client
+        import socket
+        import ssl
+
+        _stdlib_errors = {
+            ssl.SSLError: errors.TLSError,
+            ssl.CertificateError: errors.TLSError,
+            ConnectionRefusedError: errors.ConnectError,
+            socket.gaierror: errors.ConnectError,
+            ConnectionError: errors.ConnectionLostError,
+            TimeoutError: errors.TimeoutError,
+            OSError: errors.TransportError,
+            http.client.InvalidURL: errors.InvalidArgumentError,
+            http.client.IncompleteRead: errors.ConnectionLostError,
+            http.client.HTTPException: errors.ConnectionLostError,
+        }
+    return _stdlib_errors
+
+
+_stdlib_errors: ErrorTable | None = None
+
+if TYPE_CHECKING:
+    STDLIB_ERRORS: ErrorTable
+    """What the socket, TLS and ``http.client`` layers raise past an HTTP library, in dicomkit's
+    tree; built on first use."""
+
+
+def __getattr__(name: str) -> Any:
+    if name == "STDLIB_ERRORS":
+        return _stdlib_table()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _ssl_error(link: BaseException) -> bool:
+    """Whether ``link`` is an ``ssl.SSLError`` (never true while ``ssl`` is not yet loaded)."""
+    ssl = sys.modules.get("ssl")
+    return ssl is not None and isinstance(link, ssl.SSLError)
 
 
 class BodySourceError(Exception):
@@ -491,7 +526,7 @@ def tls_alert(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is a TLS alert the server sent (OpenSSL reasons
     ``..._ALERT_...``: certificate required, bad or unknown certificate, unknown CA ...)."""
     return any(
-        isinstance(link, ssl.SSLError) and "_ALERT_" in str(getattr(link, "reason", "") or "")
+        _ssl_error(link) and "_ALERT_" in str(getattr(link, "reason", "") or "")
         for link in exception_chain(exc)
     )
 
@@ -499,7 +534,7 @@ def tls_alert(exc: BaseException) -> bool:
 def plain_http_answer(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is a TLS handshake that met a plain-HTTP server."""
     for link in exception_chain(exc):
-        if not isinstance(link, ssl.SSLError):
+        if not _ssl_error(link):
             continue
         if getattr(link, "reason", None) in _PLAIN_HTTP_REASONS:
             return True
@@ -560,7 +595,7 @@ class ExceptionTranslator:
         if self._table is None:
             table = dict(self._make_table())
             if self._stdlib:
-                for cls, target in STDLIB_ERRORS.items():
+                for cls, target in _stdlib_table().items():
                     table.setdefault(cls, target)
             self._table = table
         return self._table
@@ -619,9 +654,7 @@ class ExceptionTranslator:
         if issubclass(target, errors.HTTPError):
             status = _status_of(exc)
             return errors.error_for_status(status)(status, message)
-        if target is errors.ConnectError and any(
-            isinstance(link, ssl.SSLError) for link in exception_chain(exc)
-        ):
+        if target is errors.ConnectError and any(_ssl_error(link) for link in exception_chain(exc)):
             target = errors.TLSError
         return target(message)
 

@@ -40,6 +40,7 @@ from dicomkit.core.operations.foreign import (
     refuse_foreign_retrieve,
 )
 from dicomkit.core.operations.httpwarnings import additional_results, parse_warnings
+from dicomkit.core.operations.options import MAX_JSON_BYTES
 from dicomkit.core.operations.paging import (
     Pager,
     SearchResult,
@@ -75,11 +76,6 @@ __all__ = [
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
 Part = tuple[Headers, bytes]
-
-MAX_JSON_BYTES = 256 * 1024 * 1024
-"""Bytes of a body read whole (DICOM JSON, a STOW-RS answer), counted after decompression,
-beyond which reading stops with ProtocolError: a gzip bomb or an endless answer ends there, not
-in a MemoryError. Clients take ``max_json_bytes=`` to raise it (docs/reliability.md)."""
 
 
 class Step(enum.Enum):

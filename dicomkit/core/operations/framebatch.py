@@ -25,7 +25,7 @@ from dicomkit.core.interface import Headers
 from dicomkit.core.operations.builder import Operations
 from dicomkit.core.operations.dialect import STANDARD, Dialect
 from dicomkit.core.operations.exchange import PartsExchange
-from dicomkit.core.operations.options import RetrieveOptions
+from dicomkit.core.operations.options import DEFAULT_FRAME_CONCURRENCY, RetrieveOptions
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -43,8 +43,6 @@ __all__ = [
     "number_of_frames",
 ]
 
-DEFAULT_FRAME_CONCURRENCY = 4
-"""Frame-list requests in flight at once unless the caller says otherwise."""
 BATCH_BYTES = 16 << 20
 """What one automatic batch should weigh: ``batch=None`` asks as many frames as fit (from the
 metadata's frame size at first, from the answers' sizes after), so ``concurrency`` batches

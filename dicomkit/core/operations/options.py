@@ -11,7 +11,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
-__all__ = ["RenderOptions", "RetrieveOptions", "SearchAllOptions", "SearchOptions"]
+__all__ = [
+    "DEFAULT_FRAME_CONCURRENCY",
+    "MAX_JSON_BYTES",
+    "RenderOptions",
+    "RetrieveOptions",
+    "SearchAllOptions",
+    "SearchOptions",
+]
+
+
+MAX_JSON_BYTES = 256 * 1024 * 1024
+"""Bytes of a body read whole (DICOM JSON, a STOW-RS answer), counted after decompression,
+beyond which reading stops with ProtocolError: a gzip bomb or an endless answer ends there, not
+in a MemoryError. Clients take ``max_json_bytes=`` to raise it (docs/reliability.md)."""
+DEFAULT_FRAME_CONCURRENCY = 4
+"""Frame-list requests in flight at once unless the caller says otherwise (``iter_frames``);
+here, not in framebatch, so that the clients' signatures need not load the planner."""
 
 
 class SearchOptions(TypedDict, total=False):
