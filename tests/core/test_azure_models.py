@@ -105,7 +105,8 @@ def test_anything_else_is_no_time_rather_than_an_error(value: object) -> None:
 def test_isoformat_times_read_back_to_the_same_instant(moment: datetime.datetime) -> None:
     parsed = parse_time(moment.isoformat())
     assert parsed == moment
-    assert parsed is not None and parsed.tzinfo is UTC
+    assert parsed is not None
+    assert parsed.tzinfo is UTC
 
 
 @given(st.integers(0, 999999), st.sampled_from(["", "0", "00", "000"]))
@@ -117,7 +118,9 @@ def test_fractions_of_any_length(micros: int, padding: str) -> None:
 def test_times_for_query_strings() -> None:
     naive = datetime.datetime(2024, 5, 1, 10, 20, 30, 40)
     assert format_time(naive) == "2024-05-01T10:20:30.000040Z"
-    shifted = datetime.datetime(2024, 5, 1, 1, 0, tzinfo=datetime.timezone(-datetime.timedelta(hours=3)))
+    shifted = datetime.datetime(
+        2024, 5, 1, 1, 0, tzinfo=datetime.timezone(-datetime.timedelta(hours=3))
+    )
     assert format_time(shifted) == "2024-05-01T04:00:00.000000Z"
     assert format_time(datetime.date(2024, 1, 2)) == "2024-01-02T00:00:00Z"
     assert format_time("2024-01-02T03:04:05+01:00") == "2024-01-02T03:04:05+01:00"
