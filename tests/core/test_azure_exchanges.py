@@ -471,6 +471,15 @@ def test_updating_a_tag(given_status: str, sent: str) -> None:
     assert answer(exchange, {**TAG, "queryStatus": sent}).query_status == sent
 
 
+def test_updating_a_tag_answers() -> None:
+    with pytest.raises(DicomJSONError) as caught:
+        run(azure().update_query_tag("PatientAge", "Disabled"), 200, b"ok")
+    assert str(caught.value) == "the tag answer is not JSON: b'ok'"
+    with pytest.raises(DicomJSONError) as caught:
+        answer(azure().update_query_tag("PatientAge", "Disabled"), None)
+    assert str(caught.value) == "an extended query tag must be a JSON object, not NoneType"
+
+
 @pytest.mark.parametrize(("status", "shown"), [("on", "'On'"), ("", "''"), (True, "'True'")])
 def test_updating_a_tag_refused(status: Any, shown: str) -> None:
     with pytest.raises(InvalidArgumentError) as caught:

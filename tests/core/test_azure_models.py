@@ -6,6 +6,9 @@ objects are built from JSON documents as the service writes them."""
 from __future__ import annotations
 
 import datetime
+import os
+import time
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -125,6 +128,37 @@ def test_times_for_query_strings() -> None:
     assert format_time(datetime.date(2024, 1, 2)) == "2024-01-02T00:00:00Z"
     assert format_time("2024-01-02T03:04:05+01:00") == "2024-01-02T03:04:05+01:00"
     assert format_time("2024-01-02") == "2024-01-02"
+
+
+@pytest.fixture
+def local_zone_not_utc() -> Iterator[None]:
+    """The process's local zone set to UTC-5 (UTC-4 in summer), so that a naive datetime read
+    as local time gives another instant than one read as UTC."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "EST5EDT"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+@pytest.mark.skipif(not hasattr(time, "tzset"), reason="time.tzset is Unix only")
+@pytest.mark.usefixtures("local_zone_not_utc")
+def test_naive_times_are_utc_whatever_the_local_zone() -> None:
+    assert datetime.datetime(2024, 1, 1, 12).astimezone().utcoffset() != datetime.timedelta(0)
+    assert format_time(datetime.datetime(2024, 1, 1, 12)) == "2024-01-01T12:00:00.000000Z"
+    aware = datetime.datetime(2024, 7, 1, 12, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
+    assert format_time(aware) == "2024-07-01T10:00:00.000000Z"
+    assert format_time(datetime.date(2024, 7, 1)) == "2024-07-01T00:00:00Z"
+    parsed = parse_time("2024-01-01T12:00:00")
+    assert parsed == _utc(2024, 1, 1, 12)
+    assert parsed is not None
+    assert parsed.tzinfo is UTC
 
 
 def test_times_for_query_strings_refuse_the_rest() -> None:

@@ -170,6 +170,7 @@ def test_a_create_request_whole() -> None:
         ({"Location": f"{WORKITEMS}/1.2.3"}, "1.2.3"),
         ({"Location": f"{WORKITEMS}/1.2.3/"}, "1.2.3"),
         ({"Location": f"{WORKITEMS}/1.2.3?x=1"}, "1.2.3"),
+        ({"Location": f"{WORKITEMS}/1.2.3?x=1?y=2"}, "1.2.3"),
         ({"Location": "1.2.3"}, "1.2.3"),
         ({"Content-Location": f"{WORKITEMS}/1.2.4"}, "1.2.4"),
         ({"Location": f"{WORKITEMS}/1.2.5", "Content-Location": f"{WORKITEMS}/1.2.6"}, "1.2.5"),
