@@ -115,8 +115,7 @@ def query_tag_path(path: str | int) -> str:
     if not isinstance(path, str) or not path.strip():
         raise InvalidArgumentError(f"{path!r} is not a tag path or a keyword")
     text = path.strip()
-    text = text[2:] if text.lower().startswith("0x") else text
-    match = _HEX_TAG.match(text)
+    match = _HEX_TAG.match(text[2:] if text.lower().startswith("0x") else text)
     if match:
         return (match.group(1) + match.group(2)).upper()
     found = lookup(text)

@@ -79,15 +79,19 @@ def _change_dataset(changes: Mapping[str | int, Any]) -> dict[str, Any]:
         if found is None:
             raise InvalidArgumentError(f"give {name!r} as DICOM JSON: its VR is not known")
         values = list(value) if isinstance(value, (list, tuple)) else [value]
-        if found[1] == "PN":
-            values = [{"Alphabetic": str(v)} if not isinstance(v, Mapping) else v for v in values]
         element: dict[str, Any] = {"vr": found[1]}
         if values and values != [None] and values != [""]:
+            if found[1] == "PN":  # None stays an empty value, not the name "None"
+                values = [_person_name(v) for v in values]
             element["Value"] = values
         document[tag] = element
     if not document:
         raise InvalidArgumentError("a bulk update needs at least one attribute to change")
     return document
+
+
+def _person_name(value: Any) -> Any:
+    return value if value is None or isinstance(value, Mapping) else {"Alphabetic": str(value)}
 
 
 def _identifier(value: str | Sequence[str]) -> str:
