@@ -36,9 +36,11 @@ if TYPE_CHECKING:
     from dicomkit.core.dicomjson import StoreResult
     from dicomkit.core.operations import (
         Dialect,
+        Frame,
         SearchResult,
         SearchTruncatedError,
         SearchTruncatedWarning,
+        WrittenPart,
     )
     from dicomkit.core.retry import RetryPolicy
 
@@ -49,6 +51,8 @@ _LAZY = {
     "ClientConfig": "dicomkit.config",
     "StoreResult": "dicomkit.core.dicomjson",
     "Dialect": "dicomkit.core.operations",
+    "Frame": "dicomkit.core.operations",
+    "WrittenPart": "dicomkit.core.operations",
     "SearchResult": "dicomkit.core.operations",
     "SearchTruncatedError": "dicomkit.core.operations",
     "SearchTruncatedWarning": "dicomkit.core.operations",
@@ -75,6 +79,7 @@ __all__ = [
     "DicomClient",
     "EnvSecret",
     "FolderUploadReport",
+    "Frame",
     "GoogleCredentials",
     "Headers",
     "OAuth2ClientCredentials",
@@ -88,5 +93,6 @@ __all__ = [
     "StreamBody",
     "Timeout",
     "Transport",
+    "WrittenPart",
 ]
 __all__ += _errors.__all__

@@ -85,6 +85,7 @@ if TYPE_CHECKING:
         Step,
     )
     from dicomkit.core.operations.factory import Exchanges
+    from dicomkit.core.operations.framebatch import Frame
     from dicomkit.core.operations.httpwarnings import (
         WarningValue,
         additional_results,
@@ -165,6 +166,7 @@ _HOME = {
     "SearchPagesExchange": "exchange",
     "Step": "exchange",
     "Exchanges": "factory",
+    "Frame": "framebatch",
     "WarningValue": "httpwarnings",
     "additional_results": "httpwarnings",
     "parse_warnings": "httpwarnings",
@@ -230,6 +232,10 @@ def _submodule(name: str) -> ModuleType:
             from dicomkit.core.operations import factory
 
             return factory
+        case "framebatch":
+            from dicomkit.core.operations import framebatch
+
+            return framebatch
         case "httpwarnings":
             from dicomkit.core.operations import httpwarnings
 
@@ -275,6 +281,7 @@ __all__ = [
     "Dialect",
     "Exchange",
     "Exchanges",
+    "Frame",
     "FramesExchange",
     "JsonArrayExchange",
     "JsonObjectExchange",
