@@ -50,7 +50,7 @@ def test_a_full_disk_stops_the_download_and_loses_nothing(
         real_fsync(fd)
 
     monkeypatch.setattr(job_files.os, "fsync", failing_fsync)
-    job = DownloadJob.create(tmp_path / "d.dicomkit-job", [study], out)
+    job = DownloadJob.create(tmp_path / "d.dicomkit-job", [study], out, durable=True)
     with reference.client() as client, pytest.raises(DicomkitError, match="No space left"):
         job.run(client, workers=1)
     status = job.status()
