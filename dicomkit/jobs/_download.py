@@ -9,6 +9,7 @@ asked for one by one, so a broken connection costs one file, not the study.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -400,13 +401,11 @@ class DownloadJob(Job):
         ]
         self.journal.set_state(changed, PENDING, "the file went missing or changed")
         if not doubted:
-            found = []
-            for item in self.journal.items(PENDING):
-                path = target_path(root, item_uids(item))
-                if path.is_file():
-                    digest = file_digest(path)
-                    if digest is not None:
-                        found.append((item.id, *digest))
+            found = [
+                (item.id, *on_disk)
+                for item in self.journal.items(PENDING)
+                if (on_disk := _on_disk(target_path(root, item_uids(item)), self.durable))
+            ]
             if found:
                 self.journal.set_written_many(found)
         if self.durable:
@@ -614,6 +613,18 @@ class DownloadJob(Job):
         meter.staged(key, len(body))
         if state.files.due():
             state.files.flush()
+
+
+def _on_disk(path: Path, digest: bool) -> tuple[int, str | None] | None:
+    """(size, SHA-256 when ``digest``) of a complete file found where a pending instance
+    goes, or None when there is none."""
+    if digest:
+        return file_digest(path) if path.is_file() else None
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_size, None) if stat.S_ISREG(found.st_mode) else None
 
 
 def _intact(path: Path, item: Item, digest: bool) -> bool:

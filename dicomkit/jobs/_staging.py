@@ -28,7 +28,6 @@ from __future__ import annotations
 import itertools
 import os
 import queue
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -36,7 +35,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dicomkit.jobs._files import DiskError, sha256_of, target_path
+from dicomkit.jobs._files import DiskError, sha256_of, target_name
 
 __all__ = [
     "GROUP_AGE",
@@ -78,10 +77,11 @@ class Staged:
     item: int | None
     key: int
     uids: tuple[str, str, str]
-    target: Path
+    target: str
     temp: str
     size: int
-    sha256: str
+    sha256: str | None
+    """Computed while writing in a durable run only (docs/transfers.md, "Durability")."""
     synced: Future[None] | None
     """The file's fsync in a durable run, started as soon as it was written."""
 
@@ -122,12 +122,13 @@ class StagedFiles:
         """Write one instance to a temporary file next to its target (one ``write``).
 
         A disk error removes the file and raises DiskError naming the folder."""
-        target = target_path(self.root, uids)
-        temp = self._syncer.temp_name(target.parent)
+        target = target_name(self._syncer.root_name, uids)
+        folder = os.path.dirname(target)
+        temp = self._syncer.temp_name(folder)
         try:
             fd = os.open(temp, _CREATE, 0o666)
         except FileNotFoundError:
-            self._syncer.make_folder(target.parent)
+            self._syncer.make_folder(folder)
             fd = self._open(temp)
         except OSError as exc:
             raise DiskError(f"cannot write the download under {self.root}: {exc}") from exc
@@ -139,8 +140,10 @@ class StagedFiles:
         except OSError as exc:
             Path(temp).unlink(missing_ok=True)
             raise DiskError(f"cannot write the download under {self.root}: {exc}") from exc
-        synced = self._syncer.sync(temp)
-        staged = Staged(item, key, uids, target, temp, len(data), sha256_of(data), synced)
+        durable = self._syncer.durable
+        digest = sha256_of(data) if durable else None
+        synced = self._syncer.sync(temp) if durable else None
+        staged = Staged(item, key, uids, target, temp, len(data), digest, synced)
         if not self._group:
             self._since = time.monotonic()
         self._group.append(staged)
@@ -190,12 +193,12 @@ class Syncer:
         durable: bool = False,
     ) -> None:
         self.root = root
+        self.root_name = str(root)
         self.durable = durable
         self._commit = commit
         self._drop = drop
-        self._prefix = f".dicomkit-{secrets.token_hex(4)}-"
+        self._prefix = f".dicomkit-{os.urandom(4).hex()}-"
         self._numbers = itertools.count()
-        self._folders: set[Path] = set()
         self._queue: queue.Queue[Group | None] = queue.Queue(SYNC_QUEUE)
         self._error: BaseException | None = None
         self._pool = (
@@ -206,19 +209,16 @@ class Syncer:
         self._thread = threading.Thread(target=self._run, name="dicomkit-job-sync", daemon=True)
         self._thread.start()
 
-    def temp_name(self, folder: Path) -> str:
+    def temp_name(self, folder: str) -> str:
         """A temporary name no other file has: this run's random prefix and a counter."""
         return os.path.join(folder, f"{self._prefix}{next(self._numbers)}.part")
 
-    def make_folder(self, folder: Path) -> None:
-        """Create a target folder (once per run; a DiskError when it cannot be made)."""
-        if folder in self._folders:
-            return
+    def make_folder(self, folder: str) -> None:
+        """Create a target folder (a DiskError when it cannot be made)."""
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
         except OSError as exc:
             raise DiskError(f"cannot write the download under {self.root}: {exc}") from exc
-        self._folders.add(folder)
 
     def submit(self, group: Group) -> None:
         if self._error is not None:
@@ -271,7 +271,7 @@ class Syncer:
                 os.replace(staged.temp, staged.target)
                 renamed += 1
             if self.durable:
-                for folder in {staged.target.parent for staged in group.files}:
+                for folder in {os.path.dirname(staged.target) for staged in group.files}:
                     _sync_folder(folder)
         except OSError as exc:
             self.remove(Group(group.files[renamed:]))
@@ -295,7 +295,7 @@ def _sync(path: str) -> None:
         os.close(fd)
 
 
-def _sync_folder(folder: Path) -> None:
+def _sync_folder(folder: str) -> None:
     """Make the renames into ``folder`` durable (POSIX; Windows has no folder fsync)."""
     if os.name == "nt":
         return
