@@ -400,11 +400,13 @@ class DownloadJob(Job):
             if not _intact(target_path(root, item_uids(item)), item, digests)
         ]
         self.journal.set_state(changed, PENDING, "the file went missing or changed")
-        if not doubted:
+        if not doubted:  # a file just found changed is fetched again, not taken back
+            refused = {item.id for item in changed}
             found = [
                 (item.id, *on_disk)
                 for item in self.journal.items(PENDING)
-                if (on_disk := _on_disk(target_path(root, item_uids(item)), self.durable))
+                if item.id not in refused
+                and (on_disk := _on_disk(target_path(root, item_uids(item)), self.durable))
             ]
             if found:
                 self.journal.set_written_many(found)

@@ -94,9 +94,8 @@ class Journal:
             # the file itself even if another process still has it open, then switched to
             # WAL (the mode is kept in the file's header).
             db = sqlite3.connect(temp, isolation_level=None, timeout=30)
-            try:
-                db.executescript(_SCHEMA)
-                db.execute("BEGIN IMMEDIATE")
+            try:  # schema and rows in one transaction: one commit's syncs, not one per table
+                db.executescript("BEGIN IMMEDIATE;\n" + _SCHEMA)
                 fill(db)
                 db.execute("COMMIT")
                 db.execute("PRAGMA journal_mode=WAL")
