@@ -472,14 +472,12 @@ class DownloadJob(Job):
                 with _counted(meter, unit.key):
                     for headers, body in client.iter_parts(unit.study, unit.series):
                         self._save(state, body, headers, meter, None)
-            except NotFoundError as exc:
-                if unit.streamed and not state.seen:
-                    self._failed_targets(unit.streamed, exc)
-                    return ()
-                self._broken(state, exc)
             except _STOPS:
                 raise
             except _NETWORK as exc:  # what is missing is asked for below, one by one
+                if unit.streamed and isinstance(exc, NotFoundError) and not state.seen:
+                    self._failed_targets(unit.streamed, exc)
+                    return ()
                 if unit.streamed:
                     self._rest(state, self._instances_of(client, unit.study, unit.series))
                 self._broken(state, exc)
@@ -529,14 +527,12 @@ class DownloadJob(Job):
                 with _counted(meter, unit.key):
                     async for headers, body in client.iter_parts(unit.study, unit.series):
                         await to_thread(self._save, state, body, headers, meter, None)
-            except NotFoundError as exc:
-                if unit.streamed and not state.seen:
-                    await to_thread(self._failed_targets, unit.streamed, exc)
-                    return ()
-                self._broken(state, exc)
             except _STOPS:
                 raise
             except _NETWORK as exc:
+                if unit.streamed and isinstance(exc, NotFoundError) and not state.seen:
+                    await to_thread(self._failed_targets, unit.streamed, exc)
+                    return ()
                 if unit.streamed:
                     found = await self._ainstances_of(client, unit.study, unit.series)
                     await to_thread(self._rest, state, found)

@@ -168,3 +168,16 @@ def test_a_failing_write_stops_the_download_and_loses_nothing(
     assert report.ok
     assert report.moved_instances == 8
     assert folder_contents(out) == expected
+
+
+def test_targets_the_server_does_not_have_fail_alone(tmp_path: Path, server: Server) -> None:
+    expected, study = _study(tmp_path, server, 4)
+    missing_series = (study, "1.2.826.0.1.3680043.9.9999.1")
+    missing_study = "1.2.826.0.1.3680043.9.9999.2"
+    targets = [study, missing_series, missing_study]
+    job = DownloadJob.create(tmp_path / "d.dicomkit-job", targets, tmp_path / "out")
+    with job, server.client() as client:
+        report = job.run(client)
+    assert report.counts == {"written": 4, "failed": 2}
+    assert sorted(report.failures) == sorted(["/".join(missing_series), missing_study])
+    assert folder_contents(tmp_path / "out") == expected
