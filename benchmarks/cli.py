@@ -1,7 +1,7 @@
 """The ``dicomkit`` command against dicomweb-client and curl, as whole processes (issue 11).
 
 ``python -m benchmarks cli [--quick] [--runs N] [--server orthanc|reference]
-[--only cold|transfers|upload|download]``
+[--only cold|transfers|upload|download] [--base SRC] [--download-workers 1,2,4,8]``
 
 - cold start: ``dicomkit --help`` vs ``dicomweb_client --help``, and
   ``python -c "import dicomkit; dicomkit.DicomClient(url)"`` vs the same with
@@ -11,7 +11,14 @@
 - against Orthanc (the reference server when Orthanc cannot run here), with the 500 x 525 KB
   study of benchmarks/_e2e_data.py: ``dicomkit download`` vs ``curl`` fetching the study to one
   file, and ``dicomkit upload`` of the folder vs dicomweb-client's ``store instances`` command
-  and its ``store_instances`` in batches of 50 from Python.
+  and its ``store_instances`` in batches of 50 from Python. ``dicomkit download --durable``
+  (every file fsynced) runs beside it, to show what durability costs.
+- ``--base SRC``: also ``dicomkit download`` from another source tree (a folder holding a
+  ``dicomkit/`` package, such as ``git archive main dicomkit | tar -x -C SRC``) put first on
+  ``PYTHONPATH``, interleaved with the rest: before and after in one run.
+- ``--download-workers 1,2,4,8``: also ``dicomkit download --workers N`` for each N.
+
+The CPU model and the load average (before and after) are printed with the figures.
 
 Prints a table; raw figures go to benchmarks/results/cli.json (cli-quick.json for --quick).
 """
@@ -167,9 +174,16 @@ def _orthanc_usable() -> bool:
 
 
 def transfers(
-    kind: str, data: DataSet, scratch: Path, runs: int, which: str | None = None
+    kind: str,
+    data: DataSet,
+    scratch: Path,
+    runs: int,
+    which: str | None = None,
+    base: Path | None = None,
+    workers: tuple[int, ...] = (),
 ) -> dict[str, Case]:
-    """The upload and download cases (``which``: "upload" or "download" for one group)."""
+    """The upload and download cases (``which``: "upload" or "download" for one group;
+    ``base``: a source tree whose download runs too; ``workers``: download concurrencies)."""
     dicomkit = str(BIN / "dicomkit")
     out = scratch / "out"
     jobs = scratch / "jobs"
@@ -213,6 +227,7 @@ def transfers(
             check=True,
         )
         target = f"{url.rstrip('/')}/studies/{data.study}"
+        command = [dicomkit, "download", data.study, "--out", str(out), "--url", url, "--quiet"]
         downloads = [
             Case(
                 "curl (study to one file)",
@@ -227,13 +242,15 @@ def transfers(
                 ],
                 fresh_out,
             ),
-            Case(
-                "dicomkit download",
-                [dicomkit, "download", data.study, "--out", str(out), "--url", url, "--quiet"],
-                fresh_out,
-                env,
-            ),
+            Case("dicomkit download", command, fresh_out, env),
+            Case("dicomkit download --durable", [*command, "--durable"], fresh_out, env),
         ]
+        if base is not None:
+            based = {**env, "PYTHONPATH": str(base)}
+            downloads.append(Case("dicomkit download (base)", command, fresh_out, based))
+        for count in workers:
+            name = f"dicomkit download --workers {count}"
+            downloads.append(Case(name, [*command, "--workers", str(count)], fresh_out, env))
         if which != "upload":
             downloads[0].run_once()  # warm the server's cache, unmeasured
             downloads[0].walls.clear()
@@ -272,11 +289,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server", choices=("orthanc", "reference"), default=None)
     parser.add_argument("--instances", type=int, default=None)
     parser.add_argument("--only", choices=("cold", "transfers", "upload", "download"), default=None)
+    parser.add_argument("--base", type=Path, default=None, help="source tree to compare with")
+    parser.add_argument(
+        "--download-workers", default="", help="comma-separated download concurrencies"
+    )
     opts = parser.parse_args(argv)
+    workers = tuple(int(n) for n in opts.download_workers.split(",") if n.strip())
+    print(f"CPU: {_cpu_model()}; load average: {_load()}")
     runs = opts.runs or (2 if opts.quick else 5)
     count = opts.instances or (40 if opts.quick else 500)
     kind = opts.server or ("orthanc" if _orthanc_usable() else "reference")
     results: dict[str, Any] = {"quick": opts.quick, "runs": runs, "server": kind}
+    results["cpu"], results["load_before"] = _cpu_model(), _load()
 
     if opts.only in (None, "cold"):
         start_cases = cold_start(runs * 2)
@@ -307,13 +331,18 @@ def main(argv: list[str] | None = None) -> int:
             f" {runs} run(s) per case"
         )
         which = opts.only if opts.only in ("upload", "download") else None
-        done = transfers(kind, data, scratch, runs, which)
+        done = transfers(kind, data, scratch, runs, which, opts.base, workers)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     rows: list[tuple[Case, Case | None, float | None]] = []
     if "curl (study to one file)" in done:
         curl = done["curl (study to one file)"]
         rows += [(done["dicomkit download"], curl, 1.3), (curl, None, None)]
+        rows += [
+            (case, curl, None)
+            for name, case in done.items()
+            if name.startswith("dicomkit download ")
+        ]
     if "dicomkit upload" in done:
         up_kit = done["dicomkit upload"]
         up_cli = done["dicomweb_client store instances"]
@@ -325,10 +354,29 @@ def main(argv: list[str] | None = None) -> int:
             (up_py, None, None),
         ]
     report(f"transfers against {kind}", rows)
+    results["load_after"] = _load()
+    print(f"\nload average after: {results['load_after']}")
     results["transfers"] = {name: case.figures() for name, case in done.items()}
     results["data"] = {"instances": count, "bytes": data.size}
     _save(results, opts.quick)
     return 0
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} x {os.cpu_count()}"
+    except OSError:
+        pass
+    return f"unknown x {os.cpu_count()}"
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def _save(results: dict[str, Any], quick: bool) -> None:

@@ -45,6 +45,12 @@ class DownloadCommand:
             "--from-file", metavar="FILE", help="targets from a file of UIDs (- for stdin)"
         )
         parser.add_argument("--journal", metavar="FILE", help="where to keep the journal")
+        parser.add_argument(
+            "--durable",
+            action="store_true",
+            help="fsync every file before journaling it, so that it survives a power cut"
+            " (slower; by default files survive any kill of the process, as with curl)",
+        )
         add_run_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
@@ -73,7 +79,7 @@ class DownloadCommand:
                     print("nothing to download: no study matches", file=sys.stderr)
                 client.close()
                 return 0
-            job = DownloadJob.create(args.journal, targets, out)
+            job = DownloadJob.create(args.journal, targets, out, durable=args.durable)
         except BaseException:
             client.close()
             raise

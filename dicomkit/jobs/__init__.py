@@ -11,9 +11,9 @@ is not yet confirmed::
 
 Uploads end every file as stored, already present or failed (a STOW-RS request that broke
 without an answer is resolved by asking the server, with QIDO-RS, which of its instances it
-holds). Downloads write each instance once, complete (temporary name, fsync, rename, in
-groups journaled together), and record its size and SHA-256. docs/transfers.md says more,
-with the measured defaults.
+holds). Downloads write each instance once, complete (temporary name, rename, in groups
+journaled together), and record its size; ``durable=True`` also fsyncs every file and records
+its SHA-256. docs/transfers.md says more, with the measured defaults.
 """
 
 from __future__ import annotations

@@ -1,17 +1,19 @@
 """Journaled downloads: each instance written once, complete, with its size and SHA-256.
 
-The instances of every target are listed first (QIDO-RS) and journaled. A series nothing of
-which is written yet is asked for whole; when its answer breaks midway, the instances not yet
-written are asked for one by one, so a broken connection costs one file, not the study.
+Targets are listed first (dicomkit.jobs._download_plan): a study becomes its series, and a
+series nothing of which is journaled yet is asked for whole and its instances journaled as
+they are written. When a series' answer breaks midway, the instances not yet written are
+asked for one by one, so a broken connection costs one file, not the study.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+import stat
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,14 +30,38 @@ from dicomkit.core.errors import (
     TransportError,
     UnauthorizedError,
 )
-from dicomkit.core.uids import validate_uid
 from dicomkit.files import BYTES_RECEIVED
+from dicomkit.jobs._download_plan import (
+    INSTANCE_LISTING,
+    SERIES_LISTING,
+    Listing,
+    SeriesRows,
+    Target,
+    Unit,
+    add_pending,
+    boot_id,
+    expand,
+    expected_key,
+    instance_pairs,
+    item_uids,
+    make_units,
+    series_rows,
+    target_row,
+    unlisted_pending,
+)
 from dicomkit.jobs._files import file_digest, instance_uids, target_path
 from dicomkit.jobs._job import Job
-from dicomkit.jobs._journal import Item
+from dicomkit.jobs._journal import Item, Journal
 from dicomkit.jobs._meter import Meter, on_threads
-from dicomkit.jobs._model import FAILED, PENDING, WRITTEN, JobReport, ProgressCallback
-from dicomkit.jobs._staging import Staged, StagedFiles, Syncer
+from dicomkit.jobs._model import (
+    FAILED,
+    PENDING,
+    WRITTEN,
+    JobReport,
+    JobStatus,
+    ProgressCallback,
+)
+from dicomkit.jobs._staging import Group, StagedFiles, Syncer
 from dicomkit.jobs._tasks import on_tasks, to_thread
 
 if TYPE_CHECKING:
@@ -43,31 +69,25 @@ if TYPE_CHECKING:
 
 __all__ = ["DownloadJob", "MAX_ATTEMPTS", "Target"]
 
-Target = str | tuple[str] | tuple[str, str] | tuple[str, str, str]
-"""A study UID, or a (study, series) or (study, series, instance) tuple of UIDs."""
-
 MAX_ATTEMPTS = 3
 """Requests an instance may be asked in before it is marked failed."""
-_TARGET_KEYS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 _NETWORK = (TransportError, ProtocolError, HTTPError)
 """What a broken or refused answer raises; anything else (a disk error) stops the job."""
 _STOPS = (UnauthorizedError, ForbiddenError, ConnectError, ConnectTimeout)
 """Failures every further request would share: the job stops, its items stay pending."""
+_UNSYNCED = "unsynced_boot"
+"""Journal setting: the boot (machine start) under which a run wrote files without fsync;
+empty when every journaled file was synced."""
 
 
-@dataclass(frozen=True)
-class _Unit:
-    """One request's worth of work: a whole series, or one instance."""
+@dataclass
+class _Pass:
+    """One unit's run: the items still to write and the SOPs written so far."""
 
-    study: str
-    series: str
-    items: tuple[Item, ...]
-    whole_series: bool
-
-    @property
-    def key(self) -> int:
-        """The meter's key for this unit's bytes in flight (negative: never an item's)."""
-        return -self.items[0].id
+    unit: Unit
+    files: StagedFiles
+    remaining: dict[str | None, Item]
+    seen: set[str] = field(default_factory=set)
 
 
 class DownloadJob(Job):
@@ -81,18 +101,25 @@ class DownloadJob(Job):
         journal_path: str | os.PathLike[str] | None,
         targets: Iterable[Target],
         out_dir: str | os.PathLike[str],
+        *,
+        durable: bool = False,
     ) -> DownloadJob:
         """Journal the targets (UIDs validated here: InvalidArgumentError) and the output
         folder; nothing is requested yet. ``journal_path`` None: a new name in the default
-        folder. The instances of each target are listed (QIDO-RS) at the start of ``run``."""
-        rows = [_target(target) for target in ([targets] if isinstance(targets, str) else targets)]
+        folder. ``durable``: fsync every file (and its folder) before it is journaled, so a
+        journaled file survives a power cut; by default files are not synced, as curl does
+        not, and a resume after a crash of the machine checks them (docs/transfers.md)."""
+        rows = [target_row(t) for t in ([targets] if isinstance(targets, str) else targets)]
         if not rows:
             raise InvalidArgumentError("nothing to download: no study, series or instance given")
         description = ", ".join("/".join(uid for uid in row if uid) for row in rows[:3])
         description += f" (+{len(rows) - 3} more)" if len(rows) > 3 else ""
-        settings = {"out_dir": str(Path(out_dir).expanduser().absolute())}
+        settings = {
+            "out_dir": str(Path(out_dir).expanduser().absolute()),
+            "durable": "1" if durable else "",
+        }
 
-        def fill(db: sqlite3.Connection) -> None:
+        def fill(db: Any) -> None:
             db.executemany(
                 "INSERT INTO targets (study, series, sop, state) VALUES (?, ?, ?, 'pending')",
                 rows,
@@ -105,6 +132,11 @@ class DownloadJob(Job):
         """The folder files are written under."""
         return self.journal.meta("out_dir") or ""
 
+    @property
+    def durable(self) -> bool:
+        """Whether files are fsynced before they are journaled (chosen at ``create``)."""
+        return bool(self.journal.meta("durable"))
+
     def run(
         self,
         client: DicomClient,
@@ -112,24 +144,28 @@ class DownloadJob(Job):
         workers: int | None = None,
         progress: ProgressCallback | None = None,
         retry_failed: bool = False,
+        verify: bool = False,
     ) -> JobReport:
         """Download what is not yet written, ``workers`` requests at once (None: the measured
         default), and return the report.
 
-        Whole series are asked for where nothing of them is written yet; a series whose
+        Series are asked for whole where nothing of them is written yet; a series whose
         answer breaks midway continues with instance requests for the rest; on resume, files
-        already complete are skipped. Each file appears only complete (temporary name, fsync,
-        rename). A target the server does not have, or an instance that keeps failing, ends
-        ``failed``; a failing disk (full, read-only) raises a DicomkitError and leaves the
-        journal resumable with nothing lost. ``retry_failed`` tries failed items again.
+        already written are checked (size; with ``verify``, and after the machine restarted
+        under a run that did not fsync, SHA-256) and skipped. Each file appears only complete
+        (temporary name, rename). A target the server does not have, or an instance that
+        keeps failing, ends ``failed``; a failing disk (full, read-only) raises a
+        DicomkitError and leaves the journal resumable with nothing lost. ``retry_failed``
+        tries failed items again.
         """
         count = self._workers(workers)
         root = Path(self.out_dir)
         self._ran_against(client)
         self._prepare(root, retry_failed)
-        self._list(client)
-        meter = self._checked(root, progress)
-        units = self._units(self.journal.items(PENDING))
+        expected = self._list(client)
+        self._check_disk(root, verify)
+        units, total = make_units(self.journal, expected)
+        meter = self._meter(progress, total)
         syncer = self._syncer(root, meter)
         try:
             on_threads(lambda unit: self._fetch(client, syncer, unit, meter), units, count)
@@ -146,6 +182,7 @@ class DownloadJob(Job):
         workers: int | None = None,
         progress: ProgressCallback | None = None,
         retry_failed: bool = False,
+        verify: bool = False,
     ) -> JobReport:
         """:meth:`run` for AsyncDicomClient: ``workers`` tasks; files and the journal are
         written from worker threads, so the event loop never waits on the disk."""
@@ -153,9 +190,10 @@ class DownloadJob(Job):
         root = Path(self.out_dir)
         await to_thread(self._ran_against, client)
         await to_thread(self._prepare, root, retry_failed)
-        await self._alist(client)
-        meter = await to_thread(self._checked, root, progress)
-        units = self._units(await to_thread(self.journal.items, PENDING))
+        expected = await self._alist(client)
+        await to_thread(self._check_disk, root, verify)
+        units, total = await to_thread(make_units, self.journal, expected)
+        meter = await to_thread(self._meter, progress, total)
         syncer = self._syncer(root, meter)
         try:
             await on_tasks(lambda unit: self._afetch(client, syncer, unit, meter), units, count)
@@ -166,10 +204,10 @@ class DownloadJob(Job):
         return await to_thread(self._report, meter)
 
     def list_targets(self, client: DicomClient) -> None:
-        """Journal the instances of every target not listed yet, as :meth:`run` does first:
+        """Journal the instances of every target (QIDO-RS), none left to list while fetching:
         for executors that split the items among processes themselves (dicomkit-dask)."""
         self._ran_against(client)
-        self._list(client)
+        self._list(client, every=True)
 
     def _prepare(self, root: Path, retry_failed: bool) -> None:
         if retry_failed:
@@ -178,62 +216,136 @@ class DownloadJob(Job):
                 db.execute("UPDATE targets SET state = 'pending' WHERE state = 'failed'")
         _remove_leftovers(root)
 
-    def _checked(self, root: Path, progress: ProgressCallback | None) -> Meter:
-        self._check_disk(root)
-        meter = self._meter(progress)
-        meter.start()
-        return meter
-
-    def _meter(self, progress: ProgressCallback | None) -> Meter:
+    def _meter(self, progress: ProgressCallback | None, total: int | None) -> Meter:
         counts = self.journal.counts()
         _, done_bytes = self.journal.byte_totals()
-        listed = not self.journal.targets("pending")
-        return Meter(
+        meter = Meter(
             self.kind,
             progress,
             done=counts.get(WRITTEN, 0) + counts.get(FAILED, 0),
-            total=sum(counts.values()) if listed else None,
+            total=total,
             bytes_done=done_bytes,
             bytes_total=None,
             failed=counts.get(FAILED, 0),
         )
+        meter.start()
+        return meter
 
-    # -- listing and checking ------------------------------------------------------------------
+    # -- listing -------------------------------------------------------------------------------
 
-    def _list(self, client: DicomClient) -> None:
-        """Journal the instances of every target not listed yet, one transaction each."""
-        known = {item.sop for item in self.journal.items()}
-        for target in self.journal.targets("pending"):
+    def _list(
+        self, client: DicomClient, *, every: bool = False
+    ) -> dict[tuple[str, str], int | None]:
+        """Expand study targets into series and list what must be listed (see the module
+        of the plan); the instance counts of the series fetched whole without a listing."""
+        studies: dict[str, SeriesRows] = {}
+        for ident, study, series, _ in self.journal.targets(PENDING):
+            if series is None:
+                if study not in studies:
+                    studies[study] = self._series_of(client, study)
+                expand(self.journal, ident, study, studies[study])
+        expected: dict[tuple[str, str], int | None] = {}
+        known, listed = self._known()
+        for target in self.journal.targets(PENDING):
             _, study, series, sop = target
-            found: list[tuple[str, str]] | str
-            if sop is not None and series is not None:
-                found = [(series, sop)]
+            if series is None:
+                continue
+            if sop is not None:
+                self._listed(target, [(series, sop)], known)
+            elif every or (study, series) in listed:
+                self._listed(target, self._instances_of(client, study, series), known)
             else:
-                try:
-                    found = _pairs(client.search_for_instances(study, series, **_LISTING), series)
-                except NotFoundError as exc:
-                    found = f"not found on the server: {exc}"
-            self._listed(target, found, known)
+                if study not in studies:
+                    studies[study] = self._series_of(client, study)
+                expected[(study, series)] = self._expecting(study, series, studies[study])
+        return expected
 
-    async def _alist(self, client: AsyncDicomClient) -> None:
-        known = {item.sop for item in await to_thread(self.journal.items)}
-        for target in await to_thread(self.journal.targets, "pending"):
+    async def _alist(self, client: AsyncDicomClient) -> dict[tuple[str, str], int | None]:
+        studies: dict[str, SeriesRows] = {}
+        for ident, study, series, _ in await to_thread(self.journal.targets, PENDING):
+            if series is None:
+                if study not in studies:
+                    studies[study] = await self._aseries_of(client, study)
+                await to_thread(expand, self.journal, ident, study, studies[study])
+        expected: dict[tuple[str, str], int | None] = {}
+        known, listed = await to_thread(self._known)
+        for target in await to_thread(self.journal.targets, PENDING):
             _, study, series, sop = target
-            found: list[tuple[str, str]] | str
-            if sop is not None and series is not None:
-                found = [(series, sop)]
+            if series is None:
+                continue
+            if sop is not None:
+                await to_thread(self._listed, target, [(series, sop)], known)
+            elif (study, series) in listed:
+                found = await self._ainstances_of(client, study, series)
+                await to_thread(self._listed, target, found, known)
             else:
-                try:
-                    listing = await client.search_for_instances(study, series, **_LISTING)
-                    found = _pairs(listing, series)
-                except NotFoundError as exc:
-                    found = f"not found on the server: {exc}"
-            await to_thread(self._listed, target, found, known)
+                if study not in studies:
+                    studies[study] = await self._aseries_of(client, study)
+                expected[(study, series)] = await to_thread(
+                    self._expecting, study, series, studies[study]
+                )
+        return expected
+
+    def _expecting(self, study: str, series: str, rows: SeriesRows) -> int | None:
+        """The instance count the server gave for a series fetched whole, journaled for
+        :meth:`status` (None: unknown)."""
+        count = None if isinstance(rows, str) else dict(rows).get(series)
+        key = expected_key(study, series)
+        if count is not None and self.journal.meta(key) != str(count):
+            with self.journal.transaction() as db:
+                Journal.put_meta(db, {key: str(count)})
+        return count
+
+    def status(self) -> JobStatus:
+        """Every item's state as the journal holds it now; the instances of a series not
+        listed yet count as pending when the server said how many it holds."""
+        status = super().status()
+        extra = unlisted_pending(self.journal)
+        if not extra:
+            return status
+        counts = dict(status.counts)
+        counts[PENDING] = counts.get(PENDING, 0) + extra
+        return replace(status, counts=counts)
+
+    def _known(self) -> tuple[set[str | None], set[tuple[str, str]]]:
+        """SOPs the journal holds, and the series it holds items of."""
+        items = self.journal.items()
+        return {i.sop for i in items}, {(i.study or "", i.series or "") for i in items}
+
+    @staticmethod
+    def _series_of(client: DicomClient, study: str) -> SeriesRows:
+        try:
+            return series_rows(client.search_for_series(study, **SERIES_LISTING))
+        except NotFoundError as exc:
+            return f"not found on the server: {exc}"
+
+    @staticmethod
+    async def _aseries_of(client: AsyncDicomClient, study: str) -> SeriesRows:
+        try:
+            return series_rows(await client.search_for_series(study, **SERIES_LISTING))
+        except NotFoundError as exc:
+            return f"not found on the server: {exc}"
+
+    @staticmethod
+    def _instances_of(client: DicomClient, study: str, series: str) -> Listing:
+        try:
+            found = client.search_for_instances(study, series, **INSTANCE_LISTING)
+        except NotFoundError as exc:
+            return f"not found on the server: {exc}"
+        return instance_pairs(found, series)
+
+    @staticmethod
+    async def _ainstances_of(client: AsyncDicomClient, study: str, series: str) -> Listing:
+        try:
+            found = await client.search_for_instances(study, series, **INSTANCE_LISTING)
+        except NotFoundError as exc:
+            return f"not found on the server: {exc}"
+        return instance_pairs(found, series)
 
     def _listed(
         self,
         target: tuple[int, str, str | None, str | None],
-        found: list[tuple[str, str]] | str,
+        found: Listing,
         known: set[str | None],
     ) -> None:
         """Journal a target's instances (``found``), or why it failed, in one transaction."""
@@ -244,110 +356,143 @@ class DownloadJob(Job):
         fresh = [] if isinstance(found, str) else [(se, so) for se, so in found if so not in known]
         known.update(so for _, so in fresh)
         with self.journal.transaction() as db:
-            self.journal.add_items(
-                db,
-                (
-                    (f"{study}/{se}/{so}", study, se, so, None, PENDING, None, None)
-                    for se, so in fresh
-                ),
-            )
+            add_pending(db, study, fresh)
             db.execute(
                 "UPDATE targets SET state = ?, reason = ? WHERE id = ?",
                 ("failed" if failure else "listed", failure, ident),
             )
 
-    def _check_disk(self, root: Path) -> None:
-        """Written files still complete stay written (else pending again); a pending file
-        already complete on disk (the job died between its rename and its journal entry; a
-        file gets its final name only once fsynced) is written: nothing is downloaded twice."""
-        changed = []
-        for item in self.journal.items(WRITTEN):
-            path = target_path(root, _uids(item))
-            try:
-                intact = path.stat().st_size == item.size
-            except OSError:
-                intact = False
-            if not intact:
-                changed.append(item)
-        self.journal.set_state(changed, PENDING, "the file went missing or changed")
-        found = []
+    def _rest(self, state: _Pass, found: Listing) -> None:
+        """After a series fetched whole broke: journal its instances not written in this
+        run nor held already, and ask for them one by one."""
+        unit = state.unit
+        if isinstance(found, str):
+            return
+        missing = {
+            so: se
+            for se, so in found
+            if so not in state.seen and so not in state.remaining and so not in unit.known
+        }
+        with self.journal.transaction() as db:
+            add_pending(db, unit.study, ((se, so) for so, se in missing.items()))
         for item in self.journal.items(PENDING):
-            path = target_path(root, _uids(item))
-            if path.is_file():
-                digest = file_digest(path)
-                if digest is not None:
-                    found.append((item.id, *digest))
-        if found:
-            self.journal.set_written_many(found)
+            if item.sop in missing:
+                state.remaining[item.sop] = item
 
-    def _units(self, pending: Sequence[Item]) -> list[_Unit]:
-        """Whole series where nothing of them is written yet, single instances elsewhere."""
-        everything: dict[tuple[str, str], int] = {}
-        for item in self.journal.items():
-            key = (item.study or "", item.series or "")
-            everything[key] = everything.get(key, 0) + 1
-        by_series: dict[tuple[str, str], list[Item]] = {}
-        for item in pending:
-            by_series.setdefault((item.study or "", item.series or ""), []).append(item)
-        units = []
-        for (study, series), items in by_series.items():
-            if len(items) > 1 and len(items) == everything[(study, series)]:
-                units.append(_Unit(study, series, tuple(items), whole_series=True))
-            else:
-                units.extend(_Unit(study, series, (item,), whole_series=False) for item in items)
-        return units
+    # -- checking the disk ---------------------------------------------------------------------
+
+    def _check_disk(self, root: Path, verify: bool) -> None:
+        """Written files still complete stay written (else pending again); a pending file
+        complete on disk (the job died between its rename and its journal entry) is journaled
+        from the disk: nothing is downloaded twice.
+
+        Files of a run that did not fsync are doubted once the machine may have restarted
+        since (another boot, or one the system does not tell): their SHA-256 is checked
+        (when the restart is certain, or with ``verify``), and pending files found on disk are
+        fetched again, as a power cut may have left them short."""
+        marker = self.journal.meta(_UNSYNCED) or ""
+        boot = boot_id()
+        doubted = bool(marker) and (marker != boot or boot == "?")
+        digests = verify or (doubted and boot != "?" and marker != "?")
+        changed = [
+            item
+            for item in self.journal.items(WRITTEN)
+            if not _intact(target_path(root, item_uids(item)), item, digests)
+        ]
+        self.journal.set_state(changed, PENDING, "the file went missing or changed")
+        if not doubted:  # a file just found changed is fetched again, not taken back
+            refused = {item.id for item in changed}
+            found = [
+                (item.id, *on_disk)
+                for item in self.journal.items(PENDING)
+                if item.id not in refused
+                and (on_disk := _on_disk(target_path(root, item_uids(item)), self.durable))
+            ]
+            if found:
+                self.journal.set_written_many(found)
+        if self.durable:
+            if marker:  # an earlier run's files, perhaps not on the disk yet
+                if hasattr(os, "sync"):
+                    os.sync()
+                self._set_unsynced("")
+        elif marker != boot:
+            self._set_unsynced(boot)
+
+    def _set_unsynced(self, value: str) -> None:
+        with self.journal.transaction() as db:
+            Journal.put_meta(db, {_UNSYNCED: value})
+
+    # -- fetching ------------------------------------------------------------------------------
 
     def _syncer(self, root: Path, meter: Meter) -> Syncer:
         """The run's syncer: groups of files journaled and counted once final."""
 
-        def commit(group: list[Staged]) -> None:
-            self.journal.set_written_many(
-                (staged.item, staged.size, staged.sha256) for staged in group
-            )
-            meter.landed([staged.size for staged in group])
+        def commit(group: Group) -> None:
+            now = time.time()
+            files = group.files
+            with self.journal.transaction() as db:
+                db.executemany(
+                    "UPDATE items SET state = 'written', size = ?, sha256 = ?, reason = NULL,"
+                    " updated = ? WHERE id = ?",
+                    ((s.size, s.sha256, now, s.item) for s in files if s.item is not None),
+                )
+                Journal.add_items(
+                    db,
+                    (
+                        ("/".join(s.uids), *s.uids, s.size, WRITTEN, None, s.sha256)
+                        for s in files
+                        if s.item is None
+                    ),
+                )
+                db.executemany(
+                    "UPDATE targets SET state = 'listed', reason = NULL WHERE id = ?",
+                    ((ident,) for ident in group.finished),
+                )
+            meter.landed([s.size for s in files])
 
-        def drop(group: list[Staged]) -> None:
-            meter.unstaged([staged.size for staged in group])
+        def drop(group: Group) -> None:
+            meter.unstaged([s.size for s in group.files])
 
-        return Syncer(root, commit, drop)
+        return Syncer(root, commit, drop, durable=self.durable)
 
-    def _fetch(self, client: DicomClient, syncer: Syncer, unit: _Unit, meter: Meter) -> None:
+    def _fetch(self, client: DicomClient, syncer: Syncer, unit: Unit, meter: Meter) -> None:
         """Run one unit, its files made final in groups; a series broken midway goes on with
         its remaining instances. Files not final when the unit fails are fetched next run."""
-        files = StagedFiles(syncer.root, syncer)
+        state = _Pass(unit, StagedFiles(syncer), {item.sop: item for item in unit.items})
         try:
-            self._fetch_unit(client, unit, meter, files)
-            files.flush()
+            finished = self._fetch_unit(client, state, meter)
+            state.files.flush(finished)
         finally:
-            files.discard()
+            state.files.discard()
 
-    def _fetch_unit(
-        self, client: DicomClient, unit: _Unit, meter: Meter, files: StagedFiles
-    ) -> None:
-        remaining = {item.sop: item for item in unit.items}
+    def _fetch_unit(self, client: DicomClient, state: _Pass, meter: Meter) -> tuple[int, ...]:
+        unit = state.unit
         if unit.whole_series:
             try:
                 with _counted(meter, unit.key):
                     for headers, body in client.iter_parts(unit.study, unit.series):
-                        self._save(files, body, headers, remaining, meter, unit)
+                        self._save(state, body, headers, meter, None)
             except _STOPS:
                 raise
             except _NETWORK as exc:  # what is missing is asked for below, one by one
-                job_series_broken(self.job_id, unit.series, len(remaining), str(exc))
-        for item in list(remaining.values()):
-            self._fetch_instance(client, item, meter, files)
+                if unit.streamed and isinstance(exc, NotFoundError) and not state.seen:
+                    self._failed_targets(unit.streamed, exc)
+                    return ()
+                if unit.streamed:
+                    self._rest(state, self._instances_of(client, unit.study, unit.series))
+                self._broken(state, exc)
+        for item in list(state.remaining.values()):
+            self._fetch_instance(client, item, meter, state)
+        return unit.streamed
 
-    def _fetch_instance(
-        self, client: DicomClient, item: Item, meter: Meter, files: StagedFiles
-    ) -> None:
+    def _fetch_instance(self, client: DicomClient, item: Item, meter: Meter, state: _Pass) -> None:
         reason = "no answer"
         for _ in range(MAX_ATTEMPTS):
-            remaining = {item.sop: item}
             try:
                 with _counted(meter, -item.id):
                     parts = client.iter_parts(item.study or "", item.series, item.sop)
                     for headers, body in parts:
-                        self._save(files, body, headers, remaining, meter, None)
+                        self._save(state, body, headers, meter, item)
             except NotFoundError as exc:
                 reason = f"not found on the server: {exc}"
                 break
@@ -355,51 +500,57 @@ class DownloadJob(Job):
                 raise
             except _NETWORK as exc:
                 reason = str(exc)
-                if files.holds(item.sop):  # it arrived whole before the answer broke
+                if item.sop in state.seen:  # it arrived whole before the answer broke
                     return
                 continue
-            if not remaining:
+            if item.sop in state.seen:
                 return
             reason = "the server's answer did not hold it"
         self._failed(item, reason, meter)
 
     async def _afetch(
-        self, client: AsyncDicomClient, syncer: Syncer, unit: _Unit, meter: Meter
+        self, client: AsyncDicomClient, syncer: Syncer, unit: Unit, meter: Meter
     ) -> None:
-        files = StagedFiles(syncer.root, syncer)
+        state = _Pass(unit, StagedFiles(syncer), {item.sop: item for item in unit.items})
         try:
-            await self._afetch_unit(client, unit, meter, files)
-            await to_thread(files.flush)
+            finished = await self._afetch_unit(client, state, meter)
+            await to_thread(state.files.flush, finished)
         finally:
-            files.discard()  # removes the files of a unit cut short (nothing when flushed)
+            state.files.discard()  # removes the files of a unit cut short (nothing when flushed)
 
     async def _afetch_unit(
-        self, client: AsyncDicomClient, unit: _Unit, meter: Meter, files: StagedFiles
-    ) -> None:
-        remaining = {item.sop: item for item in unit.items}
+        self, client: AsyncDicomClient, state: _Pass, meter: Meter
+    ) -> tuple[int, ...]:
+        unit = state.unit
         if unit.whole_series:
             try:
                 with _counted(meter, unit.key):
                     async for headers, body in client.iter_parts(unit.study, unit.series):
-                        await to_thread(self._save, files, body, headers, remaining, meter, unit)
+                        await to_thread(self._save, state, body, headers, meter, None)
             except _STOPS:
                 raise
             except _NETWORK as exc:
-                job_series_broken(self.job_id, unit.series, len(remaining), str(exc))
-        for item in list(remaining.values()):
-            await self._afetch_instance(client, item, meter, files)
+                if unit.streamed and isinstance(exc, NotFoundError) and not state.seen:
+                    await to_thread(self._failed_targets, unit.streamed, exc)
+                    return ()
+                if unit.streamed:
+                    found = await self._ainstances_of(client, unit.study, unit.series)
+                    await to_thread(self._rest, state, found)
+                self._broken(state, exc)
+        for item in list(state.remaining.values()):
+            await self._afetch_instance(client, item, meter, state)
+        return unit.streamed
 
     async def _afetch_instance(
-        self, client: AsyncDicomClient, item: Item, meter: Meter, files: StagedFiles
+        self, client: AsyncDicomClient, item: Item, meter: Meter, state: _Pass
     ) -> None:
         reason = "no answer"
         for _ in range(MAX_ATTEMPTS):
-            remaining = {item.sop: item}
             try:
                 with _counted(meter, -item.id):
                     parts = client.iter_parts(item.study or "", item.series, item.sop)
                     async for headers, body in parts:
-                        await to_thread(self._save, files, body, headers, remaining, meter, None)
+                        await to_thread(self._save, state, body, headers, meter, item)
             except NotFoundError as exc:
                 reason = f"not found on the server: {exc}"
                 break
@@ -407,94 +558,82 @@ class DownloadJob(Job):
                 raise
             except _NETWORK as exc:
                 reason = str(exc)
-                if files.holds(item.sop):
+                if item.sop in state.seen:
                     return
                 continue
-            if not remaining:
+            if item.sop in state.seen:
                 return
             reason = "the server's answer did not hold it"
         await to_thread(self._failed, item, reason, meter)
+
+    def _broken(self, state: _Pass, exc: Exception) -> None:
+        unit = state.unit
+        job_series_broken(self.job_id, unit.series, len(state.remaining), str(exc))
 
     def _failed(self, item: Item, reason: str, meter: Meter) -> None:
         self.journal.set_state([item], FAILED, reason, attempt=True)
         meter.settle([(item.id, None, False, True)])
 
+    def _failed_targets(self, idents: tuple[int, ...], exc: Exception) -> None:
+        with self.journal.transaction() as db:
+            db.executemany(
+                "UPDATE targets SET state = 'failed', reason = ? WHERE id = ?",
+                ((f"not found on the server: {exc}", ident) for ident in idents),
+            )
+
     def _save(
-        self,
-        files: StagedFiles,
-        body: bytes,
-        headers: Any,
-        remaining: dict[str | None, Item],
-        meter: Meter,
-        unit: _Unit | None,
+        self, state: _Pass, body: bytes, headers: Any, meter: Meter, asked: Item | None
     ) -> None:
-        """Write one part to its group (made final and journaled with it); a part of an
-        instance not expected is written only in a whole-series answer (it was added since
-        the listing) and journaled then."""
-        expected = None
-        if len(remaining) == 1:
-            only = next(iter(remaining.values()))
-            expected = _uids(only)
+        """Write one part to its group (made final and journaled with it). In an answer for
+        one instance (``asked``), only that instance is taken; in a whole series, an instance
+        not journaled yet is taken if it belongs to the series (streamed, or added since the
+        listing) and was not written before."""
+        expected = item_uids(asked) if asked is not None else None
         uids = instance_uids(body, expected)
         length = headers.get("Content-Length") if hasattr(headers, "get") else None
         if length is not None and length.strip().isdigit() and int(length) != len(body):
             raise ProtocolError(f"a part of {len(body)} bytes announced {length}")
-        item = remaining.pop(uids[2], None)
-        if item is None:
-            if unit is None or files.holds(uids[2]) or target_path(files.root, uids).exists():
+        unit, sop = state.unit, uids[2]
+        if asked is not None:
+            if sop != asked.sop or sop in state.seen:
                 return
-            item = self._new_item(uids)
-        key = unit.key if unit is not None else -item.id
-        files.add(uids, body, item.id, key)
+            item: Item | None = asked
+            state.remaining.pop(sop, None)
+        else:
+            item = state.remaining.pop(sop, None)
+            if item is None and (
+                sop in state.seen or sop in unit.known or uids[:2] != (unit.study, unit.series)
+            ):
+                return
+        key = unit.key if asked is None else -asked.id
+        state.files.add(uids, body, None if item is None else item.id, key)
+        state.seen.add(sop)
         meter.staged(key, len(body))
-        if files.due():
-            files.flush()
-
-    def _new_item(self, uids: tuple[str, str, str]) -> Item:
-        study, series, sop = uids
-        with self.journal.transaction() as db:
-            self.journal.add_items(
-                db, [(f"{study}/{series}/{sop}", study, series, sop, None, PENDING, None, None)]
-            )
-        return next(item for item in self.journal.items(PENDING) if item.sop == sop)
+        if state.files.due():
+            state.files.flush()
 
 
-_LISTING: dict[str, Any] = {
-    "fields": ["SeriesInstanceUID", "SOPInstanceUID"],
-    "get_remaining": True,
-}
-"""The QIDO-RS query that lists a target's instances, every page."""
+def _on_disk(path: Path, digest: bool) -> tuple[int, str | None] | None:
+    """(size, SHA-256 when ``digest``) of a complete file found where a pending instance
+    goes, or None when there is none."""
+    if digest:
+        return file_digest(path) if path.is_file() else None
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_size, None) if stat.S_ISREG(found.st_mode) else None
 
 
-def _pairs(found: list[dict[str, Any]], series: str | None) -> list[tuple[str, str]]:
-    """(series, SOP) UIDs of listed instances, validated (they become folder names)."""
-    pairs: list[tuple[str, str]] = []
-    for instance in found:
-        se = _first(instance, "0020000E") or series
-        so = _first(instance, "00080018")
-        if se and so:
-            pairs.append(
-                (validate_uid(se, "SeriesInstanceUID"), validate_uid(so, "SOPInstanceUID"))
-            )
-    return pairs
-
-
-def _first(instance: dict[str, Any], tag: str) -> str | None:
-    values = instance.get(tag, {}).get("Value") or []
-    return str(values[0]) if values else None
-
-
-def _uids(item: Item) -> tuple[str, str, str]:
-    return (item.study or "", item.series or "", item.sop or "")
-
-
-def _target(target: Target) -> tuple[str, str | None, str | None]:
-    parts = (target,) if isinstance(target, str) else tuple(target)
-    if not 1 <= len(parts) <= 3:
-        raise InvalidArgumentError(f"a download target is 1 to 3 UIDs, not {target!r}")
-    checked = [validate_uid(uid, key) for uid, key in zip(parts, _TARGET_KEYS, strict=False)]
-    study, series, sop = ([*checked, None, None])[:3]
-    return study or "", series, sop
+def _intact(path: Path, item: Item, digest: bool) -> bool:
+    """Whether a written file is still as journaled: its size, and with ``digest`` its
+    SHA-256 (read back from the disk)."""
+    if digest and item.sha256 is not None:
+        return file_digest(path) == (item.size, item.sha256)
+    try:
+        return path.stat().st_size == item.size
+    except OSError:
+        return False
 
 
 @contextmanager

@@ -27,6 +27,7 @@ __all__ = [
     "instance_uids",
     "sha256_of",
     "sniff",
+    "target_name",
     "target_path",
 ]
 
@@ -148,10 +149,21 @@ def target_path(root: Path, uids: tuple[str, str, str]) -> Path:
     return root / study / series / f"{sop}.dcm"
 
 
+def target_name(root: str, uids: tuple[str, str, str]) -> str:
+    """:func:`target_path` as a string, for the per-file path of a download (no Path
+    objects built for each of thousands of files)."""
+    study, series, sop = uids
+    return os.path.join(root, study, series, f"{sop}.dcm")
+
+
 def instance_uids(data: bytes, expected: tuple[str, str, str] | None) -> tuple[str, str, str]:
-    """The (study, series, SOP) UIDs read from an instance's own bytes, validated, so a
-    server cannot steer a write outside the output folder."""
-    uids = scan_uids(data[:HEAD_BYTES]) or expected or _uids_by_pydicom(data)
+    """The (study, series, SOP) UIDs read from an instance's own bytes, validated (the
+    scanner returns only valid UIDs; the others are checked here), so a server cannot steer
+    a write outside the output folder."""
+    scanned = scan_uids(data[:HEAD_BYTES])
+    if scanned is not None:
+        return scanned
+    uids = expected or _uids_by_pydicom(data)
     if not all(is_valid_uid(uid) for uid in uids):
         raise ProtocolError(f"the server sent an instance with a bad UID: {uids!r}")
     return uids

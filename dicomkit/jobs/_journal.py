@@ -210,12 +210,12 @@ class Journal:
                 ((state, reason, now, int(attempt), ident) for ident in ids),
             )
 
-    def set_written(self, item_id: int, size: int, sha256: str) -> None:
+    def set_written(self, item_id: int, size: int, sha256: str | None) -> None:
         """One downloaded instance complete on disk, with what verifies it."""
         self.set_written_many([(item_id, size, sha256)])
 
-    def set_written_many(self, written: Iterable[tuple[int, int, str]]) -> None:
-        """Downloaded instances complete on disk, as (item id, size, SHA-256), in one
+    def set_written_many(self, written: Iterable[tuple[int, int, str | None]]) -> None:
+        """Downloaded instances complete on disk, as (item id, size, SHA-256 or None), in one
         transaction: the job journals a group of files made final together."""
         now = time.time()
         with self.transaction() as db:

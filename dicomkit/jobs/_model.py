@@ -42,8 +42,8 @@ FAILED = "failed"
 NOT_DICOM = "not_dicom"
 """Upload: a file found under a given folder that is not DICOM; never sent."""
 WRITTEN = "written"
-"""Download: the file is complete on disk (fsynced, renamed into place) and its size and
-SHA-256 are recorded."""
+"""Download: the file is complete on disk (renamed into place once whole; fsynced first in a
+durable job) and its size is recorded (and its SHA-256 in a durable job)."""
 FINAL_STATES = frozenset({STORED, ALREADY_PRESENT, FAILED, NOT_DICOM, WRITTEN})
 
 DEFAULT_WORKERS = stow.DEFAULT_WORKERS

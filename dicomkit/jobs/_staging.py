@@ -1,18 +1,23 @@
-"""Downloaded instances made final in groups: one fsync pass and one journal transaction each.
+"""Downloaded instances made final in groups: renamed into place, then journaled together.
 
-Syncing and journaling every file on its own cost three quarters of a download's time
-(docs/transfers.md). Here each instance is written to a temporary file in its target folder
-as it arrives (:class:`StagedFiles`, one per unit of work); a group of them is handed to the
-run's :class:`Syncer`, a thread that fsyncs the files, renames them into place and calls
-``commit`` (the job journals the whole group in one transaction) while the workers go on
-receiving. The order is what keeps the promises:
+Each instance is written by the worker that received it to a temporary name in its target
+folder (:class:`StagedFiles`: one ``open`` with ``O_CREAT | O_EXCL``, one ``write`` of the
+whole part, ``close``); a group of them is handed to the run's :class:`Syncer`, a thread that
+renames them into place and calls ``commit`` (the job journals the whole group in one
+transaction) while the workers go on receiving. The order is what keeps the promises:
 
-- data is on the disk before its final name exists, so a file under its final name is
-  complete whatever instant the process (or the machine) stopped at;
-- the journal says ``written`` only after the rename, so a journaled file exists, and a file
-  renamed but not journaled yet (the process died in between) is found complete on resume
-  and journaled from the disk, never fetched again;
+- a file gets its final name only once complete, so no truncated file is ever visible under
+  it, whatever instant the process stops at;
+- the journal says ``written`` only after the rename, so a journaled file exists; a file
+  renamed but not journaled yet (the process died in between) is found on resume;
 - a temporary file never journaled is a leftover: removed on resume, its instance fetched.
+
+Durability (docs/transfers.md, "Durability"): by default nothing is fsynced, as curl, wget
+and rsync do not: a killed process loses nothing already written (the data sits in the
+system's page cache), and after a power cut the job checks every journaled file again.
+With ``durable`` every file is fsynced before its rename (the fsyncs of a group run side
+by side, started as soon as each file is written) and its folder after it, so a journaled
+file survives a power cut too.
 
 A kill loses at most the groups not made final yet (a few per worker, bounded by
 GROUP_FILES, GROUP_BYTES and GROUP_AGE): temporary files, fetched again.
@@ -20,17 +25,17 @@ GROUP_FILES, GROUP_BYTES and GROUP_AGE): temporary files, fetched again.
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from dicomkit.jobs._files import DiskError, sha256_of, target_path
+from dicomkit.jobs._files import DiskError, sha256_of, target_name
 
 __all__ = [
     "GROUP_AGE",
@@ -38,6 +43,7 @@ __all__ = [
     "GROUP_FILES",
     "SYNC_QUEUE",
     "SYNC_THREADS",
+    "Group",
     "Staged",
     "StagedFiles",
     "Syncer",
@@ -50,27 +56,43 @@ GROUP_BYTES = 64 << 20
 GROUP_AGE = 0.5
 """Seconds a file may wait for its group: progress and the journal stay that fresh."""
 SYNC_THREADS = 16
-"""fsync calls in flight at once, each started as soon as its file is written. A file system
-commits its journal once for all the fsyncs waiting together: on this machine's ext4, 500
-files of 525 KB took 0.4-0.7 s synced 16 at a time against 1.6-1.9 s one by one."""
+"""fsync calls in flight at once (durable runs), each started as soon as its file is written.
+A file system commits its journal once for all the fsyncs waiting together: on this machine's
+ext4, 500 files of 525 KB took 0.4-0.7 s synced 16 at a time against 1.6-1.9 s one by one."""
 SYNC_QUEUE = 2
 """Groups waiting for the syncer at most; a worker that would add one more waits (the disk
 is then the slower side, and what a kill may cost stays bounded)."""
 
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_CREATE |= getattr(os, "O_BINARY", 0)
+
 
 @dataclass(frozen=True)
 class Staged:
-    """One instance written to ``temp``, to be renamed to ``target`` and journaled."""
+    """One instance written to ``temp``, to be renamed to ``target`` and journaled.
 
-    item: int
+    ``item`` is None for an instance the journal does not hold yet (a series fetched whole
+    without listing it first): the commit adds it."""
+
+    item: int | None
     key: int
-    sop: str
-    target: Path
+    uids: tuple[str, str, str]
+    target: str
     temp: str
     size: int
-    sha256: str
-    synced: Future[None]
-    """The file's fsync, started as soon as it was written (:meth:`Syncer.sync`)."""
+    sha256: str | None
+    """Computed while writing in a durable run only (docs/transfers.md, "Durability")."""
+    synced: Future[None] | None
+    """The file's fsync in a durable run, started as soon as it was written."""
+
+
+@dataclass
+class Group:
+    """Files made final together, and the download targets complete once they are journaled
+    (``finished``: a series fetched whole is listed by its last group, in its transaction)."""
+
+    files: list[Staged] = field(default_factory=list)
+    finished: tuple[int, ...] = ()
 
 
 class StagedFiles:
@@ -83,49 +105,55 @@ class StagedFiles:
 
     def __init__(
         self,
-        root: Path,
         syncer: Syncer,
         *,
         max_files: int = GROUP_FILES,
         max_bytes: int = GROUP_BYTES,
         max_age: float = GROUP_AGE,
     ) -> None:
-        self.root = root
+        self.root = syncer.root
         self._syncer = syncer
         self._limits = (max_files, max_bytes, max_age)
         self._group: list[Staged] = []
         self._bytes = 0
         self._since = 0.0
-        self._folders: set[Path] = set()
 
-    def add(self, uids: tuple[str, str, str], data: bytes, item: int, key: int) -> Staged:
-        """Write one instance to a temporary file next to its target (not synced yet).
+    def add(self, uids: tuple[str, str, str], data: bytes, item: int | None, key: int) -> None:
+        """Write one instance to a temporary file next to its target (one ``write``).
 
         A disk error removes the file and raises DiskError naming the folder."""
-        target = target_path(self.root, uids)
-        temp: str | None = None
+        target = target_name(self._syncer.root_name, uids)
+        folder = os.path.dirname(target)
+        temp = self._syncer.temp_name(folder)
         try:
-            if target.parent not in self._folders:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                self._folders.add(target.parent)
-            fd, temp = tempfile.mkstemp(prefix=".dicomkit-", suffix=".part", dir=target.parent)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            fd = os.open(temp, _CREATE, 0o666)
+        except FileNotFoundError:
+            self._syncer.make_folder(folder)
+            fd = self._open(temp)
         except OSError as exc:
-            if temp is not None:
-                Path(temp).unlink(missing_ok=True)
             raise DiskError(f"cannot write the download under {self.root}: {exc}") from exc
-        synced = self._syncer.sync(temp)
-        staged = Staged(item, key, uids[2], target, temp, len(data), sha256_of(data), synced)
+        try:
+            try:
+                _write_all(fd, data)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            Path(temp).unlink(missing_ok=True)
+            raise DiskError(f"cannot write the download under {self.root}: {exc}") from exc
+        durable = self._syncer.durable
+        digest = sha256_of(data) if durable else None
+        synced = self._syncer.sync(temp) if durable else None
+        staged = Staged(item, key, uids, target, temp, len(data), digest, synced)
         if not self._group:
             self._since = time.monotonic()
         self._group.append(staged)
         self._bytes += staged.size
-        return staged
 
-    def holds(self, sop: str | None) -> bool:
-        """Whether an instance is in the group (written, not handed to the syncer yet)."""
-        return any(staged.sop == sop for staged in self._group)
+    def _open(self, temp: str) -> int:
+        try:
+            return os.open(temp, _CREATE, 0o666)
+        except OSError as exc:
+            raise DiskError(f"cannot write the download under {self.root}: {exc}") from exc
 
     def due(self) -> bool:
         max_files, max_bytes, max_age = self._limits
@@ -135,42 +163,64 @@ class StagedFiles:
             or time.monotonic() - self._since >= max_age
         )
 
-    def flush(self) -> None:
-        """Hand the group to the syncer (waits while its queue is full); raises the
-        syncer's DiskError if it has failed."""
-        group, self._group, self._bytes = self._group, [], 0
-        if group:
-            self._syncer.submit(group)
+    def flush(self, finished: tuple[int, ...] = ()) -> None:
+        """Hand the group to the syncer (waits while its queue is full), with the targets
+        complete once it is journaled; raises the syncer's DiskError if it has failed."""
+        files, self._group, self._bytes = self._group, [], 0
+        if files or finished:
+            self._syncer.submit(Group(files, finished))
 
     def discard(self) -> None:
         """Give up the group: its temporary files are removed (fetched again next run)."""
-        group, self._group, self._bytes = self._group, [], 0
-        if group:
-            self._syncer.remove(group)
+        files, self._group, self._bytes = self._group, [], 0
+        if files:
+            self._syncer.remove(Group(files))
 
 
 class Syncer:
-    """A thread that makes groups final, in the order given: fsync every file of a group,
-    rename each into place, then ``commit(group)``. ``drop(group)`` is told of files given
-    up. After a disk error it removes the files of every later group and :meth:`submit` and
-    :meth:`close` raise the error: the job stops, its journal resumable."""
+    """A thread that makes groups final, in the order given: (durable: fsync every file of a
+    group,) rename each into place, (durable: fsync their folders,) then ``commit(group)``.
+    ``drop(group)`` is told of files given up. After a disk error it removes the files of
+    every later group and :meth:`submit` and :meth:`close` raise the error: the job stops,
+    its journal resumable."""
 
     def __init__(
         self,
         root: Path,
-        commit: Callable[[list[Staged]], None],
-        drop: Callable[[list[Staged]], None],
+        commit: Callable[[Group], None],
+        drop: Callable[[Group], None],
+        *,
+        durable: bool = False,
     ) -> None:
         self.root = root
+        self.root_name = str(root)
+        self.durable = durable
         self._commit = commit
         self._drop = drop
-        self._queue: queue.Queue[list[Staged] | None] = queue.Queue(SYNC_QUEUE)
+        self._prefix = f".dicomkit-{os.urandom(4).hex()}-"
+        self._numbers = itertools.count()
+        self._queue: queue.Queue[Group | None] = queue.Queue(SYNC_QUEUE)
         self._error: BaseException | None = None
-        self._pool = ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="dicomkit-job-fsync")
+        self._pool = (
+            ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="dicomkit-job-fsync")
+            if durable
+            else None
+        )
         self._thread = threading.Thread(target=self._run, name="dicomkit-job-sync", daemon=True)
         self._thread.start()
 
-    def submit(self, group: list[Staged]) -> None:
+    def temp_name(self, folder: str) -> str:
+        """A temporary name no other file has: this run's random prefix and a counter."""
+        return os.path.join(folder, f"{self._prefix}{next(self._numbers)}.part")
+
+    def make_folder(self, folder: str) -> None:
+        """Create a target folder (a DiskError when it cannot be made)."""
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise DiskError(f"cannot write the download under {self.root}: {exc}") from exc
+
+    def submit(self, group: Group) -> None:
         if self._error is not None:
             self.remove(group)
             raise self._error
@@ -181,19 +231,20 @@ class Syncer:
         ``check``, raise the error that stopped the syncer, if any."""
         self._queue.put(None)
         self._thread.join()
-        self._pool.shutdown()
+        if self._pool is not None:
+            self._pool.shutdown()
         if check and self._error is not None:
             raise self._error
 
-    def sync(self, temp: str) -> Future[None]:
-        """Start flushing a file's data to the disk now, on the fsync threads, so that it
-        runs while the workers receive the rest of its group."""
-        return self._pool.submit(_sync, temp)
+    def sync(self, temp: str) -> Future[None] | None:
+        """Durable runs: start flushing a file's data to the disk now, on the fsync threads,
+        so that it runs while the workers receive the rest of its group."""
+        return None if self._pool is None else self._pool.submit(_sync, temp)
 
-    def remove(self, group: list[Staged]) -> None:
+    def remove(self, group: Group) -> None:
         """Delete a group's temporary files (fetched again next run)."""
-        wait([staged.synced for staged in group])  # no file is removed while synced
-        for staged in group:
+        wait([staged.synced for staged in group.files if staged.synced is not None])
+        for staged in group.files:
             Path(staged.temp).unlink(missing_ok=True)
         self._drop(group)
 
@@ -207,26 +258,48 @@ class Syncer:
             except BaseException as exc:  # kept for the workers and close()
                 self._error = exc
 
-    def _final(self, group: list[Staged]) -> None:
-        """Wait for the group's fsyncs, rename its files, commit. A disk error removes the
-        files not renamed yet (those renamed are complete) and raises DiskError; nothing of
-        the group is journaled then."""
+    def _final(self, group: Group) -> None:
+        """(Wait for the group's fsyncs,) rename its files, (sync their folders,) commit. A
+        disk error removes the files not renamed yet (those renamed are complete) and raises
+        DiskError; nothing of the group is journaled then."""
         renamed = 0
         try:
-            for staged in group:
-                staged.synced.result()
-            for staged in group:
+            for staged in group.files:
+                if staged.synced is not None:
+                    staged.synced.result()
+            for staged in group.files:
                 os.replace(staged.temp, staged.target)
                 renamed += 1
+            if self.durable:
+                for folder in {os.path.dirname(staged.target) for staged in group.files}:
+                    _sync_folder(folder)
         except OSError as exc:
-            self.remove(group[renamed:])
+            self.remove(Group(group.files[renamed:]))
             raise DiskError(f"cannot write the download under {self.root}: {exc}") from exc
         self._commit(group)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """One ``write`` for the whole part (more only if the system takes less at a time)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _sync(path: str) -> None:
     """Flush one file's data to the disk (reopened: no descriptor is held between parts)."""
     fd = os.open(path, os.O_RDWR)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_folder(folder: str) -> None:
+    """Make the renames into ``folder`` durable (POSIX; Windows has no folder fsync)."""
+    if os.name == "nt":
+        return
+    fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

@@ -204,7 +204,7 @@ def _journal(job: UploadJob | DownloadJob, items: Sequence[Any], outcomes: list[
         item = by_label.pop(outcome.label, None)
         if item is None:
             continue
-        if outcome.size is not None and outcome.sha256 is not None:
+        if outcome.size is not None:
             job.journal.set_written(item.id, outcome.size, outcome.sha256)
         else:
             groups.setdefault((outcome.state, outcome.reason), []).append(item)
