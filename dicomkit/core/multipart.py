@@ -278,6 +278,7 @@ class MultipartDecoder:
         if not marker or b"\r" in marker or b"\n" in marker:
             raise MultipartError(f"invalid multipart boundary {marker!r}")
         self._delimiter = _CRLF + b"--" + marker
+        self._reach = len(self._delimiter) - 1
         self._max_header_line = max_header_line
         self._max_headers = max_headers
         self._max_buffer = max_buffer
@@ -303,7 +304,14 @@ class MultipartDecoder:
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Event]:
         """Parse the next chunk of the body and return the events it completes."""
-        if self._state >= _CLOSED:
+        found: int | None = None  # where the delimiter is in ``data``, once searched
+        if self._state == _BODY and not self._pending and type(data) is bytes and data:
+            # The common chunk: inside a body with nothing held back, no delimiter in it and
+            # no CR among its last bytes, so all of it is body; two searches decide.
+            found = data.find(self._delimiter)
+            if found == -1 and data.find(13, -self._reach) == -1:
+                return [PartData(data)]
+        elif self._state >= _CLOSED:
             raise MultipartError("the decoder is closed or failed; it accepts no more data")
         if self._state == _EPILOGUE or not data:
             return []
@@ -313,7 +321,7 @@ class MultipartDecoder:
         try:
             pending = self._pending
             if not pending:
-                self._parse(data, 0, events)
+                self._parse(data, 0, events, found)
             elif self._state == _BODY and len(data) >= len(self._delimiter):
                 self._pending = b""
                 self._parse(data, self._straddle(pending, data, events), events)
@@ -370,13 +378,16 @@ class MultipartDecoder:
             index = buf.find(b"\r", index + 1, end)
         return end
 
-    def _parse(self, buf: bytes, pos: int, events: list[Event]) -> None:
+    def _parse(self, buf: bytes, pos: int, events: list[Event], found: int | None = None) -> None:
+        """Parse ``buf`` from ``pos``; ``found`` is the delimiter's index if ``feed`` has
+        searched already (from 0, in a body)."""
         delimiter = self._delimiter
         end = len(buf)
         while True:
             state = self._state
             if state == _BODY:
-                found = buf.find(delimiter, pos)
+                if found is None:
+                    found = buf.find(delimiter, pos)
                 if found == -1:
                     keep = self._holdback(buf, pos, end)
                     if keep > pos:
@@ -387,6 +398,7 @@ class MultipartDecoder:
                     events.append(self._data(buf, pos, found))
                 events.append(PartEnd())
                 pos = found + len(delimiter)
+                found = None
                 self._state = _AFTER_DELIMITER
             elif state == _HEADERS:
                 pos = self._parse_headers(buf, pos, events)
@@ -397,11 +409,11 @@ class MultipartDecoder:
                 if pos < 0:
                     return
             else:  # the preamble: everything before the first delimiter is ignored
-                found = buf.find(delimiter, pos)
-                if found == -1:
+                first = buf.find(delimiter, pos)
+                if first == -1:
                     self._pending = buf[max(pos, end - len(delimiter) + 1) :]
                     return
-                pos = found + len(delimiter)
+                pos = first + len(delimiter)
                 self._state = _AFTER_DELIMITER
 
     def _after_delimiter(self, buf: bytes, pos: int) -> int:
