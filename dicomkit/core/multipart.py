@@ -20,7 +20,7 @@ import re
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, cast
+from typing import BinaryIO
 
 from dicomkit.core.errors import (
     InvalidArgumentError,
@@ -493,7 +493,7 @@ class _ViewingDecoder(MultipartDecoder):
     def _data(self, buf: bytes, start: int, stop: int) -> PartData:
         if start == 0 and stop == len(buf):
             return PartData(buf)
-        return PartData(cast(bytes, memoryview(buf)[start:stop]))
+        return PartData(memoryview(buf)[start:stop])  # type: ignore[arg-type]
 
 
 def iter_parts(
