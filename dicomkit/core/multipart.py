@@ -368,14 +368,16 @@ class MultipartDecoder:
         """Body bytes as an event: the received chunk itself when it is all body."""
         return PartData(buf if start == 0 and stop == len(buf) else buf[start:stop])
 
-    def _holdback(self, buf: bytes, start: int, end: int) -> int:
-        """The first index from which ``buf[index:end]`` could begin a delimiter, else ``end``."""
-        delimiter = self._delimiter
-        index = buf.find(b"\r", max(start, end - len(delimiter) + 1), end)
-        while index != -1:
-            if delimiter.startswith(buf[index:end]):
-                return index
-            index = buf.find(b"\r", index + 1, end)
+    def _holdback(self, buf: bytes, start: int) -> int:
+        """The first index from which the end of ``buf`` could begin a delimiter, else its end.
+
+        The delimiter's only CR is its first byte (a boundary holds none), so only the last CR
+        among the final ``len(delimiter) - 1`` bytes can begin one.
+        """
+        end = len(buf)
+        index = buf.rfind(b"\r", max(start, end - self._reach))
+        if index != -1 and self._delimiter.startswith(buf[index:]):
+            return index
         return end
 
     def _parse(self, buf: bytes, pos: int, events: list[Event], found: int | None = None) -> None:
@@ -389,7 +391,7 @@ class MultipartDecoder:
                 if found is None:
                     found = buf.find(delimiter, pos)
                 if found == -1:
-                    keep = self._holdback(buf, pos, end)
+                    keep = self._holdback(buf, pos)
                     if keep > pos:
                         events.append(self._data(buf, pos, keep))
                     self._pending = buf[keep:]
