@@ -319,14 +319,13 @@ class MultipartDecoder:
             data = bytes(data)
         events: list[Event] = []
         try:
+            # every way out of _parse sets what it holds back
             pending = self._pending
             if not pending:
                 self._parse(data, 0, events, found)
             elif self._state == _BODY and len(data) >= len(self._delimiter):
-                self._pending = b""
                 self._parse(data, self._straddle(pending, data, events), events)
             else:
-                self._pending = b""
                 self._parse(pending + data, 0, events)
             if len(self._pending) > self._max_buffer:
                 raise MultipartLimitError(
@@ -403,13 +402,15 @@ class MultipartDecoder:
                 found = None
                 self._state = _AFTER_DELIMITER
             elif state == _HEADERS:
-                pos = self._parse_headers(buf, pos, events)
-                if pos < 0:
+                after = self._parse_headers(buf, pos, events)
+                if after is None:
                     return
+                pos = after
             elif state == _AFTER_DELIMITER:
-                pos = self._after_delimiter(buf, pos)
-                if pos < 0:
+                after = self._after_delimiter(buf, pos)
+                if after is None:
                     return
+                pos = after
             else:  # the preamble: everything before the first delimiter is ignored
                 first = buf.find(delimiter, pos)
                 if first == -1:
@@ -418,14 +419,16 @@ class MultipartDecoder:
                 pos = first + len(delimiter)
                 self._state = _AFTER_DELIMITER
 
-    def _after_delimiter(self, buf: bytes, pos: int) -> int:
-        """Read what follows a delimiter: ``--`` (the end) or padding and CRLF (a part)."""
+    def _after_delimiter(self, buf: bytes, pos: int) -> int | None:
+        """Read what follows a delimiter: ``--`` (the end) or padding and CRLF (a part).
+
+        Returns where the part's headers begin, or None when parsing stops here."""
         end = len(buf)
         if buf.startswith(b"--", pos):
             self._state = _EPILOGUE
             self._complete = True
             self._pending = b""
-            return -1
+            return None
         index = pos
         while index < end and buf[index] in b" \t":
             index += 1
@@ -436,13 +439,15 @@ class MultipartDecoder:
             return index + 2
         if index == end or (index == end - 1 and buf[index] == 13) or buf[pos:] == b"-":
             self._pending = buf[pos:]
-            return -1
+            return None
         raise MultipartError(
             f"unexpected bytes after a boundary delimiter: {buf[index : index + 8]!r}"
         )
 
-    def _parse_headers(self, buf: bytes, pos: int, events: list[Event]) -> int:
-        """Read the part's header block; once it is complete, emit :class:`PartStart`."""
+    def _parse_headers(self, buf: bytes, pos: int, events: list[Event]) -> int | None:
+        """Read the part's header block; once it is complete, emit :class:`PartStart`.
+
+        Returns where the body begins, or None while the block is incomplete."""
         if buf.startswith(_CRLF, pos):
             fields: list[tuple[str, str]] = []
             after = pos + 2
@@ -451,7 +456,7 @@ class MultipartDecoder:
             if found == -1:
                 self._check_incomplete_headers(buf, pos)
                 self._pending = buf[pos:]
-                return -1
+                return None
             fields = self._fields(buf[pos:found].decode("latin-1"))
             after = found + 4
         self._parts += 1
