@@ -485,3 +485,11 @@ def test_an_incomplete_line_may_hold_its_limit_and_a_cr() -> None:
     with pytest.raises(MultipartLimitError) as caught:
         decoder.feed(b"--b\r\nA: 1\r\nB: " + b"x" * 14 + b"\r")
     assert _message(caught) == "a part header line exceeds 16 bytes"
+
+
+@pytest.mark.parametrize("body", [b"--bX", b"--b\r\nX: " + b"v" * 60])
+def test_a_failed_decoder_holds_nothing(body: bytes) -> None:
+    decoder = MultipartDecoder("b", max_buffer=40)
+    with pytest.raises(MultipartError):
+        decoder.feed(body)
+    assert decoder.buffered == 0
