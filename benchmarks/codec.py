@@ -11,11 +11,14 @@ its bytes (``count``, the targets), hashes them with SHA-256 (``sha256``) or wri
 an unbuffered file (``write``). Producing the chunks and consuming the bodies are inside
 every case's time; the ``source alone`` row is the cost of producing the chunks.
 
-The floor is the least work any decoder must do for that input, in pure Python: one
-``bytes.find`` of the delimiter per chunk (and per delimiter found), a check of the few bytes
-that could join a delimiter across two chunks, no copy of a chunk that is all body, one copy
-of each body piece that is only part of a chunk (events), or exactly one copy of each part
-into its own ``bytes``, handed out by an iterator like ``iter_parts`` (whole parts). It knows
+The floor is the least work any decoder must do for that input and that output, in pure
+Python: one ``bytes.find`` of the delimiter per chunk (and per delimiter found), a check of the
+few bytes that could join a delimiter across two chunks, no copy of a chunk that is all body,
+and then what the path must hand out. Events: one copy of each body piece that is only part
+of a chunk, the pieces of a chunk handed over together (``feed`` returns a chunk's events at
+once, so they are alive together); the ``one piece at a time`` row, with no target, frees each
+piece before cutting the next, which no such API can. Whole parts: exactly one copy of each
+part into its own ``bytes``, handed out by an iterator like ``iter_parts``. The floor knows
 nothing a real decoder could not, but skips what a robust one adds: event objects, limits,
 header parsing, validation.
 
@@ -54,6 +57,7 @@ TARGET_VS_DICOMWEB_CLIENT = 1.3
 TARGET_VS_FLOOR = 1.2
 SOURCE = "source alone (chunks made)"
 FLOOR_EVENTS = "floor (events)"
+FLOOR_PIECES = "floor (one piece at a time)"
 FLOOR_WHOLE = "floor (whole parts)"
 EVENTS = "dicomkit decode (events)"
 WHOLE = "dicomkit decode (iter_parts)"
@@ -267,7 +271,18 @@ def _floor(
 
 
 def floor_events(chunks: Iterable[bytes], boundary: str, consume: Consume) -> None:
-    """The floor for the event path: body pieces go to the consumer as they are found."""
+    """The floor for the event path: the body pieces of each chunk handed over together, as
+    ``feed`` returns the events of a chunk together."""
+    pieces: list[bytes] = []
+    for _ in _floor(chunks, boundary, pieces.append, _nothing, views=False):
+        for piece in pieces:
+            consume(piece)
+        pieces.clear()
+
+
+def floor_pieces(chunks: Iterable[bytes], boundary: str, consume: Consume) -> None:
+    """Below the event path's floor: each body piece consumed (and freed) as soon as it is cut,
+    which no API returning a chunk's events at once can do."""
     for _ in _floor(chunks, boundary, consume, _nothing, views=False):
         pass
 
@@ -314,6 +329,7 @@ def encode_dicomweb_client(payloads: list[bytes], boundary: str) -> int:
 DECODERS: dict[str, Decode] = {
     SOURCE: source_alone,
     FLOOR_EVENTS: floor_events,
+    FLOOR_PIECES: floor_pieces,
     FLOOR_WHOLE: floor_whole,
     EVENTS: decode_events,
     WHOLE: decode_whole_parts,
