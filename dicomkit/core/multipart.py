@@ -20,7 +20,7 @@ import re
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, cast
+from typing import BinaryIO
 
 from dicomkit.core._partbody import PartBody
 from dicomkit.core.errors import (
@@ -279,6 +279,7 @@ class MultipartDecoder:
         if not marker or b"\r" in marker or b"\n" in marker:
             raise MultipartError(f"invalid multipart boundary {marker!r}")
         self._delimiter = _CRLF + b"--" + marker
+        self._reach = len(self._delimiter) - 1
         self._max_header_line = max_header_line
         self._max_headers = max_headers
         self._max_buffer = max_buffer
@@ -304,7 +305,14 @@ class MultipartDecoder:
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Event]:
         """Parse the next chunk of the body and return the events it completes."""
-        if self._state >= _CLOSED:
+        found: int | None = None  # where the delimiter is in ``data``, once searched
+        if self._state == _BODY and not self._pending and type(data) is bytes and data:
+            # The common chunk: inside a body with nothing held back, no delimiter in it and
+            # no CR among its last bytes, so all of it is body; two searches decide.
+            found = data.find(self._delimiter)
+            if found == -1 and data.find(13, -self._reach) == -1:
+                return [PartData(data)]
+        elif self._state >= _CLOSED:
             raise MultipartError("the decoder is closed or failed; it accepts no more data")
         if self._state == _EPILOGUE or not data:
             return []
@@ -312,14 +320,13 @@ class MultipartDecoder:
             data = bytes(data)
         events: list[Event] = []
         try:
+            # every way out of _parse sets what it holds back
             pending = self._pending
             if not pending:
-                self._parse(data, 0, events)
+                self._parse(data, 0, events, found)
             elif self._state == _BODY and len(data) >= len(self._delimiter):
-                self._pending = b""
                 self._parse(data, self._straddle(pending, data, events), events)
             else:
-                self._pending = b""
                 self._parse(pending + data, 0, events)
             if len(self._pending) > self._max_buffer:
                 raise MultipartLimitError(
@@ -361,25 +368,30 @@ class MultipartDecoder:
         """Body bytes as an event: the received chunk itself when it is all body."""
         return PartData(buf if start == 0 and stop == len(buf) else buf[start:stop])
 
-    def _holdback(self, buf: bytes, start: int, end: int) -> int:
-        """The first index from which ``buf[index:end]`` could begin a delimiter, else ``end``."""
-        delimiter = self._delimiter
-        index = buf.find(b"\r", max(start, end - len(delimiter) + 1), end)
-        while index != -1:
-            if delimiter.startswith(buf[index:end]):
-                return index
-            index = buf.find(b"\r", index + 1, end)
+    def _holdback(self, buf: bytes, start: int) -> int:
+        """The first index from which the end of ``buf`` could begin a delimiter, else its end.
+
+        The delimiter's only CR is its first byte (a boundary holds none), so only the last CR
+        among the final ``len(delimiter) - 1`` bytes can begin one.
+        """
+        end = len(buf)
+        index = buf.rfind(b"\r", max(start, end - self._reach))
+        if index != -1 and self._delimiter.startswith(buf[index:]):
+            return index
         return end
 
-    def _parse(self, buf: bytes, pos: int, events: list[Event]) -> None:
+    def _parse(self, buf: bytes, pos: int, events: list[Event], found: int | None = None) -> None:
+        """Parse ``buf`` from ``pos``; ``found`` is the delimiter's index if ``feed`` has
+        searched already (from 0, in a body)."""
         delimiter = self._delimiter
         end = len(buf)
         while True:
             state = self._state
             if state == _BODY:
-                found = buf.find(delimiter, pos)
+                if found is None:
+                    found = buf.find(delimiter, pos)
                 if found == -1:
-                    keep = self._holdback(buf, pos, end)
+                    keep = self._holdback(buf, pos)
                     if keep > pos:
                         events.append(self._data(buf, pos, keep))
                     self._pending = buf[keep:]
@@ -388,31 +400,36 @@ class MultipartDecoder:
                     events.append(self._data(buf, pos, found))
                 events.append(PartEnd())
                 pos = found + len(delimiter)
+                found = None
                 self._state = _AFTER_DELIMITER
             elif state == _HEADERS:
-                pos = self._parse_headers(buf, pos, events)
-                if pos < 0:
+                after = self._parse_headers(buf, pos, events)
+                if after is None:
                     return
+                pos = after
             elif state == _AFTER_DELIMITER:
-                pos = self._after_delimiter(buf, pos)
-                if pos < 0:
+                after = self._after_delimiter(buf, pos)
+                if after is None:
                     return
+                pos = after
             else:  # the preamble: everything before the first delimiter is ignored
-                found = buf.find(delimiter, pos)
-                if found == -1:
+                first = buf.find(delimiter, pos)
+                if first == -1:
                     self._pending = buf[max(pos, end - len(delimiter) + 1) :]
                     return
-                pos = found + len(delimiter)
+                pos = first + len(delimiter)
                 self._state = _AFTER_DELIMITER
 
-    def _after_delimiter(self, buf: bytes, pos: int) -> int:
-        """Read what follows a delimiter: ``--`` (the end) or padding and CRLF (a part)."""
+    def _after_delimiter(self, buf: bytes, pos: int) -> int | None:
+        """Read what follows a delimiter: ``--`` (the end) or padding and CRLF (a part).
+
+        Returns where the part's headers begin, or None when parsing stops here."""
         end = len(buf)
         if buf.startswith(b"--", pos):
             self._state = _EPILOGUE
             self._complete = True
             self._pending = b""
-            return -1
+            return None
         index = pos
         while index < end and buf[index] in b" \t":
             index += 1
@@ -423,13 +440,15 @@ class MultipartDecoder:
             return index + 2
         if index == end or (index == end - 1 and buf[index] == 13) or buf[pos:] == b"-":
             self._pending = buf[pos:]
-            return -1
+            return None
         raise MultipartError(
             f"unexpected bytes after a boundary delimiter: {buf[index : index + 8]!r}"
         )
 
-    def _parse_headers(self, buf: bytes, pos: int, events: list[Event]) -> int:
-        """Read the part's header block; once it is complete, emit :class:`PartStart`."""
+    def _parse_headers(self, buf: bytes, pos: int, events: list[Event]) -> int | None:
+        """Read the part's header block; once it is complete, emit :class:`PartStart`.
+
+        Returns where the body begins, or None while the block is incomplete."""
         if buf.startswith(_CRLF, pos):
             fields: list[tuple[str, str]] = []
             after = pos + 2
@@ -438,7 +457,7 @@ class MultipartDecoder:
             if found == -1:
                 self._check_incomplete_headers(buf, pos)
                 self._pending = buf[pos:]
-                return -1
+                return None
             fields = self._fields(buf[pos:found].decode("latin-1"))
             after = found + 4
         self._parts += 1
@@ -482,7 +501,7 @@ class _ViewingDecoder(MultipartDecoder):
     def _data(self, buf: bytes, start: int, stop: int) -> PartData:
         if start == 0 and stop == len(buf):
             return PartData(buf)
-        return PartData(cast(bytes, memoryview(buf)[start:stop]))
+        return PartData(memoryview(buf)[start:stop])  # type: ignore[arg-type]
 
 
 def iter_parts(
