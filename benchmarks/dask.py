@@ -175,7 +175,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile the submitter")
     args, _ = parser.parse_known_args(argv)  # options of other benchmarks pass through
     counts = [int(n) for n in (args.workers or ("1,2" if args.quick else "1,2,4,8")).split(",")]
-    delays = [float(d) for d in (args.delays or ("0.2" if args.quick else "1,0.2,0.05,0")).split(",")]
+    delays = [
+        float(d) for d in (args.delays or ("0.2" if args.quick else "1,0.2,0.05,0")).split(",")
+    ]
     instances = args.instances or (80 if args.quick else 320)
     rounds = args.rounds or (1 if args.quick else 2)
     print(_machine(), flush=True)
@@ -196,10 +198,18 @@ def main(argv: list[str]) -> int:
                     with _cluster(workers, args.threads) as dask:
                         for delay in delays:
                             profiled = args.profile and number == 0 and workers == max(counts)
-                            profile = cProfile.Profile() if profiled and delay == delays[0] else None
+                            profile = (
+                                cProfile.Profile() if profiled and delay == delays[0] else None
+                            )
                             scratch = Path(tempfile.mkdtemp(dir=tmp))
                             case = _case(
-                                server, dask, workers * args.threads, delay, folder, scratch, profile
+                                server,
+                                dask,
+                                workers * args.threads,
+                                delay,
+                                folder,
+                                scratch,
+                                profile,
                             )
                             rows.append({"round": number, "delay": delay, "workers": workers})
                             rows[-1] |= case | {"load": os.getloadavg()[0]}
@@ -250,6 +260,7 @@ def _summary(rows: list[dict[str, Any]], instances: int) -> str:
         " CPU s per 100, up (main/loop/wrk/srv) | down | load |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    count = instances
     delays = sorted({row["delay"] for row in rows}, reverse=True)
     counts = sorted({row["workers"] for row in rows})
 
@@ -262,7 +273,7 @@ def _summary(rows: list[dict[str, Any]], instances: int) -> str:
             picked = [r for r in rows if r["delay"] == delay and r["workers"] == workers]
             cpu = [
                 "/".join(
-                    f"{statistics.median(r[way]['cpu_s'][name] for r in picked) * 100 / instances:.2f}"
+                    f"{statistics.median(r[way]['cpu_s'][name] for r in picked) * 100 / count:.2f}"
                     for name in PROCESSES
                 )
                 for way in ("upload", "download")

@@ -21,11 +21,9 @@ from typing import Any
 from dicomkit import ClientConfig
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.jobs import FAILED, WRITTEN, DownloadJob, UploadJob
+from dicomkit_dask._destination import STAGING_PREFIX, Destination
 
 __all__ = ["STAGING_PREFIX", "Outcome", "download_task", "upload_task"]
-
-STAGING_PREFIX = ".dicomkit-dask-"
-"""Download tasks write under ``{out_dir}/{STAGING_PREFIX}{job id}-*`` before renaming."""
 
 
 @dataclass(frozen=True)
@@ -74,27 +72,27 @@ def upload_task(
 
 def download_task(
     config: ClientConfig,
-    out_dir: str,
+    destination: Destination,
     instances: Sequence[tuple[str, str, str]],
     whole_series: bool,
     semaphore: Any = None,
     staging_prefix: str = STAGING_PREFIX,
 ) -> list[Outcome]:
-    """Write ``instances`` under ``out_dir`` (``{study}/{series}/{sop}.dcm``), asked for as
+    """Write ``instances`` to ``destination`` (``{study}/{series}/{sop}.dcm``), asked for as
     one series request when ``whole_series``, else one request per instance.
 
-    Files land in a staging folder of this task inside ``out_dir`` and are renamed into place,
-    so tasks never see each other's partial files and each file appears only complete. A
-    worker that dies leaves its staging folder behind: the submitter removes its job's
-    (``staging_prefix``) once no task of the job runs.
+    Files land in a staging folder of this task (beside the files, or on this worker's disk
+    for a URL) and are placed from there, so tasks never see each other's partial files and
+    each file appears only complete (:meth:`Destination.place`). A worker that dies leaves its
+    staging folder behind: the submitter removes its job's (``staging_prefix``) once no task
+    of the job runs.
     """
-    root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True)
     groups = [list(instances)] if whole_series else [[uids] for uids in instances]
     outcomes: list[Outcome] = []
+    fs = destination.filesystem() if destination.is_url else None
     with (
         tempfile.TemporaryDirectory(prefix="dicomkit-dask-") as local,
-        tempfile.TemporaryDirectory(prefix=staging_prefix, dir=root) as staging,
+        destination.staging(staging_prefix) as staging,
         _lease(semaphore),
         config.client() as client,
     ):
@@ -105,18 +103,17 @@ def download_task(
                 items = {item.label: item for item in job.journal.items()}
             for study, series, sop in group:
                 label = f"{study}/{series}/{sop}"
-                outcomes.append(_placed(root, Path(staging), label, items.get(label)))
+                outcomes.append(_placed(destination, staging, label, items.get(label), fs))
     return outcomes
 
 
-def _placed(root: Path, staging: Path, label: str, item: Any) -> Outcome:
-    """Move a written instance from the staging folder into place."""
+def _placed(destination: Destination, staging: Path, label: str, item: Any, fs: Any) -> Outcome:
+    """Place a written instance from the staging folder."""
     if item is None:
         return Outcome(label, FAILED, "the server lists no such instance")
     if item.state != WRITTEN:
         return Outcome(label, FAILED, item.reason or "not written")
-    relative = Path(*label.split("/")[:2]) / f"{label.split('/')[2]}.dcm"
-    target = root / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staging / relative, target)
+    study, series, sop = label.split("/")
+    relative = f"{study}/{series}/{sop}.dcm"
+    destination.place(staging / relative, relative, fs)
     return Outcome(label, WRITTEN, None, item.size, item.sha256)
