@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from dicomkit import ClientConfig
@@ -53,6 +54,7 @@ def run_job(
     retry_failed: bool = False,
     semaphore_name: str | None = None,
     destination: str | os.PathLike[str] | None = None,
+    asynchronous: bool = False,
 ) -> JobReport:
     """Run ``job`` on the cluster of ``dask_client`` (a ``distributed.Client``) and return the
     report, like ``job.run`` does on threads.
@@ -68,6 +70,10 @@ def run_job(
     folder every worker reaches at the same path, or an fsspec URL (``s3://bucket/export``,
     with the filesystem installed on every worker); by default the job's ``out_dir``. The
     journal records it, so a resume without ``destination`` writes to the same place.
+
+    ``asynchronous``: tasks use ``config.async_client()`` on an event loop of their own,
+    for a configuration whose transport is asyncio-only (``aiohttp``); the submitter then
+    lists a download with the default blocking transport.
     """
     import distributed
 
@@ -90,7 +96,7 @@ def run_job(
     place = None
     if isinstance(job, DownloadJob):
         place = _destination(job, destination)
-        with config.client() as client:
+        with _blocking(config, asynchronous).client() as client:
             job.list_targets(client)
         _check_destination(job, place)
     else:
@@ -98,7 +104,7 @@ def run_job(
     before = job.status()
     meter = _Meter(job, progress, started, before.done_bytes)
     meter.emit()
-    tasks = _tasks(job, config, task_size, semaphore, place)
+    tasks = _tasks(job, config, task_size, semaphore, place, asynchronous)
     _stream(job, dask_client, tasks, max_requests, meter)
     if isinstance(job, DownloadJob) and place is not None:
         place.remove_leftovers(_staging_prefix(job))
@@ -113,6 +119,12 @@ def run_job(
 
 _Task = tuple[list[Any], Callable[..., list[Outcome]], tuple[Any, ...]]
 """(the task's journal items, the function a worker runs, its arguments)."""
+
+
+def _blocking(config: ClientConfig, asynchronous: bool) -> ClientConfig:
+    """The configuration the submitter lists a download with: ``config``, or for an
+    asyncio-only transport the same server, auth and policies on the default blocking one."""
+    return replace(config, transport=None, transport_options={}) if asynchronous else config
 
 
 def _ran_against(job: UploadJob, url: str) -> None:
@@ -162,6 +174,7 @@ def _tasks(
     size: int,
     semaphore: Any,
     place: Destination | None,
+    asynchronous: bool,
 ) -> Iterator[_Task]:
     if isinstance(job, UploadJob):
         study = job.journal.meta("study") or None
@@ -169,7 +182,7 @@ def _tasks(
         for start in range(0, len(pending), size):
             chunk = pending[start : start + size]
             paths = [item.label for item in chunk]
-            yield chunk, upload_task, (config, paths, study, semaphore)
+            yield chunk, upload_task, (config, paths, study, semaphore, asynchronous)
         return
     everything: dict[tuple[str | None, str | None], int] = {}
     for item in job.journal.items():
@@ -183,7 +196,8 @@ def _tasks(
             chunk = items[start : start + size]
             uids = [(i.study or "", i.series or "", i.sop or "") for i in chunk]
             staging = _staging_prefix(job)
-            yield chunk, download_task, (config, place, uids, whole, semaphore, staging)
+            arguments = (config, place, uids, whole, semaphore, staging, asynchronous)
+            yield chunk, download_task, arguments
 
 
 def _staging_prefix(job: DownloadJob) -> str:

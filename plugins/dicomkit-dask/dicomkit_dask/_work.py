@@ -10,10 +10,11 @@ submitting side to journal.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,31 @@ def _lease(semaphore: Any) -> AbstractContextManager[Any]:
     return lease
 
 
+def _run_all(
+    config: ClientConfig, jobs: Sequence[UploadJob | DownloadJob], asynchronous: bool
+) -> None:
+    """Run ``jobs`` one after the other with one client built from ``config``: blocking, or
+    an asyncio client on a loop of this task's own (for an asyncio-only transport)."""
+    if not asynchronous:
+        with config.client() as client:
+            for job in jobs:
+                job.run(client, workers=1)
+        return
+
+    async def run() -> None:
+        async with config.async_client() as client:
+            for job in jobs:
+                await job.arun(client, workers=1)
+
+    asyncio.run(run())
+
+
 def upload_task(
-    config: ClientConfig, paths: Sequence[str], study: str | None, semaphore: Any = None
+    config: ClientConfig,
+    paths: Sequence[str],
+    study: str | None,
+    semaphore: Any = None,
+    asynchronous: bool = False,
 ) -> list[Outcome]:
     """Send ``paths`` (one STOW-RS request per batch, one request at a time) and say how
     each ended: stored, already present or failed."""
@@ -64,8 +88,8 @@ def upload_task(
             )
         except InvalidArgumentError as exc:  # a file changed into something else since the scan
             return outcomes + [Outcome(path, FAILED, str(exc)) for path in present]
-        with job, _lease(semaphore), config.client() as client:
-            job.run(client, workers=1)
+        with job, _lease(semaphore):
+            _run_all(config, [job], asynchronous)
             outcomes += [Outcome(i.label, i.state, i.reason) for i in job.journal.items()]
     return outcomes
 
@@ -77,6 +101,7 @@ def download_task(
     whole_series: bool,
     semaphore: Any = None,
     staging_prefix: str = STAGING_PREFIX,
+    asynchronous: bool = False,
 ) -> list[Outcome]:
     """Write ``instances`` to ``destination`` (``{study}/{series}/{sop}.dcm``), asked for as
     one series request when ``whole_series``, else one request per instance.
@@ -88,23 +113,23 @@ def download_task(
     of the job runs.
     """
     groups = [list(instances)] if whole_series else [[uids] for uids in instances]
-    outcomes: list[Outcome] = []
     fs = destination.filesystem() if destination.is_url else None
     with (
         tempfile.TemporaryDirectory(prefix="dicomkit-dask-") as local,
         destination.staging(staging_prefix) as staging,
-        _lease(semaphore),
-        config.client() as client,
+        ExitStack() as open_jobs,
     ):
-        for number, group in enumerate(groups):
-            journal = Path(local) / f"{number}.dicomkit-job"
-            with DownloadJob.create(journal, group, staging) as job:
-                job.run(client, workers=1)
-                items = {item.label: item for item in job.journal.items()}
-            for study, series, sop in group:
-                label = f"{study}/{series}/{sop}"
-                outcomes.append(_placed(destination, staging, label, items.get(label), fs))
-    return outcomes
+        jobs = [
+            open_jobs.enter_context(
+                DownloadJob.create(Path(local) / f"{number}.dicomkit-job", group, staging)
+            )
+            for number, group in enumerate(groups)
+        ]
+        with _lease(semaphore):
+            _run_all(config, jobs, asynchronous)
+        items = {item.label: item for job in jobs for item in job.journal.items()}
+        labels = [f"{study}/{series}/{sop}" for study, series, sop in instances]
+        return [_placed(destination, staging, label, items.get(label), fs) for label in labels]
 
 
 def _placed(destination: Destination, staging: Path, label: str, item: Any, fs: Any) -> Outcome:

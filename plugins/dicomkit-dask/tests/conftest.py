@@ -16,6 +16,7 @@ from distributed import Client, LocalCluster
 from dicomkit import ClientConfig, DicomClient
 from dicomkit.auth import BasicAuth, EnvSecret
 from dicomkit.core.retry import RetryPolicy
+from tests._support.orthanc_fixtures import orthanc, orthanc_server  # noqa: F401  (fixtures)
 
 SECRET = "dask-graph-must-not-hold-this-5f1c9e"
 SECRET_VARIABLE = "DICOMKIT_DASK_TEST_PASSWORD"
