@@ -22,6 +22,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dicomkit.core.errors import DicomkitError, InvalidArgumentError
 
@@ -48,8 +49,16 @@ class Destination:
 
     @classmethod
     def of(cls, location: str | os.PathLike[str]) -> Destination:
+        """A destination for a path or a URL; a URL with credentials in it is refused: it
+        would travel to the scheduler in every task (InvalidArgumentError)."""
         text = os.fspath(location)
         if is_url(text):
+            if "@" in urlsplit(text).netloc:
+                raise InvalidArgumentError(
+                    "a destination URL must not hold credentials (they would travel in the"
+                    " task graph): give them to the filesystem through each process's"
+                    " environment or credential chain"
+                )
             return cls(text.rstrip("/"))
         return cls(str(Path(text).expanduser().absolute()))
 

@@ -116,3 +116,13 @@ def test_a_url_destination_needs_a_cluster(server: Any, capsys: pytest.CaptureFi
     status = main(["--url", server.url, "download", "1.2.3", "--out", "s3://bucket/x"])
     assert status != 0
     assert "--cluster" in capsys.readouterr().err
+
+
+def test_a_destination_url_with_credentials_is_refused() -> None:
+    from dicomkit_dask import Destination
+
+    from dicomkit.core.errors import InvalidArgumentError
+
+    assert Destination.of("s3://bucket/export/").location == "s3://bucket/export"
+    with pytest.raises(InvalidArgumentError, match="credentials"):
+        Destination.of("ftp://ann:secret@host/export")
