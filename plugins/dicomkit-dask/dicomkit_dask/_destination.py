@@ -13,6 +13,7 @@ final name at once.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import secrets
 import shutil
@@ -69,10 +70,9 @@ class Destination:
     def filesystem(self) -> tuple[Any, str]:
         """The fsspec filesystem and the root path in it (InvalidArgumentError when the URL's
         filesystem is not installed, with what to install)."""
-        import fsspec
-
         try:
-            fs, root = fsspec.core.url_to_fs(self.location)
+            fsspec: Any = importlib.import_module("fsspec.core")  # untyped: calls not checked
+            fs, root = fsspec.url_to_fs(self.location)
         except (ImportError, ValueError) as exc:
             raise InvalidArgumentError(
                 f"cannot write to {self.location}: {exc} (install the fsspec filesystem"
@@ -127,13 +127,13 @@ class Destination:
     def sizes(self) -> dict[str, int]:
         """``relative path -> size`` of every file under the root that has a final name (one
         listing, not one request per file)."""
+        found: dict[str, int] = {}
         if not self.is_url:
-            root = Path(self.location)
-            found = {}
-            for path in root.glob("*/*/*.dcm"):
+            folder = Path(self.location)
+            for path in folder.glob("*/*/*.dcm"):
                 if not path.name.startswith("."):
                     try:
-                        found[path.relative_to(root).as_posix()] = path.stat().st_size
+                        found[path.relative_to(folder).as_posix()] = path.stat().st_size
                     except OSError:
                         continue
             return found
@@ -142,7 +142,6 @@ class Destination:
             listed = fs.find(root, detail=True) if fs.exists(root) else {}
         except OSError as exc:
             raise DicomkitError(f"cannot list {self.location}: {exc}") from exc
-        found = {}
         for path, info in listed.items():
             relative = str(path).rstrip("/")[len(root) :].lstrip("/")
             if relative.endswith(".dcm") and not relative.rpartition("/")[2].startswith("."):
