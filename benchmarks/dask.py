@@ -126,10 +126,12 @@ def _warm(url: str) -> None:
 
 
 @contextmanager
-def _cluster(workers: int, threads: int, server: _Server) -> Iterator[Any]:
+def _cluster(workers: int, threads: int, server: _Server, saturation: str) -> Iterator[Any]:
+    import dask.config
     from distributed import Client, LocalCluster
 
     with (
+        dask.config.set({"distributed.scheduler.worker-saturation": float(saturation)}),
         LocalCluster(
             n_workers=workers,
             threads_per_worker=threads,
@@ -185,6 +187,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--threads", type=int, default=2, help="threads per worker process")
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--profile", action="store_true", help="cProfile the submitter")
+    parser.add_argument(
+        "--saturation",
+        default="1.0",
+        help="the scheduler's worker-saturation; several (1.0,1.1) alternate per cluster",
+    )
     args, _ = parser.parse_known_args(argv)  # options of other benchmarks pass through
     counts = [int(n) for n in (args.workers or ("1,2" if args.quick else "1,2,4,8")).split(",")]
     delays = [
@@ -206,8 +213,9 @@ def main(argv: list[str]) -> int:
         try:
             for number in range(rounds):
                 order = counts if number % 2 == 0 else counts[::-1]
-                for workers in order:
-                    with _cluster(workers, args.threads, server) as dask:
+                cases = [(w, s) for w in order for s in args.saturation.split(",")]
+                for workers, saturation in cases:
+                    with _cluster(workers, args.threads, server, saturation) as dask:
                         for delay in delays:
                             profiled = args.profile and number == 0 and workers == max(counts)
                             profile = (
@@ -224,6 +232,7 @@ def main(argv: list[str]) -> int:
                                 profile,
                             )
                             rows.append({"round": number, "delay": delay, "workers": workers})
+                            rows[-1]["saturation"] = saturation
                             rows[-1] |= case | {"load": os.getloadavg()[0]}
                             print(_line(rows[-1], instances), flush=True)
                             if profile is not None:
@@ -256,7 +265,10 @@ def _machine() -> str:
 
 
 def _line(row: dict[str, Any], instances: int) -> str:
-    parts = [f"round {row['round']} delay {row['delay']:.3f} s workers {row['workers']}:"]
+    parts = [
+        f"round {row['round']} saturation {row['saturation']} delay {row['delay']:.3f} s"
+        f" workers {row['workers']}:"
+    ]
     for way in ("upload", "download"):
         rate = instances / row[way]["wall_s"]
         cpu = row[way]["cpu_s"]
@@ -266,36 +278,40 @@ def _line(row: dict[str, Any], instances: int) -> str:
 
 
 def _summary(rows: list[dict[str, Any]], instances: int) -> str:
-    """The median of the rounds, per delay and worker count, with the ratio to one worker's."""
+    """The median of the rounds, per saturation, delay and worker count, with the ratio to
+    the smallest cluster's."""
     lines = [
-        "| delay | workers | upload inst/s | x one | download inst/s | x one |"
+        "| saturation | delay | workers | upload inst/s | x one | download inst/s | x one |"
         " CPU s per 100, up (main/loop/wrk/srv) | down | load |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    count = instances
-    delays = sorted({row["delay"] for row in rows}, reverse=True)
     counts = sorted({row["workers"] for row in rows})
+    groups = sorted({(r["saturation"], r["delay"]) for r in rows}, key=lambda g: (g[0], -g[1]))
 
-    def rate(delay: float, workers: int, way: str) -> float:
-        walls = [r[way]["wall_s"] for r in rows if r["delay"] == delay and r["workers"] == workers]
-        return instances / statistics.median(walls)
+    def picked(group: tuple[str, float], workers: int) -> list[dict[str, Any]]:
+        return [
+            r for r in rows if (r["saturation"], r["delay"]) == group and r["workers"] == workers
+        ]
 
-    for delay in delays:
+    def rate(group: tuple[str, float], workers: int, way: str) -> float:
+        return instances / statistics.median(r[way]["wall_s"] for r in picked(group, workers))
+
+    def cpu(group: tuple[str, float], workers: int, way: str) -> str:
+        chosen = picked(group, workers)
+        medians = [statistics.median(r[way]["cpu_s"][name] for r in chosen) for name in PROCESSES]
+        return "/".join(f"{seconds * 100 / instances:.2f}" for seconds in medians)
+
+    for group in groups:
         for workers in counts:
-            picked = [r for r in rows if r["delay"] == delay and r["workers"] == workers]
-            cpu = [
-                "/".join(
-                    f"{statistics.median(r[way]['cpu_s'][name] for r in picked) * 100 / count:.2f}"
-                    for name in PROCESSES
-                )
-                for way in ("upload", "download")
-            ]
-            up, down = rate(delay, workers, "upload"), rate(delay, workers, "download")
-            up_one, down_one = rate(delay, counts[0], "upload"), rate(delay, counts[0], "download")
-            load = statistics.median(r["load"] for r in picked)
+            up, down = rate(group, workers, "upload"), rate(group, workers, "download")
+            up_one = rate(group, counts[0], "upload")
+            down_one = rate(group, counts[0], "download")
+            load = statistics.median(r["load"] for r in picked(group, workers))
             lines.append(
-                f"| {delay * 1000:.0f} ms | {workers} | {up:.0f} | {up / up_one:.2f} | {down:.0f}"
-                f" | {down / down_one:.2f} | {cpu[0]} | {cpu[1]} | {load:.1f} |"
+                f"| {group[0]} | {group[1] * 1000:.0f} ms | {workers} | {up:.0f}"
+                f" | {up / up_one:.2f} | {down:.0f} | {down / down_one:.2f}"
+                f" | {cpu(group, workers, 'upload')} | {cpu(group, workers, 'download')}"
+                f" | {load:.1f} |"
             )
     return "\n".join(lines)
 
