@@ -76,7 +76,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def resume_command(args: argparse.Namespace, journal: Any) -> str:
-    """The command that resumes this job: the server options given, never a secret."""
+    """The command that resumes this job the same way: the server options and the run
+    options given (``--cluster``, ``--workers``), never a secret."""
     import shlex
 
     words = ["dicomkit"]
@@ -88,6 +89,10 @@ def resume_command(args: argparse.Namespace, journal: Any) -> str:
         if getattr(args, flag, False):
             words.append(f"--{flag}")
     words += ["jobs", "resume", str(journal)]
+    for option in ("cluster", "workers"):
+        value = getattr(args, option, None)
+        if value:
+            words += [f"--{option}", str(value)]
     return shlex.join(words)
 
 
@@ -165,6 +170,7 @@ def _on_cluster(args: argparse.Namespace, job: Any, client: Any, display: Any) -
     except ImportError:
         raise UsageError("--cluster needs the dask extra: pip install 'dicomkit[dask]'") from None
     config = for_workers(client.config)
+    out = getattr(args, "out", None)
     with connect(args.cluster) as cluster:
         return run_on_cluster(
             job,
@@ -173,6 +179,7 @@ def _on_cluster(args: argparse.Namespace, job: Any, client: Any, display: Any) -
             max_requests=args.workers or DEFAULT_MAX_REQUESTS,
             progress=display,
             retry_failed=args.retry_failed,
+            destination=out if out and "://" in out else None,
         )
 
 

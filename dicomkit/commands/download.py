@@ -39,7 +39,12 @@ class DownloadCommand:
         parser.add_argument("study", metavar="STUDY", nargs="?", help="StudyInstanceUID")
         parser.add_argument("series", metavar="SERIES", nargs="?", help="SeriesInstanceUID")
         parser.add_argument("instance", metavar="INSTANCE", nargs="?", help="SOPInstanceUID")
-        parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
+        parser.add_argument(
+            "--out",
+            required=True,
+            metavar="DIR",
+            help="output folder (with --cluster, also an fsspec URL such as s3://bucket/export)",
+        )
         add_where(parser)
         parser.add_argument(
             "--from-file", metavar="FILE", help="targets from a file of UIDs (- for stdin)"
@@ -61,6 +66,10 @@ class DownloadCommand:
         sources = [bool(args.study), bool(args.where), bool(args.from_file)]
         if sum(sources) != 1:
             raise UsageError("name the targets one way: UIDs, --where filters, or --from-file")
+        if "://" in args.out and not args.cluster:
+            raise UsageError(
+                f"--out {args.out}: a URL is written by a cluster's workers: add --cluster"
+            )
         out = Path(args.out).expanduser()
         if out.exists() and not out.is_dir():
             raise UsageError(f"--out {args.out}: not a folder")

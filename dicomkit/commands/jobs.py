@@ -53,6 +53,10 @@ class JobsCommand:
             with job:
                 _show(args, job.status())
             return ExitStatus.OK
+        destination = job.journal.meta("dask_destination") or ""
+        if "://" in destination and not args.cluster:
+            job.close()
+            raise UsageError(f"this job writes to {destination}: resume it with --cluster")
         if job.url and not server_url(args):
             args.url = job.url  # the server the job last ran against (the journal keeps it)
         return run_job(args, job)

@@ -22,15 +22,21 @@ __all__ = ["connect", "for_workers"]
 @contextmanager
 def connect(spec: str) -> Iterator[Any]:
     """A ``distributed.Client`` for ``spec`` (``tcp://host:8786``, ``tls://...``, or
-    ``local:N``), closed at the end; a LocalCluster binds 127.0.0.1 and has no dashboard."""
+    ``local:N``), closed at the end; a LocalCluster binds 127.0.0.1, has no dashboard, and
+    gives a worker no more tasks than it has threads (``worker-saturation`` 1.0: with the
+    default 1.1 a worker may hold a task it cannot start while another idles, and the run's
+    requests in flight stay below the cap; docs/dask.md, "Sizing the cap")."""
     import distributed
+    from dask import config as settings
 
     dask: Any = distributed  # untyped: its calls are not checked
+    dask_config: Any = settings
     if spec.startswith("local:"):
         count = spec.removeprefix("local:")
         if not count.isdigit() or int(count) < 1:
             raise InvalidArgumentError(f"--cluster local:N needs a number N >= 1, not {spec!r}")
         with (
+            dask_config.set({"distributed.scheduler.worker-saturation": 1.0}),
             dask.LocalCluster(
                 n_workers=int(count),
                 threads_per_worker=4,

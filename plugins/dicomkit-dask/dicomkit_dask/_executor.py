@@ -9,10 +9,10 @@ worker lost mid-task has its task run again elsewhere by the scheduler.
 
 from __future__ import annotations
 
-import shutil
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 from dicomkit import ClientConfig
@@ -22,21 +22,25 @@ from dicomkit.jobs import (
     FAILED,
     PENDING,
     SENT,
+    WRITTEN,
     DownloadJob,
     JobReport,
     Progress,
     ProgressCallback,
     UploadJob,
 )
+from dicomkit_dask._destination import Destination
 from dicomkit_dask._work import STAGING_PREFIX, Outcome, download_task, upload_task
 
-__all__ = ["DEFAULT_MAX_REQUESTS", "DEFAULT_TASK_SIZE", "run_job"]
+__all__ = ["DEFAULT_MAX_REQUESTS", "DEFAULT_TASK_SIZE", "DESTINATION_KEY", "run_job"]
 
 DEFAULT_MAX_REQUESTS = 8
 """Requests in flight to the server at once, for the whole cluster (docs/dask.md: sizing)."""
 DEFAULT_TASK_SIZE = 10
 """Files (uploads) or instances (downloads) per task at most: one STOW-RS request's worth by
 default, so that a lost worker or a killed submitter wastes little."""
+DESTINATION_KEY = "dask_destination"
+"""The journal's record of where a download writes, so that a resume writes there too."""
 
 
 def run_job(
@@ -49,6 +53,8 @@ def run_job(
     progress: ProgressCallback | None = None,
     retry_failed: bool = False,
     semaphore_name: str | None = None,
+    destination: str | os.PathLike[str] | None = None,
+    asynchronous: bool = False,
 ) -> JobReport:
     """Run ``job`` on the cluster of ``dask_client`` (a ``distributed.Client``) and return the
     report, like ``job.run`` does on threads.
@@ -57,9 +63,17 @@ def run_job(
     ``distributed.Semaphore`` (named ``semaphore_name``, by default after the server's URL and
     the cap, so jobs of several submitters to one server with the same cap share it); new
     tasks are submitted only as others finish. ``progress`` receives the same
-    :class:`~dicomkit.jobs.Progress` as a local run, once per finished task. Downloads list
-    their targets here first (with a client built from ``config``) and write under the job's
-    ``out_dir``, which every worker must reach.
+    :class:`~dicomkit.jobs.Progress` as a local run, once per finished task.
+
+    Downloads list their targets here first (with a client built from ``config``), check
+    which files are already complete at the destination, and write to ``destination``: a
+    folder every worker reaches at the same path, or an fsspec URL (``s3://bucket/export``,
+    with the filesystem installed on every worker); by default the job's ``out_dir``. The
+    journal records it, so a resume without ``destination`` writes to the same place.
+
+    ``asynchronous``: tasks use ``config.async_client()`` on an event loop of their own,
+    for a configuration whose transport is asyncio-only (``aiohttp``); the submitter then
+    lists a download with the default blocking transport.
     """
     import distributed
 
@@ -79,16 +93,21 @@ def run_job(
     started = time.monotonic()
     if retry_failed:
         job.journal.set_state(job.journal.items(FAILED), PENDING)
+    place = None
     if isinstance(job, DownloadJob):
-        with config.client() as client:
+        place = _destination(job, destination)
+        with _blocking(config, asynchronous).client() as client:
             job.list_targets(client)
+        _check_destination(job, place)
+    else:
+        _ran_against(job, url)
     before = job.status()
     meter = _Meter(job, progress, started, before.done_bytes)
     meter.emit()
-    tasks = _tasks(job, config, task_size, semaphore)
+    tasks = _tasks(job, config, task_size, semaphore, place, asynchronous)
     _stream(job, dask_client, tasks, max_requests, meter)
-    if isinstance(job, DownloadJob):
-        _remove_staging(job)
+    if isinstance(job, DownloadJob) and place is not None:
+        place.remove_leftovers(_staging_prefix(job))
     after = job.status()
     return JobReport(
         **vars(after),
@@ -102,8 +121,60 @@ _Task = tuple[list[Any], Callable[..., list[Outcome]], tuple[Any, ...]]
 """(the task's journal items, the function a worker runs, its arguments)."""
 
 
+def _blocking(config: ClientConfig, asynchronous: bool) -> ClientConfig:
+    """The configuration the submitter lists a download with: ``config``, or for an
+    asyncio-only transport the same server, auth and policies on the default blocking one."""
+    return replace(config, transport=None, transport_options={}) if asynchronous else config
+
+
+def _ran_against(job: UploadJob, url: str) -> None:
+    """Journal the server's URL (no credentials), as a local run does, for ``jobs resume``."""
+    if job.journal.meta("url") != url:
+        with job.journal.transaction() as db:
+            job.journal.put_meta(db, {"url": url})
+
+
+def _destination(job: DownloadJob, given: str | os.PathLike[str] | None) -> Destination:
+    """Where this run writes: ``given``, else where the journal says the job wrote, else its
+    ``out_dir``; journaled."""
+    recorded = job.journal.meta(DESTINATION_KEY)
+    place = Destination.of(given if given is not None else recorded or job.out_dir)
+    if place.location != recorded:
+        with job.journal.transaction() as db:
+            job.journal.put_meta(db, {DESTINATION_KEY: place.location})
+    return place
+
+
+def _relative(item: Any) -> str:
+    return f"{item.study}/{item.series}/{item.sop}.dcm"
+
+
+def _check_destination(job: DownloadJob, place: Destination) -> None:
+    """Before any task: a written file no longer there whole (by size) is pending again; a
+    pending file already under its final name (its task's result never came back: final
+    names only ever hold complete files) is journaled written, not fetched again."""
+    sizes = place.sizes()
+    changed = [
+        item for item in job.journal.items(WRITTEN) if sizes.get(_relative(item)) != item.size
+    ]
+    job.journal.set_state(changed, PENDING, "the file went missing or changed")
+    found = []
+    for item in job.journal.items(PENDING):
+        if _relative(item) in sizes:
+            digest = place.digest(_relative(item))
+            if digest is not None:
+                found.append((item.id, *digest))
+    if found:
+        job.journal.set_written_many(found)
+
+
 def _tasks(
-    job: UploadJob | DownloadJob, config: ClientConfig, size: int, semaphore: Any
+    job: UploadJob | DownloadJob,
+    config: ClientConfig,
+    size: int,
+    semaphore: Any,
+    place: Destination | None,
+    asynchronous: bool,
 ) -> Iterator[_Task]:
     if isinstance(job, UploadJob):
         study = job.journal.meta("study") or None
@@ -111,7 +182,7 @@ def _tasks(
         for start in range(0, len(pending), size):
             chunk = pending[start : start + size]
             paths = [item.label for item in chunk]
-            yield chunk, upload_task, (config, paths, study, semaphore)
+            yield chunk, upload_task, (config, paths, study, semaphore, asynchronous)
         return
     everything: dict[tuple[str | None, str | None], int] = {}
     for item in job.journal.items():
@@ -125,18 +196,12 @@ def _tasks(
             chunk = items[start : start + size]
             uids = [(i.study or "", i.series or "", i.sop or "") for i in chunk]
             staging = _staging_prefix(job)
-            yield chunk, download_task, (config, job.out_dir, uids, whole, semaphore, staging)
+            arguments = (config, place, uids, whole, semaphore, staging, asynchronous)
+            yield chunk, download_task, arguments
 
 
 def _staging_prefix(job: DownloadJob) -> str:
     return f"{STAGING_PREFIX}{job.job_id}-"
-
-
-def _remove_staging(job: DownloadJob) -> None:
-    """Staging folders of this job's tasks whose worker died (no task of the job runs now);
-    best effort: the submitter may not see ``out_dir`` as the workers do."""
-    for leftover in Path(job.out_dir).glob(f"{_staging_prefix(job)}*"):
-        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _stream(

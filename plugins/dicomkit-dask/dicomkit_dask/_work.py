@@ -10,10 +10,11 @@ submitting side to journal.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,9 @@ from typing import Any
 from dicomkit import ClientConfig
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.jobs import FAILED, WRITTEN, DownloadJob, UploadJob
+from dicomkit_dask._destination import STAGING_PREFIX, Destination
 
 __all__ = ["STAGING_PREFIX", "Outcome", "download_task", "upload_task"]
-
-STAGING_PREFIX = ".dicomkit-dask-"
-"""Download tasks write under ``{out_dir}/{STAGING_PREFIX}{job id}-*`` before renaming."""
 
 
 @dataclass(frozen=True)
@@ -40,14 +39,49 @@ class Outcome:
     sha256: str | None = None
 
 
+_MEMORY = "/dev/shm"
+
+
+def _scratch() -> tempfile.TemporaryDirectory[str]:
+    """A folder for a task's throwaway journals: in memory where the system has one (Linux's
+    ``/dev/shm``), since they need no durability (a task whose worker dies is run again from
+    the submitter's journal) and a journal's fsyncs on a busy disk cost a task more time
+    than its request; else the temporary folder (``TMPDIR``)."""
+    memory = _MEMORY if os.path.isdir(_MEMORY) and os.access(_MEMORY, os.W_OK) else None
+    return tempfile.TemporaryDirectory(prefix="dicomkit-dask-", dir=memory)
+
+
 def _lease(semaphore: Any) -> AbstractContextManager[Any]:
     """The cluster-wide request cap: a lease held while the task talks to the server."""
     lease: AbstractContextManager[Any] = nullcontext() if semaphore is None else semaphore
     return lease
 
 
+def _run_all(
+    config: ClientConfig, jobs: Sequence[UploadJob | DownloadJob], asynchronous: bool
+) -> None:
+    """Run ``jobs`` one after the other with one client built from ``config``: blocking, or
+    an asyncio client on a loop of this task's own (for an asyncio-only transport)."""
+    if not asynchronous:
+        with config.client() as client:
+            for job in jobs:
+                job.run(client, workers=1)
+        return
+
+    async def run() -> None:
+        async with config.async_client() as client:
+            for job in jobs:
+                await job.arun(client, workers=1)
+
+    asyncio.run(run())
+
+
 def upload_task(
-    config: ClientConfig, paths: Sequence[str], study: str | None, semaphore: Any = None
+    config: ClientConfig,
+    paths: Sequence[str],
+    study: str | None,
+    semaphore: Any = None,
+    asynchronous: bool = False,
 ) -> list[Outcome]:
     """Send ``paths`` (one STOW-RS request per batch, one request at a time) and say how
     each ended: stored, already present or failed."""
@@ -59,64 +93,64 @@ def upload_task(
     ]
     if not present:
         return outcomes
-    with tempfile.TemporaryDirectory(prefix="dicomkit-dask-") as local:
+    with _scratch() as local:
         try:
             job = UploadJob.create(
                 Path(local) / "task.dicomkit-job", present, study=study, batch_files=len(present)
             )
         except InvalidArgumentError as exc:  # a file changed into something else since the scan
             return outcomes + [Outcome(path, FAILED, str(exc)) for path in present]
-        with job, _lease(semaphore), config.client() as client:
-            job.run(client, workers=1)
+        with job, _lease(semaphore):
+            _run_all(config, [job], asynchronous)
             outcomes += [Outcome(i.label, i.state, i.reason) for i in job.journal.items()]
     return outcomes
 
 
 def download_task(
     config: ClientConfig,
-    out_dir: str,
+    destination: Destination,
     instances: Sequence[tuple[str, str, str]],
     whole_series: bool,
     semaphore: Any = None,
     staging_prefix: str = STAGING_PREFIX,
+    asynchronous: bool = False,
 ) -> list[Outcome]:
-    """Write ``instances`` under ``out_dir`` (``{study}/{series}/{sop}.dcm``), asked for as
+    """Write ``instances`` to ``destination`` (``{study}/{series}/{sop}.dcm``), asked for as
     one series request when ``whole_series``, else one request per instance.
 
-    Files land in a staging folder of this task inside ``out_dir`` and are renamed into place,
-    so tasks never see each other's partial files and each file appears only complete. A
-    worker that dies leaves its staging folder behind: the submitter removes its job's
-    (``staging_prefix``) once no task of the job runs.
+    Files land in a staging folder of this task (beside the files, or on this worker's disk
+    for a URL) and are placed from there, so tasks never see each other's partial files and
+    each file appears only complete (:meth:`Destination.place`). A worker that dies leaves its
+    staging folder behind: the submitter removes its job's (``staging_prefix``) once no task
+    of the job runs.
     """
-    root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True)
     groups = [list(instances)] if whole_series else [[uids] for uids in instances]
-    outcomes: list[Outcome] = []
+    fs = destination.filesystem() if destination.is_url else None
     with (
-        tempfile.TemporaryDirectory(prefix="dicomkit-dask-") as local,
-        tempfile.TemporaryDirectory(prefix=staging_prefix, dir=root) as staging,
-        _lease(semaphore),
-        config.client() as client,
+        _scratch() as local,
+        destination.staging(staging_prefix) as staging,
+        ExitStack() as open_jobs,
     ):
-        for number, group in enumerate(groups):
-            journal = Path(local) / f"{number}.dicomkit-job"
-            with DownloadJob.create(journal, group, staging) as job:
-                job.run(client, workers=1)
-                items = {item.label: item for item in job.journal.items()}
-            for study, series, sop in group:
-                label = f"{study}/{series}/{sop}"
-                outcomes.append(_placed(root, Path(staging), label, items.get(label)))
-    return outcomes
+        jobs = [
+            open_jobs.enter_context(
+                DownloadJob.create(Path(local) / f"{number}.dicomkit-job", group, staging)
+            )
+            for number, group in enumerate(groups)
+        ]
+        with _lease(semaphore):
+            _run_all(config, jobs, asynchronous)
+        items = {item.label: item for job in jobs for item in job.journal.items()}
+        labels = [f"{study}/{series}/{sop}" for study, series, sop in instances]
+        return [_placed(destination, staging, label, items.get(label), fs) for label in labels]
 
 
-def _placed(root: Path, staging: Path, label: str, item: Any) -> Outcome:
-    """Move a written instance from the staging folder into place."""
+def _placed(destination: Destination, staging: Path, label: str, item: Any, fs: Any) -> Outcome:
+    """Place a written instance from the staging folder."""
     if item is None:
         return Outcome(label, FAILED, "the server lists no such instance")
     if item.state != WRITTEN:
         return Outcome(label, FAILED, item.reason or "not written")
-    relative = Path(*label.split("/")[:2]) / f"{label.split('/')[2]}.dcm"
-    target = root / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staging / relative, target)
+    study, series, sop = label.split("/")
+    relative = f"{study}/{series}/{sop}.dcm"
+    destination.place(staging / relative, relative, fs)
     return Outcome(label, WRITTEN, None, item.size, item.sha256)

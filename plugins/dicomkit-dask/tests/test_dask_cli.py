@@ -3,6 +3,7 @@ the password handed to them as the variable it came from."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ import pytest
 
 from dicomkit import DicomClient
 from dicomkit.cli import main
+from dicomkit.commands._transfer import resume_command
+from dicomkit.jobs import open_job
 from dicomkit.testing.data import make_study, write_instances
 
 SECRET = "dask-graph-must-not-hold-this-5f1c9e"
@@ -40,6 +43,8 @@ def test_upload_and_download_on_a_local_cluster(
     report = json.loads(capsys.readouterr().out)
     assert status == 0
     assert report["counts"] == {"stored": 20}
+    with open_job(tmp_path / "up.job") as job:
+        assert job.url == server.url  # for 'jobs resume' without --url
     study = local.search_for_studies()[0]["0020000D"]["Value"][0]
     status = main(
         [
@@ -52,7 +57,7 @@ def test_upload_and_download_on_a_local_cluster(
             "--journal",
             str(tmp_path / "down.job"),
             "--out",
-            str(tmp_path / "out"),
+            (tmp_path / "out").as_uri(),  # an fsspec URL: the workers write through fsspec
             study,
         ]
     )
@@ -61,6 +66,20 @@ def test_upload_and_download_on_a_local_cluster(
     assert report["counts"] == {"written": 20}
     assert sorted(p.name for p in (tmp_path / "out").rglob("*.dcm")) == sorted(
         p.name for p in paths
+    )
+    status = main([*server_options, "jobs", "resume", str(tmp_path / "down.job")])
+    assert status != 0
+    assert "resume it with --cluster" in capsys.readouterr().err
+
+
+def test_the_resume_hint_resumes_on_the_same_cluster() -> None:
+    hint = resume_command(
+        argparse.Namespace(url="http://pacs/dicom-web", cluster="tcp://sched:8786", workers=16),
+        "/jobs/a.dicomkit-job",
+    )
+    assert hint == (
+        "dicomkit --url http://pacs/dicom-web jobs resume /jobs/a.dicomkit-job"
+        " --cluster tcp://sched:8786 --workers 16"
     )
 
 
