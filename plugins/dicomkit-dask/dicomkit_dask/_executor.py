@@ -196,7 +196,8 @@ def _tasks(
             chunk = items[start : start + size]
             uids = [(i.study or "", i.series or "", i.sop or "") for i in chunk]
             staging = _staging_prefix(job)
-            arguments = (config, place, uids, whole, semaphore, staging, asynchronous)
+            durable = job.durable and not place.is_url  # an object store's put is its own
+            arguments = (config, place, uids, whole, semaphore, staging, asynchronous, durable)
             yield chunk, download_task, arguments
 
 

@@ -114,6 +114,7 @@ def download_task(
     semaphore: Any = None,
     staging_prefix: str = STAGING_PREFIX,
     asynchronous: bool = False,
+    durable: bool = False,
 ) -> list[Outcome]:
     """Write ``instances`` to ``destination`` (``{study}/{series}/{sop}.dcm``), asked for as
     one series request when ``whole_series``, else one request per instance.
@@ -122,7 +123,8 @@ def download_task(
     for a URL) and are placed from there, so tasks never see each other's partial files and
     each file appears only complete (:meth:`Destination.place`). A worker that dies leaves its
     staging folder behind: the submitter removes its job's (``staging_prefix``) once no task
-    of the job runs.
+    of the job runs. ``durable``: each file is fsynced before it is placed (the job's own
+    setting, handed on by the executor).
     """
     groups = [list(instances)] if whole_series else [[uids] for uids in instances]
     fs = destination.filesystem() if destination.is_url else None
@@ -133,7 +135,9 @@ def download_task(
     ):
         jobs = [
             open_jobs.enter_context(
-                DownloadJob.create(Path(local) / f"{number}.dicomkit-job", group, staging)
+                DownloadJob.create(
+                    Path(local) / f"{number}.dicomkit-job", group, staging, durable=durable
+                )
             )
             for number, group in enumerate(groups)
         ]

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from dask_test_filesystems import TEARS_VARIABLE, read_log, register
 from dicomkit_dask import run_job
+from dicomkit_dask._destination import Destination
+from dicomkit_dask._work import download_task
 from distributed import Client
 from test_dask_jobs import folder_contents, make_folder
 
@@ -126,3 +128,29 @@ def test_a_destination_url_with_credentials_is_refused() -> None:
     assert Destination.of("s3://bucket/export/").location == "s3://bucket/export"
     with pytest.raises(InvalidArgumentError, match="credentials"):
         Destination.of("ftp://ann:secret@host/export")
+
+
+@pytest.mark.parametrize("durable", [False, True])
+def test_a_task_syncs_its_files_only_for_a_durable_job(
+    tmp_path: Path,
+    dask_client: Client,
+    config: ClientConfig,
+    monkeypatch: pytest.MonkeyPatch,
+    durable: bool,
+) -> None:
+    """The executor hands a durable job's setting to its tasks (run here, in this process, so
+    that the fsyncs can be counted): a task of a durable job syncs each file it writes."""
+    files, study = _uploaded(tmp_path, dask_client, config, 3)
+    with config.client() as client:
+        found = client.search_for_instances(study)
+    instances = [
+        (study, item["0020000E"]["Value"][0], item["00080018"]["Value"][0]) for item in found
+    ]
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
+    out = tmp_path / "out"
+    outcomes = download_task(config, Destination.of(out), instances, True, durable=durable)
+    assert [outcome.state for outcome in outcomes] == [WRITTEN] * 3
+    assert folder_contents(out) == files
+    assert (len(synced) >= 3) is durable
