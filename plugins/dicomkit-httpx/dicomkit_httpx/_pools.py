@@ -5,8 +5,9 @@ parser, httpcore's and httpx's stream layers and dicomkit's decoder, so the read
 number of trips (issue 19: 1.34x curl's time at 64 KiB). ``httpx.HTTPTransport`` offers no way
 to change it, but both libraries have public seams for this: httpx takes any
 ``httpx.BaseTransport`` as ``transport=``, and httpcore's pools take a ``network_backend=``.
-So these transports build the pool ``httpx.HTTPTransport`` would (same TLS context, limits and
-proxy), on a backend whose streams are asked for at least :data:`READ_SIZE` bytes per read.
+So these transports build the pools ``httpx.HTTPTransport`` would (same TLS context, limits
+and proxy), on a backend whose streams are asked for at least :data:`READ_SIZE` bytes per read,
+and build the TLS context only once an ``https://`` URL needs it.
 
 A read returns what the socket has (up to that size), never waits for more, so answers still
 stream; one h11 ``Data`` event holds at most one read, which keeps pieces within
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 import httpcore
@@ -160,9 +161,7 @@ class _AsyncWideBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        stream = await self._backend.connect_tcp(
-            host, port, timeout, local_address, socket_options
-        )
+        stream = await self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
         return _AsyncWideStream(stream)
 
     async def connect_unix_socket(
@@ -178,25 +177,59 @@ class _AsyncWideBackend(httpcore.AsyncNetworkBackend):
 # -- the pools, as httpx.HTTPTransport builds them ------------------------------------------------
 
 
-def _pool_options(
-    verify: bool | ssl.SSLContext, trust_env: bool, limits: httpx.Limits, proxy: str | None
-) -> tuple[bool, dict[str, Any]]:
-    """Whether ``proxy`` is used, and the keyword arguments of the httpcore pool or proxy."""
-    options: dict[str, Any] = {
-        "ssl_context": httpx.create_ssl_context(verify=verify, trust_env=trust_env),
-        "max_connections": limits.max_connections,
-        "max_keepalive_connections": limits.max_keepalive_connections,
-        "keepalive_expiry": limits.keepalive_expiry,
-    }
-    if proxy is None:
-        return False, options
-    via = httpx.Proxy(url=proxy)  # only http:// proxies reach here (support.Proxies)
-    options["proxy_url"] = httpcore.URL(
-        scheme=via.url.raw_scheme, host=via.url.raw_host, port=via.url.port, target=via.url.raw_path
-    )
-    options["proxy_auth"] = via.raw_auth
-    options["proxy_headers"] = via.headers.raw
-    return True, options
+class _Pools:
+    """The httpcore pools of one route (direct, or through one proxy): one for ``http://``
+    targets and one for ``https://`` ones, each built on first use.
+
+    Only the TLS pool gets an SSL context: building one (loading the CA bundle) costs about
+    0.1 s, which ``httpx.HTTPTransport`` pays when it is built even if every URL is plain HTTP.
+    """
+
+    def __init__(
+        self,
+        kinds: tuple[Any, Any],
+        backend: Callable[[], Any],
+        *,
+        verify: bool | ssl.SSLContext,
+        trust_env: bool,
+        limits: httpx.Limits,
+        proxy: str | None,
+    ) -> None:
+        self._options: dict[str, Any] = {
+            "max_connections": limits.max_connections,
+            "max_keepalive_connections": limits.max_keepalive_connections,
+            "keepalive_expiry": limits.keepalive_expiry,
+        }
+        self._kind = kinds[0]
+        if proxy is not None:  # only http:// proxies reach here (support.Proxies)
+            via = httpx.Proxy(url=proxy)
+            url = via.url
+            self._kind = kinds[1]
+            self._options["proxy_url"] = httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            )
+            self._options["proxy_auth"] = via.raw_auth
+            self._options["proxy_headers"] = via.headers.raw
+        self._backend = backend
+        self._verify = verify
+        self._trust_env = trust_env
+        self._made: dict[bool, Any] = {}
+
+    def for_url(self, url: httpx.URL) -> Any:
+        tls = url.scheme == "https"
+        pool = self._made.get(tls)
+        if pool is None:  # a pool opens no connection until used: a race costs nothing
+            pool = self._made.setdefault(tls, self._build(tls))
+        return pool
+
+    def _build(self, tls: bool) -> Any:
+        context = None
+        if tls:
+            context = httpx.create_ssl_context(verify=self._verify, trust_env=self._trust_env)
+        return self._kind(**self._options, ssl_context=context, network_backend=self._backend())
+
+    def made(self) -> list[Any]:
+        return list(self._made.values())
 
 
 def _core_request(request: httpx.Request) -> httpcore.Request:
@@ -254,14 +287,16 @@ class WideReadTransport(httpx.BaseTransport):
         limits: httpx.Limits,
         proxy: str | None = None,
     ) -> None:
-        proxied, options = _pool_options(verify, trust_env, limits, proxy)
-        kind = httpcore.HTTPProxy if proxied else httpcore.ConnectionPool
-        self._pool: httpcore.ConnectionPool = kind(**options, network_backend=_WideBackend())
+        kinds = (httpcore.ConnectionPool, httpcore.HTTPProxy)
+        self._pools = _Pools(
+            kinds, _WideBackend, verify=verify, trust_env=trust_env, limits=limits, proxy=proxy
+        )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        pool: httpcore.ConnectionPool = self._pools.for_url(request.url)
         with _httpx_errors():
-            answer = self._pool.handle_request(_core_request(request))
-        assert isinstance(answer.stream, Iterable)  # httpcore's sync pool streams so
+            answer = pool.handle_request(_core_request(request))
+        assert isinstance(answer.stream, Iterable)  # httpcore's sync pools stream so
         return httpx.Response(
             answer.status,
             headers=answer.headers,
@@ -271,7 +306,8 @@ class WideReadTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         with _httpx_errors():
-            self._pool.close()
+            for pool in self._pools.made():
+                pool.close()
 
 
 class AsyncWideReadTransport(httpx.AsyncBaseTransport):
@@ -285,15 +321,20 @@ class AsyncWideReadTransport(httpx.AsyncBaseTransport):
         limits: httpx.Limits,
         proxy: str | None = None,
     ) -> None:
-        proxied, options = _pool_options(verify, trust_env, limits, proxy)
-        kind = httpcore.AsyncHTTPProxy if proxied else httpcore.AsyncConnectionPool
-        self._pool: httpcore.AsyncConnectionPool = kind(
-            **options, network_backend=_AsyncWideBackend()
+        kinds = (httpcore.AsyncConnectionPool, httpcore.AsyncHTTPProxy)
+        self._pools = _Pools(
+            kinds,
+            _AsyncWideBackend,
+            verify=verify,
+            trust_env=trust_env,
+            limits=limits,
+            proxy=proxy,
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        pool: httpcore.AsyncConnectionPool = self._pools.for_url(request.url)
         with _httpx_errors():
-            answer = await self._pool.handle_async_request(_core_request(request))
+            answer = await pool.handle_async_request(_core_request(request))
         return httpx.Response(
             answer.status,
             headers=answer.headers,
@@ -303,4 +344,5 @@ class AsyncWideReadTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         with _httpx_errors():
-            await self._pool.aclose()
+            for pool in self._pools.made():
+                await pool.aclose()
