@@ -276,8 +276,11 @@ class _AsyncBody(httpx.AsyncByteStream):
                 await aclose()
 
 
-class WideReadTransport(httpx.BaseTransport):
-    """``httpx.HTTPTransport(verify=, trust_env=, limits=, proxy=)`` reading :data:`READ_SIZE`."""
+class _PoolOwner:
+    """The constructor both transports share: ``httpx.HTTPTransport``'s settings dicomkit uses."""
+
+    _kinds: tuple[Any, Any]
+    _backend: Callable[[], Any]
 
     def __init__(
         self,
@@ -287,10 +290,21 @@ class WideReadTransport(httpx.BaseTransport):
         limits: httpx.Limits,
         proxy: str | None = None,
     ) -> None:
-        kinds = (httpcore.ConnectionPool, httpcore.HTTPProxy)
         self._pools = _Pools(
-            kinds, _WideBackend, verify=verify, trust_env=trust_env, limits=limits, proxy=proxy
+            self._kinds,
+            type(self)._backend,
+            verify=verify,
+            trust_env=trust_env,
+            limits=limits,
+            proxy=proxy,
         )
+
+
+class WideReadTransport(_PoolOwner, httpx.BaseTransport):
+    """``httpx.HTTPTransport(verify=, trust_env=, limits=, proxy=)`` reading :data:`READ_SIZE`."""
+
+    _kinds = (httpcore.ConnectionPool, httpcore.HTTPProxy)
+    _backend = _WideBackend
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         pool: httpcore.ConnectionPool = self._pools.for_url(request.url)
@@ -310,26 +324,11 @@ class WideReadTransport(httpx.BaseTransport):
                 pool.close()
 
 
-class AsyncWideReadTransport(httpx.AsyncBaseTransport):
+class AsyncWideReadTransport(_PoolOwner, httpx.AsyncBaseTransport):
     """``httpx.AsyncHTTPTransport(...)`` reading :data:`READ_SIZE` per read."""
 
-    def __init__(
-        self,
-        *,
-        verify: bool | ssl.SSLContext,
-        trust_env: bool,
-        limits: httpx.Limits,
-        proxy: str | None = None,
-    ) -> None:
-        kinds = (httpcore.AsyncConnectionPool, httpcore.AsyncHTTPProxy)
-        self._pools = _Pools(
-            kinds,
-            _AsyncWideBackend,
-            verify=verify,
-            trust_env=trust_env,
-            limits=limits,
-            proxy=proxy,
-        )
+    _kinds = (httpcore.AsyncConnectionPool, httpcore.AsyncHTTPProxy)
+    _backend = _AsyncWideBackend
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         pool: httpcore.AsyncConnectionPool = self._pools.for_url(request.url)

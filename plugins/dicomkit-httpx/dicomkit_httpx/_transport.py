@@ -56,6 +56,13 @@ def _default_ca_bundle() -> str | None:
     return str(certifi.where())
 
 
+def _cut(chunk: bytes) -> Iterator[bytes]:
+    """A chunk larger than ``MAX_PIECE`` as pieces of ``MAX_PIECE`` (the last one shorter)."""
+    view = memoryview(chunk)
+    for start in range(0, len(view), MAX_PIECE):
+        yield bytes(view[start : start + MAX_PIECE])
+
+
 def _within_bound(chunks: Iterator[bytes]) -> Iterator[bytes]:
     """``chunks`` cut to ``MAX_PIECE`` where one is larger (a gzip piece decoded, a caller's
     transport reading more): the pieces of a larger read, handed out at once."""
@@ -63,20 +70,14 @@ def _within_bound(chunks: Iterator[bytes]) -> Iterator[bytes]:
         if len(chunk) <= MAX_PIECE:
             yield chunk
         else:
-            view = memoryview(chunk)
-            for start in range(0, len(view), MAX_PIECE):
-                yield bytes(view[start : start + MAX_PIECE])
+            yield from _cut(chunk)
 
 
 async def _awithin_bound(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     """:func:`_within_bound` for an async stream."""
     async for chunk in chunks:
-        if len(chunk) <= MAX_PIECE:
-            yield chunk
-        else:
-            view = memoryview(chunk)
-            for start in range(0, len(view), MAX_PIECE):
-                yield bytes(view[start : start + MAX_PIECE])
+        for piece in _cut(chunk) if len(chunk) > MAX_PIECE else (chunk,):
+            yield piece
 
 
 _Client = TypeVar("_Client", "httpx.Client", "httpx.AsyncClient")
