@@ -6,7 +6,7 @@ number of trips (issue 19: 1.34x curl's time at 64 KiB). ``httpx.HTTPTransport``
 to change it, but both libraries have public seams for this: httpx takes any
 ``httpx.BaseTransport`` as ``transport=``, and httpcore's pools take a ``network_backend=``.
 So these transports build the pools ``httpx.HTTPTransport`` would (same TLS context, limits
-and proxy), on a backend whose streams are asked for at least :data:`READ_SIZE` bytes per read,
+and proxy), on a backend whose streams are asked for :data:`READ_SIZE` bytes per read,
 and build the TLS context only once an ``https://`` URL needs it.
 
 A read returns what the socket has (up to that size), never waits for more, so answers still
@@ -75,7 +75,7 @@ class _WideStream(httpcore.NetworkStream):
         self._stream = stream
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max(max_bytes, READ_SIZE), timeout)
+        return self._stream.read(READ_SIZE, timeout)  # whatever httpcore asked (64 KiB)
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._stream.write(buffer, timeout)
@@ -126,7 +126,7 @@ class _AsyncWideStream(httpcore.AsyncNetworkStream):
         self._stream = stream
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._stream.read(max(max_bytes, READ_SIZE), timeout)
+        return await self._stream.read(READ_SIZE, timeout)
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         await self._stream.write(buffer, timeout)
