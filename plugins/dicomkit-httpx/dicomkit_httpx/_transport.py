@@ -9,12 +9,13 @@ one and the reverse.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from dicomkit.core import AsyncTransport, Request, Response, Transport
 from dicomkit.core.errors import InvalidArgumentError, TransportClosedError
 from dicomkit.transports.support import (
+    MAX_PIECE,
     ClosedFlag,
     Content,
     ProcessLocal,
@@ -53,6 +54,30 @@ def _default_ca_bundle() -> str | None:
     except ImportError:
         return None
     return str(certifi.where())
+
+
+def _cut(chunk: bytes) -> Iterator[bytes]:
+    """A chunk larger than ``MAX_PIECE`` as pieces of ``MAX_PIECE`` (the last one shorter)."""
+    view = memoryview(chunk)
+    for start in range(0, len(view), MAX_PIECE):
+        yield bytes(view[start : start + MAX_PIECE])
+
+
+def _within_bound(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks`` cut to ``MAX_PIECE`` where one is larger (a gzip piece decoded, a caller's
+    transport reading more): the pieces of a larger read, handed out at once."""
+    for chunk in chunks:
+        if len(chunk) <= MAX_PIECE:
+            yield chunk
+        else:
+            yield from _cut(chunk)
+
+
+async def _awithin_bound(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """:func:`_within_bound` for an async stream."""
+    async for chunk in chunks:
+        for piece in _cut(chunk) if len(chunk) > MAX_PIECE else (chunk,):
+            yield piece
 
 
 _Client = TypeVar("_Client", "httpx.Client", "httpx.AsyncClient")
@@ -97,7 +122,7 @@ class _ClientSlot(Generic[_Client]):
         return self._local.take()
 
 
-_Route = TypeVar("_Route", "httpx.HTTPTransport", "httpx.AsyncHTTPTransport")
+_Route = TypeVar("_Route", "httpx.BaseTransport", "httpx.AsyncBaseTransport")
 
 
 class _Routes(Generic[_Route]):
@@ -105,7 +130,8 @@ class _Routes(Generic[_Route]):
     (``Proxies.for_url``, the same decision as every other backend), each opened on first use.
 
     httpx takes one proxy per client (and reads the environment its own way), so our client
-    gets this as its ``transport=``; httpx then reads no proxy variable itself.
+    gets this as its ``transport=``; httpx then reads no proxy variable itself. Each pool is a
+    :mod:`dicomkit_httpx._pools` transport: httpx's own, reading 256 KiB at a time.
     """
 
     def __init__(self, make: Callable[[str | None], _Route], proxies: Proxies) -> None:
@@ -124,7 +150,7 @@ class _Routes(Generic[_Route]):
         return list(self._made.values())
 
 
-class _SyncRouter(_Routes["httpx.HTTPTransport"]):
+class _SyncRouter(_Routes["httpx.BaseTransport"]):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return self.pick(str(request.url)).handle_request(request)
 
@@ -139,7 +165,7 @@ class _SyncRouter(_Routes["httpx.HTTPTransport"]):
             route.close()
 
 
-class _AsyncRouter(_Routes["httpx.AsyncHTTPTransport"]):
+class _AsyncRouter(_Routes["httpx.AsyncBaseTransport"]):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return await self.pick(str(request.url)).handle_async_request(request)
 
@@ -195,11 +221,13 @@ class HttpxTransport(Transport, AsyncTransport):
         }
         self._client_options: dict[str, Any] = {"follow_redirects": False, "timeout": None}
 
+        from dicomkit_httpx._pools import AsyncWideReadTransport, WideReadTransport
+
         def sync_route(proxy: str | None) -> Any:
-            return httpx.HTTPTransport(proxy=proxy, **connections)
+            return WideReadTransport(proxy=proxy, **connections)
 
         def async_route(proxy: str | None) -> Any:
-            return httpx.AsyncHTTPTransport(proxy=proxy, **connections)
+            return AsyncWideReadTransport(proxy=proxy, **connections)
 
         def sync_router() -> _SyncRouter:
             return _SyncRouter(sync_route, proxies)
@@ -266,15 +294,23 @@ class HttpxTransport(Transport, AsyncTransport):
                 sent.close()
 
         decoded = "Content-Encoding" in sent.headers  # httpx's decoding layers only when needed
+        # Our pools read at most MAX_PIECE, and one h11 event holds at most one read: raw pieces
+        # from them are within the bound as they come, with no check per piece.
+        asynchronous = isinstance(client, self._async.kind)
+        unbounded = decoded or not (self._async if asynchronous else self._sync).owned
         body: dict[str, Any]
-        if isinstance(client, self._async.kind):
+        if asynchronous:
             chunks = sent.aiter_bytes() if decoded else sent.aiter_raw()
+            if unbounded:
+                chunks = _awithin_bound(chunks)
             body = {
                 "astream": astream_chunks(chunks, translated_errors, closed),
                 "on_aclose": aclose,
             }
         else:
             raw = sent.iter_bytes() if decoded else sent.iter_raw()
+            if unbounded:
+                raw = _within_bound(raw)
             body = {"stream": stream_chunks(raw, translated_errors, closed), "on_close": close}
         headers = sent.headers.multi_items()
         return Response(sent.status_code, headers, url=str(sent.url), request=request, **body)
