@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._e2e_data import DataSet, make_dataset
+from benchmarks._machine import cpu_model, describe, load_average
 
 RESULTS = Path(__file__).parent / "results"
 ACCEPT_STUDY = 'multipart/related; type="application/dicom"; transfer-syntax=*'
@@ -295,12 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     opts = parser.parse_args(argv)
     workers = tuple(int(n) for n in opts.download_workers.split(",") if n.strip())
-    print(f"CPU: {_cpu_model()}; load average: {_load()}")
+    print(describe())
     runs = opts.runs or (2 if opts.quick else 5)
     count = opts.instances or (40 if opts.quick else 500)
     kind = opts.server or ("orthanc" if _orthanc_usable() else "reference")
     results: dict[str, Any] = {"quick": opts.quick, "runs": runs, "server": kind}
-    results["cpu"], results["load_before"] = _cpu_model(), _load()
+    results["cpu"], results["load_before"] = f"{cpu_model()} x {os.cpu_count()}", load_average()
 
     if opts.only in (None, "cold"):
         start_cases = cold_start(runs * 2)
@@ -354,29 +355,12 @@ def main(argv: list[str] | None = None) -> int:
             (up_py, None, None),
         ]
     report(f"transfers against {kind}", rows)
-    results["load_after"] = _load()
+    results["load_after"] = load_average()
     print(f"\nload average after: {results['load_after']}")
     results["transfers"] = {name: case.figures() for name, case in done.items()}
     results["data"] = {"instances": count, "bytes": data.size}
     _save(results, opts.quick)
     return 0
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()} x {os.cpu_count()}"
-    except OSError:
-        pass
-    return f"unknown x {os.cpu_count()}"
-
-
-def _load() -> str:
-    try:
-        return " ".join(f"{value:.2f}" for value in os.getloadavg())
-    except OSError:
-        return "unknown"
 
 
 def _save(results: dict[str, Any], quick: bool) -> None:

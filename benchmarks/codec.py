@@ -35,13 +35,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import platform
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from benchmarks._machine import describe, load_average
 from dicomkit.core.multipart import (
     MultipartDecoder,
     Part,
@@ -363,26 +363,6 @@ def _rounds(
     return seconds, wall
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            names = [
-                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
-            ]
-        cpu = f"{names[0]} x{len(names)}" if names else cpu
-    except OSError:
-        pass
-    return f"{cpu}; Python {platform.python_version()} ({platform.python_implementation()})"
-
-
-def load() -> str:
-    try:
-        return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
-    except OSError:
-        return "load average unknown"
-
-
 def _size(chunk: int) -> str:
     return f"{chunk >> 20} MiB" if chunk >= 1 << 20 else f"{chunk >> 10} KiB"
 
@@ -395,7 +375,7 @@ def _table(
     before: str,
 ) -> None:
     print(f"\n-- {title}")
-    print(f"   {machine()}; {before} before the runs, {load()} after")
+    print(f"   {describe()} after the runs; {before} before")
     print(f"   {'case':30s} {'CPU MB/s':>9s} {'CPU ms':>8s} {'wall MB/s':>10s} {'wall ms':>8s}")
     for name in names:
         cpu = statistics.median(timings[0][name])
@@ -453,8 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     parts = [Part(payload, {"Content-Type": "application/dicom"}) for payload in payloads]
     body = b"".join(encode_multipart(parts, boundary))
     megabytes = len(body) / 1e6
-    before = load()
-    print(f"{count} parts x {PART_SIZE:,} bytes = {megabytes:.1f} MB; machine: {machine()}")
+    before = "load average " + load_average()
+    print(f"{count} parts x {PART_SIZE:,} bytes = {megabytes:.1f} MB; {describe()}")
     print(
         f"chunks: fresh bytes objects cut from the body while each decoder runs (socket-like); "
         f"median of {runs} interleaved runs; ratios: median per run; {before}"

@@ -31,7 +31,6 @@ import io
 import json
 import multiprocessing
 import os
-import platform
 import pstats
 import statistics
 import tempfile
@@ -41,6 +40,8 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+from benchmarks._machine import describe, machine
 
 RESULTS = Path(__file__).parent / "results"
 TASK_SIZE = 10
@@ -199,7 +200,7 @@ def main(argv: list[str]) -> int:
     ]
     instances = args.instances or (80 if args.quick else 320)
     rounds = args.rounds or (1 if args.quick else 2)
-    print(_machine(), flush=True)
+    print(describe(), flush=True)
 
     from dicomkit.testing.data import make_study, write_instances
 
@@ -246,22 +247,9 @@ def main(argv: list[str]) -> int:
     RESULTS.mkdir(exist_ok=True)
     name = "dask-quick.json" if args.quick else "dask.json"
     meta = {"instances": instances, "threads_per_worker": args.threads, "task_size": TASK_SIZE}
-    meta |= {"machine": _machine(), "cpus": os.cpu_count(), "python": platform.python_version()}
+    meta |= {"machine": machine()}
     (RESULTS / name).write_text(json.dumps({**meta, "rows": rows}, indent=2) + "\n")
     return 0
-
-
-def _machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"CPU {model} x{os.cpu_count()}, Python {platform.python_version()}, load {load}"
 
 
 def _line(row: dict[str, Any], instances: int) -> str:

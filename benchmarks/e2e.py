@@ -19,7 +19,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import shutil
 import socket
 import statistics
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._e2e_data import DataSet, make_dataset, prebuild_bodies
+from benchmarks._machine import describe, load_average, machine
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
@@ -399,22 +399,6 @@ def print_table(server: str, rows: list[Row]) -> None:
         print(f"| {r.work} | {r.case} | {r.seconds:.3f} | {rss} | {ratio} | {r.target} | {met} |")
 
 
-def machine() -> dict[str, Any]:
-    """What the figures were measured on."""
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cpu": model,
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-
-
 def _orthanc_usable() -> bool:
     try:
         from dicomkit_server.orthanc import namespace_refusal, orthanc_available
@@ -443,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
             "large": make_dataset(scratch / "large", large_n),
             "tiny": make_dataset(scratch / "tiny", QIDO_INSTANCES, patient="QIDO"),
         }
+        print(describe())
         print(
             f"data: {small_n} instances = {sets['small'].size / 1e6:.1f} MB; "
             f"{large_n} instances = {sets['large'].size / 1e6:.1f} MB; {opts.runs} run(s) per case"
@@ -458,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
             with starter(scratch / f"{server}-root") as (url, handle):
                 rows = bench_server(server, url, handle, sets, opts)
             print_table(server, rows)
+            print(f"load average after {server}: {load_average()}")
             results["servers"][server] = [asdict(row) for row in rows]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

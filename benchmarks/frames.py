@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import tempfile
 import time
@@ -28,14 +27,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.e2e import _orthanc_usable, machine, orthanc_server, reference_server
+from benchmarks._machine import describe, load_average
+from benchmarks.e2e import _orthanc_usable, orthanc_server, reference_server
 
 TARGET = 20.0
-
-
-def _load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def _single(url: str, target: tuple[str, str, str], count: int) -> list[bytes]:
@@ -112,8 +107,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="100 frames, one run")
     args, _ = parser.parse_known_args(argv)
     count, runs = (100, 1) if args.quick else (args.frames, args.runs)
-    info = machine()
-    print(f"cpu: {info['cpu']} ({info['cpus']} cpus), python {info['python']}")
+    print(describe())
     print(f"{count} frames of 64x64x16 bit (8 KiB) in one instance; median of {runs} run(s)")
     ds = _instance(count)
     target = (ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID)
@@ -132,9 +126,9 @@ def main(argv: list[str]) -> int:
 
                 with DicomClient(url, transport="urllib3") as client:
                     client.store_instances([ds])
-                before = _load()
+                before = load_average()
                 medians = measure(url, target, count, runs)
-                after = _load()
+                after = load_average()
             base = count / medians["single"]
             print(f"\n### {name}\n\nload average before: {before}; after: {after}\n")
             print("| case | median s | frames/s | x single |\n|---|---:|---:|---:|")

@@ -199,9 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     opts = parser.parse_args(argv)
     mib = opts.mib or (128 if opts.quick else 512)
     runs = opts.runs or (1 if opts.quick else 2)
-    from benchmarks.e2e import machine, reference_server
+    from benchmarks._machine import describe
+    from benchmarks.e2e import reference_server
 
-    print(f"machine: {machine()}")
+    print(describe())
     print(f"one instance of {mib} MiB of pixel data; {runs} run(s) per case")
     specs = [(case, backend) for backend in _backends() for case in CASES]
     seen: dict[tuple[str, str], list[dict[str, Any]]] = {}

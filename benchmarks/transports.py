@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import platform
 import shutil
 import statistics
 import subprocess
@@ -31,6 +30,7 @@ from typing import Any
 
 import urllib3
 
+from benchmarks._machine import describe
 from dicomkit.core.interface import AsyncTransport, Request, Transport
 from dicomkit.testing._contract_server import ContractServer
 from dicomkit.transports import available, get
@@ -213,7 +213,7 @@ def main(argv: list[str]) -> int:
                 streams[label].append(stream(big))
     lines, ratios = _table(rates, paired_raw, streams, curl)
     print(f"{count} small GETs and one {size >> 20} MiB body per case and run; {runs} runs")
-    print(f"CPython {platform.python_version()}, urllib3 {urllib3.__version__}")
+    print(f"{describe()}; urllib3 {urllib3.__version__}")
     print("\n".join(lines))
     print(
         f"targets: urllib3 backend <= {TARGET_OVERHEAD}x raw urllib3 per request; "

@@ -196,7 +196,8 @@ def _tasks(
             chunk = items[start : start + size]
             uids = [(i.study or "", i.series or "", i.sop or "") for i in chunk]
             staging = _staging_prefix(job)
-            durable = job.durable and not place.is_url  # an object store's put is its own
+            # an object store's upload is durable by its own rules
+            durable = job.durable and place is not None and not place.is_url
             arguments = (config, place, uids, whole, semaphore, staging, asynchronous, durable)
             yield chunk, download_task, arguments
 

@@ -1,0 +1,38 @@
+"""Every registered benchmark runs in its quick mode (issue 19: "the quick mode stays in CI").
+
+Only that it runs to the end and says what it ran on is checked here: figures are never
+asserted in tests (docs/performance.md holds them). Under ``CI=true`` the Orthanc cases must
+run too, not be skipped.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.__main__ import REGISTERED
+from tests._support.ci import in_ci
+from tests._support.python import clean_env
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_every_benchmark_runs_quick_and_names_the_machine() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env=clean_env(),
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    sections = re.split(r"^== ", done.stdout, flags=re.MULTILINE)[1:]
+    assert [section.split("\n", 1)[0] for section in sections] == REGISTERED
+    for section in sections:
+        assert "CPU: " in section, section[:500]
+        assert "load average" in section, section[:500]
+    if in_ci():
+        assert "Orthanc is not installed" not in done.stdout
