@@ -64,12 +64,6 @@ class ClientSettings:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     max_json_bytes: int = DEFAULT_MAX_JSON_BYTES
 
-    def config(self, *, auth: Auth | None, retry: RetryPolicy) -> ClientConfig:
-        """The :class:`ClientConfig` of these settings, with the client's resolved ``auth``
-        and ``retry`` (the client refuses a transport instance first, in its own words)."""
-        values = {option.name: getattr(self, option.name) for option in fields(self)}
-        return ClientConfig(**{**values, "auth": auth, "retry": retry})
-
 
 @dataclass(frozen=True)
 class ClientConfig(ClientSettings):
@@ -156,6 +150,13 @@ class ClientConfig(ClientSettings):
 
         transport: Any = self.transport if self.transport is not None else None
         return AsyncDicomClient(self.url, transport=transport, **self._options())
+
+
+def config_of(settings: ClientSettings, *, auth: Auth | None, retry: RetryPolicy) -> ClientConfig:
+    """A client's :attr:`config`: its settings with its resolved ``auth`` and ``retry`` (the
+    client refuses a transport instance first, in its own words)."""
+    values = {option.name: getattr(settings, option.name) for option in fields(settings)}
+    return ClientConfig(**{**values, "auth": auth, "retry": retry})
 
 
 def rebuild(config: ClientConfig, cls: type[Any]) -> object:

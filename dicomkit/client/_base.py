@@ -97,11 +97,14 @@ class ClientBase:
 
     @property
     def config(self) -> ClientConfig:
-        """The :class:`~dicomkit.ClientConfig` that builds this client again, in any process.
+        """The :class:`~dicomkit.ClientConfig` that builds this client again, in any process:
+        derived from the settings the constructor built, with the resolved auth and retry.
 
         InvalidArgumentError for a client given a transport instance (sockets do not travel):
         build it from a name or class and ``transport_options`` instead.
         """
+        from dicomkit.config import config_of
+
         spec = self._settings.transport
         if spec is not None and not isinstance(spec, (str, type)):
             raise InvalidArgumentError(
@@ -109,7 +112,7 @@ class ClientBase:
                 "become a ClientConfig (its sockets do not travel to another process): build "
                 "the client with transport=<name or class> and transport_options=... instead"
             )
-        return self._settings.config(auth=self.auth, retry=self.retry)
+        return config_of(self._settings, auth=self.auth, retry=self.retry)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """A client pickles as its :attr:`config`; the unpickled client is a fresh one."""
