@@ -55,7 +55,7 @@ def test_the_public_keywords_are_the_settings_fields_plus_the_network_ones(cls: 
 
 
 @pytest.mark.parametrize(("cls", "transport"), FLAVOURS, ids=["sync", "async"])
-def test_every_option_travels_through_the_config_and_back(cls: type, transport: str) -> None:
+def test_every_option_travels_through_the_config_and_back(cls: Any, transport: str) -> None:
     client = cls(URL, transport=transport, verify=False, **OPTIONS)
     config = client.config
     for name, value in OPTIONS.items():
@@ -67,7 +67,7 @@ def test_every_option_travels_through_the_config_and_back(cls: type, transport: 
     assert client.retry is OPTIONS["retry"]
     assert client.urls.root == f"{URL}/v2/partitions/part-7"
     assert client.urls.qido_root.endswith("/q")
-    copy = pickle.loads(pickle.dumps(client))
+    copy: Any = pickle.loads(pickle.dumps(client))
     assert type(copy) is cls
     assert isinstance(copy.auth, BearerToken)
     assert copy.config == replace(config, auth=copy.auth)  # auth compares by identity
@@ -78,7 +78,7 @@ def test_every_option_travels_through_the_config_and_back(cls: type, transport: 
 def test_an_instance_transport_stays_in_the_client_and_out_of_the_config() -> None:
     from dicomkit.transports import get
 
-    transport = get("urllib3")()
+    transport: Any = get("urllib3")()
     client = DicomClient(URL, transport=transport)
     assert client.transport is transport
     with pytest.raises(InvalidArgumentError, match="transport instance you built"):
