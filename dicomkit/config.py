@@ -15,7 +15,7 @@ callable) and the worker reads it from its own environment.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.core.errors import InvalidArgumentError
@@ -37,22 +37,21 @@ DEFAULT_MAX_JSON_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class ClientConfig:
-    """Everything needed to build a DICOMweb client, as a frozen, picklable value.
+class ClientSettings:
+    """A client's options as its constructor was given them, in one value (internal).
 
-    ``transport`` is a registered name ("requests", "urllib3", "aiohttp", "httpx"), a transport
-    class, or None for the default of each flavour (so one config builds both clients);
-    ``transport_options`` go to its constructor (``pool_maxsize``, ``verify`` ...). ``auth``
-    is resolved at once (``("user", "password")`` becomes a ``BasicAuth``), so a tuple never
-    travels in a pickle. The other fields are the clients' constructor options. Equality
-    compares the auth object by identity; the mappings make a config unhashable.
+    The public constructors keep their explicit keywords and build this once; the driver and
+    the shared base read it instead of relaying each option, and ``client.config`` is derived
+    from it. Unlike :class:`ClientConfig` it may hold a transport instance and the ``auth``
+    and ``retry`` arguments as given: each client resolves them for its own I/O style.
+    ``transport_options`` already include the constructor's ``verify``/``cert``/``proxy``.
     """
 
     url: str
-    transport: str | type[Transport] | type[AsyncTransport] | None = None
+    transport: object = None
     transport_options: Mapping[str, Any] = field(default_factory=dict)
-    auth: Auth | None = None
-    retry: RetryPolicy | None = None
+    auth: Any = None
+    retry: RetryPolicy | int | bool | None = None
     timeout: TimeoutInput = None
     headers: Mapping[str, str] | None = field(default=None, repr=False)
     """Not in the ``repr`` (an API key header is a secret); pickled as given."""
@@ -64,6 +63,23 @@ class ClientConfig:
     stow_prefix: str | None = None
     chunk_size: int = DEFAULT_CHUNK_SIZE
     max_json_bytes: int = DEFAULT_MAX_JSON_BYTES
+
+
+@dataclass(frozen=True)
+class ClientConfig(ClientSettings):
+    """Everything needed to build a DICOMweb client, as a frozen, picklable value.
+
+    ``transport`` is a registered name ("requests", "urllib3", "aiohttp", "httpx"), a transport
+    class, or None for the default of each flavour (so one config builds both clients);
+    ``transport_options`` go to its constructor (``pool_maxsize``, ``verify`` ...). ``auth``
+    is resolved at once (``("user", "password")`` becomes a ``BasicAuth``), so a tuple never
+    travels in a pickle. The other fields are the clients' constructor options. Equality
+    compares the auth object by identity; the mappings make a config unhashable.
+    """
+
+    transport: str | type[Transport] | type[AsyncTransport] | None = None
+    auth: Auth | None = None
+    retry: RetryPolicy | None = None
 
     def __init__(
         self,
@@ -114,20 +130,11 @@ class ClientConfig:
             object.__setattr__(self, name, value)
 
     def _options(self) -> dict[str, Any]:
+        """The constructor keywords of a client, beside its url and transport."""
         return {
-            "transport_options": dict(self.transport_options),
-            "auth": self.auth,
-            "retry": self.retry,
-            "timeout": self.timeout,
-            "headers": self.headers,
-            "dialect": self.dialect,
-            "api_version": self.api_version,
-            "partition": self.partition,
-            "qido_prefix": self.qido_prefix,
-            "wado_prefix": self.wado_prefix,
-            "stow_prefix": self.stow_prefix,
-            "chunk_size": self.chunk_size,
-            "max_json_bytes": self.max_json_bytes,
+            option.name: getattr(self, option.name)
+            for option in fields(self)
+            if option.name not in ("url", "transport")
         }
 
     def client(self) -> DicomClient:
@@ -143,6 +150,13 @@ class ClientConfig:
 
         transport: Any = self.transport if self.transport is not None else None
         return AsyncDicomClient(self.url, transport=transport, **self._options())
+
+
+def config_of(settings: ClientSettings, *, auth: Auth | None, retry: RetryPolicy) -> ClientConfig:
+    """A client's :attr:`config`: its settings with its resolved ``auth`` and ``retry`` (the
+    client refuses a transport instance first, in its own words)."""
+    values = {option.name: getattr(settings, option.name) for option in fields(settings)}
+    return ClientConfig(**{**values, "auth": auth, "retry": retry})
 
 
 def rebuild(config: ClientConfig, cls: type[Any]) -> object:

@@ -22,20 +22,14 @@ from dicomkit.core.errors import (
     TransportError,
 )
 from dicomkit.core.interface import AsyncTransport, Request, Response, Transport
-from dicomkit.core.operations import (
-    MAX_JSON_BYTES,
-    Dialect,
-    Operations,
-    TimeoutInput,
-    resolve_dialect,
-)
-from dicomkit.core.retry import RetryPolicy, coerce_retry
+from dicomkit.core.operations import Operations, TimeoutInput, resolve_dialect
+from dicomkit.core.retry import coerce_retry
 from dicomkit.core.uids import validate_uid
 from dicomkit.core.urls import DicomWebURLs, without_userinfo
 
 if TYPE_CHECKING:
     from dicomkit.auth import Auth
-    from dicomkit.config import ClientConfig
+    from dicomkit.config import ClientConfig, ClientSettings
     from dicomkit.core import stow
     from dicomkit.core.operations import Exchanges
     from dicomkit.files import Progress
@@ -47,6 +41,7 @@ __all__ = [
     "PROXY_FROM_ENVIRONMENT",
     "ClientBase",
     "TimeoutInput",
+    "joined_transport_options",
     "raise_transport_failure",
     "uploadable",
 ]
@@ -60,66 +55,36 @@ PROXY_FROM_ENVIRONMENT = "environment"
 class ClientBase:
     """Options, exchanges and the bookkeeping common to both clients."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        auth: Any,
-        asynchronous: bool,
-        timeout: TimeoutInput,
-        retry: RetryPolicy | int | bool | None,
-        headers: Mapping[str, str] | None,
-        api_version: str | int | None,
-        partition: str | None,
-        qido_prefix: str | None,
-        wado_prefix: str | None,
-        stow_prefix: str | None,
-        chunk_size: int,
-        dialect: str | Dialect | None,
-        max_json_bytes: int = MAX_JSON_BYTES,
-    ) -> None:
-        if not isinstance(chunk_size, int) or chunk_size < 1:
+    def __init__(self, settings: ClientSettings, *, asynchronous: bool) -> None:
+        if not isinstance(settings.chunk_size, int) or settings.chunk_size < 1:
             raise InvalidArgumentError("chunk_size must be a positive number of bytes")
-        server = resolve_dialect(dialect)
+        server = resolve_dialect(settings.dialect)
         self.urls = DicomWebURLs(
-            base_url,
-            api_version=api_version,
-            partition=partition,
-            qido_prefix=qido_prefix,
-            wado_prefix=wado_prefix,
-            stow_prefix=stow_prefix,
+            settings.url,
+            api_version=settings.api_version,
+            partition=settings.partition,
+            qido_prefix=settings.qido_prefix,
+            wado_prefix=settings.wado_prefix,
+            stow_prefix=settings.stow_prefix,
             permissive_uids=server.permissive_uids,
         )
         self.base_url = self.urls.base_url
-        self.operations = Operations(self.urls, timeout=timeout, headers=headers)
-        if not isinstance(max_json_bytes, int) or max_json_bytes < 1:
+        self.operations = Operations(self.urls, timeout=settings.timeout, headers=settings.headers)
+        if not isinstance(settings.max_json_bytes, int) or settings.max_json_bytes < 1:
             raise InvalidArgumentError("max_json_bytes must be a positive number of bytes")
         self._dialect = server
-        self._max_json_bytes = max_json_bytes
-        self.retry = coerce_retry(retry)
+        self._max_json_bytes = settings.max_json_bytes
+        self.retry = coerce_retry(settings.retry)
         self._asynchronous = asynchronous
         self._client_name = "AsyncDicomClient" if asynchronous else "DicomClient"
         self.auth: Auth | None = None
-        if auth is not None:  # else nothing to resolve or warn about: dicomkit.auth stays unloaded
+        if settings.auth is not None:  # else dicomkit.auth stays unloaded: nothing to resolve
             from dicomkit.auth import check_transport_security, resolve_auth
 
-            self.auth = resolve_auth(auth, asynchronous=asynchronous)
+            self.auth = resolve_auth(settings.auth, asynchronous=asynchronous)
             check_transport_security(self.urls.base_url, self.auth, stacklevel=5)
-        self.chunk_size = chunk_size
-        self._settings: dict[str, Any] = {
-            "url": base_url,
-            "retry": self.retry,
-            "timeout": timeout,
-            "headers": headers,
-            "dialect": dialect,
-            "api_version": api_version,
-            "partition": partition,
-            "qido_prefix": qido_prefix,
-            "wado_prefix": wado_prefix,
-            "stow_prefix": stow_prefix,
-            "chunk_size": chunk_size,
-            "max_json_bytes": max_json_bytes,
-        }
+        self.chunk_size = settings.chunk_size
+        self._settings = settings
 
     @cached_property
     def exchanges(self) -> Exchanges:
@@ -130,58 +95,24 @@ class ClientBase:
 
         return Exchanges(self.operations, self._dialect, max_json_bytes=self._max_json_bytes)
 
-    def _remember_transport(
-        self,
-        transport: object,
-        options: Mapping[str, Any] | None,
-        network: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Note how the transport was chosen (for :attr:`config`) and check its options.
-
-        ``network`` holds the constructor's ``verify``/``cert``/``proxy`` (unset ones None, or
-        ``"environment"`` for ``proxy``): they join ``options``, once. Options apply only to a
-        transport dicomkit builds: with an instance they would be silently ignored, so they
-        are refused.
-        """
-        options = dict(options or {})
-        for name, value in (network or {}).items():
-            if value is None if name != "proxy" else value == PROXY_FROM_ENVIRONMENT:
-                continue
-            if name in options:
-                raise InvalidArgumentError(
-                    f"{name} given twice: as {name}= and in transport_options"
-                )
-            options[name] = value
-        if options and isinstance(transport, (Transport, AsyncTransport)):
-            raise InvalidArgumentError(
-                f"transport_options {sorted(options)} only apply when dicomkit builds the "
-                "transport from a name or class; configure the instance you pass instead"
-            )
-        self._transport_spec = transport
-        self._transport_options = dict(options or {})
-
     @property
     def config(self) -> ClientConfig:
-        """The :class:`~dicomkit.ClientConfig` that builds this client again, in any process.
+        """The :class:`~dicomkit.ClientConfig` that builds this client again, in any process:
+        derived from the settings the constructor built, with the resolved auth and retry.
 
         InvalidArgumentError for a client given a transport instance (sockets do not travel):
         build it from a name or class and ``transport_options`` instead.
         """
-        from dicomkit.config import ClientConfig
+        from dicomkit.config import config_of
 
-        spec = getattr(self, "_transport_spec", None)
+        spec = self._settings.transport
         if spec is not None and not isinstance(spec, (str, type)):
             raise InvalidArgumentError(
                 f"this {self._client_name} uses a transport instance you built, which cannot "
                 "become a ClientConfig (its sockets do not travel to another process): build "
                 "the client with transport=<name or class> and transport_options=... instead"
             )
-        return ClientConfig(
-            transport=spec,
-            transport_options=getattr(self, "_transport_options", {}),
-            auth=self.auth,
-            **self._settings,
-        )
+        return config_of(self._settings, auth=self.auth, retry=self.retry)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """A client pickles as its :attr:`config`; the unpickled client is a fresh one."""
@@ -196,7 +127,7 @@ class ClientBase:
         """A transport by name or class (owned, closed with the client) for this I/O style."""
         from dicomkit.transports.registry import resolve_transport
 
-        options = getattr(self, "_transport_options", {})
+        options = self._settings.transport_options
         return resolve_transport(transport, asynchronous=self._asynchronous, **options)
 
     def _retry_delay(
@@ -322,6 +253,30 @@ class ClientBase:
         planned = DEFAULT_WORKERS if workers is None else workers
         plan = FolderUpload(folder, recursive, max_count, max_bytes, planned, force)
         return plan, workers or DEFAULT_WORKERS, policy
+
+
+def joined_transport_options(
+    transport: object, options: Mapping[str, Any] | None, network: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``transport_options`` with the constructor's ``verify``/``cert``/``proxy`` joined, once.
+
+    ``network`` holds those three (unset ones None, or ``"environment"`` for ``proxy``).
+    Options apply only to a transport dicomkit builds: with an instance they would be silently
+    ignored, so they are refused.
+    """
+    joined = dict(options or {})
+    for name, value in network.items():
+        if value is None if name != "proxy" else value == PROXY_FROM_ENVIRONMENT:
+            continue
+        if name in joined:
+            raise InvalidArgumentError(f"{name} given twice: as {name}= and in transport_options")
+        joined[name] = value
+    if joined and isinstance(transport, (Transport, AsyncTransport)):
+        raise InvalidArgumentError(
+            f"transport_options {sorted(joined)} only apply when dicomkit builds the "
+            "transport from a name or class; configure the instance you pass instead"
+        )
+    return joined
 
 
 def raise_transport_failure(

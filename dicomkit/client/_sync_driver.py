@@ -17,12 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from dicomkit.client._base import (
-    DEFAULT_CHUNK_SIZE,
-    ClientBase,
-    TimeoutInput,
-    raise_transport_failure,
-)
+from dicomkit.client._base import ClientBase, raise_transport_failure
 from dicomkit.client._io_sync import call_back, offload, sleep, write_pieces
 from dicomkit.core.errors import (
     DicomkitError,
@@ -34,12 +29,12 @@ from dicomkit.core.errors import (
     TransportError,
 )
 from dicomkit.core.interface import Headers, Request, Response, Transport
-from dicomkit.core.operations import MAX_JSON_BYTES, Dialect, with_headers
-from dicomkit.core.retry import RetryPolicy
+from dicomkit.core.operations import with_headers
 from dicomkit.files import BYTES_RECEIVED, Progress
 from dicomkit.transports.support import MAX_PIECE
 
 if TYPE_CHECKING:
+    from dicomkit.config import ClientSettings
     from dicomkit.core import multipart
     from dicomkit.core.dicomjson import StoreResult
     from dicomkit.core.operations import Exchange, PartStreamExchange, Sink, WrittenPart
@@ -64,40 +59,12 @@ covers this many, not every piece; memory stays at this plus one piece, whatever
 class SyncDriver(ClientBase):
     """Owns the transport and runs exchanges with authentication and retries."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        transport: Any = "requests",
-        auth: Any = None,
-        timeout: TimeoutInput = None,
-        retry: RetryPolicy | int | bool | None = None,
-        headers: Mapping[str, str] | None = None,
-        api_version: str | int | None = None,
-        partition: str | None = None,
-        qido_prefix: str | None = None,
-        wado_prefix: str | None = None,
-        stow_prefix: str | None = None,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        dialect: str | Dialect | None = None,
-        max_json_bytes: int = MAX_JSON_BYTES,
-    ) -> None:
+    def __init__(self, settings: ClientSettings) -> None:
         super().__init__(
-            base_url,
-            auth=auth,
+            settings,
             asynchronous=False,
-            timeout=timeout,
-            retry=retry,
-            headers=headers,
-            api_version=api_version,
-            partition=partition,
-            qido_prefix=qido_prefix,
-            wado_prefix=wado_prefix,
-            stow_prefix=stow_prefix,
-            chunk_size=chunk_size,
-            dialect=dialect,
-            max_json_bytes=max_json_bytes,
         )
+        transport = settings.transport
         self.transport: Transport
         if isinstance(transport, Transport):
             self.transport, self._owns_transport = transport, False

@@ -21,9 +21,11 @@ from dicomkit.client._base import (
     DEFAULT_CHUNK_SIZE,
     PROXY_FROM_ENVIRONMENT,
     TimeoutInput,
+    joined_transport_options,
     uploadable,
 )
 from dicomkit.client._io_async import concurrently, offload
+from dicomkit.config import ClientSettings
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import AsyncTransportSpec, Headers
 from dicomkit.core.operations import MAX_JSON_BYTES, Dialect
@@ -105,23 +107,24 @@ class AsyncDicomClient(AsyncDriver):
         max_json_bytes: int = MAX_JSON_BYTES,
     ) -> None:
         network = {"verify": verify, "cert": cert, "proxy": proxy}
-        self._remember_transport(transport, transport_options, network)
-        super().__init__(
+        settings = ClientSettings(
             base_url,
             transport=transport,
+            transport_options=joined_transport_options(transport, transport_options, network),
             auth=auth,
-            timeout=timeout,
             retry=retry,
+            timeout=timeout,
             headers=headers,
+            dialect=dialect,
             api_version=api_version,
             partition=partition,
             qido_prefix=qido_prefix,
             wado_prefix=wado_prefix,
             stow_prefix=stow_prefix,
             chunk_size=chunk_size,
-            dialect=dialect,
             max_json_bytes=max_json_bytes,
         )
+        super().__init__(settings)
 
     @cached_property
     def workitems(self) -> AsyncWorkitems:
