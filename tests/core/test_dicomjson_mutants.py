@@ -96,7 +96,7 @@ def test_a_dataset_pydicom_cannot_write_is_refused() -> None:
     from pydicom import Dataset
 
     ds = Dataset()
-    with pytest.warns(UserWarning):
+    with pytest.warns(UserWarning, match="cannot be assigned to a tag with VR US"):
         ds.add_new(0x00280010, "US", "abc")
     with pytest.raises(InvalidArgumentError) as refused:
         dataset_to_json(ds)

@@ -128,8 +128,9 @@ def test_an_identity_encoding_keeps_the_length_check(encoding: str) -> None:
     headers = [("Content-Length", "4"), ("Content-Encoding", encoding)]
     events = PartEvents(headers)
     events.feed(b"abc")
-    with pytest.raises(ProtocolError, match="^the answer ended after 3 of its 4 bytes$"):
+    with pytest.raises(ProtocolError) as short:
         events.close()
+    assert str(short.value) == "the answer ended after 3 of its 4 bytes"
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])

@@ -12,7 +12,7 @@ import pytest
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from dicomkit.core import stow
-from dicomkit.core.dicomjson import StoreResult, StoredInstance
+from dicomkit.core.dicomjson import StoredInstance, StoreResult
 from dicomkit.core.errors import InvalidArgumentError, StoreError
 from dicomkit.testing.data import dataset_bytes, make_instance
 
