@@ -173,7 +173,7 @@ def test_maybe_stored_other_errors() -> None:
 
 
 def test_sop_uids_of_reads_every_value_as_text() -> None:
-    found = [
+    found: list[dict[str, Any]] = [
         {"00080018": {"vr": "UI", "Value": ["1.2", "1.3"]}},
         {"00080018": {"vr": "UI", "Value": ["", None, 7]}},
         {"00080018": {"Value": "1.9"}},
@@ -263,5 +263,6 @@ def test_the_answer_headers_reach_the_search() -> None:
 def test_the_error_headers_reach_the_search() -> None:
     exchange = HeldExchange(exchanges(), ["1.2.3"])
     error = exchange.error(400, [("Warning", '299 pacs "bad filter"')], b"")
+    assert isinstance(error, errors.BadRequestError)
     assert str(error) == f"HTTP 400 for GET {lookup(['1.2.3'])}: bad filter"
     assert error.reasons == ["bad filter"]
