@@ -112,7 +112,7 @@ def test_raw_query_characters_accepted(raw: str) -> None:
     assert Dialect(query_raw=raw).query_raw == raw
 
 
-@pytest.mark.parametrize("raw", ["/", "^&", " ", 1])
+@pytest.mark.parametrize("raw", ["/", "^&", " ", "X", "^X,", 1])
 def test_raw_query_characters_refused(raw: Any) -> None:
     with pytest.raises(InvalidArgumentError) as refused:
         Dialect(query_raw=raw)
