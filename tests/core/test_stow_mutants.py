@@ -189,3 +189,20 @@ def test_warnings_raise_only_when_asked() -> None:
     clean = stow.StoreTally([[stow.StowItem(b"x")]], None, raise_on_warnings=True)
     clean.settle(1, StoreResult(stored=[StoredInstance("1.2", "1.2.3")]))
     assert clean.outcome().stored == [StoredInstance("1.2", "1.2.3")]
+
+
+def test_the_store_exchange_reads_files_in_its_chunk_size() -> None:
+    from dicomkit.core.operations.builder import Operations
+    from dicomkit.core.urls import DicomWebURLs
+
+    operations = Operations(DicomWebURLs("https://pacs.test/dicom-web"))
+    item = stow.StowItem(opener(b"abcdefg"), 7)
+    exchange = stow.store_exchange(operations, [item], chunk_size=3)
+    body = exchange.request.body
+    assert body is not None and not isinstance(body, bytes)
+    chunks = list(body)
+    assert max(len(chunk) for chunk in chunks) == 3
+    assert b"".join(chunks).count(b"abcdefg") == 1
+    whole = stow.store_exchange(operations, [item])
+    assert whole.request.body is not None and not isinstance(whole.request.body, bytes)
+    assert b"abcdefg" in list(whole.request.body)
