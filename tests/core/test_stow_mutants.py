@@ -199,10 +199,12 @@ def test_the_store_exchange_reads_files_in_its_chunk_size() -> None:
     item = stow.StowItem(opener(b"abcdefg"), 7)
     exchange = stow.store_exchange(operations, [item], chunk_size=3)
     body = exchange.request.body
-    assert body is not None and not isinstance(body, bytes)
+    assert body is not None
+    assert not isinstance(body, bytes)
     chunks = list(body)
     assert max(len(chunk) for chunk in chunks) == 3
     assert b"".join(chunks).count(b"abcdefg") == 1
     whole = stow.store_exchange(operations, [item])
-    assert whole.request.body is not None and not isinstance(whole.request.body, bytes)
+    assert whole.request.body is not None
+    assert not isinstance(whole.request.body, bytes)
     assert b"abcdefg" in list(whole.request.body)
