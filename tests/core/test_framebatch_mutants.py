@@ -12,6 +12,7 @@ from dicomkit.core.errors import InvalidArgumentError, ProtocolError
 from dicomkit.core.interface import Headers
 from dicomkit.core.operations import Operations
 from dicomkit.core.operations.dialect import Dialect
+from dicomkit.core.operations.exchange import PartsExchange
 from dicomkit.core.operations.framebatch import (
     BATCH_BYTES,
     Frame,
@@ -24,7 +25,6 @@ from dicomkit.core.operations.framebatch import (
     largest_frame,
     number_of_frames,
 )
-from dicomkit.core.operations.exchange import PartsExchange
 from dicomkit.core.urls import DicomWebURLs
 
 UID = "1.2.3"
@@ -214,7 +214,7 @@ def test_the_measured_weight_sets_the_automatic_batch_as_an_integer() -> None:
     planner = FramePlanner([(UID, n) for n in range(1, 101)], concurrency=1)
     batch = issued(planner)
     assert len(batch.numbers) == 100
-    for number in batch.numbers:
+    for _ in batch.numbers:
         planner.part(batch, Headers(), b"x" * (3 << 20))
     planner.finished(batch)
     assert planner.batch_size == 5
