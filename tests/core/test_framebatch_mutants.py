@@ -76,7 +76,8 @@ def test_largest_frame_counts_samples_bits_and_skips_unknown_sizes() -> None:
 
     assert largest_frame([item(rows=2, cols=3, bits=16)]) == 12, "one sample when not said"
     assert largest_frame([item(rows=2, cols=3, bits=8, spp=3)]) == 18
-    assert largest_frame([item(rows=" 2 ", cols="3", bits="12")]) == 9, "bits, not bytes"
+    nine = largest_frame([item(rows=" 2 ", cols="3", bits="12")])
+    assert (nine, type(nine)) == (9, int), "bits, not bytes, counted in whole bytes"
     assert largest_frame([item(rows=2, cols=3, bits=1)]) == 0
     assert largest_frame([item(rows=2, cols=3, bits=8, spp=0)]) == 6, "0 samples read as 1"
     assert largest_frame([item(rows=2, cols=3)]) is None
@@ -93,10 +94,11 @@ def test_frames_of_series_puts_instances_without_a_number_last_in_server_order()
             out["00200013"] = element(number, "IS")
         return out
 
-    metadata = [item("z"), item("b", "2"), item("y"), item("a", 0, 2), item("n", "x")]
+    metadata = [item("z"), item("b", "2"), item("y"), item("c", 1), item("a", 0, 2), item("n", "x")]
     assert frames_of_series(metadata) == [
         ("a", 1),
         ("a", 2),
+        ("c", 1),
         ("b", 1),
         ("z", 1),
         ("y", 1),
@@ -147,6 +149,7 @@ def test_check_batching_messages_and_bounds() -> None:
         (0, 1, "batch must be an integer >= 1, not 0"),
         (1, 0, "concurrency must be an integer >= 1, not 0"),
         (1, None, "concurrency must be an integer >= 1, not None"),
+        (None, 0, "concurrency must be an integer >= 1, not 0"),
         (True, 1, "batch must be an integer >= 1, not True"),
         (2.0, 1, "batch must be an integer >= 1, not 2.0"),
     ]:
@@ -380,7 +383,7 @@ def test_a_refusal_halves_the_list_and_sets_the_limit() -> None:
     assert [b.numbers for b in iter(two.next_batch, None)] == [(1,), (2,)]
 
 
-def test_a_refused_batch_forgets_its_parts_so_a_reask_starts_afresh() -> None:
+def test_a_refused_batch_leaves_nothing_behind_so_finishing_it_is_a_driver_error() -> None:
     planner = FramePlanner([(UID, 1), (UID, 2)], concurrency=1)
     batch = issued(planner)
     planner.part(batch, Headers(), b"x")
@@ -426,3 +429,39 @@ def test_a_reask_after_its_frame_was_handed_out_keeps_its_place() -> None:
     answer(planner, retry, [2])
     assert [f.number for f in planner.ready()] == [2, 1]
     assert planner.done
+
+
+def test_a_refusal_down_to_single_frames_asks_single_frames_from_then_on() -> None:
+    planner = FramePlanner([(UID, n) for n in range(1, 5)], concurrency=2)
+    assert planner.refused(issued(planner), 400)
+    assert planner.batch_size == 1
+    assert [b.numbers for b in iter(planner.next_batch, None)] == [(1,), (2,), (3,)]
+
+
+def test_the_weight_is_the_mean_part_size_rounded_down() -> None:
+    third = BATCH_BYTES // 3  # 16 MiB / 3 rounded down: 3 frames of it fit, not of one byte more
+    planner = FramePlanner([(UID, n) for n in range(1, 13)], concurrency=1, frame_bytes=8 << 20)
+    batch = issued(planner)
+    assert batch.numbers == (1, 2)
+    planner.part(batch, Headers(), b"x" * third)
+    planner.part(batch, Headers(), b"x" * (third + 1))
+    planner.finished(batch)
+    assert planner.batch_size == 3
+    single = FramePlanner([(UID, n) for n in range(1, 21)], concurrency=1, frame_bytes=32 << 20)
+    lone = issued(single)
+    assert lone.numbers == (1,)
+    single.part(lone, Headers(), b"x" * (3 << 20))
+    single.finished(lone)
+    assert single.batch_size == 5, "one part of 3 MiB"
+
+
+def test_frames_handed_out_before_their_answer_ends_are_not_asked_again() -> None:
+    planner = FramePlanner([(UID, 1), (UID, 2)], concurrency=1)
+    batch = issued(planner)
+    planner.part(batch, Headers(), b"1")
+    planner.part(batch, Headers(), b"2")
+    assert [f.number for f in planner.ready()] == [1, 2]
+    assert planner.done
+    planner.finished(batch)
+    assert planner.next_batch() is None
+    assert planner.batch_size == 2
