@@ -176,6 +176,44 @@ def test_the_cli_and_its_help_load_no_server(statement: str, loaded: str, absent
     assert present == {m: str(m == loaded) for m in watched}
 
 
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["download", "1.2.3", "--out", "x"], "download"),
+        (["--url", "http://h/dicom-web", "-v", "download", "1.2.3"], "download"),
+        (["--transport", "urllib3", "search", "studies"], "search"),
+        (["--help"], None),
+        (["-h", "download"], None),
+        ([], None),
+    ],
+)
+def test_the_command_run_is_found_past_the_shared_options(argv: list[str], command: str | None):
+    assert cli._command_named(argv) == command
+
+
+def test_a_command_run_loads_no_other_command():
+    statement = (
+        "import sys, dicomkit.cli as c; c.build_parser(only='download');"
+        " print(sorted(m for m in sys.modules if m.startswith(('dicomkit.commands.',"
+        " 'dicomkit_server'))))"
+    )
+    result = run_python("-c", statement)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "['dicomkit.commands._common',",
+        "'dicomkit.commands._transfer',",
+        "'dicomkit.commands.download']",
+    ]
+
+
+def test_only_an_unknown_name_builds_every_command(monkeypatch):
+    _use(monkeypatch, FakeEntryPoint("greet", Greet()), FakeEntryPoint("other", Greet()))
+    choices = cli.build_parser(only="nosuch")._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {"greet", "other"} <= set(choices)
+    only = cli.build_parser(only="greet")._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert set(only) == {"greet"}
+
+
 def test_the_console_script_lists_serve_and_the_main_wheels_commands():
     result = run_python("-m", "dicomkit.cli", "--help")
     assert result.returncode == 0, result.stderr

@@ -98,13 +98,20 @@ def _broken(name: str, exc: Exception) -> str:
     return f"cannot be loaded ({type(exc).__name__}: {exc}); {hint}"
 
 
-def build_parser(commands: Iterable[EntryPointLike] | None = None) -> argparse.ArgumentParser:
-    """The parser with one subcommand per entry point (default: the installed ones).
+def build_parser(
+    commands: Iterable[EntryPointLike] | None = None, *, only: str | None = None
+) -> argparse.ArgumentParser:
+    """The parser with one subcommand per entry point (default: the installed ones); with
+    ``only``, the parser of that one command alone, when an entry point has that name.
 
     A command that fails to load, or whose ``configure`` raises, is listed as unavailable:
     a broken plugin must not take the other commands down.
     """
-    found = entry_points(group=COMMANDS_GROUP) if commands is None else commands
+    found = list(entry_points(group=COMMANDS_GROUP) if commands is None else commands)
+    if only is not None and any(entry_point.name == only for entry_point in found):
+        found = [entry_point for entry_point in found if entry_point.name == only]
+    else:
+        only = None
     loaded: dict[str, Command] = {}
     unavailable: dict[str, str] = {}
     for entry_point in sorted(found, key=lambda ep: ep.name):
@@ -117,7 +124,7 @@ def build_parser(commands: Iterable[EntryPointLike] | None = None) -> argparse.A
         else:
             unavailable.pop(entry_point.name, None)
     for name, hint in _INSTALL_HINTS.items():
-        if name not in loaded and name not in unavailable:
+        if name not in loaded and name not in unavailable and only in (None, name):
             unavailable[name] = f"not installed: {hint}"
     while True:
         try:
@@ -188,9 +195,21 @@ def _quiet_stdout() -> None:
         os.close(devnull)
 
 
+def _command_named(argv: Sequence[str] | None) -> str | None:
+    """The command ``argv`` runs, found past the shared options, or None (``--help``, no
+    command, or an option the shared ones do not know comes first)."""
+    shared = argparse.ArgumentParser(add_help=False)
+    add_global_options(shared)
+    _, rest = shared.parse_known_args(argv)
+    return rest[0] if rest and not rest[0].startswith("-") else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``dicomkit`` with ``argv`` (default: the process's); returns the exit status."""
-    parser = build_parser()
+    """Run ``dicomkit`` with ``argv`` (default: the process's); returns the exit status.
+
+    Only the command run is loaded (a command's module may import much: the others' imports
+    would be paid by every run); ``dicomkit --help`` loads them all."""
+    parser = build_parser(only=_command_named(argv))
     args, unknown = parser.parse_known_args(argv)
     if unknown and not isinstance(args.handler, _Unavailable):
         parser.parse_args(argv)  # argparse's own "unrecognized arguments" message and exit 2
