@@ -14,12 +14,14 @@ expand.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dicomkit.core import multipart
 from dicomkit.core.errors import DicomJSONError, DicomkitError, ProtocolError
 from dicomkit.core.media import parse_media_type
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 __all__ = [
     "APPLICATION_DICOM_XML",
@@ -38,6 +40,13 @@ _GROUPS = ("Alphabetic", "Ideographic", "Phonetic")
 _TAG = re.compile(r"[0-9A-Fa-f]{8}\Z")
 _NUMBERS = frozenset({"US", "SS", "UL", "SL", "UV", "SV", "FL", "FD", "IS", "DS"})
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)  # anywhere: a prolog may be padded
+
+
+def _etree() -> Any:
+    """ElementTree, imported when XML is first read or written: JSON answers never need it."""
+    import xml.etree.ElementTree
+
+    return xml.etree.ElementTree
 
 
 def looks_like_xml(body: bytes | str) -> bool:
@@ -122,8 +131,8 @@ def native_model_to_json(body: bytes | str) -> dict[str, Any]:
     if _DOCTYPE.search(raw):
         raise DicomJSONError("an XML answer with a document type declaration is refused")
     try:
-        root = ET.fromstring(raw)
-    except ET.ParseError as exc:
+        root = _etree().fromstring(raw)
+    except _etree().ParseError as exc:
         raise DicomJSONError(f"the XML answer is not well-formed: {exc}") from None
     if _local(root.tag) != "NativeDicomModel":
         raise DicomJSONError(f"the XML answer is not a NativeDicomModel but {_local(root.tag)!r}")
@@ -154,36 +163,39 @@ def native_models(content_type: str | None, body: bytes) -> list[dict[str, Any]]
 
 def json_to_native_model(dataset: dict[str, Any]) -> bytes:
     """A DICOM JSON object as a PS3.19 ``NativeDicomModel`` document (UTF-8, declared)."""
-    root = ET.Element("NativeDicomModel", xmlns=NAMESPACE)
+    etree = _etree()
+    root = etree.Element("NativeDicomModel", xmlns=NAMESPACE)
     _write_attributes(root, dataset)
-    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+    return bytes(etree.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def _write_attributes(parent: ET.Element, dataset: dict[str, Any]) -> None:
+    child = _etree().SubElement
     for tag in sorted(dataset):
         element = dataset[tag]
         vr = str(element.get("vr", "UN"))
-        node = ET.SubElement(parent, "DicomAttribute", {"tag": tag.upper(), "vr": vr})
+        node = child(parent, "DicomAttribute", {"tag": tag.upper(), "vr": vr})
         if "BulkDataURI" in element:
-            ET.SubElement(node, "BulkData", uri=str(element["BulkDataURI"]))
+            child(node, "BulkData", uri=str(element["BulkDataURI"]))
         elif "InlineBinary" in element:
-            ET.SubElement(node, "InlineBinary").text = str(element["InlineBinary"])
+            child(node, "InlineBinary").text = str(element["InlineBinary"])
         for number, value in enumerate(element.get("Value", []), start=1):
             if vr == "SQ":
-                _write_attributes(ET.SubElement(node, "Item", number=str(number)), value or {})
+                _write_attributes(child(node, "Item", number=str(number)), value or {})
             elif vr == "PN" and isinstance(value, dict):
-                _write_name(ET.SubElement(node, "PersonName", number=str(number)), value)
+                _write_name(child(node, "PersonName", number=str(number)), value)
             else:
                 text = "" if value is None else str(value)
-                ET.SubElement(node, "Value", number=str(number)).text = text
+                child(node, "Value", number=str(number)).text = text
 
 
 def _write_name(node: ET.Element, name: dict[str, Any]) -> None:
+    child = _etree().SubElement
     for group in _GROUPS:
         text = name.get(group)
         if not isinstance(text, str):
             continue
-        written = ET.SubElement(node, group)
+        written = child(node, group)
         for part, value in zip(_NAME_PARTS, text.split("^"), strict=False):
             if value:
-                ET.SubElement(written, part).text = value
+                child(written, part).text = value

@@ -17,7 +17,6 @@ chance that 192 random bits occur in them is negligible.
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -55,6 +54,8 @@ _SMALL_BODY = 64 * 1024
 
 def new_boundary(avoid: Iterable[bytes] = ()) -> str:
     """A random boundary (192 bits) that occurs in none of the ``avoid`` bodies."""
+    import secrets  # here: reading a body needs no random boundary
+
     bodies = list(avoid)
     while True:
         boundary = "dicomkit-" + secrets.token_hex(24)

@@ -23,6 +23,7 @@ from dicomkit.core.operations import (
     raise_for_status,
     warning_texts,
 )
+from dicomkit.core.operations.options import DEFAULT_WORKERS
 
 __all__ = [
     "ALREADY_PRESENT_CODES",
@@ -51,9 +52,6 @@ DEFAULT_BATCH_COUNT = 200
 """Instances per STOW-RS request at most."""
 DEFAULT_BATCH_BYTES = 256 * 1024 * 1024
 """Bytes of instances per STOW-RS request at most (a single larger instance goes alone)."""
-DEFAULT_WORKERS = 4
-"""Requests in flight at once for bulk uploads and downloads (``workers=None``): the fastest
-of 1, 2, 4 and 8 on Orthanc and the reference server (docs/transfers.md)."""
 
 ALREADY_PRESENT_CODES = frozenset({0x0111, 45070})
 """Failure reasons meaning "this instance is stored already": Duplicate SOP Instance

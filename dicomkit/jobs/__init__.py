@@ -18,6 +18,9 @@ its SHA-256. docs/transfers.md says more, with the measured defaults.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from dicomkit._lazy import lazy_getattr
 from dicomkit.jobs._download import DownloadJob, Target
 from dicomkit.jobs._job import Job, list_jobs, new_journal_path, open_job
 from dicomkit.jobs._model import (
@@ -35,7 +38,11 @@ from dicomkit.jobs._model import (
     ProgressCallback,
     default_journal_folder,
 )
-from dicomkit.jobs._upload import UploadJob
+
+if TYPE_CHECKING:
+    from dicomkit.jobs._upload import UploadJob
+
+__getattr__ = lazy_getattr(__name__, {"UploadJob": "dicomkit.jobs._upload"})
 
 __all__ = [
     "ALREADY_PRESENT",

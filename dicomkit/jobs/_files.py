@@ -16,7 +16,6 @@ from typing import IO
 
 from dicomkit.core.errors import DicomkitError, ProtocolError
 from dicomkit.core.uids import is_valid_uid
-from dicomkit.files.folder import sniff_file
 from dicomkit.files.uid_scan import HEAD_BYTES, scan_uids
 
 __all__ = [
@@ -62,6 +61,8 @@ def sniff(path: Path) -> Sniffed:
     found = scan_uids(head) if head[128:132] == b"DICM" else None
     if found is not None and found[2]:
         return Sniffed(True, size, found[0], found[1], found[2])
+    from dicomkit.files.folder import sniff_file  # uploads only: downloads never load it
+
     scanned = sniff_file(path)
     if not scanned.is_dicom:
         return Sniffed(False)

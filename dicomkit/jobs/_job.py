@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -32,7 +31,7 @@ def new_journal_path(kind: str, folder: str | os.PathLike[str] | None = None) ->
     ``20261202T101600-upload-3f9a1c.dicomkit-job``: sortable by time, unique."""
     base = default_journal_folder() if folder is None else Path(folder).expanduser()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    return base / f"{stamp}-{kind}-{secrets.token_hex(3)}{JOURNAL_SUFFIX}"
+    return base / f"{stamp}-{kind}-{os.urandom(3).hex()}{JOURNAL_SUFFIX}"
 
 
 class Job:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from dicomkit.core import stow
+from dicomkit.core.operations.options import DEFAULT_WORKERS as _MEASURED_WORKERS
 
 __all__ = [
     "ALREADY_PRESENT",
@@ -46,7 +46,7 @@ WRITTEN = "written"
 durable job) and its size is recorded (and its SHA-256 in a durable job)."""
 FINAL_STATES = frozenset({STORED, ALREADY_PRESENT, FAILED, NOT_DICOM, WRITTEN})
 
-DEFAULT_WORKERS = stow.DEFAULT_WORKERS
+DEFAULT_WORKERS = _MEASURED_WORKERS
 """Requests in flight at once when ``workers=None``; measured in docs/transfers.md (the same
 default as ``upload_dicom_folder``'s)."""
 

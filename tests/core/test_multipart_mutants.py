@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -54,7 +55,7 @@ def test_new_boundary_draws_again_when_a_body_holds_the_first(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     draws = iter(["a" * 48, "b" * 48])
-    monkeypatch.setattr(multipart.secrets, "token_hex", lambda size: next(draws))
+    monkeypatch.setattr(secrets, "token_hex", lambda size: next(draws))
     taken = b"payload --dicomkit-" + b"a" * 48 + b" more"
     assert new_boundary([taken, b"other"]) == "dicomkit-" + "b" * 48
 
@@ -63,7 +64,7 @@ def test_new_boundary_keeps_the_first_draw_when_no_body_holds_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     draws = iter(["a" * 48, "b" * 48])
-    monkeypatch.setattr(multipart.secrets, "token_hex", lambda size: next(draws))
+    monkeypatch.setattr(secrets, "token_hex", lambda size: next(draws))
     assert new_boundary([b"dicomkit-" + b"a" * 48, b"--dicomkit-b"]) == "dicomkit-" + "a" * 48
 
 

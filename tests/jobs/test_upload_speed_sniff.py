@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pydicom.uid import ImplicitVRLittleEndian
 
+from dicomkit.files import folder
 from dicomkit.files.folder import sniff_file
 from dicomkit.files.uid_scan import HEAD_BYTES, scan_uids
-from dicomkit.jobs import _files
 from dicomkit.jobs._files import Sniffed, sniff
 from dicomkit.testing.data import dataset_bytes, make_instance
 
@@ -67,7 +67,7 @@ def test_a_file_whose_head_shows_its_uids_is_read_once(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("sniff_file called for a file the first read settled")
 
-    monkeypatch.setattr(_files, "sniff_file", refuse)
+    monkeypatch.setattr(folder, "sniff_file", refuse)  # _files imports it when called
     found = sniff(path)
     assert found.is_dicom
     assert None not in (found.study, found.series, found.sop)

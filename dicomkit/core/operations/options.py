@@ -13,6 +13,7 @@ from typing import Any, TypedDict
 
 __all__ = [
     "DEFAULT_FRAME_CONCURRENCY",
+    "DEFAULT_WORKERS",
     "MAX_JSON_BYTES",
     "RenderOptions",
     "RetrieveOptions",
@@ -25,6 +26,10 @@ MAX_JSON_BYTES = 256 * 1024 * 1024
 """Bytes of a body read whole (DICOM JSON, a STOW-RS answer), counted after decompression,
 beyond which reading stops with ProtocolError: a gzip bomb or an endless answer ends there, not
 in a MemoryError. Clients take ``max_json_bytes=`` to raise it (docs/reliability.md)."""
+DEFAULT_WORKERS = 4
+"""Requests in flight at once for bulk uploads and downloads (``workers=None``): the fastest
+of 1, 2, 4 and 8 on Orthanc and the reference server (docs/transfers.md). Here, not in the
+STOW-RS module, so that a download job need not load STOW-RS."""
 DEFAULT_FRAME_CONCURRENCY = 4
 """Frame-list requests in flight at once unless the caller says otherwise (``iter_frames``);
 here, not in framebatch, so that the clients' signatures need not load the planner."""
