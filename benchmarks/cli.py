@@ -13,7 +13,9 @@
   study of benchmarks/_e2e_data.py: ``dicomkit download`` vs ``curl`` fetching the study to one
   file, and ``dicomkit upload`` of the folder vs dicomweb-client's ``store instances`` command
   and its ``store_instances`` in batches of 50 from Python. ``dicomkit download --durable``
-  (every file fsynced) runs beside it, to show what durability costs.
+  (every file fsynced) runs beside it, to show what durability costs, and so does the least a
+  Python process can do for the same files (benchmarks/_download_floor.py): what is left
+  between dicomkit and curl that any Python program pays.
 - ``--base SRC``: also ``dicomkit download`` from another source tree (a folder holding a
   ``dicomkit/`` package, such as ``git archive main dicomkit | tar -x -C SRC``) put first on
   ``PYTHONPATH``, interleaved with the rest: before and after in one run.
@@ -48,6 +50,7 @@ RESULTS = Path(__file__).parent / "results"
 ACCEPT_STUDY = 'multipart/related; type="application/dicom"; transfer-syntax=*'
 BIN = Path(sys.executable).parent
 UNUSED_URL = "http://127.0.0.1:9/dicom-web"
+FLOOR = Path(__file__).parent / "_download_floor.py"
 
 _ENVIRON = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 """The children may write bytecode, as an installed wheel has it: without .pyc files every
@@ -244,6 +247,11 @@ def transfers(
                 fresh_out,
             ),
             Case("dicomkit download", command, fresh_out, env),
+            Case(
+                "python floor (benchmarks/_download_floor.py)",
+                [sys.executable, str(FLOOR), url, data.study, str(out)],
+                fresh_out,
+            ),
             Case("dicomkit download --durable", [*command, "--durable"], fresh_out, env),
         ]
         if base is not None:
@@ -384,7 +392,9 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[Case, Case | None, float | None]] = []
     if "curl (study to one file)" in done:
         curl = done["curl (study to one file)"]
+        floor = done["python floor (benchmarks/_download_floor.py)"]
         rows += [(done["dicomkit download"], curl, 1.3), (curl, None, None)]
+        rows += [(floor, curl, None), (done["dicomkit download"], floor, None)]
         rows += [
             (case, curl, None)
             for name, case in done.items()
