@@ -151,13 +151,22 @@ def open_client(args: argparse.Namespace, environ: Mapping[str, str] | None = No
         timeout=timeout,
         retry=profile.retries,
         dialect=args.dialect or profile.dialect,
-        **network_options(args, profile),
+        **network_options(args, profile, env),
     )
 
 
-def network_options(args: argparse.Namespace, profile: Profile) -> dict[str, Any]:
-    """The client's ``verify``/``cert``/``proxy`` from the options, else the profile; what
-    neither sets is left out, so the client's defaults (verified TLS, the proxy variables) hold."""
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+"""The CA-bundle variables requests reads, in its order. The command reads them itself, so
+they hold whatever the transport (only requests would read them otherwise): a user whose
+proxy re-signs TLS keeps working when the default transport is not requests."""
+
+
+def network_options(
+    args: argparse.Namespace, profile: Profile, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The client's ``verify``/``cert``/``proxy`` from the options, else the profile, else (the
+    CA bundle) :data:`CA_BUNDLE_VARIABLES`; what none sets is left out, so the client's
+    defaults (verified TLS, the proxy variables) hold."""
     if args.insecure and args.ca_bundle:
         raise UsageError("--insecure and --ca-bundle contradict each other: pick one")
     if args.no_proxy and args.proxy:
@@ -165,7 +174,9 @@ def network_options(args: argparse.Namespace, profile: Profile) -> dict[str, Any
     if args.key and not args.cert:
         raise UsageError("--key needs --cert")
     options: dict[str, Any] = {}
-    verify = False if args.insecure else args.ca_bundle or profile.ca_bundle
+    env = os.environ if environ is None else environ
+    from_env = next((env[name] for name in CA_BUNDLE_VARIABLES if env.get(name)), None)
+    verify = False if args.insecure else args.ca_bundle or profile.ca_bundle or from_env
     if verify is not None:
         options["verify"] = verify
     cert = args.cert or profile.cert

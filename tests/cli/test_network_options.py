@@ -17,10 +17,12 @@ from dicomkit.testing.contract import ProxyServer
 from .conftest import Dicomkit, ok
 
 
-def _options(profile: Profile | None = None, **given: object) -> dict[str, Any]:
+def _options(
+    profile: Profile | None = None, environ: dict[str, str] | None = None, **given: object
+) -> dict[str, Any]:
     args = argparse.Namespace(**given)
     fill_defaults(args)
-    return network_options(args, profile or Profile())
+    return network_options(args, profile or Profile(), environ or {})
 
 
 def test_nothing_given_leaves_the_clients_defaults() -> None:
@@ -38,6 +40,16 @@ def test_each_option_reaches_the_client_and_beats_the_profile() -> None:
     assert given == {"verify": "/q/ca.pem", "cert": ("/q/c.pem", "/p/k.pem"), "proxy": "http://q:2"}
     assert _options(profile, no_proxy=True, insecure=True)["proxy"] is None
     assert _options(profile, insecure=True)["verify"] is False
+
+
+def test_the_ca_bundle_variables_hold_whatever_the_transport() -> None:
+    assert _options(environ={"CURL_CA_BUNDLE": "/c.pem"}) == {"verify": "/c.pem"}
+    both = {"REQUESTS_CA_BUNDLE": "/r.pem", "CURL_CA_BUNDLE": "/c.pem"}
+    assert _options(environ=both) == {"verify": "/r.pem"}  # requests' order
+    assert _options(environ={"REQUESTS_CA_BUNDLE": ""}) == {}  # empty: not set
+    assert _options(Profile(ca_bundle="/p.pem"), both) == {"verify": "/p.pem"}
+    assert _options(environ=both, ca_bundle="/q.pem") == {"verify": "/q.pem"}
+    assert _options(environ=both, insecure=True) == {"verify": False}
 
 
 @pytest.mark.parametrize(
