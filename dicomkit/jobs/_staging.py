@@ -31,11 +31,14 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dicomkit.jobs._files import DiskError, sha256_of, target_name
+
+if TYPE_CHECKING:  # durable runs import it (it imports logging: time a plain download saves)
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 __all__ = [
     "GROUP_AGE",
@@ -201,11 +204,7 @@ class Syncer:
         self._numbers = itertools.count()
         self._queue: queue.Queue[Group | None] = queue.Queue(SYNC_QUEUE)
         self._error: BaseException | None = None
-        self._pool = (
-            ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="dicomkit-job-fsync")
-            if durable
-            else None
-        )
+        self._pool = _fsync_pool() if durable else None
         self._thread = threading.Thread(target=self._run, name="dicomkit-job-sync", daemon=True)
         self._thread.start()
 
@@ -243,7 +242,9 @@ class Syncer:
 
     def remove(self, group: Group) -> None:
         """Delete a group's temporary files (fetched again next run)."""
-        wait([staged.synced for staged in group.files if staged.synced is not None])
+        for staged in group.files:
+            if staged.synced is not None:
+                staged.synced.exception()  # wait: its file is removed below
         for staged in group.files:
             Path(staged.temp).unlink(missing_ok=True)
         self._drop(group)
@@ -277,6 +278,12 @@ class Syncer:
             self.remove(Group(group.files[renamed:]))
             raise DiskError(f"cannot write the download under {self.root}: {exc}") from exc
         self._commit(group)
+
+
+def _fsync_pool() -> ThreadPoolExecutor:
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="dicomkit-job-fsync")
 
 
 def _write_all(fd: int, data: bytes) -> None:
