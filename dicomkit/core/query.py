@@ -81,9 +81,15 @@ def normalize_attribute(name: str | int) -> str:
         if not 0 <= name <= 0xFFFFFFFF:
             raise InvalidArgumentError(f"tag {name!r} is out of range")
         return f"{name:08X}"
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not name.strip():
         raise InvalidArgumentError(f"attribute {_preview(name)} is not a keyword or a tag")
-    return ".".join(_attribute_component(part) for part in name.split("."))
+    parts = name.split(".")
+    if not all(part.strip() for part in parts):
+        raise InvalidArgumentError(
+            f"attribute {_preview(name)} has an empty part: a sequence path is keywords or "
+            "tags joined by single dots"
+        )
+    return ".".join(_attribute_component(part) for part in parts)
 
 
 def _attribute_component(part: str) -> str:
