@@ -89,7 +89,7 @@ def add_verify_option(parser: argparse.ArgumentParser) -> None:
         "--verify",
         action="store_true",
         help="download jobs: read back every written file and check its SHA-256 against the"
-        " journal before trusting it (durable jobs; others record sizes only)",
+        " journal before trusting it (jobs made with --durable; others have sizes only)",
     )
 
 
@@ -119,7 +119,7 @@ def check_verify(args: argparse.Namespace, job: Any) -> None:
 
 def resume_command(args: argparse.Namespace, journal: Any) -> str:
     """The command that resumes this job the same way: the server options and the run
-    options given (``--cluster``, ``--workers``), never a secret."""
+    options given (``--cluster``, ``--workers``, ``--verify``), never a secret."""
     import shlex
 
     words = ["dicomkit"]
