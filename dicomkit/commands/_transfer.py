@@ -14,7 +14,15 @@ from typing import Any
 from dicomkit.cli import ExitStatus, UsageError, exit_status_for, open_client
 from dicomkit.cli.progress import ProgressDisplay, human_bytes, human_duration
 
-__all__ = ["add_run_options", "parse_size", "resume_command", "run_job", "status_dict"]
+__all__ = [
+    "add_run_options",
+    "add_verify_option",
+    "check_verify",
+    "parse_size",
+    "resume_command",
+    "run_job",
+    "status_dict",
+]
 
 _UNITS = {
     "": 1,
@@ -75,9 +83,43 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_verify_option(parser: argparse.ArgumentParser) -> None:
+    """``--verify``: only where a job already written may be resumed (``jobs resume``)."""
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="download jobs: read back every written file and check its SHA-256 against the"
+        " journal before trusting it (jobs made with --durable; others have sizes only)",
+    )
+
+
+def check_verify(args: argparse.Namespace, job: Any) -> None:
+    """Refuse ``--verify`` where nothing can be verified, and say so once when it can check
+    less than it names: a download made without ``--durable`` journaled no SHA-256, so only
+    the files' sizes are compared (docs/transfers.md, "Durability")."""
+    if not getattr(args, "verify", False):
+        return
+    if job.kind != "download":
+        raise UsageError(
+            f"--verify checks the files a download wrote; {job.job_id} is an {job.kind} job,"
+            " whose journal holds no copy of what the server stored to compare with"
+        )
+    if getattr(args, "cluster", None):
+        raise UsageError(
+            "--verify with --cluster: a cluster run checks written files by size only;"
+            " resume without --cluster to verify a local folder"
+        )
+    if not job.durable:
+        print(
+            f"dicomkit: warning: job {job.job_id} was made without --durable, so its journal"
+            " has no SHA-256 of the files: --verify checks their sizes only",
+            file=sys.stderr,
+        )
+
+
 def resume_command(args: argparse.Namespace, journal: Any) -> str:
     """The command that resumes this job the same way: the server options and the run
-    options given (``--cluster``, ``--workers``), never a secret."""
+    options given (``--cluster``, ``--workers``, ``--verify``), never a secret."""
     import shlex
 
     words = ["dicomkit"]
@@ -93,6 +135,8 @@ def resume_command(args: argparse.Namespace, journal: Any) -> str:
         value = getattr(args, option, None)
         if value:
             words += [f"--{option}", str(value)]
+    if getattr(args, "verify", False):
+        words.append("--verify")
     return shlex.join(words)
 
 
@@ -183,6 +227,15 @@ def _on_cluster(args: argparse.Namespace, job: Any, client: Any, display: Any) -
         )
 
 
+def _run_options(args: argparse.Namespace, job: Any, display: Any) -> dict[str, Any]:
+    """The keywords of ``job.run``: ``verify`` only for a download (checked by
+    :func:`check_verify` before)."""
+    options = {"workers": args.workers, "progress": display, "retry_failed": args.retry_failed}
+    if job.kind == "download":
+        options["verify"] = bool(getattr(args, "verify", False))
+    return options
+
+
 def run_job(args: argparse.Namespace, job: Any, client: Any = None) -> int:
     """Run ``job`` with the options' client and progress; the exit status to return.
 
@@ -203,9 +256,7 @@ def run_job(args: argparse.Namespace, job: Any, client: Any = None) -> int:
             if getattr(args, "cluster", None):
                 report = _on_cluster(args, job, client, display)
             else:
-                report = job.run(
-                    client, workers=args.workers, progress=display, retry_failed=args.retry_failed
-                )
+                report = job.run(client, **_run_options(args, job, display))
     except (Exception, KeyboardInterrupt) as exc:
         if display is not None:
             display.finish()

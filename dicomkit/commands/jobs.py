@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from dicomkit.cli import ExitStatus, UsageError, add_global_options, server_url
 from dicomkit.cli.progress import human_bytes
-from dicomkit.commands._transfer import add_run_options, run_job, status_dict
+from dicomkit.commands._transfer import (
+    add_run_options,
+    add_verify_option,
+    check_verify,
+    run_job,
+    status_dict,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,6 +46,7 @@ class JobsCommand:
         )
         resume.add_argument("job", metavar="JOB", help="a journal file, or a job id from 'list'")
         add_run_options(resume)
+        add_verify_option(resume)
         for action in (listing, show, resume):
             add_global_options(action, repeat=True)  # also after the action: resume X --url U
 
@@ -57,6 +64,11 @@ class JobsCommand:
         if "://" in destination and not args.cluster:
             job.close()
             raise UsageError(f"this job writes to {destination}: resume it with --cluster")
+        try:
+            check_verify(args, job)
+        except UsageError:
+            job.close()
+            raise
         if job.url and not server_url(args):
             args.url = job.url  # the server the job last ran against (the journal keeps it)
         return run_job(args, job)

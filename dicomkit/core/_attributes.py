@@ -4,7 +4,8 @@ Importing pydicom (and NumPy through it) costs a few hundred milliseconds. Valid
 keyword in a QIDO filter or reading ``StudyInstanceUID`` from DICOM JSON needs only its tag
 and VR: for the attributes below (PS3.18's QIDO-RS matching and return keys, and the UIDs)
 they are listed here; any other keyword is looked up in pydicom's dictionary, as before.
-tests/core/test_attributes.py checks every row against that dictionary.
+tests/embedding/test_cold_start.py checks every row against that dictionary;
+tests/core/test_attributes.py what ``lookup`` answers for names it must not know.
 """
 
 from __future__ import annotations
@@ -69,9 +70,13 @@ _BY_TAG = dict(COMMON.values())
 def lookup(keyword_or_tag: str | int) -> tuple[int, str] | None:
     """(tag, VR) of a keyword or tag, from this table first, else from pydicom's dictionary.
 
-    None for a keyword pydicom does not know (or a tag with no dictionary entry).
+    None for a keyword pydicom does not know (or a tag with no dictionary entry), and for an
+    empty or blank one: pydicom lists (300A,0782), which has no keyword, under ``""``, which would
+    otherwise turn a missing name (``"PatientID."``, ``first_value(obj, "")``) into that tag.
     """
     if isinstance(keyword_or_tag, str):
+        if not keyword_or_tag.strip():
+            return None
         known = COMMON.get(keyword_or_tag)
         if known is not None:
             return known

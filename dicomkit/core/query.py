@@ -25,6 +25,7 @@ __all__ = [
     "QUERY_SAFE",
     "ValueList",
     "build_query",
+    "check_count",
     "encode_query",
     "normalize_attribute",
     "percent_encode",
@@ -81,9 +82,15 @@ def normalize_attribute(name: str | int) -> str:
         if not 0 <= name <= 0xFFFFFFFF:
             raise InvalidArgumentError(f"tag {name!r} is out of range")
         return f"{name:08X}"
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not name.strip():
         raise InvalidArgumentError(f"attribute {_preview(name)} is not a keyword or a tag")
-    return ".".join(_attribute_component(part) for part in name.split("."))
+    parts = name.split(".")
+    if not all(part.strip() for part in parts):
+        raise InvalidArgumentError(
+            f"attribute {_preview(name)} has an empty part: a sequence path is keywords or "
+            "tags joined by single dots"
+        )
+    return ".".join(_attribute_component(part) for part in parts)
 
 
 def _attribute_component(part: str) -> str:
@@ -371,15 +378,26 @@ def build_query(
     pairs += _flag("emptyvaluematching", emptyvaluematching)
     pairs += _flag("multiplevaluematching", multiplevaluematching)
     for name, number, minimum in (("limit", limit, 1), ("offset", offset, 0)):
-        if number is None:
-            continue
-        if not isinstance(number, int) or isinstance(number, bool) or number < minimum:
-            raise InvalidArgumentError(
-                f"{name} must be an integer >= {minimum}, not {_preview(number)}"
-            )
-        pairs.append((name, str(number)))
+        check_count(name, number, minimum=minimum)
+        if number is not None:
+            pairs.append((name, str(number)))
     pairs += _extra_pairs(extra_params)
     return pairs
+
+
+def check_count(name: str, value: object, *, minimum: int) -> None:
+    """Refuse a count (``limit``, ``offset``, a byte position) that is not an integer >=
+    ``minimum``, before it is compared or sent; None (not given) passes.
+
+    Every path that takes one (a search, a paged search, Azure's change feed and tag listings,
+    a bulk data range) asks this function, so the same mistake gets the same
+    InvalidArgumentError with the same words wherever it is made. ``bool`` is refused too:
+    ``limit=True`` is a mistake, not the number one.
+    """
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidArgumentError(f"{name} must be an integer >= {minimum}, not {_preview(value)}")
 
 
 def encode_query(pairs: Iterable[tuple[str, str]], *, raw: str = "") -> str:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from dicomkit._lazy import lazy_getattr
 from dicomkit.jobs._download import DownloadJob, Target
 from dicomkit.jobs._job import Job, list_jobs, new_journal_path, open_job
+from dicomkit.jobs._journal import disposable_journals
 from dicomkit.jobs._model import (
     ALREADY_PRESENT,
     DEFAULT_WORKERS,
@@ -62,6 +63,7 @@ __all__ = [
     "Target",
     "UploadJob",
     "default_journal_folder",
+    "disposable_journals",
     "list_jobs",
     "new_journal_path",
     "open_job",

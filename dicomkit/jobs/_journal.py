@@ -6,6 +6,10 @@ nothing half-made. A power cut may take back the last few commits, which the job
 to survive (docs/transfers.md, "The journal"). A journal is made under a temporary name and
 linked into place complete, so another process never sees it half-made. Every method takes
 the journal's lock: worker threads share one connection.
+
+A journal that nobody will resume (a Dask task's own, thrown away when the task ends) may be
+made with ``durable=False``, or inside :func:`disposable_journals`: ``synchronous=OFF`` and
+no sync when it is made, so it costs no fsync at all (docs/dask.md, "Task journals").
 """
 
 from __future__ import annotations
@@ -17,14 +21,36 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
 from dicomkit.core.errors import DicomkitError, InvalidArgumentError
 
-__all__ = ["Item", "Journal", "JOURNAL_VERSION"]
+__all__ = ["Item", "Journal", "JOURNAL_VERSION", "disposable_journals"]
 
 JOURNAL_VERSION = "1"
+
+_DURABLE: ContextVar[bool] = ContextVar("dicomkit_journal_durable", default=True)
+"""What ``Journal.create(durable=None)`` chooses: False inside :func:`disposable_journals`."""
+
+
+@contextmanager
+def disposable_journals() -> Iterator[None]:
+    """Journals made inside this block (in this thread or task only) skip every sync, as
+    ``Journal.create(durable=False)`` does.
+
+    For jobs made by ``UploadJob.create`` or ``DownloadJob.create`` as throwaway scratch:
+    a Dask task's journal lives as long as the task, and a task whose worker dies is run
+    again from the submitter's journal, so its journal needs to survive nothing, while its
+    fsyncs cost a task on a busy disk more time than its request did.
+    """
+    token = _DURABLE.set(False)
+    try:
+        yield
+    finally:
+        _DURABLE.reset(token)
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -62,19 +88,31 @@ _ITEM_COLUMNS = "id, label, study, series, sop, size, state, reason, sha256, att
 class Journal:
     """One job's SQLite file, opened once and shared by the job's workers."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, connection: sqlite3.Connection, *, durable: bool = True) -> None:
         self.path = path
+        self.durable = durable
+        """False: no commit, checkpoint or close syncs anything (``synchronous=OFF``)."""
         self._db = connection
         self._lock = threading.RLock()
 
     @classmethod
     def create(
-        cls, path: str | os.PathLike[str], fill: Callable[[sqlite3.Connection], None]
+        cls,
+        path: str | os.PathLike[str],
+        fill: Callable[[sqlite3.Connection], None],
+        *,
+        durable: bool | None = None,
     ) -> Journal:
         """Make the journal at ``path`` with what ``fill`` writes, in one transaction, then
         open it. It is built under a temporary name and linked into place whole, so another
         process (``dicomkit jobs list``) sees either nothing or a complete journal. An existing
-        ``path`` or a folder that cannot be written is an InvalidArgumentError."""
+        ``path`` or a folder that cannot be written is an InvalidArgumentError.
+
+        ``durable`` False: nothing is synced, neither when it is made nor later, so a crash of
+        the machine may lose or damage it (a crash of the process cannot: every commit is still
+        whole); for scratch journals only. None: True, unless made inside
+        :func:`disposable_journals`."""
+        durable = _DURABLE.get() if durable is None else durable
         path = Path(path).expanduser()
         if path.exists():
             raise InvalidArgumentError(f"a job journal already exists at {path}")
@@ -90,11 +128,13 @@ class Journal:
             raise InvalidArgumentError(f"cannot create {path}: {exc}") from exc
         temp = Path(name)
         try:
-            # Filled in rollback mode (synchronous FULL), so that everything committed is in
-            # the file itself even if another process still has it open, then switched to
-            # WAL (the mode is kept in the file's header).
+            # Filled in rollback mode (synchronous FULL, or OFF when not durable), so that
+            # everything committed is in the file itself even if another process still has it
+            # open, then switched to WAL (the mode is kept in the file's header).
             db = sqlite3.connect(temp, isolation_level=None, timeout=30)
             try:  # the schema and the rows in one transaction: one commit to sync, not six
+                if not durable:
+                    db.execute("PRAGMA synchronous=OFF")
                 db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}")
                 fill(db)
                 db.execute("COMMIT")
@@ -107,17 +147,18 @@ class Journal:
         finally:
             for leftover in (temp, *(Path(f"{temp}{end}") for end in ("-wal", "-shm"))):
                 leftover.unlink(missing_ok=True)
-        return cls.open(path)
+        return cls.open(path, durable=durable)
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> Journal:
+    def open(cls, path: str | os.PathLike[str], *, durable: bool = True) -> Journal:
         """Open the journal at ``path``; a missing, foreign or unfinished file is an
-        InvalidArgumentError."""
+        InvalidArgumentError. ``durable`` False: this connection syncs nothing (as
+        :meth:`create` says)."""
         path = Path(path).expanduser()
         if not path.is_file():
             raise InvalidArgumentError(f"no job journal at {path}")
         try:
-            db = _connect(path)
+            db = _connect(path, durable)
         except sqlite3.Error as exc:
             raise InvalidArgumentError(f"{path} is not a dicomkit job journal: {exc}") from exc
         try:  # read before anything is changed: a foreign file is left as it was
@@ -133,7 +174,7 @@ class Journal:
                 f"{path} is not a complete dicomkit job journal (made by another program, or "
                 "its creation was interrupted: create the job again)"
             )
-        return cls(path, db)
+        return cls(path, db, durable=durable)
 
     def close(self) -> None:
         with self._lock:
@@ -261,14 +302,15 @@ class Journal:
         return [(int(str(i)), str(st), _text(se), _text(so)) for i, st, se, so in rows]
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, durable: bool = True) -> sqlite3.Connection:
     """A connection with ``synchronous=NORMAL`` (journals are in WAL mode, kept in the file):
     a commit is atomic and survives the process; only a power cut may take back the last ones
-    (docs/transfers.md says why the jobs are safe with that). Changes nothing in the file.
-    ``timeout``: how long to wait for another process's lock."""
+    (docs/transfers.md says why the jobs are safe with that). Not ``durable``: ``OFF``, which
+    in WAL mode keeps commits atomic for the process too but leaves the checkpoints unsynced.
+    Changes nothing in the file. ``timeout``: how long to wait for another process's lock."""
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     try:
-        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
     except sqlite3.Error:
         db.close()
         raise

@@ -196,10 +196,10 @@ def test_change_feed_paging_property(
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"offset": -1}, "offset must be >= 0, not -1"),
-        ({"limit": 0}, "limit must be >= 1, not 0"),
-        ({"offset": 1.0}, "offset must be an integer, not 1.0"),
-        ({"limit": True}, "limit must be an integer, not True"),
+        ({"offset": -1}, "offset must be an integer >= 0, not -1"),
+        ({"limit": 0}, "limit must be an integer >= 1, not 0"),
+        ({"offset": 1.0}, "offset must be an integer >= 0, not 1.0"),
+        ({"limit": True}, "limit must be an integer >= 1, not True"),
         ({"start_time": "soon"}, "'soon' is not an ISO 8601 time"),
         ({"end_time": 5}, "a time is a datetime, a date or ISO 8601 text, not 5"),
     ],
@@ -401,10 +401,10 @@ def test_listing_tags(limit: int | None, offset: int | None, query: str) -> None
 @pytest.mark.parametrize(
     ("limit", "offset", "message"),
     [
-        (0, None, "limit must be >= 1, not 0"),
-        (None, -1, "offset must be >= 0, not -1"),
-        ("5", None, "limit must be an integer, not '5'"),
-        (None, False, "offset must be an integer, not False"),
+        (0, None, "limit must be an integer >= 1, not 0"),
+        (None, -1, "offset must be an integer >= 0, not -1"),
+        ("5", None, "limit must be an integer >= 1, not '5'"),
+        (None, False, "offset must be an integer >= 0, not False"),
     ],
 )
 def test_tag_paging_refused(limit: Any, offset: Any, message: str) -> None:

@@ -161,9 +161,9 @@ def test_bulkdata_range_header(ops, byte_range, header):
 @pytest.mark.parametrize(
     ("byte_range", "message"),
     [
-        ((-1, None), "first byte must be >= 0, not -1"),
-        ((5, 4), "last byte must be >= 5, not 4"),
-        ((-1, 3), "first byte must be >= 0, not -1"),
+        ((-1, None), "first byte must be an integer >= 0, not -1"),
+        ((5, 4), "last byte must be an integer >= 5, not 4"),
+        ((-1, 3), "first byte must be an integer >= 0, not -1"),
     ],
 )
 def test_bulkdata_bad_ranges(ops, byte_range, message):
@@ -214,9 +214,9 @@ def test_with_headers_copies(ops):
 @pytest.mark.parametrize(
     ("keyword", "value", "message"),
     [
-        ("offset", -1, "offset must be >= 0, not -1"),
-        ("offset", True, "offset must be an integer, not True"),
-        ("limit", 2.0, "limit must be an integer, not 2.0"),
+        ("offset", -1, "offset must be an integer >= 0, not -1"),
+        ("offset", True, "offset must be an integer >= 0, not True"),
+        ("limit", 2.0, "limit must be an integer >= 1, not 2.0"),
     ],
 )
 def test_search_counts_are_checked_with_a_message(ops, keyword, value, message):

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from dicomkit.core import media
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import Body, Headers, HeadersInput, Request, Timeout
+from dicomkit.core.query import check_count
 from dicomkit.core.uids import validate_uid
 from dicomkit.core.urls import (
     DicomWebURLs,
@@ -426,19 +427,6 @@ def rendered_params(
             raise InvalidArgumentError(f"iccprofile is one of {_ICC_PROFILES}, not {value!r}")
         pairs.append((name, values[0] if len(values) == 1 else ValueList(values)))
     return pairs
-
-
-def check_count(name: str, value: object, *, minimum: int) -> None:
-    """Refuse a non-integer or too small count before it is compared or sent.
-
-    ``bool`` is refused too: ``limit=True`` is a mistake, not the number one.
-    """
-    if value is None:
-        return
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidArgumentError(f"{name} must be an integer, not {repr(value)[:40]}")
-    if value < minimum:
-        raise InvalidArgumentError(f"{name} must be >= {minimum}, not {value}")
 
 
 def patient_filter(patient_id: str) -> dict[str, str]:

@@ -13,15 +13,15 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import Sequence
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dicomkit import ClientConfig
 from dicomkit.core.errors import InvalidArgumentError
-from dicomkit.jobs import FAILED, WRITTEN, DownloadJob, UploadJob
+from dicomkit.jobs import FAILED, WRITTEN, DownloadJob, UploadJob, disposable_journals
 from dicomkit_dask._destination import STAGING_PREFIX, Destination
 
 __all__ = ["STAGING_PREFIX", "Outcome", "download_task", "upload_task"]
@@ -39,16 +39,19 @@ class Outcome:
     sha256: str | None = None
 
 
-_MEMORY = "/dev/shm"
+@contextmanager
+def _scratch() -> Iterator[str]:
+    """A folder for a task's throwaway journals, made inside it without a single sync.
 
-
-def _scratch() -> tempfile.TemporaryDirectory[str]:
-    """A folder for a task's throwaway journals: in memory where the system has one (Linux's
-    ``/dev/shm``), since they need no durability (a task whose worker dies is run again from
-    the submitter's journal) and a journal's fsyncs on a busy disk cost a task more time
-    than its request; else the temporary folder (``TMPDIR``)."""
-    memory = _MEMORY if os.path.isdir(_MEMORY) and os.access(_MEMORY, os.W_OK) else None
-    return tempfile.TemporaryDirectory(prefix="dicomkit-dask-", dir=memory)
+    They need no durability (a task whose worker dies is run again from the submitter's
+    journal), and a journal's fsyncs on a busy disk cost a task more time than its request
+    (170 ms a task under load): so they are disposable journals (``synchronous=OFF``, nothing
+    synced when made), in the system's temporary folder (``tempfile.gettempdir()``:
+    ``TMPDIR``, else ``/tmp`` or the user's temporary folder on Windows), which every system
+    has, where a memory folder such as Linux's ``/dev/shm`` may be missing or small.
+    """
+    with tempfile.TemporaryDirectory(prefix="dicomkit-dask-") as folder, disposable_journals():
+        yield folder
 
 
 def _lease(semaphore: Any) -> AbstractContextManager[Any]:
