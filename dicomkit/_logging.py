@@ -13,26 +13,30 @@ come from three child loggers:
 Headers and bodies are never logged (they carry credentials and patient data); URLs lose any
 ``user:password@`` and the values of query parameters that look like credentials. The drivers
 and the token cache call this module in one line each, so the wording lives here only.
+
+While nothing in the process has imported :mod:`logging`, no handler can exist, so no record
+could be shown: this module then imports nothing and writes nothing (importing :mod:`logging`
+costs about 15 ms of a command's start). The loggers are set up, NullHandler included, the
+first time a record could be shown, whenever the application imports logging.
 """
 
 from __future__ import annotations
 
-import logging
 import re
+import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dicomkit.core.interface import Request, Response
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.core.urls import without_userinfo
 
+if TYPE_CHECKING:
+    import logging
+
 __all__ = [
-    "AUTH",
-    "HTTP",
-    "JOBS",
-    "RETRY",
-    "ROOT",
     "job_looked_up",
     "job_series_broken",
     "log_attempt",
@@ -41,12 +45,55 @@ __all__ = [
     "watch",
 ]
 
-ROOT = logging.getLogger("dicomkit")
-ROOT.addHandler(logging.NullHandler())
-HTTP = logging.getLogger("dicomkit.http")
-RETRY = logging.getLogger("dicomkit.retry")
-AUTH = logging.getLogger("dicomkit.auth")
-JOBS = logging.getLogger("dicomkit.jobs")
+_DEBUG = 10
+"""``logging.DEBUG``, a fixed value: comparing with it needs no import."""
+
+
+class _Loggers(NamedTuple):
+    ROOT: logging.Logger
+    HTTP: logging.Logger
+    RETRY: logging.Logger
+    AUTH: logging.Logger
+    JOBS: logging.Logger
+
+
+_lock = threading.Lock()
+_made: list[_Loggers] = []
+
+
+def _setup() -> _Loggers:
+    """dicomkit's loggers, made once: ``dicomkit`` gets its NullHandler here."""
+    import logging
+
+    with _lock:
+        if not _made:
+            root = logging.getLogger("dicomkit")
+            root.addHandler(logging.NullHandler())
+            children = (
+                logging.getLogger(f"dicomkit.{n}") for n in ("http", "retry", "auth", "jobs")
+            )
+            _made.append(_Loggers(root, *children))
+    return _made[0]
+
+
+def _loggers() -> _Loggers | None:
+    """The loggers, or None while nothing has imported :mod:`logging` (nothing to show then)."""
+    if _made:
+        return _made[0]
+    return _setup() if "logging" in sys.modules else None
+
+
+if "logging" in sys.modules:
+    _setup()
+
+
+def __getattr__(name: str) -> logging.Logger:
+    """``ROOT``, ``HTTP``, ``RETRY``, ``AUTH``, ``JOBS``: asking for one sets logging up."""
+    if name in _Loggers._fields:
+        logger: logging.Logger = getattr(_setup(), name)
+        return logger
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _SECRET_QUERY = re.compile(
     r"([?&](?:[^=&#]*(?:token|secret|password|passwd|signature|sig|key|code|auth)[^=&#]*)=)"
@@ -119,10 +166,13 @@ class _Watched(Response):
             self._log()
 
     def _log(self) -> None:
+        loggers = _loggers()
+        if loggers is None:
+            return
         request, attempt, sent = self._record
         fields = _fields(request, attempt, sent)
         fields.update(status_code=self.status, bytes_received=self._body.received)
-        HTTP.debug(
+        loggers.HTTP.debug(
             "%s %s -> %d, %d bytes in %.3f s (attempt %d)",
             request.method,
             fields["url"],
@@ -140,7 +190,8 @@ def watch(response: Response, request: Request, attempt: int, sent: float) -> Re
 
     ``sent`` is the :func:`time.monotonic` reading taken before the attempt was sent.
     """
-    if not HTTP.isEnabledFor(logging.DEBUG):
+    loggers = _loggers()
+    if loggers is None or not loggers.HTTP.isEnabledFor(_DEBUG):
         return response
     return _Watched(response, request, attempt, sent)
 
@@ -166,11 +217,14 @@ def log_attempt(
     )
     if error is None and delay is None and not gave_up:
         return  # an answer the driver returns: its record comes from watch()
+    loggers = _loggers()
+    if loggers is None:
+        return
     url = shown_url(request.url)
     fields = _fields(request, attempt, sent)
     if error is not None:
         outcome = f"{type(error).__name__}: {error}"
-        HTTP.debug(
+        loggers.HTTP.debug(
             "%s %s failed after %.3f s: %s (attempt %d)",
             request.method,
             url,
@@ -184,7 +238,7 @@ def log_attempt(
         fields["status_code"] = status
     if delay is not None:
         fields["delay"] = delay
-        RETRY.info(
+        loggers.RETRY.info(
             "retrying %s %s in %.2f s after %s (attempt %d of %d failed)",
             request.method,
             url,
@@ -195,7 +249,7 @@ def log_attempt(
             extra=fields,
         )
     elif gave_up:
-        RETRY.warning(
+        loggers.RETRY.warning(
             "giving up on %s %s after %d attempt%s: %s",
             request.method,
             url,
@@ -208,10 +262,13 @@ def log_attempt(
 
 def token_obtained(provider: object, expires_in: float | None) -> None:
     """An INFO record on ``dicomkit.auth``: ``provider`` holds a new token (never shown)."""
+    loggers = _loggers()
+    if loggers is None:
+        return
     source = getattr(provider, "token_url", None)
     where = f" from {shown_url(source)}" if isinstance(source, str) else ""
     lifetime = "" if expires_in is None else f", valid for {expires_in:.0f} s"
-    AUTH.info(
+    loggers.AUTH.info(
         "%s obtained a new access token%s%s",
         type(provider).__name__,
         where,
@@ -223,7 +280,10 @@ def token_obtained(provider: object, expires_in: float | None) -> None:
 def job_looked_up(job: str, asked: int, found: int, why: str) -> None:
     """An INFO record on ``dicomkit.jobs``: a STOW-RS request of ``asked`` instances got no
     answer (``why``), and QIDO-RS found ``found`` of them on the server."""
-    JOBS.info(
+    loggers = _loggers()
+    if loggers is None:
+        return
+    loggers.JOBS.info(
         "%s: %d instance(s) without an answer (%s); %d found on the server, %d to send again",
         job,
         asked,
@@ -237,7 +297,10 @@ def job_looked_up(job: str, asked: int, found: int, why: str) -> None:
 def job_series_broken(job: str, series: str, remaining: int, why: str) -> None:
     """An INFO record on ``dicomkit.jobs``: a series' answer broke midway (``why``); its
     ``remaining`` instances are asked for one by one."""
-    JOBS.info(
+    loggers = _loggers()
+    if loggers is None:
+        return
+    loggers.JOBS.info(
         "%s: series %s broke midway (%s); asking for its %d remaining instance(s) one by one",
         job,
         series,

@@ -73,6 +73,30 @@ def test_a_given_up_retry_is_not_printed_without_logging_configured(
     assert done.stderr == ""
 
 
+def test_logging_configured_after_requests_still_gets_the_records(dicomweb_server: Any) -> None:
+    """Until something imports logging dicomkit sets nothing up; once the application
+    configures it, later records arrive (the NullHandler is added then)."""
+    code = (
+        "import sys\n"
+        "from dicomkit import DicomClient\n"
+        "from dicomkit.core.retry import RetryPolicy\n"
+        "client = DicomClient(sys.argv[1], transport='urllib3')\n"
+        "import dicomkit._logging as records\n"
+        "assert not records._made, 'set up before logging was imported'\n"
+        "import logging\n"
+        "logging.basicConfig(level=10, stream=sys.stdout, format='%(name)s %(message)s')\n"
+        "client.search_for_studies()\n"
+        "top = logging.getLogger('dicomkit')\n"
+        "print([type(h).__name__ for h in top.handlers])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, dicomweb_server.url], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "dicomkit.http GET " in done.stdout
+    assert done.stdout.strip().endswith("['NullHandler']")
+
+
 def test_each_request_is_one_debug_record(
     dicomweb_server: Any, sync_backend: str, logs: pytest.LogCaptureFixture
 ) -> None:
