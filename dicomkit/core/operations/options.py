@@ -56,15 +56,20 @@ class SearchAllOptions(SearchOptions, total=False):
 
 
 class RetrieveOptions(TypedDict, total=False):
-    """WADO-RS options: acceptable ``media_types`` and a ``transfer_syntax`` UID to ask for."""
+    """WADO-RS options: acceptable ``media_types``, a ``transfer_syntax`` UID to ask for, and
+    ``extra_params``: a vendor's own query parameters, added to every request of the call
+    (``accept`` refused: the answer is read as the Accept header asks)."""
 
     media_types: Sequence[Any] | None
     transfer_syntax: str | None
+    extra_params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None
 
 
 class RenderOptions(TypedDict, total=False):
-    """Rendering options: acceptable image ``media_types`` and query ``params`` (quality,
-    viewport, window ...)."""
+    """Rendering options: acceptable image ``media_types``, query ``params`` (quality,
+    viewport, window ...) and a vendor's own ``extra_params`` (not the rendering parameters,
+    which ``params`` checks)."""
 
     media_types: Sequence[Any] | None
     params: Mapping[str, Any] | None
+    extra_params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None
