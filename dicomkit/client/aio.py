@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         SearchOptions,
         SearchResult,
         Sink,
+        VendorOptions,
         WrittenPart,
     )
     from dicomkit.core.operations.framebatch import Frame
@@ -339,36 +340,29 @@ class AsyncDicomClient(AsyncDriver):
         return await self._heavy(sum(len(body) for _, body in parts), single_dataset, parts)
 
     async def retrieve_study_metadata(
-        self, study_instance_uid: str, *, extra_params: ExtraParams = None
+        self, study_instance_uid: str, **options: Unpack[VendorOptions]
     ) -> list[dict[str, Any]]:
         """DICOM JSON metadata of every instance of the study (``extra_params``: a vendor's
         own query parameters, as on every WADO-RS, STOW-RS and DELETE method)."""
-        metadata = self.exchanges.metadata
-        return await self._run(metadata, study_instance_uid, extra_params=extra_params)
+        return await self._run(self.exchanges.metadata, study_instance_uid, **options)
 
     async def retrieve_series_metadata(
-        self,
-        study_instance_uid: str,
-        series_instance_uid: str,
-        *,
-        extra_params: ExtraParams = None,
+        self, study_instance_uid: str, series_instance_uid: str, **options: Unpack[VendorOptions]
     ) -> list[dict[str, Any]]:
         """DICOM JSON metadata of every instance of the series."""
         series = (study_instance_uid, series_instance_uid)
-        return await self._run(self.exchanges.metadata, *series, extra_params=extra_params)
+        return await self._run(self.exchanges.metadata, *series, **options)
 
     async def retrieve_instance_metadata(
         self,
         study_instance_uid: str,
         series_instance_uid: str,
         sop_instance_uid: str,
-        *,
-        extra_params: ExtraParams = None,
+        **options: Unpack[VendorOptions],
     ) -> dict[str, Any]:
         """DICOM JSON metadata of one instance."""
         target = (study_instance_uid, series_instance_uid, sop_instance_uid)
-        metadata = self.exchanges.instance_metadata
-        return await self._run(metadata, *target, extra_params=extra_params)
+        return await self._run(self.exchanges.instance_metadata, *target, **options)
 
     async def iter_instance_frames(
         self,
@@ -674,34 +668,26 @@ class AsyncDicomClient(AsyncDriver):
 
     # -- DELETE --------------------------------------------------------------------------------
 
-    async def delete_study(
-        self, study_instance_uid: str, *, extra_params: ExtraParams = None
-    ) -> None:
+    async def delete_study(self, study_instance_uid: str, **options: Unpack[VendorOptions]) -> None:
         """Delete a study (405 from servers without DICOMweb DELETE, such as Orthanc)."""
-        await self._run(self.exchanges.delete, study_instance_uid, extra_params=extra_params)
+        await self._run(self.exchanges.delete, study_instance_uid, **options)
 
     async def delete_series(
-        self,
-        study_instance_uid: str,
-        series_instance_uid: str,
-        *,
-        extra_params: ExtraParams = None,
+        self, study_instance_uid: str, series_instance_uid: str, **options: Unpack[VendorOptions]
     ) -> None:
         """Delete a series."""
-        series = (study_instance_uid, series_instance_uid)
-        await self._run(self.exchanges.delete, *series, extra_params=extra_params)
+        await self._run(self.exchanges.delete, study_instance_uid, series_instance_uid, **options)
 
     async def delete_instance(
         self,
         study_instance_uid: str,
         series_instance_uid: str,
         sop_instance_uid: str,
-        *,
-        extra_params: ExtraParams = None,
+        **options: Unpack[VendorOptions],
     ) -> None:
         """Delete an instance."""
         target = (study_instance_uid, series_instance_uid, sop_instance_uid)
-        await self._run(self.exchanges.delete, *target, extra_params=extra_params)
+        await self._run(self.exchanges.delete, *target, **options)
 
     # -- the classic methods ---------------------------------------------------------------------
 
@@ -710,12 +696,10 @@ class AsyncDicomClient(AsyncDriver):
         study_id: str,
         series_id: str | None = None,
         instance_id: str | None = None,
-        *,
-        extra_params: ExtraParams = None,
+        **options: Unpack[VendorOptions],
     ) -> None:
         """Delete a study, a series or an instance, by whichever UIDs are given."""
-        target = (study_id, series_id, instance_id)
-        await self._run(self.exchanges.delete, *target, extra_params=extra_params)
+        await self._run(self.exchanges.delete, study_id, series_id, instance_id, **options)
 
     async def upload_dicom_file(
         self, path: str | os.PathLike[str], *, force: bool = False, duplicates: str = "present"

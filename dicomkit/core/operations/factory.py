@@ -19,6 +19,7 @@ from dicomkit.core.operations.options import (
     RenderOptions,
     RetrieveOptions,
     SearchOptions,
+    VendorOptions,
 )
 from dicomkit.core.operations.paging import Pager, SearchResult, check_truncation_policy
 from dicomkit.core.query import ExtraParams
@@ -130,18 +131,17 @@ class Exchanges:
         study: str,
         series: str | None = None,
         instance: str | None = None,
-        *,
-        extra_params: ExtraParams = None,
+        **options: Unpack[VendorOptions],
     ) -> kinds.JsonArrayExchange:
         """DICOM JSON metadata of every instance of a study, series (or one instance)."""
-        request = self.operations.metadata(study, series, instance, extra_params=extra_params)
+        request = self.operations.metadata(study, series, instance, **options)
         return kinds.JsonArrayExchange(self._answer_format(request), max_bytes=self.max_json_bytes)
 
     def instance_metadata(
-        self, study: str, series: str, instance: str, *, extra_params: ExtraParams = None
+        self, study: str, series: str, instance: str, **options: Unpack[VendorOptions]
     ) -> kinds.JsonObjectExchange:
         """The DICOM JSON object of one instance."""
-        request = self.operations.metadata(study, series, instance, extra_params=extra_params)
+        request = self.operations.metadata(study, series, instance, **options)
         return kinds.JsonObjectExchange(self._answer_format(request), max_bytes=self.max_json_bytes)
 
     def parts(
@@ -321,12 +321,10 @@ class Exchanges:
         study: str,
         series: str | None = None,
         instance: str | None = None,
-        *,
-        extra_params: ExtraParams = None,
+        **options: Unpack[VendorOptions],
     ) -> kinds.DeleteExchange:
         """Delete a study, series or instance (405 from servers without DICOMweb DELETE)."""
-        request = self.operations.delete(study, series, instance, extra_params=extra_params)
-        return kinds.DeleteExchange(request)
+        return kinds.DeleteExchange(self.operations.delete(study, series, instance, **options))
 
 
 def _refuse_unknown(

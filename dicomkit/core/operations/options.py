@@ -18,6 +18,7 @@ __all__ = [
     "RetrieveOptions",
     "SearchAllOptions",
     "SearchOptions",
+    "VendorOptions",
 ]
 
 
@@ -55,21 +56,27 @@ class SearchAllOptions(SearchOptions, total=False):
     on_truncated: str
 
 
-class RetrieveOptions(TypedDict, total=False):
+class VendorOptions(TypedDict, total=False):
+    """``extra_params``: a vendor's own query parameters (a mapping or ``(name, value)``
+    pairs), added to every request of a WADO-RS, STOW-RS or DELETE call, as dicomweb-client's
+    ``additional_params``; ``accept`` is refused, since the answer is read as the Accept header
+    asks (``media_types=``)."""
+
+    extra_params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None
+
+
+class RetrieveOptions(VendorOptions, total=False):
     """WADO-RS options: acceptable ``media_types``, a ``transfer_syntax`` UID to ask for, and
-    ``extra_params``: a vendor's own query parameters, added to every request of the call
-    (``accept`` refused: the answer is read as the Accept header asks)."""
+    the :class:`VendorOptions`."""
 
     media_types: Sequence[Any] | None
     transfer_syntax: str | None
-    extra_params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None
 
 
-class RenderOptions(TypedDict, total=False):
+class RenderOptions(VendorOptions, total=False):
     """Rendering options: acceptable image ``media_types``, query ``params`` (quality,
-    viewport, window ...) and a vendor's own ``extra_params`` (not the rendering parameters,
-    which ``params`` checks)."""
+    viewport, window ...) and the :class:`VendorOptions` (not a rendering parameter, which
+    ``params`` checks)."""
 
     media_types: Sequence[Any] | None
     params: Mapping[str, Any] | None
-    extra_params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None
