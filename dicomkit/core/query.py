@@ -15,6 +15,7 @@ import functools
 import re
 import sys
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from dicomkit.core._attributes import lookup
@@ -294,8 +295,8 @@ def _flag(name: str, value: bool | None) -> list[tuple[str, str]]:
 ExtraParams = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
 """A caller's ``extra_params=``: a vendor's own query parameters, a mapping or pairs."""
 
-SEARCH_RESERVED: Mapping[str, str] = dict.fromkeys(
-    _QUERY_OPTIONS, "is a standard query option: pass it as its own argument"
+SEARCH_RESERVED: Mapping[str, str] = MappingProxyType(
+    dict.fromkeys(_QUERY_OPTIONS, "is a standard query option: pass it as its own argument")
 )
 """Names ``extra_params`` may not use on a search, and why (lower case)."""
 
