@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from dicomkit.client._aio_driver import AsyncDriver
-    from dicomkit.core.operations import RetrieveOptions
+    from dicomkit.core.operations import RetrieveOptions, VendorOptions
 
 __all__ = ["instance_frames", "series_frames"]
 
@@ -52,7 +52,8 @@ async def instance_frames(
     has, so a number out of range is refused before any frame is asked."""
     (study, series, instance), (batch, concurrency, progress) = target, how
     check_batching(batch, concurrency)
-    metadata = await client._run(client.exchanges.instance_metadata, *target)
+    vendor: VendorOptions = {"extra_params": options.get("extra_params")}
+    metadata = await client._run(client.exchanges.instance_metadata, *target, **vendor)
     numbers = frames_wanted(frames, number_of_frames(metadata), instance)
     wanted = [(instance, number) for number in numbers]
     plan = (batch, concurrency, progress, largest_frame([metadata]))
@@ -70,7 +71,8 @@ async def series_frames(
     generator to close when done (the series' metadata is read here)."""
     batch, concurrency, progress = how
     check_batching(batch, concurrency)
-    metadata = await client._run(client.exchanges.metadata, study, series)
+    vendor: VendorOptions = {"extra_params": options.get("extra_params")}
+    metadata = await client._run(client.exchanges.metadata, study, series, **vendor)
     plan = (batch, concurrency, progress, largest_frame(metadata))
     return _fetch(client, study, series, frames_of_series(metadata), plan, options)
 

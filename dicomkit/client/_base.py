@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from dicomkit.config import ClientConfig, ClientSettings
     from dicomkit.core import stow
     from dicomkit.core.operations import Exchanges
+    from dicomkit.core.query import ExtraParams
     from dicomkit.files import Progress
     from dicomkit.files.folder import FolderUpload, ScannedFile
     from dicomkit.files.part10 import InstanceInput
@@ -192,12 +193,17 @@ class ClientBase:
         )
 
     def _stow_exchange(
-        self, items: Sequence[stow.StowItem], study: str | None
+        self,
+        items: Sequence[stow.StowItem],
+        study: str | None,
+        extra_params: ExtraParams = None,
     ) -> stow.StoreExchange:
         """The STOW-RS exchange of one batch; its body is read from disk again on every send."""
         from dicomkit.core import stow
 
-        exchange = stow.store_exchange(self.operations, items, study, chunk_size=self.chunk_size)
+        exchange = stow.store_exchange(
+            self.operations, items, study, chunk_size=self.chunk_size, extra_params=extra_params
+        )
         exchange.max_bytes = self.exchanges.max_json_bytes
         return exchange
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from dicomkit.core import multipart
     from dicomkit.core.dicomjson import StoreResult
     from dicomkit.core.operations import Exchange, PartStreamExchange, Sink, WrittenPart
+    from dicomkit.core.query import ExtraParams
     from dicomkit.core.stow import StowItem
 
 __all__ = ["SyncDriver"]
@@ -204,21 +205,26 @@ class SyncDriver(ClientBase):
     # -- STOW-RS and files ---------------------------------------------------------------------
 
     def _store_batch(
-        self, items: Sequence[StowItem], study: str | None, confirm: bool = True
+        self,
+        items: Sequence[StowItem],
+        study: str | None,
+        confirm: bool = True,
+        extra_params: ExtraParams = None,
     ) -> StoreResult | StoreError:
         """The StoreResult of one STOW-RS request, or the StoreError saying what failed.
 
         Each instance is first made fit for the wire (Implicit VR Little Endian re-encoded,
         big endian refused: PS3.18 8.7.3), in a worker thread since it reads every head.
         A request that broke when the server may have stored some of it is, with ``confirm``,
-        settled per instance by a QIDO-RS lookup (``_confirm``) instead of raising.
+        settled per instance by a QIDO-RS lookup (``_confirm``) instead of raising; that
+        lookup goes without the STOW-RS request's ``extra_params``, a vendor's STOW parameters.
         """
         from dicomkit.core.held import maybe_stored
         from dicomkit.core.stow import wire_ready_all
 
         items = offload(wire_ready_all, items)
         try:
-            return self._run(self._stow_exchange, items, study)
+            return self._run(self._stow_exchange, items, study, extra_params)
         except StoreError as exc:
             return exc
         except (TransportError, ProtocolError, HTTPError) as exc:

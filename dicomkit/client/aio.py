@@ -49,9 +49,11 @@ if TYPE_CHECKING:
         SearchOptions,
         SearchResult,
         Sink,
+        VendorOptions,
         WrittenPart,
     )
     from dicomkit.core.operations.framebatch import Frame
+    from dicomkit.core.query import ExtraParams
     from dicomkit.files.folder import FolderUploadReport
     from dicomkit.files.part10 import InstanceInput
 
@@ -337,22 +339,30 @@ class AsyncDicomClient(AsyncDriver):
         parts = [part async for part in self.iter_parts(*target, **options)]
         return await self._heavy(sum(len(body) for _, body in parts), single_dataset, parts)
 
-    async def retrieve_study_metadata(self, study_instance_uid: str) -> list[dict[str, Any]]:
-        """DICOM JSON metadata of every instance of the study."""
-        return await self._run(self.exchanges.metadata, study_instance_uid)
+    async def retrieve_study_metadata(
+        self, study_instance_uid: str, **options: Unpack[VendorOptions]
+    ) -> list[dict[str, Any]]:
+        """DICOM JSON metadata of every instance of the study (``extra_params``: a vendor's
+        own query parameters, as on every WADO-RS, STOW-RS and DELETE method)."""
+        return await self._run(self.exchanges.metadata, study_instance_uid, **options)
 
     async def retrieve_series_metadata(
-        self, study_instance_uid: str, series_instance_uid: str
+        self, study_instance_uid: str, series_instance_uid: str, **options: Unpack[VendorOptions]
     ) -> list[dict[str, Any]]:
         """DICOM JSON metadata of every instance of the series."""
-        return await self._run(self.exchanges.metadata, study_instance_uid, series_instance_uid)
+        series = (study_instance_uid, series_instance_uid)
+        return await self._run(self.exchanges.metadata, *series, **options)
 
     async def retrieve_instance_metadata(
-        self, study_instance_uid: str, series_instance_uid: str, sop_instance_uid: str
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        sop_instance_uid: str,
+        **options: Unpack[VendorOptions],
     ) -> dict[str, Any]:
         """DICOM JSON metadata of one instance."""
         target = (study_instance_uid, series_instance_uid, sop_instance_uid)
-        return await self._run(self.exchanges.instance_metadata, *target)
+        return await self._run(self.exchanges.instance_metadata, *target, **options)
 
     async def iter_instance_frames(
         self,
@@ -441,6 +451,7 @@ class AsyncDicomClient(AsyncDriver):
         media_types: Sequence[Any] | None = None,
         single_part: bool = False,
         other_origin: str | None = None,
+        extra_params: ExtraParams = None,
     ) -> list[bytes]:
         """The parts found at a BulkDataURI (usually one), optionally a byte range of it.
 
@@ -456,6 +467,7 @@ class AsyncDicomClient(AsyncDriver):
             media_types,
             single_part=single_part,
             other_origin=other_origin,
+            extra_params=extra_params,
         )
 
     async def iter_bulkdata(
@@ -466,6 +478,7 @@ class AsyncDicomClient(AsyncDriver):
         media_types: Sequence[Any] | None = None,
         single_part: bool = False,
         other_origin: str | None = None,
+        extra_params: ExtraParams = None,
     ) -> AsyncIterator[bytes]:
         """The parts of :meth:`retrieve_bulkdata`, one at a time as the answer streams."""
         async for part in self._stream(
@@ -475,6 +488,7 @@ class AsyncDicomClient(AsyncDriver):
             media_types,
             single_part=single_part,
             other_origin=other_origin,
+            extra_params=extra_params,
         ):
             yield part
 
@@ -594,11 +608,17 @@ class AsyncDicomClient(AsyncDriver):
         media_types: Sequence[Any] | None = None,
         single_part: bool = False,
         other_origin: str | None = None,
+        extra_params: ExtraParams = None,
     ) -> WrittenPart:
         """Stream the bulk data value at ``uri`` (or ``byte_range`` of it) into ``sink``, checked
         and trimmed as :meth:`retrieve_bulkdata` does; an answer of several parts is refused."""
         exchange = self.exchanges.bulkdata_stream(
-            uri, byte_range, media_types, single_part=single_part, other_origin=other_origin
+            uri,
+            byte_range,
+            media_types,
+            single_part=single_part,
+            other_origin=other_origin,
+            extra_params=extra_params,
         )
         return (await self._write_parts(exchange, sink))[0]
 
@@ -615,6 +635,7 @@ class AsyncDicomClient(AsyncDriver):
         duplicates: str = "error",
         raise_on_warnings: bool = False,
         confirm: bool = True,
+        extra_params: ExtraParams = None,
     ) -> StoreResult:
         """STOW-RS: store Datasets, paths, bytes or binary files, in as many requests as needed.
 
@@ -625,12 +646,13 @@ class AsyncDicomClient(AsyncDriver):
         A request that breaks without an answer is, with ``confirm``, settled by asking the
         server which of its instances it holds (``held_instances``): those are stored, the
         others failed "not on the server"; if that lookup fails too, the request's own error
-        is raised, since the outcome is unknown (docs/reliability.md).
+        is raised, since the outcome is unknown (docs/reliability.md). ``extra_params`` go on
+        every STOW-RS request (a vendor's own query parameters).
         """
         batches = await offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
         tally = self._store_tally(batches, progress, duplicates, raise_on_warnings)
         await concurrently(
-            partial(self._store_batch, confirm=confirm),
+            partial(self._store_batch, confirm=confirm, extra_params=extra_params),
             tally.jobs(study_instance_uid),
             1,
             tally.settle,
@@ -646,29 +668,38 @@ class AsyncDicomClient(AsyncDriver):
 
     # -- DELETE --------------------------------------------------------------------------------
 
-    async def delete_study(self, study_instance_uid: str) -> None:
+    async def delete_study(self, study_instance_uid: str, **options: Unpack[VendorOptions]) -> None:
         """Delete a study (405 from servers without DICOMweb DELETE, such as Orthanc)."""
-        await self._run(self.exchanges.delete, study_instance_uid)
+        await self._run(self.exchanges.delete, study_instance_uid, **options)
 
-    async def delete_series(self, study_instance_uid: str, series_instance_uid: str) -> None:
+    async def delete_series(
+        self, study_instance_uid: str, series_instance_uid: str, **options: Unpack[VendorOptions]
+    ) -> None:
         """Delete a series."""
-        await self._run(self.exchanges.delete, study_instance_uid, series_instance_uid)
+        await self._run(self.exchanges.delete, study_instance_uid, series_instance_uid, **options)
 
     async def delete_instance(
-        self, study_instance_uid: str, series_instance_uid: str, sop_instance_uid: str
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        sop_instance_uid: str,
+        **options: Unpack[VendorOptions],
     ) -> None:
         """Delete an instance."""
-        await self._run(
-            self.exchanges.delete, study_instance_uid, series_instance_uid, sop_instance_uid
-        )
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        await self._run(self.exchanges.delete, *target, **options)
 
     # -- the classic methods ---------------------------------------------------------------------
 
     async def delete_dicom(
-        self, study_id: str, series_id: str | None = None, instance_id: str | None = None
+        self,
+        study_id: str,
+        series_id: str | None = None,
+        instance_id: str | None = None,
+        **options: Unpack[VendorOptions],
     ) -> None:
         """Delete a study, a series or an instance, by whichever UIDs are given."""
-        await self._run(self.exchanges.delete, study_id, series_id, instance_id)
+        await self._run(self.exchanges.delete, study_id, series_id, instance_id, **options)
 
     async def upload_dicom_file(
         self, path: str | os.PathLike[str], *, force: bool = False, duplicates: str = "present"

@@ -51,9 +51,11 @@ if TYPE_CHECKING:
         SearchOptions,
         SearchResult,
         Sink,
+        VendorOptions,
         WrittenPart,
     )
     from dicomkit.core.operations.framebatch import Frame
+    from dicomkit.core.query import ExtraParams
     from dicomkit.files.folder import FolderUploadReport
     from dicomkit.files.part10 import InstanceInput
 
@@ -333,22 +335,30 @@ class DicomClient(SyncDriver):
         parts = list(self.iter_parts(*target, **options))
         return self._heavy(sum(len(body) for _, body in parts), single_dataset, parts)
 
-    def retrieve_study_metadata(self, study_instance_uid: str) -> list[dict[str, Any]]:
-        """DICOM JSON metadata of every instance of the study."""
-        return self._run(self.exchanges.metadata, study_instance_uid)
+    def retrieve_study_metadata(
+        self, study_instance_uid: str, **options: Unpack[VendorOptions]
+    ) -> list[dict[str, Any]]:
+        """DICOM JSON metadata of every instance of the study (``extra_params``: a vendor's
+        own query parameters, as on every WADO-RS, STOW-RS and DELETE method)."""
+        return self._run(self.exchanges.metadata, study_instance_uid, **options)
 
     def retrieve_series_metadata(
-        self, study_instance_uid: str, series_instance_uid: str
+        self, study_instance_uid: str, series_instance_uid: str, **options: Unpack[VendorOptions]
     ) -> list[dict[str, Any]]:
         """DICOM JSON metadata of every instance of the series."""
-        return self._run(self.exchanges.metadata, study_instance_uid, series_instance_uid)
+        series = (study_instance_uid, series_instance_uid)
+        return self._run(self.exchanges.metadata, *series, **options)
 
     def retrieve_instance_metadata(
-        self, study_instance_uid: str, series_instance_uid: str, sop_instance_uid: str
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        sop_instance_uid: str,
+        **options: Unpack[VendorOptions],
     ) -> dict[str, Any]:
         """DICOM JSON metadata of one instance."""
         target = (study_instance_uid, series_instance_uid, sop_instance_uid)
-        return self._run(self.exchanges.instance_metadata, *target)
+        return self._run(self.exchanges.instance_metadata, *target, **options)
 
     def iter_instance_frames(
         self,
@@ -436,6 +446,7 @@ class DicomClient(SyncDriver):
         media_types: Sequence[Any] | None = None,
         single_part: bool = False,
         other_origin: str | None = None,
+        extra_params: ExtraParams = None,
     ) -> list[bytes]:
         """The parts found at a BulkDataURI (usually one), optionally a byte range of it.
 
@@ -451,6 +462,7 @@ class DicomClient(SyncDriver):
             media_types,
             single_part=single_part,
             other_origin=other_origin,
+            extra_params=extra_params,
         )
 
     def iter_bulkdata(
@@ -461,6 +473,7 @@ class DicomClient(SyncDriver):
         media_types: Sequence[Any] | None = None,
         single_part: bool = False,
         other_origin: str | None = None,
+        extra_params: ExtraParams = None,
     ) -> Iterator[bytes]:
         """The parts of :meth:`retrieve_bulkdata`, one at a time as the answer streams."""
         yield from self._stream(
@@ -470,6 +483,7 @@ class DicomClient(SyncDriver):
             media_types,
             single_part=single_part,
             other_origin=other_origin,
+            extra_params=extra_params,
         )
 
     # -- frames in bulk (issue 19) -------------------------------------------------------------
@@ -586,11 +600,17 @@ class DicomClient(SyncDriver):
         media_types: Sequence[Any] | None = None,
         single_part: bool = False,
         other_origin: str | None = None,
+        extra_params: ExtraParams = None,
     ) -> WrittenPart:
         """Stream the bulk data value at ``uri`` (or ``byte_range`` of it) into ``sink``, checked
         and trimmed as :meth:`retrieve_bulkdata` does; an answer of several parts is refused."""
         exchange = self.exchanges.bulkdata_stream(
-            uri, byte_range, media_types, single_part=single_part, other_origin=other_origin
+            uri,
+            byte_range,
+            media_types,
+            single_part=single_part,
+            other_origin=other_origin,
+            extra_params=extra_params,
         )
         return (self._write_parts(exchange, sink))[0]
 
@@ -607,6 +627,7 @@ class DicomClient(SyncDriver):
         duplicates: str = "error",
         raise_on_warnings: bool = False,
         confirm: bool = True,
+        extra_params: ExtraParams = None,
     ) -> StoreResult:
         """STOW-RS: store Datasets, paths, bytes or binary files, in as many requests as needed.
 
@@ -617,12 +638,13 @@ class DicomClient(SyncDriver):
         A request that breaks without an answer is, with ``confirm``, settled by asking the
         server which of its instances it holds (``held_instances``): those are stored, the
         others failed "not on the server"; if that lookup fails too, the request's own error
-        is raised, since the outcome is unknown (docs/reliability.md).
+        is raised, since the outcome is unknown (docs/reliability.md). ``extra_params`` go on
+        every STOW-RS request (a vendor's own query parameters).
         """
         batches = offload(self._stow_batches, instances, max_batch_instances, max_batch_bytes)
         tally = self._store_tally(batches, progress, duplicates, raise_on_warnings)
         concurrently(
-            partial(self._store_batch, confirm=confirm),
+            partial(self._store_batch, confirm=confirm, extra_params=extra_params),
             tally.jobs(study_instance_uid),
             1,
             tally.settle,
@@ -638,27 +660,38 @@ class DicomClient(SyncDriver):
 
     # -- DELETE --------------------------------------------------------------------------------
 
-    def delete_study(self, study_instance_uid: str) -> None:
+    def delete_study(self, study_instance_uid: str, **options: Unpack[VendorOptions]) -> None:
         """Delete a study (405 from servers without DICOMweb DELETE, such as Orthanc)."""
-        self._run(self.exchanges.delete, study_instance_uid)
+        self._run(self.exchanges.delete, study_instance_uid, **options)
 
-    def delete_series(self, study_instance_uid: str, series_instance_uid: str) -> None:
+    def delete_series(
+        self, study_instance_uid: str, series_instance_uid: str, **options: Unpack[VendorOptions]
+    ) -> None:
         """Delete a series."""
-        self._run(self.exchanges.delete, study_instance_uid, series_instance_uid)
+        self._run(self.exchanges.delete, study_instance_uid, series_instance_uid, **options)
 
     def delete_instance(
-        self, study_instance_uid: str, series_instance_uid: str, sop_instance_uid: str
+        self,
+        study_instance_uid: str,
+        series_instance_uid: str,
+        sop_instance_uid: str,
+        **options: Unpack[VendorOptions],
     ) -> None:
         """Delete an instance."""
-        self._run(self.exchanges.delete, study_instance_uid, series_instance_uid, sop_instance_uid)
+        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
+        self._run(self.exchanges.delete, *target, **options)
 
     # -- the classic methods ---------------------------------------------------------------------
 
     def delete_dicom(
-        self, study_id: str, series_id: str | None = None, instance_id: str | None = None
+        self,
+        study_id: str,
+        series_id: str | None = None,
+        instance_id: str | None = None,
+        **options: Unpack[VendorOptions],
     ) -> None:
         """Delete a study, a series or an instance, by whichever UIDs are given."""
-        self._run(self.exchanges.delete, study_id, series_id, instance_id)
+        self._run(self.exchanges.delete, study_id, series_id, instance_id, **options)
 
     def upload_dicom_file(
         self, path: str | os.PathLike[str], *, force: bool = False, duplicates: str = "present"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from dicomkit.core.errors import InvalidArgumentError, ProtocolError
 
@@ -21,6 +22,7 @@ __all__ = [
     "APPLICATION_JSON",
     "APPLICATION_OCTET_STREAM",
     "APPLICATION_PDF",
+    "BULKDATA_MEDIA_TYPES",
     "DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN",
     "EXPLICIT_VR_BIG_ENDIAN",
     "EXPLICIT_VR_LITTLE_ENDIAN",
@@ -53,6 +55,7 @@ __all__ = [
     "MediaType",
     "MediaTypeSpec",
     "accept_header",
+    "fits_transfer_syntax",
     "format_media_type",
     "media_type_for_transfer_syntax",
     "parse_media_type",
@@ -107,24 +110,44 @@ UNCOMPRESSED_TRANSFER_SYNTAXES = frozenset(
     }
 )
 
-# PS3.18 table 8.7.3-5: the media type a frame or bulk data part has in each transfer syntax.
-_FRAME_MEDIA_TYPES = {
-    JPEG_BASELINE: IMAGE_JPEG,
-    JPEG_EXTENDED: IMAGE_JPEG,
-    JPEG_LOSSLESS: IMAGE_JPEG,
-    JPEG_LOSSLESS_SV1: IMAGE_JPEG,
-    JPEG_LS_LOSSLESS: IMAGE_JLS,
-    JPEG_LS_NEAR_LOSSLESS: IMAGE_JLS,
-    JPEG_2000_LOSSLESS: IMAGE_JP2,
-    JPEG_2000: IMAGE_JP2,
-    HTJ2K_LOSSLESS: IMAGE_JPHC,
-    HTJ2K_LOSSLESS_RPCL: IMAGE_JPHC,
-    HTJ2K: IMAGE_JPHC,
-    RLE_LOSSLESS: IMAGE_DICOM_RLE,
-    MPEG2_MAIN_PROFILE: VIDEO_MPEG,
-    MPEG4_HIGH_PROFILE: VIDEO_MP4,
-    HEVC_MAIN_PROFILE: VIDEO_H265,
-}
+_JPEG = (IMAGE_JPEG,)
+_JLS = (IMAGE_JLS, "image/x-jls")
+_JP2 = (IMAGE_JP2,)
+_JPX = ("image/jpx",)
+_JPHC = (IMAGE_JPHC,)
+_MPEG2 = (VIDEO_MPEG, "video/mpeg2")
+_MP4 = (VIDEO_MP4,)
+_H265 = (VIDEO_H265,)
+BULKDATA_MEDIA_TYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        **dict.fromkeys(sorted(UNCOMPRESSED_TRANSFER_SYNTAXES), (APPLICATION_OCTET_STREAM,)),
+        JPEG_BASELINE: _JPEG,
+        JPEG_EXTENDED: _JPEG,
+        JPEG_LOSSLESS: _JPEG,
+        JPEG_LOSSLESS_SV1: _JPEG,
+        JPEG_LS_LOSSLESS: _JLS,
+        JPEG_LS_NEAR_LOSSLESS: _JLS,
+        JPEG_2000_LOSSLESS: _JP2,
+        JPEG_2000: _JP2,
+        "1.2.840.10008.1.2.4.92": _JPX,
+        "1.2.840.10008.1.2.4.93": _JPX,
+        HTJ2K_LOSSLESS: _JPHC,
+        HTJ2K_LOSSLESS_RPCL: _JPHC,
+        HTJ2K: _JPHC,
+        RLE_LOSSLESS: (IMAGE_DICOM_RLE, "image/x-dicom-rle"),
+        MPEG2_MAIN_PROFILE: _MPEG2,
+        "1.2.840.10008.1.2.4.101": _MPEG2,
+        MPEG4_HIGH_PROFILE: _MP4,
+        **dict.fromkeys((f"1.2.840.10008.1.2.4.{n}" for n in range(103, 107)), _MP4),
+        HEVC_MAIN_PROFILE: _H265,
+        "1.2.840.10008.1.2.4.108": _H265,
+    }
+)
+"""PS3.18 tables 8.7.3-4 and 8.7.3-5, as one table: the media types a frame or bulk data part
+may have in each transfer syntax, the default first, then the older names servers still use
+(``image/x-jls``, ``image/x-dicom-rle``; ``video/mpeg2`` besides ``video/mpeg``). A transfer
+syntax missing here is newer than the table, not wrong: :func:`fits_transfer_syntax` lets it
+through, as PS3.18 lets an origin server support more."""
 
 RESOURCES = ("instances", "metadata", "frames", "bulkdata", "rendered", "thumbnail")
 _MULTIPART_RESOURCES = frozenset({"instances", "frames", "bulkdata"})
@@ -266,7 +289,24 @@ def part_transfer_syntax(content_type: str | None) -> str | None:
 
 def media_type_for_transfer_syntax(transfer_syntax: str) -> str:
     """The media type a frame or bulk data part has when encoded in ``transfer_syntax``."""
-    return _FRAME_MEDIA_TYPES.get(transfer_syntax, APPLICATION_OCTET_STREAM)
+    return BULKDATA_MEDIA_TYPES.get(transfer_syntax, (APPLICATION_OCTET_STREAM,))[0]
+
+
+def fits_transfer_syntax(media_type: str, transfer_syntax: str) -> bool:
+    """Whether a frame or bulk data part of ``media_type`` can be encoded in
+    ``transfer_syntax`` (:data:`BULKDATA_MEDIA_TYPES`): a pair the table contradicts
+    (``image/jpeg`` with a JPEG 2000 syntax, ``application/octet-stream`` with a compressed
+    one) is False. A wildcard fits when one of the syntax's types matches it; ``*`` (any
+    syntax) and a syntax the table does not know fit everything: the server decides those."""
+    allowed = BULKDATA_MEDIA_TYPES.get(transfer_syntax)
+    if allowed is None:
+        return True
+    wanted = media_type.strip().lower()
+    if wanted == "*/*":
+        return True
+    if wanted.endswith("/*"):
+        return any(kind.startswith(wanted[:-1]) for kind in allowed)
+    return any(wanted == kind.lower() for kind in allowed)
 
 
 def _check_transfer_syntax(value: str) -> str:
@@ -298,6 +338,19 @@ def _check_media_type(resource: str, media_type: str) -> str:
     return media_type
 
 
+def _check_pair(media_type: str, transfer_syntax: str) -> None:
+    """Refuse a frame or bulk data media type that PS3.18 8.7.3 says cannot hold
+    ``transfer_syntax``, before anything is sent, naming the type that can."""
+    if not fits_transfer_syntax(media_type, transfer_syntax):
+        fitting = BULKDATA_MEDIA_TYPES[transfer_syntax]
+        raise InvalidArgumentError(
+            f"{media_type!r} cannot carry transfer syntax {transfer_syntax} (PS3.18 8.7.3 "
+            f"gives it {' or '.join(map(repr, fitting))}): ask for "
+            f"({fitting[0]!r}, {transfer_syntax!r}), or for {media_type!r} in any transfer "
+            "syntax with '*'"
+        )
+
+
 def _split_spec(spec: MediaTypeSpec) -> tuple[str, str | None, float | None]:
     if isinstance(spec, str):
         return spec, None, None
@@ -323,6 +376,8 @@ def _range(resource: str, spec: MediaTypeSpec, default_syntax: str | None) -> st
         raise InvalidArgumentError(f"{resource} has no transfer syntax")
     if transfer_syntax:
         params["transfer-syntax"] = _check_transfer_syntax(transfer_syntax)
+        if resource in ("frames", "bulkdata"):
+            _check_pair(params["type"], transfer_syntax)
     if quality is not None:
         params["q"] = f"{quality:.3f}".rstrip("0").rstrip(".") or "0"
     return format_media_type(media_type, params)

@@ -15,6 +15,7 @@ import functools
 import re
 import sys
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from dicomkit.core._attributes import lookup
@@ -23,10 +24,13 @@ from dicomkit.core.uids import validate_uid
 
 __all__ = [
     "QUERY_SAFE",
+    "SEARCH_RESERVED",
+    "ExtraParams",
     "ValueList",
     "build_query",
     "check_count",
     "encode_query",
+    "extra_pairs",
     "normalize_attribute",
     "percent_encode",
 ]
@@ -295,20 +299,30 @@ def _flag(name: str, value: bool | None) -> list[tuple[str, str]]:
     return [(name, "true" if value else "false")]
 
 
-def _extra_pairs(
-    params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None,
+ExtraParams = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
+"""A caller's ``extra_params=``: a vendor's own query parameters, a mapping or pairs."""
+
+SEARCH_RESERVED: Mapping[str, str] = MappingProxyType(
+    dict.fromkeys(_QUERY_OPTIONS, "is a standard query option: pass it as its own argument")
+)
+"""Names ``extra_params`` may not use on a search, and why (lower case)."""
+
+
+def extra_pairs(
+    params: ExtraParams, *, reserved: Mapping[str, str] = SEARCH_RESERVED
 ) -> list[tuple[str, str]]:
-    """A vendor's own query parameters, checked only for shape: a name no standard parameter
-    has, and a text, number, bool or list value."""
+    """A vendor's own query parameters as ``(name, value)`` pairs, checked only for shape: a
+    name, a text, number, bool or list value (a :class:`ValueList`), and not one of the
+    ``reserved`` names (lower case, mapped to what to do instead): a parameter the request sets
+    itself, or whose meaning dicomkit's reading of the answer depends on, is never overridden
+    by accident. Encoding is :func:`encode_query`'s job, so no value can add a parameter."""
     pairs: list[tuple[str, str]] = []
     items = params.items() if isinstance(params, Mapping) else (params or ())
     for name, value in items:
         if not isinstance(name, str) or not name.strip():
             raise InvalidArgumentError(f"query parameter name {_preview(name)} is not a name")
-        if name.lower() in _QUERY_OPTIONS:
-            raise InvalidArgumentError(
-                f"{name!r} is a standard query option: pass it as its own argument"
-            )
+        if name.lower() in reserved:
+            raise InvalidArgumentError(f"{name!r} {reserved[name.lower()]}")
         if isinstance(value, bool):
             pairs.append((name, "true" if value else "false"))
         elif isinstance(value, str | int | float):
@@ -329,7 +343,7 @@ def build_query(
     fields: str | Iterable[str | int] | None = None,
     emptyvaluematching: bool | None = None,
     multiplevaluematching: bool | None = None,
-    extra_params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+    extra_params: ExtraParams = None,
 ) -> list[tuple[str, str]]:
     """QIDO-RS query parameters as ordered ``(name, value)`` pairs (not yet percent-encoded).
 
@@ -381,7 +395,7 @@ def build_query(
         check_count(name, number, minimum=minimum)
         if number is not None:
             pairs.append((name, str(number)))
-    pairs += _extra_pairs(extra_params)
+    pairs += extra_pairs(extra_params)
     return pairs
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from dicomkit.core import multipart
 from dicomkit.core.dicomjson import StoreResult, parse_store_response
@@ -24,6 +24,9 @@ from dicomkit.core.operations import (
     warning_texts,
 )
 from dicomkit.core.operations.options import DEFAULT_WORKERS
+
+if TYPE_CHECKING:
+    from dicomkit.core.query import ExtraParams
 
 __all__ = [
     "ALREADY_PRESENT_CODES",
@@ -356,12 +359,14 @@ def store_exchange(
     study: str | None = None,
     *,
     chunk_size: int = 1 << 20,
+    extra_params: ExtraParams = None,
 ) -> StoreExchange:
-    """The STOW-RS exchange of one batch; its body is read again from the items on every send."""
+    """The STOW-RS exchange of one batch; its body is read again from the items on every send.
+    ``extra_params`` are a vendor's own query parameters (checked by the builder)."""
     avoid = [item.source for item in items if isinstance(item.source, bytes)]
     boundary = multipart.new_boundary(avoid=avoid)
     body = stow_body(items, boundary, chunk_size=chunk_size)
-    return StoreExchange(operations.store(body, boundary, study))
+    return StoreExchange(operations.store(body, boundary, study, extra_params=extra_params))
 
 
 class StoreTally:

@@ -74,11 +74,14 @@ __all__ = [
     "origin_of",
     "percent_encode",
     "resolve_reference",
+    "with_query",
     "without_userinfo",
 ]
 
 Level = Literal["studies", "series", "instances"]
 Resource = Literal["metadata", "rendered", "thumbnail", "frames", "bulkdata"]
+Pairs = Iterable[tuple[str, str]] | None
+"""Query pairs to append, from :func:`build_query` or :func:`~dicomkit.core.query.extra_pairs`."""
 
 _PATH_SAFE = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@%/"
@@ -333,6 +336,35 @@ class DicomWebURLs:
     def __repr__(self) -> str:
         return f"DicomWebURLs({self.root!r})"
 
+    # The parts of the base URL, read-only, under dicomweb-client's names (``client.protocol``
+    # there is ``client.urls.protocol`` here): every URL is built from them once, so a part
+    # that could be reassigned would silently change nothing.
+
+    @property
+    def scheme(self) -> str:
+        """``"http"`` or ``"https"``, lower case."""
+        return self._origin.scheme
+
+    protocol = scheme
+    """The same as :attr:`scheme`: dicomweb-client has both names."""
+
+    @property
+    def host(self) -> str:
+        """The base URL's host, lower case; an IPv6 address without its brackets."""
+        return self._origin.host
+
+    @property
+    def port(self) -> int:
+        """The base URL's port, or its scheme's default (80, 443) when it names none."""
+        port = self._origin.port
+        return _DEFAULT_PORTS[self._origin.scheme] if port is None else port
+
+    @property
+    def url_prefix(self) -> str:
+        """The base URL's path (``"/dicom-web"``; ``""`` for none), without a trailing slash;
+        :attr:`root` adds the API version and partition to it."""
+        return self.base_url[len(self._scheme_authority) :]
+
     def _resource_path(self, study: str | None, series: str | None, instance: str | None) -> str:
         if series is not None and study is None:
             raise InvalidArgumentError("a series UID needs the study UID too")
@@ -372,9 +404,8 @@ class DicomWebURLs:
         if level == "series" and series is not None:
             raise InvalidArgumentError("a series search cannot be scoped to a series")
         url = self.qido_root + self._resource_path(study, series, None) + "/" + level
-        pairs = build_query(query) if isinstance(query, Mapping) else list(query or ())
-        encoded = encode_query(pairs, raw=raw)
-        return f"{url}?{encoded}" if encoded else url
+        pairs = build_query(query) if isinstance(query, Mapping) else query
+        return with_query(url, pairs, raw=raw)
 
     def retrieve(
         self,
@@ -384,13 +415,25 @@ class DicomWebURLs:
         *,
         resource: Resource | None = None,
         frames: int | Iterable[int] | None = None,
+        query: Pairs = None,
     ) -> str:
         """WADO-RS URL of a study, series or instance, or of one of its sub-resources.
 
         ``frames`` (1-based numbers) selects frames of an instance: alone or with
         ``resource="frames"`` it gives ``.../frames/1,3``; with ``"rendered"`` or ``"thumbnail"``
-        it gives ``.../frames/1,3/rendered``.
+        it gives ``.../frames/1,3/rendered``. ``query`` pairs (rendering parameters, a vendor's
+        own) are encoded onto it by :func:`with_query`.
         """
+        return with_query(self._retrieve_path(study, series, instance, resource, frames), query)
+
+    def _retrieve_path(
+        self,
+        study: str,
+        series: str | None,
+        instance: str | None,
+        resource: Resource | None,
+        frames: int | Iterable[int] | None,
+    ) -> str:
         if study is None:
             raise InvalidArgumentError("retrieve needs a StudyInstanceUID")
         if resource is not None and resource not in _RESOURCES:
@@ -411,15 +454,23 @@ class DicomWebURLs:
             return url
         return url if resource is None else f"{url}/{resource}"
 
-    def store(self, study: str | None = None) -> str:
-        """STOW-RS URL, optionally restricted to one study."""
-        return self.stow_root + (self._resource_path(study, None, None) or "/studies")
+    def store(self, study: str | None = None, *, query: Pairs = None) -> str:
+        """STOW-RS URL, optionally restricted to one study (``query``: a vendor's pairs)."""
+        url = self.stow_root + (self._resource_path(study, None, None) or "/studies")
+        return with_query(url, query)
 
-    def delete(self, study: str, series: str | None = None, instance: str | None = None) -> str:
-        """URL a DELETE removes: a study, a series or an instance."""
+    def delete(
+        self,
+        study: str,
+        series: str | None = None,
+        instance: str | None = None,
+        *,
+        query: Pairs = None,
+    ) -> str:
+        """URL a DELETE removes: a study, a series or an instance (``query``: a vendor's pairs)."""
         if study is None:
             raise InvalidArgumentError("delete needs a StudyInstanceUID")
-        return self.delete_root + self._resource_path(study, series, instance)
+        return with_query(self.delete_root + self._resource_path(study, series, instance), query)
 
     def resolve(
         self, uri: str, *, allow_other_origin: bool = False, other_origin: str | None = None
@@ -456,6 +507,20 @@ class DicomWebURLs:
             "and the request would carry your credentials there (a server behind a proxy that "
             "advertises its internal address: use the dialect's other_origin='rewrite')"
         )
+
+
+def with_query(url: str, pairs: Pairs, *, raw: str = "") -> str:
+    """``url`` with ``pairs`` percent-encoded (:func:`encode_query`) onto its query: after the
+    query it already has (a server's BulkDataURI may carry one), before any fragment. The one
+    place a query meets a URL, for every request dicomkit builds."""
+    encoded = encode_query(pairs or (), raw=raw)
+    if not encoded:
+        return url
+    head, hash_, fragment = url.partition("#")
+    separator = "&" if "?" in head else "?"
+    if head.endswith(("?", "&")):
+        separator = ""
+    return f"{head}{separator}{encoded}{hash_}{fragment}"
 
 
 def frame_list(frame_numbers: int | Iterable[int]) -> list[int]:

@@ -97,6 +97,7 @@ if TYPE_CHECKING:
         RetrieveOptions,
         SearchAllOptions,
         SearchOptions,
+        VendorOptions,
     )
     from dicomkit.core.operations.paging import (
         TRUNCATION_POLICIES,
@@ -175,6 +176,7 @@ _HOME = {
     "RetrieveOptions": "options",
     "SearchAllOptions": "options",
     "SearchOptions": "options",
+    "VendorOptions": "options",
     "TRUNCATION_POLICIES": "paging",
     "Pager": "paging",
     "SearchResult": "paging",
@@ -308,6 +310,7 @@ __all__ = [
     "Step",
     "SupportsWrite",
     "TimeoutInput",
+    "VendorOptions",
     "WarningValue",
     "WrittenPart",
     "additional_results",

@@ -14,15 +14,15 @@ from typing import Any, Literal
 from dicomkit.core import media
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.interface import Body, Headers, HeadersInput, Request, Timeout
-from dicomkit.core.query import check_count
+from dicomkit.core.query import ExtraParams, check_count, extra_pairs
 from dicomkit.core.uids import validate_uid
 from dicomkit.core.urls import (
     DicomWebURLs,
     Level,
     ValueList,
     build_query,
-    encode_query,
     frame_list,
+    with_query,
 )
 from dicomkit.core.version import USER_AGENT
 
@@ -35,6 +35,7 @@ __all__ = [
     "frame_list",
     "patient_filter",
     "rendered_params",
+    "vendor_query",
     "with_headers",
 ]
 
@@ -113,7 +114,7 @@ class Operations:
         fields: Sequence[str] | None = None,
         emptyvaluematching: bool | None = None,
         multiplevaluematching: bool | None = None,
-        extra_params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+        extra_params: ExtraParams = None,
         raw: str = "",
     ) -> Request:
         """A QIDO-RS search at ``level`` ("studies", "series" or "instances").
@@ -161,10 +162,16 @@ class Operations:
         *,
         media_types: Sequence[Any] | None = None,
         transfer_syntax: str | None = None,
+        extra_params: ExtraParams = None,
     ) -> Request:
-        """Retrieve whole instances (multipart/related; type="application/dicom")."""
+        """Retrieve whole instances (multipart/related; type="application/dicom").
+
+        ``extra_params``, here and in every builder below, are a vendor's own query parameters
+        (:func:`vendor_query` checks them), added to the URL as given.
+        """
         url = self.urls.retrieve(
-            *_target(study, series, instance, lenient=self.urls.permissive_uids)
+            *_target(study, series, instance, lenient=self.urls.permissive_uids),
+            query=vendor_query(extra_params),
         )
         accept = media.accept_header(
             "instances", media_types=media_types, transfer_syntax=transfer_syntax
@@ -172,12 +179,18 @@ class Operations:
         return self.request("GET", url, accept=accept)
 
     def metadata(
-        self, study: str, series: str | None = None, instance: str | None = None
+        self,
+        study: str,
+        series: str | None = None,
+        instance: str | None = None,
+        *,
+        extra_params: ExtraParams = None,
     ) -> Request:
         """Retrieve DICOM JSON metadata of a study, series or instance."""
         url = self.urls.retrieve(
             *_target(study, series, instance, lenient=self.urls.permissive_uids),
             resource="metadata",
+            query=vendor_query(extra_params),
         )
         return self.request("GET", url, accept=_DICOM_JSON)
 
@@ -190,6 +203,7 @@ class Operations:
         *,
         media_types: Sequence[Any] | None = None,
         transfer_syntax: str | None = None,
+        extra_params: ExtraParams = None,
     ) -> Request:
         """Retrieve frames (1-based numbers) of one instance as multipart parts."""
         url = self.urls.retrieve(
@@ -198,6 +212,7 @@ class Operations:
             ),
             resource="frames",
             frames=frame_list(frame_numbers),
+            query=vendor_query(extra_params),
         )
         accept = media.accept_header(
             "frames", media_types=media_types, transfer_syntax=transfer_syntax
@@ -215,6 +230,7 @@ class Operations:
         params: Mapping[str, Any] | None = None,
         multipart: bool | None = None,
         resource: Literal["rendered", "thumbnail"] = "rendered",
+        extra_params: ExtraParams = None,
     ) -> Request:
         """Retrieve a consumer format rendering (JPEG, PNG ...) of a study, series or instance.
 
@@ -234,15 +250,18 @@ class Operations:
         if frame_numbers is not None:
             frames = frame_list(frame_numbers)
             _target(study, series, instance, need_instance=True, lenient=self.urls.permissive_uids)
+        accept = media.accept_header(resource, media_types)
+        thumbnail = resource == "thumbnail"
+        pairs = rendered_params(params, accept, thumbnail=thumbnail)
+        pairs += vendor_query(
+            extra_params, rendering=_THUMBNAIL_PARAMS if thumbnail else _RENDER_PARAMS
+        )
         url = self.urls.retrieve(
             *_target(study, series, instance, lenient=self.urls.permissive_uids),
             resource=resource,
             frames=frames,
+            query=pairs,
         )
-        accept = media.accept_header(resource, media_types)
-        pairs = rendered_params(params, accept, thumbnail=resource == "thumbnail")
-        if pairs:
-            url += ("&" if "?" in url else "?") + encode_query(pairs)
         if multipart is None:
             multipart = instance is None and resource == "rendered"
         if multipart:
@@ -257,6 +276,7 @@ class Operations:
         media_types: Sequence[Any] | None = None,
         single_part: bool = False,
         other_origin: str | None = None,
+        extra_params: ExtraParams = None,
     ) -> Request:
         """Retrieve bulk data from a BulkDataURI, optionally only ``(first, last)`` bytes.
 
@@ -278,6 +298,7 @@ class Operations:
         if single_part:
             accept = _single_part_ranges(accept)
         url = self.urls.resolve(uri, other_origin=other_origin)
+        url = with_query(url, vendor_query(extra_params))
         return self.request("GET", url, accept=accept, headers=headers)
 
     # -- capabilities ----------------------------------------------------------------------------
@@ -295,18 +316,34 @@ class Operations:
 
     # -- DELETE --------------------------------------------------------------------------------
 
-    def delete(self, study: str, series: str | None = None, instance: str | None = None) -> Request:
+    def delete(
+        self,
+        study: str,
+        series: str | None = None,
+        instance: str | None = None,
+        *,
+        extra_params: ExtraParams = None,
+    ) -> Request:
         """Delete a study, series or instance (a non-standard but common DICOMweb extension)."""
-        return self.request(
-            "DELETE",
-            self.urls.delete(*_target(study, series, instance, lenient=self.urls.permissive_uids)),
-        )
+        target = _target(study, series, instance, lenient=self.urls.permissive_uids)
+        url = self.urls.delete(*target, query=vendor_query(extra_params))
+        return self.request("DELETE", url)
 
     # -- STOW-RS -------------------------------------------------------------------------------
 
-    def store(self, body: Body, boundary: str, study: str | None = None) -> Request:
+    def store(
+        self,
+        body: Body,
+        boundary: str,
+        study: str | None = None,
+        *,
+        extra_params: ExtraParams = None,
+    ) -> Request:
         """A STOW-RS request carrying an already encoded multipart body."""
-        url = self.urls.store(_uid(study, "StudyInstanceUID", self.urls.permissive_uids))
+        url = self.urls.store(
+            _uid(study, "StudyInstanceUID", self.urls.permissive_uids),
+            query=vendor_query(extra_params),
+        )
         headers = [("Content-Type", media.stow_content_type(boundary))]
         return self.request("POST", url, accept=_DICOM_JSON, headers=headers, body=body)
 
@@ -427,6 +464,24 @@ def rendered_params(
             raise InvalidArgumentError(f"iccprofile is one of {_ICC_PROFILES}, not {value!r}")
         pairs.append((name, values[0] if len(values) == 1 else ValueList(values)))
     return pairs
+
+
+_ACCEPT_PARAM = {
+    "accept": "would ask for another answer than the Accept header dicomkit reads it by: "
+    "pass media_types= where the method takes it"
+}
+
+
+def vendor_query(
+    extra_params: ExtraParams, *, rendering: Sequence[str] = ()
+) -> list[tuple[str, str]]:
+    """A WADO-RS, STOW-RS or DELETE request's ``extra_params`` as query pairs, checked by
+    :func:`~dicomkit.core.query.extra_pairs`: ``accept`` (PS3.18 8.3.3.1) is refused, since
+    the answer is read as the Accept header asks, and so are the ``rendering`` parameters of
+    a rendered resource, which ``params=`` checks."""
+    reserved = dict(_ACCEPT_PARAM)
+    reserved.update(dict.fromkeys(rendering, "is a rendering parameter: pass it in params="))
+    return extra_pairs(extra_params, reserved=reserved)
 
 
 def patient_filter(patient_id: str) -> dict[str, str]:

@@ -19,8 +19,10 @@ from dicomkit.core.operations.options import (
     RenderOptions,
     RetrieveOptions,
     SearchOptions,
+    VendorOptions,
 )
 from dicomkit.core.operations.paging import Pager, SearchResult, check_truncation_policy
+from dicomkit.core.query import ExtraParams
 from dicomkit.core.urls import Level
 
 XML_PARTS = 'multipart/related; type="application/dicom+xml"'
@@ -125,15 +127,21 @@ class Exchanges:
     # -- WADO-RS -------------------------------------------------------------------------------
 
     def metadata(
-        self, study: str, series: str | None = None, instance: str | None = None
+        self,
+        study: str,
+        series: str | None = None,
+        instance: str | None = None,
+        **options: Unpack[VendorOptions],
     ) -> kinds.JsonArrayExchange:
         """DICOM JSON metadata of every instance of a study, series (or one instance)."""
-        request = self.operations.metadata(study, series, instance)
+        request = self.operations.metadata(study, series, instance, **options)
         return kinds.JsonArrayExchange(self._answer_format(request), max_bytes=self.max_json_bytes)
 
-    def instance_metadata(self, study: str, series: str, instance: str) -> kinds.JsonObjectExchange:
+    def instance_metadata(
+        self, study: str, series: str, instance: str, **options: Unpack[VendorOptions]
+    ) -> kinds.JsonObjectExchange:
         """The DICOM JSON object of one instance."""
-        request = self.operations.metadata(study, series, instance)
+        request = self.operations.metadata(study, series, instance, **options)
         return kinds.JsonObjectExchange(self._answer_format(request), max_bytes=self.max_json_bytes)
 
     def parts(
@@ -225,6 +233,7 @@ class Exchanges:
         *,
         single_part: bool = False,
         other_origin: str | None = None,
+        extra_params: ExtraParams = None,
     ) -> kinds.BulkDataExchange:
         """The parts at a BulkDataURI, optionally only ``(first, last)`` bytes of it; a URI on
         another origin is handled as ``other_origin`` says, else as the dialect says.
@@ -232,7 +241,9 @@ class Exchanges:
         dicomweb-client's order (``uri, media_types, byte_range``) works too: media types
         (strings or tuples) given where the byte range goes are taken as media types.
         """
-        request, wanted = self._bulkdata(uri, byte_range, media_types, single_part, other_origin)
+        request, wanted = self._bulkdata(
+            uri, byte_range, media_types, (single_part, other_origin, extra_params)
+        )
         return kinds.BulkDataExchange(request, wanted)
 
     def bulkdata_parts(
@@ -243,9 +254,12 @@ class Exchanges:
         *,
         single_part: bool = False,
         other_origin: str | None = None,
+        extra_params: ExtraParams = None,
     ) -> kinds.BulkDataPartsExchange:
         """As :meth:`bulkdata`, the parts read one at a time."""
-        request, wanted = self._bulkdata(uri, byte_range, media_types, single_part, other_origin)
+        request, wanted = self._bulkdata(
+            uri, byte_range, media_types, (single_part, other_origin, extra_params)
+        )
         return kinds.BulkDataPartsExchange(request, wanted)
 
     def bulkdata_stream(
@@ -256,9 +270,12 @@ class Exchanges:
         *,
         single_part: bool = False,
         other_origin: str | None = None,
+        extra_params: ExtraParams = None,
     ) -> kinds.PartStreamExchange:
         """As :meth:`bulkdata`, the one part at the URI streamed to a sink as it arrives."""
-        request, wanted = self._bulkdata(uri, byte_range, media_types, single_part, other_origin)
+        request, wanted = self._bulkdata(
+            uri, byte_range, media_types, (single_part, other_origin, extra_params)
+        )
         return kinds.PartStreamExchange(request, one_part=True, byte_range=wanted)
 
     def _bulkdata(
@@ -266,9 +283,11 @@ class Exchanges:
         uri: str,
         byte_range: tuple[int, int | None] | Sequence[Any] | str | None,
         media_types: Sequence[Any] | None,
-        single_part: bool,
-        other_origin: str | None,
+        how: tuple[bool, str | None, ExtraParams],
     ) -> tuple[Request, tuple[int, int | None] | None]:
+        """The request of a bulk data retrieve, and the byte range it asks for; ``how`` is
+        ``(single_part, other_origin, extra_params)``."""
+        single_part, other_origin, extra_params = how
         if _is_media_types(byte_range):
             if media_types is not None:
                 raise InvalidArgumentError(
@@ -285,6 +304,7 @@ class Exchanges:
             media_types=media_types,
             single_part=single_part,
             other_origin=other_origin or self.dialect.other_origin,
+            extra_params=extra_params,
         )
         return request, wanted
 
@@ -297,10 +317,14 @@ class Exchanges:
     # -- DELETE --------------------------------------------------------------------------------
 
     def delete(
-        self, study: str, series: str | None = None, instance: str | None = None
+        self,
+        study: str,
+        series: str | None = None,
+        instance: str | None = None,
+        **options: Unpack[VendorOptions],
     ) -> kinds.DeleteExchange:
         """Delete a study, series or instance (405 from servers without DICOMweb DELETE)."""
-        return kinds.DeleteExchange(self.operations.delete(study, series, instance))
+        return kinds.DeleteExchange(self.operations.delete(study, series, instance, **options))
 
 
 def _refuse_unknown(

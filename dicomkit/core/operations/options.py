@@ -19,6 +19,7 @@ __all__ = [
     "RetrieveOptions",
     "SearchAllOptions",
     "SearchOptions",
+    "VendorOptions",
 ]
 
 
@@ -60,16 +61,27 @@ class SearchAllOptions(SearchOptions, total=False):
     on_truncated: str
 
 
-class RetrieveOptions(TypedDict, total=False):
-    """WADO-RS options: acceptable ``media_types`` and a ``transfer_syntax`` UID to ask for."""
+class VendorOptions(TypedDict, total=False):
+    """``extra_params``: a vendor's own query parameters (a mapping or ``(name, value)``
+    pairs), added to every request of a WADO-RS, STOW-RS or DELETE call, as dicomweb-client's
+    ``additional_params``; ``accept`` is refused, since the answer is read as the Accept header
+    asks (``media_types=``)."""
+
+    extra_params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None
+
+
+class RetrieveOptions(VendorOptions, total=False):
+    """WADO-RS options: acceptable ``media_types``, a ``transfer_syntax`` UID to ask for, and
+    the :class:`VendorOptions`."""
 
     media_types: Sequence[Any] | None
     transfer_syntax: str | None
 
 
-class RenderOptions(TypedDict, total=False):
-    """Rendering options: acceptable image ``media_types`` and query ``params`` (quality,
-    viewport, window ...)."""
+class RenderOptions(VendorOptions, total=False):
+    """Rendering options: acceptable image ``media_types``, query ``params`` (quality,
+    viewport, window ...) and the :class:`VendorOptions` (not a rendering parameter, which
+    ``params`` checks)."""
 
     media_types: Sequence[Any] | None
     params: Mapping[str, Any] | None

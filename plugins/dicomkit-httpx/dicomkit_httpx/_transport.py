@@ -80,6 +80,19 @@ async def _awithin_bound(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
             yield piece
 
 
+def _read_already(sent: httpx.Response) -> bool:
+    """Whether httpx holds ``sent``'s whole body already, its stream consumed: so it does for
+    a response built with ``content=`` (``httpx.MockTransport`` handlers return those), and
+    ``iter_raw`` would then raise ``StreamConsumed``."""
+    import httpx
+
+    try:
+        sent.content  # noqa: B018 - the property raises ResponseNotRead for an unread body
+    except httpx.ResponseNotRead:
+        return False
+    return True
+
+
 _Client = TypeVar("_Client", "httpx.Client", "httpx.AsyncClient")
 
 
@@ -293,7 +306,10 @@ class HttpxTransport(Transport, AsyncTransport):
             with translated_errors():
                 sent.close()
 
-        decoded = "Content-Encoding" in sent.headers  # httpx's decoding layers only when needed
+        # httpx's decoding layers only when needed; and a body read already (a caller's
+        # transport answering httpx.Response(200, content=...): httpx reads it when built) has
+        # no raw stream left, only the bytes it kept, which iter_bytes hands out.
+        decoded = "Content-Encoding" in sent.headers or _read_already(sent)
         # Our pools read at most MAX_PIECE, and one h11 event holds at most one read: raw pieces
         # from them are within the bound as they come, with no check per piece.
         asynchronous = isinstance(client, self._async.kind)
