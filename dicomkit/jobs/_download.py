@@ -152,7 +152,8 @@ class DownloadJob(Job):
         Series are asked for whole where nothing of them is written yet; a series whose
         answer breaks midway continues with instance requests for the rest; on resume, files
         already written are checked (size; with ``verify``, and after the machine restarted
-        under a run that did not fsync, SHA-256) and skipped. Each file appears only complete
+        under a run that did not fsync, SHA-256, which only a ``durable`` job records: a job
+        made without it checks sizes) and skipped. Each file appears only complete
         (temporary name, rename). A target the server does not have, or an instance that
         keeps failing, ends ``failed``; a failing disk (full, read-only) raises a
         DicomkitError and leaves the journal resumable with nothing lost. ``retry_failed``
