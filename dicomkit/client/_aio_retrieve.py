@@ -1,12 +1,12 @@
 """The WADO-RS retrieve family of the client: instances, metadata, frames, rendered images,
 bulk data, frames in bulk and parts streamed to sinks.
 
-A mixin of :class:`~dicomkit.AsyncDicomClient`, kept apart so the client's module stays one
-screenful per service: each method names its exchange (:mod:`dicomkit.core.operations`) and
-lets the driver run it, ``_run`` for answers read whole, ``_stream`` for answers read part by
-part, ``_write_parts`` for parts written to sinks. Datasets are parsed through ``_heavy``, so a
-large part never stalls the event loop. The asyncio side is the source; scripts/unasync.py
-generates the blocking twin.
+A mixin of :class:`~dicomkit.AsyncDicomClient`, in a module of its own so that each client
+module holds one service (docs/architecture.md, "The client's modules"). Each method names its
+exchange (:mod:`dicomkit.core.operations`) and lets the driver run it: ``_run`` for answers
+read whole, ``_stream`` for answers read part by part, ``_write_parts`` for parts written to
+sinks. Datasets are parsed through ``_heavy``, so a large part never stalls the event loop.
+The asyncio side is the source; scripts/unasync.py generates the blocking twin.
 """
 
 from __future__ import annotations

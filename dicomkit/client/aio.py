@@ -5,9 +5,11 @@ The asyncio client is the source and scripts/unasync.py generates the blocking o
 driver run it: ``_run`` for answers read whole, ``_stream`` for answers read part by part.
 Files go through ``offload`` and large parts' parsing through ``_heavy``: a worker thread under
 asyncio, a plain call in blocking code, so the event loop never waits on a disk or a big parse.
-This module holds the constructor and the STOW-RS, DELETE and classic (Azure-named) methods;
-the client inherits QIDO-RS from ``_aio_search.AsyncSearchMethods`` and the WADO-RS retrieve
-family from ``_aio_retrieve.AsyncRetrieveMethods``, so that each module keeps to one job.
+This module holds the constructor, ``workitems``/``azure`` and the STOW-RS, capabilities,
+DELETE and classic (Azure-named) methods; the client inherits QIDO-RS from
+``_aio_search.AsyncSearchMethods`` and the WADO-RS retrieve family from
+``_aio_retrieve.AsyncRetrieveMethods``, so that each module keeps to one job
+(docs/architecture.md, "The client's modules").
 """
 
 from __future__ import annotations
@@ -42,10 +44,7 @@ if TYPE_CHECKING:
     from dicomkit.client._aio_workitems import AsyncWorkitems
     from dicomkit.client._azure_aio import AsyncAzure
     from dicomkit.core.dicomjson import StoreResult
-    from dicomkit.core.operations import (
-        Capabilities,
-        VendorOptions,
-    )
+    from dicomkit.core.operations import Capabilities, VendorOptions
     from dicomkit.core.query import ExtraParams
     from dicomkit.files.folder import FolderUploadReport
     from dicomkit.files.part10 import InstanceInput
