@@ -73,6 +73,12 @@ RULES: dict[str, str] = {
     "_aio_driver": "_sync_driver",
     "_io_async": "_io_sync",
     "AsyncWorkitems": "Workitems",
+    # the client and the mixins of its QIDO-RS and WADO-RS methods
+    "AsyncDicomClient": "DicomClient",
+    "AsyncSearchMethods": "SearchMethods",
+    "_aio_search": "_sync_search",
+    "AsyncRetrieveMethods": "RetrieveMethods",
+    "_aio_retrieve": "_sync_retrieve",
     # the Azure APIs' namespace object, made by both clients
     "AsyncAzure": "Azure",
     "_azure_aio": "_azure_sync",
@@ -128,12 +134,13 @@ PAIRS: tuple[Pair, ...] = (
     Pair(
         "dicomkit/client/aio.py",
         "dicomkit/client/sync.py",
-        {
-            "AsyncDicomClient": "DicomClient",
-            "_aio_workitems": "_sync_workitems",
-            "_aio_frames": "_sync_frames",
-            "aclosing": "closing",
-        },
+        {"_aio_workitems": "_sync_workitems"},
+    ),
+    Pair("dicomkit/client/_aio_search.py", "dicomkit/client/_sync_search.py"),
+    Pair(
+        "dicomkit/client/_aio_retrieve.py",
+        "dicomkit/client/_sync_retrieve.py",
+        {"_aio_frames": "_sync_frames", "aclosing": "closing"},
     ),
     Pair("dicomkit/client/_aio_workitems.py", "dicomkit/client/_sync_workitems.py"),
     Pair(

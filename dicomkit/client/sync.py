@@ -7,13 +7,17 @@ The asyncio client is the source and scripts/unasync.py generates the blocking o
 driver run it: ``_run`` for answers read whole, ``_stream`` for answers read part by part.
 Files go through ``offload`` and large parts' parsing through ``_heavy``: a worker thread under
 asyncio, a plain call in blocking code, so the event loop never waits on a disk or a big parse.
+This module holds the constructor, ``workitems``/``azure`` and the STOW-RS, capabilities,
+DELETE and classic (Azure-named) methods; the client inherits QIDO-RS from
+``_sync_search.SearchMethods`` and the WADO-RS retrieve family from
+``_sync_retrieve.RetrieveMethods``, so that each module keeps to one job
+(docs/architecture.md, "The client's modules").
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import closing
+from collections.abc import Iterable, Mapping
 from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,35 +30,23 @@ from dicomkit.client._base import (
     uploadable,
 )
 from dicomkit.client._io_sync import concurrently, offload
-from dicomkit.client._sync_driver import SyncDriver
+from dicomkit.client._sync_retrieve import RetrieveMethods
+from dicomkit.client._sync_search import SearchMethods
 from dicomkit.config import ClientSettings
 from dicomkit.core.errors import InvalidArgumentError
-from dicomkit.core.interface import Headers, TransportSpec
+from dicomkit.core.interface import TransportSpec
 from dicomkit.core.operations import MAX_JSON_BYTES, Dialect
-from dicomkit.core.operations.options import DEFAULT_FRAME_CONCURRENCY
 from dicomkit.core.retry import RetryPolicy
 from dicomkit.files import Progress
 
 if TYPE_CHECKING:
-    from pydicom.dataset import Dataset
     from typing_extensions import Unpack
 
     from dicomkit.auth import AuthInput
     from dicomkit.client._azure_sync import Azure
     from dicomkit.client._sync_workitems import Workitems
     from dicomkit.core.dicomjson import StoreResult
-    from dicomkit.core.operations import (
-        Capabilities,
-        RenderOptions,
-        RetrieveOptions,
-        SearchAllOptions,
-        SearchOptions,
-        SearchResult,
-        Sink,
-        VendorOptions,
-        WrittenPart,
-    )
-    from dicomkit.core.operations.framebatch import Frame
+    from dicomkit.core.operations import Capabilities, VendorOptions
     from dicomkit.core.query import ExtraParams
     from dicomkit.files.folder import FolderUploadReport
     from dicomkit.files.part10 import InstanceInput
@@ -69,7 +61,9 @@ _FIXED_PREFIXES = frozenset(
 ) | {"url_prefix"}
 
 
-class DicomClient(SyncDriver):
+# the search mixin comes last so the API pages (which list inherited methods base-most first)
+# keep the order QIDO-RS, WADO-RS, then this class's own methods
+class DicomClient(RetrieveMethods, SearchMethods):
     """A DICOMweb client (QIDO-RS, WADO-RS, STOW-RS, DELETE) over a pluggable transport.
 
     ``transport`` is a registered name ("requests", "urllib3" or "httpx" in blocking code,
@@ -155,464 +149,6 @@ class DicomClient(SyncDriver):
                 "dicomkit.compat.dicomweb_client.DICOMwebClient, whose prefixes can change)"
             )
         super().__setattr__(name, value)
-
-    # -- QIDO-RS -------------------------------------------------------------------------------
-
-    def search_for_studies(
-        self,
-        search_filters: Mapping[str, Any] | None = None,
-        **options: Unpack[SearchAllOptions],
-    ) -> SearchResult:
-        """QIDO-RS studies as DICOM JSON; ``get_remaining`` follows every page.
-
-        A search the server cut short (``Warning: 299 ... additional results``) is followed to
-        its end unless ``on_truncated`` says otherwise ("raise", "warn", "return"); the list's
-        ``warnings``, ``truncated`` and ``remaining`` say what the server said.
-        """
-        return self._run(self.exchanges.search, "studies", None, None, search_filters, **options)
-
-    def search_for_series(
-        self,
-        study_instance_uid: str | None = None,
-        search_filters: Mapping[str, Any] | None = None,
-        **options: Unpack[SearchAllOptions],
-    ) -> SearchResult:
-        """QIDO-RS series, of one study or of all (truncation as in ``search_for_studies``)."""
-        return self._run(
-            self.exchanges.search, "series", study_instance_uid, None, search_filters, **options
-        )
-
-    def search_for_instances(
-        self,
-        study_instance_uid: str | None = None,
-        series_instance_uid: str | None = None,
-        search_filters: Mapping[str, Any] | None = None,
-        **options: Unpack[SearchAllOptions],
-    ) -> SearchResult:
-        """QIDO-RS instances, of one series, one study, or all (truncation as for studies)."""
-        return self._run(
-            self.exchanges.search,
-            "instances",
-            study_instance_uid,
-            series_instance_uid,
-            search_filters,
-            **options,
-        )
-
-    def iter_search_for_studies(
-        self,
-        search_filters: Mapping[str, Any] | None = None,
-        **options: Unpack[SearchOptions],
-    ) -> Iterator[dict[str, Any]]:
-        """Every matching study, fetched page by page (``limit`` is the page size)."""
-        pages = self._stream(
-            self.exchanges.search, "studies", None, None, search_filters, paged=True, **options
-        )
-        yield from pages
-
-    def iter_search_for_series(
-        self,
-        study_instance_uid: str | None = None,
-        search_filters: Mapping[str, Any] | None = None,
-        **options: Unpack[SearchOptions],
-    ) -> Iterator[dict[str, Any]]:
-        """Every matching series, page by page."""
-        pages = self._stream(
-            self.exchanges.search,
-            "series",
-            study_instance_uid,
-            None,
-            search_filters,
-            paged=True,
-            **options,
-        )
-        yield from pages
-
-    def iter_search_for_instances(
-        self,
-        study_instance_uid: str | None = None,
-        series_instance_uid: str | None = None,
-        search_filters: Mapping[str, Any] | None = None,
-        **options: Unpack[SearchOptions],
-    ) -> Iterator[dict[str, Any]]:
-        """Every matching instance, page by page."""
-        pages = self._stream(
-            self.exchanges.search,
-            "instances",
-            study_instance_uid,
-            series_instance_uid,
-            search_filters,
-            paged=True,
-            **options,
-        )
-        yield from pages
-
-    def held_instances(
-        self, sop_instance_uids: Iterable[str], study_instance_uid: str | None = None
-    ) -> set[str]:
-        """Which of these SOP Instance UIDs the server holds (of one study, or of any).
-
-        QIDO-RS by a UID list, 50 UIDs per request, every page followed: how a STOW-RS
-        request that broke without an answer is settled (dicomkit.core.held).
-        """
-        from dicomkit.core.held import HeldExchange
-
-        return self._run(HeldExchange, self.exchanges, sop_instance_uids, study_instance_uid)
-
-    def get_patient_study_ids(self, patient_id: str) -> list[str]:
-        """StudyInstanceUIDs of every study of the patient, all pages followed.
-
-        The ID is matched exactly; an empty one or one with a QIDO wildcard is refused.
-        """
-        from dicomkit.core.operations import distinct_values, patient_filter
-
-        studies = self.iter_search_for_studies(
-            patient_filter(patient_id), fields=["StudyInstanceUID"]
-        )
-        return distinct_values(list(studies), "StudyInstanceUID")
-
-    # -- WADO-RS -------------------------------------------------------------------------------
-
-    def iter_parts(
-        self,
-        study_instance_uid: str,
-        series_instance_uid: str | None = None,
-        sop_instance_uid: str | None = None,
-        **options: Unpack[RetrieveOptions],
-    ) -> Iterator[tuple[Headers, bytes]]:
-        """Each part of a WADO-RS answer with its own headers, one part in memory at a time."""
-        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
-        yield from self._stream(self.exchanges.parts, *target, **options)
-
-    def iter_study(
-        self, study_instance_uid: str, **options: Unpack[RetrieveOptions]
-    ) -> Iterator[Dataset]:
-        """The study's instances one Dataset at a time, never the whole body in memory."""
-        from dicomkit.files.part10 import dataset_from_bytes
-
-        for _, body in self.iter_parts(study_instance_uid, **options):
-            yield self._heavy(len(body), dataset_from_bytes, body)
-
-    def iter_series(
-        self,
-        study_instance_uid: str,
-        series_instance_uid: str,
-        **options: Unpack[RetrieveOptions],
-    ) -> Iterator[Dataset]:
-        """The series' instances one Dataset at a time."""
-        from dicomkit.files.part10 import dataset_from_bytes
-
-        for _, body in self.iter_parts(study_instance_uid, series_instance_uid, **options):
-            yield self._heavy(len(body), dataset_from_bytes, body)
-
-    def retrieve_study(
-        self, study_instance_uid: str, **options: Unpack[RetrieveOptions]
-    ) -> list[Dataset]:
-        """Every instance of the study as pydicom Datasets."""
-        return list(self.iter_study(study_instance_uid, **options))
-
-    def retrieve_series(
-        self,
-        study_instance_uid: str,
-        series_instance_uid: str,
-        **options: Unpack[RetrieveOptions],
-    ) -> list[Dataset]:
-        """Every instance of the series as pydicom Datasets."""
-        datasets = self.iter_series(study_instance_uid, series_instance_uid, **options)
-        return list(datasets)
-
-    def retrieve_instance(
-        self,
-        study_instance_uid: str,
-        series_instance_uid: str,
-        sop_instance_uid: str,
-        **options: Unpack[RetrieveOptions],
-    ) -> Dataset:
-        """One instance as a pydicom Dataset."""
-        from dicomkit.files.part10 import single_dataset
-
-        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
-        parts = list(self.iter_parts(*target, **options))
-        return self._heavy(sum(len(body) for _, body in parts), single_dataset, parts)
-
-    def retrieve_study_metadata(
-        self, study_instance_uid: str, **options: Unpack[VendorOptions]
-    ) -> list[dict[str, Any]]:
-        """DICOM JSON metadata of every instance of the study (``extra_params``: a vendor's
-        own query parameters, as on every WADO-RS, STOW-RS and DELETE method)."""
-        return self._run(self.exchanges.metadata, study_instance_uid, **options)
-
-    def retrieve_series_metadata(
-        self, study_instance_uid: str, series_instance_uid: str, **options: Unpack[VendorOptions]
-    ) -> list[dict[str, Any]]:
-        """DICOM JSON metadata of every instance of the series."""
-        series = (study_instance_uid, series_instance_uid)
-        return self._run(self.exchanges.metadata, *series, **options)
-
-    def retrieve_instance_metadata(
-        self,
-        study_instance_uid: str,
-        series_instance_uid: str,
-        sop_instance_uid: str,
-        **options: Unpack[VendorOptions],
-    ) -> dict[str, Any]:
-        """DICOM JSON metadata of one instance."""
-        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
-        return self._run(self.exchanges.instance_metadata, *target, **options)
-
-    def iter_instance_frames(
-        self,
-        study_instance_uid: str,
-        series_instance_uid: str,
-        sop_instance_uid: str,
-        frame_numbers: Sequence[int],
-        **options: Unpack[RetrieveOptions],
-    ) -> Iterator[bytes]:
-        """Frames' bytes one at a time, in the order asked (1-based numbers)."""
-        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
-        yield from self._stream(self.exchanges.frames, *target, frame_numbers, **options)
-
-    def retrieve_instance_frames(
-        self,
-        study_instance_uid: str,
-        series_instance_uid: str,
-        sop_instance_uid: str,
-        frame_numbers: Sequence[int],
-        **options: Unpack[RetrieveOptions],
-    ) -> list[bytes]:
-        """Frames' bytes as a list, in the order asked."""
-        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
-        frames = self.iter_instance_frames(*target, frame_numbers, **options)
-        return list(frames)
-
-    def retrieve_instance_rendered(
-        self,
-        study_instance_uid: str,
-        series_instance_uid: str,
-        sop_instance_uid: str,
-        **options: Unpack[RenderOptions],
-    ) -> bytes:
-        """An instance rendered as an image (JPEG unless ``media_types`` says otherwise)."""
-        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
-        return self._run(self.exchanges.rendered_image, *target, **options)
-
-    def retrieve_instance_frames_rendered(
-        self,
-        study_instance_uid: str,
-        series_instance_uid: str,
-        sop_instance_uid: str,
-        frame_numbers: Sequence[int],
-        **options: Unpack[RenderOptions],
-    ) -> bytes:
-        """Frames of an instance rendered as an image."""
-        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
-        return self._run(self.exchanges.rendered_image, *target, frame_numbers, **options)
-
-    def retrieve_series_rendered(
-        self,
-        study_instance_uid: str,
-        series_instance_uid: str,
-        **options: Unpack[RenderOptions],
-    ) -> list[bytes]:
-        """A series rendered as images, one per part (PS3.18: one per frame); servers that
-        answer a single representative image (Orthanc) give a list of one."""
-        series = (study_instance_uid, series_instance_uid)
-        return self._run(self.exchanges.rendered, *series, **options)
-
-    def retrieve_study_rendered(
-        self, study_instance_uid: str, **options: Unpack[RenderOptions]
-    ) -> list[bytes]:
-        """A study rendered as images, one per part (PS3.18: one per frame); servers that
-        answer a single representative image (Orthanc) give a list of one."""
-        return self._run(self.exchanges.rendered, study_instance_uid, **options)
-
-    def retrieve_thumbnail(
-        self,
-        study_instance_uid: str,
-        series_instance_uid: str | None = None,
-        sop_instance_uid: str | None = None,
-        frame_numbers: Sequence[int] | None = None,
-        **options: Unpack[RenderOptions],
-    ) -> bytes:
-        """The thumbnail of a study, series, instance or frames: one image (PS3.18 10.4.1)."""
-        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
-        return self._run(self.exchanges.thumbnail, *target, frame_numbers, **options)
-
-    def retrieve_bulkdata(
-        self,
-        uri: str,
-        byte_range: tuple[int, int | None] | Sequence[Any] | None = None,
-        *,
-        media_types: Sequence[Any] | None = None,
-        single_part: bool = False,
-        other_origin: str | None = None,
-        extra_params: ExtraParams = None,
-    ) -> list[bytes]:
-        """The parts found at a BulkDataURI (usually one), optionally a byte range of it.
-
-        ``single_part`` asks for a plain body instead of multipart (what servers honour ranges
-        in); ``other_origin`` ("refuse", "allow", "rewrite") overrides the dialect's choice for
-        a URI on another origin than the base URL. Media types given second, in
-        dicomweb-client's order, are taken as ``media_types``.
-        """
-        return self._run(
-            self.exchanges.bulkdata,
-            uri,
-            byte_range,
-            media_types,
-            single_part=single_part,
-            other_origin=other_origin,
-            extra_params=extra_params,
-        )
-
-    def iter_bulkdata(
-        self,
-        uri: str,
-        byte_range: tuple[int, int | None] | Sequence[Any] | None = None,
-        *,
-        media_types: Sequence[Any] | None = None,
-        single_part: bool = False,
-        other_origin: str | None = None,
-        extra_params: ExtraParams = None,
-    ) -> Iterator[bytes]:
-        """The parts of :meth:`retrieve_bulkdata`, one at a time as the answer streams."""
-        yield from self._stream(
-            self.exchanges.bulkdata_parts,
-            uri,
-            byte_range,
-            media_types,
-            single_part=single_part,
-            other_origin=other_origin,
-            extra_params=extra_params,
-        )
-
-    # -- frames in bulk (issue 19) -------------------------------------------------------------
-
-    def iter_frames(
-        self,
-        study_instance_uid: str,
-        series_instance_uid: str,
-        sop_instance_uid: str,
-        frames: int | Iterable[int] | None = None,
-        *,
-        batch: int | None = None,
-        concurrency: int = DEFAULT_FRAME_CONCURRENCY,
-        progress: Progress | None = None,
-        **options: Unpack[RetrieveOptions],
-    ) -> Iterator[Frame]:
-        """Frames of one instance (``frames``: numbers in any order, repeats allowed; None:
-        all), each a :class:`~dicomkit.core.operations.framebatch.Frame`, in that order.
-
-        Fetched in frame-list requests of at most ``batch`` frames (None: spread over the
-        requests, about 16 MiB each at most, within the dialect's list budget),
-        ``concurrency`` at a time, each frame yielded as soon as the ones before it are; at
-        most ``concurrency`` batches wait in memory. A list the server refuses is asked again
-        in halves, down to single frames. One metadata request comes first: a frame number
-        out of range raises InvalidArgumentError before any frame is asked.
-        ``progress(done, total)`` follows each frame (docs/usage.md, "Frames in bulk").
-        """
-        from dicomkit.client._sync_frames import instance_frames
-
-        # leaving early closes the generator, which stops the requests still running at once
-        with closing(
-            instance_frames(
-                self,
-                (study_instance_uid, series_instance_uid, sop_instance_uid),
-                frames,
-                (batch, concurrency, progress),
-                **options,
-            )
-        ) as parts:
-            yield from parts
-
-    def iter_series_frames(
-        self,
-        study_instance_uid: str,
-        series_instance_uid: str,
-        *,
-        batch: int | None = None,
-        concurrency: int = DEFAULT_FRAME_CONCURRENCY,
-        progress: Progress | None = None,
-        **options: Unpack[RetrieveOptions],
-    ) -> Iterator[Frame]:
-        """Every frame of every instance of a series, as :meth:`iter_frames` fetches them:
-        instances by InstanceNumber, frames ascending, instances without pixel data left out
-        (the series' metadata, one request, says which)."""
-        from dicomkit.client._sync_frames import series_frames
-
-        with closing(
-            series_frames(
-                self,
-                study_instance_uid,
-                series_instance_uid,
-                (batch, concurrency, progress),
-                **options,
-            )
-        ) as parts:
-            yield from parts
-
-    # -- WADO-RS streamed to sinks (issue 19) ----------------------------------------------------
-
-    def retrieve_instance_to(
-        self,
-        sink: Sink,
-        study_instance_uid: str,
-        series_instance_uid: str,
-        sop_instance_uid: str,
-        **options: Unpack[RetrieveOptions],
-    ) -> WrittenPart:
-        """Stream one instance into ``sink`` as it arrives, never holding it whole: an object
-        with ``write`` (a file opened ``"wb"``, a socket's ``makefile("wb")``) or a callable
-        taking bytes (``hasher.update``). Returns its headers and size; a failure raises and
-        leaves the sink as it is (docs/usage.md, "Streaming huge parts")."""
-        target = (study_instance_uid, series_instance_uid, sop_instance_uid)
-        exchange = self.exchanges.part_stream(*target, one_part=True, **options)
-        return (self._write_parts(exchange, sink))[0]
-
-    def retrieve_series_to(
-        self,
-        sinks: Callable[[Headers], Sink],
-        study_instance_uid: str,
-        series_instance_uid: str,
-        **options: Unpack[RetrieveOptions],
-    ) -> list[WrittenPart]:
-        """Stream each instance of the series into its own sink, ``sinks(headers)``, called as
-        its part starts; the parts written, in order (as :meth:`retrieve_instance_to`)."""
-        series = (study_instance_uid, series_instance_uid)
-        return self._write_parts(self.exchanges.part_stream(*series, **options), None, sinks)
-
-    def retrieve_study_to(
-        self,
-        sinks: Callable[[Headers], Sink],
-        study_instance_uid: str,
-        **options: Unpack[RetrieveOptions],
-    ) -> list[WrittenPart]:
-        """Stream each instance of the study into its own sink, ``sinks(headers)``."""
-        exchange = self.exchanges.part_stream(study_instance_uid, **options)
-        return self._write_parts(exchange, None, sinks)
-
-    def retrieve_bulkdata_to(
-        self,
-        sink: Sink,
-        uri: str,
-        byte_range: tuple[int, int | None] | Sequence[Any] | None = None,
-        *,
-        media_types: Sequence[Any] | None = None,
-        single_part: bool = False,
-        other_origin: str | None = None,
-        extra_params: ExtraParams = None,
-    ) -> WrittenPart:
-        """Stream the bulk data value at ``uri`` (or ``byte_range`` of it) into ``sink``, checked
-        and trimmed as :meth:`retrieve_bulkdata` does; an answer of several parts is refused."""
-        exchange = self.exchanges.bulkdata_stream(
-            uri,
-            byte_range,
-            media_types,
-            single_part=single_part,
-            other_origin=other_origin,
-            extra_params=extra_params,
-        )
-        return (self._write_parts(exchange, sink))[0]
 
     # -- STOW-RS -------------------------------------------------------------------------------
 
