@@ -111,7 +111,9 @@ def connection_for(
     if scheme == "http":
         return _Connection(proxy_host, proxy_port, timeout=timeout)
     connection = _TLSConnection(proxy_host, proxy_port, timeout=timeout, context=tls())
-    connection.set_tunnel(host, port, headers=dict(_proxy_authorization(proxy)))
+    # IDNA here: before 3.12, http.client writes the CONNECT line's host as ASCII or fails
+    tunnel_host = host if host.isascii() else host.encode("idna").decode("ascii")
+    connection.set_tunnel(tunnel_host, port, headers=dict(_proxy_authorization(proxy)))
     return connection
 
 
