@@ -138,7 +138,9 @@ class StdlibTransport(BuiltinTransport):
             content = request.body
         elif request.body is not None:
             content = support.body_chunks(request)
-            chunked = request.content_length is None
+            # chunked coding unless the length is known, or framing was set by the caller
+            framed = "Content-Length" in request.headers or "Transfer-Encoding" in request.headers
+            chunked = request.content_length is None and not framed
         head = _head(request, route, target, chunked)
         with support.closing_body(content):
             connection = pool.take(route.key) or self._connect(route, request)

@@ -4,6 +4,7 @@ two error tables, and what it writes on the wire."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import http.client
 import socket
 import ssl
@@ -17,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dicomkit.core import errors
-from dicomkit.core.interface import Headers, Request, Timeout
+from dicomkit.core.interface import Headers, Request, StreamBody, Timeout
 from dicomkit.testing._contract_server import ContractServer
 from dicomkit.transports import _stdlib, _urllib3
 from dicomkit.transports._stdlib import CONNECT_ERRORS, EXCHANGE_ERRORS, StdlibTransport
@@ -190,6 +191,14 @@ def test_a_proxy_with_credentials_gets_them_basic_in_both_forms() -> None:
 )
 def test_host_field(url: str, host: str) -> None:
     assert route(url, None).host_field == host
+
+
+def test_a_callers_content_length_frames_an_unsized_stream(server: ContractServer) -> None:
+    body = StreamBody(lambda: iter([b"hel", b"lo"]))
+    request = Request("PUT", f"{server.url}/echo", Headers({"Content-Length": "5"}), body)
+    with StdlibTransport() as transport, transport.send(request) as response:
+        assert response.headers.get("X-Echo-Framing") == "length"
+        assert response.headers.get("X-Echo-Sha256") == hashlib.sha256(b"hello").hexdigest()
 
 
 def test_a_method_that_is_no_token_is_refused() -> None:
