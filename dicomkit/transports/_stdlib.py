@@ -16,13 +16,13 @@ toolkit.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from dicomkit.core import errors
 from dicomkit.core.interface import Request, Response
 from dicomkit.transports import support
+from dicomkit.transports._checks import _TOKEN  # the one token grammar (RFC 9110 5.6.2)
 from dicomkit.transports._common import BuiltinOptions, BuiltinTransport
 from dicomkit.transports._urllib3_errors import after_connect_table
 
@@ -71,7 +71,6 @@ EXCHANGE_ERRORS = support.ExceptionTranslator("http.client", _exchange_table)
 mapped_errors = EXCHANGE_ERRORS.translated
 """Standard library networking errors after connecting become dicomkit's."""
 
-_METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _NO_LENGTH_METHODS = frozenset({"GET", "HEAD", "DELETE", "TRACE", "OPTIONS", "CONNECT"})
 """Methods sent without ``Content-Length: 0`` when they have no body (urllib3's rule)."""
 _JOIN_LIMIT = 64 * 1024
@@ -128,7 +127,7 @@ class StdlibTransport(BuiltinTransport):
 
     def _send_once(self, request: Request) -> Response:
         self._state.check()
-        if not _METHOD.fullmatch(request.method):
+        if not _TOKEN.fullmatch(request.method):  # no request line injected
             raise errors.InvalidArgumentError(f"invalid HTTP method {request.method!r}")
         pool = self._pools.get()
         route, target = self._route(request.url)
