@@ -17,6 +17,7 @@ from collections.abc import Generator, Iterator
 __all__ = ["decoded"]
 
 _GZIP = 16 + zlib.MAX_WBITS
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _zlib_format(head: bytes) -> bool:
@@ -27,54 +28,63 @@ def _zlib_format(head: bytes) -> bool:
 def decoded(pieces: Iterator[bytes], coding: str, size: int) -> Iterator[bytes]:
     """``pieces`` of a body in ``coding`` (gzip, x-gzip or deflate), decoded, each decoded
     piece at most ``size`` bytes."""
-    gzip = coding != "deflate"
-    decoder = zlib.decompressobj(_GZIP) if gzip else None
-    opening = b""  # deflate: the first two bytes, which say zlib format or raw
-    empty = True  # an empty body is no stream at all, not a cut one
-    ended = False  # past the last member: the rest is still read (the connection can then
-    # be reused), and ignored
+    state = _Decoding(coding != "deflate", size)
     for piece in pieces:
-        if ended or not piece:
-            continue
-        empty = False
-        if decoder is None:
-            opening += piece
-            if len(opening) < 2:
-                continue
-            decoder = zlib.decompressobj(
-                zlib.MAX_WBITS if _zlib_format(opening) else -zlib.MAX_WBITS
-            )
-            piece, opening = opening, b""
-        following = yield from _inflate(decoder, piece, size, gzip)
-        if following is None:
-            ended = True
-        else:
-            decoder = following
-    if ended:
-        return
-    if decoder is None and opening:  # a one-byte body
-        decoder = zlib.decompressobj(-zlib.MAX_WBITS)
-        if (yield from _inflate(decoder, opening, size, gzip)) is None:
+        yield from state.feed(piece)
+    state.finish()
+
+
+class _Decoding:
+    """One body's decoding: the zlib decoder, and what is held until its next bytes tell
+    what they are (deflate's format, or whether a gzip member follows the one that ended)."""
+
+    def __init__(self, gzip: bool, size: int) -> None:
+        self.gzip = gzip
+        self.size = size
+        self.decoder = zlib.decompressobj(_GZIP) if gzip else None
+        self.held = b""  # fewer than two bytes not yet told apart
+        self.between = False  # gzip: a member ended; another one, or bytes to ignore, follow
+        self.ended = False  # the rest of the body is ignored (still read: the connection is
+        # then reused)
+        self.fed = False  # an empty body is no stream at all, not a cut one
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """Decode ``data``, the next bytes of the body."""
+        self.fed = self.fed or bool(data)
+        while data and not self.ended:
+            if self.decoder is None or self.between:
+                data, self.held = self.held + data, b""
+                if len(data) < 2:
+                    self.held = data
+                    return
+                if self.decoder is None:
+                    raw = not _zlib_format(data)
+                    self.decoder = zlib.decompressobj(-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
+                elif data.startswith(_GZIP_MAGIC):
+                    self.decoder = zlib.decompressobj(_GZIP)
+                    self.between = False
+                else:
+                    self.ended = True
+                    return
+            data = yield from self._inflate(self.decoder, data)
+
+    def _inflate(self, decoder: zlib._Decompress, data: bytes) -> Generator[bytes, None, bytes]:
+        """Yield what ``data`` decodes to in pieces of at most ``size``; return the bytes
+        after the end of the stream or member, if it ended."""
+        while True:
+            out = decoder.decompress(data, self.size)
+            if out:
+                yield out
+            data = decoder.unconsumed_tail
+            if decoder.eof:
+                self.between, self.ended = self.gzip, not self.gzip
+                return decoder.unused_data
+            if not data and len(out) < self.size:
+                return b""
+
+    def finish(self) -> None:
+        """Refuse a stream that stopped before its end."""
+        if self.ended or self.between or not self.fed:
             return
-    if not empty and decoder is not None and not decoder.eof:
-        raise zlib.error(f"the {coding} stream ended before its end (truncated body)")
-
-
-def _inflate(
-    decoder: zlib._Decompress, data: bytes, size: int, gzip: bool
-) -> Generator[bytes, None, zlib._Decompress | None]:
-    """Yield what ``data`` decodes to in pieces of at most ``size``; return the decoder for
-    what follows (a new one when another gzip member starts), None when the stream ended."""
-    while True:
-        out = decoder.decompress(data, size)
-        if out:
-            yield out
-        data = decoder.unconsumed_tail
-        if decoder.eof:
-            data = decoder.unused_data
-            if not gzip or not data.startswith(b"\x1f\x8b"):
-                return None
-            decoder = zlib.decompressobj(_GZIP)  # another gzip member follows
-            continue
-        if not data and len(out) < size:
-            return decoder
+        if self.decoder is None or not self.decoder.eof:
+            raise zlib.error("the compressed stream stopped before its end (truncated body)")

@@ -251,6 +251,18 @@ def test_a_cut_gzip_stream_is_an_error(data: bytes, keep: float) -> None:
         list(decoded(iter([blob[: max(1, int(len(blob) * keep))]]), "gzip", 1024))
 
 
+@pytest.mark.parametrize("size", [1, 3, 65536])
+def test_gzip_members_split_anywhere_between_pieces(size: int) -> None:
+    """A member may end exactly where a piece ends, and the next magic be split in two."""
+    first, second = gzip.compress(b"dicom" * 7), gzip.compress(b"web" * 11)
+    blob = first + second
+    for cut in (len(first), len(first) + 1, len(first) - 1):
+        out = list(decoded(iter([blob[:cut], blob[cut:]]), "gzip", size))
+        assert b"".join(out) == b"dicom" * 7 + b"web" * 11
+    many = gzip.compress(b"a") * 5000  # one piece of many members: no recursion per member
+    assert b"".join(decoded(iter([many]), "gzip", size)) == b"a" * 5000
+
+
 def test_bytes_after_the_last_gzip_member_are_ignored_and_garbage_is_an_error() -> None:
     blob = gzip.compress(b"dicom")
     assert b"".join(decoded(iter([blob + b"\0\0trailing"]), "gzip", 10)) == b"dicom"
