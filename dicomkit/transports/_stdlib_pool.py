@@ -3,11 +3,12 @@
 ``http.client.HTTPConnection`` is used for what it does well and nothing else: opening the
 TCP connection, the CONNECT tunnel through a proxy (``set_tunnel``) and the TLS handshake.
 Requests are then written on its socket and answers read with
-:class:`~dicomkit.transports._heads.HeadCheckedResponse` directly, without the connection's
-request state machine (``putrequest``/``getresponse``): dicomkit builds the whole head itself,
-so each connection can go back to a :class:`ConnectionPool` once its answer was read to the
-end. This module imports ``http.client`` and ``ssl``, so :mod:`dicomkit.transports._stdlib`
-loads it with the first request, never when a client is built.
+:class:`~dicomkit.transports._heads.HeadCheckedResponse` directly (in
+:mod:`dicomkit.transports._stdlib`), without the connection's request state machine
+(``putrequest``/``getresponse``): dicomkit builds the whole head itself, so each connection
+can go back to a :class:`ConnectionPool` once its answer was read to the end. This module
+imports ``http.client`` and ``ssl``, so :mod:`dicomkit.transports._stdlib` loads it with the
+first request, never when a client is built.
 """
 
 from __future__ import annotations
@@ -20,24 +21,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from dicomkit.transports._heads import HeadCheckedResponse
-
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["ConnectionPool", "Route", "connection_for", "dropped"]
-
-
-class _Connection(http.client.HTTPConnection):
-    """A plain connection whose answers (and the tunnel's) refuse a head cut short."""
-
-    response_class = HeadCheckedResponse
-
-
-class _TLSConnection(http.client.HTTPSConnection):
-    """A TLS connection whose answers (and the tunnel's) refuse a head cut short."""
-
-    response_class = HeadCheckedResponse
+__all__ = ["ConnectionPool", "Route", "connection_for", "dropped", "route"]
 
 
 class Route(NamedTuple):
@@ -102,15 +89,15 @@ def connection_for(
     connection: http.client.HTTPConnection
     if proxy is None:
         if scheme == "https":
-            connection = _TLSConnection(host, port, timeout=timeout, context=tls())
+            connection = http.client.HTTPSConnection(host, port, timeout=timeout, context=tls())
         else:
-            connection = _Connection(host, port, timeout=timeout)
+            connection = http.client.HTTPConnection(host, port, timeout=timeout)
         return connection
     parts = urlsplit(proxy)
     proxy_host, proxy_port = parts.hostname or "", parts.port or 80
     if scheme == "http":
-        return _Connection(proxy_host, proxy_port, timeout=timeout)
-    connection = _TLSConnection(proxy_host, proxy_port, timeout=timeout, context=tls())
+        return http.client.HTTPConnection(proxy_host, proxy_port, timeout=timeout)
+    connection = http.client.HTTPSConnection(proxy_host, proxy_port, timeout=timeout, context=tls())
     # IDNA here: before 3.12, http.client writes the CONNECT line's host as ASCII or fails
     tunnel_host = host if host.isascii() else host.encode("idna").decode("ascii")
     connection.set_tunnel(tunnel_host, port, headers=dict(_proxy_authorization(proxy)))
