@@ -133,13 +133,14 @@ class StdlibTransport(BuiltinTransport):
         route, target = self._route(request.url)
         content: Any = None
         chunked = False
+        length = request.content_length
         if isinstance(request.body, bytes):
             content = request.body
         elif request.body is not None:
             content = support.body_chunks(request)
             # chunked coding unless the length is known, or framing was set by the caller
             framed = "Content-Length" in request.headers or "Transfer-Encoding" in request.headers
-            chunked = request.content_length is None and not framed
+            chunked = length is None and not framed
         head = _head(request, route, target, chunked)
         with support.closing_body(content):
             connection = pool.take(route.key) or self._connect(route, request)
@@ -147,7 +148,7 @@ class StdlibTransport(BuiltinTransport):
                 with mapped_errors():
                     sock: Any = connection.sock
                     sock.settimeout(request.timeout.read)
-                    answer, sent = _exchange(sock, head, content, chunked, request.method)
+                    answer, sent = _exchange(sock, head, content, chunked, length, request.method)
             except BaseException:
                 connection.close()
                 raise
@@ -225,7 +226,7 @@ def _head(request: Request, route: Route, target: str, chunked: bool) -> bytes:
 
 
 def _exchange(
-    sock: Any, head: bytes, content: Any, chunked: bool, method: str
+    sock: Any, head: bytes, content: Any, chunked: bool, length: int | None, method: str
 ) -> tuple[http.client.HTTPResponse, bool]:
     """Send the request on ``sock`` and read the answer's head; True when all was sent.
 
@@ -244,7 +245,7 @@ def _exchange(
             if isinstance(content, bytes):
                 sock.sendall(content)
             else:
-                _send_stream(sock.sendall, content, chunked)
+                _send_stream(sock.sendall, content, chunked, length)
     except (BrokenPipeError, ConnectionResetError):
         sent = False
     answer = HeadCheckedResponse(sock, method=method)
@@ -256,11 +257,26 @@ def _exchange(
     return answer, sent
 
 
-def _send_stream(sendall: Any, chunks: Iterator[bytes], chunked: bool) -> None:
-    """Send each chunk as the source yields it (chunked transfer coding when ``chunked``)."""
+def _send_stream(sendall: Any, chunks: Iterator[bytes], chunked: bool, length: int | None) -> None:
+    """Send each chunk as the source yields it (chunked transfer coding when ``chunked``).
+
+    A source that gives other than the ``length`` it declared is refused before a byte too
+    many goes out: the server would take the extra bytes for a next request (and answer it on
+    a connection we would reuse), or wait for the missing ones until a timeout.
+    """
     if not chunked:
+        left = length
         for chunk in chunks:
+            if left is not None:
+                left -= len(chunk)
+                if left < 0:
+                    break
             sendall(chunk)
+        if left:
+            raise errors.InvalidArgumentError(
+                f"the request body's source gave {'more' if left < 0 else 'fewer'} bytes than "
+                f"the {length} its length declared"
+            )
         return
     for chunk in chunks:
         if not chunk:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from dicomkit.core import errors
 from dicomkit.core.interface import Headers, Request, StreamBody, Timeout
-from dicomkit.testing._contract_server import ContractServer
+from dicomkit.testing._contract_server import ContractServer, payload
 from dicomkit.transports import _stdlib, _urllib3
 from dicomkit.transports._stdlib import CONNECT_ERRORS, EXCHANGE_ERRORS, StdlibTransport
 from dicomkit.transports._stdlib_decode import decoded
@@ -199,6 +199,18 @@ def test_a_callers_content_length_frames_an_unsized_stream(server: ContractServe
     with StdlibTransport() as transport, transport.send(request) as response:
         assert response.headers.get("X-Echo-Framing") == "length"
         assert response.headers.get("X-Echo-Sha256") == hashlib.sha256(b"hello").hexdigest()
+
+
+@pytest.mark.parametrize("given", [b"hell", b"hello!"], ids=["fewer", "more"])
+def test_a_stream_that_breaks_its_declared_length_is_refused(
+    server: ContractServer, given: bytes
+) -> None:
+    body = StreamBody(lambda: iter([given[:2], given[2:]]), 5)
+    with StdlibTransport() as transport:
+        with pytest.raises(errors.InvalidArgumentError, match="declared"):
+            transport.send(Request("PUT", f"{server.url}/echo", body=body, timeout=Timeout(5, 5)))
+        assert _idle(transport) == 0
+        assert transport.send(Request("GET", f"{server.url}/echo?n=3")).read() == payload(0, 3)
 
 
 def test_a_method_that_is_no_token_is_refused() -> None:
