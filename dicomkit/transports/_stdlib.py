@@ -346,6 +346,8 @@ def _body(answer: http.client.HTTPResponse, size: int) -> Iterator[bytes]:
     half as large on loopback, and each was allocated at full size, then shrunk.
     """
     length = answer.length
+    if length is None and not answer.chunked:
+        length = _repeated_length(answer.getheader("Content-Length"))
     if length == 0:
         return
     if answer.chunked:
@@ -366,3 +368,18 @@ def _body(answer: http.client.HTTPResponse, size: int) -> Iterator[bytes]:
             raise http.client.IncompleteRead(b"", length)
         length -= len(piece)
         yield piece
+
+
+def _repeated_length(field: str | None) -> int | None:
+    """The length of a ``Content-Length`` repeated with one value (``5, 5``: RFC 9112 6.3
+    allows it, and urllib3 reads it), which ``http.client`` would take for no length and read
+    until the server closes; None when there is no field. Differing or invalid values are the
+    server's error: ``ProtocolError``."""
+    if field is None:
+        return None
+    from dicomkit.core.numbers import parse_decimal
+
+    values = {parse_decimal(value) for value in field.split(",")}
+    if len(values) != 1 or None in values:
+        raise errors.ProtocolError(f"the answer's Content-Length is not one length: {field!r}")
+    return values.pop()

@@ -149,6 +149,29 @@ def _header_too_long(conn: socket.socket) -> None:
     conn.sendall(b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 100_000 + b"\r\n\r\n")
 
 
+def _answer_with_length(field: bytes) -> Handler:
+    def handler(conn: socket.socket) -> None:
+        _read_head(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: " + field + b"\r\n\r\nhello")
+        _read_head(conn)  # keep the connection open until the client closes it
+
+    return handler
+
+
+def test_a_content_length_repeated_with_one_value_is_that_length() -> None:
+    with RawServer(_answer_with_length(b"5, 5")) as raw, StdlibTransport() as transport:
+        request = Request("GET", f"{raw.url}/", timeout=Timeout(5, 2))
+        assert transport.send(request).read() == b"hello"
+
+
+@pytest.mark.parametrize("field", [b"5, 6", b"-5", b"five"])
+def test_a_content_length_that_is_not_one_length_is_a_protocol_error(field: bytes) -> None:
+    with RawServer(_answer_with_length(field)) as raw, StdlibTransport() as transport:
+        response = transport.send(Request("GET", f"{raw.url}/", timeout=Timeout(5, 2)))
+        with pytest.raises(errors.ProtocolError):
+            response.read()
+
+
 def test_a_header_line_too_long_is_connection_lost() -> None:
     with RawServer(_header_too_long) as raw, StdlibTransport() as transport:
         with pytest.raises(errors.ConnectionLostError) as caught:
