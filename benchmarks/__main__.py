@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-REGISTERED = ["cli", "codec", "dask", "e2e", "frames", "hugepart", "transports"]
+REGISTERED = ["cli", "codec", "dask", "e2e", "frames", "hugepart", "startup", "transports"]
 
 
 def main(argv: list[str]) -> int:

@@ -19,10 +19,12 @@ from dicomkit.transports.registry import (
 
 if TYPE_CHECKING:
     from dicomkit.transports._requests import RequestsTransport
+    from dicomkit.transports._stdlib import StdlibTransport
     from dicomkit.transports._urllib3 import Urllib3Transport
 
 __all__ = [
     "RequestsTransport",
+    "StdlibTransport",
     "TransportNameClashWarning",
     "Urllib3Transport",
     "available",
@@ -33,6 +35,7 @@ __all__ = [
 
 _BACKENDS = {
     "RequestsTransport": "dicomkit.transports._requests",
+    "StdlibTransport": "dicomkit.transports._stdlib",
     "Urllib3Transport": "dicomkit.transports._urllib3",
 }
 

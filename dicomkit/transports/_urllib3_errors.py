@@ -1,4 +1,5 @@
-"""urllib3's exceptions in dicomkit's tree, for the urllib3 and requests backends.
+"""urllib3's exceptions in dicomkit's tree, for the urllib3 and requests backends (and the
+standard library's errors that escape urllib3, shared with the stdlib backend).
 
 Every exception class urllib3 defines is listed explicitly (a test fails when a new urllib3
 release adds one), so each failure reaches users as the most precise dicomkit error. The rules
@@ -11,7 +12,18 @@ from __future__ import annotations
 from dicomkit.core import errors
 from dicomkit.transports.support import ErrorTable, ExceptionTranslator
 
-__all__ = ["URLLIB3_ERRORS", "urllib3_table", "wrapped_error"]
+__all__ = ["URLLIB3_ERRORS", "after_connect_table", "urllib3_table", "wrapped_error"]
+
+
+def after_connect_table() -> ErrorTable:
+    """The standard library's networking errors whose kind depends on when they happen, as
+    they are once a connection is open: what urllib3 lets through unwrapped, and everything
+    the stdlib backend (:mod:`dicomkit.transports._stdlib`) sees after connecting. The rest of
+    the standard library's errors are :data:`~dicomkit.transports.support.STDLIB_ERRORS`."""
+    return {
+        # A socket timeout once connected happened while sending or awaiting an answer.
+        TimeoutError: errors.ReadTimeout,
+    }
 
 
 def urllib3_table() -> ErrorTable:
@@ -57,8 +69,7 @@ def urllib3_table() -> ErrorTable:
         e.SecurityWarning: errors.TLSError,
         e.DependencyWarning: errors.TransportError,
         e.HTTPWarning: errors.TransportError,
-        # A socket timeout that escapes urllib3 happened while reading an answer.
-        TimeoutError: errors.ReadTimeout,
+        **after_connect_table(),
     }
 
 

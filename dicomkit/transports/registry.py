@@ -12,8 +12,8 @@ Name clashes are settled by one rule:
 3. a caller who passes a class (not a name) always gets that class.
 
 Because of rule 1, building a transport from a built-in name (``"requests"``, the blocking
-client's default, or ``"urllib3"``) reads no entry points at all: :data:`BUILTINS` names their
-classes, as the ``dicomkit`` distribution registers them, and reading every installed
+client's default, ``"urllib3"`` or ``"stdlib"``) reads no entry points at all: :data:`BUILTINS`
+names their classes, as the ``dicomkit`` distribution registers them, and reading every installed
 distribution's entry points (with ``importlib.metadata``) would cost a client's construction
 more than the rest of it. A third party's clash with a built-in name is still reported by
 :func:`get` and :func:`available`.
@@ -52,6 +52,7 @@ BUILTIN_DISTRIBUTION = "dicomkit"
 BUILTINS = {
     "requests": "dicomkit.transports._requests:RequestsTransport",
     "urllib3": "dicomkit.transports._urllib3:Urllib3Transport",
+    "stdlib": "dicomkit.transports._stdlib:StdlibTransport",
 }
 """The built-in backends' entry points (pyproject.toml), which win any clash (rule 1): a name
 found here is built without reading the installed distributions' entry points."""
@@ -62,6 +63,7 @@ INSTALL_HINTS = {
     "httpx": "pip install dicomkit-httpx",
     "requests": "pip install dicomkit  (requests is one of its dependencies)",
     "urllib3": "pip install dicomkit  (urllib3 is one of its dependencies)",
+    "stdlib": "pip install dicomkit  (built in: the standard library's http.client)",
 }
 
 TransportClass = type[Transport] | type[AsyncTransport]

@@ -50,7 +50,7 @@ def cut_head_server() -> Iterator[str]:
     listener.close()
 
 
-@pytest.mark.parametrize("backend", ["requests", "urllib3", "httpx"])
+@pytest.mark.parametrize("backend", ["requests", "urllib3", "httpx", "stdlib"])
 @pytest.mark.parametrize("operation", ["search", "store"])
 def test_a_cut_head_is_a_lost_connection_sync(
     cut_head_server: str, backend: str, operation: str

@@ -126,7 +126,7 @@ def test_the_leak_check_sees_a_socket_left_open(dicomweb_server: Any, tmp_path: 
         handle.close()
 
 
-@pytest.mark.parametrize("backend", ["requests", "urllib3", "httpx"])
+@pytest.mark.parametrize("backend", ["requests", "urllib3", "httpx", "stdlib"])
 def test_folder_upload_never_reports_failed_what_the_server_stored(
     dicomweb_server: Any, backend: str, tmp_path: Path
 ) -> None:

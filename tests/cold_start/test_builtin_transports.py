@@ -27,7 +27,7 @@ def test_a_builtin_name_reads_no_entry_points_and_another_name_does() -> None:
         real = md.entry_points
         md.entry_points = lambda *a, **k: calls.append(k) or real(*a, **k)
         from dicomkit.transports import registry
-        for name in ("requests", "urllib3"):
+        for name in ("requests", "urllib3", "stdlib"):
             built, owned = registry.resolve_transport(name, asynchronous=False)
             built.close()
         print(len(calls))

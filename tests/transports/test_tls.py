@@ -15,9 +15,10 @@ from dicomkit.core.errors import ConnectionLostError, TLSError
 from dicomkit.core.interface import Request, Timeout
 from dicomkit.testing.tls import HTTPSServer, TLSFiles
 from dicomkit.transports._requests import RequestsTransport
+from dicomkit.transports._stdlib import StdlibTransport
 from dicomkit.transports._urllib3 import Urllib3Transport
 
-BACKENDS = [RequestsTransport, Urllib3Transport]
+BACKENDS = [RequestsTransport, Urllib3Transport, StdlibTransport]
 SHORT = Timeout(connect=5.0, read=5.0)
 
 
