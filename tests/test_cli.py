@@ -183,6 +183,8 @@ def test_the_cli_and_its_help_load_no_server(statement: str, loaded: str, absent
         (["--url", "http://h/dicom-web", "-v", "download", "1.2.3"], "download"),
         (["--transport", "urllib3", "search", "studies"], "search"),
         (["--help"], None),
+        (["--timeout", "soon", "download", "1.2.3"], None),  # the full parser reports it
+        (["--url"], None),
         (["-h", "download"], None),
         ([], None),
     ],

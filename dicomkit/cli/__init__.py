@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NoReturn, Protocol, runtime_checkable
 
 from dicomkit.cli._connect import open_client, server_url
 from dicomkit.cli._entry_points import EntryPointLike, entry_points
@@ -198,10 +198,22 @@ def _quiet_stdout() -> None:
 def _command_named(argv: Sequence[str] | None) -> str | None:
     """The command ``argv`` runs, found past the shared options, or None (``--help``, no
     command, or an option the shared ones do not know comes first)."""
-    shared = argparse.ArgumentParser(add_help=False)
+    shared = _SilentParser(add_help=False)
     add_global_options(shared)
-    _, rest = shared.parse_known_args(argv)
+    try:
+        _, rest = shared.parse_known_args(argv)
+    except _Unparsed:  # a bad shared option: the whole parser will say so, with every command
+        return None
     return rest[0] if rest and not rest[0].startswith("-") else None
+
+
+class _Unparsed(Exception):
+    """What :class:`_SilentParser` raises instead of printing a usage error and exiting."""
+
+
+class _SilentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _Unparsed(message)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
