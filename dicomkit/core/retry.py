@@ -8,7 +8,6 @@ before the connection broke would be sent twice.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,6 +70,14 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - current)
 
 
+def _uniform() -> float:
+    """``random.random()``, imported at the first retry: most commands never wait for one, and
+    the module's import is part of every command's start."""
+    import random
+
+    return random.random()
+
+
 @dataclass
 class RetryPolicy:
     """How often and how patiently a client retries.
@@ -91,7 +98,7 @@ class RetryPolicy:
     retry_stow: bool = False
     jitter: float = 0.5
     max_retry_after: float = 300.0
-    random: Callable[[], float] = field(default=random.random, repr=False, compare=False)
+    random: Callable[[], float] = field(default=_uniform, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:

@@ -218,11 +218,22 @@ def _check_authority(authority: str) -> None:
     number = parse_decimal(port, max_digits=5)
     if port and (number is None or number > 65535):
         raise InvalidArgumentError(f"bad port in URL: {_preview(authority)}")
-    if not host.startswith("["):
-        try:
-            host.encode("idna")  # a label over 63 characters has no IDNA form
-        except UnicodeError:
-            raise InvalidArgumentError(f"bad host in URL: {_preview(authority)}") from None
+    if not host.startswith("[") and not _has_idna_form(host):
+        raise InvalidArgumentError(f"bad host in URL: {_preview(authority)}")
+
+
+def _has_idna_form(host: str) -> bool:
+    """Whether ``host`` encodes to IDNA (no empty label inside, none over 63 characters). An
+    ASCII name is checked here as the codec checks it, since importing the codec (with
+    ``stringprep`` and ``unicodedata``) is part of every command's start; others go to it."""
+    if host.isascii():
+        *inner, last = host.split(".")
+        return all(0 < len(label) < 64 for label in inner) and len(last) < 64
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
 
 
 def _split_url(url: str, what: str) -> tuple[str, str, str]:

@@ -7,7 +7,6 @@ downloads are named by the UIDs in their own bytes, validated, and written by
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -182,11 +181,15 @@ def _uids_by_pydicom(data: bytes) -> tuple[str, str, str]:
 
 
 def sha256_of(data: bytes) -> str:
+    import hashlib  # durable runs and checks only: a plain download does not load it
+
     return hashlib.sha256(data).hexdigest()
 
 
 def file_digest(path: Path) -> tuple[int, str] | None:
     """(size, SHA-256) of a file on disk, or None when it cannot be read."""
+    import hashlib
+
     digest = hashlib.sha256()
     size = 0
     try:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -82,6 +81,8 @@ class Item:
     attempts: int = 0
 
 
+_CREATE_PRIVATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+"""How the journal's file is first made: new (never someone else's), readable by its owner."""
 _ITEM_COLUMNS = "id, label, study, series, sop, size, state, reason, sha256, attempts"
 
 
@@ -119,14 +120,12 @@ class Journal:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Private (file paths and UIDs are the user's business); SQLite takes an empty
-            # file as an empty database.
-            fd, name = tempfile.mkstemp(
-                prefix=f".{path.name}.", suffix=".creating", dir=path.parent
-            )
-            os.close(fd)
+            # file as an empty database. A random name made here, not by tempfile (whose import,
+            # with random's, is part of every download's start).
+            temp = path.parent / f".{path.name}.{os.urandom(6).hex()}.creating"
+            os.close(os.open(temp, _CREATE_PRIVATE, 0o600))
         except OSError as exc:
             raise InvalidArgumentError(f"cannot create {path}: {exc}") from exc
-        temp = Path(name)
         try:
             # Filled in rollback mode (synchronous FULL, or OFF when not durable), so that
             # everything committed is in the file itself even if another process still has it

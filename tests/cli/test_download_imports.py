@@ -24,6 +24,8 @@ UNNEEDED = (
     "dicomkit.commands.upload",  # only the command run is loaded
     "dicomkit_server",
     "importlib.metadata",
+    "hashlib",  # digests are made in durable runs and checks only
+    "tempfile",  # the journal names its own file while it is made
     "pydicom",
     "numpy",
 )

@@ -58,6 +58,20 @@ def test_what_it_cannot_read_goes_to_importlib_metadata(
     assert _entry_points._fast("dicomkit.commands") is None
     assert _pairs(entry_points("dicomkit.commands")) == [("z", "m:z")]
 
-    _dist(tmp_path / "bad", "bad", "this is [not an ini file\n")
+    _dist(tmp_path / "bad", "bad", "[dicomkit.commands]\nthis is [not an ini file\n")
     monkeypatch.setattr(sys, "path", [str(tmp_path / "bad")])
     assert _entry_points._fast("dicomkit.commands") is None
+
+
+def test_a_file_without_the_group_is_not_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a file naming the group's section is parsed (most name no command): one that
+    does not, even malformed, holds none of its entry points, as importlib.metadata says."""
+    _dist(tmp_path / "a", "odd", "this is [not an ini file\n[other]\nx = m:x\n")
+    _dist(tmp_path / "a", "tool", "[dicomkit.commands]\ntool = m:tool\n")
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "a")])
+    assert _pairs(_entry_points._fast("dicomkit.commands") or []) == [("tool", "m:tool")]
+    assert _pairs(importlib.metadata.entry_points(group="dicomkit.commands")) == [
+        ("tool", "m:tool")
+    ]

@@ -34,6 +34,8 @@ LAZY = [
     "concurrent.futures",
     "sqlite3",
     "tempfile",
+    "random",  # retry jitter imports it at the first retry
+    "encodings.idna",  # an ASCII host is checked without the codec
     "uuid",
     "xml.etree.ElementTree",
     # DICOM data sets

@@ -5,11 +5,14 @@ user reads when a base URL is refused."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.urls import (
     DicomWebURLs,
     Origin,
+    _has_idna_form,
     build_query,
     origin_of,
     resolve_reference,
@@ -428,3 +431,15 @@ def test_uid_and_segment_messages_name_what_is_wrong(call, message):
 def test_the_partition_is_kept():
     assert DicomWebURLs("http://h", partition="p").partition == "p"
     assert DicomWebURLs("http://h").partition is None
+
+
+@given(st.lists(st.text(alphabet="ab-é", max_size=70), max_size=5).map(".".join))
+def test_a_host_is_accepted_exactly_when_the_idna_codec_encodes_it(host: str) -> None:
+    """ASCII names are checked without the codec (its import is part of every start): the
+    verdict must stay the codec's, for ASCII and other names alike."""
+    try:
+        host.encode("idna")
+        expected = True
+    except UnicodeError:
+        expected = False
+    assert _has_idna_form(host) is expected
