@@ -94,9 +94,11 @@ def add_verify_option(parser: argparse.ArgumentParser) -> None:
 
 
 def check_verify(args: argparse.Namespace, job: Any) -> None:
-    """Refuse ``--verify`` where nothing can be verified, and say so once when it can check
-    less than it names: a download made without ``--durable`` journaled no SHA-256, so only
-    the files' sizes are compared (docs/transfers.md, "Durability")."""
+    """Refuse ``--verify`` where nothing can be verified. Where it can check less than it
+    names (a download made without ``--durable`` journaled no SHA-256, so only the files'
+    sizes are compared; docs/transfers.md, "Durability"), the job's run issues
+    ``dicomkit.jobs.VerifyWarning``, which the command shows as its one warning line: the
+    library and the command say it in the same words."""
     if not getattr(args, "verify", False):
         return
     if job.kind != "download":
@@ -108,12 +110,6 @@ def check_verify(args: argparse.Namespace, job: Any) -> None:
         raise UsageError(
             "--verify with --cluster: a cluster run checks written files by size only;"
             " resume without --cluster to verify a local folder"
-        )
-    if not job.durable:
-        print(
-            f"dicomkit: warning: job {job.job_id} was made without --durable, so its journal"
-            " has no SHA-256 of the files: --verify checks their sizes only",
-            file=sys.stderr,
         )
 
 

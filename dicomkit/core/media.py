@@ -26,6 +26,8 @@ __all__ = [
     "DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN",
     "EXPLICIT_VR_BIG_ENDIAN",
     "EXPLICIT_VR_LITTLE_ENDIAN",
+    "HEVC_MAIN_10_PROFILE",
+    "HEVC_MAIN_PROFILE",
     "HTJ2K",
     "HTJ2K_LOSSLESS",
     "HTJ2K_LOSSLESS_RPCL",
@@ -50,6 +52,7 @@ __all__ = [
     "RESOURCES",
     "RLE_LOSSLESS",
     "UNCOMPRESSED_TRANSFER_SYNTAXES",
+    "VIDEO_H265",
     "VIDEO_MP4",
     "VIDEO_MPEG",
     "MediaType",
@@ -80,6 +83,9 @@ IMAGE_DICOM_RLE = "image/dicom-rle"
 VIDEO_MPEG = "video/mpeg"
 VIDEO_MP4 = "video/mp4"
 VIDEO_H265 = "video/H265"
+"""HEVC/H.265 video, spelled as PS3.18 8.7.3.5 writes it (``video-pixel = "video/mpeg" /
+"video/mp4" / "video/H265"``) and as IANA registered it (RFC 7798); media types compare
+without case, so a server's ``video/h265`` fits too."""
 
 IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
 EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1"
@@ -96,6 +102,9 @@ JPEG_2000 = "1.2.840.10008.1.2.4.91"
 MPEG2_MAIN_PROFILE = "1.2.840.10008.1.2.4.100"
 MPEG4_HIGH_PROFILE = "1.2.840.10008.1.2.4.102"
 HEVC_MAIN_PROFILE = "1.2.840.10008.1.2.4.107"
+"""HEVC/H.265 Main Profile / Level 5.1 (PS3.6; pydicom's ``HEVCMP51``)."""
+HEVC_MAIN_10_PROFILE = "1.2.840.10008.1.2.4.108"
+"""HEVC/H.265 Main 10 Profile / Level 5.1 (PS3.6; pydicom's ``HEVCM10P51``)."""
 HTJ2K_LOSSLESS = "1.2.840.10008.1.2.4.201"
 HTJ2K_LOSSLESS_RPCL = "1.2.840.10008.1.2.4.202"
 HTJ2K = "1.2.840.10008.1.2.4.203"
@@ -140,14 +149,17 @@ BULKDATA_MEDIA_TYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(
         MPEG4_HIGH_PROFILE: _MP4,
         **dict.fromkeys((f"1.2.840.10008.1.2.4.{n}" for n in range(103, 107)), _MP4),
         HEVC_MAIN_PROFILE: _H265,
-        "1.2.840.10008.1.2.4.108": _H265,
+        HEVC_MAIN_10_PROFILE: _H265,
     }
 )
 """PS3.18 tables 8.7.3-4 and 8.7.3-5, as one table: the media types a frame or bulk data part
 may have in each transfer syntax, the default first, then the older names servers still use
 (``image/x-jls``, ``image/x-dicom-rle``; ``video/mpeg2`` besides ``video/mpeg``). A transfer
 syntax missing here is newer than the table, not wrong: :func:`fits_transfer_syntax` lets it
-through, as PS3.18 lets an origin server support more."""
+through, as PS3.18 lets an origin server support more (the fragmentable MPEG-2 and H.264
+syntaxes ``...4.100.1`` to ``...4.106.1`` and JPEG XL's ``image/jxl`` are such, for now).
+The video rows are checked against the UID names pydicom carries from PS3.6 and against the
+video media types of PS3.18 8.7.3.5 (``tests/core/test_media_video_rows.py``)."""
 
 RESOURCES = ("instances", "metadata", "frames", "bulkdata", "rendered", "thumbnail")
 _MULTIPART_RESOURCES = frozenset({"instances", "frames", "bulkdata"})

@@ -399,16 +399,19 @@ def build_query(
     return pairs
 
 
-def check_count(name: str, value: object, *, minimum: int) -> None:
-    """Refuse a count (``limit``, ``offset``, a byte position) that is not an integer >=
-    ``minimum``, before it is compared or sent; None (not given) passes.
+def check_count(name: str, value: object, *, minimum: int, required: bool = False) -> None:
+    """Refuse a count (``limit``, ``offset``, a byte position, a batch size, a concurrency)
+    that is not an integer >= ``minimum``, before it is compared or sent; None (not given)
+    passes unless ``required``.
 
     Every path that takes one (a search, a paged search, Azure's change feed and tag listings,
-    a bulk data range) asks this function, so the same mistake gets the same
-    InvalidArgumentError with the same words wherever it is made. ``bool`` is refused too:
-    ``limit=True`` is a mistake, not the number one.
+    a bulk data range, STOW batching, frame batching, a dialect's sizes) asks this function,
+    so the same mistake gets the same InvalidArgumentError with the same words wherever it is
+    made. ``bool`` is refused too: ``limit=True`` is a mistake, not the number one.
+    ``required`` is for a count that has a default rather than "no limit": there None is a
+    mistake like any other wrong value, and is worded the same way.
     """
-    if value is None:
+    if value is None and not required:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InvalidArgumentError(f"{name} must be an integer >= {minimum}, not {_preview(value)}")

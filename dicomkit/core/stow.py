@@ -24,6 +24,7 @@ from dicomkit.core.operations import (
     warning_texts,
 )
 from dicomkit.core.operations.options import DEFAULT_WORKERS
+from dicomkit.core.query import check_count
 
 if TYPE_CHECKING:
     from dicomkit.core.query import ExtraParams
@@ -91,9 +92,8 @@ def plan_batches(
 
     An item larger than ``max_bytes`` travels alone; an item of unknown size ends its batch.
     """
-    for name, limit in (("max_batch_instances", max_count), ("max_batch_bytes", max_bytes)):
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidArgumentError(f"{name} must be an integer >= 1, not {limit!r}")
+    check_count("max_batch_instances", max_count, minimum=1, required=True)
+    check_count("max_batch_bytes", max_bytes, minimum=1, required=True)
     batches: list[list[StowItem]] = []
     current: list[StowItem] = []
     current_bytes = 0

@@ -13,7 +13,8 @@ Uploads end every file as stored, already present or failed (a STOW-RS request t
 without an answer is resolved by asking the server, with QIDO-RS, which of its instances it
 holds). Downloads write each instance once, complete (temporary name, rename, in groups
 journaled together), and record its size; ``durable=True`` also fsyncs every file and records
-its SHA-256. docs/transfers.md says more, with the measured defaults.
+its SHA-256 (``run(verify=True)`` on a job without it checks sizes and issues a
+:class:`VerifyWarning`). docs/transfers.md says more, with the measured defaults.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from dicomkit.jobs._model import (
     ProgressCallback,
     default_journal_folder,
 )
+from dicomkit.jobs._warnings import VerifyWarning
 
 if TYPE_CHECKING:
     from dicomkit.jobs._upload import UploadJob
@@ -62,6 +64,7 @@ __all__ = [
     "ProgressCallback",
     "Target",
     "UploadJob",
+    "VerifyWarning",
     "default_journal_folder",
     "disposable_journals",
     "list_jobs",

@@ -63,6 +63,7 @@ from dicomkit.jobs._model import (
 )
 from dicomkit.jobs._staging import Group, StagedFiles, Syncer
 from dicomkit.jobs._tasks import on_tasks, to_thread
+from dicomkit.jobs._warnings import warn_sizes_only
 
 if TYPE_CHECKING:
     from dicomkit.client import AsyncDicomClient, DicomClient
@@ -152,13 +153,17 @@ class DownloadJob(Job):
         Series are asked for whole where nothing of them is written yet; a series whose
         answer breaks midway continues with instance requests for the rest; on resume, files
         already written are checked (size; with ``verify``, and after the machine restarted
-        under a run that did not fsync, SHA-256, which only a ``durable`` job records: a job
-        made without it checks sizes) and skipped. Each file appears only complete
-        (temporary name, rename). A target the server does not have, or an instance that
-        keeps failing, ends ``failed``; a failing disk (full, read-only) raises a
-        DicomkitError and leaves the journal resumable with nothing lost. ``retry_failed``
-        tries failed items again.
+        under a run that did not fsync, SHA-256, which only a ``durable`` job records) and
+        skipped. ``verify=True`` on a job created without ``durable`` checks sizes only, as
+        there is no digest to compare with, and says so with one
+        :class:`~dicomkit.jobs.VerifyWarning` rather than let the caller believe the files
+        were read back. Each file appears only complete (temporary name, rename). A target
+        the server does not have, or an instance that keeps failing, ends ``failed``; a
+        failing disk (full, read-only) raises a DicomkitError and leaves the journal
+        resumable with nothing lost. ``retry_failed`` tries failed items again.
         """
+        if verify and not self.durable:
+            warn_sizes_only(self.job_id)
         count = self._workers(workers)
         root = Path(self.out_dir)
         self._ran_against(client)
@@ -186,7 +191,12 @@ class DownloadJob(Job):
         verify: bool = False,
     ) -> JobReport:
         """:meth:`run` for AsyncDicomClient: ``workers`` tasks; files and the journal are
-        written from worker threads, so the event loop never waits on the disk."""
+        written from worker threads, so the event loop never waits on the disk.
+        ``verify=True`` on a job created without ``durable`` issues a
+        :class:`~dicomkit.jobs.VerifyWarning`, as :meth:`run` does (the journal is read in a
+        worker thread for it too)."""
+        if verify and not await to_thread(lambda: self.durable):
+            warn_sizes_only(self.job_id)
         count = self._workers(workers)
         root = Path(self.out_dir)
         await to_thread(self._ran_against, client)

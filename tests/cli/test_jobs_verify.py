@@ -17,7 +17,7 @@ from dicomkit.testing.data import make_study, write_instances
 
 from .conftest import Dicomkit, ok
 
-_WARNING = "--verify checks their sizes only"
+_WARNING = "verify checks their sizes only"
 
 
 def _stored_study(url: str, patient: str) -> str:
@@ -87,6 +87,8 @@ def test_verify_without_durable_checks_sizes_and_says_so_once(
     assert report["moved_instances"] == 0
     assert changed.read_bytes() != original  # no digest to catch it: the user was told
     assert err.count(_WARNING) == 1, err
+    line = f"dicomkit: warning: job {journal.stem} was created without durable=True (--durable)"
+    assert line in err, err  # the library's VerifyWarning, in the command's one-line form
 
     quiet = dk("jobs", "resume", journal.stem, "--verify", "--quiet")
     assert ok(quiet) == ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.query import check_count
 
 __all__ = ["AZURE", "DIALECTS", "ORTHANC", "STANDARD", "Dialect", "resolve_dialect"]
 
@@ -65,12 +66,8 @@ class Dialect:
             )
         if self.answers not in ("json", "xml"):
             raise InvalidArgumentError(f"answers must be 'json' or 'xml', not {self.answers!r}")
-        size = self.silent_page_size
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
-            raise InvalidArgumentError(f"silent_page_size must be an integer >= 1, not {size!r}")
-        chars = self.frame_list_chars
-        if isinstance(chars, bool) or not isinstance(chars, int) or chars < 1:
-            raise InvalidArgumentError(f"frame_list_chars must be an integer >= 1, not {chars!r}")
+        check_count("silent_page_size", self.silent_page_size, minimum=1)
+        check_count("frame_list_chars", self.frame_list_chars, minimum=1, required=True)
         if not isinstance(self.query_raw, str) or any(c not in "^," for c in self.query_raw):
             raise InvalidArgumentError(f"query_raw may only hold ^ and , not {self.query_raw!r}")
 

@@ -26,6 +26,7 @@ from dicomkit.core.operations.builder import Operations
 from dicomkit.core.operations.dialect import STANDARD, Dialect
 from dicomkit.core.operations.exchange import PartsExchange
 from dicomkit.core.operations.options import DEFAULT_FRAME_CONCURRENCY, RetrieveOptions
+from dicomkit.core.query import check_count
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -163,11 +164,8 @@ def _integer(value: Any) -> int | None:
 
 def check_batching(batch: int | None, concurrency: int) -> None:
     """``batch`` (None or >= 1) and ``concurrency`` (>= 1), checked before any request."""
-    for name, value in (("batch", batch), ("concurrency", concurrency)):
-        if value is None and name == "batch":
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidArgumentError(f"{name} must be an integer >= 1, not {value!r}")
+    check_count("batch", batch, minimum=1)
+    check_count("concurrency", concurrency, minimum=1, required=True)
 
 
 def frame_batch_exchange(
