@@ -49,7 +49,7 @@ from dicomkit.jobs._download_plan import (
     target_row,
     unlisted_pending,
 )
-from dicomkit.jobs._files import file_digest, instance_uids, target_path
+from dicomkit.jobs._files import file_digest, target_path
 from dicomkit.jobs._job import Job
 from dicomkit.jobs._journal import Item, Journal
 from dicomkit.jobs._meter import Meter, on_threads
@@ -61,6 +61,7 @@ from dicomkit.jobs._model import (
     JobStatus,
     ProgressCallback,
 )
+from dicomkit.jobs._part_sink import Choice, Receiver, Taken
 from dicomkit.jobs._staging import Group, StagedFiles, Syncer
 from dicomkit.jobs._tasks import on_tasks, to_thread
 from dicomkit.jobs._warnings import warn_sizes_only
@@ -479,10 +480,11 @@ class DownloadJob(Job):
     def _fetch_unit(self, client: DicomClient, state: _Pass, meter: Meter) -> tuple[int, ...]:
         unit = state.unit
         if unit.whole_series:
+            receiver = self._receiver(state, meter, None)
             try:
                 with _counted(meter, unit.key):
-                    for headers, body in client.iter_parts(unit.study, unit.series):
-                        self._save(state, body, headers, meter, None)
+                    client.retrieve_series_to(receiver.sink, unit.study, unit.series)
+                    receiver.end()
             except _STOPS:
                 raise
             except _NETWORK as exc:  # what is missing is asked for below, one by one
@@ -492,6 +494,8 @@ class DownloadJob(Job):
                 if unit.streamed:
                     self._rest(state, self._instances_of(client, unit.study, unit.series))
                 self._broken(state, exc)
+            finally:
+                receiver.abort()  # the part cut short, if any
         for item in list(state.remaining.values()):
             self._fetch_instance(client, item, meter, state)
         return unit.streamed
@@ -499,11 +503,13 @@ class DownloadJob(Job):
     def _fetch_instance(self, client: DicomClient, item: Item, meter: Meter, state: _Pass) -> None:
         reason = "no answer"
         for _ in range(MAX_ATTEMPTS):
+            receiver = self._receiver(state, meter, item)
             try:
                 with _counted(meter, -item.id):
-                    parts = client.iter_parts(item.study or "", item.series, item.sop)
-                    for headers, body in parts:
-                        self._save(state, body, headers, meter, item)
+                    sink = receiver.sink(None)
+                    uids = (item.study or "", item.series or "", item.sop or "")
+                    sink.headers = client.retrieve_instance_to(sink, *uids).headers
+                    receiver.end()
             except NotFoundError as exc:
                 reason = f"not found on the server: {exc}"
                 break
@@ -511,9 +517,9 @@ class DownloadJob(Job):
                 raise
             except _NETWORK as exc:
                 reason = str(exc)
-                if item.sop in state.seen:  # it arrived whole before the answer broke
-                    return
                 continue
+            finally:
+                receiver.abort()
             if item.sop in state.seen:
                 return
             reason = "the server's answer did not hold it"
@@ -534,10 +540,11 @@ class DownloadJob(Job):
     ) -> tuple[int, ...]:
         unit = state.unit
         if unit.whole_series:
+            receiver = self._receiver(state, meter, None)
             try:
                 with _counted(meter, unit.key):
-                    async for headers, body in client.iter_parts(unit.study, unit.series):
-                        await to_thread(self._save, state, body, headers, meter, None)
+                    await client.retrieve_series_to(receiver.sink, unit.study, unit.series)
+                    await to_thread(receiver.end)
             except _STOPS:
                 raise
             except _NETWORK as exc:
@@ -548,6 +555,8 @@ class DownloadJob(Job):
                     found = await self._ainstances_of(client, unit.study, unit.series)
                     await to_thread(self._rest, state, found)
                 self._broken(state, exc)
+            finally:
+                await to_thread(receiver.abort)
         for item in list(state.remaining.values()):
             await self._afetch_instance(client, item, meter, state)
         return unit.streamed
@@ -557,11 +566,13 @@ class DownloadJob(Job):
     ) -> None:
         reason = "no answer"
         for _ in range(MAX_ATTEMPTS):
+            receiver = self._receiver(state, meter, item)
             try:
                 with _counted(meter, -item.id):
-                    parts = client.iter_parts(item.study or "", item.series, item.sop)
-                    async for headers, body in parts:
-                        await to_thread(self._save, state, body, headers, meter, item)
+                    sink = receiver.sink(None)
+                    uids = (item.study or "", item.series or "", item.sop or "")
+                    sink.headers = (await client.retrieve_instance_to(sink, *uids)).headers
+                    await to_thread(receiver.end)
             except NotFoundError as exc:
                 reason = f"not found on the server: {exc}"
                 break
@@ -569,9 +580,9 @@ class DownloadJob(Job):
                 raise
             except _NETWORK as exc:
                 reason = str(exc)
-                if item.sop in state.seen:
-                    return
                 continue
+            finally:
+                await to_thread(receiver.abort)
             if item.sop in state.seen:
                 return
             reason = "the server's answer did not hold it"
@@ -592,36 +603,36 @@ class DownloadJob(Job):
                 ((f"not found on the server: {exc}", ident) for ident in idents),
             )
 
-    def _save(
-        self, state: _Pass, body: bytes, headers: Any, meter: Meter, asked: Item | None
-    ) -> None:
-        """Write one part to its group (made final and journaled with it). In an answer for
-        one instance (``asked``), only that instance is taken; in a whole series, an instance
-        not journaled yet is taken if it belongs to the series (streamed, or added since the
-        listing) and was not written before."""
-        expected = item_uids(asked) if asked is not None else None
-        uids = instance_uids(body, expected)
-        length = headers.get("Content-Length") if hasattr(headers, "get") else None
-        if length is not None and length.strip().isdigit() and int(length) != len(body):
-            raise ProtocolError(f"a part of {len(body)} bytes announced {length}")
-        unit, sop = state.unit, uids[2]
-        if asked is not None:
-            if sop != asked.sop or sop in state.seen:
-                return
-            item: Item | None = asked
-            state.remaining.pop(sop, None)
-        else:
-            item = state.remaining.pop(sop, None)
+    def _receiver(self, state: _Pass, meter: Meter, asked: Item | None) -> Receiver:
+        """The sinks of one answer: for one instance (``asked``) only that instance is taken;
+        in a whole series, an instance not journaled yet is taken if it belongs to the series
+        (streamed, or added since the listing) and was not written before. A part taken is
+        journaled with its group once complete."""
+        unit = state.unit
+        key = unit.key if asked is None else -asked.id
+
+        def choose(uids: tuple[str, str, str]) -> Choice | None:
+            sop = uids[2]
+            if asked is not None:
+                return None if sop != asked.sop or sop in state.seen else (asked.id, key)
+            item = state.remaining.get(sop)
             if item is None and (
                 sop in state.seen or sop in unit.known or uids[:2] != (unit.study, unit.series)
             ):
-                return
-        key = unit.key if asked is None else -asked.id
-        state.files.add(uids, body, None if item is None else item.id, key)
-        state.seen.add(sop)
-        meter.staged(key, len(body))
-        if state.files.due():
-            state.files.flush()
+                return None
+            return (None if item is None else item.id, key)
+
+        def landed(taken: Taken) -> None:
+            uids, file, (item, counted) = taken
+            state.remaining.pop(uids[2], None)
+            state.files.finish(file, item, counted)
+            state.seen.add(uids[2])
+            meter.staged(counted, file.size)
+            if state.files.due():
+                state.files.flush()
+
+        expected = item_uids(asked) if asked is not None else None
+        return Receiver(state.files, expected, choose, landed)
 
 
 def _on_disk(path: Path, digest: bool) -> tuple[int, str | None] | None:

@@ -23,7 +23,6 @@ __all__ = [
     "Sniffed",
     "file_digest",
     "instance_uids",
-    "sha256_of",
     "sniff",
     "target_name",
     "target_path",
@@ -180,15 +179,9 @@ def _uids_by_pydicom(data: bytes) -> tuple[str, str, str]:
     )
 
 
-def sha256_of(data: bytes) -> str:
-    import hashlib  # durable runs and checks only: a plain download does not load it
-
-    return hashlib.sha256(data).hexdigest()
-
-
 def file_digest(path: Path) -> tuple[int, str] | None:
     """(size, SHA-256) of a file on disk, or None when it cannot be read."""
-    import hashlib
+    import hashlib  # checks only: a plain download does not load it
 
     digest = hashlib.sha256()
     size = 0

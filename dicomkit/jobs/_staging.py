@@ -1,10 +1,11 @@
 """Downloaded instances made final in groups: renamed into place, then journaled together.
 
 Each instance is written by the worker that received it to a temporary name in its target
-folder (:class:`StagedFiles`: one ``open`` with ``O_CREAT | O_EXCL``, one ``write`` of the
-whole part, ``close``); a group of them is handed to the run's :class:`Syncer`, a thread that
-renames them into place and calls ``commit`` (the job journals the whole group in one
-transaction) while the workers go on receiving. The order is what keeps the promises:
+folder as its pieces arrive (:class:`StagedFile`: one ``open`` with ``O_CREAT | O_EXCL``, a
+``write`` per piece, ``close``; nothing of a part is held whole); a group of them is handed
+to the run's :class:`Syncer`, a thread that renames them into place and calls ``commit``
+(the job journals the whole group in one transaction) while the workers go on receiving.
+The order is what keeps the promises:
 
 - a file gets its final name only once complete, so no truncated file is ever visible under
   it, whatever instant the process stops at;
@@ -33,9 +34,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from dicomkit.jobs._files import DiskError, sha256_of, target_name
+from dicomkit.jobs._files import DiskError, target_name
 
 if TYPE_CHECKING:  # durable runs import it (it imports logging: time a plain download saves)
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -48,6 +49,7 @@ __all__ = [
     "SYNC_THREADS",
     "Group",
     "Staged",
+    "StagedFile",
     "StagedFiles",
     "Syncer",
 ]
@@ -98,6 +100,54 @@ class Group:
     finished: tuple[int, ...] = ()
 
 
+class StagedFile:
+    """One instance on its way to its temporary file, written piece by piece as it arrives
+    (:meth:`StagedFiles.start`): nothing of it is held in memory. In a durable run its SHA-256
+    is computed from the pieces. A disk error removes the file and raises DiskError."""
+
+    __slots__ = ("_fd", "_hash", "root", "size", "target", "temp", "uids")
+
+    def __init__(
+        self, root: Path, uids: tuple[str, str, str], target: str, temp: str, fd: int, digest: bool
+    ) -> None:
+        self.root = root
+        self.uids = uids
+        self.target = target
+        self.temp = temp
+        self.size = 0
+        self._fd = fd
+        self._hash = _sha256() if digest else None
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        try:
+            _write_all(self._fd, data)
+        except OSError as exc:
+            self.abort()
+            raise DiskError(f"cannot write the download under {self.root}: {exc}") from exc
+        self.size += len(data)
+        if self._hash is not None:
+            self._hash.update(data)
+
+    def digest(self) -> str | None:
+        return None if self._hash is None else self._hash.hexdigest()
+
+    def close(self) -> None:
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError as exc:
+                Path(self.temp).unlink(missing_ok=True)
+                raise DiskError(f"cannot write the download under {self.root}: {exc}") from exc
+
+    def abort(self) -> None:
+        """Give the file up: closed and removed (its instance is fetched again)."""
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
+        Path(self.temp).unlink(missing_ok=True)
+
+
 class StagedFiles:
     """One unit of work's group of downloaded instances on their way to their final names.
 
@@ -122,9 +172,14 @@ class StagedFiles:
         self._since = 0.0
 
     def add(self, uids: tuple[str, str, str], data: bytes, item: int | None, key: int) -> None:
-        """Write one instance to a temporary file next to its target (one ``write``).
+        """Write one instance held whole to a temporary file next to its target."""
+        file = self.start(uids)
+        file.write(data)
+        self.finish(file, item, key)
 
-        A disk error removes the file and raises DiskError naming the folder."""
+    def start(self, uids: tuple[str, str, str]) -> StagedFile:
+        """Open a new temporary file next to the target of ``uids`` (its folder made if
+        missing), for an instance written as it arrives; a DiskError names the folder."""
         target = target_name(self._syncer.root_name, uids)
         folder = os.path.dirname(target)
         temp = self._syncer.temp_name(folder)
@@ -135,18 +190,15 @@ class StagedFiles:
             fd = self._open(temp)
         except OSError as exc:
             raise DiskError(f"cannot write the download under {self.root}: {exc}") from exc
-        try:
-            try:
-                _write_all(fd, data)
-            finally:
-                os.close(fd)
-        except OSError as exc:
-            Path(temp).unlink(missing_ok=True)
-            raise DiskError(f"cannot write the download under {self.root}: {exc}") from exc
-        durable = self._syncer.durable
-        digest = sha256_of(data) if durable else None
-        synced = self._syncer.sync(temp) if durable else None
-        staged = Staged(item, key, uids, target, temp, len(data), digest, synced)
+        return StagedFile(self.root, uids, target, temp, fd, self._syncer.durable)
+
+    def finish(self, file: StagedFile, item: int | None, key: int) -> None:
+        """Close a complete file and add it to the group (its fsync started, when durable)."""
+        file.close()
+        synced = self._syncer.sync(file.temp) if self._syncer.durable else None
+        staged = Staged(
+            item, key, file.uids, file.target, file.temp, file.size, file.digest(), synced
+        )
         if not self._group:
             self._since = time.monotonic()
         self._group.append(staged)
@@ -280,14 +332,20 @@ class Syncer:
         self._commit(group)
 
 
+def _sha256() -> Any:
+    import hashlib  # durable runs only: a plain download does not load it
+
+    return hashlib.sha256()
+
+
 def _fsync_pool() -> ThreadPoolExecutor:
     from concurrent.futures import ThreadPoolExecutor
 
     return ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="dicomkit-job-fsync")
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    """One ``write`` for the whole part (more only if the system takes less at a time)."""
+def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+    """One ``write`` for the whole piece (more only if the system takes less at a time)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
