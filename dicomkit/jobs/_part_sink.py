@@ -64,18 +64,20 @@ class PartSink:
         self.size += len(data)
         if self.file is not None:
             self.file.write(data)
-            return
-        if self._decided:
+        elif self._decided:
             return  # a part the job does not take
-        self._head += data
-        if not self._whole and len(self._head) >= HEAD_BYTES:
-            self._decide(final=False)
+        elif self._head or len(data) < HEAD_BYTES or self._whole:
+            self._head += data
+            if len(self._head) >= HEAD_BYTES and not self._whole:
+                self._decide(bytes(self._head), final=False)
+        else:  # the usual first piece, head and all: decided without copying it
+            self._decide(data, final=False)
 
     def finish(self) -> Taken | None:
         """The part ended: its size checked against its ``Content-Length`` (ProtocolError);
         its UIDs, complete file and the job's choice when the job takes it."""
         if not self._decided:
-            self._decide(final=True)
+            self._decide(bytes(self._head), final=True)
         length = self.headers.get("Content-Length") if hasattr(self.headers, "get") else None
         if length is not None and length.strip().isdigit() and int(length) != self.size:
             self.abort()
@@ -90,13 +92,16 @@ class PartSink:
         if file is not None:
             file.abort()
 
-    def _decide(self, *, final: bool) -> None:
-        head = bytes(self._head)
-        scanned = scan_uids(head[:HEAD_BYTES])
+    def _decide(self, head: bytes | bytearray | memoryview, *, final: bool) -> None:
+        """Read the UIDs in ``head`` (the part's first bytes, or all of it when ``final``),
+        ask the job, and write ``head`` to the file of a part it takes."""
+        scanned = scan_uids(bytes(head[:HEAD_BYTES]))
         if scanned is None and self._expected is None and not final:
+            if not self._head:
+                self._head += head
             self._whole = True  # pydicom reads its UIDs once it has ended
             return
-        self.uids = scanned or instance_uids(head, self._expected)
+        self.uids = scanned or instance_uids(bytes(head), self._expected)
         self._decided = True
         self._head = bytearray()
         self.choice = self._choose(self.uids)
