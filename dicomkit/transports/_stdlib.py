@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from dicomkit.transports._stdlib_pool import ConnectionPool, Route
 
-__all__ = ["CONNECT_ERRORS", "EXCHANGE_ERRORS", "READ_SIZE", "StdlibTransport", "mapped_errors"]
+__all__ = ["CONNECT_ERRORS", "EXCHANGE_ERRORS", "StdlibTransport", "mapped_errors"]
 
 
 def _connect_table() -> support.ErrorTable:
@@ -76,14 +76,6 @@ _NO_LENGTH_METHODS = frozenset({"GET", "HEAD", "DELETE", "TRACE", "OPTIONS", "CO
 _JOIN_LIMIT = 64 * 1024
 """A bytes body up to this size goes out in the same ``sendall`` as the head."""
 _ROUTES_KEPT = 256
-READ_SIZE = 1 << 20
-"""This backend's default ``chunk_size``: bytes asked of the socket per body read. Four times
-the other built-in backends' (:data:`~dicomkit.transports._common.CHUNK_SIZE`): each read here
-is one ``recv`` loop of ``http.client``'s buffered reader straight into the piece handed out,
-so larger reads mean fewer pieces, fewer system calls and fewer thread switches. Downloading
-the 500 x 525 KB study with 4 workers (benchmarks/cli.py), 1 MiB reads made about half the
-system calls of 256 KiB reads (22,800 against 42,000, ``strace -c``) and cut the CPU time
-of the transfer by about 10%; 4 MiB reads were slower again (each piece a fresh ``mmap``)."""
 
 
 class StdlibTransport(BuiltinTransport):
@@ -91,12 +83,11 @@ class StdlibTransport(BuiltinTransport):
 
     Sync only (the standard library has no async HTTP client). Keeps up to ``pool_maxsize``
     idle keep-alive connections per (scheme, host, port, proxy); safe to share between
-    threads and across ``os.fork()``. Takes the common options and ``chunk_size`` (default
-    :data:`READ_SIZE`); there is no caller's session to pass.
+    threads and across ``os.fork()``. Takes the common options and ``chunk_size``; there is no
+    caller's session to pass.
     """
 
     def __init__(self, **options: Unpack[BuiltinOptions]) -> None:
-        options.setdefault("chunk_size", READ_SIZE)
         super().__init__("http.client", None, **options)
         self._pools: support.ProcessLocal[ConnectionPool]
         self._pools = support.ProcessLocal("http.client connection pool", self._new_pool)

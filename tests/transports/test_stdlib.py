@@ -316,19 +316,6 @@ def test_gzip_answers_come_decoded_in_chunk_size_pieces(server: ContractServer) 
     assert max(map(len, pieces)) <= 4096
 
 
-def test_a_body_comes_in_read_size_pieces_by_default(server: ContractServer) -> None:
-    """The stdlib default is its own READ_SIZE (1 MiB: fewer reads per study), not the
-    256 KiB of the other built-in backends; an explicit chunk_size still wins."""
-    size = 2 * _stdlib.READ_SIZE + 5
-    url = f"{server.url}/echo?n={size}&seed=4"
-    with StdlibTransport() as transport:
-        pieces = list(transport.send(Request("GET", url)).iter_bytes())
-    assert [len(piece) for piece in pieces] == [_stdlib.READ_SIZE, _stdlib.READ_SIZE, 5]
-    with StdlibTransport(chunk_size=1000) as transport:
-        pieces = list(transport.send(Request("GET", url)).iter_bytes())
-    assert max(map(len, pieces)) == 1000
-
-
 def test_an_undecodable_answer_is_a_protocol_error() -> None:
     def handler(conn: socket.socket) -> None:
         _read_head(conn)
