@@ -94,7 +94,7 @@ def test_the_main_wheel_registers_transports_commands_and_the_script_but_no_pyte
     main_wheel: Wheel,
 ) -> None:
     entry_points = main_wheel.entry_points
-    assert entry_points["console_scripts"]["dicomkit"] == "dicomkit.cli:main"
+    assert entry_points["console_scripts"]["dicomkit"] == "dicomkit.cli:console"
     assert set(entry_points["dicomkit.transports"]) == {"requests", "urllib3", "stdlib"}
     assert not entry_points.has_section("pytest11")
     # the main wheel's own commands; serve comes only with dicomkit-server

@@ -30,6 +30,7 @@ __all__ = [
     "UsageError",
     "add_global_options",
     "build_parser",
+    "console",
     "exit_status_for",
     "main",
     "open_client",
@@ -214,6 +215,23 @@ class _Unparsed(Exception):
 class _SilentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise _Unparsed(message)
+
+
+def console() -> int:
+    """The ``dicomkit`` console script: :func:`main` for the process the command owns.
+
+    Once the command is done, every object left is frozen out of the garbage collector
+    (``gc.freeze``), so that the interpreter's shutdown does not walk them all again: that
+    took about 30 ms of every command (a tenth of a 0.35 s download), against 7 ms frozen
+    (``benchmarks/cli.py``, docs/performance.md). Nothing else about the shutdown changes:
+    exit handlers run, files close and streams flush as before. Programs that call
+    :func:`main` themselves keep their collector as it was."""
+    try:
+        return main()
+    finally:
+        import gc
+
+        gc.freeze()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
