@@ -20,7 +20,7 @@ class VerifyWarning(UserWarning):
     Only a job created with ``durable=True`` records each file's SHA-256, so on any other job
     ``verify`` compares sizes only: a file changed in place, keeping its size, goes unseen.
     Issued once per ``run``/``arun`` call, before anything is read or requested. Silence it
-    with :func:`warnings.filterwarnings` (``category=VerifyWarning``) where sizes are enough.
+    with a warnings filter for this category where sizes are enough.
     """
 
 
