@@ -3,7 +3,7 @@ its process's peak memory stays far below one instance (both servers, sync and a
 
 The job runs in a fresh process whose peak resident memory (``VmHWM``, reset by ``exec``)
 is read at its end; before parts were streamed to their files, each worker held its whole
-part and the one before it (222 MB for 100 MB instances with one worker)."""
+part and the one before it (221,700 kB for 100 MB instances with one worker)."""
 
 from __future__ import annotations
 
