@@ -54,6 +54,7 @@ from dicomkit.jobs._job import Job
 from dicomkit.jobs._journal import Item, Journal
 from dicomkit.jobs._meter import Meter, on_threads
 from dicomkit.jobs._model import (
+    DEFAULT_WORKERS,
     FAILED,
     PENDING,
     WRITTEN,
@@ -96,6 +97,18 @@ class DownloadJob(Job):
     """Download studies, series or instances to ``{out_dir}/{study}/{series}/{sop}.dcm``."""
 
     kind = "download"
+
+    @staticmethod
+    def default_workers() -> int:
+        """One request per CPU the process may run on, from 2 to :data:`DEFAULT_WORKERS`.
+
+        A download parses and writes every byte in this one process, so on a small machine
+        more threads than CPUs only take the interpreter's lock from each other: with the
+        500 x 525 KB study on 2 CPUs, 4 workers made 43,000 futex calls against 7,700 at 2,
+        and the whole command took 0.46 s against 0.40 s (median of 21, each run in turn;
+        Orthanc 0.49 s against 0.46 s, the reference server 0.42 s both, in
+        ``benchmarks.concurrency``). Uploads, which the server's storing bounds, keep 4."""
+        return max(2, min(DEFAULT_WORKERS, _usable_cpus()))
 
     @classmethod
     def create(
@@ -633,6 +646,15 @@ class DownloadJob(Job):
 
         expected = item_uids(asked) if asked is not None else None
         return Receiver(state.files, expected, choose, landed)
+
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, as a container's limit sets it), else
+    the machine's count, else 1."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    if affinity is not None:
+        return len(affinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def _on_disk(path: Path, digest: bool) -> tuple[int, str | None] | None:

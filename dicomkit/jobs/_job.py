@@ -115,9 +115,14 @@ class Job:
         )
 
     @staticmethod
-    def _workers(workers: int | None) -> int:
+    def default_workers() -> int:
+        """Requests in flight when ``run`` is given ``workers=None``: :data:`DEFAULT_WORKERS`
+        (a download job chooses by the machine's CPUs; docs/transfers.md, "Fast defaults")."""
+        return DEFAULT_WORKERS
+
+    def _workers(self, workers: int | None) -> int:
         if workers is None:
-            return DEFAULT_WORKERS
+            return self.default_workers()
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise InvalidArgumentError(f"workers must be an integer >= 1, not {workers!r}")
         return workers
