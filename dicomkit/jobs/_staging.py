@@ -47,6 +47,7 @@ __all__ = [
     "GROUP_FILES",
     "SYNC_QUEUE",
     "SYNC_THREADS",
+    "WRITE_BATCH",
     "Group",
     "Staged",
     "StagedFile",
@@ -64,6 +65,13 @@ SYNC_THREADS = 16
 """fsync calls in flight at once (durable runs), each started as soon as its file is written.
 A file system commits its journal once for all the fsyncs waiting together: on this machine's
 ext4, 500 files of 525 KB took 0.4-0.7 s synced 16 at a time against 1.6-1.9 s one by one."""
+WRITE_BATCH = 1 << 20
+"""Bytes of received pieces a file gathers before one ``writev`` hands them to the system: a
+525 KB part that arrives in three pieces costs one system call instead of three, and each
+call is a turn of the interpreter's lock among the workers. The pieces are the received
+``bytes`` themselves, not copies."""
+_MAX_PIECES = 64
+"""Pieces per ``writev`` at most (the system's limit, IOV_MAX, is 1024 on Linux)."""
 SYNC_QUEUE = 2
 """Groups waiting for the syncer at most; a worker that would add one more waits (the disk
 is then the slower side, and what a kill may cost stays bounded)."""
@@ -102,10 +110,11 @@ class Group:
 
 class StagedFile:
     """One instance on its way to its temporary file, written piece by piece as it arrives
-    (:meth:`StagedFiles.start`): nothing of it is held in memory. In a durable run its SHA-256
-    is computed from the pieces. A disk error removes the file and raises DiskError."""
+    (:meth:`StagedFiles.start`): at most WRITE_BATCH bytes of it wait in memory, handed to the
+    system together (``writev``). In a durable run its SHA-256 is computed from the pieces. A
+    disk error removes the file and raises DiskError."""
 
-    __slots__ = ("_fd", "_hash", "root", "size", "target", "temp", "uids")
+    __slots__ = ("_fd", "_hash", "_pending", "_waiting", "root", "size", "target", "temp", "uids")
 
     def __init__(
         self, root: Path, uids: tuple[str, str, str], target: str, temp: str, fd: int, digest: bool
@@ -117,21 +126,35 @@ class StagedFile:
         self.size = 0
         self._fd = fd
         self._hash = _sha256() if digest else None
+        self._pending: list[bytes] = []
+        self._waiting = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not data:
+            return
+        piece = data if type(data) is bytes else bytes(data)  # kept: must not change meanwhile
+        self._pending.append(piece)
+        self._waiting += len(piece)
+        self.size += len(piece)
+        if self._hash is not None:
+            self._hash.update(piece)
+        if self._waiting >= WRITE_BATCH or len(self._pending) >= _MAX_PIECES:
+            self._flush()
+
+    def _flush(self) -> None:
+        pieces, self._pending, self._waiting = self._pending, [], 0
         try:
-            _write_all(self._fd, data)
+            _write_pieces(self._fd, pieces)
         except OSError as exc:
             self.abort()
             raise DiskError(f"cannot write the download under {self.root}: {exc}") from exc
-        self.size += len(data)
-        if self._hash is not None:
-            self._hash.update(data)
 
     def digest(self) -> str | None:
         return None if self._hash is None else self._hash.hexdigest()
 
     def close(self) -> None:
+        if self._pending:
+            self._flush()
         fd, self._fd = self._fd, -1
         if fd >= 0:
             try:
@@ -142,6 +165,7 @@ class StagedFile:
 
     def abort(self) -> None:
         """Give the file up: closed and removed (its instance is fetched again)."""
+        self._pending, self._waiting = [], 0
         fd, self._fd = self._fd, -1
         if fd >= 0:
             os.close(fd)
@@ -342,6 +366,25 @@ def _fsync_pool() -> ThreadPoolExecutor:
     from concurrent.futures import ThreadPoolExecutor
 
     return ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="dicomkit-job-fsync")
+
+
+def _write_pieces(fd: int, pieces: list[bytes]) -> None:
+    """Write ``pieces`` in order: one ``writev`` for them all where the system has it (more
+    only if it takes less at a time), else one ``write`` each."""
+    writev = getattr(os, "writev", None)
+    if writev is None or len(pieces) == 1:
+        for piece in pieces:
+            _write_all(fd, piece)
+        return
+    views = [memoryview(piece) for piece in pieces]
+    first = 0
+    while first < len(views):
+        written = writev(fd, views[first:])
+        while first < len(views) and written >= len(views[first]):
+            written -= len(views[first])
+            first += 1
+        if written:
+            views[first] = views[first][written:]
 
 
 def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
