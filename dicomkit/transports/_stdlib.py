@@ -5,9 +5,10 @@ urllib3 (with requests on top) costs more start-up than a whole small download; 
 may also want a backend with no HTTP dependency at all. It is as correct as the others: the
 shared contract suite runs against it (tests/transports/test_contract_stdlib.py).
 
-How it stays fast: ``http.client`` only connects (TCP, the proxy's CONNECT tunnel, TLS; see
-:mod:`dicomkit.transports._stdlib_pool`, loaded with the first request). The head is written
-here in one piece, the answer's head is parsed by ``http.client``, and a body without chunked
+How it stays fast: ``http.client`` only connects HTTPS and proxied connections (the proxy's
+CONNECT tunnel, TLS; see :mod:`dicomkit.transports._stdlib_pool`, loaded with the first
+request), so a plain-HTTP process never imports it. The head is written here in one piece,
+the answer's head is read by :mod:`dicomkit.transports._wire`, and a body without chunked
 coding is read straight from the socket's buffered reader into the bytes handed out.
 Everything around the library (options, checks, TLS contexts, proxies, request bodies, the
 closed flag, redirects, error translation) is the public :mod:`dicomkit.transports.support`
@@ -27,12 +28,12 @@ from dicomkit.transports._common import BuiltinOptions, BuiltinTransport
 from dicomkit.transports._urllib3_errors import after_connect_table
 
 if TYPE_CHECKING:
-    import http.client
     import ssl
 
     from typing_extensions import Unpack  # annotations only: not a runtime dependency
 
-    from dicomkit.transports._stdlib_pool import ConnectionPool, Route
+    from dicomkit.transports._stdlib_pool import Connection, ConnectionPool, Route
+    from dicomkit.transports._wire import WireAnswer
 
 __all__ = ["CONNECT_ERRORS", "EXCHANGE_ERRORS", "StdlibTransport", "mapped_errors"]
 
@@ -57,7 +58,13 @@ def _exchange_table() -> support.ErrorTable:
     errors, and a ``Content-Encoding`` that does not decode."""
     import zlib
 
-    return {**after_connect_table(), zlib.error: errors.ProtocolError}
+    from dicomkit.transports._wire import BrokenAnswer
+
+    return {
+        **after_connect_table(),
+        zlib.error: errors.ProtocolError,
+        BrokenAnswer: errors.ConnectionLostError,
+    }
 
 
 CONNECT_ERRORS = support.ExceptionTranslator("http.client", _connect_table)
@@ -154,7 +161,7 @@ class StdlibTransport(BuiltinTransport):
                 raise
         return _response(request, answer, pool, route, connection, sent, self._chunk_size)
 
-    def _connect(self, route: Route, request: Request) -> http.client.HTTPConnection:
+    def _connect(self, route: Route, request: Request) -> Connection:
         """A new connection for ``route``, connected within ``Timeout.connect``."""
         from dicomkit.transports._stdlib_pool import connection_for
 
@@ -227,14 +234,14 @@ def _head(request: Request, route: Route, target: str, chunked: bool) -> bytes:
 
 def _exchange(
     sock: Any, head: bytes, content: Any, chunked: bool, length: int | None, method: str
-) -> tuple[http.client.HTTPResponse, bool]:
+) -> tuple[WireAnswer, bool]:
     """Send the request on ``sock`` and read the answer's head; True when all was sent.
 
     A server may answer and close before reading the whole body (413, 401): a broken pipe or
     reset while sending is then not the result, the answer is (urllib3 does the same), and a
     failure to read it is.
     """
-    from dicomkit.transports._heads import HeadCheckedResponse
+    from dicomkit.transports._wire import read_answer
 
     sent = True
     try:
@@ -248,13 +255,7 @@ def _exchange(
                 _send_stream(sock.sendall, content, chunked, length)
     except (BrokenPipeError, ConnectionResetError):
         sent = False
-    answer = HeadCheckedResponse(sock, method=method)
-    try:
-        answer.begin()
-    except BaseException:
-        answer.close()
-        raise
-    return answer, sent
+    return read_answer(sock, method), sent
 
 
 def _send_stream(sendall: Any, chunks: Iterator[bytes], chunked: bool, length: int | None) -> None:
@@ -292,10 +293,10 @@ def _send_stream(sendall: Any, chunks: Iterator[bytes], chunked: bool, length: i
 
 def _response(
     request: Request,
-    answer: http.client.HTTPResponse,
+    answer: WireAnswer,
     pool: ConnectionPool,
     route: Route,
-    connection: http.client.HTTPConnection,
+    connection: Connection,
     sent: bool,
     chunk_size: int,
 ) -> Response:
@@ -324,7 +325,7 @@ def _response(
 
     return Response(
         answer.status,
-        answer.msg.items(),
+        answer.headers,
         stream=chunks(),
         on_close=release,
         url=request.url,
@@ -335,9 +336,9 @@ def _response(
 _DECODERS = frozenset({"gzip", "x-gzip", "deflate"})
 
 
-def _body(answer: http.client.HTTPResponse, size: int) -> Iterator[bytes]:
+def _body(answer: WireAnswer, size: int) -> Iterator[bytes]:
     """``answer``'s body in pieces of ``size`` bytes (the last one shorter); returns only once
-    the body is complete (a cut raises ``IncompleteRead``).
+    the body is complete (a cut raises ``BrokenAnswer``: ``ConnectionLostError``).
 
     Without chunked coding each piece is one ``read(size)`` of the socket's buffered reader,
     which receives straight into the bytes object handed out (the ``readinto`` of the piece
@@ -346,14 +347,10 @@ def _body(answer: http.client.HTTPResponse, size: int) -> Iterator[bytes]:
     half as large on loopback, and each was allocated at full size, then shrunk.
     """
     length = answer.length
-    if length is None and not answer.chunked:
-        length = _repeated_length(answer.getheader("Content-Length"))
     if length == 0:
         return
     if answer.chunked:
-        decode = answer.read  # http.client decodes the chunked coding; a cut raises
-        while piece := decode(size):
-            yield piece
+        yield from answer.chunks(size)
         return
     read = answer.fp.read
     if length is None:  # the body ends when the server closes the connection
@@ -363,23 +360,10 @@ def _body(answer: http.client.HTTPResponse, size: int) -> Iterator[bytes]:
     while length:
         piece = read(size if length > size else length)
         if not piece:
-            import http.client
+            from dicomkit.transports._wire import BrokenAnswer
 
-            raise http.client.IncompleteRead(b"", length)
+            raise BrokenAnswer(
+                f"the connection closed with {length} bytes of the answer's body still to come"
+            )
         length -= len(piece)
         yield piece
-
-
-def _repeated_length(field: str | None) -> int | None:
-    """The length of a ``Content-Length`` repeated with one value (``5, 5``: RFC 9112 6.3
-    allows it, and urllib3 reads it), which ``http.client`` would take for no length and read
-    until the server closes; None when there is no field. Differing or invalid values are the
-    server's error: ``ProtocolError``."""
-    if field is None:
-        return None
-    from dicomkit.core.numbers import parse_decimal
-
-    values = {parse_decimal(value) for value in field.split(",")}
-    if len(values) != 1 or None in values:
-        raise errors.ProtocolError(f"the answer's Content-Length is not one length: {field!r}")
-    return values.pop()

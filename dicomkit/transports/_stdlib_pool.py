@@ -1,30 +1,41 @@
-"""The stdlib backend's connections: ``http.client`` connects, dicomkit keeps them alive.
+"""The stdlib backend's connections, kept alive in a pool.
 
-``http.client.HTTPConnection`` is used for what it does well and nothing else: opening the
-TCP connection, the CONNECT tunnel through a proxy (``set_tunnel``) and the TLS handshake.
-Requests are then written on its socket and answers read with
-:class:`~dicomkit.transports._heads.HeadCheckedResponse` directly (in
-:mod:`dicomkit.transports._stdlib`), without the connection's request state machine
-(``putrequest``/``getresponse``): dicomkit builds the whole head itself, so each connection
-can go back to a :class:`ConnectionPool` once its answer was read to the end. This module
-imports ``http.client`` and ``ssl``, so :mod:`dicomkit.transports._stdlib` loads it with the
-first request, never when a client is built.
+Plain HTTP without a proxy is a :class:`~dicomkit.transports._wire.PlainConnection` (a TCP
+socket). ``http.client.HTTPConnection`` is used, for the rest only, for what it does well:
+the CONNECT tunnel through a proxy (``set_tunnel``) and the TLS handshake; it is imported
+then, so that a plain-HTTP process never loads it (nor ``ssl`` and ``email``, which it
+imports). Requests are then written on the connection's socket and answers read with
+:func:`~dicomkit.transports._wire.read_answer` (in :mod:`dicomkit.transports._stdlib`),
+without a request state machine: dicomkit builds the whole head itself, so each connection
+can go back to a :class:`ConnectionPool` once its answer was read to the end.
 """
 
 from __future__ import annotations
 
 import base64
-import http.client
 import select
+import socket
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import unquote, urlsplit
+
+from dicomkit.transports._wire import PlainConnection
 
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["ConnectionPool", "Route", "connection_for", "dropped", "route"]
+__all__ = ["Connection", "ConnectionPool", "Route", "connection_for", "dropped", "route"]
+
+
+class Connection(Protocol):
+    """What the pool and the backend use of a connection: ``http.client``'s or ours."""
+
+    sock: socket.socket | None
+
+    def connect(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class Route(NamedTuple):
@@ -79,24 +90,23 @@ def connection_for(
     key: tuple[str, str, int, str | None],
     timeout: float | None,
     tls: Callable[[], ssl.SSLContext],
-) -> http.client.HTTPConnection:
+) -> Connection:
     """A connection for ``key``, not yet connected: ``connect()`` it within ``timeout``.
 
     Through a proxy, plain HTTP connects to the proxy (the request target is then absolute)
     and HTTPS tunnels to the origin with CONNECT, TLS running inside the tunnel.
     """
     scheme, host, port, proxy = key
-    connection: http.client.HTTPConnection
+    if proxy is None and scheme == "http":
+        return PlainConnection(host, port, timeout)
+    import http.client
+
     if proxy is None:
-        if scheme == "https":
-            connection = http.client.HTTPSConnection(host, port, timeout=timeout, context=tls())
-        else:
-            connection = http.client.HTTPConnection(host, port, timeout=timeout)
-        return connection
+        return http.client.HTTPSConnection(host, port, timeout=timeout, context=tls())
     parts = urlsplit(proxy)
     proxy_host, proxy_port = parts.hostname or "", parts.port or 80
     if scheme == "http":
-        return http.client.HTTPConnection(proxy_host, proxy_port, timeout=timeout)
+        return PlainConnection(proxy_host, proxy_port, timeout)
     connection = http.client.HTTPSConnection(proxy_host, proxy_port, timeout=timeout, context=tls())
     # IDNA here: before 3.12, http.client writes the CONNECT line's host as ASCII or fails
     tunnel_host = host if host.isascii() else host.encode("idna").decode("ascii")
@@ -104,7 +114,7 @@ def connection_for(
     return connection
 
 
-def dropped(connection: http.client.HTTPConnection) -> bool:
+def dropped(connection: Connection) -> bool:
     """Whether an idle connection is unusable: closed by us, or readable, which for a
     connection with no request in flight means the server closed it (or sent bytes that
     belong to no answer). The check urllib3 makes before reusing a connection."""
@@ -131,11 +141,11 @@ class ConnectionPool:
 
     def __init__(self, maxsize: int) -> None:
         self._maxsize = maxsize
-        self._idle: dict[tuple[str, str, int, str | None], list[http.client.HTTPConnection]] = {}
+        self._idle: dict[tuple[str, str, int, str | None], list[Connection]] = {}
         self._lock = threading.Lock()
         self._closed = False
 
-    def take(self, key: tuple[str, str, int, str | None]) -> http.client.HTTPConnection | None:
+    def take(self, key: tuple[str, str, int, str | None]) -> Connection | None:
         """An idle connection for ``key`` that is still usable, or None (open a new one)."""
         while True:
             with self._lock:
@@ -147,9 +157,7 @@ class ConnectionPool:
                 return connection
             connection.close()
 
-    def give(
-        self, key: tuple[str, str, int, str | None], connection: http.client.HTTPConnection
-    ) -> None:
+    def give(self, key: tuple[str, str, int, str | None], connection: Connection) -> None:
         """Keep ``connection`` for the next request to ``key``, or close it when the pool is
         closed or already holds ``maxsize`` idle ones for that key."""
         with self._lock:

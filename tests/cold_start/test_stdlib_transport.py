@@ -1,5 +1,6 @@
 """The stdlib backend imports no third-party HTTP library, neither when a client is built with
-it nor when it sends (issue 11: the CLI's start-up is its import time)."""
+it nor when it sends (issue 11: the CLI's start-up is its import time); over plain HTTP it
+does not load ``http.client``, ``ssl`` or ``email`` either (about 13 ms of a start)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from dicomkit.testing._contract_server import ContractServer
 from tests._support.python import run_python
 
 THIRD_PARTY = ["requests", "urllib3", "charset_normalizer", "idna", "certifi"]
+PLAIN_HTTP_SKIPS = ["http.client", "ssl", "email.parser"]
+"""What a plain-HTTP exchange of the stdlib backend has no use for."""
 
 
 @pytest.fixture
@@ -22,11 +25,11 @@ def server() -> Iterator[ContractServer]:
 
 
 def _loaded_after(code: str) -> dict[str, bool]:
-    """Which of ``THIRD_PARTY`` and ``http.client`` are loaded after running ``code``."""
+    """Which of ``THIRD_PARTY`` and ``PLAIN_HTTP_SKIPS`` are loaded after running ``code``."""
     script = textwrap.dedent(code) + textwrap.dedent(
         f"""
         import json, sys
-        print(json.dumps({{m: m in sys.modules for m in {[*THIRD_PARTY, "http.client"]!r}}}))
+        print(json.dumps({{m: m in sys.modules for m in {[*THIRD_PARTY, *PLAIN_HTTP_SKIPS]!r}}}))
         """
     )
     result = run_python("-c", script)
@@ -48,8 +51,7 @@ def test_sending_through_the_stdlib_transport_imports_no_http_library(
                 assert response.status == 200 and len(response.read()) == 1000
         """
     )
-    assert loaded.pop("http.client"), "nothing was sent"
-    assert loaded == dict.fromkeys(THIRD_PARTY, False)
+    assert loaded == dict.fromkeys([*THIRD_PARTY, *PLAIN_HTTP_SKIPS], False)
 
 
 def test_a_client_on_the_stdlib_name_imports_no_http_library(server: ContractServer) -> None:
@@ -66,5 +68,4 @@ def test_a_client_on_the_stdlib_name_imports_no_http_library(server: ContractSer
                 assert response.read() and response.status == 200
         """
     )
-    assert loaded.pop("http.client"), "nothing was sent"
-    assert loaded == dict.fromkeys(THIRD_PARTY, False)
+    assert loaded == dict.fromkeys([*THIRD_PARTY, *PLAIN_HTTP_SKIPS], False)

@@ -24,6 +24,7 @@ from dicomkit.transports import _stdlib, _urllib3
 from dicomkit.transports._stdlib import CONNECT_ERRORS, EXCHANGE_ERRORS, StdlibTransport
 from dicomkit.transports._stdlib_decode import decoded
 from dicomkit.transports._stdlib_pool import connection_for, route
+from dicomkit.transports._wire import BrokenAnswer
 
 Handler = Callable[[socket.socket], None]
 
@@ -166,17 +167,21 @@ def test_a_content_length_repeated_with_one_value_is_that_length() -> None:
 
 @pytest.mark.parametrize("field", [b"5, 6", b"-5", b"five"])
 def test_a_content_length_that_is_not_one_length_is_a_protocol_error(field: bytes) -> None:
-    with RawServer(_answer_with_length(field)) as raw, StdlibTransport() as transport:
-        response = transport.send(Request("GET", f"{raw.url}/", timeout=Timeout(5, 2)))
-        with pytest.raises(errors.ProtocolError):
-            response.read()
+    """Refused with the head: the body's end cannot be known, so none of it is handed out."""
+    with (
+        RawServer(_answer_with_length(field)) as raw,
+        StdlibTransport() as transport,
+        pytest.raises(errors.ProtocolError, match="Content-Length"),
+    ):
+        transport.send(Request("GET", f"{raw.url}/", timeout=Timeout(5, 2)))
 
 
 def test_a_header_line_too_long_is_connection_lost() -> None:
     with RawServer(_header_too_long) as raw, StdlibTransport() as transport:
         with pytest.raises(errors.ConnectionLostError) as caught:
             transport.send(Request("GET", f"{raw.url}/", timeout=Timeout(5, 5)))
-        assert isinstance(caught.value.__cause__, http.client.LineTooLong)
+        assert isinstance(caught.value.__cause__, BrokenAnswer)
+        assert "longer than" in str(caught.value)
 
 
 def test_a_target_with_characters_outside_printable_ascii_is_percent_encoded(
