@@ -71,17 +71,35 @@ def _read(path: str, group: str) -> list[EntryPoint] | None:
         return None  # let importlib.metadata decide what such a file means
     if f"[{group}]" not in text:
         return []
-    import configparser
-
-    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]  # names keep their case
-    try:
-        parser.read_string(text, source=path)
-    except configparser.Error:
+    pairs = _section(text, group)
+    if pairs is None:
         return None
-    if not parser.has_section(group):
-        return []
-    return [EntryPoint(name, value, group) for name, value in parser.items(group)]
+    return [EntryPoint(name, value, group) for name, value in pairs]
+
+
+def _section(text: str, group: str) -> list[tuple[str, str]] | None:
+    """The ``name = value`` lines of the section ``[group]``, or None for what is not plainly
+    such a file (an indented continuation line, a line with no ``=``, a name given twice):
+    importlib.metadata then decides. The format is this simple (the packaging
+    specification's entry points file), so no INI library is loaded for it."""
+    pairs: list[tuple[str, str]] = []
+    inside = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if raw[0] in " \t":
+            return None
+        if line[0] == "[" and line[-1] == "]":
+            inside = line[1:-1].strip() == group
+            continue
+        if inside:
+            name, equals, value = line.partition("=")
+            name = name.strip()
+            if not equals or not name or any(name == seen for seen, _ in pairs):
+                return None
+            pairs.append((name, value.strip()))
+    return pairs
 
 
 def _fast(group: str) -> list[EntryPoint] | None:

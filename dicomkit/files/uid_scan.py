@@ -12,6 +12,8 @@ pydicom at all; :func:`scan_headerless` finds the data sets pydicom reads only w
 
 from __future__ import annotations
 
+import struct
+
 from dicomkit.core.uids import is_valid_uid
 
 __all__ = ["HEAD_BYTES", "scan_headerless", "scan_sop_uid", "scan_uids"]
@@ -29,6 +31,8 @@ _TRANSFER_SYNTAX = 0x00020010
 _LONG_VRS = frozenset(
     {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
 )
+_ITEMS_OF = {b"SQ": False, b"UN": True}
+"""Whether the items inside a long VR's undefined-length value are implicit VR."""
 _UNDEFINED = 0xFFFFFFFF
 _ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _MAX_DEPTH = 16
@@ -38,38 +42,49 @@ class _GiveUp(Exception):
     """Something this scanner does not walk: let pydicom decide."""
 
 
+_TAG = struct.Struct("<HH")
+_U32 = struct.Struct("<I")
+_EXPLICIT = struct.Struct("<HH2sH")
+"""Group, element, VR and a short VR's 16-bit length: an explicit VR element's first 8 bytes."""
+
+
 def _tag(data: bytes, pos: int) -> int:
-    if pos + 4 > len(data):
-        raise _GiveUp
-    group = data[pos] | data[pos + 1] << 8
-    element = data[pos + 2] | data[pos + 3] << 8
-    return group << 16 | element
+    try:
+        group, element = _TAG.unpack_from(data, pos)
+    except struct.error:
+        raise _GiveUp from None
+    return int(group << 16 | element)
 
 
 def _u32(data: bytes, pos: int) -> int:
-    if pos + 4 > len(data):
-        raise _GiveUp
-    return int.from_bytes(data[pos : pos + 4], "little")
+    try:
+        return int(_U32.unpack_from(data, pos)[0])
+    except struct.error:
+        raise _GiveUp from None
 
 
 def _header(data: bytes, pos: int, implicit: bool) -> tuple[int, int, int, bool | None]:
     """(tag, value length, value offset, how nested items are encoded) of the element at ``pos``.
 
     The last member is None for a value that cannot hold items, else whether they are in
-    implicit VR (always so inside a UN of undefined length).
+    implicit VR (always so inside a UN of undefined length). One ``unpack_from`` reads the
+    tag, VR and short length at once: this runs about 20 times per instance downloaded.
     """
-    tag = _tag(data, pos)
+    try:
+        group, element, vr, short = _EXPLICIT.unpack_from(data, pos)
+    except struct.error:
+        tag = _tag(data, pos)  # _GiveUp unless the element's first four bytes are there
+        if tag in (_ITEM, _ITEM_END, _SEQUENCE_END) or implicit:
+            return tag, _u32(data, pos + 4), pos + 8, implicit
+        raise _GiveUp from None
+    tag = group << 16 | element
     if tag in (_ITEM, _ITEM_END, _SEQUENCE_END) or implicit:
         return tag, _u32(data, pos + 4), pos + 8, implicit
-    vr = data[pos + 4 : pos + 6]
-    if len(vr) < 2 or not (65 <= vr[0] <= 90 and 65 <= vr[1] <= 90):
+    if not (65 <= vr[0] <= 90 and 65 <= vr[1] <= 90):
         raise _GiveUp
     if vr in _LONG_VRS:
-        items = {b"SQ": False, b"UN": True}.get(bytes(vr))
-        return tag, _u32(data, pos + 8), pos + 12, items
-    if pos + 8 > len(data):
-        raise _GiveUp
-    return tag, data[pos + 6] | data[pos + 7] << 8, pos + 8, None
+        return tag, _u32(data, pos + 8), pos + 12, _ITEMS_OF.get(vr)
+    return tag, short, pos + 8, None
 
 
 def _skip_undefined(data: bytes, pos: int, implicit: bool, depth: int) -> int:

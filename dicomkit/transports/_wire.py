@@ -50,7 +50,10 @@ class PlainConnection:
         self.sock: socket.socket | None = None
 
     def connect(self) -> None:
-        sock = socket.create_connection((self.host, self.port), self.timeout)
+        # an ASCII name as bytes: ``getaddrinfo`` would encode a str with the "idna" codec,
+        # whose import (with ``stringprep`` and ``unicodedata``) costs a millisecond of a start
+        host: str | bytes = self.host.encode("ascii") if self.host.isascii() else self.host
+        sock = socket.create_connection((host, self.port), self.timeout)  # type: ignore[arg-type]
         with contextlib.suppress(OSError):  # not every system has it; requests work without
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = sock

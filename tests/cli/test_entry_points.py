@@ -75,3 +75,19 @@ def test_a_file_without_the_group_is_not_parsed(
     assert _pairs(importlib.metadata.entry_points(group="dicomkit.commands")) == [
         ("tool", "m:tool")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "pairs"),
+    [
+        ("# c\n[dicomkit.commands]\n; c\na = m:a\n\n[other]\nb = m:b\n", [("a", "m:a")]),
+        ("[ dicomkit.commands ]\na=m:a [extra]\n", [("a", "m:a [extra]")]),
+        ("[dicomkit.commands]\na = m:a\n  continued\n", None),
+        ("[dicomkit.commands]\na = m:a\na = m:b\n", None),
+        ("[dicomkit.commands]\n= m:a\n", None),
+    ],
+)
+def test_the_section_reader(text: str, pairs: list[tuple[str, str]] | None) -> None:
+    """The plain format is read without an INI library; anything else goes back to
+    importlib.metadata (None)."""
+    assert _entry_points._section(text, "dicomkit.commands") == pairs

@@ -14,7 +14,7 @@ from dicomkit.testing._contract_server import ContractServer
 from tests._support.python import run_python
 
 THIRD_PARTY = ["requests", "urllib3", "charset_normalizer", "idna", "certifi"]
-PLAIN_HTTP_SKIPS = ["http.client", "ssl", "email.parser"]
+PLAIN_HTTP_SKIPS = ["http.client", "ssl", "email.parser", "encodings.idna"]
 """What a plain-HTTP exchange of the stdlib backend has no use for."""
 
 
