@@ -21,6 +21,7 @@ from dicomkit.core.errors import (
     UnauthorizedError,
 )
 from dicomkit.core.held import NOT_YET, maybe_stored
+from dicomkit.core.query import check_count
 from dicomkit.files import Progress
 from dicomkit.files.uid_scan import HEAD_BYTES, scan_headerless, scan_sop_uid
 
@@ -308,8 +309,7 @@ class FolderUpload:
         workers: int = 1,
         force: bool = False,
     ) -> None:
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise InvalidArgumentError("workers must be an integer >= 1")
+        check_count("workers", workers, minimum=1, required=True)
         self.report = FolderUploadReport()
         scan = scan_folder(folder, recursive=recursive)
         self.report.failed.update(scan.unreadable)

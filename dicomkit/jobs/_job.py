@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from dicomkit.core.errors import InvalidArgumentError
+from dicomkit.core.query import check_count
 from dicomkit.core.urls import without_userinfo
 from dicomkit.jobs._journal import JOURNAL_VERSION, Journal
 from dicomkit.jobs._meter import Meter
@@ -123,8 +124,7 @@ class Job:
     def _workers(self, workers: int | None) -> int:
         if workers is None:
             return self.default_workers()
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise InvalidArgumentError(f"workers must be an integer >= 1, not {workers!r}")
+        check_count("workers", workers, minimum=1)
         return workers
 
     def close(self) -> None:

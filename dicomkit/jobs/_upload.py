@@ -26,6 +26,7 @@ from dicomkit.core.errors import (
     UnauthorizedError,
 )
 from dicomkit.core.held import LOOKUP_CHUNK
+from dicomkit.core.query import check_count
 from dicomkit.core.uids import validate_uid
 from dicomkit.files.folder import scan_folder
 from dicomkit.jobs._files import MeteredFile, sniff
@@ -413,11 +414,8 @@ def _unreadable(batch: Sequence[Item], files: Sequence[MeteredFile], why: str) -
 
 
 def _positive(value: int | None, name: str, default: int) -> int:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidArgumentError(f"{name} must be an integer >= 1, not {value!r}")
-    return value
+    check_count(name, value, minimum=1)
+    return default if value is None else value
 
 
 def _listed(paths: Iterable[str | os.PathLike[str]]) -> list[str | os.PathLike[str]]:

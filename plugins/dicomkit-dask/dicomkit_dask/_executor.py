@@ -17,6 +17,7 @@ from typing import Any
 
 from dicomkit import ClientConfig
 from dicomkit.core.errors import DicomkitError, InvalidArgumentError
+from dicomkit.core.query import check_count
 from dicomkit.core.urls import without_userinfo
 from dicomkit.jobs import (
     FAILED,
@@ -79,8 +80,7 @@ def run_job(
 
     dask: Any = distributed  # untyped: its calls are not checked
     for name, value in (("max_requests", max_requests), ("task_size", task_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidArgumentError(f"{name} must be an integer >= 1, not {value!r}")
+        check_count(name, value, minimum=1, required=True)
     url = without_userinfo(config.url)
     name = semaphore_name or f"dicomkit:{url}:{max_requests}"
     semaphore = dask.Semaphore(max_leases=max_requests, name=name)
