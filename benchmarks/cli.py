@@ -122,15 +122,38 @@ class Case:
 
 
 def interleaved(cases: list[Case], runs: int) -> None:
-    """Run every case ``runs`` times, alternating, so that load changes hit all alike; each
-    round starts one case later, so that every case follows every other as often. A run
-    depends on the one before it: the download run right after curl's (whose one 262 MB file
-    the next run's preparation deletes) took 0.47 s where the same command elsewhere in the
-    round took 0.35 s, and with a fixed order that was always ``dicomkit download``."""
+    """Run every case ``runs`` times, alternating, so that load changes hit all alike, in the
+    orders of :func:`balanced_orders`: every case follows every other as often.
+
+    A run depends on the one before it: the download run right after curl's (whose one 262 MB
+    file the next run's preparation deletes) took 0.47 s where the same command elsewhere in
+    the round took 0.35 s. Rotating one order (each round starting one case later, as this
+    function did until 3 December 2026) does not spread that: a rotation keeps every case's
+    neighbours, so ``dicomkit download`` still followed curl in three rounds of four, the base
+    tree never did, and ``--base`` runs put the same code 0.4-0.5 s apart."""
+    orders = balanced_orders(len(cases))
     for round_ in range(runs):
-        shift = round_ % len(cases) if cases else 0
-        for case in cases[shift:] + cases[:shift]:
-            case.run_once()
+        for index in orders[round_ % len(orders)] if cases else ():
+            cases[index].run_once()
+
+
+def balanced_orders(count: int) -> list[list[int]]:
+    """Orders of ``count`` cases in which each case comes right after each other one equally
+    often (a Williams design: ``count`` orders for an even count, twice as many for an odd
+    one, the second half reversed)."""
+    if count < 2:
+        return [list(range(count))]
+    first, low, high = [0], 1, count - 1
+    while len(first) < count:
+        first.append(low)
+        low += 1
+        if len(first) < count:
+            first.append(high)
+            high -= 1
+    orders = [[(case + shift) % count for case in first] for shift in range(count)]
+    if count % 2:
+        orders += [order[::-1] for order in orders]
+    return orders
 
 
 def cold_start(runs: int) -> list[Case]:

@@ -36,3 +36,19 @@ def test_every_benchmark_runs_quick_and_names_the_machine() -> None:
         assert "load average" in section, section[:500]
     if in_ci():
         assert "Orthanc is not installed" not in done.stdout
+
+
+def test_the_cli_benchmark_balances_which_case_runs_after_which() -> None:
+    """A run depends on the one before it (benchmarks/cli.py, ``interleaved``): over the
+    orders used, every case comes right after every other one equally often."""
+    from collections import Counter
+    from itertools import pairwise
+
+    from benchmarks.cli import balanced_orders
+
+    for count in range(1, 9):
+        orders = balanced_orders(count)
+        assert all(sorted(order) == list(range(count)) for order in orders)
+        after = Counter((a, b) for order in orders for a, b in pairwise(order))
+        assert len(after) == count * (count - 1)
+        assert len(set(after.values())) <= 1
