@@ -45,6 +45,7 @@ from typing import Any
 
 from benchmarks._e2e_data import DataSet, make_dataset
 from benchmarks._machine import cpu_model, describe, load_average
+from benchmarks._order import in_turns
 
 RESULTS = Path(__file__).parent / "results"
 ACCEPT_STUDY = 'multipart/related; type="application/dicom"; transfer-syntax=*'
@@ -122,38 +123,12 @@ class Case:
 
 
 def interleaved(cases: list[Case], runs: int) -> None:
-    """Run every case ``runs`` times, alternating, so that load changes hit all alike, in the
-    orders of :func:`balanced_orders`: every case follows every other as often.
-
-    A run depends on the one before it: the download run right after curl's (whose one 262 MB
-    file the next run's preparation deletes) took 0.47 s where the same command elsewhere in
-    the round took 0.35 s. Rotating one order (each round starting one case later, as this
-    function did until 3 December 2026) does not spread that: a rotation keeps every case's
-    neighbours, so ``dicomkit download`` still followed curl in three rounds of four, the base
-    tree never did, and ``--base`` runs put the same code 0.4-0.5 s apart."""
-    orders = balanced_orders(len(cases))
-    for round_ in range(runs):
-        for index in orders[round_ % len(orders)] if cases else ():
-            cases[index].run_once()
-
-
-def balanced_orders(count: int) -> list[list[int]]:
-    """Orders of ``count`` cases in which each case comes right after each other one equally
-    often (a Williams design: ``count`` orders for an even count, twice as many for an odd
-    one, the second half reversed)."""
-    if count < 2:
-        return [list(range(count))]
-    first, low, high = [0], 1, count - 1
-    while len(first) < count:
-        first.append(low)
-        low += 1
-        if len(first) < count:
-            first.append(high)
-            high -= 1
-    orders = [[(case + shift) % count for case in first] for shift in range(count)]
-    if count % 2:
-        orders += [order[::-1] for order in orders]
-    return orders
+    """Run every case ``runs`` times, taking turns so that load changes hit all alike, in
+    orders where every case follows every other as often (benchmarks/_order.py: a run depends
+    on the one before it; with one rotated order ``dicomkit download`` followed curl in three
+    rounds of four, and ``--base`` runs put the same code 0.4-0.5 s apart)."""
+    for case in in_turns(cases, runs):
+        case.run_once()
 
 
 def cold_start(runs: int) -> list[Case]:

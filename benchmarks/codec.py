@@ -22,7 +22,7 @@ part into its own ``bytes``, handed out by an iterator like ``iter_parts``. The 
 nothing a real decoder could not, but skips what a robust one adds: event objects, limits,
 header parsing, validation.
 
-Cases take turns run after run (the order rotates). Times are CPU seconds of this process
+Cases take turns run after run (benchmarks/_order.py). Times are CPU seconds of this process
 (``time.process_time``: on a shared machine the wall clock also counts the time other
 processes hold the CPU), wall-clock medians are shown beside them; tables give medians in
 MB/s (10^6 bytes per second), each ratio is the median of the per-run CPU-time ratios.
@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from benchmarks._machine import describe, load_average
+from benchmarks._order import in_turns
 from dicomkit.core.multipart import (
     MultipartDecoder,
     Part,
@@ -348,18 +349,15 @@ def _decode_case(body: bytes, chunk: int, consumer: str, decoder: Decode, bounda
 def _rounds(
     cases: dict[str, Callable[[], object]], runs: int
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """CPU and wall seconds per run of each case, taking turns (in a rotating order) so that a
-    busy machine slows every case alike."""
+    """CPU and wall seconds per run of each case, taking turns (benchmarks/_order.py) so that
+    a busy machine slows every case alike."""
     seconds: dict[str, list[float]] = {name: [] for name in cases}
     wall: dict[str, list[float]] = {name: [] for name in cases}
-    names = list(cases)
-    for run in range(runs):
-        shift = run % len(names)
-        for name in names[shift:] + names[:shift]:
-            started, cpu = time.perf_counter(), time.process_time()
-            cases[name]()
-            seconds[name].append(time.process_time() - cpu)
-            wall[name].append(time.perf_counter() - started)
+    for name in in_turns(list(cases), runs):
+        started, cpu = time.perf_counter(), time.process_time()
+        cases[name]()
+        seconds[name].append(time.process_time() - cpu)
+        wall[name].append(time.perf_counter() - started)
     return seconds, wall
 
 

@@ -5,8 +5,9 @@ and Orthanc (when installed, inside the private network namespace the nox sessio
 runs every case in its own process (``benchmarks._e2e_cases``) and reports the median time and
 the peak RSS of that process, with the ratio each target of issue 7 is judged on.
 
-Runs are interleaved: run 1 of every case of a group, then run 2 in a rotated order, and so
-on, so that a burst of load on a shared machine hits every case of a comparison alike.
+Runs are interleaved: run 1 of every case of a group, then run 2 in another order, and so on
+(benchmarks/_order.py: every case follows every other as often), so that a burst of load on a
+shared machine hits every case of a comparison alike.
 
 ``python -m benchmarks e2e`` (full: 500 and 1,000 instances of 525 KB, 3 runs, 5 for QIDO) or
 ``python -m benchmarks e2e --quick`` (40 and 80 instances, 1 run; a smoke run for CI whose
@@ -33,6 +34,7 @@ from typing import Any
 
 from benchmarks._e2e_data import DataSet, make_dataset, prebuild_bodies
 from benchmarks._machine import describe, load_average, machine
+from benchmarks._order import in_turns
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
@@ -120,12 +122,10 @@ def _run_one(case: str, options: dict[str, Any]) -> Result:
 def run_interleaved(specs: list[Spec], runs: int) -> dict[str, Result]:
     """Median seconds and largest peak RSS of each spec, its runs interleaved with the others'."""
     seen: dict[str, list[Result]] = {spec.label: [] for spec in specs}
-    for run in range(runs):
-        shift = run % len(specs)
-        for spec in specs[shift:] + specs[:shift]:
-            if spec.before is not None:
-                spec.before()
-            seen[spec.label].append(_run_one(spec.case, spec.options))
+    for spec in in_turns(specs, runs):
+        if spec.before is not None:
+            spec.before()
+        seen[spec.label].append(_run_one(spec.case, spec.options))
     return {
         label: Result(
             statistics.median(r.seconds for r in results),

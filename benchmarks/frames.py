@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._machine import describe, load_average
+from benchmarks._order import in_turns
 from benchmarks.e2e import _orthanc_usable, orthanc_server, reference_server
 
 TARGET = 20.0
@@ -73,23 +74,21 @@ CASES: dict[str, Callable[[str, tuple[str, str, str], int], list[bytes]]] = {
 
 
 def measure(url: str, target: tuple[str, str, str], count: int, runs: int) -> dict[str, float]:
-    """Median seconds of each case, the cases interleaved (rotated each run), after one
+    """Median seconds of each case, the cases taking turns (benchmarks/_order.py), after one
     untimed run of each (imports, the server's first read of the file)."""
     seen: dict[str, list[float]] = {name: [] for name in CASES}
     names = list(CASES)
     reference: list[bytes] | None = None
     for name in names:
         CASES[name](url, target, count)
-    for run in range(runs):
-        shift = run % len(names)
-        for name in names[shift:] + names[:shift]:
-            started = time.perf_counter()
-            frames = CASES[name](url, target, count)
-            seen[name].append(time.perf_counter() - started)
-            if reference is None:
-                reference = frames
-            elif frames != reference:
-                raise SystemExit(f"{name} handed back other bytes than the first case")
+    for name in in_turns(names, runs):
+        started = time.perf_counter()
+        frames = CASES[name](url, target, count)
+        seen[name].append(time.perf_counter() - started)
+        if reference is None:
+            reference = frames
+        elif frames != reference:
+            raise SystemExit(f"{name} handed back other bytes than the first case")
     return {name: statistics.median(times) for name, times in seen.items()}
 
 

@@ -38,13 +38,13 @@ def test_every_benchmark_runs_quick_and_names_the_machine() -> None:
         assert "Orthanc is not installed" not in done.stdout
 
 
-def test_the_cli_benchmark_balances_which_case_runs_after_which() -> None:
-    """A run depends on the one before it (benchmarks/cli.py, ``interleaved``): over the
-    orders used, every case comes right after every other one equally often."""
+def test_the_benchmarks_balance_which_case_runs_after_which() -> None:
+    """A run depends on the one before it (benchmarks/_order.py): over the orders used, every
+    case comes right after every other one equally often, and each runs as often."""
     from collections import Counter
     from itertools import pairwise
 
-    from benchmarks.cli import balanced_orders
+    from benchmarks._order import balanced_orders, in_turns
 
     for count in range(1, 9):
         orders = balanced_orders(count)
@@ -52,3 +52,5 @@ def test_the_cli_benchmark_balances_which_case_runs_after_which() -> None:
         after = Counter((a, b) for order in orders for a, b in pairwise(order))
         assert len(after) == count * (count - 1)
         assert len(set(after.values())) <= 1
+    turns = Counter(in_turns("abcde", 20))
+    assert turns == dict.fromkeys("abcde", 20)
