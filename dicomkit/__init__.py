@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     )
     from dicomkit.client import AsyncDicomClient, DicomClient, FolderUploadReport
     from dicomkit.config import ClientConfig
-    from dicomkit.core.dicomjson import StoreResult
     from dicomkit.core.operations import (
         Dialect,
         Frame,
@@ -43,13 +42,14 @@ if TYPE_CHECKING:
         WrittenPart,
     )
     from dicomkit.core.retry import RetryPolicy
+    from dicomkit.core.stow_response import StoreResult
 
 _LAZY = {
     "DicomClient": "dicomkit.client",
     "AsyncDicomClient": "dicomkit.client",
     "FolderUploadReport": "dicomkit.client",
     "ClientConfig": "dicomkit.config",
-    "StoreResult": "dicomkit.core.dicomjson",
+    "StoreResult": "dicomkit.core.stow_response",
     "Dialect": "dicomkit.core.operations",
     "Frame": "dicomkit.core.operations",
     "WrittenPart": "dicomkit.core.operations",

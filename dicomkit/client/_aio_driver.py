@@ -34,10 +34,10 @@ from dicomkit.transports.support import MAX_PIECE
 if TYPE_CHECKING:
     from dicomkit.config import ClientSettings
     from dicomkit.core import multipart
-    from dicomkit.core.dicomjson import StoreResult
     from dicomkit.core.operations import Exchange, PartStreamExchange, Sink, WrittenPart
     from dicomkit.core.query import ExtraParams
     from dicomkit.core.stow import StowItem
+    from dicomkit.core.stow_response import StoreResult
 
 __all__ = ["AsyncDriver"]
 

@@ -43,9 +43,9 @@ if TYPE_CHECKING:
     from dicomkit.auth import AuthInput
     from dicomkit.client._aio_workitems import AsyncWorkitems
     from dicomkit.client._azure_aio import AsyncAzure
-    from dicomkit.core.dicomjson import StoreResult
     from dicomkit.core.operations import Capabilities, VendorOptions
     from dicomkit.core.query import ExtraParams
+    from dicomkit.core.stow_response import StoreResult
     from dicomkit.files.folder import FolderUploadReport
     from dicomkit.files.part10 import InstanceInput
 

@@ -45,9 +45,9 @@ if TYPE_CHECKING:
     from dicomkit.auth import AuthInput
     from dicomkit.client._azure_sync import Azure
     from dicomkit.client._sync_workitems import Workitems
-    from dicomkit.core.dicomjson import StoreResult
     from dicomkit.core.operations import Capabilities, VendorOptions
     from dicomkit.core.query import ExtraParams
+    from dicomkit.core.stow_response import StoreResult
     from dicomkit.files.folder import FolderUploadReport
     from dicomkit.files.part10 import InstanceInput
 

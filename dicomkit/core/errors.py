@@ -51,7 +51,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dicomkit.core.dicomjson import StoreResult
+    from dicomkit.core.stow_response import StoreResult
 
 __all__ = [
     "AuthError",

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from dicomkit.core.dicomjson import FailedInstance, StoredInstance, StoreResult
 from dicomkit.core.errors import (
     ConnectionLostError,
     DicomkitError,
@@ -25,6 +24,7 @@ from dicomkit.core.errors import (
 )
 from dicomkit.core.interface import Headers, HeadersInput
 from dicomkit.core.operations.exchange import Exchange, Step
+from dicomkit.core.stow_response import FailedInstance, StoredInstance, StoreResult
 from dicomkit.core.uids import validate_uid
 
 if TYPE_CHECKING:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 from dicomkit.core import multipart
-from dicomkit.core.dicomjson import StoreResult, parse_store_response
 from dicomkit.core.errors import DicomJSONError, HTTPError, InvalidArgumentError, StoreError
 from dicomkit.core.interface import HeadersInput, Request, StreamBody
 from dicomkit.core.operations import (
@@ -25,6 +24,7 @@ from dicomkit.core.operations import (
 )
 from dicomkit.core.operations.options import DEFAULT_WORKERS
 from dicomkit.core.query import check_count
+from dicomkit.core.stow_response import StoreResult, parse_store_response
 
 if TYPE_CHECKING:
     from dicomkit.core.query import ExtraParams

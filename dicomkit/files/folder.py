@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dicomkit.core import stow
-from dicomkit.core.dicomjson import FailedInstance, StoreResult
 from dicomkit.core.errors import (
     DicomkitError,
     ForbiddenError,
@@ -22,6 +21,7 @@ from dicomkit.core.errors import (
 )
 from dicomkit.core.held import NOT_YET, maybe_stored
 from dicomkit.core.query import check_count
+from dicomkit.core.stow_response import FailedInstance, StoreResult
 from dicomkit.files import Progress
 from dicomkit.files.uid_scan import HEAD_BYTES, scan_headerless, scan_sop_uid
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from dicomkit._logging import job_looked_up
-from dicomkit.core.dicomjson import StoreResult
 from dicomkit.core.errors import (
     ConnectError,
     ConnectTimeout,
@@ -27,6 +26,7 @@ from dicomkit.core.errors import (
 )
 from dicomkit.core.held import LOOKUP_CHUNK
 from dicomkit.core.query import check_count
+from dicomkit.core.stow_response import StoreResult
 from dicomkit.core.uids import validate_uid
 from dicomkit.files.folder import scan_folder
 from dicomkit.jobs._files import MeteredFile, sniff

@@ -19,6 +19,11 @@ UNNEEDED = (
     "concurrent.futures",  # jobs run on plain threads
     "xml.etree.ElementTree",  # JSON answers only
     "dicomkit.core.stow",
+    "dicomkit.core.stow_response",  # a download builds no STOW-RS result classes
+    "http.client",  # plain HTTP: the stdlib backend reads answers itself (docs/transports.md)
+    "ssl",
+    "email.parser",
+    "configparser",  # entry_points.txt is read without it
     "dicomkit.jobs._upload",
     "dicomkit.files.folder",
     "dicomkit.commands.upload",  # only the command run is loaded
