@@ -125,8 +125,10 @@ def write_pieces(write: Callable[[bytes], object], pieces: Sequence[bytes]) -> N
 
 
 def _not_awaitable(function: Callable[..., Any], result: Any) -> Any:
-    """``result``, unless it is an awaitable that blocking code would drop unawaited."""
-    if not inspect.isawaitable(result):
+    """``result``, unless it is an awaitable that blocking code would drop unawaited. What
+    a ``write`` returns is nearly always None or a count, checked first: this runs for every
+    piece of every part."""
+    if result is None or type(result) is int or not inspect.isawaitable(result):
         return result
     close = getattr(result, "close", None)
     if callable(close):
