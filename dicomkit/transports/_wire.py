@@ -67,10 +67,10 @@ class PlainConnection:
 class WireAnswer:
     """An answer's head, and the buffered reader its body comes from.
 
-    ``length`` is the body's size when known (0 when the answer has none), ``chunked`` whether
-    the body is in chunked coding, ``will_close`` whether the connection ends with the answer
-    (then it is not reused). ``content_length`` is the raw ``Content-Length`` (None: absent)
-    when the framing is left to it: the backend reads a repeated value (``5, 5``) itself.
+    ``length`` is the body's size when known (0 when the answer has none; a ``Content-Length``
+    repeated with one value, ``5, 5``, is that value, as urllib3 reads it), ``chunked``
+    whether the body is in chunked coding (then ``Content-Length`` is ignored, RFC 9112 6.3),
+    ``will_close`` whether the connection ends with the answer (then it is not reused).
     """
 
     def __init__(self, fp: Any, method: str) -> None:
@@ -80,12 +80,12 @@ class WireAnswer:
         coding = self.getheader("Transfer-Encoding")
         codings = [c.strip().lower() for c in coding.split(",")] if coding else []
         self.chunked = bool(codings) and codings[-1] == "chunked"
-        self.content_length = None if codings else self.getheader("Content-Length")
+        content_length = None if codings else self.getheader("Content-Length")
         self.length: int | None = None
         if method == "HEAD" or self.status in _NO_BODY_STATUSES or self.status < 200:
             self.length, self.chunked = 0, False
-        elif not self.chunked and self.content_length is not None:
-            self.length = _single_length(self.content_length)
+        elif content_length is not None:
+            self.length = _single_length(content_length)
         self.will_close = _closes(self.getheader("Connection"), version) or (
             self.length is None and not self.chunked
         )
@@ -134,16 +134,16 @@ def read_answer(sock: socket.socket, method: str) -> WireAnswer:
         raise
 
 
-def _line(fp: Any, what: str) -> bytes:
+def _line(fp: Any, what: str, *, at_end: str = "") -> bytes:
+    """One line, its end included; ``at_end`` is the message when the stream ends before it
+    starts (by default, that the connection closed before the line)."""
     line: bytes = fp.readline(MAX_LINE + 1)
     if len(line) > MAX_LINE:
         raise BrokenAnswer(f"the answer's {what} line is longer than {MAX_LINE}")
+    if not line:
+        raise BrokenAnswer(at_end or f"the connection closed before the answer's {what} line")
     if not line.endswith(b"\n"):
-        raise BrokenAnswer(
-            f"the connection closed inside the answer's {what} line"
-            if line
-            else f"the connection closed before the answer's {what} line"
-        )
+        raise BrokenAnswer(f"the connection closed inside the answer's {what} line")
     return line
 
 
@@ -151,14 +151,7 @@ def _final_status(fp: Any) -> tuple[int, str, int]:
     """(status, reason, version as 10 or 11) of the final answer: interim ``1xx`` answers
     (``100 Continue``, ``103 Early Hints``) are read past, except ``101``, which ends HTTP."""
     while True:
-        try:
-            line = _line(fp, "status")
-        except BrokenAnswer as exc:
-            raise BrokenAnswer(
-                "the server closed the connection without answering"
-                if "before" in str(exc)
-                else str(exc)
-            ) from None
+        line = _line(fp, "status", at_end="the server closed the connection without answering")
         text = line.decode("iso-8859-1").rstrip("\r\n")
         version, _, rest = text.partition(" ")
         code, _, reason = rest.partition(" ")
@@ -202,11 +195,11 @@ def _single_length(field: str) -> int:
     from dicomkit.core.numbers import parse_decimal
 
     values = {parse_decimal(value) for value in field.split(",")}
-    if len(values) != 1 or None in values:
-        raise errors.ProtocolError(f"the answer's Content-Length is not one length: {field!r}")
-    length = values.pop()
-    assert length is not None
-    return length
+    if len(values) == 1:
+        (length,) = values
+        if length is not None:
+            return length
+    raise errors.ProtocolError(f"the answer's Content-Length is not one length: {field!r}")
 
 
 def _closes(connection: str | None, version: int) -> bool:
