@@ -1,4 +1,4 @@
-"""The stdlib backend: HTTP/1.1 on the standard library's ``http.client``, no third-party import.
+"""The stdlib backend: HTTP/1.1 on the standard library only, no third-party import.
 
 Why it exists: a command-line process pays for every import before its first byte, and
 urllib3 (with requests on top) costs more start-up than a whole small download; an embedder
@@ -86,7 +86,8 @@ _ROUTES_KEPT = 256
 
 
 class StdlibTransport(BuiltinTransport):
-    """Send requests with the standard library only (``http.client``, ``ssl``, ``zlib``).
+    """Send requests with the standard library only (``socket``; ``http.client`` and ``ssl`` for
+    HTTPS and proxies, ``zlib`` for gzip).
 
     Sync only (the standard library has no async HTTP client). Keeps up to ``pool_maxsize``
     idle keep-alive connections per (scheme, host, port, proxy); safe to share between
