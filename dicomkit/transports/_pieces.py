@@ -90,13 +90,18 @@ class ParsedHead:
     """Statuses of the 1xx answers that came before (``100 Continue`` ...)."""
 
 
+_OWS = " \t"
+
+
 class HeadParser:
     """Raw header lines, one :meth:`feed` each (libcurl's ``HEADERFUNCTION``), into a head.
 
     A status line starts a new head (after a ``1xx`` answer, or a ``CONNECT`` answer from a
     proxy, the next head replaces it); folded lines (starting with a space or tab, RFC 9112
     5.2) continue the previous field; the blank line ends the head (``complete``). A line that
-    is neither raises ``ProtocolError``.
+    is neither, or a status that is not three digits from 100 to 999, raises ``ProtocolError``.
+    Values lose the spaces and tabs around them (HTTP's optional whitespace), nothing else.
+    The stdlib backend reads its answers' heads with it too (:mod:`dicomkit.transports._wire`).
     """
 
     def __init__(self) -> None:
@@ -114,19 +119,19 @@ class HeadParser:
             if not self.head.headers or self.complete:
                 raise errors.ProtocolError(f"a folded header line with no field: {text!r}")
             name, value = self.head.headers[-1]
-            self.head.headers[-1] = (name, f"{value} {text.strip()}".strip())
+            self.head.headers[-1] = (name, f"{value} {text.strip(_OWS)}".strip(_OWS))
         else:
             name, colon, value = text.partition(":")
             if not colon or not name or name != name.strip():
                 raise errors.ProtocolError(f"not a header field line: {text!r}")
-            self.head.headers.append((name, value.strip()))
+            self.head.headers.append((name, value.strip(_OWS)))
 
     def _status(self, text: str) -> None:
         parts = text.split(" ", 2)
-        try:
-            status = int(parts[1])
-        except (IndexError, ValueError):
-            raise errors.ProtocolError(f"not a status line: {text!r}") from None
+        code = parts[1] if len(parts) > 1 else ""
+        if len(code) != 3 or not (code.isascii() and code.isdigit()) or code[0] == "0":
+            raise errors.ProtocolError(f"not a status line: {text!r}")
+        status = int(code)
         earlier = [*self.head.informational]
         if 100 <= self.head.status < 200:
             earlier.append(self.head.status)

@@ -4,16 +4,18 @@ without ``http.client``.
 Why: ``http.client`` brings ``email`` (its header parser) and ``ssl`` with it, about 13 ms of
 every command's start on this machine (benchmarks/cli.py), although a plain-HTTP download
 needs neither; and it parses each answer's head with the ``email`` package, which also
-compiles a regular expression per multipart answer. :func:`read_answer` reads the status line
-and the header fields itself, by the rules of RFC 9112, with the limits ``http.client`` keeps
-(64 KiB per line, 100 fields); :class:`PlainConnection` opens TCP as
+compiles a regular expression per multipart answer. :func:`read_answer` reads the head's lines
+off the socket, with the limits ``http.client`` keeps (64 KiB per line, 100 fields), and hands
+them to the toolkit's :class:`~dicomkit.transports.support.HeadParser` (the one parser of
+status lines and header fields, ``1xx`` answers and folded lines: the pycurl backend's too);
+it reads the framing and the chunked coding itself. :class:`PlainConnection` opens TCP as
 ``HTTPConnection.connect`` does. HTTPS and proxies still connect through ``http.client``
 (:mod:`dicomkit.transports._stdlib_pool`); every answer, whatever the connection, is read here.
 
-Every failure to read an answer raises :class:`BrokenAnswer`, which the backend's error table
-makes ``ConnectionLostError`` (as it did ``http.client``'s ``RemoteDisconnected``,
-``BadStatusLine``, ``LineTooLong`` and ``IncompleteRead``): the connection cannot be trusted
-after it.
+Every failure to read an answer (a head the parser refuses included) raises
+:class:`BrokenAnswer`, which the backend's error table makes ``ConnectionLostError`` (as it did
+``http.client``'s ``RemoteDisconnected``, ``BadStatusLine``, ``LineTooLong`` and
+``IncompleteRead``): the connection cannot be trusted after it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dicomkit.core import errors
+from dicomkit.transports._pieces import HeadParser, ParsedHead
 
 __all__ = ["BrokenAnswer", "PlainConnection", "WireAnswer", "read_answer"]
 
@@ -75,8 +78,8 @@ class WireAnswer:
 
     def __init__(self, fp: Any, method: str) -> None:
         self.fp = fp
-        self.status, self.reason, version = _final_status(fp)
-        self.headers = _fields(fp)
+        head, version = _read_head(fp)
+        self.status, self.reason, self.headers = head.status, head.reason, head.headers
         coding = self.getheader("Transfer-Encoding")
         codings = [c.strip().lower() for c in coding.split(",")] if coding else []
         self.chunked = bool(codings) and codings[-1] == "chunked"
@@ -107,7 +110,7 @@ class WireAnswer:
                 raise BrokenAnswer(f"a bad chunk size line: {line[:80]!r}")
             left = int(text, 16)
             if left == 0:
-                _fields(self.fp)  # the trailer: read to the blank line, not kept
+                _trailer(self.fp)
                 return
             while left:
                 piece = read(size if left > size else left)
@@ -147,46 +150,42 @@ def _line(fp: Any, what: str, *, at_end: str = "") -> bytes:
     return line
 
 
-def _final_status(fp: Any) -> tuple[int, str, int]:
-    """(status, reason, version as 10 or 11) of the final answer: interim ``1xx`` answers
-    (``100 Continue``, ``103 Early Hints``) are read past, except ``101``, which ends HTTP."""
-    while True:
-        line = _line(fp, "status", at_end="the server closed the connection without answering")
-        text = line.decode("iso-8859-1").rstrip("\r\n")
-        version, _, rest = text.partition(" ")
-        code, _, reason = rest.partition(" ")
-        if version not in ("HTTP/1.1", "HTTP/1.0") or len(code) != 3 or not code.isdigit():
-            raise BrokenAnswer(f"not an HTTP/1.x status line: {text[:80]!r}")
-        status = int(code)
-        if status < 100:
-            raise BrokenAnswer(f"not an HTTP status: {text[:80]!r}")
-        if 100 <= status < 200 and status != 101:
-            _fields(fp)
-            continue
-        return status, reason.strip(), 11 if version == "HTTP/1.1" else 10
+def _read_head(fp: Any) -> tuple[ParsedHead, int]:
+    """The final answer's head (interim ``1xx`` answers read past) and its HTTP version, 10 or
+    11. Every head starts with an HTTP/1.x status line; what the parser refuses, like a head
+    cut short, loses the connection (``BrokenAnswer``, the parser's error as its cause)."""
+    parser = HeadParser()
+    at_status, fields, version = True, 0, 11
+    while not parser.complete:
+        if at_status:
+            first = not parser.head.informational and not parser.head.status
+            line = _line(
+                fp,
+                "status",
+                at_end="the server closed the connection without answering" if first else "",
+            )
+            if not line.startswith((b"HTTP/1.1 ", b"HTTP/1.0 ")):
+                raise BrokenAnswer(f"not an HTTP/1.x status line: {line[:80]!r}")
+            version, fields = (11 if line[7:8] == b"1" else 10), 0
+        else:
+            line = _line(fp, "header")
+            fields += line not in (b"\r\n", b"\n")
+            if fields > MAX_FIELDS:
+                raise BrokenAnswer(f"more than {MAX_FIELDS} header fields")
+        try:
+            parser.feed(line)
+        except errors.ProtocolError as exc:
+            raise BrokenAnswer(str(exc)) from exc
+        at_status = line in (b"\r\n", b"\n")
+    return parser.head, version
 
 
-def _fields(fp: Any) -> list[tuple[str, str]]:
-    """Header field lines up to the blank line, in order, repeated names kept. A folded line
-    (RFC 9112 5.2, obs-fold) continues the field before it; a line that is no field (no
-    colon, or space before it) is skipped, as browsers and urllib3 do."""
-    fields: list[tuple[str, str]] = []
-    while True:
-        line = _line(fp, "header")
-        if line in (b"\r\n", b"\n"):
-            return fields
-        text = line.decode("iso-8859-1").rstrip("\r\n")
-        if text[0] in " \t":
-            if fields:
-                name, value = fields[-1]
-                fields[-1] = (name, (value + " " + text.strip(" \t")).strip(" \t"))
-            continue
-        name, colon, value = text.partition(":")
-        if not colon or not name or name != name.strip():
-            continue
-        if len(fields) >= MAX_FIELDS:
-            raise BrokenAnswer(f"more than {MAX_FIELDS} header fields")
-        fields.append((name, value.strip(" \t")))
+def _trailer(fp: Any) -> None:
+    """Read a chunked body's trailer fields to the blank line (they are not kept)."""
+    for _ in range(MAX_FIELDS + 1):
+        if _line(fp, "trailer") in (b"\r\n", b"\n"):
+            return
+    raise BrokenAnswer(f"more than {MAX_FIELDS} trailer fields")
 
 
 def _single_length(field: str) -> int:

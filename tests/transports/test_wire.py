@@ -82,22 +82,35 @@ def test_a_chunked_body_is_decoded_in_pieces_of_at_most_size(
         answer.close()
 
 
-def test_interim_answers_are_read_past_but_101_is_final() -> None:
+def test_interim_answers_are_read_past() -> None:
+    """Every 1xx, as the toolkit's HeadParser reads them (101 too: this backend never asks to
+    switch protocols, so a 101 is read past like the others)."""
     raw = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
     answer, sock = _answer(raw + b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok")
     with sock:
         assert (answer.status, answer.headers, answer.length) == (201, [("Content-Length", "2")], 2)
         assert answer.fp.read(2) == b"ok"
-    answer, sock = _answer(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n")
-    with sock:
-        assert (answer.status, answer.length) == (101, 0)
-
-
-def test_folded_lines_continue_their_field_and_lines_that_are_no_field_are_skipped() -> None:
-    raw = b"HTTP/1.1 200 OK\r\nA: one\r\n  two\r\nnot a field\r\nB : spaced\r\nC:\tx \r\n\r\n"
+    raw = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\nHTTP/1.0 204 No Content\r\n\r\n"
     answer, sock = _answer(raw)
     with sock:
-        assert answer.headers == [("A", "one two"), ("C", "x")]
+        assert (answer.status, answer.length, answer.will_close) == (204, 0, True)
+    with pytest.raises(BrokenAnswer, match="before the answer's status line"):
+        _answer(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+
+def test_folded_lines_continue_their_field_and_values_lose_only_spaces_and_tabs() -> None:
+    raw = b"HTTP/1.1 200 OK\r\nA: one\r\n  two\r\nC:\tx \r\nD: \xa0y\xa0\r\n\r\n"
+    answer, sock = _answer(raw)
+    with sock:
+        assert answer.headers == [("A", "one two"), ("C", "x"), ("D", "\xa0y\xa0")]
+
+
+@pytest.mark.parametrize("line", [b"not a field", b"B : spaced", b" folded before any field"])
+def test_a_line_that_is_no_field_loses_the_connection(line: bytes) -> None:
+    """The toolkit's HeadParser refuses it; the parser's error is the cause."""
+    with pytest.raises(BrokenAnswer) as caught:
+        _answer(b"HTTP/1.1 200 OK\r\n" + line + b"\r\n\r\n")
+    assert isinstance(caught.value.__cause__, errors.ProtocolError)
 
 
 @pytest.mark.parametrize(
@@ -138,8 +151,9 @@ def test_http_1_0_keeps_the_connection_only_when_asked(fields: str, closes: bool
         (b"HTTP/1.1 200 OK\r\nA: b", "inside the answer's header line"),
         (b"HTTP/1.1 200 OK\r\nA: b\r\n", "before the answer's header line"),
         (b"HTTP/2 200 OK\r\n\r\n", "not an HTTP/1.x status line"),
-        (b"HTTP/1.1 2000 OK\r\n\r\n", "not an HTTP/1.x status line"),
-        (b"HTTP/1.1 099 OK\r\n\r\n", "not an HTTP status"),
+        (b"HTTP/1.1 2000 OK\r\n\r\n", "not a status line"),
+        (b"HTTP/1.1 099 OK\r\n\r\n", "not a status line"),
+        (b"HTTP/1.1 2\xb200 OK\r\n\r\n", "not a status line"),
         (b"ICY 200 OK\r\n\r\n", "not an HTTP/1.x status line"),
         (b"HTTP/1.1 200 OK\r\nA: " + b"x" * MAX_LINE + b"\r\n\r\n", "longer than"),
         (b"HTTP/1.1 200 OK\r\n" + b"A: b\r\n" * (MAX_FIELDS + 1) + b"\r\n", "header fields"),
