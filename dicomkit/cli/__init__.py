@@ -22,6 +22,7 @@ from dicomkit.cli._connect import open_client, server_url
 from dicomkit.cli._entry_points import EntryPointLike, entry_points
 from dicomkit.cli._exit import ExitStatus, UsageError, exit_status_for
 from dicomkit.cli._globals import add_global_options, setup
+from dicomkit.cli._help import HelpFormatter, RawDescriptionHelpFormatter
 
 __all__ = [
     "COMMANDS_GROUP",
@@ -140,6 +141,7 @@ def _assemble(loaded: dict[str, Command], unavailable: dict[str, str]) -> argpar
     argparse, so a ``configure`` that raises abandons the whole parser (``_ConfigureFailed``)."""
     parser = argparse.ArgumentParser(
         prog="dicomkit",
+        formatter_class=HelpFormatter,
         description="DICOMweb tools. Commands come from installed distributions "
         f"(entry-point group {COMMANDS_GROUP!r}).",
         epilog="Run 'dicomkit COMMAND --help' for a command's options. Exit statuses: 0 done,"
@@ -156,7 +158,7 @@ def _assemble(loaded: dict[str, Command], unavailable: dict[str, str]) -> argpar
             help=command.help,
             description=getattr(command, "description", None) or command.help,
             epilog=getattr(command, "epilog", None),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=RawDescriptionHelpFormatter,
         )
         try:
             command.configure(sub)
@@ -166,7 +168,9 @@ def _assemble(loaded: dict[str, Command], unavailable: dict[str, str]) -> argpar
             raise _ConfigureFailed(name, _broken(name, exc)) from exc
         sub.set_defaults(handler=command.run)
     for name, reason in sorted(unavailable.items()):
-        sub = subparsers.add_parser(name, help=f"(unavailable) {reason}", add_help=False)
+        sub = subparsers.add_parser(
+            name, help=f"(unavailable) {reason}", add_help=False, formatter_class=HelpFormatter
+        )
         sub.set_defaults(handler=_Unavailable(name, reason))
     return parser
 
@@ -199,7 +203,7 @@ def _quiet_stdout() -> None:
 def _command_named(argv: Sequence[str] | None) -> str | None:
     """The command ``argv`` runs, found past the shared options, or None (``--help``, no
     command, or an option the shared ones do not know comes first)."""
-    shared = _SilentParser(add_help=False)
+    shared = _SilentParser(add_help=False, formatter_class=HelpFormatter)
     add_global_options(shared)
     try:
         _, rest = shared.parse_known_args(argv)

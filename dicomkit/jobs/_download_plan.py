@@ -232,8 +232,8 @@ def make_units(
 def boot_id() -> str:
     """This boot of the machine ("?" where the system does not say): a journal written by a
     run without fsync under another boot may have lost data in a power cut or crash."""
-    try:
-        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
-            return handle.read().strip() or "?"
+    try:  # bytes: a text file with encoding="ascii" imports that codec (0.4 ms of a start)
+        with open("/proc/sys/kernel/random/boot_id", "rb") as handle:
+            return handle.read().decode("ascii", "replace").strip() or "?"
     except OSError:
         return "?"

@@ -3,13 +3,15 @@
 WAL mode with ``synchronous=NORMAL``; every state change is one transaction, so whatever
 instant the process dies at (SIGKILL included), the file holds the last committed change and
 nothing half-made. A power cut may take back the last few commits, which the jobs are built
-to survive (docs/transfers.md, "The journal"). A journal is made under a temporary name and
-linked into place complete, so another process never sees it half-made. Every method takes
+to survive (docs/transfers.md, "The journal"). A journal is made under a temporary name (with
+no rollback journal and no sync while it is filled), fsynced once, and linked into place
+complete, so another process never sees it half-made. Every method takes
 the journal's lock: worker threads share one connection.
 
 A journal that nobody will resume (a Dask task's own, thrown away when the task ends) may be
 made with ``durable=False``, or inside :func:`disposable_journals`: ``synchronous=OFF`` and
-no sync when it is made, so it costs no fsync at all (docs/dask.md, "Task journals").
+not even that one sync when it is made, so it costs no fsync at all (docs/dask.md, "Task
+journals").
 """
 
 from __future__ import annotations
@@ -127,22 +129,28 @@ class Journal:
         except OSError as exc:
             raise InvalidArgumentError(f"cannot create {path}: {exc}") from exc
         try:
-            # Filled in rollback mode (synchronous FULL, or OFF when not durable), so that
-            # everything committed is in the file itself even if another process still has it
-            # open, then switched to WAL (the mode is kept in the file's header).
+            # The file is private until it is linked into place, and removed on any failure:
+            # it needs no rollback journal and no sync while it is filled (each of the ten
+            # fdatasync calls of a synced rollback commit was a wait before every job's first
+            # request). It is switched to WAL (the mode is kept in the file's header), closed,
+            # then synced once, whole, when durable.
             db = sqlite3.connect(temp, isolation_level=None, timeout=30)
-            try:  # the schema and the rows in one transaction: one commit to sync, not six
-                if not durable:
-                    db.execute("PRAGMA synchronous=OFF")
+            try:
+                db.execute("PRAGMA journal_mode=OFF")
+                db.execute("PRAGMA synchronous=OFF")
                 db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}")
                 fill(db)
                 db.execute("COMMIT")
                 db.execute("PRAGMA journal_mode=WAL")
             finally:
                 db.close()
+            if durable:
+                _sync_file(temp)
             _publish(temp, path)
         except sqlite3.Error as exc:
             raise DicomkitError(f"cannot create the job journal {path}: {exc}") from exc
+        except OSError as exc:
+            raise InvalidArgumentError(f"cannot create {path}: {exc}") from exc
         finally:
             for leftover in (temp, *(Path(f"{temp}{end}") for end in ("-wal", "-shm"))):
                 leftover.unlink(missing_ok=True)
@@ -314,6 +322,15 @@ def _connect(path: Path, durable: bool = True) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def _sync_file(path: Path) -> None:
+    """Flush ``path``'s data to the disk (``fsync``)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _publish(temp: Path, path: Path) -> None:

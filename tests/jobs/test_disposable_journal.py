@@ -1,10 +1,12 @@
 """Journals that skip every sync, for scratch jobs nobody resumes (a Dask task's own).
 
-``Journal.create(durable=False)``, or any journal made inside ``disposable_journals()``, is
-filled with ``synchronous=OFF`` and opened with it, so neither its creation nor its commits,
-checkpoints or close call fsync; a journal made otherwise keeps FULL while it is made and
-NORMAL after. The statements each SQLite connection runs are traced (sqlite3's trace callback),
-so the test sees the setting every connection got before its first write, not only the last.
+Every journal is filled under a private name with ``synchronous=OFF`` and no rollback journal
+(the file is removed if filling fails); a durable one is then fsynced once, whole, before it is
+published, and opened with NORMAL. ``Journal.create(durable=False)``, or any journal made
+inside ``disposable_journals()``, skips that fsync and is opened with OFF, so neither its
+creation nor its commits, checkpoints or close call fsync. The statements each SQLite
+connection runs are traced (sqlite3's trace callback), so the test sees the setting every
+connection got before its first write, not only the last.
 """
 
 from __future__ import annotations
@@ -24,6 +26,20 @@ from dicomkit.testing.data import make_study, write_instances
 
 Traced = list[list[str]]
 """The statements of every connection opened, one list per connection, in order."""
+
+
+@pytest.fixture
+def synced(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files :func:`Journal.create` fsyncs itself, in order."""
+    paths: list[Path] = []
+    real = journal_module._sync_file
+
+    def sync(path: Path) -> None:
+        paths.append(path)
+        real(path)
+
+    monkeypatch.setattr(journal_module, "_sync_file", sync)
+    return paths
 
 
 @pytest.fixture
@@ -81,14 +97,21 @@ def _pragma(journal: Journal) -> int:
     ids=["default", "durable", "not-durable", "disposable-block", "explicit-wins"],
 )
 def test_every_connection_of_a_journal_syncs_as_chosen(
-    tmp_path: Path, traced: Traced, make: Callable[[Path], Journal], durable: bool
+    tmp_path: Path,
+    traced: Traced,
+    synced: list[Path],
+    make: Callable[[Path], Journal],
+    durable: bool,
 ) -> None:
     journal = make(tmp_path)
     try:
         assert journal.durable is durable
         assert _pragma(journal) == (1 if durable else 0)  # NORMAL or OFF, now
         filling, opened = traced
-        assert _synchronous_before_writing(filling) == ("FULL" if durable else "OFF")
+        assert _synchronous_before_writing(filling) == "OFF"
+        assert any(s.upper() == "PRAGMA JOURNAL_MODE=OFF" for s in filling)
+        assert len(synced) == (1 if durable else 0)  # the filled file, before its link
+        assert all(path.name.endswith(".creating") for path in synced)
         assert _synchronous_before_writing(opened) == ("NORMAL" if durable else "OFF")
         assert journal.meta("one") == "more commit"
     finally:

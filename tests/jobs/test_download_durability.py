@@ -51,6 +51,8 @@ def test_a_download_syncs_nothing_unless_durable_then_files_and_folders(
     expected, study = _study(tmp_path, reference, 6)
     syncs = _syncs(monkeypatch)
     with DownloadJob.create(tmp_path / "a.dicomkit-job", [study], tmp_path / "a") as job:
+        assert syncs == ["file"]  # the journal, once, before it is published (always durable)
+        syncs.clear()
         assert not job.durable
         with reference.client() as client:
             assert job.run(client).counts == {"written": 6}
@@ -63,6 +65,7 @@ def test_a_download_syncs_nothing_unless_durable_then_files_and_folders(
     with DownloadJob.create(
         tmp_path / "b.dicomkit-job", [study], tmp_path / "b", durable=True
     ) as job:
+        syncs.clear()
         assert job.durable
         with reference.client() as client:
             assert job.run(client).counts == {"written": 6}
