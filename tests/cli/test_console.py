@@ -41,3 +41,18 @@ def test_main_called_in_a_program_leaves_its_collector_alone() -> None:
     with pytest.raises(SystemExit):
         main(["--help"])
     assert gc.get_freeze_count() == before
+
+
+def test_the_help_formatters_measure_the_terminal_as_shutil_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shutil
+
+    from dicomkit.cli._help import terminal_columns
+
+    for columns in ("123", "0", "-5", "wide", None):
+        if columns is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", columns)
+        assert terminal_columns() == shutil.get_terminal_size().columns

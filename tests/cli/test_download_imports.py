@@ -24,6 +24,10 @@ UNNEEDED = (
     "ssl",
     "email.parser",
     "configparser",  # entry_points.txt is read without it
+    "shutil",  # argparse's formatters measure the terminal with os alone (dicomkit.cli._help)
+    "bz2",
+    "http",  # the stdlib backend does not look for http.client, its own module
+    "encodings.ascii",  # the boot id is read as bytes
     "dicomkit.jobs._upload",
     "dicomkit.files.folder",
     "dicomkit.commands.upload",  # only the command run is loaded
