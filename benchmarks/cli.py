@@ -119,6 +119,7 @@ class Case:
             "cpu_median_s": round(self.cpu, 4),
             "runs": len(self.walls),
             "walls": [round(w, 4) for w in self.walls],
+            "cpus": [round(c, 4) for c in self.cpus],
         }
 
 
