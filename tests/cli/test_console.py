@@ -1,4 +1,5 @@
-"""The console script (``dicomkit.cli:console``) leaves its objects out of the collector's
+"""The console script (``dicomkit.cli:console``) freezes what its imports made and waits
+longer between young collections on entry, and leaves its objects out of the collector's
 last passes (``gc.freeze``) when the command ends, however it ends; ``main`` called by a
 program leaves the program's collector alone."""
 
@@ -8,15 +9,25 @@ import gc
 
 import pytest
 
-from dicomkit.cli import main
+from dicomkit.cli import GC_YOUNG_THRESHOLD, main
 from tests._support.python import run_python
 
 _PROBE = """
 import atexit, gc, sys
-atexit.register(lambda: print("frozen:", gc.get_freeze_count() > 0))
-from dicomkit.cli import console
+import dicomkit.cli as cli
+seen = {}
+real = cli.main
+def main(*args, **kwargs):
+    seen["young"] = gc.get_threshold()[0]
+    try:
+        return real(*args, **kwargs)
+    finally:
+        seen["frozen"] = gc.get_freeze_count()
+cli.main = main
+atexit.register(lambda: print("young threshold:", seen["young"]))
+atexit.register(lambda: print("frozen after main:", gc.get_freeze_count() > seen["frozen"]))
 sys.argv = ["dicomkit", *sys.argv[1:]]
-sys.exit(console())
+sys.exit(cli.console())
 """
 
 
@@ -33,14 +44,17 @@ def test_the_console_script_freezes_its_objects_however_the_command_ends(
 ) -> None:
     done = run_python("-c", _PROBE, *argv)
     assert done.returncode == status, done.stderr
-    assert done.stdout.splitlines()[-1] == "frozen: True"
+    assert done.stdout.splitlines()[-2:] == [
+        "frozen after main: True",  # atexit runs the last one registered first
+        f"young threshold: {GC_YOUNG_THRESHOLD}",
+    ]
 
 
 def test_main_called_in_a_program_leaves_its_collector_alone() -> None:
-    before = gc.get_freeze_count()
+    before = gc.get_freeze_count(), gc.get_threshold()
     with pytest.raises(SystemExit):
         main(["--help"])
-    assert gc.get_freeze_count() == before
+    assert (gc.get_freeze_count(), gc.get_threshold()) == before
 
 
 def test_the_help_formatters_measure_the_terminal_as_shutil_does(
