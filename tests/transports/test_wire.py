@@ -4,6 +4,7 @@ and the chunked coding, read from a real socket pair."""
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 
 import pytest
@@ -11,7 +12,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dicomkit.core import errors
-from dicomkit.transports._wire import MAX_FIELDS, MAX_LINE, BrokenAnswer, WireAnswer, read_answer
+from dicomkit.transports import _wire as wire
+from dicomkit.transports._wire import (
+    LOOPBACK_RECEIVE_BUFFER,
+    MAX_FIELDS,
+    MAX_LINE,
+    BrokenAnswer,
+    PlainConnection,
+    WireAnswer,
+    read_answer,
+    tune_loopback,
+)
 
 _TOKEN = st.text(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-!#$%&'*+.^_`|~",
@@ -188,3 +199,70 @@ def test_a_chunk_cut_or_overlong_is_a_broken_answer(coded: bytes, message: str) 
 def test_a_content_length_that_is_not_one_length_is_a_protocol_error(field: str) -> None:
     with pytest.raises(errors.ProtocolError, match="Content-Length"):
         _answer(f"HTTP/1.1 200 OK\r\nContent-Length: {field}\r\n\r\n".encode())
+
+
+class _Peer:
+    """A socket stand-in that only says who its peer is."""
+
+    def __init__(self, address: tuple[str, int] | OSError) -> None:
+        self.address = address
+        self.options: list[tuple[int, int, int]] = []
+
+    def getpeername(self) -> tuple[str, int]:
+        if isinstance(self.address, OSError):
+            raise self.address
+        return self.address
+
+    def setsockopt(self, level: int, name: int, value: int) -> None:
+        self.options.append((level, name, value))
+
+
+@pytest.mark.parametrize(
+    ("peer", "tuned"),
+    [
+        (("127.0.0.1", 80), True),
+        (("127.8.9.10", 80), True),
+        (("::1", 80), True),
+        (("::ffff:127.0.0.1", 80), True),
+        (("10.0.0.7", 80), False),  # a real link keeps the system's autotuning
+        (("192.168.1.127", 80), False),
+        (("2001:db8::1", 80), False),
+        (OSError("not connected"), False),
+    ],
+)
+def test_only_a_loopback_connection_on_linux_gets_the_large_receive_buffer(
+    peer: tuple[str, int] | OSError, tuned: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for platform, limit in (("linux", LOOPBACK_RECEIVE_BUFFER), ("darwin", 1 << 30)):
+        monkeypatch.setattr(wire.sys, "platform", platform)
+        monkeypatch.setattr(wire, "_RECEIVE_LIMIT", [limit])
+        sock = _Peer(peer)
+        expected = tuned and platform == "linux"
+        assert tune_loopback(sock) is expected  # type: ignore[arg-type]
+        wanted = [(socket.SOL_SOCKET, socket.SO_RCVBUF, LOOPBACK_RECEIVE_BUFFER)]
+        assert sock.options == (wanted if expected else [])
+
+
+def test_a_system_limit_below_the_buffer_leaves_autotuning_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wire.sys, "platform", "linux")
+    monkeypatch.setattr(wire, "_RECEIVE_LIMIT", [LOOPBACK_RECEIVE_BUFFER - 1])
+    sock = _Peer(("127.0.0.1", 80))
+    assert tune_loopback(sock) is False  # type: ignore[arg-type]
+    assert sock.options == []
+
+
+def test_a_real_loopback_connection_gets_it_where_the_system_allows() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        connection = PlainConnection("127.0.0.1", server.getsockname()[1], 5)
+        connection.connect()
+        try:
+            assert connection.sock is not None
+            got = connection.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+            if sys.platform == "linux" and wire._receive_limit() >= LOOPBACK_RECEIVE_BUFFER:
+                assert got >= LOOPBACK_RECEIVE_BUFFER  # Linux reports twice what was asked
+            else:
+                assert got < LOOPBACK_RECEIVE_BUFFER
+        finally:
+            connection.close()
