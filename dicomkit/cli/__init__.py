@@ -26,12 +26,12 @@ from dicomkit.cli._help import HelpFormatter, RawDescriptionHelpFormatter
 
 __all__ = [
     "COMMANDS_GROUP",
+    "GC_YOUNG_THRESHOLD",
     "Command",
     "ExitStatus",
     "UsageError",
     "add_global_options",
     "build_parser",
-    "GC_YOUNG_THRESHOLD",
     "console",
     "exit_status_for",
     "main",
