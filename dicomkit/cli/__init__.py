@@ -236,8 +236,8 @@ def console() -> int:
       GC_YOUNG_THRESHOLD new objects instead of 700: the rest of the start (the command's
       imports, the client, the journal) made 29 young and 3 older collections, 8 ms of a
       download's first 80 (``gc.callbacks``); a download's CPU before its first request fell
-      from 106.5 to 101.3 ms (median of 40, each way in turn). Reference counting still frees what is
-      not in a cycle at once; cycles wait for 50,000 new objects, a few MB.
+      from 106.5 to 101.3 ms (median of 40, each way in turn). Reference counting still
+      frees what is not in a cycle at once; cycles wait for 50,000 new objects, a few MB.
     - Once the command is done, every object left is frozen too, so that the interpreter's
       shutdown does not walk them all again: that took about 30 ms of every command (a tenth
       of a 0.35 s download), against 7 ms frozen (``benchmarks/cli.py``,
