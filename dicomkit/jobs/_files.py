@@ -24,6 +24,7 @@ __all__ = [
     "file_digest",
     "instance_uids",
     "sniff",
+    "sync_file",
     "target_name",
     "target_path",
 ]
@@ -141,6 +142,15 @@ class MeteredFile:
         if self._handle is not None:
             handle, self._handle = self._handle, None
             handle.close()
+
+
+def sync_file(path: str | os.PathLike[str]) -> None:
+    """Flush one file's data to the disk (reopened: no descriptor is held meanwhile)."""
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def target_path(root: Path, uids: tuple[str, str, str]) -> Path:

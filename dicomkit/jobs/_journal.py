@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dicomkit.core.errors import DicomkitError, InvalidArgumentError
+from dicomkit.jobs._files import sync_file
 
 __all__ = ["Item", "Journal", "JOURNAL_VERSION", "disposable_journals"]
 
@@ -145,7 +146,7 @@ class Journal:
             finally:
                 db.close()
             if durable:
-                _sync_file(temp)
+                sync_file(temp)
             _publish(temp, path)
         except sqlite3.Error as exc:
             raise DicomkitError(f"cannot create the job journal {path}: {exc}") from exc
@@ -322,15 +323,6 @@ def _connect(path: Path, durable: bool = True) -> sqlite3.Connection:
         db.close()
         raise
     return db
-
-
-def _sync_file(path: Path) -> None:
-    """Flush ``path``'s data to the disk (``fsync``)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _publish(temp: Path, path: Path) -> None:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dicomkit.jobs._files import DiskError, target_name
+from dicomkit.jobs._files import DiskError, sync_file, target_name
 
 if TYPE_CHECKING:  # durable runs import it (it imports logging: time a plain download saves)
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -314,7 +314,7 @@ class Syncer:
     def sync(self, temp: str) -> Future[None] | None:
         """Durable runs: start flushing a file's data to the disk now, on the fsync threads,
         so that it runs while the workers receive the rest of its group."""
-        return None if self._pool is None else self._pool.submit(_sync, temp)
+        return None if self._pool is None else self._pool.submit(sync_file, temp)
 
     def remove(self, group: Group) -> None:
         """Delete a group's temporary files (fetched again next run)."""
@@ -392,15 +392,6 @@ def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-def _sync(path: str) -> None:
-    """Flush one file's data to the disk (reopened: no descriptor is held between parts)."""
-    fd = os.open(path, os.O_RDWR)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _sync_folder(folder: str) -> None:

@@ -32,13 +32,13 @@ Traced = list[list[str]]
 def synced(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The files :func:`Journal.create` fsyncs itself, in order."""
     paths: list[Path] = []
-    real = journal_module._sync_file
+    real = journal_module.sync_file
 
     def sync(path: Path) -> None:
         paths.append(path)
         real(path)
 
-    monkeypatch.setattr(journal_module, "_sync_file", sync)
+    monkeypatch.setattr(journal_module, "sync_file", sync)
     return paths
 
 
