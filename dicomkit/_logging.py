@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import logging
 
 __all__ = [
+    "import_logging_from",
     "job_looked_up",
     "job_series_broken",
     "log_attempt",
@@ -45,8 +46,10 @@ __all__ = [
     "watch",
 ]
 
-_DEBUG = 10
-"""``logging.DEBUG``, a fixed value: comparing with it needs no import."""
+_DEBUG, _INFO, _WARNING = 10, 20, 30
+"""``logging``'s levels, fixed values: comparing with them needs no import."""
+_NEVER = 100
+"""Above every level: by default no record imports :mod:`logging` itself."""
 
 
 class _Loggers(NamedTuple):
@@ -76,11 +79,23 @@ def _setup() -> _Loggers:
     return _made[0]
 
 
-def _loggers() -> _Loggers | None:
-    """The loggers, or None while nothing has imported :mod:`logging` (nothing to show then)."""
+_import_from = _NEVER
+
+
+def import_logging_from(level: int) -> None:
+    """Let a record at ``level`` or above import :mod:`logging` itself, for an application
+    that configures logging as it is imported (the console script,
+    dicomkit.cli._deferred_logging): until then such a record would be dropped."""
+    global _import_from
+    _import_from = level
+
+
+def _loggers(level: int) -> _Loggers | None:
+    """The loggers for a record at ``level``, or None while nothing has imported
+    :mod:`logging` (nothing to show then) and the application does not ask for that level."""
     if _made:
         return _made[0]
-    return _setup() if "logging" in sys.modules else None
+    return _setup() if "logging" in sys.modules or level >= _import_from else None
 
 
 if "logging" in sys.modules:
@@ -166,7 +181,7 @@ class _Watched(Response):
             self._log()
 
     def _log(self) -> None:
-        loggers = _loggers()
+        loggers = _loggers(_DEBUG)
         if loggers is None:
             return
         request, attempt, sent = self._record
@@ -190,7 +205,7 @@ def watch(response: Response, request: Request, attempt: int, sent: float) -> Re
 
     ``sent`` is the :func:`time.monotonic` reading taken before the attempt was sent.
     """
-    loggers = _loggers()
+    loggers = _loggers(_DEBUG)
     if loggers is None or not loggers.HTTP.isEnabledFor(_DEBUG):
         return response
     return _Watched(response, request, attempt, sent)
@@ -217,7 +232,7 @@ def log_attempt(
     )
     if error is None and delay is None and not gave_up:
         return  # an answer the driver returns: its record comes from watch()
-    loggers = _loggers()
+    loggers = _loggers(_WARNING if gave_up else _INFO if delay is not None else _DEBUG)
     if loggers is None:
         return
     url = shown_url(request.url)
@@ -262,7 +277,7 @@ def log_attempt(
 
 def token_obtained(provider: object, expires_in: float | None) -> None:
     """An INFO record on ``dicomkit.auth``: ``provider`` holds a new token (never shown)."""
-    loggers = _loggers()
+    loggers = _loggers(_INFO)
     if loggers is None:
         return
     source = getattr(provider, "token_url", None)
@@ -280,7 +295,7 @@ def token_obtained(provider: object, expires_in: float | None) -> None:
 def job_looked_up(job: str, asked: int, found: int, why: str) -> None:
     """An INFO record on ``dicomkit.jobs``: a STOW-RS request of ``asked`` instances got no
     answer (``why``), and QIDO-RS found ``found`` of them on the server."""
-    loggers = _loggers()
+    loggers = _loggers(_INFO)
     if loggers is None:
         return
     loggers.JOBS.info(
@@ -297,7 +312,7 @@ def job_looked_up(job: str, asked: int, found: int, why: str) -> None:
 def job_series_broken(job: str, series: str, remaining: int, why: str) -> None:
     """An INFO record on ``dicomkit.jobs``: a series' answer broke midway (``why``); its
     ``remaining`` instances are asked for one by one."""
-    loggers = _loggers()
+    loggers = _loggers(_INFO)
     if loggers is None:
         return
     loggers.JOBS.info(

@@ -243,14 +243,18 @@ def console() -> int:
       of a 0.35 s download), against 7 ms frozen (``benchmarks/cli.py``,
       docs/performance.md).
 
+    - Logging is configured when something first imports it, not at the start
+      (dicomkit.cli._deferred_logging): a command that logs nothing does not import it.
+
     Nothing else about the shutdown changes: exit handlers run, files close and streams flush
-    as before. Programs that call :func:`main` themselves keep their collector as it was."""
+    as before. Programs that call :func:`main` themselves keep their collector and logging as
+    they were (logging is configured at once when they have not configured it)."""
     import gc
 
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     try:
-        return main()
+        return _run(None, owned=True)
     finally:
         gc.freeze()
 
@@ -260,11 +264,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Only the command run is loaded (a command's module may import much: the others' imports
     would be paid by every run); ``dicomkit --help`` loads them all."""
+    return _run(argv, owned=False)
+
+
+def _run(argv: Sequence[str] | None, *, owned: bool) -> int:
+    """:func:`main`; ``owned``: the process is the command's (:func:`console`)."""
     parser = build_parser(only=_command_named(argv))
     args, unknown = parser.parse_known_args(argv)
     if unknown and not isinstance(args.handler, _Unavailable):
         parser.parse_args(argv)  # argparse's own "unrecognized arguments" message and exit 2
-    setup(args)
+    setup(args, deferred=owned)
     try:
         result: int = args.handler(args)
     except BrokenPipeError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from types import ModuleType
 from typing import Any
 
 __all__ = ["ENV_PASSWORD", "ENV_PROFILE", "ENV_TOKEN", "ENV_URL", "add_global_options", "setup"]
@@ -18,6 +19,9 @@ ENV_URL = "DICOMWEB_URL"
 ENV_TOKEN = "DICOMWEB_TOKEN"
 ENV_PASSWORD = "DICOMWEB_PASSWORD"
 ENV_PROFILE = "DICOMKIT_PROFILE"
+
+_DEBUG, _WARNING, _ERROR = 10, 30, 40
+"""``logging``'s levels, fixed values: choosing one needs no import of it."""
 
 _DEFAULTS: dict[str, Any] = {
     "url": None,
@@ -137,30 +141,49 @@ def _format_warning(
     return f"dicomkit: warning: {message}\n"
 
 
-def setup(args: argparse.Namespace) -> None:
+def setup(args: argparse.Namespace, *, deferred: bool = False) -> None:
     """Logging to stderr at the chosen verbosity, and warnings as one plain line each.
 
     Called by ``main`` only: this process is ours, so setting its logging is right here (and
     would not be in the library). When logging is configured already (``main`` called from a
-    program that set up its own, a test runner), nothing global is touched.
+    program that set up its own, a test runner), nothing global is touched. ``deferred`` (the
+    console script): logging is configured when something first imports it, so a command that
+    logs nothing does not import it (dicomkit.cli._deferred_logging).
     """
-    import logging
     import warnings
 
     fill_defaults(args)
+    root, ours = _levels(args)
+
+    def configure(logging: ModuleType) -> None:
+        logging.basicConfig(stream=sys.stderr, level=root, format="%(name)s: %(message)s")
+        logging.getLogger("dicomkit").setLevel(ours)
+
+    if deferred and "logging" not in sys.modules:
+        from dicomkit._logging import import_logging_from
+        from dicomkit.cli._deferred_logging import configure_on_import
+
+        configure_on_import(configure)
+        import_logging_from(ours)  # dicomkit's own records that would be shown import it
+        warnings.formatwarning = _format_warning
+        return
+    import logging
+
     if logging.getLogger().handlers:
         return  # the program that runs main() in-process (a test runner) configured its own
+    configure(logging)
+    warnings.formatwarning = _format_warning
+
+
+def _levels(args: argparse.Namespace) -> tuple[int, int]:
+    """The root logger's level and dicomkit's, for the verbosity options."""
     verbose = args.verbose or 0
     # dicomkit's warnings by default; -v its own records (one per HTTP attempt, retries,
     # tokens) and other libraries' warnings (pydicom on odd files); -vv every library's details
     if args.quiet:
-        root, ours = logging.ERROR, logging.ERROR
-    elif verbose >= 2:
-        root, ours = logging.DEBUG, logging.DEBUG
-    elif verbose == 1:
-        root, ours = logging.WARNING, logging.DEBUG
-    else:
-        root, ours = logging.ERROR, logging.WARNING
-    logging.basicConfig(stream=sys.stderr, level=root, format="%(name)s: %(message)s")
-    logging.getLogger("dicomkit").setLevel(ours)
-    warnings.formatwarning = _format_warning
+        return _ERROR, _ERROR
+    if verbose >= 2:
+        return _DEBUG, _DEBUG
+    if verbose == 1:
+        return _WARNING, _DEBUG
+    return _ERROR, _WARNING
