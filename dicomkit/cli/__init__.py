@@ -15,8 +15,7 @@ import argparse
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import NoReturn, Protocol, runtime_checkable
+from typing import NamedTuple, NoReturn, Protocol, runtime_checkable
 
 from dicomkit.cli._connect import open_client, server_url
 from dicomkit.cli._entry_points import EntryPointLike, entry_points
@@ -67,8 +66,7 @@ def _connects(command: Command) -> bool:
     return getattr(command, "connects", False) is True
 
 
-@dataclass(frozen=True)
-class _Unavailable:
+class _Unavailable(NamedTuple):
     """Stands in for a command that is not installed or cannot be loaded."""
 
     name: str

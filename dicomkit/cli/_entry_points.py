@@ -14,8 +14,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 __all__ = ["EntryPoint", "EntryPointLike", "entry_points"]
 
@@ -34,8 +33,7 @@ class EntryPointLike(Protocol):
     def load(self) -> Any: ...
 
 
-@dataclass(frozen=True)
-class EntryPoint:
+class EntryPoint(NamedTuple):
     """What the dispatcher needs of an entry point: its name, its value, and ``load()``."""
 
     name: str

@@ -13,7 +13,7 @@ import stat
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,14 +83,16 @@ _UNSYNCED = "unsynced_boot"
 empty when every journaled file was synced."""
 
 
-@dataclass
 class _Pass:
     """One unit's run: the items still to write and the SOPs written so far."""
 
-    unit: Unit
-    files: StagedFiles
-    remaining: dict[str | None, Item]
-    seen: set[str] = field(default_factory=set)
+    __slots__ = ("files", "remaining", "seen", "unit")
+
+    def __init__(self, unit: Unit, files: StagedFiles, remaining: dict[str | None, Item]) -> None:
+        self.unit = unit
+        self.files = files
+        self.remaining = remaining
+        self.seen: set[str] = set()
 
 
 class DownloadJob(Job):

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from dicomkit.core.errors import InvalidArgumentError
 from dicomkit.core.uids import validate_uid
@@ -63,8 +62,7 @@ _UNIT_KEYS = -(1 << 40)
 """Meter keys of whole-series requests: below every item's (``-item.id``)."""
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):
     """One request's worth of work: a whole series, or one instance.
 
     ``streamed``: the series targets a whole-series unit lists by fetching (journaled as

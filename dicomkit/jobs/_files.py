@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from dicomkit.core.errors import DicomkitError, ProtocolError
 from dicomkit.core.uids import is_valid_uid
@@ -34,8 +33,7 @@ class DiskError(DicomkitError):
     """The download's disk failed (full, read-only): the job stops, resumable."""
 
 
-@dataclass(frozen=True)
-class Sniffed:
+class Sniffed(NamedTuple):
     """What a file's first bytes say: DICOM or not, its UIDs and size, or why it cannot go."""
 
     is_dicom: bool

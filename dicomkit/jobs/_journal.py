@@ -23,8 +23,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from dicomkit.core.errors import DicomkitError, InvalidArgumentError
 from dicomkit.jobs._files import sync_file
@@ -68,8 +68,7 @@ CREATE INDEX IF NOT EXISTS items_sop ON items (sop);
 """
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """One row of the journal: a file to upload or an instance to download."""
 
     id: int

@@ -32,9 +32,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dicomkit.jobs._files import DiskError, sync_file, target_name
 
@@ -80,8 +79,7 @@ _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 _CREATE |= getattr(os, "O_BINARY", 0)
 
 
-@dataclass(frozen=True)
-class Staged:
+class Staged(NamedTuple):
     """One instance written to ``temp``, to be renamed to ``target`` and journaled.
 
     ``item`` is None for an instance the journal does not hold yet (a series fetched whole
@@ -99,13 +97,15 @@ class Staged:
     """The file's fsync in a durable run, started as soon as it was written."""
 
 
-@dataclass
 class Group:
     """Files made final together, and the download targets complete once they are journaled
     (``finished``: a series fetched whole is listed by its last group, in its transaction)."""
 
-    files: list[Staged] = field(default_factory=list)
-    finished: tuple[int, ...] = ()
+    __slots__ = ("files", "finished")
+
+    def __init__(self, files: list[Staged] | None = None, finished: tuple[int, ...] = ()) -> None:
+        self.files: list[Staged] = [] if files is None else files
+        self.finished = finished
 
 
 class StagedFile:
