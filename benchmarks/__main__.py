@@ -10,7 +10,17 @@ from __future__ import annotations
 import importlib
 import sys
 
-REGISTERED = ["cli", "codec", "dask", "e2e", "frames", "hugepart", "startup", "transports"]
+REGISTERED = [
+    "cli",
+    "codec",
+    "dask",
+    "e2e",
+    "frames",
+    "hugepart",
+    "pagecache",
+    "startup",
+    "transports",
+]
 
 
 def main(argv: list[str]) -> int:
