@@ -10,6 +10,7 @@ that once. None of them waits for bytes that have not arrived.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from dicomkit.core import errors
 
@@ -78,23 +79,15 @@ def join_pieces(pieces: Iterable[bytes], limit: int = MAX_PIECE) -> Iterator[byt
         yield b"".join(held)
 
 
+@dataclass
 class ParsedHead:
-    """The final answer's status line and header fields, in order, repeated names kept;
-    ``informational``: the statuses of the 1xx answers that came before (``100 Continue``)."""
+    """The final answer's status line and header fields, in order, repeated names kept."""
 
-    __slots__ = ("headers", "informational", "reason", "status")
-
-    def __init__(
-        self,
-        status: int = 0,
-        reason: str = "",
-        headers: list[tuple[str, str]] | None = None,
-        informational: list[int] | None = None,
-    ) -> None:
-        self.status = status
-        self.reason = reason
-        self.headers: list[tuple[str, str]] = [] if headers is None else headers
-        self.informational: list[int] = [] if informational is None else informational
+    status: int = 0
+    reason: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    informational: list[int] = field(default_factory=list)
+    """Statuses of the 1xx answers that came before (``100 Continue`` ...)."""
 
 
 _OWS = " \t"
