@@ -43,18 +43,27 @@ Writer = Callable[[Path, bytes, int], float]
 files (the rest of the turn is writing)."""
 
 
+def _create(path: Path) -> tuple[int, float]:
+    """A new file's descriptor, and the seconds its creation took."""
+    started = time.perf_counter()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    return fd, time.perf_counter() - started
+
+
+def _write(fd: int, view: memoryview, step: int) -> None:
+    for start in range(0, len(view), step):
+        os.write(fd, view[start : start + step])
+
+
 def _files(piece: int | None) -> Writer:
     def write(folder: Path, data: bytes, count: int) -> float:
         view = memoryview(data)
-        step = piece or len(data)
         creating = 0.0
         for index in range(count):
-            started = time.perf_counter()
-            fd = os.open(folder / f"{index}.dcm", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-            creating += time.perf_counter() - started
+            fd, took = _create(folder / f"{index}.dcm")
+            creating += took
             try:
-                for start in range(0, len(view), step):
-                    os.write(fd, view[start : start + step])
+                _write(fd, view, piece or len(data))
             finally:
                 os.close(fd)
         return creating
@@ -65,13 +74,10 @@ def _files(piece: int | None) -> Writer:
 def _one_file(piece: int) -> Writer:
     def write(folder: Path, data: bytes, count: int) -> float:
         view = memoryview(data)
-        started = time.perf_counter()
-        fd = os.open(folder / "study.bin", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-        creating = time.perf_counter() - started
+        fd, creating = _create(folder / "study.bin")
         try:
             for _ in range(count):
-                for start in range(0, len(view), piece):
-                    os.write(fd, view[start : start + piece])
+                _write(fd, view, piece)
         finally:
             os.close(fd)
         return creating
