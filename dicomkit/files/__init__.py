@@ -8,6 +8,7 @@ client runs them in a worker thread so that its event loop never waits on a disk
 - :mod:`dicomkit.files.part10` turns datasets, paths, bytes and file objects into STOW items;
 - :mod:`dicomkit.files.folder` scans and sniffs a folder and plans its upload;
 - :mod:`dicomkit.files.download` writes WADO-RS parts to ``study/series/instance.dcm``;
+- :mod:`dicomkit.files.writes` hands downloaded bytes to the system in bounded calls;
 - :mod:`dicomkit.files.uid_scan` reads an instance's three UIDs from its first bytes, fast.
 """
 

@@ -18,6 +18,7 @@ from dicomkit.core.errors import DicomkitError, InvalidArgumentError, InvalidUID
 from dicomkit.core.uids import validate_uid
 from dicomkit.files import Progress
 from dicomkit.files.uid_scan import HEAD_BYTES, scan_uids
+from dicomkit.files.writes import limited
 
 __all__ = ["PartFileWriter"]
 
@@ -81,7 +82,8 @@ class PartFileWriter:
         elif isinstance(event, multipart.PartData):
             if self._handle is None:
                 raise ProtocolError("multipart data arrived outside a part")
-            self._handle.write(event.data)
+            for piece in limited(event.data):
+                self._handle.write(piece)
             if len(self._head) < HEAD_BYTES:
                 self._head += event.data[: HEAD_BYTES - len(self._head)]
         elif isinstance(event, multipart.PartEnd):

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from dicomkit.files.writes import WRITE_LIMIT, write_pieces
 from dicomkit.jobs._files import DiskError, sync_file, target_name
 
 if TYPE_CHECKING:  # durable runs import it (it imports logging: time a plain download saves)
@@ -64,13 +65,12 @@ SYNC_THREADS = 16
 """fsync calls in flight at once (durable runs), each started as soon as its file is written.
 A file system commits its journal once for all the fsyncs waiting together: on this machine's
 ext4, 500 files of 525 KB took 0.4-0.7 s synced 16 at a time against 1.6-1.9 s one by one."""
-WRITE_BATCH = 1 << 20
-"""Bytes of received pieces a file gathers before one ``writev`` hands them to the system: a
-525 KB part that arrives in three pieces costs one system call instead of three, and each
-call is a turn of the interpreter's lock among the workers. The pieces are the received
-``bytes`` themselves, not copies."""
-_MAX_PIECES = 64
-"""Pieces per ``writev`` at most (the system's limit, IOV_MAX, is 1024 on Linux)."""
+WRITE_BATCH = WRITE_LIMIT
+"""Bytes of received pieces a file gathers before handing them to the system: small pieces
+go in one ``writev`` instead of a call each (each call is a turn of the interpreter's lock
+among the workers). The pieces are the received ``bytes`` themselves, not copies. No more
+than WRITE_LIMIT, the most one call may take (:mod:`dicomkit.files.writes`: larger calls
+made this machine's page cache slow); it was 1 MiB, one ``writev`` per 525 KB file."""
 SYNC_QUEUE = 2
 """Groups waiting for the syncer at most; a worker that would add one more waits (the disk
 is then the slower side, and what a kill may cost stays bounded)."""
@@ -138,13 +138,13 @@ class StagedFile:
         self.size += len(piece)
         if self._hash is not None:
             self._hash.update(piece)
-        if self._waiting >= WRITE_BATCH or len(self._pending) >= _MAX_PIECES:
+        if self._waiting >= WRITE_BATCH:
             self._flush()
 
     def _flush(self) -> None:
         pieces, self._pending, self._waiting = self._pending, [], 0
         try:
-            _write_pieces(self._fd, pieces)
+            write_pieces(self._fd, pieces)
         except OSError as exc:
             self.abort()
             raise DiskError(f"cannot write the download under {self.root}: {exc}") from exc
@@ -366,32 +366,6 @@ def _fsync_pool() -> ThreadPoolExecutor:
     from concurrent.futures import ThreadPoolExecutor
 
     return ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="dicomkit-job-fsync")
-
-
-def _write_pieces(fd: int, pieces: list[bytes]) -> None:
-    """Write ``pieces`` in order: one ``writev`` for them all where the system has it (more
-    only if it takes less at a time), else one ``write`` each."""
-    writev = getattr(os, "writev", None)
-    if writev is None or len(pieces) == 1:
-        for piece in pieces:
-            _write_all(fd, piece)
-        return
-    views = [memoryview(piece) for piece in pieces]
-    first = 0
-    while first < len(views):
-        written = writev(fd, views[first:])
-        while first < len(views) and written >= len(views[first]):
-            written -= len(views[first])
-            first += 1
-        if written:
-            views[first] = views[first][written:]
-
-
-def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
-    """One ``write`` for the whole piece (more only if the system takes less at a time)."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def _sync_folder(folder: str) -> None:

@@ -18,11 +18,9 @@ from dicomkit.core.errors import ProtocolError
 from dicomkit.core.interface import Headers
 from dicomkit.files.uid_scan import HEAD_BYTES
 from dicomkit.jobs._part_sink import PartSink, Receiver, Taken
-from dicomkit.jobs._staging import Group, StagedFiles, Syncer, _write_pieces
+from dicomkit.jobs._staging import Group, StagedFiles, Syncer
 from dicomkit.testing.data import dataset_bytes, make_instance
 
-_WRITEV = os.writev
-"""The system's own, taken before any test replaces it (examples share one monkeypatch)."""
 INSTANCE = make_instance(rows=256, cols=256)  # 128 KiB of pixels: more than HEAD_BYTES
 DATA = dataset_bytes(INSTANCE)
 UIDS = (
@@ -120,35 +118,3 @@ def test_a_wrong_length_or_a_cut_leaves_nothing(tmp_path: Path) -> None:
     receiver.abort()
     syncer.close()
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
-
-
-@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    pieces=st.lists(st.binary(max_size=50), max_size=8),
-    most=st.integers(min_value=1, max_value=120),
-)
-def test_pieces_gathered_for_one_writev_land_in_order_however_little_it_takes(
-    tmp_path_factory: pytest.TempPathFactory,
-    monkeypatch: pytest.MonkeyPatch,
-    pieces: list[bytes],
-    most: int,
-) -> None:
-    """``writev`` may take fewer bytes than offered (it stops inside a piece): what follows
-    goes on from there."""
-    real = _WRITEV
-    calls: list[int] = []
-
-    def stingy(fd: int, buffers: list[memoryview]) -> int:
-        calls.append(len(buffers))
-        return real(fd, [b"".join(bytes(b) for b in buffers)[:most]])
-
-    monkeypatch.setattr(os, "writev", stingy)
-    path = tmp_path_factory.mktemp("w") / "f"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
-    try:
-        _write_pieces(fd, pieces)
-    finally:
-        os.close(fd)
-    assert path.read_bytes() == b"".join(pieces)
-    if len(pieces) > 1 and sum(map(len, pieces)) <= most:
-        assert calls == [len(pieces)]  # all of them in one system call
