@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from itertools import pairwise
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from dicomkit.core.errors import (
@@ -376,6 +376,77 @@ def test_byte_by_byte_feeding_gives_the_same_events(
     assert sum(isinstance(e, PartEnd) for e in expected) == len(specs)
 
 
+def _announcing(
+    specs: list[tuple[bytes, list[tuple[str, str]]]], lengths: list[int | None]
+) -> list[Part]:
+    """Parts whose headers announce ``lengths`` (None: no Content-Length)."""
+    parts = []
+    for index, (body, headers) in enumerate(specs):
+        length = lengths[index] if index < len(lengths) else None
+        announced = [] if length is None else [("Content-Length", str(length))]
+        parts.append(Part(body, [*headers, *announced]))
+    return parts
+
+
+@given(_PARTS, st.lists(st.booleans(), max_size=6), st.lists(st.integers(min_value=0), max_size=40))
+def test_parts_that_announce_their_length_decode_as_when_searched(
+    specs: list[tuple[bytes, list[tuple[str, str]]]], announce: list[bool], cuts: list[int]
+) -> None:
+    """Counting an announced length instead of searching the body changes nothing, however
+    the answer is cut (a cut inside the delimiter that follows included)."""
+    bodies = [body for body, _ in specs]
+    boundary = new_boundary(avoid=bodies)
+    lengths = [
+        len(body) if flag else None for (body, _), flag in zip(specs, announce, strict=False)
+    ]
+    encoded = b"".join(encode_multipart(_announcing(specs, lengths), boundary))
+    decoder = MultipartDecoder(boundary)
+    events: list[Event] = []
+    for chunk in _split(encoded, cuts):
+        events += decoder.feed(chunk)
+        assert decoder.buffered <= len(boundary) + 4 + 8192
+    events += decoder.close()
+    assert [event for event in collapse(events) if isinstance(event, bytes)] == [
+        body for body in bodies if body
+    ]
+    assert sum(isinstance(event, PartEnd) for event in events) == len(specs)
+
+
+@given(
+    _PARTS,
+    st.integers(min_value=0, max_value=5),
+    st.integers(min_value=-40, max_value=40).filter(bool),
+    st.lists(st.integers(min_value=0), max_size=20),
+)
+def test_a_length_its_body_does_not_end_at_is_refused(
+    specs: list[tuple[bytes, list[tuple[str, str]]]], which: int, off: int, cuts: list[int]
+) -> None:
+    bodies = [body for body, _ in specs]
+    which %= len(specs)
+    wrong = len(bodies[which]) + off
+    assume(wrong >= 0)
+    boundary = new_boundary(avoid=bodies)
+    lengths = [wrong if index == which else None for index in range(len(specs))]
+    encoded = b"".join(encode_multipart(_announcing(specs, lengths), boundary))
+    decoder = MultipartDecoder(boundary)
+
+    def decode_all() -> None:
+        for chunk in _split(encoded, cuts):
+            decoder.feed(chunk)
+        decoder.close()
+
+    with pytest.raises(MultipartError):
+        decode_all()
+
+
+def test_a_body_holding_its_delimiter_is_one_part_when_its_length_says_so() -> None:
+    body = b"before\r\n--" + BOUNDARY.encode() + b"\r\nafter"
+    head = f"--{BOUNDARY}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    encoded = head + body + f"\r\n--{BOUNDARY}--".encode()
+    for size in (1, 7, len(encoded)):
+        assert decode(rechunk(encoded, size)) == [({"Content-Length": str(len(body))}, body)]
+
+
 @given(st.binary(max_size=2000), st.lists(st.integers(min_value=0), max_size=20))
 def test_arbitrary_bytes_raise_only_multipart_errors_within_the_buffer_limit(
     data: bytes, cuts: list[int]
@@ -393,7 +464,10 @@ def test_arbitrary_bytes_raise_only_multipart_errors_within_the_buffer_limit(
 _GRAMMAR = st.lists(
     st.one_of(
         st.sampled_from(
-            [b"--b", b"\r\n", b"\r\n--b", b"\r\n--b--", b"--", b"X: v", b":", b" ", b"\t", b"\r"]
+            [
+                *(b"--b", b"\r\n", b"\r\n--b", b"\r\n--b--", b"--", b"X: v", b":", b" "),
+                *(b"\t", b"\r", b"Content-Length: 0", b"Content-Length: 3", b"content-length:12"),
+            ]
         ),
         st.binary(max_size=8),
         st.just(b"y" * 70),
