@@ -1,12 +1,14 @@
 """How this machine's page cache takes a download's bytes, by how they are written: the slow
-turns of ``dicomkit download`` (docs/performance.md, "Download: stop 29").
+turns of ``dicomkit download`` (docs/performance.md, "Why a download's turns are slow on this
+machine").
 
 ``python -m benchmarks pagecache [--quick] [--rounds N]``: the 500 x 525 KB of the CLI
 benchmark's study written by one process, without any network, five ways, in turns:
 
-- ``a file per instance, one write each``: what ``dicomkit download`` does (a ``writev``
-  per file);
-- ``a file per instance, 64 KiB writes`` and ``... 32 KiB writes``: the same files in pieces;
+- ``a file per instance, one write each``: what ``dicomkit download`` did until it capped its
+  calls (a ``writev`` of 525 KB per file);
+- ``a file per instance, 256 KiB writes``: what it does now (``dicomkit.files.writes``);
+- ``a file per instance, 64 KiB writes``: the same files in smaller pieces;
 - ``one file, a write per instance``: the same writes into one file;
 - ``one file, 12 KiB writes``: what curl does (4 and 12 KiB ``write`` calls, ``strace``).
 
@@ -87,8 +89,8 @@ def _one_file(piece: int) -> Writer:
 
 WAYS: dict[str, Writer] = {
     "a file per instance, one write each": _files(None),
+    "a file per instance, 256 KiB writes": _files(256 << 10),
     "a file per instance, 64 KiB writes": _files(64 << 10),
-    "a file per instance, 32 KiB writes": _files(32 << 10),
     "one file, a write per instance": _one_file(FILE_SIZE),
     "one file, 12 KiB writes": _one_file(12 << 10),
 }
@@ -142,17 +144,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{count} x {FILE_SIZE} bytes per turn, {rounds} turns per way\n")
     print(
         "| written as | wall (median) | wall (max) | system time (median) | slow turns"
-        " | creating / writing in the slowest turn |"
+        " | creating / writing in the slowest turn | writing (median / max) |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for name, done in turns.items():
         fastest = min(turn.wall for turn in done)
         slowest = max(done, key=lambda turn: turn.wall)
         slow = sum(turn.wall > 3 * fastest for turn in done)
+        writing = [turn.wall - turn.creating for turn in done]
         print(
             f"| {name} | {statistics.median(t.wall for t in done):.3f} s | {slowest.wall:.3f} s |"
             f" {statistics.median(t.system for t in done):.3f} s | {slow} of {len(done)} |"
             f" {slowest.creating:.3f} s / {slowest.wall - slowest.creating:.3f} s |"
+            f" {statistics.median(writing):.3f} s / {max(writing):.3f} s |"
         )
     print(f"\nload average after: {load_average()}")
     return 0
