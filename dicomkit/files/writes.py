@@ -1,17 +1,20 @@
-"""Writing received bytes to a file in system calls of at most WRITE_LIMIT bytes each.
+"""Writing received bytes to a file in system calls of less than 512 KiB each (WRITE_LIMIT).
 
 Every writer of downloaded instances goes through here (the jobs' staged files, the client's
 download to a folder), so the limit holds in one place whatever size of pieces a transport
 or a caller hands over.
 
-Why a limit: on Linux, one ``write`` of 512 KiB or more lets the page cache take a large
-folio (512 KiB and up) for the data, an allocation that on a virtual machine handing its
-free memory back to the host (virtio-balloon free page reporting, in blocks of 2 MiB) often
-lands in memory the host must fault in again. Measured on the build machine (Linux 6.18,
-ext4; ``python -m benchmarks pagecache``, docs/performance.md): 500 files of 525 KB written
-in one call each took 0.5-1.1 s in 3 of 16 rounds against 0.06 s in the others; in calls of
-256 KiB (or 384 KiB, or 450,000 bytes) never more than 0.12 s in 96 rounds. Calls of at most
-256 KiB cost nothing elsewhere: a file system writes a large call in pieces anyway.
+Why a limit: on Linux, one ``write`` of 512 KiB or more lets the page cache take a folio of
+512 KiB or more for the data (the kernel sizes it by the call's length), an allocation that
+on a virtual machine handing its free memory back to the host (virtio-balloon free page
+reporting, in blocks of 2 MiB) often lands in memory the host must fault in again. Measured
+on the build machine (Linux 6.18, ext4, 3 December 2026; docs/performance.md, "Why a
+download's turns are slow on this machine"): writing 500 files of 525 KB from fresh memory
+took 0.23-1.21 s instead of 0.05-0.09 s in 33 of 116 rounds when each file went in calls of
+512 KiB or more (one ``write`` or ``writev`` per file), and never more than 0.12 s in 114
+rounds in calls of 450,000 bytes or less. ``dicomkit download`` of the 500 x 525 KB study
+took 0.48-0.76 times as long as with one ``writev`` per file in the runs where that phase
+showed, and as long in the others.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from collections.abc import Iterable
 
 __all__ = ["WRITE_LIMIT", "limited", "write_all", "write_pieces"]
 
-WRITE_LIMIT = 256 * 1024
-"""Bytes handed to the system in one ``write`` or ``writev`` at most (see the module)."""
+WRITE_LIMIT = (512 << 10) - 1
+"""Bytes handed to the system in one ``write`` or ``writev`` at most: under 512 KiB, so the
+page cache takes folios of 256 KiB at most (see the module); a 525 KB file takes two calls."""
 _MAX_VECTORS = 64
 """Buffers per ``writev`` at most (the system's limit, IOV_MAX, is 1024 on Linux)."""
 
