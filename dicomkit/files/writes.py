@@ -10,11 +10,11 @@ on a virtual machine handing its free memory back to the host (virtio-balloon fr
 reporting, in blocks of 2 MiB) often lands in memory the host must fault in again. Measured
 on the build machine (Linux 6.18, ext4, 3 December 2026; docs/performance.md, "Why a
 download's turns are slow on this machine"): writing 500 files of 525 KB from fresh memory
-took 0.23-1.21 s instead of 0.05-0.09 s in 33 of 116 rounds when each file went in calls of
-512 KiB or more (one ``write`` or ``writev`` per file), and never more than 0.12 s in 114
+took 0.23-1.21 s instead of 0.05-0.09 s in 34 of 134 rounds when each file went in calls of
+512 KiB or more (one ``write`` or ``writev`` per file), and never more than 0.12 s in 122
 rounds in calls of 450,000 bytes or less. ``dicomkit download`` of the 500 x 525 KB study
-took 0.48-0.76 times as long as with one ``writev`` per file in the runs where that phase
-showed, and as long in the others.
+took 0.48-0.76 times as long as with one ``writev`` per file in runs where that phase showed
+(with calls of 256 KiB), and as long in calm runs (with calls under 512 KiB).
 """
 
 from __future__ import annotations
@@ -53,24 +53,24 @@ def write_all(fd: int, data: Data) -> None:
 def write_pieces(fd: int, pieces: Iterable[Data]) -> None:
     """``pieces`` to ``fd`` in order: those that fit in WRITE_LIMIT together in one ``writev``
     where the system has it (one call instead of several), a larger one in slices."""
-    writev = getattr(os, "writev", None)
+    vectored = hasattr(os, "writev")
     batch: list[memoryview] = []
     size = 0
     for piece in pieces:
         view = memoryview(piece)
         if batch and (size + len(view) > WRITE_LIMIT or len(batch) >= _MAX_VECTORS):
-            _write_batch(fd, batch, writev)
+            _write_batch(fd, batch)
             batch, size = [], 0
-        if len(view) >= WRITE_LIMIT or writev is None:
+        if len(view) >= WRITE_LIMIT or not vectored:
             write_all(fd, view)
         elif view:
             batch.append(view)
             size += len(view)
     if batch:
-        _write_batch(fd, batch, writev)
+        _write_batch(fd, batch)
 
 
-def _write_batch(fd: int, views: list[memoryview], writev: object) -> None:
+def _write_batch(fd: int, views: list[memoryview]) -> None:
     """``views`` (WRITE_LIMIT bytes together at most) in one ``writev``, going on from where
     a call stopped if it took less."""
     if len(views) == 1:
